@@ -1,0 +1,129 @@
+"use client";
+import { useRouter } from "next/navigation";
+import { useState, type FormEvent } from "react";
+import { Button, Card, Field, FormError, Select, TextInput } from "@/app/_ui/primitives";
+import { callApi } from "@/lib/api/client";
+
+interface CredentialSummary {
+  id: string;
+  name: string;
+  kind: "password" | "private_key";
+  username: string;
+  updatedAt: string;
+}
+
+/** Secrets go in and never come out: the list shows names and usernames; replacing is the only edit. */
+export function CredentialEditor({ credentials }: { credentials: CredentialSummary[] }) {
+  const router = useRouter();
+  const [replacing, setReplacing] = useState<CredentialSummary | null>(null);
+  const [formError, setFormError] = useState<string>();
+  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
+  const [kind, setKind] = useState<"password" | "private_key">("password");
+
+  async function save(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const formElement = event.currentTarget;
+    // On replace, an empty field keeps the stored value.
+    const form = Object.fromEntries([...new FormData(formElement)].filter(([, value]) => !replacing || value !== ""));
+    const result = replacing ? await callApi("PATCH", `/api/admin/credentials/${replacing.id}`, form) : await callApi("POST", "/api/admin/credentials", form);
+    if (!result.ok) {
+      setFormError(result.error);
+      setFieldErrors(result.fields ?? {});
+      return;
+    }
+    setFormError(undefined);
+    setFieldErrors({});
+    setReplacing(null);
+    formElement.reset();
+    router.refresh();
+  }
+
+  async function remove(credential: CredentialSummary) {
+    if (!window.confirm(`Delete credential ${credential.name}? Targets using it will have none.`)) return;
+    const result = await callApi("DELETE", `/api/admin/credentials/${credential.id}`);
+    if (!result.ok) setFormError(result.error);
+    router.refresh();
+  }
+
+  return (
+    <div className="grid gap-6 lg:grid-cols-[1fr_22rem]">
+      <Card>
+        {credentials.length === 0 ? (
+          <p className="text-sm text-slate-600">No credentials yet. A credential is a username with a password or private key that the gateway uses to log in to a target.</p>
+        ) : (
+          <table className="w-full text-left text-sm">
+            <caption className="sr-only">Credentials</caption>
+            <thead className="text-xs uppercase text-slate-500">
+              <tr>
+                <th className="py-2">Name</th>
+                <th>Username</th>
+                <th>Kind</th>
+                <th>Changed</th>
+                <th>
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {credentials.map((credential) => (
+                <tr key={credential.id} className="border-t border-slate-100">
+                  <td className="py-2 font-medium">{credential.name}</td>
+                  <td className="py-2 font-mono">{credential.username}</td>
+                  <td className="py-2">{credential.kind === "password" ? "Password" : "Private key"}</td>
+                  <td className="py-2 text-slate-600">{new Date(credential.updatedAt).toLocaleString()}</td>
+                  <td className="space-x-2 py-2 text-right whitespace-nowrap">
+                    <Button variant="secondary" onClick={() => setReplacing(credential)} aria-label={`Replace ${credential.name}`}>
+                      Replace
+                    </Button>
+                    <Button variant="danger" onClick={() => remove(credential)} aria-label={`Delete ${credential.name}`}>
+                      Delete
+                    </Button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Card>
+      <Card>
+        <h2 className="mb-4 text-lg font-semibold">{replacing ? `Replace ${replacing.name}` : "Add a credential"}</h2>
+        <form key={replacing?.id ?? "new"} onSubmit={save} className="space-y-3" noValidate autoComplete="off">
+          <FormError message={formError} />
+          <Field id="name" label="Name" error={fieldErrors.name}>
+            <TextInput id="name" defaultValue={replacing?.name} invalid={Boolean(fieldErrors.name)} required />
+          </Field>
+          <Field id="kind" label="Kind" error={fieldErrors.kind}>
+            <Select id="kind" defaultValue={replacing?.kind ?? "password"} onChange={(event) => setKind(event.target.value as typeof kind)}>
+              <option value="password">Password</option>
+              <option value="private_key">Private key (OpenSSH or PEM)</option>
+            </Select>
+          </Field>
+          <Field id="username" label="Username on the target" error={fieldErrors.username}>
+            <TextInput id="username" defaultValue={replacing?.username} invalid={Boolean(fieldErrors.username)} required />
+          </Field>
+          <Field id="secret" label={kind === "password" ? "Password" : "Private key"} error={fieldErrors.secret} hint="Stored encrypted; it cannot be shown again">
+            {kind === "password" ? (
+              <TextInput id="secret" type="password" autoComplete="new-password" invalid={Boolean(fieldErrors.secret)} required />
+            ) : (
+              <textarea
+                id="secret"
+                name="secret"
+                rows={6}
+                aria-invalid={Boolean(fieldErrors.secret) || undefined}
+                className="mt-1 block w-full rounded-md border border-slate-300 px-2.5 py-1.5 font-mono text-xs"
+              />
+            )}
+          </Field>
+          <div className="flex gap-2 pt-2">
+            <Button type="submit">{replacing ? "Replace" : "Add credential"}</Button>
+            {replacing ? (
+              <Button type="button" variant="secondary" onClick={() => setReplacing(null)}>
+                Cancel
+              </Button>
+            ) : null}
+          </div>
+        </form>
+      </Card>
+    </div>
+  );
+}

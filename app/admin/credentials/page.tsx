@@ -1,0 +1,16 @@
+import { PageTitle } from "@/app/_ui/primitives";
+import { requirePageUser } from "@/lib/auth/current-user";
+import { listCredentials } from "@/lib/credentials";
+import { runtime } from "@/lib/runtime";
+import { CredentialEditor } from "./credential-editor";
+
+export default async function CredentialsPage() {
+  await requirePageUser("admin");
+  const credentials = await listCredentials(runtime().db);
+  return (
+    <>
+      <PageTitle description="Logins the gateway injects into sessions. They are encrypted at rest and never shown again, to anyone.">Credentials</PageTitle>
+      <CredentialEditor credentials={credentials.map((credential) => ({ ...credential, updatedAt: credential.updatedAt.toISOString() }))} />
+    </>
+  );
+}

@@ -1,0 +1,166 @@
+"use client";
+import { useRouter } from "next/navigation";
+import { useState, type FormEvent } from "react";
+import { Badge, Button, Card, Field, FormError, Select, TextInput } from "@/app/_ui/primitives";
+import { callApi } from "@/lib/api/client";
+import { defaultPorts, protocolSchema, type Protocol } from "@/lib/protocol/domain";
+
+export interface EditableTarget {
+  id: string;
+  name: string;
+  protocol: Protocol;
+  host: string;
+  port: number;
+  tags: string[];
+  allowedUsers: string[];
+  allowedGroups: string[];
+  credentialId: string | null;
+}
+
+interface Props {
+  targets: EditableTarget[];
+  credentials: { id: string; name: string; username: string }[];
+}
+
+const blank: EditableTarget = { id: "", name: "", protocol: "ssh", host: "", port: 22, tags: [], allowedUsers: [], allowedGroups: [], credentialId: null };
+
+export function TargetEditor({ targets, credentials }: Props) {
+  const router = useRouter();
+  const [editing, setEditing] = useState<EditableTarget>(blank);
+  const [formError, setFormError] = useState<string>();
+  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+
+  async function save(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const formElement = event.currentTarget;
+    setBusy(true);
+    const form = Object.fromEntries(new FormData(formElement));
+    const result = editing.id ? await callApi("PATCH", `/api/admin/targets/${editing.id}`, form) : await callApi("POST", "/api/admin/targets", form);
+    setBusy(false);
+    if (!result.ok) {
+      setFormError(result.error);
+      setFieldErrors(result.fields ?? {});
+      return;
+    }
+    setFormError(undefined);
+    setFieldErrors({});
+    setEditing(blank);
+    formElement.reset();
+    router.refresh();
+  }
+
+  async function remove(target: EditableTarget) {
+    if (!window.confirm(`Delete target ${target.name}? Its session history stays.`)) return;
+    const result = await callApi("DELETE", `/api/admin/targets/${target.id}`);
+    if (!result.ok) setFormError(result.error);
+    router.refresh();
+  }
+
+  return (
+    <div className="grid gap-6 lg:grid-cols-[1fr_22rem]">
+      <Card>
+        {targets.length === 0 ? (
+          <p className="text-sm text-slate-600">No targets yet. Add the first one with the form.</p>
+        ) : (
+          <table className="w-full text-left text-sm">
+            <caption className="sr-only">Targets</caption>
+            <thead className="text-xs uppercase text-slate-500">
+              <tr>
+                <th className="py-2">Name</th>
+                <th>Address</th>
+                <th>Allowed</th>
+                <th>
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {targets.map((target) => (
+                <tr key={target.id} className="border-t border-slate-100 align-top">
+                  <td className="py-2">
+                    <div className="font-medium">{target.name}</div>
+                    <Badge>{target.protocol.toUpperCase()}</Badge>
+                  </td>
+                  <td className="py-2 font-mono">
+                    {target.host}:{target.port}
+                  </td>
+                  <td className="py-2 text-slate-600">{[...target.allowedUsers, ...target.allowedGroups.map((group) => `group ${group}`)].join(", ") || "nobody"}</td>
+                  <td className="space-x-2 py-2 text-right whitespace-nowrap">
+                    <Button variant="secondary" onClick={() => setEditing(target)} aria-label={`Edit ${target.name}`}>
+                      Edit
+                    </Button>
+                    <Button variant="danger" onClick={() => remove(target)} aria-label={`Delete ${target.name}`}>
+                      Delete
+                    </Button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Card>
+
+      <Card>
+        <h2 className="mb-4 text-lg font-semibold">{editing.id ? `Edit ${editing.name}` : "Add a target"}</h2>
+        <form key={editing.id || "new"} onSubmit={save} className="space-y-3" noValidate>
+          <FormError message={formError} />
+          <Field id="name" label="Name" error={fieldErrors.name} hint="Letters, digits, dots, dashes">
+            <TextInput id="name" defaultValue={editing.name} invalid={Boolean(fieldErrors.name)} required />
+          </Field>
+          <Field id="protocol" label="Protocol" error={fieldErrors.protocol}>
+            <Select
+              id="protocol"
+              defaultValue={editing.protocol}
+              onChange={(event) => {
+                const port = document.getElementById("port") as HTMLInputElement;
+                port.value = String(defaultPorts[event.target.value as Protocol]);
+              }}
+            >
+              {protocolSchema.options.map((protocol) => (
+                <option key={protocol} value={protocol}>
+                  {protocol.toUpperCase()}
+                </option>
+              ))}
+            </Select>
+          </Field>
+          <Field id="host" label="Host" error={fieldErrors.host}>
+            <TextInput id="host" defaultValue={editing.host} invalid={Boolean(fieldErrors.host)} required />
+          </Field>
+          <Field id="port" label="Port" error={fieldErrors.port}>
+            <TextInput id="port" type="number" defaultValue={editing.port} invalid={Boolean(fieldErrors.port)} required />
+          </Field>
+          <Field id="credentialId" label="Credential" error={fieldErrors.credentialId} hint="Injected by the gateway; users never see it">
+            <Select id="credentialId" defaultValue={editing.credentialId ?? ""}>
+              <option value="">None</option>
+              {credentials.map((credential) => (
+                <option key={credential.id} value={credential.id}>
+                  {credential.name} ({credential.username})
+                </option>
+              ))}
+            </Select>
+          </Field>
+          <Field id="allowedUsers" label="Allowed users" error={fieldErrors.allowedUsers} hint="Usernames or emails, separated by commas">
+            <TextInput id="allowedUsers" defaultValue={editing.allowedUsers.join(", ")} />
+          </Field>
+          <Field id="allowedGroups" label="Allowed groups" error={fieldErrors.allowedGroups} hint="Groups from your identity provider, separated by commas">
+            <TextInput id="allowedGroups" defaultValue={editing.allowedGroups.join(", ")} />
+          </Field>
+          <Field id="tags" label="Tags" error={fieldErrors.tags} hint="Separated by commas">
+            <TextInput id="tags" defaultValue={editing.tags.join(", ")} />
+          </Field>
+          <div className="flex gap-2 pt-2">
+            <Button type="submit" disabled={busy}>
+              {editing.id ? "Save changes" : "Add target"}
+            </Button>
+            {editing.id ? (
+              <Button type="button" variant="secondary" onClick={() => setEditing(blank)}>
+                Cancel
+              </Button>
+            ) : null}
+          </div>
+        </form>
+      </Card>
+    </div>
+  );
+}

@@ -1,0 +1,10 @@
+import { apiRoute } from "@/lib/api/route";
+import { deleteCredential, updateCredential } from "@/lib/credentials";
+import { credentialUpdateSchema } from "@/lib/protocol/admin";
+import { runtime } from "@/lib/runtime";
+
+export const PATCH = apiRoute({ role: "admin", body: credentialUpdateSchema }, ({ actor, body, params }) =>
+  updateCredential(runtime().db, runtime().vault, actor, params.id!, body),
+);
+
+export const DELETE = apiRoute({ role: "admin" }, ({ actor, params }) => deleteCredential(runtime().db, actor, params.id!));

@@ -1,0 +1,8 @@
+import { apiRoute } from "@/lib/api/route";
+import { createCredential, listCredentials } from "@/lib/credentials";
+import { credentialInputSchema } from "@/lib/protocol/admin";
+import { runtime } from "@/lib/runtime";
+
+export const GET = apiRoute({ role: "admin" }, () => listCredentials(runtime().db));
+
+export const POST = apiRoute({ role: "admin", body: credentialInputSchema }, ({ actor, body }) => createCredential(runtime().db, runtime().vault, actor, body));

@@ -1,0 +1,9 @@
+import { apiRoute } from "@/lib/api/route";
+import { userView } from "@/lib/api/views";
+import { userUpdateSchema } from "@/lib/protocol/admin";
+import { runtime } from "@/lib/runtime";
+import { updateUser } from "@/lib/users";
+
+export const PATCH = apiRoute({ role: "admin", body: userUpdateSchema }, async ({ actor, body, params }) =>
+  userView(await updateUser(runtime().db, actor, params.id!, body)),
+);

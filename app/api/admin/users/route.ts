@@ -1,0 +1,6 @@
+import { apiRoute } from "@/lib/api/route";
+import { userView } from "@/lib/api/views";
+import { runtime } from "@/lib/runtime";
+import { listUsers } from "@/lib/users";
+
+export const GET = apiRoute({ role: "admin" }, async () => (await listUsers(runtime().db)).map(userView));

@@ -1,0 +1,49 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import type { ReactNode } from "react";
+import { signOut } from "@/lib/auth/auth";
+import { currentUser, hasRole } from "@/lib/auth/current-user";
+import "./globals.css";
+
+export const metadata: Metadata = { title: "Gatehouse", description: "Zero-trust access to SSH, desktops and web apps" };
+
+async function signOutAction() {
+  "use server";
+  await signOut({ redirectTo: "/signin" });
+}
+
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const user = await currentUser();
+  const adminLinks = [
+    { href: "/admin/targets", label: "Targets" },
+    { href: "/admin/credentials", label: "Credentials" },
+    { href: "/admin/users", label: "Users" },
+  ];
+  return (
+    <html lang="en">
+      <body className="min-h-screen bg-slate-50 text-slate-900 antialiased">
+        <header className="border-b border-slate-200 bg-white">
+          <nav aria-label="Main" className="mx-auto flex max-w-6xl items-center gap-5 px-4 py-3 text-sm">
+            <Link href="/" className="font-semibold text-indigo-700">
+              Gatehouse
+            </Link>
+            {user ? <Link href="/">My targets</Link> : null}
+            {user && hasRole(user, "admin") ? adminLinks.map((link) => <Link key={link.href} href={link.href}>{link.label}</Link>) : null}
+            {user && (hasRole(user, "admin") || hasRole(user, "security")) ? <Link href="/admin/audit">Audit log</Link> : null}
+            {user ? (
+              <form action={signOutAction} className="ml-auto flex items-center gap-3">
+                <span className="text-slate-600" data-testid="signed-in-as">
+                  {user.displayName} · {user.roles.join(", ")}
+                </span>
+                <button type="submit" className="rounded-md border border-slate-300 px-2.5 py-1 hover:bg-slate-50">
+                  Sign out
+                </button>
+              </form>
+            ) : null}
+          </nav>
+        </header>
+        <main className="mx-auto max-w-6xl px-4 py-8">{children}</main>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,54 @@
+import { ProbeButton } from "@/app/_components/probe-button";
+import { Badge, Card, EmptyState, PageTitle } from "@/app/_ui/primitives";
+import { hasRole, requirePageUser } from "@/lib/auth/current-user";
+import { runtime } from "@/lib/runtime";
+import { listReachableTargets } from "@/lib/targets";
+import Link from "next/link";
+
+export default async function HomePage() {
+  const user = await requirePageUser();
+  const targets = await listReachableTargets(runtime().db, user);
+  return (
+    <>
+      <PageTitle description="The servers, desktops and web apps you may open through Gatehouse.">My targets</PageTitle>
+      {targets.length === 0 ? (
+        <EmptyState title="No targets for you yet">
+          {hasRole(user, "admin") ? (
+            <p>
+              Add one on the <Link href="/admin/targets" className="font-medium text-indigo-700">Targets</Link> page and list
+              yourself ({user.username}) or one of your groups among those allowed.
+            </p>
+          ) : (
+            <p>An administrator grants access per target. Ask yours to add you ({user.username}) or one of your groups.</p>
+          )}
+        </EmptyState>
+      ) : (
+        <ul className="grid gap-4 sm:grid-cols-2" aria-label="Targets">
+          {targets.map((target) => (
+            <li key={target.id}>
+              <Card>
+                <div className="flex items-baseline justify-between">
+                  <h2 className="text-lg font-semibold">{target.name}</h2>
+                  <Badge>{target.protocol.toUpperCase()}</Badge>
+                </div>
+                <p className="mt-1 font-mono text-sm text-slate-600">
+                  {target.host}:{target.port}
+                </p>
+                {target.tags.length > 0 ? (
+                  <p className="mt-2 flex flex-wrap gap-1">
+                    {target.tags.map((tag) => (
+                      <Badge key={tag}>{tag}</Badge>
+                    ))}
+                  </p>
+                ) : null}
+                <div className="mt-4">
+                  <ProbeButton targetId={target.id} targetName={target.name} />
+                </div>
+              </Card>
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,27 @@
+// What the API shows of rows: never a secret, never more than the caller's page needs.
+import type { TargetRow } from "../targets";
+import type { UserRow } from "../users";
+import { effectiveRoles } from "../users";
+
+export const targetView = ({ id, name, protocol, host, port, tags }: TargetRow) => ({ id, name, protocol, host, port, tags });
+
+export const adminTargetView = (target: TargetRow) => ({
+  ...targetView(target),
+  allowedUsers: target.allowedUsers,
+  allowedGroups: target.allowedGroups,
+  credentialId: target.credentialId,
+});
+
+export const userView = (user: UserRow) => ({
+  id: user.id,
+  username: user.username,
+  displayName: user.displayName,
+  email: user.email,
+  source: user.source,
+  groups: user.groups,
+  idpRoles: user.idpRoles,
+  grantedRoles: user.grantedRoles,
+  roles: effectiveRoles(user),
+  disabled: user.disabled,
+  lastLoginAt: user.lastLoginAt,
+});

@@ -1,0 +1,130 @@
+// Auth.js configuration: SSO through any OpenID Connect provider, or — with no OIDC configured — the
+// embedded local admin with a password. Sessions are signed, encrypted JWT cookies holding only the account
+// id; roles and the disabled flag are read from the database on every check (lib/auth/current-user.ts).
+import NextAuth, { CredentialsSignin, type NextAuthConfig } from "next-auth";
+import Credentials from "next-auth/providers/credentials";
+import { audit, type Actor } from "../audit";
+import { runtime } from "../runtime";
+import { clientAddress } from "../request-context";
+import { findLocalUser, findUserById, recordLogin, upsertSsoUser } from "../users";
+import { LoginRateLimiter } from "./login-rate-limit";
+import { verifyPassword } from "./password";
+import { sessionCookieName } from "./session-cookie";
+
+const sessionLifetimeSeconds = 8 * 60 * 60;
+const loginRateLimiter = new LoginRateLimiter();
+
+class RateLimited extends CredentialsSignin {
+  code = "rate_limited";
+}
+
+function stringClaim(value: unknown): string | null {
+  return typeof value === "string" && value.trim() !== "" ? value : null;
+}
+
+function groupsClaim(value: unknown): string[] {
+  if (Array.isArray(value)) return value.filter((item): item is string => typeof item === "string");
+  return typeof value === "string" ? value.split(/[\s,]+/).filter(Boolean) : [];
+}
+
+export const { handlers, auth, signIn, signOut } = NextAuth((request): NextAuthConfig => {
+  const { config, db } = runtime();
+  const sourceIp = request ? clientAddress(request.headers) : null;
+  const actor = (id: string | null, name: string): Actor => ({ id, name, sourceIp });
+  const secure = config.publicUrl.protocol === "https:";
+
+  const providers: NextAuthConfig["providers"] = config.oidc
+    ? [
+        {
+          id: "oidc",
+          name: config.oidc.displayName,
+          type: "oidc",
+          issuer: config.oidc.issuer,
+          clientId: config.oidc.clientId,
+          clientSecret: config.oidc.clientSecret,
+          checks: ["pkce", "state", "nonce"],
+          authorization: { params: { scope: "openid profile email" } },
+          async profile(claims) {
+            const oidc = config.oidc!;
+            const account = await upsertSsoUser(db, {
+              issuer: oidc.issuer,
+              subject: String(claims.sub),
+              username: stringClaim(claims.preferred_username) ?? stringClaim(claims.email) ?? String(claims.sub),
+              email: stringClaim(claims.email),
+              displayName: stringClaim(claims.name),
+              groups: groupsClaim(claims[oidc.groupsClaim]),
+            });
+            return { id: account.id, name: account.displayName ?? account.username, email: account.email };
+          },
+        },
+      ]
+    : [
+        Credentials({
+          id: "local",
+          name: "Local account",
+          credentials: { username: { label: "Username" }, password: { label: "Password", type: "password" } },
+          async authorize(input) {
+            const username = typeof input.username === "string" ? input.username.trim() : "";
+            const password = typeof input.password === "string" ? input.password : "";
+            const address = sourceIp ?? "unknown";
+            if (loginRateLimiter.isBlocked(address, username)) {
+              await audit(db, actor(null, username || "(empty)"), { action: "login", outcome: "refused", details: { method: "password", reason: "rate limited" } });
+              throw new RateLimited();
+            }
+            const user = username ? await findLocalUser(db, username) : undefined;
+            const valid = Boolean(user?.passwordHash && !user.disabled && (await verifyPassword(password, user.passwordHash)));
+            if (!user || !valid) {
+              loginRateLimiter.recordFailure(address, username);
+              await audit(db, actor(user?.id ?? null, username || "(empty)"), { action: "login", outcome: "failure", details: { method: "password" } });
+              return null;
+            }
+            loginRateLimiter.recordSuccess(username);
+            await recordLogin(db, user.id);
+            return { id: user.id, name: user.displayName ?? user.username };
+          },
+        }),
+      ];
+
+  return {
+    secret: config.authSecret,
+    trustHost: true,
+    useSecureCookies: secure,
+    cookies: { sessionToken: { name: sessionCookieName(config.publicUrl) } },
+    session: { strategy: "jwt", maxAge: sessionLifetimeSeconds },
+    pages: { signIn: "/signin", error: "/signin" },
+    providers,
+    callbacks: {
+      async signIn({ user, account }) {
+        const stored = user.id ? await findUserById(db, user.id) : undefined;
+        if (!stored || stored.disabled) {
+          await audit(db, actor(stored?.id ?? null, stored?.username ?? user.name ?? "unknown"), {
+            action: "login",
+            outcome: "refused",
+            details: { method: account?.provider, reason: stored ? "account disabled" : "unknown account" },
+          });
+          return false;
+        }
+        return true;
+      },
+      jwt({ token, user }) {
+        if (user?.id) token.uid = user.id;
+        return token;
+      },
+      session({ session, token }) {
+        if (typeof token.uid === "string") session.user.id = token.uid;
+        return session;
+      },
+    },
+    events: {
+      async signIn({ user, account }) {
+        await audit(db, actor(user.id ?? null, user.name ?? "unknown"), { action: "login", details: { method: account?.provider } });
+      },
+      async signOut(message) {
+        const token = "token" in message ? message.token : null;
+        const userId = typeof token?.uid === "string" ? token.uid : null;
+        const user = userId ? await findUserById(db, userId) : undefined;
+        await audit(db, actor(userId, user?.username ?? "unknown"), { action: "logout" });
+      },
+    },
+  };
+});

@@ -1,0 +1,200 @@
+// Every environment variable Gatehouse reads is declared here, once, and validated at start.
+// Nothing else reads process.env: a bad value stops the process with one line naming the variable.
+import { hostname } from "node:os";
+import path from "node:path";
+import { z } from "zod";
+import { roleNames, type Role } from "./protocol/domain";
+
+const optionalString = z.string().trim().min(1).optional();
+
+const absoluteHttpUrl = z
+  .string()
+  .trim()
+  .url("must be an absolute URL such as https://gatehouse.example.com")
+  .refine((value) => /^https?:$/.test(new URL(value).protocol), "must use http or https");
+
+const booleanFlag = z
+  .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
+  .transform((value) => ["true", "1", "yes"].includes(value));
+
+/** A 256-bit key given as 64 hex characters or 44 base64 characters. */
+export const masterKeySchema = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    const key = /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, "hex") : Buffer.from(value, "base64");
+    if (key.length !== 32) {
+      ctx.addIssue({ code: "custom", message: "must be 32 bytes, as 64 hex or 44 base64 characters (openssl rand -hex 32)" });
+      return z.NEVER;
+    }
+    return key;
+  });
+
+
+/** `OIDC_GROUP_ROLES=ops-admins=admin,secops=security`: which IdP group gives which role. */
+const groupRoleMapping = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    const mapping: { group: string; role: Role }[] = [];
+    for (const pair of value.split(",").map((item) => item.trim()).filter(Boolean)) {
+      const separator = pair.lastIndexOf("=");
+      const group = pair.slice(0, separator).trim();
+      const role = pair.slice(separator + 1).trim();
+      if (separator <= 0 || !(roleNames as readonly string[]).includes(role)) {
+        ctx.addIssue({ code: "custom", message: `"${pair}" must be group=role with role one of ${roleNames.join(", ")}` });
+        return z.NEVER;
+      }
+      mapping.push({ group, role: role as Role });
+    }
+    return mapping;
+  });
+
+const environmentSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
+    HOST: z.string().trim().min(1).default("127.0.0.1"),
+    PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+    PUBLIC_URL: absoluteHttpUrl.optional(),
+    TRUST_PROXY: booleanFlag.default(false),
+    NODE_NAME: z.string().trim().min(1).max(64).default(hostname()),
+    DATA_DIR: z.string().trim().min(1).default(".gatehouse"),
+    DATABASE_URL: z
+      .string()
+      .trim()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+      .optional(),
+    AUTH_SECRET: z.string().trim().min(32, "must be at least 32 characters (openssl rand -base64 33)").optional(),
+    GATEHOUSE_MASTER_KEY: masterKeySchema.optional(),
+    OIDC_ISSUER: absoluteHttpUrl.optional(),
+    OIDC_CLIENT_ID: optionalString,
+    OIDC_CLIENT_SECRET: optionalString,
+    OIDC_DISPLAY_NAME: z.string().trim().min(1).default("Single sign-on"),
+    OIDC_GROUPS_CLAIM: z.string().trim().min(1).default("groups"),
+    OIDC_GROUP_ROLES: groupRoleMapping.default([]),
+    CONNECT_TICKET_TTL_SECONDS: z.coerce.number().int().min(1).max(30).default(30),
+    BLOB_STORE: z.enum(["fs", "s3"]).default("fs"),
+    BLOB_DIR: optionalString,
+    S3_ENDPOINT: absoluteHttpUrl.optional(),
+    S3_REGION: z.string().trim().min(1).default("us-east-1"),
+    S3_BUCKET: optionalString,
+    S3_ACCESS_KEY_ID: optionalString,
+    S3_SECRET_ACCESS_KEY: optionalString,
+    S3_FORCE_PATH_STYLE: booleanFlag.default(false),
+  })
+  .superRefine((env, ctx) => {
+    const oidcVariables = ["OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"] as const;
+    if (oidcVariables.some((name) => env[name] !== undefined)) {
+      for (const name of oidcVariables) {
+        if (env[name] === undefined) ctx.addIssue({ code: "custom", path: [name], message: "is required when any OIDC_ variable is set" });
+      }
+    }
+    if (env.DATABASE_URL !== undefined) {
+      // With an external database the node is one of possibly many: secrets must be shared, not generated.
+      for (const name of ["AUTH_SECRET", "GATEHOUSE_MASTER_KEY"] as const) {
+        if (env[name] === undefined) ctx.addIssue({ code: "custom", path: [name], message: "is required when DATABASE_URL is set" });
+      }
+    }
+    if (env.BLOB_STORE === "s3" && env.S3_BUCKET === undefined) {
+      ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: "is required when BLOB_STORE=s3" });
+    }
+  });
+
+export type Environment = z.output<typeof environmentSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join("\n"));
+    this.name = "ConfigError";
+  }
+}
+
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  displayName: string;
+  groupsClaim: string;
+  groupRoles: { group: string; role: Role }[];
+}
+
+export interface Config {
+  mode: "development" | "production" | "test";
+  host: string;
+  port: number;
+  publicUrl: URL;
+  trustProxy: boolean;
+  nodeName: string;
+  dataDir: string;
+  /** Unset: the embedded PGlite database in dataDir. */
+  databaseUrl: string | undefined;
+  /** Unset in embedded mode until the data dir's generated secrets are loaded (see lib/embedded-secrets.ts). */
+  authSecret: string | undefined;
+  masterKey: Buffer | undefined;
+  /** Unset: the embedded local admin signs in with a password. */
+  oidc: OidcConfig | undefined;
+  connectTicketTtlSeconds: number;
+  blobStore: { kind: "fs"; dir: string } | { kind: "s3"; endpoint?: string; region: string; bucket: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean };
+}
+
+/** Empty strings count as unset, so `FOO=` in a .env file means "use the default". */
+function withoutEmptyValues(source: Record<string, string | undefined>) {
+  return Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value.trim() !== ""));
+}
+
+export function parseConfig(source: Record<string, string | undefined>): Config {
+  const result = environmentSchema.safeParse(withoutEmptyValues(source));
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? "environment");
+        const received = source[name];
+        const shown = received === undefined || /SECRET|KEY|PASSWORD/.test(name) ? "" : ` (got "${received}")`;
+        return `${name} ${issue.message.replace(/^Invalid input: /, "")}${shown}`;
+      }),
+    );
+  }
+  const env = result.data;
+  const dataDir = path.resolve(env.DATA_DIR);
+  return {
+    mode: env.NODE_ENV,
+    host: env.HOST,
+    port: env.PORT,
+    publicUrl: new URL(env.PUBLIC_URL ?? `http://localhost:${env.PORT}`),
+    trustProxy: env.TRUST_PROXY,
+    nodeName: env.NODE_NAME,
+    dataDir,
+    databaseUrl: env.DATABASE_URL,
+    authSecret: env.AUTH_SECRET,
+    masterKey: env.GATEHOUSE_MASTER_KEY,
+    oidc:
+      env.OIDC_ISSUER && env.OIDC_CLIENT_ID && env.OIDC_CLIENT_SECRET
+        ? {
+            issuer: env.OIDC_ISSUER,
+            clientId: env.OIDC_CLIENT_ID,
+            clientSecret: env.OIDC_CLIENT_SECRET,
+            displayName: env.OIDC_DISPLAY_NAME,
+            groupsClaim: env.OIDC_GROUPS_CLAIM,
+            groupRoles: env.OIDC_GROUP_ROLES,
+          }
+        : undefined,
+    connectTicketTtlSeconds: env.CONNECT_TICKET_TTL_SECONDS,
+    blobStore:
+      env.BLOB_STORE === "s3"
+        ? {
+            kind: "s3",
+            endpoint: env.S3_ENDPOINT,
+            region: env.S3_REGION,
+            bucket: env.S3_BUCKET!,
+            accessKeyId: env.S3_ACCESS_KEY_ID,
+            secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+            forcePathStyle: env.S3_FORCE_PATH_STYLE,
+          }
+        : { kind: "fs", dir: path.resolve(env.BLOB_DIR ?? path.join(dataDir, "blobs")) },
+  };
+}
+
+/** The one place that reads the process environment. */
+export function loadConfig(): Config {
+  return parseConfig(process.env);
+}

@@ -1,0 +1,142 @@
+// The Gatehouse data model. One schema serves PostgreSQL (postgres.js) and the embedded PGlite database;
+// SQL migrations in drizzle/ are generated from it with `npm run db:generate`.
+import { sql } from "drizzle-orm";
+import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import type { ConnectPurpose, CredentialKind, Protocol, Role } from "../protocol/domain";
+
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+const textArray = (name: string) => text(name).array().notNull().default(sql`'{}'::text[]`);
+
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    /** Local accounts sign in with it; for SSO accounts it is the IdP's preferred username or email. */
+    username: text("username").notNull(),
+    email: text("email"),
+    displayName: text("display_name"),
+    source: text("source").$type<"local" | "oidc">().notNull(),
+    /** `issuer|sub` for SSO accounts: the IdP's stable identity, never the (changeable) email. */
+    externalId: text("external_id"),
+    passwordHash: text("password_hash"),
+    groups: textArray("groups").$type<string[]>(),
+    /** Roles from the IdP's groups, recomputed at every sign-in. */
+    idpRoles: textArray("idp_roles").$type<Role[]>(),
+    /** Roles an admin granted by hand; kept across sign-ins. */
+    grantedRoles: textArray("granted_roles").$type<Role[]>(),
+    disabled: boolean("disabled").notNull().default(false),
+    createdAt: createdAt(),
+    lastLoginAt: timestamp("last_login_at", { withTimezone: true }),
+  },
+  (table) => [uniqueIndex("users_username_key").on(table.username), uniqueIndex("users_external_id_key").on(table.externalId)],
+);
+
+export const groupRoleMappings = pgTable(
+  "group_role_mappings",
+  {
+    group: text("group").notNull(),
+    role: text("role").$type<Role>().notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [primaryKey({ columns: [table.group, table.role] })],
+);
+
+export const setupTokens = pgTable("setup_tokens", {
+  tokenHash: text("token_hash").primaryKey(),
+  userId: uuid("user_id")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" }),
+  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  usedAt: timestamp("used_at", { withTimezone: true }),
+});
+
+export const credentials = pgTable(
+  "credentials",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    name: text("name").notNull(),
+    kind: text("kind").$type<CredentialKind>().notNull(),
+    username: text("username").notNull(),
+    /** AES-256-GCM under the master key, bound to this row's id (lib/vault.ts). Never leaves the server. */
+    secretCiphertext: text("secret_ciphertext").notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [uniqueIndex("credentials_name_key").on(table.name)],
+);
+
+export const targets = pgTable(
+  "targets",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    name: text("name").notNull(),
+    protocol: text("protocol").$type<Protocol>().notNull(),
+    host: text("host").notNull(),
+    port: integer("port").notNull(),
+    tags: textArray("tags").$type<string[]>(),
+    /** Usernames or emails allowed to connect. */
+    allowedUsers: textArray("allowed_users").$type<string[]>(),
+    /** IdP groups allowed to connect. */
+    allowedGroups: textArray("allowed_groups").$type<string[]>(),
+    credentialId: uuid("credential_id").references(() => credentials.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [uniqueIndex("targets_name_key").on(table.name)],
+);
+
+export const connectTickets = pgTable("connect_tickets", {
+  /** SHA-256 of the ticket: a database reader cannot replay one. */
+  ticketHash: text("ticket_hash").primaryKey(),
+  userId: uuid("user_id")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" }),
+  targetId: uuid("target_id")
+    .notNull()
+    .references(() => targets.id, { onDelete: "cascade" }),
+  purpose: text("purpose").$type<ConnectPurpose>().notNull(),
+  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  usedAt: timestamp("used_at", { withTimezone: true }),
+});
+
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id),
+    targetId: uuid("target_id").references(() => targets.id, { onDelete: "set null" }),
+    /** Kept so the row still says what was reached after the target is deleted. */
+    targetName: text("target_name").notNull(),
+    protocol: text("protocol").$type<Protocol>().notNull(),
+    node: text("node").notNull(),
+    status: text("status").$type<"connecting" | "active" | "locked" | "paused" | "ended">().notNull(),
+    startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
+    endedAt: timestamp("ended_at", { withTimezone: true }),
+    endReason: text("end_reason").$type<"user_closed" | "target_closed" | "terminated" | "expired" | "error" | "interrupted">(),
+    bytesFromUser: bigint("bytes_from_user", { mode: "number" }).notNull().default(0),
+    bytesToUser: bigint("bytes_to_user", { mode: "number" }).notNull().default(0),
+  },
+  (table) => [index("sessions_user_idx").on(table.userId, table.startedAt), index("sessions_status_idx").on(table.status)],
+);
+
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    at: timestamp("at", { withTimezone: true }).notNull(),
+    actorId: uuid("actor_id"),
+    actorName: text("actor_name").notNull(),
+    action: text("action").notNull(),
+    outcome: text("outcome").$type<"success" | "failure" | "refused">().notNull(),
+    objectType: text("object_type"),
+    objectId: text("object_id"),
+    sourceIp: text("source_ip"),
+    details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+    /** SHA-256 of the previous row's hash and this row's content: editing or deleting a row breaks the chain. */
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (table) => [index("audit_log_action_idx").on(table.action, table.at), index("audit_log_actor_idx").on(table.actorId, table.at)],
+);

@@ -1,0 +1,66 @@
+// Payloads of the admin API, shared by the admin pages' forms and the route handlers.
+import { z } from "zod";
+import { credentialKindSchema, protocolSchema, roleNames } from "./domain";
+
+const name = z
+  .string()
+  .trim()
+  .min(1, "Name is required")
+  .max(64, "Name must be at most 64 characters")
+  .regex(/^[a-z0-9][a-z0-9._-]*$/i, "Use letters, digits, dots, dashes and underscores");
+
+/** Accepts a list or a comma-separated string, so a form's text field and an API array both work. */
+const nameList = z
+  .union([z.array(z.string()), z.string()])
+  .transform((value) => (Array.isArray(value) ? value : value.split(",")).map((item) => item.trim()).filter(Boolean))
+  .pipe(z.array(z.string().max(128)).max(200));
+
+export const targetInputSchema = z.object({
+  name,
+  protocol: protocolSchema,
+  host: z
+    .string()
+    .trim()
+    .min(1, "Host is required")
+    .max(253)
+    .regex(/^[a-z0-9.:_\-[\]]+$/i, "Host must be a host name or an IP address"),
+  port: z.coerce.number({ message: "Port must be a number" }).int("Port must be a whole number").min(1, "Port must be 1–65535").max(65535, "Port must be 1–65535"),
+  tags: nameList.default([]),
+  allowedUsers: nameList.default([]),
+  allowedGroups: nameList.default([]),
+  credentialId: z
+    .union([z.uuid(), z.literal(""), z.null()])
+    .transform((value) => value || null)
+    .default(null),
+});
+export type TargetInput = z.infer<typeof targetInputSchema>;
+
+export const credentialInputSchema = z.object({
+  name,
+  kind: credentialKindSchema,
+  username: z.string().trim().min(1, "Username is required").max(128),
+  secret: z.string().min(1, "The password or private key is required").max(16384),
+});
+export type CredentialInput = z.infer<typeof credentialInputSchema>;
+
+/** Replacing a credential: every field optional; an omitted secret keeps the stored one. */
+export const credentialUpdateSchema = credentialInputSchema.partial();
+
+export const roleSchema = z.enum(roleNames);
+
+export const userUpdateSchema = z.object({
+  grantedRoles: z.array(roleSchema).optional(),
+  disabled: z.boolean().optional(),
+});
+
+export const groupRoleMappingSchema = z.object({
+  group: z.string().trim().min(1, "Group is required").max(128),
+  role: roleSchema,
+});
+
+/** The error body every API route returns: a message, and per-field messages for forms. */
+export const apiErrorSchema = z.object({
+  error: z.string(),
+  fields: z.record(z.string(), z.string()).optional(),
+});
+export type ApiErrorBody = z.infer<typeof apiErrorSchema>;

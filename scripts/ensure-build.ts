@@ -1,0 +1,23 @@
+// `npm start` runs this first: builds the Next.js app when there is no build yet or the sources are newer
+// than it, so a fresh clone and a `git pull` both just work.
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+
+const buildMarker = ".next/BUILD_ID";
+const sources = ["app", "lib", "public", "next.config.ts", "postcss.config.mjs", "package-lock.json"];
+
+function newestChange(entry: string): number {
+  if (!existsSync(entry)) return 0;
+  const stats = statSync(entry);
+  if (!stats.isDirectory()) return stats.mtimeMs;
+  return Math.max(stats.mtimeMs, ...readdirSync(entry).map((child) => newestChange(path.join(entry, child))));
+}
+
+const builtAt = existsSync(buildMarker) ? statSync(buildMarker).mtimeMs : 0;
+const changedAt = Math.max(...sources.map(newestChange));
+if (changedAt > builtAt) {
+  console.log(builtAt ? "Sources changed since the last build: rebuilding the web app…" : "First start: building the web app (a minute or two)…");
+  const build = spawnSync("npx", ["next", "build"], { stdio: "inherit" });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}

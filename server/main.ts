@@ -1,0 +1,78 @@
+// The gateway process: one HTTP server. Pages and API routes go to Next.js; WebSocket upgrades under /ws/
+// go through our gate to the protocol routes; in development Next's own upgrades (hot reload) reach Next.
+import { createServer } from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import next from "next";
+import { ConfigError, loadConfig } from "../lib/config";
+import { clientAddressHeader } from "../lib/request-context";
+import { deleteStaleConnectTickets } from "../lib/tickets";
+import { createGate } from "./gate";
+import { probeRoute } from "./probe";
+import { startRuntime } from "./start-runtime";
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+function loadConfigOrExit() {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) console.error(`gatehouse: configuration error: ${problem}`);
+    process.exit(2);
+  }
+}
+
+const config = loadConfigOrExit();
+const { runtime, database, setupUrl } = await startRuntime(config);
+
+const nextApp = next({ dev: config.mode === "development", dir: projectRoot, hostname: config.host, port: config.port });
+await nextApp.prepare();
+const handleRequest = nextApp.getRequestHandler();
+const handleNextUpgrade = nextApp.getUpgradeHandler();
+const gate = createGate(runtime, { probe: probeRoute });
+
+/** The only source of a request's client address for app code; whatever a client sent in that header is replaced. */
+function stampClientAddress(request: import("node:http").IncomingMessage) {
+  const forwarded = config.trustProxy ? String(request.headers["x-forwarded-for"] ?? "").split(",")[0]?.trim() : "";
+  request.headers[clientAddressHeader] = forwarded || request.socket.remoteAddress || "unknown";
+}
+
+const server = createServer((request, response) => {
+  stampClientAddress(request);
+  handleRequest(request, response);
+});
+
+server.on("upgrade", (request, socket, head) => {
+  stampClientAddress(request);
+  if (request.url?.startsWith("/ws/")) gate.handleUpgrade(request, socket, head);
+  else if (config.mode === "development") handleNextUpgrade(request, socket, head);
+  else socket.destroy();
+});
+
+const ticketSweep = setInterval(() => {
+  deleteStaleConnectTickets(runtime.db, new Date(Date.now() - 60_000)).catch((error) => console.error("ticket sweep failed:", error));
+}, 60_000).unref();
+
+server.listen(config.port, config.host, () => {
+  console.log(`Gatehouse ${config.nodeName} listening on http://${config.host}:${config.port} — public URL ${config.publicUrl.origin} (database: ${database.kind})`);
+  if (setupUrl) {
+    console.log(`\nFirst start: set the admin password within 24 hours at\n\n  ${setupUrl.href}\n\nThe link works once; a restart before then prints a new one.\n`);
+  }
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${signal}: closing connections`);
+  clearInterval(ticketSweep);
+  gate.closeAll();
+  server.closeIdleConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await nextApp.close();
+  await database.close();
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,0 +1,33 @@
+// Brings up the process-wide services in order: configuration, secrets, database (migrated), vault, and
+// the first-start setup of the embedded admin.
+import { audit, systemActor } from "../lib/audit";
+import type { Config } from "../lib/config";
+import { openDatabase, type DatabaseHandle } from "../lib/db/client";
+import { resolveSecrets } from "../lib/embedded-secrets";
+import { installRuntime, type Runtime } from "../lib/runtime";
+import { prepareLocalAdmin, seedGroupRoleMappings } from "../lib/users";
+import { createVault } from "../lib/vault";
+
+export interface StartedRuntime {
+  runtime: Runtime;
+  database: DatabaseHandle;
+  /** Set when the embedded admin still needs a password: print it once, where the operator sees it. */
+  setupUrl: URL | null;
+}
+
+export async function startRuntime(config: Config): Promise<StartedRuntime> {
+  const secrets = resolveSecrets(config);
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const runtime: Runtime = { config: { ...config, ...secrets }, db: database.db, vault: createVault(secrets.masterKey) };
+  installRuntime(runtime);
+
+  await audit(database.db, systemActor, { action: "node.start", objectType: "node", objectId: config.nodeName, details: { database: database.kind } });
+  let setupUrl: URL | null = null;
+  if (config.oidc) {
+    await seedGroupRoleMappings(database.db, config.oidc.groupRoles);
+  } else {
+    const { setupToken } = await prepareLocalAdmin(database.db);
+    if (setupToken) setupUrl = new URL(`/setup?token=${setupToken}`, config.publicUrl);
+  }
+  return { runtime, database, setupUrl };
+}
