@@ -10,8 +10,10 @@ const optionalString = z.string().trim().min(1).optional();
 const absoluteHttpUrl = z
   .string()
   .trim()
-  .url("must be an absolute URL such as https://gatehouse.example.com")
-  .refine((value) => /^https?:$/.test(new URL(value).protocol), "must use http or https");
+  .superRefine((value, ctx) => {
+    if (!URL.canParse(value)) ctx.addIssue({ code: "custom", message: "must be an absolute URL such as https://gatehouse.example.com" });
+    else if (!/^https?:$/.test(new URL(value).protocol)) ctx.addIssue({ code: "custom", message: "must use http or https" });
+  });
 
 const booleanFlag = z
   .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
@@ -70,6 +72,7 @@ const environmentSchema = z
     OIDC_CLIENT_ID: optionalString,
     OIDC_CLIENT_SECRET: optionalString,
     OIDC_DISPLAY_NAME: z.string().trim().min(1).default("Single sign-on"),
+    OIDC_SCOPES: z.string().trim().min(1).default("openid profile email"),
     OIDC_GROUPS_CLAIM: z.string().trim().min(1).default("groups"),
     OIDC_GROUP_ROLES: groupRoleMapping.default([]),
     CONNECT_TICKET_TTL_SECONDS: z.coerce.number().int().min(1).max(30).default(30),
@@ -114,6 +117,8 @@ export interface OidcConfig {
   clientId: string;
   clientSecret: string;
   displayName: string;
+  /** Some IdPs release groups only for an extra scope (often `groups`). */
+  scopes: string;
   groupsClaim: string;
   groupRoles: { group: string; role: Role }[];
 }
@@ -174,6 +179,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
             clientId: env.OIDC_CLIENT_ID,
             clientSecret: env.OIDC_CLIENT_SECRET,
             displayName: env.OIDC_DISPLAY_NAME,
+            scopes: env.OIDC_SCOPES,
             groupsClaim: env.OIDC_GROUPS_CLAIM,
             groupRoles: env.OIDC_GROUP_ROLES,
           }

@@ -93,6 +93,8 @@ export function createGate(runtime: Runtime, routes: Record<ConnectPurpose, Sock
         await audit(db, actor, { action: "connect", outcome: "refused", details: { path: url.pathname, reason: refusal.reason } }).catch((auditError) =>
           console.error("audit failed:", auditError),
         );
+        // Reading must resume for the close handshake to complete.
+        socket.resume();
         socket.close(refusal.code, refusal.reason);
       },
     );

@@ -55,10 +55,10 @@ const ticketSweep = setInterval(() => {
 }, 60_000).unref();
 
 server.listen(config.port, config.host, () => {
-  console.log(`Gatehouse ${config.nodeName} listening on http://${config.host}:${config.port} — public URL ${config.publicUrl.origin} (database: ${database.kind})`);
   if (setupUrl) {
     console.log(`\nFirst start: set the admin password within 24 hours at\n\n  ${setupUrl.href}\n\nThe link works once; a restart before then prints a new one.\n`);
   }
+  console.log(`Gatehouse ${config.nodeName} listening on http://${config.host}:${config.port} — public URL ${config.publicUrl.origin} (database: ${database.kind})`);
 });
 
 let stopping = false;

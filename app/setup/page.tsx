@@ -43,7 +43,7 @@ export default async function SetupPage({ searchParams }: { searchParams: Promis
               You will sign in as <strong>admin</strong>. Use at least {minimumPasswordLength} characters; a passphrase is best.
             </p>
             <Field id="password" label="New password">
-              <TextInput id="password" type="password" autoComplete="new-password" minLength={minimumPasswordLength} required />
+              <TextInput id="password" type="password" autoComplete="new-password" required />
             </Field>
             <Field id="confirmation" label="Repeat the password">
               <TextInput id="confirmation" type="password" autoComplete="new-password" required />

@@ -18,6 +18,12 @@ class RateLimited extends CredentialsSignin {
   code = "rate_limited";
 }
 
+/**
+ * Auth.js gives the signed-in `user` a random id when there is no adapter; the id our providers return (the
+ * Gatehouse account id) arrives as the account's providerAccountId, for SSO and password sign-ins alike.
+ */
+const gatehouseAccountId = (account: { providerAccountId?: string } | null | undefined) => account?.providerAccountId ?? null;
+
 function stringClaim(value: unknown): string | null {
   return typeof value === "string" && value.trim() !== "" ? value : null;
 }
@@ -43,7 +49,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth((request): NextAuthC
           clientId: config.oidc.clientId,
           clientSecret: config.oidc.clientSecret,
           checks: ["pkce", "state", "nonce"],
-          authorization: { params: { scope: "openid profile email" } },
+          authorization: { params: { scope: config.oidc.scopes } },
           async profile(claims) {
             const oidc = config.oidc!;
             const account = await upsertSsoUser(db, {
@@ -95,7 +101,8 @@ export const { handlers, auth, signIn, signOut } = NextAuth((request): NextAuthC
     providers,
     callbacks: {
       async signIn({ user, account }) {
-        const stored = user.id ? await findUserById(db, user.id) : undefined;
+        const accountId = gatehouseAccountId(account);
+        const stored = accountId ? await findUserById(db, accountId) : undefined;
         if (!stored || stored.disabled) {
           await audit(db, actor(stored?.id ?? null, stored?.username ?? user.name ?? "unknown"), {
             action: "login",
@@ -106,8 +113,9 @@ export const { handlers, auth, signIn, signOut } = NextAuth((request): NextAuthC
         }
         return true;
       },
-      jwt({ token, user }) {
-        if (user?.id) token.uid = user.id;
+      jwt({ token, account }) {
+        const accountId = gatehouseAccountId(account);
+        if (accountId) token.uid = accountId;
         return token;
       },
       session({ session, token }) {
@@ -117,7 +125,9 @@ export const { handlers, auth, signIn, signOut } = NextAuth((request): NextAuthC
     },
     events: {
       async signIn({ user, account }) {
-        await audit(db, actor(user.id ?? null, user.name ?? "unknown"), { action: "login", details: { method: account?.provider } });
+        const accountId = gatehouseAccountId(account);
+        const stored = accountId ? await findUserById(db, accountId) : undefined;
+        await audit(db, actor(accountId, stored?.username ?? user.name ?? "unknown"), { action: "login", details: { method: account?.provider } });
       },
       async signOut(message) {
         const token = "token" in message ? message.token : null;

@@ -1,0 +1,142 @@
+// The data layer against both databases Gatehouse runs on: the machine's PostgreSQL (a fresh database per
+// run) and the embedded PGlite, migrated by the same SQL files.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { eq, sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { audit, verifyAuditChain, type Actor } from "@/lib/audit";
+import { createCredential, openCredential, updateCredential } from "@/lib/credentials";
+import { openDatabase, type DatabaseHandle } from "@/lib/db/client";
+import { auditLog, connectTickets, credentials, users } from "@/lib/db/schema";
+import { createTarget } from "@/lib/targets";
+import { mintConnectTicket, redeemConnectTicket } from "@/lib/tickets";
+import { completeSetup, effectiveRoles, isSetupTokenValid, prepareLocalAdmin, seedGroupRoleMappings, upsertSsoUser } from "@/lib/users";
+import { createVault } from "@/lib/vault";
+
+const actor: Actor = { id: null, name: "test", sourceIp: "127.0.0.1" };
+
+const backends: [string, () => Promise<{ handle: DatabaseHandle; cleanup: () => void }>][] = [
+  ["PostgreSQL", async () => ({ handle: await openDatabase({ databaseUrl: inject("databaseUrl"), dataDir: "unused" }), cleanup: () => {} })],
+  [
+    "PGlite",
+    async () => {
+      const dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-pglite-"));
+      return { handle: await openDatabase({ dataDir }), cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
+    },
+  ],
+];
+
+describe.each(backends)("data layer on %s", (_name, open) => {
+  let handle: DatabaseHandle;
+  let cleanup: () => void;
+  const db = () => handle.db;
+
+  beforeAll(async () => {
+    ({ handle, cleanup } = await open());
+  });
+  afterAll(async () => {
+    await handle?.close();
+    cleanup?.();
+  });
+
+  it("applies the migrations and can apply them again", async () => {
+    const tables = (await db().execute(sql`select table_name from information_schema.tables where table_schema = 'public'`)) as unknown;
+    const names = (Array.isArray(tables) ? tables : (tables as { rows: unknown[] }).rows).map((row) => (row as { table_name: string }).table_name);
+    expect(names).toEqual(expect.arrayContaining(["users", "group_role_mappings", "targets", "credentials", "sessions", "audit_log", "connect_tickets"]));
+  });
+
+  describe("audit chain", () => {
+    it("verifies an intact chain, including appends that race", async () => {
+      await audit(db(), actor, { action: "login" });
+      await Promise.all(Array.from({ length: 20 }, (_, index) => audit(db(), actor, { action: "target.update", objectId: `t${index}`, details: { index } })));
+      const report = await verifyAuditChain(db());
+      expect(report).toMatchObject({ intact: true, rows: 21 });
+    });
+
+    it("finds the first row whose content was edited", async () => {
+      const rows = await db().select().from(auditLog).orderBy(auditLog.seq);
+      const victim = rows[5]!;
+      await db().update(auditLog).set({ actorName: "someone else" }).where(eq(auditLog.seq, victim.seq));
+      expect(await verifyAuditChain(db(), 4)).toEqual({ intact: false, rows: 5, brokenAtSeq: victim.seq, problem: "content changed" });
+      await db().update(auditLog).set({ actorName: victim.actorName }).where(eq(auditLog.seq, victim.seq));
+      expect((await verifyAuditChain(db())).intact).toBe(true);
+    });
+
+    it("finds a deleted row", async () => {
+      const rows = await db().select().from(auditLog).orderBy(auditLog.seq);
+      await db().delete(auditLog).where(eq(auditLog.seq, rows[10]!.seq));
+      expect(await verifyAuditChain(db())).toEqual({ intact: false, rows: 10, brokenAtSeq: rows[11]!.seq, problem: "link broken" });
+    });
+  });
+
+  describe("connect tickets", () => {
+    let userId: string;
+    let targetId: string;
+
+    beforeAll(async () => {
+      const [user] = await db().insert(users).values({ username: `ticket-user-${randomBytes(3).toString("hex")}`, source: "local" }).returning();
+      userId = user!.id;
+      targetId = (await createTarget(db(), actor, { name: `box-${randomBytes(3).toString("hex")}`, protocol: "ssh", host: "127.0.0.1", port: 22, tags: [], allowedUsers: [], allowedGroups: [], credentialId: null })).id;
+    });
+
+    it("redeems a ticket once, with its binding", async () => {
+      const { ticket } = await mintConnectTicket(db(), { userId, targetId, purpose: "probe" }, 30);
+      expect(await redeemConnectTicket(db(), ticket)).toEqual({ ok: true, binding: { userId, targetId, purpose: "probe" } });
+      expect(await redeemConnectTicket(db(), ticket)).toEqual({ ok: false, reason: "used" });
+    });
+
+    it("refuses an expired or unknown ticket and stores only its hash", async () => {
+      const { ticket } = await mintConnectTicket(db(), { userId, targetId, purpose: "probe" }, 1);
+      const stored = await db().select().from(connectTickets);
+      expect(JSON.stringify(stored)).not.toContain(ticket);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect(await redeemConnectTicket(db(), ticket)).toEqual({ ok: false, reason: "expired" });
+      expect(await redeemConnectTicket(db(), "made-up")).toEqual({ ok: false, reason: "unknown" });
+    });
+  });
+
+  describe("credentials", () => {
+    it("stores only ciphertext and opens it in memory", async () => {
+      const vault = createVault(randomBytes(32));
+      const created = await createCredential(db(), vault, actor, { name: `cred-${randomBytes(3).toString("hex")}`, kind: "password", username: "deploy", secret: "hunter2-but-longer" });
+      expect(JSON.stringify(created)).not.toContain("hunter2");
+      const [row] = await db().select().from(credentials).where(eq(credentials.id, created.id));
+      expect(row!.secretCiphertext).not.toContain("hunter2");
+      expect(await openCredential(db(), vault, created.id)).toEqual({ kind: "password", username: "deploy", secret: "hunter2-but-longer" });
+
+      await updateCredential(db(), vault, actor, created.id, { username: "deploy2" });
+      expect((await openCredential(db(), vault, created.id))?.secret).toBe("hunter2-but-longer");
+      const trail = await db().select().from(auditLog).where(eq(auditLog.objectId, created.id));
+      expect(trail.map((entry) => entry.action)).toEqual(["credential.create", "credential.update"]);
+      expect(JSON.stringify(trail)).not.toContain("hunter2");
+    });
+  });
+
+  describe("accounts", () => {
+    it("issues a one-time setup token for the embedded admin", async () => {
+      const { setupToken } = await prepareLocalAdmin(db());
+      expect(setupToken).toBeTruthy();
+      const { setupToken: rotated } = await prepareLocalAdmin(db());
+      expect(await isSetupTokenValid(db(), setupToken!)).toBe(false);
+      expect(await isSetupTokenValid(db(), rotated!)).toBe(true);
+      const admin = await completeSetup(db(), rotated!, "scrypt$hash");
+      expect(admin?.username).toBe("admin");
+      expect(effectiveRoles(admin!)).toEqual(["admin", "user"]);
+      expect(await completeSetup(db(), rotated!, "scrypt$other")).toBeNull();
+      expect((await prepareLocalAdmin(db())).setupToken).toBeNull();
+    });
+
+    it("maps IdP groups to roles at every sign-in and keeps granted roles", async () => {
+      await seedGroupRoleMappings(db(), [{ group: "secops", role: "security" }]);
+      const identity = { issuer: "https://idp", subject: "sub-1", username: "dana", email: "dana@example.com", displayName: "Dana", groups: ["secops"] };
+      const first = await upsertSsoUser(db(), identity);
+      expect(effectiveRoles(first)).toEqual(["security", "user"]);
+      await db().update(users).set({ grantedRoles: ["reviewer"] }).where(eq(users.id, first.id));
+      const second = await upsertSsoUser(db(), { ...identity, groups: [] });
+      expect(second.id).toBe(first.id);
+      expect(effectiveRoles(second)).toEqual(["reviewer", "user"]);
+    });
+  });
+});
