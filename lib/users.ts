@@ -127,10 +127,12 @@ export async function recordLogin(db: Database, userId: string) {
 
 export async function updateUser(db: Database, actor: Actor, id: string, change: { grantedRoles?: Role[]; disabled?: boolean }): Promise<UserRow> {
   if (!isUuid(id)) throw notFound("User");
-  if (id === actor.id && (change.disabled || (change.grantedRoles && !change.grantedRoles.includes("admin")))) {
+  // Nobody locks themselves out: another admin must do it.
+  if (id === actor.id) {
+    if (change.disabled) throw new ApiError(400, "You cannot disable your own account; ask another admin");
     const self = await findUserById(db, id);
-    if (self && effectiveRoles(self).includes("admin") && !self.idpRoles.includes("admin")) {
-      throw new ApiError(400, "You cannot disable yourself or remove your own admin role; ask another admin");
+    if (change.grantedRoles && !change.grantedRoles.includes("admin") && self?.grantedRoles.includes("admin") && !self.idpRoles.includes("admin")) {
+      throw new ApiError(400, "You cannot remove your own admin role; ask another admin");
     }
   }
   const [updated] = await db.update(users).set(change).where(eq(users.id, id)).returning();

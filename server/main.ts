@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import next from "next";
 import { ConfigError, loadConfig } from "../lib/config";
 import { clientAddressHeader } from "../lib/request-context";
+import { securityWarnings } from "../lib/security-posture";
 import { deleteStaleConnectTickets } from "../lib/tickets";
 import { createGate } from "./gate";
 import { probeRoute } from "./probe";
@@ -24,6 +25,7 @@ function loadConfigOrExit() {
 }
 
 const config = loadConfigOrExit();
+for (const warning of securityWarnings(config)) console.warn(`gatehouse: security warning: ${warning}`);
 const { runtime, database, setupUrl } = await startRuntime(config);
 
 const nextApp = next({ dev: config.mode === "development", dir: projectRoot, hostname: config.host, port: config.port });

@@ -14,6 +14,7 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
+const migrationLockKey = 0x67617465;
 const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../drizzle");
 
 export async function openDatabase(options: { databaseUrl?: string; dataDir: string }): Promise<DatabaseHandle> {
@@ -23,7 +24,15 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
     const { migrate } = await import("drizzle-orm/postgres-js/migrator");
     const client = postgres(options.databaseUrl, { max: 10, onnotice: () => {} });
     const db = drizzle(client, { schema });
-    await migrate(db, { migrationsFolder });
+    // Nodes starting together migrate one after another: the others wait, then find nothing to do.
+    const lock = await client.reserve();
+    try {
+      await lock`select pg_advisory_lock(${migrationLockKey})`;
+      await migrate(db, { migrationsFolder });
+    } finally {
+      await lock`select pg_advisory_unlock(${migrationLockKey})`;
+      lock.release();
+    }
     return { db: db as unknown as Database, kind: "postgres", close: () => client.end({ timeout: 5 }) };
   }
   const { PGlite } = await import("@electric-sql/pglite");

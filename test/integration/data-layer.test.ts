@@ -140,3 +140,18 @@ describe.each(backends)("data layer on %s", (_name, open) => {
     });
   });
 });
+
+describe("nodes starting together", () => {
+  it("migrate one after another on the same PostgreSQL database", async () => {
+    const { createScratchDatabase } = await import("../fixtures/postgres-database");
+    const database = await createScratchDatabase("gatehouse_migrate");
+    try {
+      const handles = await Promise.all([1, 2, 3].map(() => openDatabase({ databaseUrl: database.url, dataDir: "unused" })));
+      const rows = await handles[0]!.db.select().from(users);
+      expect(rows).toEqual([]);
+      await Promise.all(handles.map((handle) => handle.close()));
+    } finally {
+      await database.drop();
+    }
+  });
+});

@@ -1,6 +1,6 @@
 "use client";
 import { useRouter } from "next/navigation";
-import { useState, type FormEvent } from "react";
+import { useOptimistic, useState, useTransition, type FormEvent } from "react";
 import { Badge, Button, Card, Field, FormError, Select, TextInput } from "@/app/_ui/primitives";
 import { callApi } from "@/lib/api/client";
 import type { Role } from "@/lib/protocol/domain";
@@ -24,11 +24,19 @@ export function UserEditor({ users, mappings }: { users: UserSummary[]; mappings
   const router = useRouter();
   const [error, setError] = useState<string>();
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
+  const [, startTransition] = useTransition();
+  // A checkbox shows its new state at once; the refresh brings the server's word.
+  const [shownUsers, showChange] = useOptimistic(users, (current, change: { id: string; update: Partial<UserSummary> }) =>
+    current.map((user) => (user.id === change.id ? { ...user, ...change.update } : user)),
+  );
 
-  async function change(user: UserSummary, update: { grantedRoles?: Role[]; disabled?: boolean }) {
-    const result = await callApi("PATCH", `/api/admin/users/${user.id}`, update);
-    setError(result.ok ? undefined : result.error);
-    router.refresh();
+  function change(user: UserSummary, update: { grantedRoles?: Role[]; disabled?: boolean }) {
+    startTransition(async () => {
+      showChange({ id: user.id, update });
+      const result = await callApi("PATCH", `/api/admin/users/${user.id}`, update);
+      setError(result.ok ? undefined : result.error);
+      router.refresh();
+    });
   }
 
   async function addMapping(event: FormEvent<HTMLFormElement>) {
@@ -65,7 +73,7 @@ export function UserEditor({ users, mappings }: { users: UserSummary[]; mappings
             </tr>
           </thead>
           <tbody>
-            {users.map((user) => (
+            {shownUsers.map((user) => (
               <tr key={user.id} className="border-t border-slate-100 align-top">
                 <td className="py-2">
                   <div className="font-medium">{user.displayName ?? user.username}</div>

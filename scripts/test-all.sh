@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what is missing (npm packages; Debian packages when run
+# as root), makes sure PostgreSQL is up, then runs the type check, unit, integration and end-to-end tests.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+debian_packages=(chromium)
+
+say() { printf '\n== %s\n' "$*"; }
+fail() { printf 'test:all: %s\n' "$*" >&2; exit 1; }
+
+missing=()
+for package in "${debian_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  [ "$(id -u)" = 0 ] || fail "missing Debian packages: ${missing[*]}. Run as root, or: sudo apt-get install ${missing[*]}"
+  say "installing Debian packages: ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" || fail "apt-get could not install ${missing[*]}"
+fi
+
+# PostgreSQL on 127.0.0.1:5432 for the integration and end-to-end tests (a fresh database per run).
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  [ "$(id -u)" = 0 ] || fail "PostgreSQL is not running on 127.0.0.1:5432; start it, or run as root to have it installed and started"
+  if ! command -v pg_ctlcluster >/dev/null; then
+    say "installing PostgreSQL"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql || fail "apt-get could not install postgresql"
+  fi
+  say "starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main start || fail "PostgreSQL did not start"
+  for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+if [ -z "${TEST_POSTGRES_ADMIN_URL:-}" ] && ! psql "postgres://postgres@127.0.0.1:5432/postgres" -Atqc "select 1" >/dev/null 2>&1; then
+  # A stock Debian cluster wants a password over TCP: give the test superuser one.
+  [ "$(id -u)" = 0 ] || fail "cannot connect to PostgreSQL as postgres@127.0.0.1; set TEST_POSTGRES_ADMIN_URL"
+  runuser -u postgres -- psql -qc "alter user postgres password 'gatehouse-test'" || fail "could not set a password for the postgres user"
+  export TEST_POSTGRES_ADMIN_URL="postgres://postgres:gatehouse-test@127.0.0.1:5432/postgres"
+fi
+
+if [ ! -d node_modules ]; then
+  say "installing npm packages"
+  npm ci || fail "npm ci failed"
+fi
+
+mkdir -p .test-artifacts
+status=0
+run() {
+  say "$1"
+  shift
+  "$@" || status=1
+}
+run "type check" npx tsc --noEmit
+run "unit tests" npx vitest run --project unit --reporter=default --reporter=json --outputFile=.test-artifacts/unit.json
+run "integration tests (PostgreSQL, PGlite)" npx vitest run --project integration --reporter=default --reporter=json --outputFile=.test-artifacts/integration.json
+PLAYWRIGHT_JSON_OUTPUT_NAME=.test-artifacts/e2e.json run "end-to-end tests (Chromium)" npx playwright test --reporter=list,json
+
+# One closing line for the whole run.
+node -e '
+const fs = require("node:fs");
+const read = (file) => { try { return JSON.parse(fs.readFileSync(file, "utf8")); } catch { return null; } };
+let passed = 0, failed = 0, skipped = 0;
+for (const name of ["unit", "integration"]) {
+  const report = read(`.test-artifacts/${name}.json`);
+  if (!report) { failed += 1; continue; }
+  passed += report.numPassedTests; failed += report.numFailedTests; skipped += report.numPendingTests + report.numTodoTests;
+}
+const e2e = read(".test-artifacts/e2e.json");
+if (e2e) { passed += e2e.stats.expected + e2e.stats.flaky; failed += e2e.stats.unexpected; skipped += e2e.stats.skipped; } else failed += 1;
+console.log(`\ntest:all: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+'
+exit $status
