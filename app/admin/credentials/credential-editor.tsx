@@ -46,7 +46,7 @@ export function CredentialEditor({ credentials }: { credentials: CredentialSumma
   }
 
   return (
-    <div className="grid gap-6 lg:grid-cols-[1fr_22rem]">
+    <div className="grid items-start gap-6 lg:grid-cols-[1fr_22rem]">
       <Card>
         {credentials.length === 0 ? (
           <p className="text-sm text-slate-600">No credentials yet. A credential is a username with a password or private key that the gateway uses to log in to a target.</p>

@@ -58,7 +58,7 @@ export function TargetEditor({ targets, credentials }: Props) {
   }
 
   return (
-    <div className="grid gap-6 lg:grid-cols-[1fr_22rem]">
+    <div className="grid items-start gap-6 lg:grid-cols-[1fr_22rem]">
       <Card>
         {targets.length === 0 ? (
           <p className="text-sm text-slate-600">No targets yet. Add the first one with the form.</p>
