@@ -41,7 +41,16 @@ export default async function HomePage() {
                     ))}
                   </p>
                 ) : null}
-                <div className="mt-4">
+                <div className="mt-4 flex flex-wrap items-center gap-3">
+                  {target.protocol === "ssh" ? (
+                    <Link
+                      href={`/connect/${target.id}`}
+                      aria-label={`Connect to ${target.name}`}
+                      className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500"
+                    >
+                      Connect
+                    </Link>
+                  ) : null}
                   <ProbeButton targetId={target.id} targetName={target.name} />
                 </div>
               </Card>

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createScratchDatabase } from "../test/fixtures/postgres-database";
+import { startSshd } from "../test/fixtures/sshd";
 import { startGateway } from "./fixtures/gateway";
 import { startOidcProvider } from "./fixtures/oidc-provider";
 import { freePort } from "./fixtures/ports";
@@ -28,6 +29,7 @@ export default async function globalSetup() {
     accounts: idpAccounts,
   });
   const database = await createScratchDatabase("gatehouse_e2e");
+  const sshd = await startSshd();
   const ssoGateway = await startGateway({
     port: ssoPort,
     logFile: path.join(logDir, "gateway-sso.log"),
@@ -42,6 +44,7 @@ export default async function globalSetup() {
       OIDC_SCOPES: "openid profile email groups",
       OIDC_GROUP_ROLES: "platform-admins=admin,secops=security",
       NODE_NAME: "e2e-sso",
+      TARGET_CONNECT_TIMEOUT_SECONDS: "4",
     },
   });
   const embeddedDataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-e2e-embedded-"));
@@ -53,13 +56,16 @@ export default async function globalSetup() {
   if (!embeddedGateway.setupUrl) throw new Error("the embedded gateway printed no setup link on its first start");
 
   process.env.E2E_SSO_URL = ssoGateway.url;
+  process.env.E2E_SSO_PID = String(ssoGateway.pid);
   process.env.E2E_DATABASE_URL = database.url;
   process.env.E2E_EMBEDDED_URL = embeddedGateway.url;
   process.env.E2E_EMBEDDED_SETUP_URL = embeddedGateway.setupUrl;
+  process.env.E2E_SSHD = JSON.stringify({ ...sshd, stop: undefined });
 
   return async () => {
     await Promise.all([ssoGateway.stop(), embeddedGateway.stop()]);
     await idp.stop();
+    await sshd.stop();
     await database.drop();
     rmSync(embeddedDataDir, { recursive: true, force: true });
   };

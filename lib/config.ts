@@ -76,6 +76,7 @@ const environmentSchema = z
     OIDC_GROUPS_CLAIM: z.string().trim().min(1).default("groups"),
     OIDC_GROUP_ROLES: groupRoleMapping.default([]),
     CONNECT_TICKET_TTL_SECONDS: z.coerce.number().int().min(1).max(30).default(30),
+    TARGET_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
     BLOB_STORE: z.enum(["fs", "s3"]).default("fs"),
     BLOB_DIR: optionalString,
     S3_ENDPOINT: absoluteHttpUrl.optional(),
@@ -139,6 +140,8 @@ export interface Config {
   /** Unset: the embedded local admin signs in with a password. */
   oidc: OidcConfig | undefined;
   connectTicketTtlSeconds: number;
+  /** How long a target may take to answer and log in before the user is told it did not. */
+  targetConnectTimeoutMs: number;
   blobStore: { kind: "fs"; dir: string } | { kind: "s3"; endpoint?: string; region: string; bucket: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean };
 }
 
@@ -185,6 +188,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
           }
         : undefined,
     connectTicketTtlSeconds: env.CONNECT_TICKET_TTL_SECONDS,
+    targetConnectTimeoutMs: env.TARGET_CONNECT_TIMEOUT_SECONDS * 1000,
     blobStore:
       env.BLOB_STORE === "s3"
         ? {

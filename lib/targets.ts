@@ -1,5 +1,5 @@
 // Targets: the machines and apps users connect to, and who may reach each.
-import { asc, eq } from "drizzle-orm";
+import { and, asc, eq, isNull } from "drizzle-orm";
 import { ApiError, notFound } from "./errors";
 import { audit, type Actor } from "./audit";
 import { canReach } from "./access";
@@ -54,4 +54,12 @@ export async function deleteTarget(db: Database, actor: Actor, id: string): Prom
   if (!target) throw notFound("Target");
   await db.delete(targets).where(eq(targets.id, id));
   await audit(db, actor, { action: "target.delete", objectType: "target", objectId: id, details: { name: target.name } });
+}
+
+/** Trust on first use: pins the host key a target showed on its first connection, unless one was pinned meanwhile. */
+export async function pinHostKey(db: Database, targetId: string, fingerprint: string): Promise<void> {
+  await db
+    .update(targets)
+    .set({ hostKeyFingerprint: fingerprint })
+    .where(and(eq(targets.id, targetId), isNull(targets.hostKeyFingerprint)));
 }

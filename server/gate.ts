@@ -19,6 +19,8 @@ export interface GatePass {
   user: UserRow;
   target: TargetRow;
   actor: Actor;
+  /** The socket's URL, for route-specific parameters such as the initial terminal size. */
+  url: URL;
 }
 
 /** What serves one purpose once the gate has let a socket through. */
@@ -73,7 +75,7 @@ export function createGate(runtime: Runtime, routes: Record<ConnectPurpose, Sock
     // Access is checked again: it may have been revoked since the ticket was minted.
     const target = await findTarget(db, binding.targetId);
     if (!target || !canReach(user, target)) throw new Refusal(gateCloseCodes.forbidden, "you may not reach this target");
-    return { purpose: purpose.data, pass: { user, target, actor } };
+    return { purpose: purpose.data, pass: { user, target, actor, url } };
   }
 
   function onConnection(socket: WebSocket, request: IncomingMessage) {

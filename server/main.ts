@@ -11,6 +11,7 @@ import { deleteStaleConnectTickets } from "../lib/tickets";
 import { createGate } from "./gate";
 import { probeRoute } from "./probe";
 import { startRuntime } from "./start-runtime";
+import { createTerminalRoute } from "./terminal-route";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -32,7 +33,7 @@ const nextApp = next({ dev: config.mode === "development", dir: projectRoot, hos
 await nextApp.prepare();
 const handleRequest = nextApp.getRequestHandler();
 const handleNextUpgrade = nextApp.getUpgradeHandler();
-const gate = createGate(runtime, { probe: probeRoute });
+const gate = createGate(runtime, { probe: probeRoute, terminal: createTerminalRoute(runtime) });
 
 /** The only source of a request's client address for app code; whatever a client sent in that header is replaced. */
 function stampClientAddress(request: import("node:http").IncomingMessage) {

@@ -10,6 +10,11 @@ export const adminTargetView = (target: TargetRow) => ({
   allowedUsers: target.allowedUsers,
   allowedGroups: target.allowedGroups,
   credentialId: target.credentialId,
+  hostKeyFingerprint: target.hostKeyFingerprint,
+  legacyAlgorithms: target.legacyAlgorithms,
+  sessionTtlSeconds: target.sessionTtlSeconds,
+  extensionSeconds: target.extensionSeconds,
+  maxSessionSeconds: target.maxSessionSeconds,
 });
 
 export const userView = (user: UserRow) => ({

@@ -79,6 +79,15 @@ export const targets = pgTable(
     /** IdP groups allowed to connect. */
     allowedGroups: textArray("allowed_groups").$type<string[]>(),
     credentialId: uuid("credential_id").references(() => credentials.id, { onDelete: "set null" }),
+    /** `SHA256:…` of the SSH host key. Null: trust on first use, then pinned here. */
+    hostKeyFingerprint: text("host_key_fingerprint"),
+    /** Offer old key exchanges, ciphers and MACs (SHA-1, CBC) for devices that know no better. */
+    legacyAlgorithms: boolean("legacy_algorithms").notNull().default(false),
+    /** Session time limit; 0 means none. */
+    sessionTtlSeconds: integer("session_ttl_seconds").notNull().default(0),
+    /** How much one extension adds, and the longest a session may become with extensions. */
+    extensionSeconds: integer("extension_seconds").notNull().default(0),
+    maxSessionSeconds: integer("max_session_seconds").notNull().default(0),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

@@ -15,6 +15,8 @@ const nameList = z
   .transform((value) => (Array.isArray(value) ? value : value.split(",")).map((item) => item.trim()).filter(Boolean))
   .pipe(z.array(z.string().max(128)).max(200));
 
+const seconds = z.coerce.number({ message: "Must be a number" }).int("Must be whole").min(0, "Cannot be negative").max(30 * 24 * 3600, "At most 30 days");
+
 export const targetInputSchema = z.object({
   name,
   protocol: protocolSchema,
@@ -32,6 +34,17 @@ export const targetInputSchema = z.object({
     .union([z.uuid(), z.literal(""), z.null()])
     .transform((value) => value || null)
     .default(null),
+  hostKeyFingerprint: z
+    .union([z.string().trim().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, "A fingerprint looks like SHA256: followed by 43 characters (ssh-keygen -lf)"), z.literal(""), z.null()])
+    .transform((value) => value || null)
+    .default(null),
+  legacyAlgorithms: z.union([z.boolean(), z.literal("on")]).transform(Boolean).default(false),
+  sessionTtlSeconds: seconds.default(0),
+  extensionSeconds: seconds.default(0),
+  maxSessionSeconds: seconds.default(0),
+}).refine((target) => target.maxSessionSeconds === 0 || target.maxSessionSeconds >= target.sessionTtlSeconds, {
+  path: ["maxSessionSeconds"],
+  message: "The longest session cannot be shorter than the time limit",
 });
 export type TargetInput = z.infer<typeof targetInputSchema>;
 

@@ -78,7 +78,7 @@ describe.each(backends)("data layer on %s", (_name, open) => {
     beforeAll(async () => {
       const [user] = await db().insert(users).values({ username: `ticket-user-${randomBytes(3).toString("hex")}`, source: "local" }).returning();
       userId = user!.id;
-      targetId = (await createTarget(db(), actor, { name: `box-${randomBytes(3).toString("hex")}`, protocol: "ssh", host: "127.0.0.1", port: 22, tags: [], allowedUsers: [], allowedGroups: [], credentialId: null })).id;
+      targetId = (await createTarget(db(), actor, { name: `box-${randomBytes(3).toString("hex")}`, protocol: "ssh", host: "127.0.0.1", port: 22, tags: [], allowedUsers: [], allowedGroups: [], credentialId: null, hostKeyFingerprint: null, legacyAlgorithms: false, sessionTtlSeconds: 0, extensionSeconds: 0, maxSessionSeconds: 0 })).id;
     });
 
     it("redeems a ticket once, with its binding", async () => {

@@ -15,6 +15,11 @@ export interface EditableTarget {
   allowedUsers: string[];
   allowedGroups: string[];
   credentialId: string | null;
+  hostKeyFingerprint: string | null;
+  legacyAlgorithms: boolean;
+  sessionTtlSeconds: number;
+  extensionSeconds: number;
+  maxSessionSeconds: number;
 }
 
 interface Props {
@@ -22,7 +27,36 @@ interface Props {
   credentials: { id: string; name: string; username: string }[];
 }
 
-const blank: EditableTarget = { id: "", name: "", protocol: "ssh", host: "", port: 22, tags: [], allowedUsers: [], allowedGroups: [], credentialId: null };
+const blank: EditableTarget = {
+  id: "",
+  name: "",
+  protocol: "ssh",
+  host: "",
+  port: 22,
+  tags: [],
+  allowedUsers: [],
+  allowedGroups: [],
+  credentialId: null,
+  hostKeyFingerprint: null,
+  legacyAlgorithms: false,
+  sessionTtlSeconds: 0,
+  extensionSeconds: 0,
+  maxSessionSeconds: 0,
+};
+
+/** The form speaks minutes; the API speaks seconds. */
+const minuteFields = { sessionTtlMinutes: "sessionTtlSeconds", extensionMinutes: "extensionSeconds", maxSessionMinutes: "maxSessionSeconds" } as const;
+
+function formToTarget(form: FormData) {
+  const body: Record<string, unknown> = Object.fromEntries(form);
+  for (const [minutes, seconds] of Object.entries(minuteFields)) {
+    const value = String(body[minutes] ?? "").trim();
+    delete body[minutes];
+    body[seconds] = value === "" ? 0 : Number(value) * 60;
+  }
+  body.legacyAlgorithms = form.get("legacyAlgorithms") === "on";
+  return body;
+}
 
 export function TargetEditor({ targets, credentials }: Props) {
   const router = useRouter();
@@ -35,7 +69,7 @@ export function TargetEditor({ targets, credentials }: Props) {
     event.preventDefault();
     const formElement = event.currentTarget;
     setBusy(true);
-    const form = Object.fromEntries(new FormData(formElement));
+    const form = formToTarget(new FormData(formElement));
     const result = editing.id ? await callApi("PATCH", `/api/admin/targets/${editing.id}`, form) : await callApi("POST", "/api/admin/targets", form);
     setBusy(false);
     if (!result.ok) {
@@ -140,6 +174,27 @@ export function TargetEditor({ targets, credentials }: Props) {
               ))}
             </Select>
           </Field>
+          <Field id="hostKeyFingerprint" label="Pinned host key" error={fieldErrors.hostKeyFingerprint} hint="Empty: trust the key seen on the first connection, then pin it. Clear it to accept a new key.">
+            <TextInput id="hostKeyFingerprint" defaultValue={editing.hostKeyFingerprint ?? ""} placeholder="SHA256:…" invalid={Boolean(fieldErrors.hostKeyFingerprint)} />
+          </Field>
+          <div className="flex items-center gap-2">
+            <input id="legacyAlgorithms" name="legacyAlgorithms" type="checkbox" defaultChecked={editing.legacyAlgorithms} />
+            <label htmlFor="legacyAlgorithms" className="text-sm text-slate-700">
+              Allow legacy SSH algorithms (SHA-1, CBC) for old devices
+            </label>
+          </div>
+          <div className="grid grid-cols-3 gap-2">
+            <Field id="sessionTtlMinutes" label="Time limit (min)" error={fieldErrors.sessionTtlSeconds}>
+              <TextInput id="sessionTtlMinutes" type="number" min={0} defaultValue={editing.sessionTtlSeconds / 60} invalid={Boolean(fieldErrors.sessionTtlSeconds)} />
+            </Field>
+            <Field id="extensionMinutes" label="Extension (min)" error={fieldErrors.extensionSeconds}>
+              <TextInput id="extensionMinutes" type="number" min={0} defaultValue={editing.extensionSeconds / 60} invalid={Boolean(fieldErrors.extensionSeconds)} />
+            </Field>
+            <Field id="maxSessionMinutes" label="Longest (min)" error={fieldErrors.maxSessionSeconds}>
+              <TextInput id="maxSessionMinutes" type="number" min={0} defaultValue={editing.maxSessionSeconds / 60} invalid={Boolean(fieldErrors.maxSessionSeconds)} />
+            </Field>
+          </div>
+          <p className="text-xs text-slate-500">A time limit of 0 means none. Users may extend by the extension step up to the longest duration.</p>
           <Field id="allowedUsers" label="Allowed users" error={fieldErrors.allowedUsers} hint="Usernames or emails, separated by commas">
             <TextInput id="allowedUsers" defaultValue={editing.allowedUsers.join(", ")} />
           </Field>

@@ -1,0 +1,152 @@
+"use client";
+// The browser terminal: xterm.js on a WebSocket opened with a fresh connect ticket. Keystrokes go out as
+// binary frames; the gateway's JSON frames drive the status line, the time-limit banner and the end notice.
+import "@xterm/xterm/css/xterm.css";
+import { FitAddon } from "@xterm/addon-fit";
+import { Unicode11Addon } from "@xterm/addon-unicode11";
+import { Terminal } from "@xterm/xterm";
+import { useCallback, useEffect, useRef, useState } from "react";
+import { Button } from "@/app/_ui/primitives";
+import { callApi } from "@/lib/api/client";
+import { gateCloseCodes } from "@/lib/protocol/gate";
+import { terminalServerMessageSchema, terminalSocketPath, type TerminalClientMessage } from "@/lib/protocol/terminal";
+import type { TicketResponse } from "@/lib/protocol/tickets";
+
+type Status = { kind: "connecting" } | { kind: "connected" } | { kind: "ended"; message: string };
+type Expiry = { expiresAt: Date; canExtend: boolean; extensionMinutes: number } | null;
+
+const endedLabels: Record<string, string> = {
+  user_closed: "Session closed",
+  target_closed: "The target ended the session",
+  terminated: "Session terminated",
+  expired: "Session expired",
+  error: "Could not connect",
+  interrupted: "Session interrupted",
+};
+
+export function TerminalView({ targetId, targetName }: { targetId: string; targetName: string }) {
+  const container = useRef<HTMLDivElement>(null);
+  const terminal = useRef<Terminal | null>(null);
+  const fit = useRef<FitAddon | null>(null);
+  const socket = useRef<WebSocket | null>(null);
+  const [status, setStatus] = useState<Status>({ kind: "connecting" });
+  const [expiry, setExpiry] = useState<Expiry>(null);
+
+  const sendControl = (message: TerminalClientMessage) => {
+    if (socket.current?.readyState === WebSocket.OPEN) socket.current.send(JSON.stringify(message));
+  };
+
+  const connect = useCallback(async () => {
+    const term = terminal.current!;
+    setStatus({ kind: "connecting" });
+    setExpiry(null);
+    const ticket = await callApi<TicketResponse>("POST", "/api/tickets", { targetId, purpose: "terminal" });
+    if (!ticket.ok) return setStatus({ kind: "ended", message: ticket.error });
+    const url = new URL(terminalSocketPath(ticket.data.url, { cols: term.cols, rows: term.rows }), window.location.href.replace(/^http/, "ws"));
+    const ws = new WebSocket(url);
+    ws.binaryType = "arraybuffer";
+    socket.current = ws;
+    let ended = false;
+    ws.onmessage = (event) => {
+      if (event.data instanceof ArrayBuffer) return term.write(new Uint8Array(event.data));
+      const message = terminalServerMessageSchema.safeParse(JSON.parse(String(event.data)));
+      if (!message.success) return;
+      const data = message.data;
+      if (data.type === "connected") {
+        setStatus({ kind: "connected" });
+        term.focus();
+      } else if (data.type === "expiry") {
+        setExpiry({ expiresAt: new Date(data.expiresAt), canExtend: data.canExtend, extensionMinutes: Math.round(data.extensionSeconds / 60) });
+      } else if (data.type === "ended") {
+        ended = true;
+        setExpiry(null);
+        setStatus({ kind: "ended", message: `${endedLabels[data.reason] ?? "Session ended"}: ${data.message}` });
+      }
+    };
+    ws.onclose = (event) => {
+      if (ended) return;
+      const refused = event.code >= 4000 && event.code <= gateCloseCodes.ticketInvalid;
+      setStatus({ kind: "ended", message: refused ? `Refused: ${event.reason}` : "The connection to the gateway was lost" });
+    };
+  }, [targetId]);
+
+  useEffect(() => {
+    const term = new Terminal({
+      allowProposedApi: true,
+      cursorBlink: true,
+      fontFamily: '"DejaVu Sans Mono", "Noto Sans Mono", Menlo, Consolas, monospace',
+      fontSize: 14,
+      scrollback: 5000,
+      theme: { background: "#0f172a" },
+    });
+    const fitAddon = new FitAddon();
+    term.loadAddon(fitAddon);
+    term.loadAddon(new Unicode11Addon());
+    term.unicode.activeVersion = "11";
+    term.open(container.current!);
+    fitAddon.fit();
+    terminal.current = term;
+    fit.current = fitAddon;
+
+    const encoder = new TextEncoder();
+    term.onData((data) => {
+      if (socket.current?.readyState === WebSocket.OPEN) socket.current.send(encoder.encode(data));
+    });
+    term.onResize(({ cols, rows }) => sendControl({ type: "resize", cols, rows }));
+    // Ctrl+Shift+C / Ctrl+Shift+V copy and paste, as in desktop terminals; Ctrl+C stays an interrupt.
+    term.attachCustomKeyEventHandler((event) => {
+      if (event.type !== "keydown" || !event.ctrlKey || !event.shiftKey) return true;
+      if (event.code === "KeyC") {
+        void navigator.clipboard?.writeText(term.getSelection());
+        return false;
+      }
+      if (event.code === "KeyV") {
+        void navigator.clipboard?.readText().then((text) => term.paste(text));
+        return false;
+      }
+      return true;
+    });
+    const onWindowResize = () => fitAddon.fit();
+    window.addEventListener("resize", onWindowResize);
+    void connect();
+    return () => {
+      window.removeEventListener("resize", onWindowResize);
+      socket.current?.close();
+      term.dispose();
+    };
+  }, [connect]);
+
+  const minutesLeft = expiry ? Math.max(0, Math.ceil((expiry.expiresAt.getTime() - Date.now()) / 60_000)) : 0;
+
+  return (
+    <div className="flex h-[calc(100vh-9rem)] flex-col gap-2">
+      <div className="flex items-center gap-3 text-sm">
+        <h1 className="font-semibold">{targetName}</h1>
+        <span role="status" data-testid="terminal-status" className={status.kind === "ended" ? "text-red-700" : status.kind === "connected" ? "text-emerald-700" : "text-slate-600"}>
+          {status.kind === "connecting" ? "Connecting…" : status.kind === "connected" ? "Connected" : status.message}
+        </span>
+        {status.kind === "ended" ? (
+          <Button variant="secondary" onClick={() => void connect()}>
+            Reconnect
+          </Button>
+        ) : null}
+        <span className="ml-auto text-xs text-slate-500">Copy: Ctrl+Shift+C · Paste: Ctrl+Shift+V</span>
+      </div>
+      {expiry ? (
+        <div role="alert" className="flex items-center gap-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
+          <span>
+            This session ends at {expiry.expiresAt.toLocaleTimeString()} ({minutesLeft} min left).
+          </span>
+          {expiry.canExtend ? (
+            <Button variant="secondary" onClick={() => sendControl({ type: "extend" })}>
+              Extend by {expiry.extensionMinutes || "a few"} min
+            </Button>
+          ) : (
+            <span>It cannot be extended further.</span>
+          )}
+        </div>
+      ) : null}
+      <div ref={container} data-testid="terminal" className="min-h-0 flex-1 overflow-hidden rounded-md bg-slate-900 p-2" />
+    </div>
+  );
+}

@@ -1,0 +1,35 @@
+// The terminal WebSocket (/ws/terminal). Keystrokes and screen output travel as binary frames, byte for
+// byte; everything else is one of these JSON text frames.
+import { z } from "zod";
+
+export const terminalSizeSchema = z.object({
+  cols: z.number().int().min(2).max(1000),
+  rows: z.number().int().min(1).max(500),
+});
+
+/** Browser → gateway. */
+export const terminalClientMessageSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("resize"), ...terminalSizeSchema.shape }),
+  z.object({ type: z.literal("extend") }),
+]);
+export type TerminalClientMessage = z.infer<typeof terminalClientMessageSchema>;
+
+export const endReasonSchema = z.enum(["user_closed", "target_closed", "terminated", "expired", "error", "interrupted"]);
+export type EndReason = z.infer<typeof endReasonSchema>;
+
+/** Gateway → browser. */
+export const terminalServerMessageSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("connecting"), sessionId: z.string() }),
+  z.object({ type: z.literal("connected"), sessionId: z.string() }),
+  /** The session's deadline; `canExtend` says whether an extension would be granted now. */
+  z.object({ type: z.literal("expiry"), expiresAt: z.string(), canExtend: z.boolean(), extensionSeconds: z.number() }),
+  z.object({ type: z.literal("ended"), reason: endReasonSchema, message: z.string() }),
+  /** A frame the gateway could not use; the session goes on. */
+  z.object({ type: z.literal("error"), message: z.string() }),
+]);
+export type TerminalServerMessage = z.infer<typeof terminalServerMessageSchema>;
+
+/** Query parameters of /ws/terminal besides the ticket: the terminal's size when it opens. */
+export function terminalSocketPath(ticketUrl: string, size: { cols: number; rows: number }) {
+  return `${ticketUrl}&cols=${size.cols}&rows=${size.rows}`;
+}

@@ -1,0 +1,37 @@
+// The one shape every protocol plugs into the session spine with. An adapter knows its target's protocol
+// and nothing of browsers, recording or control; the Session (server/session.ts) does the rest.
+import type { EventEmitter } from "node:events";
+
+export interface TerminalSize {
+  cols: number;
+  rows: number;
+}
+
+/** Why an adapter stopped, in words a user can act on. */
+export class TargetError extends Error {
+  constructor(
+    message: string,
+    /** Refusals that are security events (a changed host key) are audited as such. */
+    readonly auditAction?: string,
+    readonly auditDetails?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = "TargetError";
+  }
+}
+
+/**
+ * Events: `output` (Buffer) from the target; `drain` when input may flow again after write() returned false;
+ * `closed` (message: string) when the target ended the connection.
+ */
+export interface ProtocolAdapter extends EventEmitter {
+  /** Connects and logs in; rejects with a TargetError. */
+  start(size: TerminalSize): Promise<void>;
+  /** False when the target is not taking input as fast as it comes: wait for `drain`. */
+  write(data: Buffer): boolean;
+  resize(size: TerminalSize): void;
+  /** Stop reading from the target (it then stops sending), for backpressure and pause. */
+  pause(): void;
+  resume(): void;
+  close(): void;
+}

@@ -1,0 +1,40 @@
+// The `terminal` purpose: an interactive shell on an SSH target, with the credential from the vault.
+import { audit } from "../lib/audit";
+import { openCredential } from "../lib/credentials";
+import { terminalSizeSchema } from "../lib/protocol/terminal";
+import type { Runtime } from "../lib/runtime";
+import { pinHostKey } from "../lib/targets";
+import type { SocketRoute } from "./gate";
+import { SshAdapter } from "./protocols/ssh/ssh-adapter";
+import { Session } from "./session";
+
+const defaultSize = { cols: 80, rows: 24 };
+
+export function createTerminalRoute({ db, vault, config }: Runtime): SocketRoute {
+  return (socket, { user, target, actor, url }) => {
+    const refuse = (message: string) => {
+      socket.send(JSON.stringify({ type: "ended", reason: "error", message }));
+      socket.close(1000, "error");
+    };
+    if (target.protocol !== "ssh") return refuse(`${target.name} is a ${target.protocol.toUpperCase()} target, not a terminal`);
+    if (!target.credentialId) return refuse(`${target.name} has no credential to log in with; ask an admin to set one`);
+    const size = terminalSizeSchema.safeParse({ cols: Number(url.searchParams.get("cols")), rows: Number(url.searchParams.get("rows")) });
+
+    void (async () => {
+      const login = await openCredential(db, vault, target.credentialId!);
+      if (!login) return refuse(`${target.name} has no credential to log in with; ask an admin to set one`);
+      const adapter = new SshAdapter(target, login, {
+        connectTimeoutMs: config.targetConnectTimeoutMs,
+        async onFirstHostKey(fingerprint) {
+          await pinHostKey(db, target.id, fingerprint);
+          await audit(db, actor, { action: "target.host_key_pinned", objectType: "target", objectId: target.id, details: { target: target.name, fingerprint } });
+        },
+      });
+      const session = new Session({ db, nodeName: config.nodeName, socket, target, userId: user.id, actor, adapter, initialSize: size.success ? size.data : defaultSize });
+      await session.run();
+    })().catch((error) => {
+      console.error(`terminal session to ${target.name} failed:`, error);
+      refuse("the gateway could not open this session");
+    });
+  };
+}
