@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createScratchDatabase } from "../test/fixtures/postgres-database";
 import { startSshd } from "../test/fixtures/sshd";
-import { startGateway } from "./fixtures/gateway";
+import { startGateway } from "../test/fixtures/gateway";
 import { startOidcProvider } from "./fixtures/oidc-provider";
-import { freePort } from "./fixtures/ports";
+import { freePort } from "../test/fixtures/ports";
 import { idpAccounts, oidcClient } from "./fixtures/people";
 
 export default async function globalSetup() {
@@ -30,10 +30,7 @@ export default async function globalSetup() {
   });
   const database = await createScratchDatabase("gatehouse_e2e");
   const sshd = await startSshd();
-  const ssoGateway = await startGateway({
-    port: ssoPort,
-    logFile: path.join(logDir, "gateway-sso.log"),
-    env: {
+  const ssoEnvironment: Record<string, string> = {
       DATABASE_URL: database.url,
       AUTH_SECRET: randomBytes(33).toString("base64"),
       GATEHOUSE_MASTER_KEY: randomBytes(32).toString("hex"),
@@ -45,7 +42,11 @@ export default async function globalSetup() {
       OIDC_GROUP_ROLES: "platform-admins=admin,secops=security",
       NODE_NAME: "e2e-sso",
       TARGET_CONNECT_TIMEOUT_SECONDS: "4",
-    },
+  };
+  const ssoGateway = await startGateway({
+    port: ssoPort,
+    logFile: path.join(logDir, "gateway-sso.log"),
+    env: ssoEnvironment,
   });
   const embeddedDataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-e2e-embedded-"));
   const embeddedGateway = await startGateway({
@@ -57,6 +58,8 @@ export default async function globalSetup() {
 
   process.env.E2E_SSO_URL = ssoGateway.url;
   process.env.E2E_SSO_PID = String(ssoGateway.pid);
+  /** For tests that start a second node on the same database and secrets. */
+  process.env.E2E_SSO_ENV = JSON.stringify(ssoEnvironment);
   process.env.E2E_DATABASE_URL = database.url;
   process.env.E2E_EMBEDDED_URL = embeddedGateway.url;
   process.env.E2E_EMBEDDED_SETUP_URL = embeddedGateway.setupUrl;

@@ -5,8 +5,10 @@ import { createServer, type Server } from "node:net";
 import type { BrowserContext } from "@playwright/test";
 import postgres from "postgres";
 import { Client } from "ssh2";
+import path from "node:path";
+import { startGateway } from "../test/fixtures/gateway";
 import { startSshd, type RunningSshd } from "../test/fixtures/sshd";
-import { freePort } from "./fixtures/ports";
+import { freePort } from "../test/fixtures/ports";
 import { createCredential, createTarget, sshdUnderTest, TerminalClient } from "./fixtures/terminal-client";
 import { expect, signInWithSso, ssoUrl, test } from "./fixtures/test";
 
@@ -230,6 +232,27 @@ test.describe("SSH sessions", () => {
     expect(numbers.every((value, index) => value === numbers[0]! + index)).toBe(true);
     await terminal.close();
     await runOnTarget(`rm -f ${counter}`);
+  });
+
+  test("a ticket minted on one node opens a session on another; SIGTERM ends that node's sessions as interrupted", async () => {
+    const port = await freePort();
+    const node = await startGateway({
+      port,
+      env: { ...JSON.parse(process.env.E2E_SSO_ENV!), NODE_NAME: "e2e-node-2" },
+      logFile: path.resolve(".test-artifacts/gateway-node-2.log"),
+    });
+    try {
+      const terminal = await TerminalClient.open(bob, targets.password!, { cols: 80, rows: 24 }, node.url);
+      const { sessionId } = await terminal.waitForMessage("connected");
+      terminal.type("echo on-node-2\r");
+      await terminal.waitForOutput("\ron-node-2\r\n");
+      await node.stop();
+      expect(await terminal.waitForMessage("ended")).toEqual({ type: "ended", reason: "interrupted", message: "the gateway is shutting down; reconnect in a moment" });
+      const [row] = await sql`select node, end_reason from sessions where id = ${sessionId}`;
+      expect(row).toEqual({ node: "e2e-node-2", end_reason: "interrupted" });
+    } finally {
+      await node.stop();
+    }
   });
 
   test("a user not allowed on a target gets 403 and an audit row; other tickets cannot drive a terminal", async () => {

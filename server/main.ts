@@ -10,6 +10,7 @@ import { securityWarnings } from "../lib/security-posture";
 import { deleteStaleConnectTickets } from "../lib/tickets";
 import { createGate } from "./gate";
 import { probeRoute } from "./probe";
+import { sessionRegistry } from "./session-registry";
 import { startRuntime } from "./start-runtime";
 import { createTerminalRoute } from "./terminal-route";
 
@@ -68,11 +69,20 @@ let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
-  console.log(`${signal}: closing connections`);
+  console.log(`${signal}: ending ${sessionRegistry.size} session(s) and closing connections`);
   clearInterval(ticketSweep);
+  // Whatever still hangs after this long must not keep a stopping node alive.
+  setTimeout(() => {
+    console.error("shutdown took longer than 15 s; exiting anyway");
+    process.exit(1);
+  }, 15_000).unref();
+  await sessionRegistry.endAll("the gateway is shutting down; reconnect in a moment");
   gate.closeAll();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  // Requests still in flight get a moment to finish, then their connections are cut.
+  setTimeout(() => server.closeAllConnections(), 5_000).unref();
+  await closed;
   await nextApp.close();
   await database.close();
   process.exit(0);

@@ -9,6 +9,7 @@ import { terminalClientMessageSchema, type EndReason, type TerminalServerMessage
 import { closeSessionRow, markSessionActive, openSessionRow } from "../lib/sessions";
 import type { TargetRow } from "../lib/targets";
 import { TargetError, type ProtocolAdapter, type TerminalSize } from "./protocols/adapter";
+import { sessionRegistry } from "./session-registry";
 
 /** Output bytes handed to the socket but not yet flushed to the kernel: above high we pause the target. */
 const outputWatermarks = { high: 1024 * 1024, low: 256 * 1024 };
@@ -41,6 +42,7 @@ export class Session {
 
   async run(): Promise<void> {
     const { db, target, socket, adapter } = this.context;
+    sessionRegistry.add(this);
     const row = await openSessionRow(db, { userId: this.context.userId, targetId: target.id, targetName: target.name, protocol: target.protocol, node: this.context.nodeName });
     this.id = row.id;
     this.startedAt = row.startedAt.getTime();
@@ -162,6 +164,7 @@ export class Session {
   async end(reason: EndReason, message: string): Promise<void> {
     if (this.state === "ended") return;
     this.state = "ended";
+    sessionRegistry.delete(this);
     for (const timer of this.timers) clearTimeout(timer);
     const { socket, adapter, db } = this.context;
     adapter.close();
