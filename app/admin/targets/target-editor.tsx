@@ -116,8 +116,15 @@ export function TargetEditor({ targets, credentials }: Props) {
                     <div className="font-medium">{target.name}</div>
                     <Badge>{target.protocol.toUpperCase()}</Badge>
                   </td>
-                  <td className="py-2 font-mono">
-                    {target.host}:{target.port}
+                  <td className="py-2">
+                    <div className="font-mono">
+                      {target.host}:{target.port}
+                    </div>
+                    {target.protocol === "ssh" ? (
+                      <div className="max-w-56 truncate font-mono text-xs text-slate-500" title={target.hostKeyFingerprint ?? undefined}>
+                        {target.hostKeyFingerprint ?? "host key: pinned on first use"}
+                      </div>
+                    ) : null}
                   </td>
                   <td className="py-2 text-slate-600">{[...target.allowedUsers, ...target.allowedGroups.map((group) => `group ${group}`)].join(", ") || "nobody"}</td>
                   <td className="space-x-2 py-2 text-right whitespace-nowrap">
