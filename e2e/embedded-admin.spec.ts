@@ -48,7 +48,7 @@ test("the embedded admin signs in, adds a credential and a target, and reaches i
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Targets", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Targets", level: 1 })).toBeVisible();
   await page.getByLabel("Name", { exact: true }).fill("gateway-itself");
-  await page.getByLabel("Host").fill("127.0.0.1");
+  await page.getByLabel("Host", { exact: true }).fill("127.0.0.1");
   await page.getByLabel("Port").fill("70000");
   await page.getByLabel("Allowed users").fill("admin");
   await page.getByLabel("Credential").selectOption({ label: "deploy-password (deploy)" });

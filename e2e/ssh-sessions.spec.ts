@@ -129,8 +129,9 @@ test.describe("SSH sessions", () => {
     const text = "Ünïcødé 日本語 👋🏽 e\u0301";
     const terminal = await TerminalClient.open(bob, targets.password!);
     await terminal.waitForMessage("connected");
-    terminal.type("stty iutf8; cat\r");
-    await terminal.waitForOutput("cat\r\n");
+    // bash restores the terminal's line mode before it runs the line, so once READY shows, typed text queues for cat.
+    terminal.type("stty iutf8; echo READY''-FOR-TEXT; cat\r");
+    await terminal.waitForOutput("READY-FOR-TEXT\r\n");
     terminal.type(`${text}\r`);
     // Once echoed by the terminal, once written by cat.
     await terminal.waitFor((client) => client.output.split(text).length === 3, 10_000, "the text twice");
