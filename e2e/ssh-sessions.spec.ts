@@ -168,8 +168,9 @@ test.describe("SSH sessions", () => {
     await terminal.waitFor((client) => client.messages.some((message) => message.type === "error"), 5_000, "the refusal");
     const ended = await terminal.waitForMessage("ended", 10_000);
     expect(ended).toEqual({ type: "ended", reason: "expired", message: "the session reached its time limit" });
-    const [row] = await sql`select end_reason, extract(epoch from ended_at - started_at) as seconds from sessions where target_id = ${targets.ttl!}`;
-    expect(row!.end_reason).toBe("expired");
+    // The user hears first; the row follows.
+    await expect.poll(async () => (await sql`select end_reason from sessions where target_id = ${targets.ttl!}`)[0]?.end_reason).toBe("expired");
+    const [row] = await sql`select extract(epoch from ended_at - started_at) as seconds from sessions where target_id = ${targets.ttl!}`;
     expect(Number(row!.seconds)).toBeGreaterThanOrEqual(4.9);
   });
 
