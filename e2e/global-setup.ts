@@ -41,7 +41,7 @@ export default async function globalSetup() {
       OIDC_SCOPES: "openid profile email groups",
       OIDC_GROUP_ROLES: "platform-admins=admin,secops=security",
       NODE_NAME: "e2e-sso",
-      TARGET_CONNECT_TIMEOUT_SECONDS: "4",
+      TARGET_CONNECT_TIMEOUT_SECONDS: "8",
   };
   const ssoGateway = await startGateway({
     port: ssoPort,

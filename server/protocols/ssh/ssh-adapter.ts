@@ -26,8 +26,9 @@ export interface SshAdapterOptions {
   onFirstHostKey(fingerprint: string): Promise<void>;
 }
 
-function describeConnectError(error: Error & { code?: string; level?: string }, target: SshTarget, login: SshLogin): TargetError {
+function describeConnectError(error: Error & { code?: string; level?: string }, target: SshTarget, login: SshLogin, handshakeDone: boolean): TargetError {
   const where = `${target.host}:${target.port}`;
+  if (handshakeDone && /timed out/i.test(error.message)) return new TargetError(`${target.name} did not accept the login for user ${login.username} in time`);
   if (error.level === "client-authentication") return new TargetError(`${target.name} rejected the stored credential for user ${login.username}; ask an admin to check it`);
   if (error.code === "ENOTFOUND" || error.code === "EAI_AGAIN") return new TargetError(`the name ${target.host} does not resolve`);
   if (error.code === "ECONNREFUSED") return new TargetError(`${where} refused the connection`);
@@ -83,6 +84,8 @@ export class SshAdapter extends EventEmitter implements ProtocolAdapter {
     };
     return new Promise((resolve, reject) => {
       let opened = false;
+      let handshakeDone = false;
+      this.client.once("handshake", () => (handshakeDone = true));
       this.client.once("ready", () => {
         this.client.shell({ term: "xterm-256color", cols: size.cols, rows: size.rows }, (error, shell) => {
           if (error) return reject(new TargetError(`${this.target.name} refused a shell: ${error.message}`));
@@ -99,7 +102,7 @@ export class SshAdapter extends EventEmitter implements ProtocolAdapter {
         });
       });
       this.client.on("error", (error: Error & { code?: string; level?: string }) => {
-        if (!opened) reject(this.hostKeyProblem ?? describeConnectError(error, this.target, this.login));
+        if (!opened) reject(this.hostKeyProblem ?? describeConnectError(error, this.target, this.login, handshakeDone));
         else this.emit("closed", `the connection to ${this.target.name} failed: ${error.message}`);
       });
       this.client.once("close", () => {
