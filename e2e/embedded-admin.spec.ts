@@ -77,4 +77,22 @@ test("the audit log shows what happened and verifies its chain", async ({ page }
   expect(actions).toEqual(expect.arrayContaining(["user.set_password", "login", "credential.create", "target.create", "connect.ticket", "connect"]));
   const failure = page.locator("tbody tr", { hasText: "login" }).filter({ hasText: "failure" });
   await expect(failure.first()).toBeVisible();
+  // Password sign-ins are audited with the address they came from.
+  await expect(failure.first().locator("td").nth(6)).toHaveText("127.0.0.1");
+});
+
+test("password guessing is slowed: the sixth wrong attempt for an account is refused outright", async ({ page }) => {
+  const attempt = async (password: string) => {
+    await page.goto(`${embeddedUrl()}/signin`);
+    await page.getByLabel("Username").fill("mallory");
+    await page.getByLabel("Password", { exact: true }).fill(password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(/error=/);
+  };
+  for (let guess = 1; guess <= 5; guess++) {
+    await attempt(`guess-${guess}`);
+    await expect(page.getByRole("alert").filter({ hasText: "The username or password is not right." })).toBeVisible();
+  }
+  await attempt("guess-6");
+  await expect(page.getByRole("alert").filter({ hasText: "Too many failed attempts. Wait 15 minutes and try again." })).toBeVisible();
 });

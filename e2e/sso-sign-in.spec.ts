@@ -1,4 +1,5 @@
 import type { Page } from "@playwright/test";
+import postgres from "postgres";
 import { expect, signInWithSso, ssoUrl, test } from "./fixtures/test";
 
 const navLink = (page: Page, name: string) => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
@@ -50,9 +51,41 @@ test("a visitor who is not signed in is sent to sign in, and the API answers 401
   expect((await page.request.get(`${ssoUrl()}/api/targets`)).status()).toBe(401);
 });
 
-test("signing out ends the session", async ({ page }) => {
-  await signInWithSso(page, "bob");
-  await page.getByRole("button", { name: "Sign out" }).click();
-  await expect(page).toHaveURL(`${ssoUrl()}/signin`);
-  expect((await page.request.get(`${ssoUrl()}/api/targets`)).status()).toBe(401);
+test("signing in and out are audited, and signing out ends the session", async ({ page }) => {
+  const sql = postgres(process.env.E2E_DATABASE_URL!, { max: 1, onnotice: () => {} });
+  try {
+    const [before] = await sql<{ count: number }[]>`select count(*)::int as count from audit_log where actor_name = 'sam' and action = 'logout'`;
+    await signInWithSso(page, "sam");
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(`${ssoUrl()}/signin`);
+    expect((await page.request.get(`${ssoUrl()}/api/targets`)).status()).toBe(401);
+    const [after] = await sql<{ count: number }[]>`select count(*)::int as count from audit_log where actor_name = 'sam' and action = 'logout'`;
+    expect(after!.count).toBe(before!.count + 1);
+    const [login] = await sql`select * from audit_log where actor_name = 'sam' and action = 'login' order by seq desc limit 1`;
+    expect(login).toMatchObject({ outcome: "success", source_ip: "127.0.0.1" });
+    expect(login!.details).toEqual({ method: "oidc" });
+  } finally {
+    await sql.end();
+  }
+});
+
+test("a disabled account is signed out on its next request and cannot sign in again", async ({ browser }) => {
+  const victim = await browser.newPage();
+  await signInWithSso(victim, "carol");
+  const admin = await browser.newPage();
+  await signInWithSso(admin, "alice");
+  const users = (await (await admin.request.get(`${ssoUrl()}/api/admin/users`)).json()) as { id: string; username: string }[];
+  const carol = users.find((user) => user.username === "carol")!;
+  const headers = { origin: ssoUrl() };
+  expect((await admin.request.patch(`${ssoUrl()}/api/admin/users/${carol.id}`, { headers, data: { disabled: true } })).status()).toBe(200);
+  expect((await victim.request.get(`${ssoUrl()}/api/targets`)).status()).toBe(401);
+  await victim.context().clearCookies();
+  await victim.goto(`${ssoUrl()}/signin`);
+  await victim.getByRole("button", { name: "Sign in with Test IdP" }).click();
+  await victim.locator('input[name="login"]').fill("carol");
+  await victim.locator('input[name="password"]').fill("any");
+  await victim.getByRole("button", { name: "Sign-in" }).click();
+  await victim.getByRole("button", { name: "Continue" }).click().catch(() => {});
+  await expect(victim.getByRole("alert").filter({ hasText: "Your account is disabled" })).toBeVisible();
+  expect((await admin.request.patch(`${ssoUrl()}/api/admin/users/${carol.id}`, { headers, data: { disabled: false } })).status()).toBe(200);
 });

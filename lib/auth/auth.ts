@@ -3,6 +3,7 @@
 // id; roles and the disabled flag are read from the database on every check (lib/auth/current-user.ts).
 import NextAuth, { CredentialsSignin, type NextAuthConfig } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
+import { headers } from "next/headers";
 import { audit, type Actor } from "../audit";
 import { runtime } from "../runtime";
 import { clientAddress } from "../request-context";
@@ -33,9 +34,19 @@ function groupsClaim(value: unknown): string[] {
   return typeof value === "string" ? value.split(/[\s,]+/).filter(Boolean) : [];
 }
 
-export const { handlers, auth, signIn, signOut } = NextAuth((request): NextAuthConfig => {
+/** Route handlers pass the request; server actions (the sign-in form) do not, but run in its scope. */
+async function sourceAddress(request: Request | undefined): Promise<string | null> {
+  if (request) return clientAddress(request.headers);
+  try {
+    return clientAddress(await headers());
+  } catch {
+    return null;
+  }
+}
+
+export const { handlers, auth, signIn, signOut } = NextAuth(async (request): Promise<NextAuthConfig> => {
   const { config, db } = runtime();
-  const sourceIp = request ? clientAddress(request.headers) : null;
+  const sourceIp = await sourceAddress(request);
   const actor = (id: string | null, name: string): Actor => ({ id, name, sourceIp });
   const secure = config.publicUrl.protocol === "https:";
 
