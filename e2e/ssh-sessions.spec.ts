@@ -100,6 +100,9 @@ test.describe("SSH sessions", () => {
   });
 
   test("pins the host key on first use", async () => {
+    const terminal = await TerminalClient.open(bob, targets.password!);
+    await terminal.waitForMessage("connected");
+    await terminal.close();
     const listing = (await (await alice.request.get(`${ssoUrl()}/api/admin/targets`)).json()) as { name: string; hostKeyFingerprint: string | null }[];
     expect(listing.find((target) => target.name === named("ssh-password"))?.hostKeyFingerprint).toBe(sshd.hostKeyFingerprint);
     const [pinned] = await sql`select * from audit_log where action = 'target.host_key_pinned' and details->>'target' = ${named("ssh-password")}`;
@@ -149,6 +152,33 @@ test.describe("SSH sessions", () => {
     const [audited] = await sql`select * from audit_log where action = 'target.host_key_mismatch' and object_id = ${targets.pinnedWrong!}`;
     expect(audited).toMatchObject({ outcome: "refused", actor_name: "bob" });
     expect(audited!.details.got).toBe(sshd.hostKeyFingerprint);
+  });
+
+  test("an admin confirms a new host key by setting it, or clears the pin to trust the next one", async () => {
+    const listing = (await (await alice.request.get(`${ssoUrl()}/api/admin/targets`)).json()) as ({ id: string } & Record<string, unknown>)[];
+    const pinnedWrong = listing.find((target) => target.id === targets.pinnedWrong)!;
+    const { id, ...fields } = pinnedWrong;
+    const headers = { origin: ssoUrl() };
+    const confirm = await alice.request.patch(`${ssoUrl()}/api/admin/targets/${id}`, { headers, data: { ...fields, hostKeyFingerprint: sshd.hostKeyFingerprint } });
+    expect(confirm.status()).toBe(200);
+    const confirmed = await TerminalClient.open(bob, id);
+    await confirmed.waitForMessage("connected");
+    await confirmed.close();
+
+    const malformed = await alice.request.patch(`${ssoUrl()}/api/admin/targets/${id}`, { headers, data: { ...fields, hostKeyFingerprint: "MD5:aa:bb" } });
+    expect(malformed.status()).toBe(400);
+    expect(((await malformed.json()) as { fields: Record<string, string> }).fields.hostKeyFingerprint).toMatch(/^A fingerprint looks like SHA256:/);
+
+    const clear = await alice.request.patch(`${ssoUrl()}/api/admin/targets/${id}`, { headers, data: { ...fields, hostKeyFingerprint: "" } });
+    expect(((await clear.json()) as { hostKeyFingerprint: string | null }).hostKeyFingerprint).toBeNull();
+    const trusted = await TerminalClient.open(bob, id);
+    await trusted.waitForMessage("connected");
+    await trusted.close();
+    await expect
+      .poll(async () => ((await (await alice.request.get(`${ssoUrl()}/api/admin/targets`)).json()) as { id: string; hostKeyFingerprint: string }[]).find((target) => target.id === id)?.hostKeyFingerprint)
+      .toBe(sshd.hostKeyFingerprint);
+    const changes = await sql`select action from audit_log where object_id = ${id} and action in ('target.update', 'target.host_key_pinned') order by seq`;
+    expect(changes.map((row) => row.action)).toEqual(["target.update", "target.update", "target.host_key_pinned"]);
   });
 
   test("warns before the time limit, extends by the step up to the maximum, then expires", async () => {

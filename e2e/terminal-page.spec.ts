@@ -62,6 +62,30 @@ test("a user opens a terminal, types echo hello, sees hello — and never receiv
   await context.close();
 });
 
+test("the page shows the time limit, extends it on request, and says when the session expired", async ({ browser }) => {
+  const admin = await browser.newContext();
+  await signInWithSso(await admin.newPage(), "alice");
+  const credential = await createCredential(admin.request, { name: `ttl-page-${run}`, kind: "password", username: sshd.username, secret: sshd.password });
+  const targetName = `ttl-page-${run}`;
+  await createTarget(admin.request, {
+    name: targetName, protocol: "ssh", host: sshd.host, port: sshd.port, allowedUsers: ["bob"], credentialId: credential,
+    sessionTtlSeconds: 4, extensionSeconds: 3, maxSessionSeconds: 7,
+  });
+  await admin.close();
+
+  const page = await browser.newPage();
+  await signInWithSso(page, "bob");
+  await page.getByRole("link", { name: `Connect to ${targetName}` }).click();
+  const banner = page.getByRole("alert").filter({ hasText: "This session ends at" });
+  await expect(banner).toBeVisible();
+  await expect(page.locator(".xterm-rows")).toContainText("[gatehouse] This session ends in 1 minute.");
+  await banner.getByRole("button", { name: /^Extend by/ }).click();
+  await expect(banner).toContainText("It cannot be extended further.");
+  await expect(page.getByTestId("terminal-status")).toHaveText("Session expired: the session reached its time limit", { timeout: 15_000 });
+  await expect(banner).toHaveCount(0);
+  await page.close();
+});
+
 test("the terminal page of a target the user may not reach is a 404", async ({ page }) => {
   await signInWithSso(page, "bob");
   const response = await page.goto(`${ssoUrl()}/connect/00000000-0000-4000-8000-000000000000`);
