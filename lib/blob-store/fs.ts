@@ -1,0 +1,66 @@
+// Blobs as files under one folder. Writes go to a temporary file, are synced, then renamed into place, so a
+// crash leaves either the whole blob or none of it.
+import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { assertValidKey, BlobNotFoundError, type BlobStore, type ByteRange } from "./blob-store";
+
+export function createFsBlobStore(root: string): BlobStore {
+  const fileOf = (key: string) => {
+    assertValidKey(key);
+    return path.join(root, ...key.split("/"));
+  };
+
+  return {
+    async put(key, body) {
+      const file = fileOf(key);
+      await mkdir(path.dirname(file), { recursive: true });
+      const temporary = `${file}.${process.pid}.${Date.now()}.partial`;
+      const handle = await open(temporary, "w", 0o600);
+      try {
+        await handle.writeFile(body);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, file);
+    },
+
+    async get(key, range?: ByteRange) {
+      const file = fileOf(key);
+      const handle = await open(file, "r").catch((error: NodeJS.ErrnoException) => {
+        throw error.code === "ENOENT" ? new BlobNotFoundError(key) : error;
+      });
+      try {
+        const { size } = await handle.stat();
+        const start = Math.min(range?.start ?? 0, size);
+        const end = Math.min(range?.end ?? size - 1, size - 1);
+        const length = Math.max(0, end - start + 1);
+        const buffer = Buffer.alloc(length);
+        await handle.read(buffer, 0, length, start);
+        return buffer;
+      } finally {
+        await handle.close();
+      }
+    },
+
+    async list(prefix) {
+      const keys: string[] = [];
+      const walk = async (directory: string, keyPrefix: string): Promise<void> => {
+        const entries = await readdir(directory, { withFileTypes: true }).catch(() => []);
+        for (const entry of entries) {
+          const key = keyPrefix ? `${keyPrefix}/${entry.name}` : entry.name;
+          if (entry.isDirectory()) await walk(path.join(directory, entry.name), key);
+          else if (!entry.name.endsWith(".partial") && key.startsWith(prefix)) keys.push(key);
+        }
+      };
+      await walk(root, "");
+      return keys.sort();
+    },
+
+    async delete(key) {
+      const file = fileOf(key);
+      if (!(await stat(file).catch(() => null))) return;
+      await rm(file);
+    },
+  };
+}
