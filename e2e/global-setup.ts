@@ -30,6 +30,7 @@ export default async function globalSetup() {
   });
   const database = await createScratchDatabase("gatehouse_e2e");
   const sshd = await startSshd();
+  const ssoDataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-e2e-sso-"));
   const ssoEnvironment: Record<string, string> = {
       DATABASE_URL: database.url,
       AUTH_SECRET: randomBytes(33).toString("base64"),
@@ -41,6 +42,7 @@ export default async function globalSetup() {
       OIDC_SCOPES: "openid profile email groups",
       OIDC_GROUP_ROLES: "platform-admins=admin,secops=security",
       NODE_NAME: "e2e-sso",
+      DATA_DIR: ssoDataDir,
       TARGET_CONNECT_TIMEOUT_SECONDS: "8",
   };
   const ssoGateway = await startGateway({
@@ -71,5 +73,6 @@ export default async function globalSetup() {
     await sshd.stop();
     await database.drop();
     rmSync(embeddedDataDir, { recursive: true, force: true });
+    rmSync(ssoDataDir, { recursive: true, force: true });
   };
 }

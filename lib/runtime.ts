@@ -1,6 +1,7 @@
 // The process-wide services (configuration, database, vault), created once by server/main.ts before any
 // request is served. Next.js bundles app/ code separately from the custom server, so the instance is kept on
 // globalThis: both bundles see the same database connection, never two (PGlite allows only one).
+import type { BlobStore } from "./blob-store";
 import type { Config } from "./config";
 import type { Database } from "./db/client";
 import type { Vault } from "./vault";
@@ -9,6 +10,7 @@ export interface Runtime {
   config: Config & { authSecret: string; masterKey: Buffer };
   db: Database;
   vault: Vault;
+  blobStore: BlobStore;
 }
 
 const runtimeKey = Symbol.for("gatehouse.runtime");

@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-debian_packages=(chromium openssh-server)
+debian_packages=(chromium openssh-server asciinema)
 
 say() { printf '\n== %s\n' "$*"; }
 fail() { printf 'test:all: %s\n' "$*" >&2; exit 1; }

@@ -9,6 +9,7 @@ import { terminalClientMessageSchema, type EndReason, type TerminalServerMessage
 import { closeSessionRow, markSessionActive, openSessionRow } from "../lib/sessions";
 import type { TargetRow } from "../lib/targets";
 import { TargetError, type ProtocolAdapter, type TerminalSize } from "./protocols/adapter";
+import type { SessionRecorder } from "./recorder/terminal-recorder";
 import { sessionRegistry } from "./session-registry";
 
 /** Output bytes handed to the socket but not yet flushed to the kernel: above high we pause the target. */
@@ -25,6 +26,8 @@ export interface SessionContext {
   actor: Actor;
   adapter: ProtocolAdapter;
   initialSize: TerminalSize;
+  /** Starts the recording once the session has its id. */
+  record(session: { id: string; startedAt: number; size: TerminalSize }): SessionRecorder;
 }
 
 export class Session {
@@ -37,6 +40,7 @@ export class Session {
   private startedAt = Date.now();
   private expiresAt: number | null = null;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private recorder: SessionRecorder | null = null;
 
   constructor(private readonly context: SessionContext) {}
 
@@ -46,6 +50,7 @@ export class Session {
     const row = await openSessionRow(db, { userId: this.context.userId, targetId: target.id, targetName: target.name, protocol: target.protocol, node: this.context.nodeName });
     this.id = row.id;
     this.startedAt = row.startedAt.getTime();
+    this.recorder = this.context.record({ id: this.id, startedAt: this.startedAt, size: this.context.initialSize });
     await audit(db, this.context.actor, { action: "session.start", objectType: "session", objectId: this.id, details: { target: target.name, protocol: target.protocol } });
     this.send({ type: "connecting", sessionId: this.id });
 
@@ -82,6 +87,7 @@ export class Session {
     if (socket.readyState !== socket.OPEN) return;
     this.bytesToUser += data.length;
     this.unflushedOutput += data.length;
+    this.recorder?.output(data);
     socket.send(data, { binary: true }, () => {
       this.unflushedOutput -= data.length;
       if (this.targetPaused && this.unflushedOutput <= outputWatermarks.low) {
@@ -98,6 +104,7 @@ export class Session {
   private fromUser(data: Buffer) {
     if (this.state !== "active") return;
     this.bytesFromUser += data.length;
+    this.recorder?.input(data);
     if (!this.context.adapter.write(data)) this.context.socket.pause();
   }
 
@@ -111,7 +118,10 @@ export class Session {
     const message = terminalClientMessageSchema.safeParse(parsed);
     if (!message.success) return this.send({ type: "error", message: "unknown or malformed control frame" });
     if (message.data.type === "resize") {
-      if (this.state === "active") this.context.adapter.resize(message.data);
+      if (this.state === "active") {
+        this.context.adapter.resize(message.data);
+        this.recorder?.resize(message.data);
+      }
     } else {
       void this.extend();
     }
@@ -171,6 +181,7 @@ export class Session {
     this.send({ type: "ended", reason, message });
     if (socket.readyState === socket.OPEN) socket.close(1000, reason);
     if (!this.id) return;
+    await this.recorder?.close();
     await closeSessionRow(db, this.id, { reason, bytesFromUser: this.bytesFromUser, bytesToUser: this.bytesToUser });
     await audit(db, this.context.actor, {
       action: "session.end",

@@ -1,10 +1,12 @@
 // Brings up the process-wide services in order: configuration, secrets, database (migrated), vault, and
 // the first-start setup of the embedded admin.
 import { audit, systemActor } from "../lib/audit";
+import { createBlobStore } from "../lib/blob-store";
 import type { Config } from "../lib/config";
 import { openDatabase, type DatabaseHandle } from "../lib/db/client";
 import { resolveSecrets } from "../lib/embedded-secrets";
 import { installRuntime, type Runtime } from "../lib/runtime";
+import { markInterruptedSessions } from "../lib/sessions";
 import { prepareLocalAdmin, seedGroupRoleMappings } from "../lib/users";
 import { createVault } from "../lib/vault";
 
@@ -18,10 +20,12 @@ export interface StartedRuntime {
 export async function startRuntime(config: Config): Promise<StartedRuntime> {
   const secrets = resolveSecrets(config);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const runtime: Runtime = { config: { ...config, ...secrets }, db: database.db, vault: createVault(secrets.masterKey) };
+  const runtime: Runtime = { config: { ...config, ...secrets }, db: database.db, vault: createVault(secrets.masterKey), blobStore: createBlobStore(config) };
   installRuntime(runtime);
 
-  await audit(database.db, systemActor, { action: "node.start", objectType: "node", objectId: config.nodeName, details: { database: database.kind } });
+  // Sessions this node carried when it last stopped without ending them (a crash, kill -9) are over.
+  const interrupted = await markInterruptedSessions(database.db, config.nodeName);
+  await audit(database.db, systemActor, { action: "node.start", objectType: "node", objectId: config.nodeName, details: { database: database.kind, interruptedSessions: interrupted } });
   let setupUrl: URL | null = null;
   if (config.oidc) {
     await seedGroupRoleMappings(database.db, config.oidc.groupRoles);

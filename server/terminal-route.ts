@@ -6,11 +6,12 @@ import type { Runtime } from "../lib/runtime";
 import { pinHostKey } from "../lib/targets";
 import type { SocketRoute } from "./gate";
 import { SshAdapter } from "./protocols/ssh/ssh-adapter";
+import { TerminalRecorder } from "./recorder/terminal-recorder";
 import { Session } from "./session";
 
 const defaultSize = { cols: 80, rows: 24 };
 
-export function createTerminalRoute({ db, vault, config }: Runtime): SocketRoute {
+export function createTerminalRoute({ db, vault, config, blobStore }: Runtime): SocketRoute {
   return (socket, { user, target, actor, url }) => {
     const refuse = (message: string) => {
       socket.send(JSON.stringify({ type: "ended", reason: "error", message }));
@@ -30,7 +31,17 @@ export function createTerminalRoute({ db, vault, config }: Runtime): SocketRoute
           await audit(db, actor, { action: "target.host_key_pinned", objectType: "target", objectId: target.id, details: { target: target.name, fingerprint } });
         },
       });
-      const session = new Session({ db, nodeName: config.nodeName, socket, target, userId: user.id, actor, adapter, initialSize: size.success ? size.data : defaultSize });
+      const session = new Session({
+        db,
+        nodeName: config.nodeName,
+        socket,
+        target,
+        userId: user.id,
+        actor,
+        adapter,
+        initialSize: size.success ? size.data : defaultSize,
+        record: ({ id, startedAt, size: initial }) => new TerminalRecorder({ db, blobStore, sessionId: id, startedAt, size: initial, title: `${user.username}@${target.name}` }),
+      });
       await session.run();
     })().catch((error) => {
       console.error(`terminal session to ${target.name} failed:`, error);

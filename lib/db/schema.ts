@@ -149,3 +149,23 @@ export const auditLog = pgTable(
   },
   (table) => [index("audit_log_action_idx").on(table.action, table.at), index("audit_log_actor_idx").on(table.actorId, table.at)],
 );
+
+/** One stored piece of a session's recording: a gzip blob of asciicast lines, chained to the piece before it. */
+export const recordingChunks = pgTable(
+  "recording_chunks",
+  {
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    seq: integer("seq").notNull(),
+    /** Milliseconds from the session's start to the first and last event in the chunk. */
+    startMs: integer("start_ms").notNull(),
+    endMs: integer("end_ms").notNull(),
+    size: integer("size").notNull(),
+    sha256: text("sha256").notNull(),
+    prevSha256: text("prev_sha256").notNull(),
+    blobKey: text("blob_key").notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [primaryKey({ columns: [table.sessionId, table.seq] })],
+);

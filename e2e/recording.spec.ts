@@ -1,0 +1,214 @@
+// Terminal recordings: chunked asciicast in the blob store with a verifiable hash chain, a .cast export that
+// the asciinema CLI plays, secrets typed at prompts masked, and nothing lost to an S3 outage or a crash.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { BrowserContext } from "@playwright/test";
+import postgres from "postgres";
+import { startGateway, type RunningGateway } from "../test/fixtures/gateway";
+import { freePort } from "../test/fixtures/ports";
+import { startS3Server, type RunningS3 } from "../test/fixtures/s3-server";
+import { createCredential, createTarget, sshdUnderTest, TerminalClient } from "./fixtures/terminal-client";
+import { expect, signInWithSso, ssoUrl, test } from "./fixtures/test";
+
+const sshd = sshdUnderTest();
+const run = Date.now().toString(36);
+
+type CastEvent = [number, "o" | "i" | "r" | "m", string];
+
+function parseCast(text: string) {
+  const [header, ...lines] = text.trimEnd().split("\n");
+  return { header: JSON.parse(header!) as Record<string, unknown>, events: lines.map((line) => JSON.parse(line) as CastEvent) };
+}
+
+test.describe("terminal recordings", () => {
+  let alice: BrowserContext;
+  let bob: BrowserContext;
+  let sam: BrowserContext;
+  let sql: postgres.Sql;
+  let targetId: string;
+
+  test.beforeAll(async ({ browser }) => {
+    sql = postgres(process.env.E2E_DATABASE_URL!, { max: 1, onnotice: () => {} });
+    [alice, bob, sam] = [await browser.newContext(), await browser.newContext(), await browser.newContext()];
+    await signInWithSso(await alice.newPage(), "alice");
+    await signInWithSso(await bob.newPage(), "bob");
+    await signInWithSso(await sam.newPage(), "sam");
+    const credential = await createCredential(alice.request, { name: `rec-${run}`, kind: "password", username: sshd.username, secret: sshd.password });
+    targetId = await createTarget(alice.request, { name: `rec-${run}`, protocol: "ssh", host: sshd.host, port: sshd.port, allowedUsers: ["bob"], credentialId: credential });
+  });
+
+  test.afterAll(async () => {
+    for (const context of [alice, bob, sam]) await context?.close();
+    await sql?.end();
+  });
+
+  async function recordSession(nodeUrl = ssoUrl(), script: (terminal: TerminalClient) => Promise<void>) {
+    const terminal = await TerminalClient.open(bob, targetId, { cols: 80, rows: 24 }, nodeUrl);
+    const { sessionId } = await terminal.waitForMessage("connected");
+    await script(terminal);
+    return { terminal, sessionId };
+  }
+
+  const castOf = async (sessionId: string) => {
+    const response = await alice.request.get(`${ssoUrl()}/api/recordings/${sessionId}/cast`);
+    expect(response.status()).toBe(200);
+    return response.text();
+  };
+
+  test("records output, input and resizes; the chain verifies; the export plays in asciinema", async () => {
+    const { terminal, sessionId } = await recordSession(ssoUrl(), async (terminal) => {
+      terminal.type("echo rec-$((2+3))\r");
+      await terminal.waitForOutput("\rrec-5\r\n");
+      terminal.control({ type: "resize", cols: 100, rows: 30 });
+      terminal.type("echo 日本語-👋\r");
+      await terminal.waitForOutput("\r日本語-👋\r\n");
+    });
+    await terminal.close();
+    await expect.poll(async () => (await sql`select status from sessions where id = ${sessionId}`)[0]?.status).toBe("ended");
+
+    const verdict = await alice.request.get(`${ssoUrl()}/api/recordings/${sessionId}/verify`);
+    expect(await verdict.json()).toMatchObject({ intact: true });
+
+    const cast = await castOf(sessionId);
+    const { header, events } = parseCast(cast);
+    expect(header).toMatchObject({ version: 2, width: 80, height: 24, title: `bob@rec-${run}` });
+    expect(events.every(([time], index) => index === 0 || time >= events[index - 1]![0])).toBe(true);
+    const output = events.filter(([, code]) => code === "o").map(([, , text]) => text).join("");
+    expect(output).toBe(terminal.output);
+    expect(events.filter(([, code]) => code === "i").map(([, , text]) => text).join("")).toContain("echo rec-$((2+3))\r");
+    expect(events).toContainEqual([expect.any(Number), "r", "100x30"]);
+
+    const folder = mkdtempSync(path.join(tmpdir(), "gatehouse-cast-"));
+    try {
+      writeFileSync(path.join(folder, "session.cast"), cast);
+      // asciinema cat wants a terminal: give it one that passes bytes through unchanged.
+      const played = execFileSync("script", ["-qec", `stty -onlcr; asciinema cat ${path.join(folder, "session.cast")}`, "/dev/null"], { encoding: "utf8" });
+      expect(played).toBe(output);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  test("masks what is typed at a password prompt", async () => {
+    const { terminal, sessionId } = await recordSession(ssoUrl(), async (terminal) => {
+      // The prompt is assembled at run time so that the echo of this command line does not already show it.
+      terminal.type(`read -s -p "$(printf Pass)word: " secret; echo; echo got-\${#secret}-chars\r`);
+      await terminal.waitForOutput(/\rPassword: $/);
+      terminal.type("s3cr3t-typed-at-prompt\r");
+      await terminal.waitForOutput("got-22-chars");
+      terminal.type("echo after-prompt\r");
+      await terminal.waitForOutput("\rafter-prompt\r\n");
+    });
+    await terminal.close();
+    await expect.poll(async () => (await sql`select status from sessions where id = ${sessionId}`)[0]?.status).toBe("ended");
+    const cast = await castOf(sessionId);
+    expect(cast).not.toContain("s3cr3t-typed-at-prompt");
+    const inputs = parseCast(cast).events.filter(([, code]) => code === "i").map(([, , text]) => text).join("");
+    expect(inputs).toContain("[masked]\r");
+    expect(inputs).toContain("echo after-prompt\r");
+  });
+
+  test("detects a tampered chunk and tells where", async () => {
+    const { terminal, sessionId } = await recordSession(ssoUrl(), async (terminal) => {
+      terminal.type("echo tamper-me\r");
+      await terminal.waitForOutput("\rtamper-me\r\n");
+    });
+    await terminal.close();
+    await expect.poll(async () => (await sql`select status from sessions where id = ${sessionId}`)[0]?.status).toBe("ended");
+    const [chunk] = await sql`select seq, sha256 from recording_chunks where session_id = ${sessionId} order by seq limit 1`;
+    await sql`update recording_chunks set sha256 = ${"f".repeat(64)} where session_id = ${sessionId} and seq = ${chunk!.seq}`;
+    const verdict = await alice.request.get(`${ssoUrl()}/api/recordings/${sessionId}/verify`);
+    expect(await verdict.json()).toMatchObject({ intact: false, brokenAtSeq: chunk!.seq, problem: "content changed" });
+    await sql`update recording_chunks set sha256 = ${chunk!.sha256} where session_id = ${sessionId} and seq = ${chunk!.seq}`;
+  });
+
+  test("only reviewers and admins open recordings; ids cannot be guessed into one", async () => {
+    const [session] = await sql`select s.id from sessions s join recording_chunks c on c.session_id = s.id limit 1`;
+    for (const [who, context] of [["bob (the session's own user)", bob], ["sam (security)", sam]] as const) {
+      expect((await context.request.get(`${ssoUrl()}/api/recordings/${session!.id}/cast`)).status(), who).toBe(403);
+      expect((await context.request.get(`${ssoUrl()}/api/recordings/${session!.id}/verify`)).status(), who).toBe(403);
+    }
+    expect((await alice.request.get(`${ssoUrl()}/api/recordings/not-a-uuid/cast`)).status()).toBe(404);
+    expect((await alice.request.get(`${ssoUrl()}/api/recordings/00000000-0000-4000-8000-000000000000/cast`)).status()).toBe(404);
+    const [exported] = await sql`select * from audit_log where action = 'recording.export' order by seq desc limit 1`;
+    expect(exported?.actor_name).toBe("alice");
+  });
+
+  test.describe("on a node that stores recordings in S3", () => {
+    let s3: RunningS3;
+    let node: RunningGateway;
+    const nodeEnvironment = (port: number, dataDir: string) => ({
+      ...JSON.parse(process.env.E2E_SSO_ENV!),
+      NODE_NAME: `e2e-s3-${run}`,
+      DATA_DIR: dataDir,
+      PUBLIC_URL: `http://localhost:${port}`,
+      BLOB_STORE: "s3",
+      S3_ENDPOINT: s3.endpoint,
+      S3_BUCKET: s3.bucket,
+      S3_ACCESS_KEY_ID: "S3RVER",
+      S3_SECRET_ACCESS_KEY: "S3RVER",
+      S3_FORCE_PATH_STYLE: "true",
+    });
+    let port: number;
+    let dataDir: string;
+
+    test.beforeAll(async () => {
+      s3 = await startS3Server();
+      port = await freePort();
+      dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-e2e-s3-node-"));
+      node = await startGateway({ port, env: nodeEnvironment(port, dataDir), logFile: path.resolve(".test-artifacts/gateway-s3.log") });
+    });
+    test.afterAll(async () => {
+      await node?.stop();
+      await s3?.remove();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    test("an S3 outage in the middle of a session loses nothing", async () => {
+      const { terminal, sessionId } = await recordSession(node.url, async (terminal) => {
+        terminal.type("echo before-outage\r");
+        await terminal.waitForOutput("\rbefore-outage\r\n");
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        await s3.stop();
+        for (let line = 1; line <= 5; line++) {
+          terminal.type(`echo during-outage-${line}\r`);
+          await terminal.waitForOutput(`\rduring-outage-${line}\r\n`);
+          await new Promise((resolve) => setTimeout(resolve, 400));
+        }
+        await s3.start();
+        terminal.type("echo after-outage\r");
+        await terminal.waitForOutput("\rafter-outage\r\n");
+      });
+      await terminal.close();
+      await expect.poll(async () => (await sql`select status from sessions where id = ${sessionId}`)[0]?.status).toBe("ended");
+      await expect
+        .poll(async () => ((await (await alice.request.get(`${node.url}/api/recordings/${sessionId}/verify`, { headers: { origin: node.url } })).json()) as { intact: boolean }).intact, { timeout: 20_000 })
+        .toBe(true);
+      const cast = await (await alice.request.get(`${node.url}/api/recordings/${sessionId}/cast`)).text();
+      const output = parseCast(cast).events.filter(([, code]) => code === "o").map(([, , text]) => text).join("");
+      expect(output).toBe(terminal.output);
+      for (const line of ["before-outage", "during-outage-3", "after-outage"]) expect(output).toContain(line);
+    });
+
+    test("kill -9 in the middle of a session: the recording holds everything up to the last second and the session is interrupted", async () => {
+      const { terminal, sessionId } = await recordSession(node.url, async (terminal) => {
+        terminal.type("echo written-before-crash\r");
+        await terminal.waitForOutput("\rwritten-before-crash\r\n");
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      });
+      process.kill(node.pid, "SIGKILL");
+      await terminal.closed;
+      expect((await sql`select status from sessions where id = ${sessionId}`)[0]?.status).toBe("active");
+
+      node = await startGateway({ port, env: nodeEnvironment(port, dataDir), logFile: path.resolve(".test-artifacts/gateway-s3-restarted.log") });
+      const [row] = await sql`select status, end_reason, ended_at, started_at from sessions where id = ${sessionId}`;
+      expect(row).toMatchObject({ status: "ended", end_reason: "interrupted" });
+      expect(row!.ended_at.getTime()).toBeGreaterThan(row!.started_at.getTime());
+      const cast = await (await alice.request.get(`${node.url}/api/recordings/${sessionId}/cast`)).text();
+      expect(cast).toContain("written-before-crash");
+      expect(await (await alice.request.get(`${node.url}/api/recordings/${sessionId}/verify`)).json()).toMatchObject({ intact: true });
+    });
+  });
+});

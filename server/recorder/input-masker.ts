@@ -1,0 +1,28 @@
+// Keeps secrets typed at prompts out of recordings. The gateway cannot see the remote terminal's echo flag,
+// so it recognises the prompts that turn echo off (password, passphrase, PIN, one-time code) in the output
+// and masks what is typed after one, up to Enter. Limits: a prompt worded otherwise, or a program that
+// reads a secret without any prompt, is not recognised; the output itself is never masked.
+const promptPattern = /(password|passphrase|passcode|\bpin\b|one[- ]time code|verification code|otp)[^\n]{0,40}[:?]\s*$/i;
+// eslint-disable-next-line no-control-regex
+const escapeSequences = /\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])/g;
+
+export const maskedInput = "[masked]";
+
+export class InputMasker {
+  private recentOutput = "";
+  private masking = false;
+
+  observeOutput(text: string) {
+    this.recentOutput = (this.recentOutput + text).slice(-256);
+    if (promptPattern.test(this.recentOutput.replace(escapeSequences, ""))) this.masking = true;
+  }
+
+  maskInput(text: string): string {
+    if (!this.masking) return text;
+    const end = text.search(/[\r\n]/);
+    if (end === -1) return text === "" ? "" : maskedInput;
+    this.masking = false;
+    this.recentOutput = "";
+    return `${end > 0 ? maskedInput : ""}${text.slice(end)}`;
+  }
+}
