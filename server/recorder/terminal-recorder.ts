@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { StringDecoder } from "node:string_decoder";
 import { promisify } from "node:util";
-import { gzip } from "node:zlib";
+import { constants, gzip } from "node:zlib";
 import type { BlobStore } from "../../lib/blob-store";
 import type { Database } from "../../lib/db/client";
 import { recordingChunks } from "../../lib/db/schema";
@@ -41,6 +41,8 @@ export class TerminalRecorder implements SessionRecorder {
   private sequence = 0;
   private previousHash = recordingGenesisHash;
   private writing: Promise<void> = Promise.resolve();
+  private writerRunning = false;
+  private unwritten: { seq: number; body: string; startMs: number; endMs: number }[] = [];
   private readonly outputDecoder = new StringDecoder("utf8");
   private readonly inputDecoder = new StringDecoder("utf8");
   private readonly masker = new InputMasker();
@@ -88,29 +90,36 @@ export class TerminalRecorder implements SessionRecorder {
 
   private flush() {
     if (this.lines.length === 0) return;
-    const body = `${this.lines.join("\n")}\n`;
-    const range = { startMs: this.firstEventMs, endMs: this.lastEventMs };
+    this.unwritten.push({ seq: this.sequence++, body: `${this.lines.join("\n")}\n`, startMs: this.firstEventMs, endMs: this.lastEventMs });
     this.lines = [];
     this.bufferedBytes = 0;
-    const seq = this.sequence++;
-    // Chunks are stored strictly one after another: each one's row names the hash of the one before.
-    this.writing = this.writing.then(async () => {
-      const blob = await compress(body);
-      const sha256 = createHash("sha256").update(blob).digest("hex");
-      const blobKey = chunkBlobKey(this.options.sessionId, seq);
-      await this.options.blobStore.put(blobKey, blob);
-      await this.options.db.insert(recordingChunks).values({
-        sessionId: this.options.sessionId,
-        seq,
-        ...range,
-        size: blob.length,
-        sha256,
-        prevSha256: this.previousHash,
-        blobKey,
-      });
-      this.previousHash = sha256;
-    });
-    this.writing.catch((error) => console.error(`recording of session ${this.options.sessionId} lost chunk ${seq}:`, error));
+    if (!this.writerRunning) this.writing = this.writeUnwritten();
+  }
+
+  /**
+   * Stores chunks strictly in order — each row names the hash of the one before — but in batches: under a
+   * flood of output, many chunks are compressed together and their rows go in one INSERT.
+   */
+  private async writeUnwritten(): Promise<void> {
+    this.writerRunning = true;
+    try {
+      while (this.unwritten.length > 0) {
+        const batch = this.unwritten.splice(0, 64);
+        const blobs = await Promise.all(batch.map((chunk) => compress(chunk.body, { level: constants.Z_BEST_SPEED })));
+        const rows = batch.map((chunk, index) => {
+          const sha256 = createHash("sha256").update(blobs[index]!).digest("hex");
+          const row = { sessionId: this.options.sessionId, seq: chunk.seq, startMs: chunk.startMs, endMs: chunk.endMs, size: blobs[index]!.length, sha256, prevSha256: this.previousHash, blobKey: chunkBlobKey(this.options.sessionId, chunk.seq) };
+          this.previousHash = sha256;
+          return row;
+        });
+        for (const [index, row] of rows.entries()) await this.options.blobStore.put(row.blobKey, blobs[index]!);
+        await this.options.db.insert(recordingChunks).values(rows);
+      }
+    } catch (error) {
+      console.error(`recording of session ${this.options.sessionId} could not store a chunk:`, error);
+    } finally {
+      this.writerRunning = false;
+    }
   }
 
   async close() {
