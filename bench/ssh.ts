@@ -162,6 +162,12 @@ async function gatewayPty(gatewayUrl: string, cookie: string, targetId: string):
   };
 }
 
+/** User + system CPU seconds a process has used so far. */
+function cpuSeconds(pid: number) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -205,14 +211,19 @@ async function main() {
     console.log(`bulk output: ${((bulkBytes * 4) / 3 / 1e6).toFixed(0)} MB of base64 through a PTY`);
     // Three rounds, alternating, and the median of each: one slow moment of the machine does not decide.
     const rounds = { direct: [] as Awaited<ReturnType<typeof measureThroughput>>[], gateway: [] as Awaited<ReturnType<typeof measureThroughput>>[] };
+    let gatewayCpu = 0;
     for (let round = 0; round < throughputRounds; round++) {
       rounds.direct.push(await measureThroughput(direct));
+      const cpuBefore = cpuSeconds(gateway.pid);
       rounds.gateway.push(await measureThroughput(viaGateway));
+      gatewayCpu += cpuSeconds(gateway.pid) - cpuBefore;
     }
+    // Steadier than MB/s on a shared machine: what relaying (and recording) a megabyte costs the gateway.
+    const gatewayCpuMsPerMB = (1000 * gatewayCpu) / (rounds.gateway.reduce((sum, result) => sum + result.bytes, 0) / 1e6);
     const median = (results: typeof rounds.direct) => [...results].sort((a, b) => a.mbPerSecond - b.mbPerSecond)[Math.floor(results.length / 2)]!;
     const directThroughput = median(rounds.direct);
     const gatewayThroughput = median(rounds.gateway);
-    console.log(`  median of ${throughputRounds}: direct ssh2 ${directThroughput.mbPerSecond.toFixed(1)} MB/s, gateway ${gatewayThroughput.mbPerSecond.toFixed(1)} MB/s (${((100 * gatewayThroughput.mbPerSecond) / directThroughput.mbPerSecond).toFixed(0)} %)`);
+    console.log(`  median of ${throughputRounds}: direct ssh2 ${directThroughput.mbPerSecond.toFixed(1)} MB/s, gateway ${gatewayThroughput.mbPerSecond.toFixed(1)} MB/s (${((100 * gatewayThroughput.mbPerSecond) / directThroughput.mbPerSecond).toFixed(0)} %); gateway CPU ${gatewayCpuMsPerMB.toFixed(1)} ms per MB`);
     direct.close();
     viaGateway.close();
     // Memory per idle session is measured on a fresh process, not one still holding what the bulk run allocated.
@@ -239,7 +250,7 @@ async function main() {
     console.log(
       JSON.stringify({
         benchmark: "ssh",
-        throughputMBps: { direct: directThroughput.mbPerSecond, gateway: gatewayThroughput.mbPerSecond, ratio: gatewayThroughput.mbPerSecond / directThroughput.mbPerSecond, bytes: gatewayThroughput.bytes },
+        throughputMBps: { direct: directThroughput.mbPerSecond, gateway: gatewayThroughput.mbPerSecond, ratio: gatewayThroughput.mbPerSecond / directThroughput.mbPerSecond, bytes: gatewayThroughput.bytes, gatewayCpuMsPerMB },
         echoMs: { direct: directEcho, gateway: gatewayEcho, keys: echoKeys },
         idleSessions: { baselineRssBytes: baseline, ...idle },
       }),

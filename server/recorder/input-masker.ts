@@ -13,7 +13,8 @@ export class InputMasker {
   private masking = false;
 
   observeOutput(text: string) {
-    this.recentOutput = (this.recentOutput + text).slice(-256);
+    // Only the tail matters; a flood of output must not be copied around to find it.
+    this.recentOutput = text.length >= 256 ? text.slice(-256) : (this.recentOutput + text).slice(-256);
     if (promptPattern.test(this.recentOutput.replace(escapeSequences, ""))) this.masking = true;
   }
 
