@@ -28,6 +28,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
               Gatehouse
             </Link>
             {user ? <Link href="/">My targets</Link> : null}
+            {user ? <Link href="/recordings">Sessions</Link> : null}
             {user && hasRole(user, "admin") ? adminLinks.map((link) => <Link key={link.href} href={link.href}>{link.label}</Link>) : null}
             {user && (hasRole(user, "admin") || hasRole(user, "security")) ? <Link href="/admin/audit">Audit log</Link> : null}
             {user ? (

@@ -136,6 +136,50 @@ test.describe("terminal recordings", () => {
     expect(exported?.actor_name).toBe("alice");
   });
 
+  test("the sessions list: users see their own without recordings; reviewers and admins see all with them", async () => {
+    const { terminal, sessionId } = await recordSession(ssoUrl(), async (terminal) => {
+      terminal.type("echo listed\r");
+      await terminal.waitForOutput("\rlisted\r\n");
+    });
+    await terminal.close();
+    await expect.poll(async () => (await sql`select status from sessions where id = ${sessionId}`)[0]?.status).toBe("ended");
+    const own = (await (await bob.request.get(`${ssoUrl()}/api/sessions?user=alice`)).json()) as { username: string }[];
+    expect(own.length).toBeGreaterThan(0);
+    expect(own.every((row) => row.username === "bob")).toBe(true);
+
+    const bobPage = await bob.newPage();
+    await bobPage.goto(`${ssoUrl()}/recordings?target=rec-${run}`);
+    await expect(bobPage.getByRole("heading", { name: "Sessions", level: 1 })).toBeVisible();
+    await expect(bobPage.locator("tbody tr").first()).toBeVisible();
+    await expect(bobPage.getByRole("link", { name: /Download the recording/ })).toHaveCount(0);
+    await expect(bobPage.getByLabel("User")).toHaveCount(0);
+    await bobPage.close();
+
+    const alicePage = await alice.newPage();
+    await alicePage.goto(`${ssoUrl()}/recordings`);
+    await alicePage.getByLabel("Target").fill(`rec-${run}`);
+    await alicePage.getByLabel("User").fill("bob");
+    await alicePage.getByRole("button", { name: "Filter" }).click();
+    await expect(alicePage).toHaveURL(new RegExp(`target=rec-${run}`));
+    const rows = alicePage.locator("tbody tr");
+    await expect(rows.first()).toBeVisible();
+    for (const text of await rows.allTextContents()) expect(text).toContain(`rec-${run}`);
+    const download = alicePage.getByRole("link", { name: `Download the recording of bob on rec-${run}` }).first();
+    const cast = await alicePage.request.get(new URL((await download.getAttribute("href"))!, ssoUrl()).href);
+    expect(cast.status()).toBe(200);
+    expect((await cast.text()).split("\n")[0]).toContain('"version":2');
+
+    await alicePage.goto(`${ssoUrl()}/recordings?from=not-a-date`);
+    await expect(alicePage.getByRole("alert").filter({ hasText: "Use a date such as 2026-11-24" })).toBeVisible();
+    await alicePage.goto(`${ssoUrl()}/recordings?to=2001-01-01`);
+    await expect(alicePage.getByText("No sessions match")).toBeVisible();
+    await alicePage.close();
+
+    const samRows = (await (await sam.request.get(`${ssoUrl()}/api/sessions?target=rec-${run}`)).json()) as { username: string }[];
+    expect(samRows.some((row) => row.username === "bob")).toBe(true);
+    expect((await sam.request.get(`${ssoUrl()}/api/sessions?from=yesterday-ish`)).status()).toBe(400);
+  });
+
   test.describe("on a node that stores recordings in S3", () => {
     let s3: RunningS3;
     let node: RunningGateway;

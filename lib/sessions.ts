@@ -1,9 +1,10 @@
 // Session rows: who reached what, from which node, when, for how long, how it ended, how many bytes.
-import { and, eq, ne, sql } from "drizzle-orm";
+import { and, desc, eq, gte, ilike, lt, ne, sql } from "drizzle-orm";
 import type { Database } from "./db/client";
-import { recordingChunks, sessions } from "./db/schema";
+import { recordingChunks, sessions, users } from "./db/schema";
 import type { EndReason } from "./protocol/terminal";
 import type { Protocol } from "./protocol/domain";
+import type { SessionFilter } from "./protocol/sessions";
 
 export async function openSessionRow(db: Database, row: { userId: string; targetId: string; targetName: string; protocol: Protocol; node: string }) {
   const [created] = await db
@@ -37,3 +38,46 @@ export async function markInterruptedSessions(db: Database, node: string): Promi
     .returning({ id: sessions.id });
   return ended.length;
 }
+
+const listLimit = 200;
+
+/**
+ * Sessions, newest first, with who and whether a recording exists. `onlyUserId` limits the list to one
+ * user's own sessions (what a plain user may see).
+ */
+export async function listSessions(db: Database, filter: Partial<SessionFilter>, scope: { onlyUserId?: string } = {}) {
+  const conditions = [
+    scope.onlyUserId ? eq(sessions.userId, scope.onlyUserId) : undefined,
+    // Someone limited to their own sessions has no one else to filter by.
+    filter.user && !scope.onlyUserId ? ilike(users.username, `%${escapeLike(filter.user)}%`) : undefined,
+    filter.target ? ilike(sessions.targetName, `%${escapeLike(filter.target)}%`) : undefined,
+    filter.protocol ? eq(sessions.protocol, filter.protocol) : undefined,
+    filter.status === "live" ? ne(sessions.status, "ended") : undefined,
+    filter.status === "ended" ? and(eq(sessions.status, "ended"), ne(sessions.endReason, "interrupted")) : undefined,
+    filter.status === "interrupted" ? eq(sessions.endReason, "interrupted") : undefined,
+    filter.from ? gte(sessions.startedAt, filter.from) : undefined,
+    filter.to ? lt(sessions.startedAt, new Date(filter.to.getTime() + 24 * 60 * 60 * 1000)) : undefined,
+  ].filter((condition) => condition !== undefined);
+  return db
+    .select({
+      id: sessions.id,
+      username: users.username,
+      targetName: sessions.targetName,
+      protocol: sessions.protocol,
+      node: sessions.node,
+      status: sessions.status,
+      startedAt: sessions.startedAt,
+      endedAt: sessions.endedAt,
+      endReason: sessions.endReason,
+      bytesFromUser: sessions.bytesFromUser,
+      bytesToUser: sessions.bytesToUser,
+      recorded: sql<boolean>`exists (select 1 from ${recordingChunks} where ${recordingChunks.sessionId} = ${sessions.id})`,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(conditions.length > 0 ? and(...conditions) : undefined)
+    .orderBy(desc(sessions.startedAt))
+    .limit(listLimit);
+}
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (character) => `\\${character}`);

@@ -1,0 +1,121 @@
+import { Badge, Card, EmptyState, PageTitle } from "@/app/_ui/primitives";
+import { hasRole, requirePageUser } from "@/lib/auth/current-user";
+import { protocolSchema } from "@/lib/protocol/domain";
+import { sessionFilterSchema } from "@/lib/protocol/sessions";
+import { runtime } from "@/lib/runtime";
+import { listSessions } from "@/lib/sessions";
+
+const inputStyle = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1 text-sm";
+
+function duration(startedAt: Date, endedAt: Date | null) {
+  const seconds = Math.round(((endedAt ?? new Date()).getTime() - startedAt.getTime()) / 1000);
+  return seconds < 60 ? `${seconds} s` : seconds < 3600 ? `${Math.floor(seconds / 60)} min ${seconds % 60} s` : `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
+}
+
+export default async function RecordingsPage({ searchParams }: { searchParams: Promise<Record<string, string>> }) {
+  const user = await requirePageUser();
+  const raw = await searchParams;
+  const parsed = sessionFilterSchema.safeParse(raw);
+  const filter = parsed.success ? parsed.data : {};
+  const seesEveryone = hasRole(user, ["reviewer", "security", "admin"]);
+  const opensRecordings = hasRole(user, ["reviewer", "admin"]);
+  const rows = await listSessions(runtime().db, filter, seesEveryone ? {} : { onlyUserId: user.id });
+  return (
+    <>
+      <PageTitle description={seesEveryone ? "Every session through this gateway, newest first." : "Your sessions through this gateway, newest first."}>Sessions</PageTitle>
+      <form className="mb-6 grid grid-cols-2 gap-3 sm:grid-cols-7" aria-label="Filter sessions">
+        {seesEveryone ? (
+          <label className="text-sm">
+            User
+            <input name="user" defaultValue={raw.user} className={inputStyle} />
+          </label>
+        ) : null}
+        <label className="text-sm">
+          Target
+          <input name="target" defaultValue={raw.target} className={inputStyle} />
+        </label>
+        <label className="text-sm">
+          Protocol
+          <select name="protocol" defaultValue={raw.protocol ?? ""} className={inputStyle}>
+            <option value="">Any</option>
+            {protocolSchema.options.map((protocol) => (
+              <option key={protocol} value={protocol}>
+                {protocol.toUpperCase()}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="text-sm">
+          Status
+          <select name="status" defaultValue={raw.status ?? ""} className={inputStyle}>
+            <option value="">Any</option>
+            <option value="live">Live</option>
+            <option value="ended">Ended</option>
+            <option value="interrupted">Interrupted</option>
+          </select>
+        </label>
+        <label className="text-sm">
+          From
+          <input type="date" name="from" defaultValue={raw.from} className={inputStyle} />
+        </label>
+        <label className="text-sm">
+          To
+          <input type="date" name="to" defaultValue={raw.to} className={inputStyle} />
+        </label>
+        <div className="flex items-end">
+          <button type="submit" className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500">
+            Filter
+          </button>
+        </div>
+      </form>
+      {!parsed.success ? (
+        <p role="alert" className="mb-4 text-sm text-red-700">
+          {parsed.error.issues[0]?.message}
+        </p>
+      ) : null}
+      {rows.length === 0 ? (
+        <EmptyState title="No sessions match">Sessions appear here as soon as someone connects to a target.</EmptyState>
+      ) : (
+        <Card className="overflow-x-auto">
+          <table className="w-full text-left text-sm">
+            <caption className="sr-only">Sessions</caption>
+            <thead className="text-xs uppercase text-slate-500">
+              <tr>
+                <th className="py-2">Started</th>
+                <th>User</th>
+                <th>Target</th>
+                <th>Duration</th>
+                <th>Status</th>
+                <th>Node</th>
+                <th>
+                  <span className="sr-only">Recording</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((row) => (
+                <tr key={row.id} className="border-t border-slate-100" data-session-id={row.id}>
+                  <td className="py-1.5 whitespace-nowrap">{row.startedAt.toISOString().replace("T", " ").slice(0, 19)}</td>
+                  <td className="py-1.5">{row.username}</td>
+                  <td className="py-1.5">
+                    {row.targetName} <Badge>{row.protocol.toUpperCase()}</Badge>
+                  </td>
+                  <td className="py-1.5">{duration(row.startedAt, row.endedAt)}</td>
+                  <td className="py-1.5">{row.status === "ended" ? `ended (${row.endReason?.replace("_", " ")})` : row.status}</td>
+                  <td className="py-1.5 text-slate-500">{row.node}</td>
+                  <td className="py-1.5 text-right whitespace-nowrap">
+                    {opensRecordings && row.recorded ? (
+                      <a href={`/api/recordings/${row.id}/cast`} className="font-medium text-indigo-700" aria-label={`Download the recording of ${row.username} on ${row.targetName}`}>
+                        Download .cast
+                      </a>
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Card>
+      )}
+    </>
+  );
+}
