@@ -180,6 +180,46 @@ test.describe("terminal recordings", () => {
     expect((await sam.request.get(`${ssoUrl()}/api/sessions?from=yesterday-ish`)).status()).toBe(400);
   });
 
+  test("search finds what was typed and shown, with the session and the second; secrets are not searchable", async () => {
+    const marker = `needle${run}`;
+    const { terminal, sessionId } = await recordSession(ssoUrl(), async (terminal) => {
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      terminal.type(`echo ${marker}-oops\x7f\x7f\x7f\x7fshown\r`);
+      await terminal.waitForOutput(`\r${marker}-shown\r\n`);
+      terminal.type(`read -s -p "$(printf Pass)word: " secret\r`);
+      await terminal.waitForOutput(/\rPassword: $/);
+      terminal.type(`hidden${run}\r`);
+      terminal.type("echo done\r");
+      await terminal.waitForOutput("\rdone\r\n");
+    });
+    await terminal.close();
+    await expect.poll(async () => (await sql`select status from sessions where id = ${sessionId}`)[0]?.status).toBe("ended");
+
+    const search = async (query: string) => {
+      const response = await alice.request.get(`${ssoUrl()}/api/recordings/search?q=${encodeURIComponent(query)}`);
+      expect(response.status()).toBe(200);
+      return (await response.json()) as { sessionId: string; atMs: number; kind: string; text: string; before: string | null; after: string | null }[];
+    };
+    const hits = await search(marker);
+    expect(hits.map((hit) => [hit.kind, hit.text])).toEqual(
+      expect.arrayContaining([
+        ["command", `echo ${marker}-shown`],
+        ["output", `${marker}-shown`],
+      ]),
+    );
+    const command = hits.find((hit) => hit.kind === "command")!;
+    expect(command.sessionId).toBe(sessionId);
+    expect(command.atMs).toBeGreaterThanOrEqual(1200);
+    expect(hits.find((hit) => hit.kind === "output")!.before).toContain(`echo ${marker}-`);
+    expect(await search(`hidden${run}`)).toEqual([]);
+
+    expect((await bob.request.get(`${ssoUrl()}/api/recordings/search?q=${marker}`)).status()).toBe(403);
+    expect((await sam.request.get(`${ssoUrl()}/api/recordings/search?q=${marker}`)).status()).toBe(403);
+    const tooShort = await alice.request.get(`${ssoUrl()}/api/recordings/search?q=x`);
+    expect(tooShort.status()).toBe(400);
+    expect(await tooShort.json()).toMatchObject({ error: "Search for at least 2 characters" });
+  });
+
   test.describe("on a node that stores recordings in S3", () => {
     let s3: RunningS3;
     let node: RunningGateway;

@@ -1,7 +1,7 @@
 // The Gatehouse data model. One schema serves PostgreSQL (postgres.js) and the embedded PGlite database;
 // SQL migrations in drizzle/ are generated from it with `npm run db:generate`.
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import type { ConnectPurpose, CredentialKind, Protocol, Role } from "../protocol/domain";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
@@ -168,4 +168,28 @@ export const recordingChunks = pgTable(
     createdAt: createdAt(),
   },
   (table) => [primaryKey({ columns: [table.sessionId, table.seq] })],
+);
+
+const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
+
+/** What was typed (commands) and shown (output lines) in a session, for search; each line at its time offset. */
+export const transcriptLines = pgTable(
+  "transcript_lines",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    atMs: integer("at_ms").notNull(),
+    kind: text("kind").$type<"command" | "output">().notNull(),
+    text: text("text").notNull(),
+    searchVector: tsvector("search_vector")
+      .notNull()
+      .generatedAlwaysAs(sql`to_tsvector('simple', "text")`),
+  },
+  (table) => [
+    index("transcript_lines_session_idx").on(table.sessionId, table.id),
+    index("transcript_lines_search_idx").using("gin", table.searchVector),
+    index("transcript_lines_trigram_idx").using("gin", sql`${table.text} gin_trgm_ops`),
+  ],
 );

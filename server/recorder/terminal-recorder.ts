@@ -7,14 +7,17 @@ import { promisify } from "node:util";
 import { constants, gzip } from "node:zlib";
 import type { BlobStore } from "../../lib/blob-store";
 import type { Database } from "../../lib/db/client";
-import { recordingChunks } from "../../lib/db/schema";
+import { recordingChunks, transcriptLines } from "../../lib/db/schema";
 import { chunkBlobKey, recordingGenesisHash } from "../../lib/recordings";
 import type { TerminalSize } from "../protocols/adapter";
-import { InputMasker } from "./input-masker";
+import { InputMasker, maskedInput } from "./input-masker";
+import { CommandLineTracker, OutputLineTracker, type TranscriptLine } from "./transcript";
 
 const compress = promisify(gzip);
 const flushEveryMs = 1000;
 const flushAtBytes = 64 * 1024;
+/** Transcript lines kept per chunk: a flood of output is searchable by its first lines, not all of them. */
+const transcriptLinesPerChunk = 200;
 
 export interface SessionRecorder {
   output(data: Buffer): void;
@@ -42,7 +45,10 @@ export class TerminalRecorder implements SessionRecorder {
   private previousHash = recordingGenesisHash;
   private writing: Promise<void> = Promise.resolve();
   private writerRunning = false;
-  private unwritten: { seq: number; body: string; startMs: number; endMs: number }[] = [];
+  private unwritten: { seq: number; body: string; startMs: number; endMs: number; transcript: TranscriptLine[] }[] = [];
+  private transcript: TranscriptLine[] = [];
+  private readonly commands = new CommandLineTracker();
+  private readonly outputLines = new OutputLineTracker();
   private readonly outputDecoder = new StringDecoder("utf8");
   private readonly inputDecoder = new StringDecoder("utf8");
   private readonly masker = new InputMasker();
@@ -78,10 +84,20 @@ export class TerminalRecorder implements SessionRecorder {
     const text = this.outputDecoder.write(data);
     this.masker.observeOutput(text);
     this.event("o", text);
+    this.addToTranscript("output", this.outputLines.write(text, transcriptLinesPerChunk - this.transcript.length));
   }
 
   input(data: Buffer) {
-    this.event("i", this.masker.maskInput(this.inputDecoder.write(data)));
+    const masked = this.masker.maskInput(this.inputDecoder.write(data));
+    this.event("i", masked);
+    // A secret never becomes a command: only what follows it (Enter) reaches the line tracker.
+    this.addToTranscript("command", this.commands.type(masked.replace(maskedInput, "")));
+  }
+
+  private addToTranscript(kind: TranscriptLine["kind"], lines: string[]) {
+    if (lines.length === 0 || this.closed) return;
+    const atMs = Date.now() - this.options.startedAt;
+    for (const text of lines) if (this.transcript.length < transcriptLinesPerChunk) this.transcript.push({ atMs, kind, text });
   }
 
   resize({ cols, rows }: TerminalSize) {
@@ -90,8 +106,9 @@ export class TerminalRecorder implements SessionRecorder {
 
   private flush() {
     if (this.lines.length === 0) return;
-    this.unwritten.push({ seq: this.sequence++, body: `${this.lines.join("\n")}\n`, startMs: this.firstEventMs, endMs: this.lastEventMs });
+    this.unwritten.push({ seq: this.sequence++, body: `${this.lines.join("\n")}\n`, startMs: this.firstEventMs, endMs: this.lastEventMs, transcript: this.transcript });
     this.lines = [];
+    this.transcript = [];
     this.bufferedBytes = 0;
     if (!this.writerRunning) this.writing = this.writeUnwritten();
   }
@@ -114,6 +131,8 @@ export class TerminalRecorder implements SessionRecorder {
         });
         for (const [index, row] of rows.entries()) await this.options.blobStore.put(row.blobKey, blobs[index]!);
         await this.options.db.insert(recordingChunks).values(rows);
+        const lines = batch.flatMap((chunk) => chunk.transcript.map((line) => ({ sessionId: this.options.sessionId, ...line })));
+        if (lines.length > 0) await this.options.db.insert(transcriptLines).values(lines);
       }
     } catch (error) {
       console.error(`recording of session ${this.options.sessionId} could not store a chunk:`, error);
@@ -125,6 +144,7 @@ export class TerminalRecorder implements SessionRecorder {
   async close() {
     if (this.closed) return;
     this.event("o", this.outputDecoder.end());
+    this.addToTranscript("output", this.outputLines.end());
     this.closed = true;
     clearInterval(this.timer);
     this.flush();

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { audit, verifyAuditChain, type Actor } from "@/lib/audit";
 import { createCredential, openCredential, updateCredential } from "@/lib/credentials";
 import { openDatabase, type DatabaseHandle } from "@/lib/db/client";
-import { auditLog, connectTickets, credentials, users } from "@/lib/db/schema";
+import { auditLog, connectTickets, credentials, sessions, transcriptLines, users } from "@/lib/db/schema";
+import { searchTranscripts } from "@/lib/transcripts";
 import { createTarget } from "@/lib/targets";
 import { mintConnectTicket, redeemConnectTicket } from "@/lib/tickets";
 import { completeSetup, effectiveRoles, isSetupTokenValid, prepareLocalAdmin, seedGroupRoleMappings, upsertSsoUser } from "@/lib/users";
@@ -111,6 +112,30 @@ describe.each(backends)("data layer on %s", (_name, open) => {
       const trail = await db().select().from(auditLog).where(eq(auditLog.objectId, created.id));
       expect(trail.map((entry) => entry.action)).toEqual(["credential.create", "credential.update"]);
       expect(JSON.stringify(trail)).not.toContain("hunter2");
+    });
+  });
+
+  describe("transcript search", () => {
+    it("finds words and substrings, with the session, time offset and neighbouring lines", async () => {
+      const [user] = await db().insert(users).values({ username: `searcher-${randomBytes(3).toString("hex")}`, source: "local" }).returning();
+      const [session] = await db()
+        .insert(sessions)
+        .values({ userId: user!.id, targetName: "db-01", protocol: "ssh", node: "n1", status: "ended" })
+        .returning();
+      await db()
+        .insert(transcriptLines)
+        .values([
+          { sessionId: session!.id, atMs: 1000, kind: "command", text: "systemctl restart postgresql" },
+          { sessionId: session!.id, atMs: 1200, kind: "output", text: "Job for postgresql.service failed" },
+          { sessionId: session!.id, atMs: 4000, kind: "command", text: "journalctl -xeu postgresql.service" },
+        ]);
+      const byWord = await searchTranscripts(db(), "restart");
+      expect(byWord).toEqual([expect.objectContaining({ sessionId: session!.id, atMs: 1000, kind: "command", text: "systemctl restart postgresql", targetName: "db-01", before: null, after: "Job for postgresql.service failed" })]);
+      const bySubstring = await searchTranscripts(db(), "ctl -xeu");
+      expect(bySubstring.map((hit) => hit.atMs)).toEqual([4000]);
+      expect(bySubstring[0]!.before).toBe("Job for postgresql.service failed");
+      expect((await searchTranscripts(db(), "failed")).map((hit) => hit.kind)).toEqual(["output"]);
+      expect(await searchTranscripts(db(), "100%_done")).toEqual([]);
     });
   });
 
