@@ -12,6 +12,8 @@ const escapeSequences = /\x1b(\[[0-9;?<>=!]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b
 // eslint-disable-next-line no-control-regex
 const otherControls = /[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]/g;
 const longestLine = 2000;
+/** Enough of an unfinished line to find its last carriage return and still fill a whole line. */
+const openLineLimit = longestLine * 4;
 
 export interface TranscriptLine {
   atMs: number;
@@ -58,10 +60,16 @@ export class OutputLineTracker {
 
   /** Feeds screen output; returns the lines completed by it, at most `wanted` of them (cleaning costs). */
   write(text: string, wanted = Infinity): string[] {
-    const parts = (this.partial + text).split("\n");
-    this.partial = parts.pop()!.slice(-longestLine * 4);
+    const lastNewline = text.lastIndexOf("\n");
+    if (lastNewline === -1) {
+      // A flood without line ends (or one long line): keep only the tail, never the whole text.
+      this.partial = text.length >= openLineLimit ? text.slice(-openLineLimit) : (this.partial + text).slice(-openLineLimit);
+      return [];
+    }
+    const completed = wanted > 0 ? this.partial + text.slice(0, lastNewline) : "";
+    this.partial = text.slice(lastNewline + 1).slice(-openLineLimit);
     const lines: string[] = [];
-    for (const part of parts) {
+    for (const part of completed.split("\n")) {
       if (lines.length >= wanted) break;
       const line = clean(part);
       if (line !== "") lines.push(line);
