@@ -11,6 +11,7 @@ import WebSocket from "ws";
 import { sessionCookieName } from "../lib/auth/session-cookie";
 import { createCredential } from "../lib/credentials";
 import { openDatabase } from "../lib/db/client";
+import { targetInputSchema } from "../lib/protocol/admin";
 import { users } from "../lib/db/schema";
 import { createTarget } from "../lib/targets";
 import { createVault } from "../lib/vault";
@@ -184,10 +185,11 @@ async function main() {
   const actor = { id: null, name: "bench", sourceIp: null };
   const [user] = await seed.db.insert(users).values({ username: "bench", source: "local" }).returning();
   const credential = await createCredential(seed.db, createVault(masterKey), actor, { name: "bench", kind: "password", username: sshd.username, secret: sshd.password });
-  const target = await createTarget(seed.db, actor, {
-    name: "bench-sshd", protocol: "ssh", host: sshd.host, port: sshd.port, tags: [], allowedUsers: ["bench"], allowedGroups: [],
-    credentialId: credential.id, hostKeyFingerprint: sshd.hostKeyFingerprint, legacyAlgorithms: false, sessionTtlSeconds: 0, extensionSeconds: 0, maxSessionSeconds: 0,
-  });
+  const target = await createTarget(
+    seed.db,
+    actor,
+    targetInputSchema.parse({ name: "bench-sshd", protocol: "ssh", host: sshd.host, port: sshd.port, allowedUsers: ["bench"], credentialId: credential.id, hostKeyFingerprint: sshd.hostKeyFingerprint }),
+  );
   await seed.close();
 
   const cookieName = sessionCookieName(new URL(gatewayUrl));

@@ -125,15 +125,31 @@ test.describe("terminal recordings", () => {
   });
 
   test("only reviewers and admins open recordings; ids cannot be guessed into one", async () => {
-    const [session] = await sql`select s.id from sessions s join recording_chunks c on c.session_id = s.id limit 1`;
+    const { terminal, sessionId } = await recordSession(ssoUrl(), async (terminal) => {
+      terminal.type("echo private\r");
+      await terminal.waitForOutput("\rprivate\r\n");
+    });
+    await terminal.close();
+    await expect.poll(async () => (await sql`select status from sessions where id = ${sessionId}`)[0]?.status).toBe("ended");
+    const session = { id: sessionId };
     for (const [who, context] of [["bob (the session's own user)", bob], ["sam (security)", sam]] as const) {
-      expect((await context.request.get(`${ssoUrl()}/api/recordings/${session!.id}/cast`)).status(), who).toBe(403);
-      expect((await context.request.get(`${ssoUrl()}/api/recordings/${session!.id}/verify`)).status(), who).toBe(403);
+      expect((await context.request.get(`${ssoUrl()}/api/recordings/${session.id}/cast`)).status(), who).toBe(403);
+      expect((await context.request.get(`${ssoUrl()}/api/recordings/${session.id}/verify`)).status(), who).toBe(403);
     }
     expect((await alice.request.get(`${ssoUrl()}/api/recordings/not-a-uuid/cast`)).status()).toBe(404);
     expect((await alice.request.get(`${ssoUrl()}/api/recordings/00000000-0000-4000-8000-000000000000/cast`)).status()).toBe(404);
-    const [exported] = await sql`select * from audit_log where action = 'recording.export' order by seq desc limit 1`;
+    expect((await alice.request.get(`${ssoUrl()}/api/recordings/${session.id}/cast`)).status()).toBe(200);
+    const [exported] = await sql`select * from audit_log where action = 'recording.export' and object_id = ${session.id}`;
     expect(exported?.actor_name).toBe("alice");
+
+    const hold = (context: BrowserContext, id: string) => context.request.patch(`${ssoUrl()}/api/sessions/${id}`, { headers: { origin: ssoUrl() }, data: { preventPurge: true } });
+    expect((await hold(bob, session.id)).status()).toBe(403);
+    expect((await hold(alice, "00000000-0000-4000-8000-000000000000")).status()).toBe(404);
+    expect((await hold(alice, session.id)).status()).toBe(200);
+    const [held] = await sql`select prevent_purge from sessions where id = ${session.id}`;
+    expect(held!.prevent_purge).toBe(true);
+    const [audited] = await sql`select * from audit_log where action = 'recording.prevent_purge' and object_id = ${session.id}`;
+    expect(audited).toMatchObject({ actor_name: "alice", details: { preventPurge: true } });
   });
 
   test("the sessions list: users see their own without recordings; reviewers and admins see all with them", async () => {

@@ -7,6 +7,7 @@ import next from "next";
 import { ConfigError, loadConfig } from "../lib/config";
 import { clientAddressHeader } from "../lib/request-context";
 import { securityWarnings } from "../lib/security-posture";
+import { purgeExpiredRecordings } from "../lib/retention";
 import { deleteStaleConnectTickets } from "../lib/tickets";
 import { createGate } from "./gate";
 import { probeRoute } from "./probe";
@@ -58,6 +59,15 @@ const ticketSweep = setInterval(() => {
   deleteStaleConnectTickets(runtime.db, new Date(Date.now() - 60_000)).catch((error) => console.error("ticket sweep failed:", error));
 }, 60_000).unref();
 
+function purgeRecordings() {
+  purgeExpiredRecordings(runtime.db, runtime.blobStore).then(
+    (purged) => purged.length > 0 && console.log(`retention: purged the recordings of ${purged.length} session(s)`),
+    (error) => console.error("retention purge failed:", error),
+  );
+}
+purgeRecordings();
+const retentionSweep = setInterval(purgeRecordings, 60 * 60_000).unref();
+
 server.listen(config.port, config.host, () => {
   if (setupUrl) {
     console.log(`\nFirst start: set the admin password within 24 hours at\n\n  ${setupUrl.href}\n\nThe link works once; a restart before then prints a new one.\n`);
@@ -71,6 +81,7 @@ async function shutdown(signal: string) {
   stopping = true;
   console.log(`${signal}: ending ${sessionRegistry.size} session(s) and closing connections`);
   clearInterval(ticketSweep);
+  clearInterval(retentionSweep);
   // Whatever still hangs after this long must not keep a stopping node alive.
   setTimeout(() => {
     console.error("shutdown took longer than 15 s; exiting anyway");

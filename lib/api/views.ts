@@ -15,6 +15,7 @@ export const adminTargetView = (target: TargetRow) => ({
   sessionTtlSeconds: target.sessionTtlSeconds,
   extensionSeconds: target.extensionSeconds,
   maxSessionSeconds: target.maxSessionSeconds,
+  retentionDays: target.retentionDays,
 });
 
 export const userView = (user: UserRow) => ({

@@ -88,6 +88,8 @@ export const targets = pgTable(
     /** How much one extension adds, and the longest a session may become with extensions. */
     extensionSeconds: integer("extension_seconds").notNull().default(0),
     maxSessionSeconds: integer("max_session_seconds").notNull().default(0),
+    /** Days to keep recordings of sessions on this target; 0 keeps them forever. */
+    retentionDays: integer("retention_days").notNull().default(0),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -126,6 +128,9 @@ export const sessions = pgTable(
     endReason: text("end_reason").$type<"user_closed" | "target_closed" | "terminated" | "expired" | "error" | "interrupted">(),
     bytesFromUser: bigint("bytes_from_user", { mode: "number" }).notNull().default(0),
     bytesToUser: bigint("bytes_to_user", { mode: "number" }).notNull().default(0),
+    /** Set by a reviewer or admin: the retention purge leaves this recording alone (legal hold). */
+    preventPurge: boolean("prevent_purge").notNull().default(false),
+    recordingPurgedAt: timestamp("recording_purged_at", { withTimezone: true }),
   },
   (table) => [index("sessions_user_idx").on(table.userId, table.startedAt), index("sessions_status_idx").on(table.status)],
 );

@@ -42,6 +42,7 @@ export const targetInputSchema = z.object({
   sessionTtlSeconds: seconds.default(0),
   extensionSeconds: seconds.default(0),
   maxSessionSeconds: seconds.default(0),
+  retentionDays: z.coerce.number({ message: "Must be a number" }).int("Must be whole").min(0, "Cannot be negative").max(36500, "At most 100 years").default(0),
 }).refine((target) => target.maxSessionSeconds === 0 || target.maxSessionSeconds >= target.sessionTtlSeconds, {
   path: ["maxSessionSeconds"],
   message: "The longest session cannot be shorter than the time limit",
@@ -77,3 +78,5 @@ export const apiErrorSchema = z.object({
   fields: z.record(z.string(), z.string()).optional(),
 });
 export type ApiErrorBody = z.infer<typeof apiErrorSchema>;
+
+export const sessionUpdateSchema = z.object({ preventPurge: z.boolean() });

@@ -9,8 +9,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { audit, verifyAuditChain, type Actor } from "@/lib/audit";
 import { createCredential, openCredential, updateCredential } from "@/lib/credentials";
 import { openDatabase, type DatabaseHandle } from "@/lib/db/client";
-import { auditLog, connectTickets, credentials, sessions, transcriptLines, users } from "@/lib/db/schema";
+import { createFsBlobStore } from "@/lib/blob-store/fs";
+import { auditLog, connectTickets, credentials, recordingChunks, sessions, transcriptLines, users } from "@/lib/db/schema";
+import { chunkBlobKey } from "@/lib/recordings";
+import { purgeExpiredRecordings, setPreventPurge } from "@/lib/retention";
 import { searchTranscripts } from "@/lib/transcripts";
+import { targetInputSchema } from "@/lib/protocol/admin";
 import { createTarget } from "@/lib/targets";
 import { mintConnectTicket, redeemConnectTicket } from "@/lib/tickets";
 import { completeSetup, effectiveRoles, isSetupTokenValid, prepareLocalAdmin, seedGroupRoleMappings, upsertSsoUser } from "@/lib/users";
@@ -79,7 +83,7 @@ describe.each(backends)("data layer on %s", (_name, open) => {
     beforeAll(async () => {
       const [user] = await db().insert(users).values({ username: `ticket-user-${randomBytes(3).toString("hex")}`, source: "local" }).returning();
       userId = user!.id;
-      targetId = (await createTarget(db(), actor, { name: `box-${randomBytes(3).toString("hex")}`, protocol: "ssh", host: "127.0.0.1", port: 22, tags: [], allowedUsers: [], allowedGroups: [], credentialId: null, hostKeyFingerprint: null, legacyAlgorithms: false, sessionTtlSeconds: 0, extensionSeconds: 0, maxSessionSeconds: 0 })).id;
+      targetId = (await createTarget(db(), actor, targetInputSchema.parse({ name: `box-${randomBytes(3).toString("hex")}`, protocol: "ssh", host: "127.0.0.1", port: 22 }))).id;
     });
 
     it("redeems a ticket once, with its binding", async () => {
@@ -136,6 +140,44 @@ describe.each(backends)("data layer on %s", (_name, open) => {
       expect(bySubstring[0]!.before).toBe("Job for postgresql.service failed");
       expect((await searchTranscripts(db(), "failed")).map((hit) => hit.kind)).toEqual(["output"]);
       expect(await searchTranscripts(db(), "100%_done")).toEqual([]);
+    });
+  });
+
+  describe("retention", () => {
+    it("purges recordings past their target's retention, except held ones, and audits each", async () => {
+      const blobs = createFsBlobStore(mkdtempSync(path.join(tmpdir(), "gatehouse-retention-")));
+      const [user] = await db().insert(users).values({ username: `kept-${randomBytes(3).toString("hex")}`, source: "local" }).returning();
+      const target = await createTarget(db(), actor, targetInputSchema.parse({ name: `kept-${randomBytes(3).toString("hex")}`, protocol: "ssh", host: "h", port: 22, retentionDays: 7 }));
+      const forever = await createTarget(db(), actor, targetInputSchema.parse({ name: `forever-${randomBytes(3).toString("hex")}`, protocol: "ssh", host: "h", port: 22 }));
+      const daysAgo = (days: number) => new Date(Date.now() - days * 24 * 60 * 60 * 1000);
+      const recorded = async (targetId: string, endedDaysAgo: number) => {
+        const [session] = await db()
+          .insert(sessions)
+          .values({ userId: user!.id, targetId, targetName: "t", protocol: "ssh", node: "n", status: "ended", startedAt: daysAgo(endedDaysAgo + 1), endedAt: daysAgo(endedDaysAgo) })
+          .returning();
+        const key = chunkBlobKey(session!.id, 0);
+        await blobs.put(key, Buffer.from("chunk"));
+        await db().insert(recordingChunks).values({ sessionId: session!.id, seq: 0, startMs: 0, endMs: 1, size: 5, sha256: "x", prevSha256: "0", blobKey: key });
+        await db().insert(transcriptLines).values({ sessionId: session!.id, atMs: 0, kind: "command", text: "ls" });
+        return session!.id;
+      };
+      const old = await recorded(target.id, 8);
+      const held = await recorded(target.id, 30);
+      const recent = await recorded(target.id, 2);
+      const keptForever = await recorded(forever.id, 400);
+      await setPreventPurge(db(), actor, held, true);
+
+      expect(await purgeExpiredRecordings(db(), blobs)).toEqual([old]);
+      expect(await purgeExpiredRecordings(db(), blobs)).toEqual([]);
+      expect(await blobs.list(`recordings/${old}/`)).toEqual([]);
+      expect(await db().select().from(recordingChunks).where(eq(recordingChunks.sessionId, old))).toEqual([]);
+      expect(await db().select().from(transcriptLines).where(eq(transcriptLines.sessionId, old))).toEqual([]);
+      const [row] = await db().select().from(sessions).where(eq(sessions.id, old));
+      expect(row!.recordingPurgedAt).toBeInstanceOf(Date);
+      for (const kept of [held, recent, keptForever]) expect(await blobs.list(`recordings/${kept}/`), kept).toHaveLength(1);
+      const trail = await db().select().from(auditLog).where(eq(auditLog.objectId, old));
+      expect(trail.map((entry) => entry.action)).toEqual(["recording.purge"]);
+      expect(trail[0]!.details).toEqual({ chunks: 1, retentionDays: 7 });
     });
   });
 

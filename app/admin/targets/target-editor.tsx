@@ -20,6 +20,7 @@ export interface EditableTarget {
   sessionTtlSeconds: number;
   extensionSeconds: number;
   maxSessionSeconds: number;
+  retentionDays: number;
 }
 
 interface Props {
@@ -42,6 +43,7 @@ const blank: EditableTarget = {
   sessionTtlSeconds: 0,
   extensionSeconds: 0,
   maxSessionSeconds: 0,
+  retentionDays: 0,
 };
 
 /** The form speaks minutes; the API speaks seconds. */
@@ -201,6 +203,9 @@ export function TargetEditor({ targets, credentials }: Props) {
               <TextInput id="maxSessionMinutes" type="number" min={0} defaultValue={editing.maxSessionSeconds / 60} invalid={Boolean(fieldErrors.maxSessionSeconds)} />
             </Field>
           </div>
+          <Field id="retentionDays" label="Keep recordings (days)" error={fieldErrors.retentionDays} hint="0 keeps them forever; reviewers can hold single sessions">
+            <TextInput id="retentionDays" type="number" min={0} defaultValue={editing.retentionDays} invalid={Boolean(fieldErrors.retentionDays)} />
+          </Field>
           <p className="text-xs text-slate-500">A time limit of 0 means none. Users may extend by the extension step up to the longest duration.</p>
           <Field id="allowedUsers" label="Allowed users" error={fieldErrors.allowedUsers} hint="Usernames or emails, separated by commas">
             <TextInput id="allowedUsers" defaultValue={editing.allowedUsers.join(", ")} />
