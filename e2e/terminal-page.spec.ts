@@ -41,6 +41,9 @@ test("a user opens a terminal, types echo hello, sees hello — and never receiv
   await page.keyboard.type("echo hello\n");
   await expect(page.locator(".xterm-rows")).toContainText("hello");
   await expect(page.locator(".xterm-rows")).toContainText(/\$ echo hello\s*hello/);
+  // The shell's line editor handles multi-byte characters (the gateway asks for a UTF-8 locale).
+  await page.keyboard.type("echo héllo-日本\n");
+  await expect(page.locator(".xterm-rows")).toContainText(/\$ echo héllo-日本\s*héllo-日本/);
 
   // Resizing the window resizes the remote terminal.
   await page.setViewportSize({ width: 900, height: 600 });

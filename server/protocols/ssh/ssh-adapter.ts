@@ -26,6 +26,9 @@ export interface SshAdapterOptions {
   onFirstHostKey(fingerprint: string): Promise<void>;
 }
 
+// ssh2 types the environment as a whole process environment; we send one variable.
+const utf8Environment = { LANG: "C.UTF-8" } as Partial<NodeJS.ProcessEnv> as NodeJS.ProcessEnv;
+
 function describeConnectError(error: Error & { code?: string; level?: string }, target: SshTarget, login: SshLogin, handshakeDone: boolean): TargetError {
   const where = `${target.host}:${target.port}`;
   if (handshakeDone && /timed out/i.test(error.message)) return new TargetError(`${target.name} did not accept the login for user ${login.username} in time`);
@@ -87,7 +90,9 @@ export class SshAdapter extends EventEmitter implements ProtocolAdapter {
       let handshakeDone = false;
       this.client.once("handshake", () => (handshakeDone = true));
       this.client.once("ready", () => {
-        this.client.shell({ term: "xterm-256color", cols: size.cols, rows: size.rows }, (error, shell) => {
+        // A browser terminal speaks UTF-8; say so, as OpenSSH clients do with SendEnv (servers that accept
+        // LANG apply it, others ignore it). C.UTF-8 exists on every current glibc.
+        this.client.shell({ term: "xterm-256color", cols: size.cols, rows: size.rows }, { env: utf8Environment }, (error, shell) => {
           if (error) return reject(new TargetError(`${this.target.name} refused a shell: ${error.message}`));
           opened = true;
           this.shell = shell;
