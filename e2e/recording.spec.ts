@@ -51,6 +51,14 @@ test.describe("terminal recordings", () => {
     return { terminal, sessionId };
   }
 
+  /** Records a session on the main node, closes it, and waits until its row says it ended. */
+  async function recordEndedSession(script: (terminal: TerminalClient) => Promise<void>) {
+    const recorded = await recordSession(ssoUrl(), script);
+    await recorded.terminal.close();
+    await expect.poll(async () => (await sql`select status from sessions where id = ${recorded.sessionId}`)[0]?.status).toBe("ended");
+    return recorded;
+  }
+
   const castOf = async (sessionId: string) => {
     const response = await alice.request.get(`${ssoUrl()}/api/recordings/${sessionId}/cast`);
     expect(response.status()).toBe(200);
@@ -58,15 +66,13 @@ test.describe("terminal recordings", () => {
   };
 
   test("records output, input and resizes; the chain verifies; the export plays in asciinema", async () => {
-    const { terminal, sessionId } = await recordSession(ssoUrl(), async (terminal) => {
+    const { terminal, sessionId } = await recordEndedSession(async (terminal) => {
       terminal.type("echo rec-$((2+3))\r");
       await terminal.waitForOutput("\rrec-5\r\n");
       terminal.control({ type: "resize", cols: 100, rows: 30 });
       terminal.type("echo 日本語-👋\r");
       await terminal.waitForOutput("\r日本語-👋\r\n");
     });
-    await terminal.close();
-    await expect.poll(async () => (await sql`select status from sessions where id = ${sessionId}`)[0]?.status).toBe("ended");
 
     const verdict = await alice.request.get(`${ssoUrl()}/api/recordings/${sessionId}/verify`);
     expect(await verdict.json()).toMatchObject({ intact: true });
@@ -92,7 +98,7 @@ test.describe("terminal recordings", () => {
   });
 
   test("masks what is typed at a password prompt", async () => {
-    const { terminal, sessionId } = await recordSession(ssoUrl(), async (terminal) => {
+    const { sessionId } = await recordEndedSession(async (terminal) => {
       // The prompt is assembled at run time so that the echo of this command line does not already show it.
       terminal.type(`read -s -p "$(printf Pass)word: " secret; echo; echo got-\${#secret}-chars\r`);
       await terminal.waitForOutput(/\rPassword: $/);
@@ -101,8 +107,6 @@ test.describe("terminal recordings", () => {
       terminal.type("echo after-prompt\r");
       await terminal.waitForOutput("\rafter-prompt\r\n");
     });
-    await terminal.close();
-    await expect.poll(async () => (await sql`select status from sessions where id = ${sessionId}`)[0]?.status).toBe("ended");
     const cast = await castOf(sessionId);
     expect(cast).not.toContain("s3cr3t-typed-at-prompt");
     const inputs = parseCast(cast).events.filter(([, code]) => code === "i").map(([, , text]) => text).join("");
@@ -111,12 +115,10 @@ test.describe("terminal recordings", () => {
   });
 
   test("detects a tampered chunk and tells where", async () => {
-    const { terminal, sessionId } = await recordSession(ssoUrl(), async (terminal) => {
+    const { sessionId } = await recordEndedSession(async (terminal) => {
       terminal.type("echo tamper-me\r");
       await terminal.waitForOutput("\rtamper-me\r\n");
     });
-    await terminal.close();
-    await expect.poll(async () => (await sql`select status from sessions where id = ${sessionId}`)[0]?.status).toBe("ended");
     const [chunk] = await sql`select seq, sha256 from recording_chunks where session_id = ${sessionId} order by seq limit 1`;
     await sql`update recording_chunks set sha256 = ${"f".repeat(64)} where session_id = ${sessionId} and seq = ${chunk!.seq}`;
     const verdict = await alice.request.get(`${ssoUrl()}/api/recordings/${sessionId}/verify`);
@@ -125,12 +127,10 @@ test.describe("terminal recordings", () => {
   });
 
   test("only reviewers and admins open recordings; ids cannot be guessed into one", async () => {
-    const { terminal, sessionId } = await recordSession(ssoUrl(), async (terminal) => {
+    const { sessionId } = await recordEndedSession(async (terminal) => {
       terminal.type("echo private\r");
       await terminal.waitForOutput("\rprivate\r\n");
     });
-    await terminal.close();
-    await expect.poll(async () => (await sql`select status from sessions where id = ${sessionId}`)[0]?.status).toBe("ended");
     const session = { id: sessionId };
     for (const [who, context] of [["bob (the session's own user)", bob], ["sam (security)", sam]] as const) {
       expect((await context.request.get(`${ssoUrl()}/api/recordings/${session.id}/cast`)).status(), who).toBe(403);
@@ -153,12 +153,10 @@ test.describe("terminal recordings", () => {
   });
 
   test("the sessions list: users see their own without recordings; reviewers and admins see all with them", async () => {
-    const { terminal, sessionId } = await recordSession(ssoUrl(), async (terminal) => {
+    const { sessionId } = await recordEndedSession(async (terminal) => {
       terminal.type("echo listed\r");
       await terminal.waitForOutput("\rlisted\r\n");
     });
-    await terminal.close();
-    await expect.poll(async () => (await sql`select status from sessions where id = ${sessionId}`)[0]?.status).toBe("ended");
     const own = (await (await bob.request.get(`${ssoUrl()}/api/sessions?user=alice`)).json()) as { username: string }[];
     expect(own.length).toBeGreaterThan(0);
     expect(own.every((row) => row.username === "bob")).toBe(true);
@@ -198,7 +196,7 @@ test.describe("terminal recordings", () => {
 
   test("search finds what was typed and shown, with the session and the second; secrets are not searchable", async () => {
     const marker = `needle${run}`;
-    const { terminal, sessionId } = await recordSession(ssoUrl(), async (terminal) => {
+    const { sessionId } = await recordEndedSession(async (terminal) => {
       await new Promise((resolve) => setTimeout(resolve, 1200));
       terminal.type(`echo ${marker}-oops\x7f\x7f\x7f\x7fshown\r`);
       await terminal.waitForOutput(`\r${marker}-shown\r\n`);
@@ -208,8 +206,6 @@ test.describe("terminal recordings", () => {
       terminal.type("echo done\r");
       await terminal.waitForOutput("\rdone\r\n");
     });
-    await terminal.close();
-    await expect.poll(async () => (await sql`select status from sessions where id = ${sessionId}`)[0]?.status).toBe("ended");
 
     const search = async (query: string) => {
       const response = await alice.request.get(`${ssoUrl()}/api/recordings/search?q=${encodeURIComponent(query)}`);
