@@ -232,6 +232,70 @@ test.describe("terminal recordings", () => {
     expect(await tooShort.json()).toMatchObject({ error: "Search for at least 2 characters" });
   });
 
+  test("the web player replays, seeks to a command, shows the verification, and lets nothing in the recording act", async () => {
+    const { sessionId } = await recordEndedSession(async (terminal) => {
+      // Typed, echoed, then entered, as a person does: the screen at the command's marker shows the line.
+      terminal.type("echo first-$((1))");
+      await terminal.waitForOutput("echo first-$((1))");
+      terminal.type("\r");
+      await terminal.waitForOutput("\rfirst-1\r\n");
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      terminal.type("printf '\\e]0;pwned-title\\a\\e]52;c;ZXZpbA==\\a\\e]8;;javascript:alert(1)\\aclick-me\\e]8;;\\a \\e]8;;http://127.0.0.1:9/phish\\aweb-link\\e]8;;\\a\\n'\r");
+      await terminal.waitForOutput("click-me");
+      terminal.type("echo last-$((2))\r");
+      await terminal.waitForOutput("\rlast-2\r\n");
+    });
+    const page = await alice.newPage();
+    let dialogs = 0;
+    page.on("dialog", async (dialog) => {
+      dialogs += 1;
+      await dialog.dismiss();
+    });
+    await page.goto(`${ssoUrl()}/recordings/${sessionId}`);
+    const screen = page.getByTestId("player-terminal").locator(".xterm-rows");
+    await expect(page.getByTestId("verification")).toHaveText(/^Verified: all \d+ chunks present and unaltered\.$/);
+    const title = await page.title();
+
+    await page.getByLabel("Speed", { exact: true }).selectOption("16");
+    await page.getByRole("button", { name: "Play" }).click();
+    await expect(screen).toContainText("last-2");
+    await expect(page.getByRole("button", { name: "Play" })).toBeVisible();
+    // Click where each link is drawn, as a person would (xterm's own layer receives the click).
+    const pagesBefore = page.context().pages().length;
+    for (const text of ["click-me", "web-link"]) {
+      const link = await screen.getByText(text, { exact: true }).boundingBox();
+      await page.mouse.move(link!.x + link!.width / 2, link!.y + link!.height / 2);
+      await page.mouse.click(link!.x + link!.width / 2, link!.y + link!.height / 2);
+      await page.waitForTimeout(300);
+    }
+    expect(page.context().pages()).toHaveLength(pagesBefore);
+    expect(page.url()).toBe(`${ssoUrl()}/recordings/${sessionId}`);
+    expect(await page.title()).toBe(title);
+    expect(dialogs).toBe(0);
+
+    await page.getByRole("button", { name: "Go to command: echo first-$((1))" }).click();
+    await expect(screen).toContainText("echo first-$((1))");
+    await expect(screen).not.toContainText("last-2");
+    await page.getByTestId("player-terminal").focus();
+    await page.keyboard.press("ArrowRight");
+    await page.keyboard.press("ArrowRight");
+    await expect(screen).toContainText("last-2");
+
+    await page.goto(`${ssoUrl()}/recordings/${sessionId}?t=0`);
+    await expect(page.getByTestId("player-clock")).toHaveText(/^0:00 \/ 0:0\d$/);
+
+    const [chunk] = await sql`select seq, sha256 from recording_chunks where session_id = ${sessionId} order by seq limit 1`;
+    await sql`update recording_chunks set sha256 = ${"e".repeat(64)} where session_id = ${sessionId} and seq = ${chunk!.seq}`;
+    await page.reload();
+    await expect(page.getByTestId("verification")).toHaveText(new RegExp(`^Not verified: chunk ${chunk!.seq} of \\d+ — content changed`));
+    await sql`update recording_chunks set sha256 = ${chunk!.sha256} where session_id = ${sessionId} and seq = ${chunk!.seq}`;
+    await page.close();
+
+    const bobPage = await bob.newPage();
+    expect((await bobPage.goto(`${ssoUrl()}/recordings/${sessionId}`))?.status()).toBe(403);
+    await bobPage.close();
+  });
+
   test.describe("on a node that stores recordings in S3", () => {
     let s3: RunningS3;
     let node: RunningGateway;

@@ -1,3 +1,4 @@
+import Link from "next/link";
 import { Badge, Card, EmptyState, PageTitle } from "@/app/_ui/primitives";
 import { hasRole, requirePageUser } from "@/lib/auth/current-user";
 import { protocolSchema } from "@/lib/protocol/domain";
@@ -105,9 +106,14 @@ export default async function RecordingsPage({ searchParams }: { searchParams: P
                   <td className="py-1.5 text-slate-500">{row.node}</td>
                   <td className="py-1.5 text-right whitespace-nowrap">
                     {opensRecordings && row.recorded ? (
-                      <a href={`/api/recordings/${row.id}/cast`} className="font-medium text-indigo-700" aria-label={`Download the recording of ${row.username} on ${row.targetName}`}>
-                        Download .cast
-                      </a>
+                      <span className="space-x-3">
+                        <Link href={`/recordings/${row.id}`} className="font-medium text-indigo-700" aria-label={`Play the recording of ${row.username} on ${row.targetName}`}>
+                          Play
+                        </Link>
+                        <a href={`/api/recordings/${row.id}/cast`} className="font-medium text-indigo-700" aria-label={`Download the recording of ${row.username} on ${row.targetName}`}>
+                          Download .cast
+                        </a>
+                      </span>
                     ) : null}
                   </td>
                 </tr>

@@ -11,7 +11,7 @@ import { recordingChunks, transcriptLines } from "../../lib/db/schema";
 import { chunkBlobKey, recordingGenesisHash } from "../../lib/recordings";
 import type { TerminalSize } from "../protocols/adapter";
 import { InputMasker, maskedInput } from "./input-masker";
-import { CommandLineTracker, OutputLineTracker, type TranscriptLine } from "./transcript";
+import { CommandLineTracker, OutputLineTracker, type TranscriptLine } from "../../lib/transcript-lines";
 
 const compress = promisify(gzip);
 const flushEveryMs = 1000;

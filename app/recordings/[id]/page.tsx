@@ -1,0 +1,29 @@
+import { eq } from "drizzle-orm";
+import { notFound } from "next/navigation";
+import { PageTitle } from "@/app/_ui/primitives";
+import { requirePageUser } from "@/lib/auth/current-user";
+import { sessions, users } from "@/lib/db/schema";
+import { isUuid } from "@/lib/ids";
+import { runtime } from "@/lib/runtime";
+import { Player } from "./player";
+
+export default async function RecordingPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ t?: string }> }) {
+  await requirePageUser(["reviewer", "admin"]);
+  const { id } = await params;
+  if (!isUuid(id)) notFound();
+  const [session] = await runtime()
+    .db.select({ targetName: sessions.targetName, username: users.username, startedAt: sessions.startedAt })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, id));
+  if (!session) notFound();
+  const startAt = Math.max(0, Number((await searchParams).t) || 0);
+  return (
+    <>
+      <PageTitle description={`Started ${session.startedAt.toISOString().replace("T", " ").slice(0, 19)} UTC`}>
+        {session.username} on {session.targetName}
+      </PageTitle>
+      <Player sessionId={id} startAt={startAt} />
+    </>
+  );
+}
