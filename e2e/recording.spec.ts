@@ -225,6 +225,18 @@ test.describe("terminal recordings", () => {
     expect(hits.find((hit) => hit.kind === "output")!.before).toContain(`echo ${marker}-`);
     expect(await search(`hidden${run}`)).toEqual([]);
 
+    // The same search on the Sessions page; a hit opens the player at its second.
+    const page = await alice.newPage();
+    await page.goto(`${ssoUrl()}/recordings`);
+    await page.getByRole("searchbox").fill(marker);
+    await page.getByRole("button", { name: "Search" }).click();
+    const results = page.getByRole("region", { name: "Search results" });
+    await expect(results.getByText(`$ echo ${marker}-shown`)).toBeVisible();
+    await results.getByRole("link").first().click();
+    await expect(page).toHaveURL(new RegExp(`/recordings/${sessionId}\\?t=2$`));
+    await expect(page.getByTestId("player-terminal").locator(".xterm-rows")).toContainText(`echo ${marker}-`);
+    await page.close();
+
     expect((await bob.request.get(`${ssoUrl()}/api/recordings/search?q=${marker}`)).status()).toBe(403);
     expect((await sam.request.get(`${ssoUrl()}/api/recordings/search?q=${marker}`)).status()).toBe(403);
     const tooShort = await alice.request.get(`${ssoUrl()}/api/recordings/search?q=x`);

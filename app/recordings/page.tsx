@@ -5,6 +5,7 @@ import { protocolSchema } from "@/lib/protocol/domain";
 import { sessionFilterSchema } from "@/lib/protocol/sessions";
 import { runtime } from "@/lib/runtime";
 import { listSessions } from "@/lib/sessions";
+import { searchTranscripts } from "@/lib/transcripts";
 
 const inputStyle = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1 text-sm";
 
@@ -21,8 +22,48 @@ export default async function RecordingsPage({ searchParams }: { searchParams: P
   const seesEveryone = hasRole(user, ["reviewer", "security", "admin"]);
   const opensRecordings = hasRole(user, ["reviewer", "admin"]);
   const rows = await listSessions(runtime().db, filter, seesEveryone ? {} : { onlyUserId: user.id });
+  const query = opensRecordings ? (raw.q ?? "").trim() : "";
+  const hits = query.length >= 2 ? await searchTranscripts(runtime().db, query.slice(0, 200)) : null;
   return (
     <>
+      {opensRecordings ? (
+        <form className="mb-4 flex items-end gap-3" role="search" aria-label="Search recordings">
+          <label className="flex-1 text-sm">
+            Search what was typed and shown
+            <input name="q" type="search" defaultValue={query} placeholder="a command, a file name, an error message…" className={inputStyle} />
+          </label>
+          <button type="submit" className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500">
+            Search
+          </button>
+        </form>
+      ) : null}
+      {hits ? (
+        <section aria-label="Search results" className="mb-8">
+          <h2 className="mb-2 text-sm font-semibold text-slate-700">
+            {hits.length === 0 ? `Nothing typed or shown matches “${query}”.` : `${hits.length} match${hits.length === 1 ? "" : "es"} for “${query}”`}
+          </h2>
+          <ul className="space-y-2">
+            {hits.map((hit, index) => {
+              const second = Math.floor(hit.atMs / 1000);
+              return (
+                <li key={`${hit.sessionId}-${hit.atMs}-${index}`}>
+                  <Card className="py-3">
+                    {/* The player opens at the end of the hit's second, so the line itself is on screen. */}
+                    <Link href={`/recordings/${hit.sessionId}?t=${second + 1}`} className="text-sm font-medium text-indigo-700">
+                      {hit.username} on {hit.targetName} · {hit.startedAt.toISOString().slice(0, 16).replace("T", " ")} · at {Math.floor(second / 60)}:{String(second % 60).padStart(2, "0")}
+                    </Link>
+                    <pre className="mt-1 overflow-x-auto text-xs whitespace-pre-wrap text-slate-700">
+                      {hit.before ? <span className="text-slate-400">{hit.before}{"\n"}</span> : null}
+                      <mark className="bg-amber-100">{hit.kind === "command" ? `$ ${hit.text}` : hit.text}</mark>
+                      {hit.after ? <span className="text-slate-400">{"\n"}{hit.after}</span> : null}
+                    </pre>
+                  </Card>
+                </li>
+              );
+            })}
+          </ul>
+        </section>
+      ) : null}
       <PageTitle description={seesEveryone ? "Every session through this gateway, newest first." : "Your sessions through this gateway, newest first."}>Sessions</PageTitle>
       <form className="mb-6 grid grid-cols-2 gap-3 sm:grid-cols-7" aria-label="Filter sessions">
         {seesEveryone ? (
