@@ -95,3 +95,22 @@ export function EmptyState({ title, children }: { title: string; children: React
     </div>
   );
 }
+
+/** A list of rows with a header; a column named with an empty string is an actions column, labelled for screen readers. */
+export function DataTable({ caption, columns, children }: { caption: string; columns: string[]; children: ReactNode }) {
+  return (
+    <table className="w-full text-left text-sm">
+      <caption className="sr-only">{caption}</caption>
+      <thead className="text-xs uppercase text-slate-500">
+        <tr>
+          {columns.map((column, index) => (
+            <th key={column || `column-${index}`} className={index === 0 ? "py-2" : undefined}>
+              {column || <span className="sr-only">Actions</span>}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  );
+}

@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { Badge, Card, EmptyState, PageTitle } from "@/app/_ui/primitives";
+import { Badge, Card, DataTable, EmptyState, PageTitle } from "@/app/_ui/primitives";
 import { hasRole, requirePageUser } from "@/lib/auth/current-user";
 import { protocolSchema } from "@/lib/protocol/domain";
 import { sessionFilterSchema } from "@/lib/protocol/sessions";
@@ -119,22 +119,7 @@ export default async function RecordingsPage({ searchParams }: { searchParams: P
         <EmptyState title="No sessions match">Sessions appear here as soon as someone connects to a target.</EmptyState>
       ) : (
         <Card className="overflow-x-auto">
-          <table className="w-full text-left text-sm">
-            <caption className="sr-only">Sessions</caption>
-            <thead className="text-xs uppercase text-slate-500">
-              <tr>
-                <th className="py-2">Started</th>
-                <th>User</th>
-                <th>Target</th>
-                <th>Duration</th>
-                <th>Status</th>
-                <th>Node</th>
-                <th>
-                  <span className="sr-only">Recording</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
+          <DataTable caption="Sessions" columns={["Started", "User", "Target", "Duration", "Status", "Node", ""]}>
               {rows.map((row) => (
                 <tr key={row.id} className="border-t border-slate-100" data-session-id={row.id}>
                   <td className="py-1.5 whitespace-nowrap">{row.startedAt.toISOString().replace("T", " ").slice(0, 19)}</td>
@@ -159,8 +144,7 @@ export default async function RecordingsPage({ searchParams }: { searchParams: P
                   </td>
                 </tr>
               ))}
-            </tbody>
-          </table>
+          </DataTable>
         </Card>
       )}
     </>

@@ -1,4 +1,4 @@
-import { Card, PageTitle } from "@/app/_ui/primitives";
+import { Card, DataTable, PageTitle } from "@/app/_ui/primitives";
 import { listAuditEntries, verifyAuditChain } from "@/lib/audit";
 import { requirePageUser } from "@/lib/auth/current-user";
 import { runtime } from "@/lib/runtime";
@@ -16,21 +16,7 @@ export default async function AuditPage() {
           : `Chain broken at entry #${chain.brokenAtSeq} (${chain.problem}); ${chain.rows} entries before it are intact.`}
       </p>
       <Card className="overflow-x-auto">
-        <table className="w-full text-left text-sm">
-          <caption className="sr-only">Audit entries</caption>
-          <thead className="text-xs uppercase text-slate-500">
-            <tr>
-              <th className="py-2">#</th>
-              <th>Time</th>
-              <th>Actor</th>
-              <th>Action</th>
-              <th>Outcome</th>
-              <th>Object</th>
-              <th>Source</th>
-              <th>Details</th>
-            </tr>
-          </thead>
-          <tbody>
+        <DataTable caption="Audit entries" columns={["#", "Time", "Actor", "Action", "Outcome", "Object", "Source", "Details"]}>
             {entries.map((entry) => (
               <tr key={entry.seq} className="border-t border-slate-100 align-top">
                 <td className="py-1.5 text-slate-500">{entry.seq}</td>
@@ -43,8 +29,7 @@ export default async function AuditPage() {
                 <td className="py-1.5 font-mono text-xs text-slate-600">{JSON.stringify(entry.details)}</td>
               </tr>
             ))}
-          </tbody>
-        </table>
+        </DataTable>
       </Card>
     </>
   );

@@ -1,7 +1,7 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
-import { Button, Card, Field, FormError, Select, TextInput } from "@/app/_ui/primitives";
+import { Button, Card, DataTable, Field, FormError, Select, TextInput } from "@/app/_ui/primitives";
 import { callApi } from "@/lib/api/client";
 
 interface CredentialSummary {
@@ -51,20 +51,7 @@ export function CredentialEditor({ credentials }: { credentials: CredentialSumma
         {credentials.length === 0 ? (
           <p className="text-sm text-slate-600">No credentials yet. A credential is a username with a password or private key that the gateway uses to log in to a target.</p>
         ) : (
-          <table className="w-full text-left text-sm">
-            <caption className="sr-only">Credentials</caption>
-            <thead className="text-xs uppercase text-slate-500">
-              <tr>
-                <th className="py-2">Name</th>
-                <th>Username</th>
-                <th>Kind</th>
-                <th>Changed</th>
-                <th>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
+          <DataTable caption="Credentials" columns={["Name", "Username", "Kind", "Changed", ""]}>
               {credentials.map((credential) => (
                 <tr key={credential.id} className="border-t border-slate-100">
                   <td className="py-2 font-medium">{credential.name}</td>
@@ -81,8 +68,7 @@ export function CredentialEditor({ credentials }: { credentials: CredentialSumma
                   </td>
                 </tr>
               ))}
-            </tbody>
-          </table>
+          </DataTable>
         )}
       </Card>
       <Card>

@@ -1,7 +1,7 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
-import { Badge, Button, Card, Field, FormError, Select, TextInput } from "@/app/_ui/primitives";
+import { Badge, Button, Card, DataTable, Field, FormError, Select, TextInput } from "@/app/_ui/primitives";
 import { callApi } from "@/lib/api/client";
 import { defaultPorts, protocolSchema, type Protocol } from "@/lib/protocol/domain";
 
@@ -99,19 +99,7 @@ export function TargetEditor({ targets, credentials }: Props) {
         {targets.length === 0 ? (
           <p className="text-sm text-slate-600">No targets yet. Add the first one with the form.</p>
         ) : (
-          <table className="w-full text-left text-sm">
-            <caption className="sr-only">Targets</caption>
-            <thead className="text-xs uppercase text-slate-500">
-              <tr>
-                <th className="py-2">Name</th>
-                <th>Address</th>
-                <th>Allowed</th>
-                <th>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
+          <DataTable caption="Targets" columns={["Name", "Address", "Allowed", ""]}>
               {targets.map((target) => (
                 <tr key={target.id} className="border-t border-slate-100 align-top">
                   <td className="py-2">
@@ -139,8 +127,7 @@ export function TargetEditor({ targets, credentials }: Props) {
                   </td>
                 </tr>
               ))}
-            </tbody>
-          </table>
+          </DataTable>
         )}
       </Card>
 

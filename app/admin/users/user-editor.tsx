@@ -1,7 +1,7 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { useOptimistic, useState, useTransition, type FormEvent } from "react";
-import { Badge, Button, Card, Field, FormError, Select, TextInput } from "@/app/_ui/primitives";
+import { Badge, Button, Card, DataTable, Field, FormError, Select, TextInput } from "@/app/_ui/primitives";
 import { callApi } from "@/lib/api/client";
 import type { Role } from "@/lib/protocol/domain";
 
@@ -59,20 +59,7 @@ export function UserEditor({ users, mappings }: { users: UserSummary[]; mappings
     <div className="space-y-6">
       <FormError message={error} />
       <Card>
-        <table className="w-full text-left text-sm">
-          <caption className="sr-only">Users</caption>
-          <thead className="text-xs uppercase text-slate-500">
-            <tr>
-              <th className="py-2">User</th>
-              <th>Groups</th>
-              <th>Roles from groups</th>
-              <th>Granted roles</th>
-              <th>
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
+        <DataTable caption="Users" columns={["User", "Groups", "Roles from groups", "Granted roles", ""]}>
             {shownUsers.map((user) => (
               <tr key={user.id} className="border-t border-slate-100 align-top">
                 <td className="py-2">
@@ -112,8 +99,7 @@ export function UserEditor({ users, mappings }: { users: UserSummary[]; mappings
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
+        </DataTable>
       </Card>
 
       <Card>
