@@ -5,6 +5,7 @@ import { recordingChunks, sessions, users } from "./db/schema";
 import type { EndReason } from "./protocol/terminal";
 import type { Protocol } from "./protocol/domain";
 import type { SessionFilter } from "./protocol/sessions";
+import { escapeLike } from "./sql-text";
 
 export async function openSessionRow(db: Database, row: { userId: string; targetId: string; targetName: string; protocol: Protocol; node: string }) {
   const [created] = await db
@@ -79,5 +80,3 @@ export async function listSessions(db: Database, filter: Partial<SessionFilter>,
     .orderBy(desc(sessions.startedAt))
     .limit(listLimit);
 }
-
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (character) => `\\${character}`);

@@ -85,8 +85,11 @@ export class OutputLineTracker {
   }
 }
 
+/** Terminal text without its escape sequences: what a person reads, and nothing that can act. */
+export const withoutEscapes = (text: string) => text.replace(escapeSequences, "");
+
 function clean(raw: string): string {
-  const withoutEscapes = raw.replace(escapeSequences, "");
-  const afterReturn = withoutEscapes.slice(withoutEscapes.replace(/\r+$/, "").lastIndexOf("\r") + 1);
+  const visible = withoutEscapes(raw);
+  const afterReturn = visible.slice(visible.replace(/\r+$/, "").lastIndexOf("\r") + 1);
   return afterReturn.replace(otherControls, "").replace(/\r/g, "").trim().slice(0, longestLine);
 }

@@ -1,10 +1,9 @@
 // Searching what was typed and shown in sessions: full-text (words) or substring (trigram index), each hit
 // with its session, its time offset and the lines around it.
-import { desc, eq, ilike, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, ilike, or, sql } from "drizzle-orm";
 import type { Database } from "./db/client";
 import { sessions, transcriptLines, users } from "./db/schema";
-
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (character) => `\\${character}`);
+import { escapeLike } from "./sql-text";
 
 export async function searchTranscripts(db: Database, query: string, limit = 50) {
   return db
@@ -25,4 +24,13 @@ export async function searchTranscripts(db: Database, query: string, limit = 50)
     .where(or(sql`${transcriptLines.searchVector} @@ websearch_to_tsquery('simple', ${query})`, ilike(transcriptLines.text, `%${escapeLike(query)}%`)))
     .orderBy(desc(sessions.startedAt), transcriptLines.id)
     .limit(limit);
+}
+
+/** The commands typed in a session, with their time offsets: the player's markers. */
+export async function listCommands(db: Database, sessionId: string) {
+  return db
+    .select({ atMs: transcriptLines.atMs, text: transcriptLines.text })
+    .from(transcriptLines)
+    .where(and(eq(transcriptLines.sessionId, sessionId), eq(transcriptLines.kind, "command")))
+    .orderBy(asc(transcriptLines.id));
 }

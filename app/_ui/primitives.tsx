@@ -1,4 +1,5 @@
 // The few shared UI pieces; everything else is Tailwind classes where it is used.
+import { protocolSchema } from "@/lib/protocol/domain";
 import type { ButtonHTMLAttributes, InputHTMLAttributes, ReactNode, SelectHTMLAttributes } from "react";
 
 export function PageTitle({ children, description }: { children: ReactNode; description?: ReactNode }) {
@@ -113,4 +114,13 @@ export function DataTable({ caption, columns, children }: { caption: string; col
       <tbody>{children}</tbody>
     </table>
   );
+}
+
+/** The protocols as <option>s, for every protocol picker. */
+export function ProtocolOptions() {
+  return protocolSchema.options.map((protocol) => (
+    <option key={protocol} value={protocol}>
+      {protocol.toUpperCase()}
+    </option>
+  ));
 }

@@ -1,7 +1,6 @@
 import Link from "next/link";
-import { Badge, Card, DataTable, EmptyState, PageTitle } from "@/app/_ui/primitives";
+import { Badge, Card, DataTable, EmptyState, PageTitle, ProtocolOptions } from "@/app/_ui/primitives";
 import { hasRole, requirePageUser } from "@/lib/auth/current-user";
-import { protocolSchema } from "@/lib/protocol/domain";
 import { sessionFilterSchema } from "@/lib/protocol/sessions";
 import { runtime } from "@/lib/runtime";
 import { listSessions } from "@/lib/sessions";
@@ -80,11 +79,7 @@ export default async function RecordingsPage({ searchParams }: { searchParams: P
           Protocol
           <select name="protocol" defaultValue={raw.protocol ?? ""} className={inputStyle}>
             <option value="">Any</option>
-            {protocolSchema.options.map((protocol) => (
-              <option key={protocol} value={protocol}>
-                {protocol.toUpperCase()}
-              </option>
-            ))}
+            <ProtocolOptions />
           </select>
         </label>
         <label className="text-sm">

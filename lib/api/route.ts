@@ -19,7 +19,8 @@ export interface RouteContext<Body> {
 
 const errorResponse = (status: number, body: ApiErrorBody) => Response.json(body, { status });
 
-function fieldErrors(error: z.ZodError): Record<string, string> {
+/** Per-field messages for forms: the first problem of each field. */
+export function fieldErrors(error: z.ZodError): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const issue of error.issues) {
     const key = issue.path.join(".") || "form";

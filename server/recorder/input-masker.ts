@@ -2,9 +2,9 @@
 // so it recognises the prompts that turn echo off (password, passphrase, PIN, one-time code) in the output
 // and masks what is typed after one, up to Enter. Limits: a prompt worded otherwise, or a program that
 // reads a secret without any prompt, is not recognised; the output itself is never masked.
+import { withoutEscapes } from "../../lib/transcript-lines";
+
 const promptPattern = /(password|passphrase|passcode|\bpin\b|one[- ]time code|verification code|otp)[^\n]{0,40}[:?]\s*$/i;
-// eslint-disable-next-line no-control-regex
-const escapeSequences = /\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])/g;
 
 export const maskedInput = "[masked]";
 
@@ -15,7 +15,7 @@ export class InputMasker {
   observeOutput(text: string) {
     // Only the tail matters; a flood of output must not be copied around to find it.
     this.recentOutput = text.length >= 256 ? text.slice(-256) : (this.recentOutput + text).slice(-256);
-    if (promptPattern.test(this.recentOutput.replace(escapeSequences, ""))) this.masking = true;
+    if (promptPattern.test(withoutEscapes(this.recentOutput))) this.masking = true;
   }
 
   maskInput(text: string): string {

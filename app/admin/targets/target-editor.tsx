@@ -1,9 +1,9 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
-import { Badge, Button, Card, DataTable, Field, FormError, Select, TextInput } from "@/app/_ui/primitives";
+import { Badge, Button, Card, DataTable, Field, FormError, ProtocolOptions, Select, TextInput } from "@/app/_ui/primitives";
 import { callApi } from "@/lib/api/client";
-import { defaultPorts, protocolSchema, type Protocol } from "@/lib/protocol/domain";
+import { defaultPorts, type Protocol } from "@/lib/protocol/domain";
 
 export interface EditableTarget {
   id: string;
@@ -147,11 +147,7 @@ export function TargetEditor({ targets, credentials }: Props) {
                 port.value = String(defaultPorts[event.target.value as Protocol]);
               }}
             >
-              {protocolSchema.options.map((protocol) => (
-                <option key={protocol} value={protocol}>
-                  {protocol.toUpperCase()}
-                </option>
-              ))}
+              <ProtocolOptions />
             </Select>
           </Field>
           <Field id="host" label="Host" error={fieldErrors.host}>

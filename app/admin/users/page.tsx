@@ -12,7 +12,7 @@ export default async function UsersPage() {
   return (
     <>
       <PageTitle description="Everyone is a user. Admins manage targets; security watches and stops sessions; reviewers read recordings.">Users and roles</PageTitle>
-      <UserEditor users={users.map((user) => ({ ...userView(user), lastLoginAt: null }))} mappings={mappings.map(({ group, role }) => ({ group, role }))} />
+      <UserEditor users={users.map(userView)} mappings={mappings.map(({ group, role }) => ({ group, role }))} />
     </>
   );
 }
