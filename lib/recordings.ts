@@ -2,18 +2,23 @@
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
-import { asc, eq } from "drizzle-orm";
+import { and, asc, desc, eq, gte, lte } from "drizzle-orm";
 import type { BlobStore } from "./blob-store";
 import type { Database } from "./db/client";
-import { recordingChunks } from "./db/schema";
+import { recordingChunks, recordingKeyframes } from "./db/schema";
 import { notFound } from "./errors";
 import { isUuid } from "./ids";
+import { castHeaderSchema, keyframeSchema, parseCastEvents, type CastEvent, type Keyframe, type RecordingWindow } from "./protocol/recordings";
 
 const decompress = promisify(gunzip);
+
+const sha256 = (blob: Buffer) => createHash("sha256").update(blob).digest("hex");
 
 export const recordingGenesisHash = "0".repeat(64);
 
 export const chunkBlobKey = (sessionId: string, seq: number) => `recordings/${sessionId}/${String(seq).padStart(8, "0")}.cast.gz`;
+
+export const keyframeBlobKey = (sessionId: string, afterSeq: number) => `recordings/${sessionId}/keyframes/${String(afterSeq).padStart(8, "0")}.json.gz`;
 
 export type RecordingChunk = typeof recordingChunks.$inferSelect;
 
@@ -40,7 +45,7 @@ export async function verifyRecording(blobStore: BlobStore, chunks: RecordingChu
     if (chunk.prevSha256 !== previous) return { intact: false, chunks: chunks.length, brokenAtSeq: chunk.seq, problem: "link broken" };
     const blob = await blobStore.get(chunk.blobKey).catch(() => null);
     if (!blob) return { intact: false, chunks: chunks.length, brokenAtSeq: chunk.seq, problem: "blob missing" };
-    if (createHash("sha256").update(blob).digest("hex") !== chunk.sha256) return { intact: false, chunks: chunks.length, brokenAtSeq: chunk.seq, problem: "content changed" };
+    if (sha256(blob) !== chunk.sha256) return { intact: false, chunks: chunks.length, brokenAtSeq: chunk.seq, problem: "content changed" };
     previous = chunk.sha256;
   }
   return { intact: true, chunks: chunks.length };
@@ -51,4 +56,75 @@ export async function exportCast(blobStore: BlobStore, chunks: RecordingChunk[])
   const parts: Buffer[] = [];
   for (const chunk of chunks) parts.push(await decompress(await blobStore.get(chunk.blobKey)));
   return Buffer.concat(parts);
+}
+
+/** A window reaches this far past the moment asked for, so that playing on does not wait for the next one. */
+const windowAheadMs = 30_000;
+/** …and holds at most this many chunks (≤ 64 KiB of events each), whatever the time span. */
+const windowMaxChunks = 160;
+
+/** The newest keyframe at or before `atMs` whose blob is there and unaltered (a bad one is passed over). */
+async function keyframeBefore(db: Database, blobStore: BlobStore, sessionId: string, atMs: number) {
+  const candidates = await db
+    .select()
+    .from(recordingKeyframes)
+    .where(and(eq(recordingKeyframes.sessionId, sessionId), lte(recordingKeyframes.atMs, atMs)))
+    .orderBy(desc(recordingKeyframes.afterSeq))
+    .limit(3);
+  for (const candidate of candidates) {
+    const blob = await blobStore.get(candidate.blobKey).catch(() => null);
+    if (!blob || sha256(blob) !== candidate.sha256) continue;
+    const keyframe = keyframeSchema.safeParse(JSON.parse((await decompress(blob)).toString("utf8")));
+    if (keyframe.success) return { afterSeq: candidate.afterSeq, atMs: candidate.atMs, keyframe: keyframe.data };
+  }
+  return null;
+}
+
+/**
+ * A stretch of a recording for the player: for a seek (`atMs`), from the nearest keyframe before that moment
+ * to a little past it; for a continuation (`seq`), the chunks from there on. Only the chunks needed are read,
+ * so a seek in a 10-hour recording costs the same as one in a minute-long one.
+ */
+export async function readRecordingWindow(db: Database, blobStore: BlobStore, sessionId: string | undefined, request: { atMs: number } | { seq: number }): Promise<RecordingWindow> {
+  if (!isUuid(sessionId)) throw notFound("Recording");
+  const [last] = await db.select({ seq: recordingChunks.seq, endMs: recordingChunks.endMs }).from(recordingChunks).where(eq(recordingChunks.sessionId, sessionId)).orderBy(desc(recordingChunks.seq)).limit(1);
+  if (!last) throw notFound("Recording");
+
+  let fromSeq = "seq" in request ? request.seq : 0;
+  let start: { atMs: number; keyframe: Keyframe } | null = null;
+  if ("atMs" in request) {
+    const found = await keyframeBefore(db, blobStore, sessionId, request.atMs);
+    if (found) {
+      fromSeq = found.afterSeq + 1;
+      start = found;
+    }
+  }
+  const chunks = await db
+    .select()
+    .from(recordingChunks)
+    .where(and(eq(recordingChunks.sessionId, sessionId), gte(recordingChunks.seq, fromSeq)))
+    .orderBy(asc(recordingChunks.seq))
+    .limit(windowMaxChunks);
+  const reachMs = ("atMs" in request ? request.atMs : (chunks[0]?.startMs ?? 0)) + windowAheadMs;
+  const wanted = chunks.filter((chunk, index) => index === 0 || chunk.startMs <= reachMs);
+
+  let size = start ? { cols: start.keyframe.cols, rows: start.keyframe.rows } : null;
+  const events: CastEvent[] = [];
+  for (const chunk of wanted) {
+    const lines = (await decompress(await blobStore.get(chunk.blobKey))).toString("utf8").split("\n");
+    if (chunk.seq === 0) {
+      const header = castHeaderSchema.parse(JSON.parse(lines.shift() ?? "{}"));
+      size = { cols: header.width, rows: header.height };
+    }
+    events.push(...parseCastEvents(lines));
+  }
+  const lastRead = wanted.at(-1)?.seq ?? fromSeq - 1;
+  return {
+    durationMs: last.endMs,
+    startMs: start?.atMs ?? (fromSeq === 0 ? 0 : (wanted[0]?.startMs ?? last.endMs)),
+    size,
+    keyframe: start?.keyframe.screen ?? null,
+    events,
+    nextSeq: lastRead < last.seq ? lastRead + 1 : null,
+  };
 }

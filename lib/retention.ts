@@ -1,11 +1,11 @@
 // Recording retention: each target says how many days its recordings are kept; a purge removes older ones
-// (blobs, chunk rows, transcript lines) unless a reviewer set "prevent purge" on the session. The session row
+// (blobs, chunk and keyframe rows, transcript lines) unless a reviewer set "prevent purge" on the session. The session row
 // itself stays, marked purged, so the history of who connected where is not lost. Every purge is audited.
 import { and, eq, isNull, lt, sql } from "drizzle-orm";
 import { audit, systemActor, type Actor } from "./audit";
 import type { BlobStore } from "./blob-store";
 import type { Database } from "./db/client";
-import { recordingChunks, sessions, targets, transcriptLines } from "./db/schema";
+import { recordingChunks, recordingKeyframes, sessions, targets, transcriptLines } from "./db/schema";
 import { notFound } from "./errors";
 import { isUuid } from "./ids";
 import { listChunks } from "./recordings";
@@ -39,7 +39,9 @@ export async function purgeExpiredRecordings(db: Database, blobStore: BlobStore,
         .returning({ id: sessions.id });
       if (!claimed) continue;
       const chunks = await listChunks(db, session.id);
-      for (const chunk of chunks) await blobStore.delete(chunk.blobKey);
+      const keyframes = await db.select({ blobKey: recordingKeyframes.blobKey }).from(recordingKeyframes).where(eq(recordingKeyframes.sessionId, session.id));
+      for (const { blobKey } of [...chunks, ...keyframes]) await blobStore.delete(blobKey);
+      await db.delete(recordingKeyframes).where(eq(recordingKeyframes.sessionId, session.id));
       await db.delete(recordingChunks).where(eq(recordingChunks.sessionId, session.id));
       await db.delete(transcriptLines).where(eq(transcriptLines.sessionId, session.id));
       await audit(db, systemActor, { action: "recording.purge", objectType: "session", objectId: session.id, details: { chunks: chunks.length, retentionDays: session.retentionDays } });

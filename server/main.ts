@@ -11,6 +11,7 @@ import { purgeExpiredRecordings } from "../lib/retention";
 import { deleteStaleConnectTickets } from "../lib/tickets";
 import { createGate } from "./gate";
 import { probeRoute } from "./probe";
+import { Keyframer } from "./recorder/keyframer";
 import { sessionRegistry } from "./session-registry";
 import { startRuntime } from "./start-runtime";
 import { createTerminalRoute } from "./terminal-route";
@@ -35,7 +36,13 @@ const nextApp = next({ dev: config.mode === "development", dir: projectRoot, hos
 await nextApp.prepare();
 const handleRequest = nextApp.getRequestHandler();
 const handleNextUpgrade = nextApp.getUpgradeHandler();
-const gate = createGate(runtime, { probe: probeRoute, terminal: createTerminalRoute(runtime) });
+const keyframer = new Keyframer(runtime.db, runtime.blobStore);
+keyframer.start();
+keyframer.catchUp(config.nodeName).then(
+  (count) => count > 0 && console.log(`keyframes: completed ${count} recording(s) left unfinished`),
+  (error) => console.error("keyframe catch-up failed:", error),
+);
+const gate = createGate(runtime, { probe: probeRoute, terminal: createTerminalRoute(runtime, keyframer) });
 
 /** The only source of a request's client address for app code; whatever a client sent in that header is replaced. */
 function stampClientAddress(request: import("node:http").IncomingMessage) {
@@ -95,6 +102,7 @@ async function shutdown(signal: string) {
   setTimeout(() => server.closeAllConnections(), 5_000).unref();
   await closed;
   await nextApp.close();
+  keyframer.stop();
   await database.close();
   process.exit(0);
 }

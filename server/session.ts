@@ -26,8 +26,8 @@ export interface SessionContext {
   actor: Actor;
   adapter: ProtocolAdapter;
   initialSize: TerminalSize;
-  /** Starts the recording once the session has its id. */
-  record(session: { id: string; startedAt: number; size: TerminalSize }): SessionRecorder;
+  /** Starts the recording once the session has its id; null where the target is not recorded. */
+  record(session: { id: string; startedAt: number; size: TerminalSize }): SessionRecorder | null;
 }
 
 export class Session {

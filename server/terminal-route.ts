@@ -6,12 +6,13 @@ import type { Runtime } from "../lib/runtime";
 import { pinHostKey } from "../lib/targets";
 import type { SocketRoute } from "./gate";
 import { SshAdapter } from "./protocols/ssh/ssh-adapter";
+import type { Keyframer } from "./recorder/keyframer";
 import { TerminalRecorder } from "./recorder/terminal-recorder";
 import { Session } from "./session";
 
 const defaultSize = { cols: 80, rows: 24 };
 
-export function createTerminalRoute({ db, vault, config, blobStore }: Runtime): SocketRoute {
+export function createTerminalRoute({ db, vault, config, blobStore }: Runtime, keyframer: Keyframer): SocketRoute {
   return (socket, { user, target, actor, url }) => {
     const refuse = (message: string) => {
       socket.send(JSON.stringify({ type: "ended", reason: "error", message }));
@@ -40,7 +41,10 @@ export function createTerminalRoute({ db, vault, config, blobStore }: Runtime): 
         actor,
         adapter,
         initialSize: size.success ? size.data : defaultSize,
-        record: ({ id, startedAt, size: initial }) => new TerminalRecorder({ db, blobStore, sessionId: id, startedAt, size: initial, title: `${user.username}@${target.name}` }),
+        record: ({ id, startedAt, size: initial }) =>
+          target.recordSessions
+            ? new TerminalRecorder({ db, blobStore, sessionId: id, startedAt, size: initial, title: `${user.username}@${target.name}`, keyframes: keyframer.feed(id) })
+            : null,
       });
       await session.run();
     })().catch((error) => {

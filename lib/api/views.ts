@@ -16,6 +16,7 @@ export const adminTargetView = (target: TargetRow) => ({
   extensionSeconds: target.extensionSeconds,
   maxSessionSeconds: target.maxSessionSeconds,
   retentionDays: target.retentionDays,
+  recordSessions: target.recordSessions,
 });
 
 export const userView = (user: UserRow) => ({

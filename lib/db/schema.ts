@@ -90,6 +90,8 @@ export const targets = pgTable(
     maxSessionSeconds: integer("max_session_seconds").notNull().default(0),
     /** Days to keep recordings of sessions on this target; 0 keeps them forever. */
     retentionDays: integer("retention_days").notNull().default(0),
+    /** Off only where policy allows unrecorded access; every change to it is audited with the target. */
+    recordSessions: boolean("record_sessions").notNull().default(true),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -131,6 +133,8 @@ export const sessions = pgTable(
     /** Set by a reviewer or admin: the retention purge leaves this recording alone (legal hold). */
     preventPurge: boolean("prevent_purge").notNull().default(false),
     recordingPurgedAt: timestamp("recording_purged_at", { withTimezone: true }),
+    /** The last recording chunk the keyframer has taken in; behind the last chunk means keyframes are still due. */
+    keyframedSeq: integer("keyframed_seq"),
   },
   (table) => [index("sessions_user_idx").on(table.userId, table.startedAt), index("sessions_status_idx").on(table.status)],
 );
@@ -173,6 +177,26 @@ export const recordingChunks = pgTable(
     createdAt: createdAt(),
   },
   (table) => [primaryKey({ columns: [table.sessionId, table.seq] })],
+);
+
+/**
+ * The terminal's screen as it was after a chunk (serialized by a headless terminal), every ~30 s of a
+ * recording: the player starts from the nearest one instead of replaying from the beginning.
+ */
+export const recordingKeyframes = pgTable(
+  "recording_keyframes",
+  {
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    /** The screen after every event of this chunk. */
+    afterSeq: integer("after_seq").notNull(),
+    atMs: integer("at_ms").notNull(),
+    size: integer("size").notNull(),
+    sha256: text("sha256").notNull(),
+    blobKey: text("blob_key").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.sessionId, table.afterSeq] })],
 );
 
 const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });

@@ -8,20 +8,24 @@ export type CastEvent = z.infer<typeof castEventSchema>;
 /** Parses a .cast file; malformed lines are skipped rather than stopping the player. */
 export function parseCast(text: string) {
   const [headerLine = "{}", ...lines] = text.split("\n");
-  const header = castHeaderSchema.parse(JSON.parse(headerLine));
+  return { header: castHeaderSchema.parse(JSON.parse(headerLine)), events: parseCastEvents(lines) };
+}
+
+/** Event lines of a recording (a chunk after the first has no header); malformed lines are skipped. */
+export function parseCastEvents(lines: Iterable<string>): CastEvent[] {
   const events: CastEvent[] = [];
   for (const line of lines) {
     if (!line.trim()) continue;
-    const event = castEventSchema.safeParse((() => {
-      try {
-        return JSON.parse(line);
-      } catch {
-        return null;
-      }
-    })());
+    let value: unknown = null;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const event = castEventSchema.safeParse(value);
     if (event.success) events.push(event.data);
   }
-  return { header, events };
+  return events;
 }
 
 export const recordingVerdictSchema = z.union([
@@ -29,3 +33,55 @@ export const recordingVerdictSchema = z.union([
   z.object({ intact: z.literal(false), chunks: z.number(), brokenAtSeq: z.number(), problem: z.string() }),
 ]);
 export type RecordingVerdictView = z.infer<typeof recordingVerdictSchema>;
+
+/** A terminal a recording replays into: xterm.js in the player, @xterm/headless in the keyframer. */
+export interface ReplayTerminal {
+  write(data: string, callback?: () => void): void;
+  resize(cols: number, rows: number): void;
+}
+
+/** `"120x40"` → its size; anything else → null (a malformed event is skipped, not fatal). */
+export function parseResize(data: string): { cols: number; rows: number } | null {
+  const match = /^(\d{1,4})x(\d{1,4})$/.exec(data);
+  const cols = Number(match?.[1]);
+  const rows = Number(match?.[2]);
+  return cols > 0 && rows > 0 ? { cols, rows } : null;
+}
+
+/**
+ * Plays output and resize events into a terminal. Writes are parsed asynchronously and a resize takes effect at
+ * once, so each resize waits until the output before it has been parsed.
+ */
+export async function replay(term: ReplayTerminal, events: Iterable<CastEvent>): Promise<void> {
+  let output = "";
+  for (const [, code, data] of events) {
+    if (code === "o") output += data;
+    const size = code === "r" ? parseResize(data) : null;
+    if (!size) continue;
+    await new Promise<void>((resolve) => term.write(output, resolve));
+    output = "";
+    term.resize(size.cols, size.rows);
+  }
+  await new Promise<void>((resolve) => term.write(output, resolve));
+}
+
+/** The screen at a keyframe: the serialized terminal and the size it was serialized at. */
+export const keyframeSchema = z.object({ cols: z.number().int().positive(), rows: z.number().int().positive(), screen: z.string() });
+export type Keyframe = z.infer<typeof keyframeSchema>;
+
+/**
+ * A stretch of a recording for the player. A seek (`?at=`) starts at the nearest keyframe before that moment,
+ * or at the beginning; a continuation (`?seq=`) picks up where the previous stretch ended.
+ */
+export const recordingWindowSchema = z.object({
+  durationMs: z.number(),
+  /** Where `events` start: the keyframe's moment, or 0. */
+  startMs: z.number(),
+  /** The screen size to start with; null for a continuation. */
+  size: z.object({ cols: z.number(), rows: z.number() }).nullable(),
+  keyframe: z.string().nullable(),
+  events: z.array(castEventSchema),
+  /** The chunk to ask for next; null at the end of the recording. */
+  nextSeq: z.number().nullable(),
+});
+export type RecordingWindow = z.infer<typeof recordingWindowSchema>;

@@ -11,6 +11,7 @@ import { recordingChunks, transcriptLines } from "../../lib/db/schema";
 import { chunkBlobKey, recordingGenesisHash } from "../../lib/recordings";
 import type { TerminalSize } from "../protocols/adapter";
 import { InputMasker, maskedInput } from "./input-masker";
+import type { KeyframeFeed } from "./keyframer";
 import { CommandLineTracker, OutputLineTracker, type TranscriptLine } from "../../lib/transcript-lines";
 
 const compress = promisify(gzip);
@@ -34,6 +35,10 @@ export interface TerminalRecorderOptions {
   startedAt: number;
   size: TerminalSize;
   title: string;
+  /** Where stored chunks go to become keyframes. */
+  keyframes: KeyframeFeed;
+  /** The clock, in ms since the epoch; replaced only by benchmarks that synthesize hours of recording. */
+  now?: () => number;
 }
 
 export class TerminalRecorder implements SessionRecorder {
@@ -54,6 +59,8 @@ export class TerminalRecorder implements SessionRecorder {
   private readonly masker = new InputMasker();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  private lastStoredSeq = -1;
+  private readonly now: () => number;
 
   constructor(private readonly options: TerminalRecorderOptions) {
     const header = {
@@ -64,6 +71,7 @@ export class TerminalRecorder implements SessionRecorder {
       title: options.title,
       env: { TERM: "xterm-256color" },
     };
+    this.now = options.now ?? Date.now;
     this.lines.push(JSON.stringify(header));
     this.timer = setInterval(() => this.flush(), flushEveryMs);
     this.timer.unref();
@@ -71,8 +79,9 @@ export class TerminalRecorder implements SessionRecorder {
 
   private event(code: "o" | "i" | "r" | "m", text: string) {
     if (this.closed || text === "") return;
-    const elapsedMs = Date.now() - this.options.startedAt;
+    const elapsedMs = this.now() - this.options.startedAt;
     const line = JSON.stringify([Number((elapsedMs / 1000).toFixed(6)), code, text]);
+    if (this.bufferedBytes > 0 && elapsedMs - this.firstEventMs >= flushEveryMs) this.flush();
     if (this.bufferedBytes === 0) this.firstEventMs = elapsedMs;
     this.lastEventMs = elapsedMs;
     this.lines.push(line);
@@ -96,7 +105,7 @@ export class TerminalRecorder implements SessionRecorder {
 
   private addToTranscript(kind: TranscriptLine["kind"], lines: string[]) {
     if (lines.length === 0 || this.closed) return;
-    const atMs = Date.now() - this.options.startedAt;
+    const atMs = this.now() - this.options.startedAt;
     for (const text of lines) if (this.transcript.length < transcriptLinesPerChunk) this.transcript.push({ atMs, kind, text });
   }
 
@@ -133,12 +142,19 @@ export class TerminalRecorder implements SessionRecorder {
         await this.options.db.insert(recordingChunks).values(rows);
         const lines = batch.flatMap((chunk) => chunk.transcript.map((line) => ({ sessionId: this.options.sessionId, ...line })));
         if (lines.length > 0) await this.options.db.insert(transcriptLines).values(lines);
+        for (const [index, row] of rows.entries()) this.options.keyframes.stored({ seq: row.seq, endMs: row.endMs, gzip: blobs[index]! });
+        this.lastStoredSeq = rows.at(-1)!.seq;
       }
     } catch (error) {
       console.error(`recording of session ${this.options.sessionId} could not store a chunk:`, error);
     } finally {
       this.writerRunning = false;
     }
+  }
+
+  /** Settles when every chunk flushed so far is stored. */
+  async stored(): Promise<void> {
+    await this.writing;
   }
 
   async close() {
@@ -149,5 +165,6 @@ export class TerminalRecorder implements SessionRecorder {
     clearInterval(this.timer);
     this.flush();
     await this.writing;
+    this.options.keyframes.finish(this.lastStoredSeq);
   }
 }

@@ -21,6 +21,7 @@ export interface EditableTarget {
   extensionSeconds: number;
   maxSessionSeconds: number;
   retentionDays: number;
+  recordSessions: boolean;
 }
 
 interface Props {
@@ -44,6 +45,7 @@ const blank: EditableTarget = {
   extensionSeconds: 0,
   maxSessionSeconds: 0,
   retentionDays: 0,
+  recordSessions: true,
 };
 
 /** The form speaks minutes; the API speaks seconds. */
@@ -57,6 +59,7 @@ function formToTarget(form: FormData) {
     body[seconds] = value === "" ? 0 : Number(value) * 60;
   }
   body.legacyAlgorithms = form.get("legacyAlgorithms") === "on";
+  body.recordSessions = form.get("recordSessions") === "on";
   return body;
 }
 
@@ -189,6 +192,12 @@ export function TargetEditor({ targets, credentials }: Props) {
           <Field id="retentionDays" label="Keep recordings (days)" error={fieldErrors.retentionDays} hint="0 keeps them forever; reviewers can hold single sessions">
             <TextInput id="retentionDays" type="number" min={0} defaultValue={editing.retentionDays} invalid={Boolean(fieldErrors.retentionDays)} />
           </Field>
+          <div className="flex items-center gap-2">
+            <input id="recordSessions" name="recordSessions" type="checkbox" defaultChecked={editing.recordSessions} />
+            <label htmlFor="recordSessions" className="text-sm text-slate-700">
+              Record sessions (turn off only where policy allows unrecorded access)
+            </label>
+          </div>
           <p className="text-xs text-slate-500">A time limit of 0 means none. Users may extend by the extension step up to the longest duration.</p>
           <Field id="allowedUsers" label="Allowed users" error={fieldErrors.allowedUsers} hint="Usernames or emails, separated by commas">
             <TextInput id="allowedUsers" defaultValue={editing.allowedUsers.join(", ")} />

@@ -1,14 +1,17 @@
 import { eq } from "drizzle-orm";
 import { notFound } from "next/navigation";
 import { PageTitle } from "@/app/_ui/primitives";
-import { requirePageUser } from "@/lib/auth/current-user";
+import { headers } from "next/headers";
+import { audit } from "@/lib/audit";
+import { actorOf, requirePageUser } from "@/lib/auth/current-user";
 import { sessions, users } from "@/lib/db/schema";
 import { isUuid } from "@/lib/ids";
+import { clientAddress } from "@/lib/request-context";
 import { runtime } from "@/lib/runtime";
 import { Player } from "./player";
 
 export default async function RecordingPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ t?: string }> }) {
-  await requirePageUser(["reviewer", "admin"]);
+  const user = await requirePageUser(["reviewer", "admin"]);
   const { id } = await params;
   if (!isUuid(id)) notFound();
   const [session] = await runtime()
@@ -17,6 +20,7 @@ export default async function RecordingPage({ params, searchParams }: { params: 
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(eq(sessions.id, id));
   if (!session) notFound();
+  await audit(runtime().db, actorOf(user, clientAddress(await headers())), { action: "recording.view", objectType: "session", objectId: id, details: { target: session.targetName, user: session.username } });
   const startAt = Math.max(0, Number((await searchParams).t) || 0);
   return (
     <>

@@ -1,66 +1,110 @@
 "use client";
-// The terminal recording player: the .cast file replayed into xterm.js, with play/pause, speed, skip idle,
-// a scrub bar with command markers, keyboard shortcuts and the recording's verification. Nothing a recording
-// contains can act on the reviewer's machine: links do nothing, the title is never set, and the clipboard
-// is not reachable from the terminal (no clipboard addon).
+// The terminal recording player: xterm.js fed by windows of the recording — a seek fetches the nearest
+// keyframe and the few chunks after it, playing on fetches the next chunks ahead of the playhead — so a
+// 10-hour recording starts and seeks as fast as a short one. Play/pause, speed, skip idle, a scrub bar with
+// command markers, keyboard shortcuts and the recording's verification. Nothing a recording contains can act
+// on the reviewer's machine: links do nothing, the title is never set, and the clipboard is not reachable from
+// the terminal (no clipboard addon).
 import "@xterm/xterm/css/xterm.css";
 import { Unicode11Addon } from "@xterm/addon-unicode11";
 import { Terminal } from "@xterm/xterm";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Button } from "@/app/_ui/primitives";
-import { parseCast, recordingVerdictSchema, type CastEvent, type RecordingVerdictView } from "@/lib/protocol/recordings";
+import { recordingVerdictSchema, recordingWindowSchema, replay, type CastEvent, type RecordingVerdictView, type RecordingWindow } from "@/lib/protocol/recordings";
 
 const speeds = [0.5, 1, 2, 4, 8, 16];
 /** With "skip idle", no pause in the replay lasts longer than this. */
 const idleCapSeconds = 1;
+/** Playing fetches the next window when less than this much is left of the one it has. */
+const prefetchSeconds = 10;
 
 const clock = (seconds: number) => `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, "0")}`;
 
-interface Loaded {
-  width: number;
-  height: number;
+async function fetchWindow(sessionId: string, query: string): Promise<RecordingWindow> {
+  const response = await fetch(`/api/recordings/${sessionId}/window?${query}`);
+  if (!response.ok) throw new Error(response.status === 404 ? "This session has no recording" : `The gateway answered ${response.status}`);
+  return recordingWindowSchema.parse(await response.json());
+}
+
+/** What the player holds: events not yet played, and where the recording goes on. */
+interface Playhead {
+  position: number;
   events: CastEvent[];
-  duration: number;
+  nextIndex: number;
+  nextSeq: number | null;
+  fetching: boolean;
 }
 
 export function Player({ sessionId, startAt }: { sessionId: string; startAt: number }) {
   const container = useRef<HTMLDivElement>(null);
   const terminal = useRef<Terminal | null>(null);
-  const recording = useRef<Loaded | null>(null);
-  const playhead = useRef({ position: 0, nextIndex: 0 });
+  const playhead = useRef<Playhead>({ position: 0, events: [], nextIndex: 0, nextSeq: null, fetching: false });
+  /** Output goes to the terminal in order, resizes included; a seek waits for it and starts over. */
+  const writing = useRef<Promise<void>>(Promise.resolve());
+  const seekToken = useRef(0);
   const [loaded, setLoaded] = useState(false);
   const [problem, setProblem] = useState<string>();
   const [position, setPosition] = useState(0);
+  const [duration, setDuration] = useState(0);
   const [playing, setPlaying] = useState(false);
   const [speed, setSpeed] = useState(1);
   const [skipIdle, setSkipIdle] = useState(true);
   const [verdict, setVerdict] = useState<RecordingVerdictView>();
   const [commands, setCommands] = useState<{ atMs: number; text: string }[]>([]);
 
-  /** Rebuilds the screen as it was at `seconds`. */
-  const seek = useCallback((seconds: number) => {
+  const play = useCallback((events: CastEvent[]) => {
     const term = terminal.current;
-    const cast = recording.current;
-    if (!term || !cast) return;
-    const target = Math.max(0, Math.min(seconds, cast.duration));
-    term.reset();
-    term.resize(cast.width, cast.height);
-    let output = "";
-    let index = 0;
-    for (; index < cast.events.length && cast.events[index]![0] <= target; index++) {
-      const [, code, data] = cast.events[index]!;
-      if (code === "o") output += data;
-      else if (code === "r") {
-        term.write(output);
-        output = "";
-        const [cols, rows] = data.split("x").map(Number);
-        if (cols && rows) term.resize(cols, rows);
-      }
-    }
-    term.write(output);
-    playhead.current = { position: target, nextIndex: index };
-    setPosition(target);
+    if (term && events.length > 0) writing.current = writing.current.then(() => replay(term, events));
   }, []);
+
+  /** Takes the next window of the recording onto the playhead. */
+  const fetchMore = useCallback(async () => {
+    const head = playhead.current;
+    if (head.fetching || head.nextSeq === null) return;
+    head.fetching = true;
+    const token = seekToken.current;
+    try {
+      const window = await fetchWindow(sessionId, `seq=${head.nextSeq}`);
+      if (token !== seekToken.current) return;
+      head.events = [...head.events.slice(head.nextIndex), ...window.events];
+      head.nextIndex = 0;
+      head.nextSeq = window.nextSeq;
+    } finally {
+      head.fetching = false;
+    }
+  }, [sessionId]);
+
+  /** Shows the screen as it was at `seconds`: the nearest keyframe, then the events up to that moment. */
+  const seek = useCallback(
+    async (seconds: number) => {
+      const term = terminal.current;
+      if (!term) return;
+      const token = ++seekToken.current;
+      const target = Math.max(0, seconds);
+      const window = await fetchWindow(sessionId, `at=${Math.round(target * 1000)}`);
+      if (token !== seekToken.current) return;
+      await writing.current;
+      term.reset();
+      if (window.size) term.resize(window.size.cols, window.size.rows);
+      if (window.keyframe) term.write(window.keyframe);
+      const head: Playhead = { position: Math.min(target, window.durationMs / 1000), events: window.events, nextIndex: 0, nextSeq: window.nextSeq, fetching: false };
+      playhead.current = head;
+      // Without a keyframe close enough, the moment may lie past this window: read on until it is reached.
+      for (;;) {
+        let index = head.nextIndex;
+        while (index < head.events.length && head.events[index]![0] <= head.position) index++;
+        play(head.events.slice(head.nextIndex, index));
+        head.nextIndex = index;
+        if (index < head.events.length || head.nextSeq === null) break;
+        await fetchMore();
+        if (token !== seekToken.current) return;
+      }
+      setDuration(window.durationMs / 1000);
+      setPosition(head.position);
+      setLoaded(true);
+    },
+    [sessionId, play, fetchMore],
+  );
 
   useEffect(() => {
     const term = new Terminal({
@@ -79,64 +123,53 @@ export function Player({ sessionId, startAt }: { sessionId: string; startAt: num
     terminal.current = term;
 
     let cancelled = false;
+    seek(startAt).catch((error: Error) => !cancelled && setProblem(error.message));
     (async () => {
-      const [castResponse, verifyResponse, commandsResponse] = await Promise.all([
-        fetch(`/api/recordings/${sessionId}/cast`),
-        fetch(`/api/recordings/${sessionId}/verify`),
-        fetch(`/api/recordings/${sessionId}/commands`),
-      ]);
-      if (!castResponse.ok) throw new Error(castResponse.status === 404 ? "This session has no recording" : `The gateway answered ${castResponse.status}`);
-      const { header, events } = parseCast(await castResponse.text());
-      if (cancelled) return;
-      recording.current = { width: header.width, height: header.height, events, duration: events.at(-1)?.[0] ?? 0 };
-      const parsedVerdict = recordingVerdictSchema.safeParse(await verifyResponse.json().catch(() => null));
-      if (parsedVerdict.success) setVerdict(parsedVerdict.data);
-      if (commandsResponse.ok) setCommands(await commandsResponse.json());
-      setLoaded(true);
-      seek(startAt);
-    })().catch((error: Error) => setProblem(error.message));
+      const commandsResponse = await fetch(`/api/recordings/${sessionId}/commands`);
+      if (commandsResponse.ok && !cancelled) setCommands(await commandsResponse.json());
+      // Verification reads every chunk: it arrives after the player has started.
+      const parsedVerdict = recordingVerdictSchema.safeParse(await (await fetch(`/api/recordings/${sessionId}/verify`)).json().catch(() => null));
+      if (parsedVerdict.success && !cancelled) setVerdict(parsedVerdict.data);
+    })().catch(() => {});
     return () => {
       cancelled = true;
+      seekToken.current++;
       term.dispose();
+      terminal.current = null;
     };
   }, [sessionId, startAt, seek]);
 
-  // Playback: advance the playhead by real time × speed and write the events it passes.
+  // Playback: advance the playhead by real time × speed, write the events it passes, fetch ahead.
   useEffect(() => {
     if (!playing) return;
     let frame = 0;
     let last = performance.now();
     const tick = (now: number) => {
-      const cast = recording.current!;
       const head = playhead.current;
       let next = head.position + ((now - last) / 1000) * speed;
       last = now;
-      const upcoming = cast.events[head.nextIndex];
+      const upcoming = head.events[head.nextIndex];
       if (skipIdle && upcoming && upcoming[0] - head.position > idleCapSeconds) next = Math.max(next, upcoming[0] - idleCapSeconds);
-      let output = "";
-      while (head.nextIndex < cast.events.length && cast.events[head.nextIndex]![0] <= next) {
-        const [, code, data] = cast.events[head.nextIndex++]!;
-        if (code === "o") output += data;
-        else if (code === "r") {
-          terminal.current!.write(output);
-          output = "";
-          const [cols, rows] = data.split("x").map(Number);
-          if (cols && rows) terminal.current!.resize(cols, rows);
-        }
-      }
-      if (output) terminal.current!.write(output);
-      head.position = Math.min(next, cast.duration);
+      // The playhead does not run past what has been fetched.
+      const buffered = head.nextSeq === null ? duration : (head.events.at(-1)?.[0] ?? head.position);
+      next = Math.min(next, buffered, duration);
+      let index = head.nextIndex;
+      while (index < head.events.length && head.events[index]![0] <= next) index++;
+      play(head.events.slice(head.nextIndex, index));
+      head.nextIndex = index;
+      head.position = Math.max(head.position, next);
       setPosition(head.position);
-      if (head.position >= cast.duration) return setPlaying(false);
+      if (head.nextSeq !== null && buffered - head.position < prefetchSeconds) void fetchMore().catch((error: Error) => setProblem(error.message));
+      if (head.position >= duration && head.nextSeq === null) return setPlaying(false);
       frame = requestAnimationFrame(tick);
     };
     frame = requestAnimationFrame(tick);
     return () => cancelAnimationFrame(frame);
-  }, [playing, speed, skipIdle]);
+  }, [playing, speed, skipIdle, duration, play, fetchMore]);
 
-  const duration = recording.current?.duration ?? 0;
+  const jump = (seconds: number) => void seek(seconds).catch((error: Error) => setProblem(error.message));
   const togglePlay = () => {
-    if (!playing && position >= duration) seek(0);
+    if (!playing && position >= duration) jump(0);
     setPlaying(!playing);
   };
   const shiftSpeed = (step: number) => setSpeed((current) => speeds[Math.max(0, Math.min(speeds.length - 1, speeds.indexOf(current) + step))]!);
@@ -149,8 +182,8 @@ export function Player({ sessionId, startAt }: { sessionId: string; startAt: num
       onKeyDown={(event) => {
         if (!loaded) return;
         if (event.key === " ") togglePlay();
-        else if (event.key === "ArrowRight") seek(position + 5);
-        else if (event.key === "ArrowLeft") seek(position - 5);
+        else if (event.key === "ArrowRight") jump(Math.min(duration, position + 5));
+        else if (event.key === "ArrowLeft") jump(position - 5);
         else if (event.key === "+") shiftSpeed(1);
         else if (event.key === "-") shiftSpeed(-1);
         else return;
@@ -168,7 +201,11 @@ export function Player({ sessionId, startAt }: { sessionId: string; startAt: num
             ? `Verified: all ${verdict.chunks} chunks present and unaltered.`
             : `Not verified: chunk ${verdict.brokenAtSeq} of ${verdict.chunks} — ${verdict.problem}. What follows it cannot be trusted.`}
         </p>
-      ) : null}
+      ) : (
+        <p role="status" data-testid="verification" className="rounded-md bg-slate-100 px-3 py-2 text-sm text-slate-600">
+          Verifying the recording…
+        </p>
+      )}
       <div ref={container} data-testid="player-terminal" className="min-h-96 overflow-hidden rounded-md bg-slate-900 p-2" />
       <div className="flex flex-wrap items-center gap-3 text-sm">
         <Button onClick={togglePlay} disabled={!loaded} aria-label={playing ? "Pause" : "Play"}>
@@ -201,7 +238,7 @@ export function Player({ sessionId, startAt }: { sessionId: string; startAt: num
           step={0.1}
           value={position}
           disabled={!loaded}
-          onChange={(event) => seek(Number(event.target.value))}
+          onChange={(event) => jump(Number(event.target.value))}
           className="w-full"
         />
         {commands.map((command, index) => (
@@ -210,7 +247,7 @@ export function Player({ sessionId, startAt }: { sessionId: string; startAt: num
             type="button"
             title={command.text}
             aria-label={`Go to command: ${command.text}`}
-            onClick={() => seek(command.atMs / 1000)}
+            onClick={() => jump(command.atMs / 1000)}
             className="absolute bottom-0 h-3 w-1 -translate-x-1/2 rounded bg-amber-500 hover:bg-amber-700"
             style={{ left: `${duration ? Math.min(100, (command.atMs / 1000 / duration) * 100) : 0}%` }}
           />
@@ -222,7 +259,7 @@ export function Player({ sessionId, startAt }: { sessionId: string; startAt: num
           <ol className="mt-2 space-y-1 font-mono text-xs">
             {commands.map((command, index) => (
               <li key={`${command.atMs}-${index}`}>
-                <button type="button" className="text-indigo-700 hover:underline" onClick={() => seek(command.atMs / 1000)}>
+                <button type="button" className="text-indigo-700 hover:underline" onClick={() => jump(command.atMs / 1000)}>
                   {clock(command.atMs / 1000)}
                 </button>{" "}
                 {command.text}

@@ -1,0 +1,269 @@
+// Keyframes for terminal recordings: every ~30 s of a recording, the screen as it was, so that the player can
+// seek anywhere by replaying at most ~30 s of output. The emulation runs in a child process at low priority
+// (keyframer-process.ts); here each recording gets a feed that hands it the stored chunks in order, holding
+// recent ones in memory and re-reading older ones from the blob store when the child has fallen behind.
+// Progress is kept in sessions.keyframed_seq, so recordings left unfinished by a crash are completed at start.
+import { fork, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { setPriority } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { constants, gunzip, gzip } from "node:zlib";
+import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import type { BlobStore } from "../../lib/blob-store";
+import type { Database } from "../../lib/db/client";
+import { recordingChunks, recordingKeyframes, sessions } from "../../lib/db/schema";
+import { keyframeSchema, type Keyframe } from "../../lib/protocol/recordings";
+import { chunkBlobKey, keyframeBlobKey } from "../../lib/recordings";
+import type { KeyframerReply, KeyframerRequest } from "./keyframer-process";
+
+const compress = promisify(gzip);
+const decompress = promisify(gunzip);
+/** A keyframe every 30 s of recording, or every 64 chunks (≤ 4 MiB of events) under a flood of output. */
+export const keyframeEveryMs = 30_000;
+const keyframeEveryChunks = 64;
+/** Compressed chunk bytes handed to the child and not yet done: above this, feeds wait. */
+const inFlightLimit = 16 * 1024 * 1024;
+/** Stored chunks a feed keeps in memory while the child is busy; past this they are re-read from the store. */
+const heldLimitPerFeed = 8 * 1024 * 1024;
+const childPath = path.join(path.dirname(fileURLToPath(import.meta.url)), "keyframer-process.ts");
+
+interface StoredChunk {
+  seq: number;
+  endMs: number;
+  gzip: Buffer;
+}
+
+/** One recording's way to the keyframer: the recorder reports stored chunks, then that no more will come. */
+export class KeyframeFeed {
+  private storedThrough = -1;
+  private sentThrough = -1;
+  private doneThrough = -1;
+  private lastSnapshotMs = 0;
+  private chunksSinceSnapshot = 0;
+  private begun = false;
+  private finished = false;
+  private pumping = false;
+  private readonly held = new Map<number, StoredChunk>();
+  private heldBytes = 0;
+  private resolveDone!: () => void;
+  /** Settles when every chunk has been keyframed and the progress is saved. */
+  readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+
+  constructor(
+    private readonly keyframer: Keyframer,
+    readonly sessionId: string,
+    /** Where to start: the last stored keyframe, for a recording keyframed in part before. */
+    private resumeFrom: { afterSeq: number; atMs: number; blobKey: string } | null = null,
+  ) {
+    if (resumeFrom) {
+      this.sentThrough = this.doneThrough = resumeFrom.afterSeq;
+      this.lastSnapshotMs = resumeFrom.atMs;
+    }
+  }
+
+  stored(chunk: StoredChunk): void {
+    this.storedThrough = chunk.seq;
+    if (this.heldBytes + chunk.gzip.length <= heldLimitPerFeed) {
+      this.held.set(chunk.seq, chunk);
+      this.heldBytes += chunk.gzip.length;
+    }
+    void this.pump();
+  }
+
+  /** No more chunks: `lastSeq` is the recording's last (or -1 when it has none). */
+  finish(lastSeq = this.storedThrough): void {
+    this.storedThrough = lastSeq;
+    this.finished = true;
+    void this.pump();
+  }
+
+  /** The child restarted: start again from the last keyframe stored. */
+  restart(from: { afterSeq: number; atMs: number; blobKey: string } | null): void {
+    this.resumeFrom = from;
+    this.begun = false;
+    this.sentThrough = this.doneThrough = from?.afterSeq ?? -1;
+    this.lastSnapshotMs = from?.atMs ?? 0;
+    this.chunksSinceSnapshot = 0;
+    void this.pump();
+  }
+
+  async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      if (!this.begun) {
+        const from = this.resumeFrom ? await this.keyframer.loadKeyframe(this.resumeFrom.blobKey) : null;
+        if (!this.keyframer.send({ type: "begin", sessionId: this.sessionId, from })) return;
+        this.begun = true;
+      }
+      while (this.sentThrough < this.storedThrough) {
+        if (!this.keyframer.hasRoom()) return this.keyframer.waitForRoom(this);
+        const chunk = this.held.get(this.sentThrough + 1) ?? (await this.keyframer.loadChunk(this.sessionId, this.sentThrough + 1));
+        const snapshot = chunk.endMs - this.lastSnapshotMs >= keyframeEveryMs || this.chunksSinceSnapshot + 1 >= keyframeEveryChunks;
+        if (!this.keyframer.send({ type: "chunk", sessionId: this.sessionId, seq: chunk.seq, gzip: chunk.gzip, snapshot }, chunk.gzip.length)) return;
+        this.chunksSinceSnapshot = snapshot ? 0 : this.chunksSinceSnapshot + 1;
+        if (snapshot) this.lastSnapshotMs = chunk.endMs;
+        this.sentThrough = chunk.seq;
+        if (this.held.delete(chunk.seq)) this.heldBytes -= chunk.gzip.length;
+      }
+      await this.completeIfDone();
+    } catch (error) {
+      console.error(`keyframes of session ${this.sessionId}: stopped:`, error);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  async chunkDone(seq: number, keyframe: Keyframe | null): Promise<void> {
+    this.doneThrough = Math.max(this.doneThrough, seq);
+    if (keyframe) await this.keyframer.storeKeyframe(this.sessionId, seq, keyframe);
+    await this.completeIfDone();
+  }
+
+  private async completeIfDone() {
+    if (!this.finished || this.doneThrough < this.storedThrough || !this.keyframer.feeds.has(this.sessionId)) return;
+    this.keyframer.feeds.delete(this.sessionId);
+    this.keyframer.send({ type: "end", sessionId: this.sessionId });
+    await this.keyframer.db.update(sessions).set({ keyframedSeq: this.storedThrough }).where(eq(sessions.id, this.sessionId));
+    this.resolveDone();
+  }
+}
+
+export class Keyframer {
+  readonly feeds = new Map<string, KeyframeFeed>();
+  private child: ChildProcess | null = null;
+  private inFlight = 0;
+  private readonly inFlightSizes = new Map<string, number>();
+  private stopped = false;
+  /** Feeds that stopped for want of room in the child's queue. */
+  private readonly waiting = new Set<KeyframeFeed>();
+  /** Replies are handled one after another: a keyframe is stored before the recording is marked done. */
+  private replies: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly db: Database,
+    private readonly blobStore: BlobStore,
+  ) {}
+
+  start(): void {
+    // The child is TypeScript like the rest of the server; tsx loads it whatever started this process.
+    const child = fork(childPath, { execArgv: ["--import", "tsx"], serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.child = child;
+    // Emulation is catch-up work: sessions and their relaying come first.
+    if (child.pid) setPriority(child.pid, 19);
+    child.on("message", (reply: KeyframerReply) => {
+      this.replies = this.replies.then(() => this.received(reply));
+    });
+    child.once("exit", (code, signal) => {
+      this.child = null;
+      this.inFlight = 0;
+      this.inFlightSizes.clear();
+      if (this.stopped) return;
+      console.error(`keyframer exited (${signal ?? code}); restarting it`);
+      setTimeout(() => this.restartFeeds(), 1000).unref();
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.child?.kill();
+  }
+
+  /** A feed for a new recording. */
+  feed(sessionId: string): KeyframeFeed {
+    const feed = new KeyframeFeed(this, sessionId);
+    this.feeds.set(sessionId, feed);
+    return feed;
+  }
+
+  /** Completes the keyframes of this node's ended recordings that a crash or a restart left unfinished, one at a time. */
+  async catchUp(node: string): Promise<number> {
+    const lastSeq = sql<number>`(select max(${recordingChunks.seq}) from ${recordingChunks} where ${recordingChunks.sessionId} = ${sessions.id})`;
+    const unfinished = await this.db
+      .select({ id: sessions.id, lastSeq })
+      .from(sessions)
+      .where(and(eq(sessions.node, node), eq(sessions.status, "ended"), isNull(sessions.recordingPurgedAt), or(isNull(sessions.keyframedSeq), lt(sessions.keyframedSeq, lastSeq))));
+    for (const { id, lastSeq: last } of unfinished) {
+      const feed = new KeyframeFeed(this, id, await this.lastKeyframe(id));
+      this.feeds.set(id, feed);
+      feed.finish(last);
+      await feed.done;
+    }
+    return unfinished.length;
+  }
+
+  hasRoom(): boolean {
+    return this.child !== null && this.inFlight < inFlightLimit;
+  }
+
+  waitForRoom(feed: KeyframeFeed): void {
+    this.waiting.add(feed);
+  }
+
+  /** False when the child is not running; the feed goes on once it is back. */
+  send(request: KeyframerRequest, size = 0): boolean {
+    if (!this.child?.connected) return false;
+    this.child.send(request);
+    if (request.type === "chunk") {
+      this.inFlight += size;
+      this.inFlightSizes.set(`${request.sessionId}/${request.seq}`, size);
+    }
+    return true;
+  }
+
+  async loadChunk(sessionId: string, seq: number): Promise<StoredChunk> {
+    const [row] = await this.db
+      .select({ endMs: recordingChunks.endMs, blobKey: recordingChunks.blobKey })
+      .from(recordingChunks)
+      .where(and(eq(recordingChunks.sessionId, sessionId), eq(recordingChunks.seq, seq)));
+    const blobKey = row?.blobKey ?? chunkBlobKey(sessionId, seq);
+    return { seq, endMs: row?.endMs ?? 0, gzip: await this.blobStore.get(blobKey) };
+  }
+
+  async loadKeyframe(blobKey: string): Promise<Keyframe> {
+    return keyframeSchema.parse(JSON.parse((await decompress(await this.blobStore.get(blobKey))).toString("utf8")));
+  }
+
+  async storeKeyframe(sessionId: string, afterSeq: number, keyframe: Keyframe): Promise<void> {
+    const [chunk] = await this.db.select({ endMs: recordingChunks.endMs }).from(recordingChunks).where(and(eq(recordingChunks.sessionId, sessionId), eq(recordingChunks.seq, afterSeq)));
+    const blob = await compress(JSON.stringify(keyframe), { level: constants.Z_BEST_SPEED });
+    const blobKey = keyframeBlobKey(sessionId, afterSeq);
+    await this.blobStore.put(blobKey, blob);
+    const row = { sessionId, afterSeq, atMs: chunk?.endMs ?? 0, size: blob.length, sha256: createHash("sha256").update(blob).digest("hex"), blobKey };
+    await this.db.insert(recordingKeyframes).values(row).onConflictDoUpdate({ target: [recordingKeyframes.sessionId, recordingKeyframes.afterSeq], set: row });
+  }
+
+  private async lastKeyframe(sessionId: string) {
+    const [row] = await this.db
+      .select({ afterSeq: recordingKeyframes.afterSeq, atMs: recordingKeyframes.atMs, blobKey: recordingKeyframes.blobKey })
+      .from(recordingKeyframes)
+      .where(eq(recordingKeyframes.sessionId, sessionId))
+      .orderBy(desc(recordingKeyframes.afterSeq))
+      .limit(1);
+    return row ?? null;
+  }
+
+  private async received(reply: KeyframerReply) {
+    const key = `${reply.sessionId}/${reply.seq}`;
+    this.inFlight -= this.inFlightSizes.get(key) ?? 0;
+    this.inFlightSizes.delete(key);
+    const feed = this.feeds.get(reply.sessionId);
+    try {
+      if (reply.type === "chunk-failed") console.error(`keyframes of session ${reply.sessionId}: chunk ${reply.seq}: ${reply.problem}`);
+      await feed?.chunkDone(reply.seq, reply.type === "chunk-done" ? reply.keyframe : null);
+    } catch (error) {
+      console.error(`keyframes of session ${reply.sessionId}: could not store the keyframe after chunk ${reply.seq}:`, error);
+    }
+    if (!this.hasRoom()) return;
+    const ready = [...this.waiting];
+    this.waiting.clear();
+    for (const waiting of ready) void waiting.pump();
+  }
+
+  private async restartFeeds() {
+    this.start();
+    for (const feed of this.feeds.values()) feed.restart(await this.lastKeyframe(feed.sessionId));
+  }
+}

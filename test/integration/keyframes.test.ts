@@ -1,0 +1,173 @@
+// Keyframes and seeking, for real: a synthetic session of shell use is recorded through the recorder into the
+// file blob store and PostgreSQL, the keyframer's child process emulates it and stores keyframes, and a seek to
+// any moment — the nearest keyframe plus the chunks after it, nothing else — shows exactly the screen a
+// terminal fed the whole session showed at that moment. A keyframer stopped half-way (a crash) is completed by
+// the catch-up at the next start.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { asc, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createFsBlobStore } from "@/lib/blob-store/fs";
+import { openDatabase, type DatabaseHandle } from "@/lib/db/client";
+import { recordingChunks, recordingKeyframes, sessions, users } from "@/lib/db/schema";
+import { replay } from "@/lib/protocol/recordings";
+import { readRecordingWindow } from "@/lib/recordings";
+import { Keyframer } from "@/server/recorder/keyframer";
+import { TerminalRecorder } from "@/server/recorder/terminal-recorder";
+import { headlessTerminal, recordSynthetic, screenOf, syntheticSession, type SyntheticStep } from "../fixtures/synthetic-terminal";
+
+const node = `keyframes-${randomBytes(3).toString("hex")}`;
+const durationMs = 6 * 60_000;
+
+describe("keyframes and seeking", () => {
+  let handle: DatabaseHandle;
+  let blobDir: string;
+  let userId: string;
+  const db = () => handle.db;
+  const blobStore = () => createFsBlobStore(blobDir);
+
+  beforeAll(async () => {
+    handle = await openDatabase({ databaseUrl: inject("databaseUrl"), dataDir: "unused" });
+    blobDir = mkdtempSync(path.join(tmpdir(), "gatehouse-keyframes-"));
+    const [user] = await db().insert(users).values({ username: `player-${randomBytes(3).toString("hex")}`, source: "local" }).returning();
+    userId = user!.id;
+  });
+  afterAll(async () => {
+    await handle?.close();
+    rmSync(blobDir, { recursive: true, force: true });
+  });
+
+  /** Records a synthetic session; returns its id and its steps. */
+  async function record(keyframer: Keyframer, seed: number) {
+    const [session] = await db().insert(sessions).values({ userId, targetName: "synthetic", protocol: "ssh", node, status: "active" }).returning();
+    const startedAt = Date.UTC(2026, 10, 24);
+    const clock = { nowMs: startedAt };
+    const recorder = new TerminalRecorder({ db: db(), blobStore: blobStore(), sessionId: session!.id, startedAt, size: { cols: 120, rows: 40 }, title: "synthetic", keyframes: keyframer.feed(session!.id), now: () => clock.nowMs });
+    const steps = [...syntheticSession({ durationMs, bytesPerSecond: 4000, seed })];
+    await recordSynthetic(recorder, clock, startedAt, steps);
+    await recorder.close();
+    await db().update(sessions).set({ status: "ended", endedAt: new Date() }).where(eq(sessions.id, session!.id));
+    return { sessionId: session!.id, steps };
+  }
+
+  /** The screen at each moment, from a terminal fed the whole session in order. */
+  async function truthAt(steps: SyntheticStep[], moments: number[]) {
+    const terminal = headlessTerminal(120, 40);
+    const screens = new Map<number, ReturnType<typeof screenOf>>();
+    let index = 0;
+    for (const moment of [...moments].sort((a, b) => a - b)) {
+      const upTo = steps.slice(index).findIndex((step) => step.atMs > moment);
+      const end = upTo === -1 ? steps.length : index + upTo;
+      await replay(terminal, steps.slice(index, end).map((step) => [step.atMs / 1000, step.code, step.data]));
+      index = end;
+      screens.set(moment, screenOf(terminal));
+    }
+    terminal.dispose();
+    return screens;
+  }
+
+  /** What the player shows after seeking to `moment`, and how many chunks it read to get there. */
+  async function seek(sessionId: string, moment: number) {
+    const window = await readRecordingWindow(db(), blobStore(), sessionId, { atMs: moment });
+    const terminal = headlessTerminal(window.size!.cols, window.size!.rows);
+    if (window.keyframe) await new Promise<void>((resolve) => terminal.write(window.keyframe!, resolve));
+    await replay(terminal, window.events.filter(([seconds]) => Math.round(seconds * 1000) <= moment));
+    const screen = screenOf(terminal);
+    terminal.dispose();
+    return { screen, window };
+  }
+
+  it("stores a keyframe about every 30 s, and every seek shows the true screen from the nearest one", async () => {
+    const keyframer = new Keyframer(db(), blobStore());
+    keyframer.start();
+    try {
+      const { sessionId, steps } = await record(keyframer, 7);
+      await expect.poll(async () => (await db().select({ seq: sessions.keyframedSeq }).from(sessions).where(eq(sessions.id, sessionId)))[0]?.seq, { timeout: 30_000 }).not.toBeNull();
+
+      const keyframes = await db().select().from(recordingKeyframes).where(eq(recordingKeyframes.sessionId, sessionId)).orderBy(asc(recordingKeyframes.afterSeq));
+      const lastChunk = (await db().select().from(recordingChunks).where(eq(recordingChunks.sessionId, sessionId)).orderBy(asc(recordingChunks.seq))).at(-1)!;
+      expect(lastChunk.endMs).toBe(steps.at(-1)!.atMs);
+      expect(lastChunk.endMs).toBeGreaterThan(4 * 60_000);
+      // The policy, chunk by chunk: no chunk lies 30 s of recording or 64 chunks past the last keyframe (or the start).
+      const chunks = await db().select().from(recordingChunks).where(eq(recordingChunks.sessionId, sessionId)).orderBy(asc(recordingChunks.seq));
+      expect(keyframes.length).toBeGreaterThan(3);
+      let last = { afterSeq: -1, atMs: 0 };
+      for (const chunk of chunks) {
+        const keyframe = keyframes.find((candidate) => candidate.afterSeq === chunk.seq);
+        if (!keyframe) {
+          expect(chunk.endMs - last.atMs, `chunk ${chunk.seq}`).toBeLessThan(30_000);
+          expect(chunk.seq - last.afterSeq).toBeLessThan(64);
+        } else last = keyframe;
+      }
+
+      const endMs = chunks.at(-1)!.endMs;
+      expect(endMs).toBe(steps.at(-1)!.atMs);
+      const moments = Array.from({ length: 40 }, (_, index) => Math.floor(((index + 0.5) / 40) * endMs) + (index % 7));
+      const truth = await truthAt(steps, moments);
+      for (const moment of moments) {
+        const { screen, window } = await seek(sessionId, moment);
+        expect(screen, `screen at ${moment} ms`).toEqual(truth.get(moment));
+        // Past the first keyframe, a seek starts at the newest one before the moment.
+        const nearest = keyframes.findLast((keyframe) => keyframe.atMs <= moment);
+        expect(window.startMs).toBe(nearest?.atMs ?? 0);
+      }
+
+      // Playing on from a seek: continuation windows carry the rest of the recording, every event once.
+      const all: number[] = [];
+      let window = await readRecordingWindow(db(), blobStore(), sessionId, { atMs: 0 });
+      all.push(...window.events.map(([seconds]) => seconds));
+      while (window.nextSeq !== null) {
+        window = await readRecordingWindow(db(), blobStore(), sessionId, { seq: window.nextSeq });
+        all.push(...window.events.map(([seconds]) => seconds));
+      }
+      expect(all).toHaveLength(steps.length);
+    } finally {
+      keyframer.stop();
+    }
+  });
+
+  it("a seek past a keyframe whose blob was altered starts from an earlier one, still showing the true screen", async () => {
+    const keyframer = new Keyframer(db(), blobStore());
+    keyframer.start();
+    try {
+      const { sessionId, steps } = await record(keyframer, 11);
+      await expect.poll(async () => (await db().select({ seq: sessions.keyframedSeq }).from(sessions).where(eq(sessions.id, sessionId)))[0]?.seq, { timeout: 30_000 }).not.toBeNull();
+      const keyframes = await db().select().from(recordingKeyframes).where(eq(recordingKeyframes.sessionId, sessionId)).orderBy(asc(recordingKeyframes.afterSeq));
+      const tampered = keyframes[3]!;
+      await blobStore().put(tampered.blobKey, Buffer.from("not the screen"));
+      const moment = tampered.atMs + 500;
+      const { screen, window } = await seek(sessionId, moment);
+      expect(window.startMs).toBe(keyframes[2]!.atMs);
+      expect(screen).toEqual((await truthAt(steps, [moment])).get(moment));
+    } finally {
+      keyframer.stop();
+    }
+  });
+
+  it("completes the keyframes of a recording whose keyframer stopped half-way", async () => {
+    const stalled = new Keyframer(db(), blobStore());
+    // Never started: the recording is stored, its keyframes are not (as when the gateway dies mid-session).
+    const { sessionId, steps } = await record(stalled, 23);
+    expect(await db().select().from(recordingKeyframes).where(eq(recordingKeyframes.sessionId, sessionId))).toHaveLength(0);
+
+    const restarted = new Keyframer(db(), blobStore());
+    restarted.start();
+    try {
+      expect(await restarted.catchUp(node)).toBeGreaterThanOrEqual(1);
+      const [row] = await db().select({ seq: sessions.keyframedSeq }).from(sessions).where(eq(sessions.id, sessionId));
+      const chunks = await db().select().from(recordingChunks).where(eq(recordingChunks.sessionId, sessionId));
+      expect(row!.seq).toBe(chunks.length - 1);
+      const keyframes = await db().select().from(recordingKeyframes).where(eq(recordingKeyframes.sessionId, sessionId));
+      expect(keyframes.length).toBeGreaterThan(5);
+      const moment = Math.floor(durationMs * 0.7);
+      const { screen } = await seek(sessionId, moment);
+      expect(screen).toEqual((await truthAt(steps, [moment])).get(moment));
+      // Nothing is left for a second catch-up.
+      expect(await restarted.catchUp(node)).toBe(0);
+    } finally {
+      restarted.stop();
+    }
+  });
+});
