@@ -1,0 +1,291 @@
+// npm run bench:recording — what recording costs and what it gives back, on one gateway in one run:
+//  1. SSH bulk output through a recorded and an unrecorded target, next to a direct ssh2 client;
+//  2. a synthetic 10-hour session (≥ 500 MB of output) recorded by the real recorder and keyframer: stored size
+//     as a share of the raw output;
+//  3. seeks in it through the gateway's HTTP API into a headless terminal, each checked against the true screen
+//     at that moment: start-up and p50/p95 latency over 100 random seeks;
+//  4. transcript search over ≥ 2 GB of text from ≥ 10,000 sessions: p50/p95 over a mix of queries.
+// Starts its own sshd, PostgreSQL database and gateway; prints a JSON line with the figures at the end.
+// Smaller runs: BENCH_RECORDING_HOURS, BENCH_RECORDING_MB, BENCH_SEARCH_MB, BENCH_SEARCH_SESSIONS, BENCH_SSH_BULK_MB.
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Readable } from "node:stream";
+import { eq, sql } from "drizzle-orm";
+import postgres from "postgres";
+import { createFsBlobStore } from "../lib/blob-store/fs";
+import { openDatabase } from "../lib/db/client";
+import { recordingChunks, recordingKeyframes, sessions, users } from "../lib/db/schema";
+import { recordingWindowSchema, replay } from "../lib/protocol/recordings";
+import { Keyframer } from "../server/recorder/keyframer";
+import { TerminalRecorder } from "../server/recorder/terminal-recorder";
+import { startSshd } from "../test/fixtures/sshd";
+import { headlessTerminal, recordSynthetic, screenOf, syntheticSession } from "../test/fixtures/synthetic-terminal";
+import { directPty, gatewayPty, measureThroughput, percentile, startBenchGateway, treeCpuSeconds, type BenchGateway, type Pty } from "./support";
+
+const hours = Number(process.env.BENCH_RECORDING_HOURS ?? 10);
+const recordingBytes = Number(process.env.BENCH_RECORDING_MB ?? 540) * 1_000_000;
+const searchBytes = Number(process.env.BENCH_SEARCH_MB ?? 2100) * 1_000_000;
+const searchSessions = Number(process.env.BENCH_SEARCH_SESSIONS ?? 10_000);
+const bulkBytes = Number(process.env.BENCH_SSH_BULK_MB ?? 75) * 1_000_000;
+const seeks = 100;
+const throughputRounds = 3;
+
+const summary = (values: number[]) => ({ p50: percentile(values, 50), p95: percentile(values, 95), max: Math.max(...values) });
+const ms = (value: number) => `${value.toFixed(1)} ms`;
+
+/** 1. Bulk output: direct, recorded, unrecorded, alternating, median of three each. */
+async function measureRecordingCost(bench: BenchGateway, sshd: Awaited<ReturnType<typeof startSshd>>) {
+  const paths: Record<string, Pty> = {
+    direct: await directPty(sshd),
+    recorded: await gatewayPty(bench.url, bench.cookie, bench.targetIds.recorded!),
+    unrecorded: await gatewayPty(bench.url, bench.cookie, bench.targetIds.unrecorded!),
+  };
+  const results: Record<string, { mbPerSecond: number[]; cpuMsPerMB: number[] }> = {};
+  for (let round = 0; round < throughputRounds; round++) {
+    for (const [name, pty] of Object.entries(paths)) {
+      const cpuBefore = treeCpuSeconds(bench.gateway.pid);
+      const run = await measureThroughput(pty, bulkBytes);
+      // The keyframer catches up after the flood: its CPU counts too, so wait for it to go quiet.
+      if (name === "recorded") await waitForQuietKeyframer(bench);
+      const cpu = treeCpuSeconds(bench.gateway.pid) - cpuBefore;
+      (results[name] ??= { mbPerSecond: [], cpuMsPerMB: [] }).mbPerSecond.push(run.mbPerSecond);
+      results[name]!.cpuMsPerMB.push((1000 * cpu) / (run.bytes / 1e6));
+    }
+  }
+  for (const pty of Object.values(paths)) pty.close();
+  const median = (values: number[]) => percentile(values, 50);
+  const figures = Object.fromEntries(Object.entries(results).map(([name, result]) => [name, { mbPerSecond: median(result.mbPerSecond), cpuMsPerMB: name === "direct" ? null : median(result.cpuMsPerMB) }]));
+  console.log(
+    `bulk output (${((bulkBytes * 4) / 3 / 1e6).toFixed(0)} MB, median of ${throughputRounds}): direct ${figures.direct!.mbPerSecond.toFixed(1)} MB/s; ` +
+      `recorded ${figures.recorded!.mbPerSecond.toFixed(1)} MB/s, ${figures.recorded!.cpuMsPerMB!.toFixed(1)} ms CPU/MB with the keyframer; ` +
+      `unrecorded ${figures.unrecorded!.mbPerSecond.toFixed(1)} MB/s, ${figures.unrecorded!.cpuMsPerMB!.toFixed(1)} ms CPU/MB`,
+  );
+  return { ...figures, recordedVsUnrecorded: figures.recorded!.mbPerSecond / figures.unrecorded!.mbPerSecond };
+}
+
+/** The keyframer's CPU time stops growing once it has caught up. */
+async function waitForQuietKeyframer(bench: BenchGateway) {
+  let previous = -1;
+  for (;;) {
+    const now = treeCpuSeconds(bench.gateway.pid);
+    if (now - previous < 0.02) return;
+    previous = now;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** 2. The synthetic long recording, with the true screen kept at `moments`. */
+async function recordLongSession(bench: BenchGateway) {
+  const handle = await openDatabase({ databaseUrl: bench.databaseUrl, dataDir: "unused" });
+  const db = handle.db;
+  const blobStore = createFsBlobStore(path.join(bench.dataDir, "blobs"));
+  const [user] = await db.select().from(users).where(eq(users.username, "bench"));
+  const [session] = await db.insert(sessions).values({ userId: user!.id, targetName: "synthetic", protocol: "ssh", node: "synthetic", status: "active" }).returning();
+  const sessionId = session!.id;
+  const durationMs = hours * 3600_000;
+  const steps = syntheticSession({ durationMs, bytesPerSecond: recordingBytes / (durationMs / 1000), seed: 42 });
+
+  const keyframer = new Keyframer(db, blobStore);
+  keyframer.start();
+  const startedAt = Date.now() - durationMs;
+  const clock = { nowMs: startedAt };
+  const recorder = new TerminalRecorder({ db, blobStore, sessionId, startedAt, size: { cols: 120, rows: 40 }, title: "synthetic", keyframes: keyframer.feed(sessionId), now: () => clock.nowMs });
+  const moments = Array.from({ length: seeks }, () => Math.floor(Math.random() * durationMs * 0.98)).sort((a, b) => a - b);
+  const truth = headlessTerminal(120, 40);
+  const screens = new Map<number, ReturnType<typeof screenOf>>();
+  let nextMoment = 0;
+  let rawOutput = 0;
+  let unparsed = 0;
+  let lastReport = 0;
+  const began = performance.now();
+  await recordSynthetic(recorder, clock, startedAt, steps, async (step) => {
+    while (nextMoment < moments.length && moments[nextMoment]! < step.atMs) {
+      await new Promise<void>((resolve) => truth.write("", resolve));
+      screens.set(moments[nextMoment]!, screenOf(truth));
+      nextMoment++;
+    }
+    if (step.code === "o") {
+      rawOutput += Buffer.byteLength(step.data);
+      truth.write(step.data);
+      // The headless terminal parses asynchronously: let it catch up now and then rather than queue it all.
+      if ((unparsed += step.data.length) > 2_000_000) {
+        unparsed = 0;
+        await new Promise<void>((resolve) => truth.write("", resolve));
+      }
+    } else if (step.code === "r") await replay(truth, [[step.atMs / 1000, step.code, step.data]]);
+    if (rawOutput - lastReport > 50_000_000) {
+      lastReport = rawOutput;
+      console.log(`  synthetic recording: ${(rawOutput / 1e6).toFixed(0)} MB of output, ${(step.atMs / 3600_000).toFixed(1)} h recorded`);
+    }
+  });
+  for (; nextMoment < moments.length; nextMoment++) screens.set(moments[nextMoment]!, screenOf(truth));
+  await recorder.close();
+  const recordedSeconds = (performance.now() - began) / 1000;
+  await db.update(sessions).set({ status: "ended", endedAt: new Date() }).where(eq(sessions.id, sessionId));
+  const keyframesBegan = performance.now();
+  await keyframer.feeds.get(sessionId)?.done;
+  keyframer.stop();
+  const [chunks] = await db.select({ count: sql<number>`count(*)::int`, bytes: sql<number>`sum(${recordingChunks.size})::bigint` }).from(recordingChunks).where(eq(recordingChunks.sessionId, sessionId));
+  const [keyframes] = await db.select({ count: sql<number>`count(*)::int`, bytes: sql<number>`coalesce(sum(${recordingKeyframes.size}), 0)::bigint` }).from(recordingKeyframes).where(eq(recordingKeyframes.sessionId, sessionId));
+  await handle.close();
+  truth.dispose();
+  const stored = Number(chunks!.bytes) + Number(keyframes!.bytes);
+  console.log(
+    `synthetic ${hours} h recording: ${(rawOutput / 1e6).toFixed(0)} MB of output in ${chunks!.count} chunks and ${keyframes!.count} keyframes, ` +
+      `stored ${(stored / 1e6).toFixed(1)} MB (${((100 * stored) / rawOutput).toFixed(1)} % of raw); recorded in ${recordedSeconds.toFixed(0)} s, keyframes finished ${((performance.now() - keyframesBegan) / 1000).toFixed(0)} s later`,
+  );
+  return {
+    sessionId,
+    screens,
+    figures: { hours, rawOutputBytes: rawOutput, chunks: chunks!.count, keyframes: keyframes!.count, storedBytes: stored, chunkBytes: Number(chunks!.bytes), keyframeBytes: Number(keyframes!.bytes), storedShare: stored / rawOutput },
+  };
+}
+
+/** 3. Seeks through the gateway, each into a fresh headless terminal, checked against the truth. */
+async function measureSeeks(bench: BenchGateway, sessionId: string, screens: Map<number, ReturnType<typeof screenOf>>) {
+  const seekTo = async (moment: number) => {
+    const started = performance.now();
+    const response = await fetch(`${bench.url}/api/recordings/${sessionId}/window?at=${moment}`, { headers: { cookie: bench.cookie } });
+    if (!response.ok) throw new Error(`seek refused: ${response.status} ${await response.text()}`);
+    const window = recordingWindowSchema.parse(await response.json());
+    const terminal = headlessTerminal(window.size!.cols, window.size!.rows);
+    if (window.keyframe) terminal.write(window.keyframe);
+    await replay(terminal, window.events.filter(([seconds]) => Math.round(seconds * 1000) <= moment));
+    const elapsed = performance.now() - started;
+    const screen = screenOf(terminal);
+    terminal.dispose();
+    return { elapsed, screen, replayedMs: moment - window.startMs, events: window.events.length };
+  };
+  const start = await seekTo(0);
+  const latencies: number[] = [];
+  let wrong = 0;
+  for (const [moment, expected] of [...screens.entries()].sort(() => Math.random() - 0.5)) {
+    const result = await seekTo(moment);
+    latencies.push(result.elapsed);
+    if (JSON.stringify(result.screen) !== JSON.stringify(expected)) wrong++;
+  }
+  const figures = { startMs: start.elapsed, seekMs: summary(latencies), seeks: latencies.length, wrongScreens: wrong };
+  console.log(`seeks: start ${ms(start.elapsed)}; ${latencies.length} random seeks p50 ${ms(figures.seekMs.p50)}, p95 ${ms(figures.seekMs.p95)}, max ${ms(figures.seekMs.max)}; screens wrong: ${wrong}`);
+  return figures;
+}
+
+// 4. Search. The corpus: shell sessions made of a few thousand words, host names and paths, with rare
+// needles planted at known rates.
+const syllables = ["ka", "to", "ri", "mel", "dan", "sor", "vin", "el", "ost", "pra", "gu", "lem", "tar", "ix", "on", "ber", "cu", "fal", "ne", "shu"];
+const vocabulary = Array.from({ length: 4000 }, (_, index) => {
+  let word = "";
+  for (let value = index + 7; word.length < 4 || value > 0; value = Math.floor(value / syllables.length)) word += syllables[value % syllables.length];
+  return word;
+});
+const commandWords = ["systemctl restart", "journalctl -u", "tail -f /var/log", "kubectl get pods -n", "sudo vim /etc", "grep -r", "docker logs", "psql -c", "cat /proc"];
+
+function* corpusLines(sessionIds: string[], totalBytes: number) {
+  let bytes = 0;
+  let counter = 0;
+  const word = () => vocabulary[Math.floor(Math.random() * vocabulary.length)]!;
+  const perSession = totalBytes / sessionIds.length;
+  for (const sessionId of sessionIds) {
+    let sessionBytes = 0;
+    let atMs = 0;
+    while (sessionBytes < perSession) {
+      counter++;
+      atMs += Math.floor(Math.random() * 2000);
+      const command = counter % 12 === 0;
+      let text = command
+        ? `${commandWords[counter % commandWords.length]} ${word()}-${Math.floor(Math.random() * 100)}`
+        : `${word()} ${word()} ${word()}: ${Array.from({ length: 6 + (counter % 14) }, word).join(" ")} ${Math.floor(Math.random() * 1e6)}`;
+      // Needles: one line in 200,000 names a rare host; one in 2,000 a less rare one.
+      if (counter % 200_000 === 0) text += " host db-prod-4711 unreachable";
+      if (counter % 2_000 === 0) text += " deploy release-2026-11";
+      sessionBytes += text.length;
+      yield `${sessionId}\t${atMs}\t${command ? "command" : "output"}\t${text}\n`;
+    }
+    bytes += sessionBytes;
+    if (bytes >= totalBytes) return;
+  }
+}
+
+async function measureSearch(bench: BenchGateway) {
+  const sqlClient = postgres(bench.databaseUrl, { max: 1, onnotice: () => {} });
+  const [user] = await sqlClient`select id from users where username = 'bench'`;
+  const began = performance.now();
+  const sessionIds: string[] = [];
+  for (let batch = 0; batch < searchSessions; batch += 1000) {
+    const rows = Array.from({ length: Math.min(1000, searchSessions - batch) }, (_, index) => ({
+      user_id: user!.id,
+      target_name: `host-${(batch + index) % 300}`,
+      protocol: "ssh",
+      node: "search-corpus",
+      status: "ended",
+      started_at: new Date(Date.now() - (searchSessions - batch - index) * 60_000),
+    }));
+    sessionIds.push(...(await sqlClient`insert into sessions ${sqlClient(rows)} returning id`).map((row) => row.id as string));
+  }
+  // Bulk loads build indexes once at the end, as an operator importing history would.
+  await sqlClient`drop index transcript_lines_search_idx`;
+  await sqlClient`drop index transcript_lines_trigram_idx`;
+  let loaded = 0;
+  const lines = Readable.from(
+    (function* () {
+      let batch = "";
+      for (const line of corpusLines(sessionIds, searchBytes)) {
+        batch += line;
+        if (batch.length > 1_000_000) {
+          loaded += batch.length;
+          if (loaded % 200_000_000 < 1_000_000) console.log(`  search corpus: ${(loaded / 1e6).toFixed(0)} MB loaded`);
+          yield batch;
+          batch = "";
+        }
+      }
+      loaded += batch.length;
+      yield batch;
+    })(),
+  );
+  await pipeline(lines, await sqlClient`copy transcript_lines (session_id, at_ms, kind, text) from stdin`.writable());
+  console.log(`  search corpus: ${(loaded / 1e6).toFixed(0)} MB in ${((performance.now() - began) / 1000).toFixed(0)} s; building the indexes`);
+  await sqlClient`set maintenance_work_mem = '512MB'`;
+  await sqlClient`create index transcript_lines_search_idx on transcript_lines using gin (search_vector)`;
+  await sqlClient`create index transcript_lines_trigram_idx on transcript_lines using gin (text gin_trgm_ops)`;
+  await sqlClient`analyze transcript_lines`;
+  const [size] = await sqlClient`select count(*)::bigint as lines, sum(length(text))::bigint as bytes, count(distinct session_id)::int as sessions from transcript_lines`;
+  console.log(`  search corpus ready in ${((performance.now() - began) / 1000).toFixed(0)} s: ${size!.lines} lines, ${(Number(size!.bytes) / 1e9).toFixed(2)} GB of text, ${size!.sessions} sessions`);
+  await sqlClient.end();
+
+  const queries = ["db-prod-4711", "release-2026-11", "systemctl restart", "kubectl get pods", vocabulary[123]!, `${vocabulary[42]!} ${vocabulary[77]!}`, "prod-47", "/var/log", "unreachable", "tail -f"];
+  const latencies: number[] = [];
+  const byQuery: Record<string, { p50: number; hits: number }> = {};
+  for (let round = 0; round < 5; round++) {
+    for (const query of queries) {
+      const started = performance.now();
+      const response = await fetch(`${bench.url}/api/recordings/search?q=${encodeURIComponent(query)}`, { headers: { cookie: bench.cookie } });
+      if (!response.ok) throw new Error(`search refused: ${response.status} ${await response.text()}`);
+      const hits = (await response.json()) as unknown[];
+      const elapsed = performance.now() - started;
+      if (round > 0) latencies.push(elapsed); // the first round warms the caches
+      const entry = (byQuery[query] ??= { p50: 0, hits: hits.length });
+      entry.p50 = round === 0 ? elapsed : Math.min(entry.p50, elapsed);
+    }
+  }
+  const figures = { corpusBytes: Number(size!.bytes), lines: Number(size!.lines), sessions: size!.sessions, searchMs: summary(latencies), queries: byQuery };
+  console.log(`search over ${(figures.corpusBytes / 1e9).toFixed(2)} GB: p50 ${ms(figures.searchMs.p50)}, p95 ${ms(figures.searchMs.p95)} over ${latencies.length} queries`);
+  for (const [query, entry] of Object.entries(byQuery)) console.log(`  ${JSON.stringify(query)}: ${entry.hits} hits, best ${ms(entry.p50)}`);
+  return figures;
+}
+
+async function main() {
+  const sshd = await startSshd();
+  const bench = await startBenchGateway({ name: "recording", sshd, roles: ["reviewer"], targets: { recorded: {}, unrecorded: { recordSessions: false } } });
+  try {
+    const throughput = await measureRecordingCost(bench, sshd);
+    const recording = await recordLongSession(bench);
+    const seek = await measureSeeks(bench, recording.sessionId, recording.screens);
+    const search = await measureSearch(bench);
+    console.log(JSON.stringify({ benchmark: "recording", throughputMBps: throughput, recording: recording.figures, seek, search, runId: randomBytes(3).toString("hex") }));
+  } finally {
+    await bench.stop();
+    await sshd.stop();
+  }
+}
+
+await main();

@@ -1,0 +1,207 @@
+// What the benchmarks share: PTYs over a direct ssh2 client or through the gateway's WebSocket, a gateway
+// started on a fresh PostgreSQL database with a signed-in account and SSH targets, and process figures from /proc.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { encode } from "next-auth/jwt";
+import { Client, type ClientChannel } from "ssh2";
+import WebSocket from "ws";
+import { sessionCookieName } from "../lib/auth/session-cookie";
+import { createCredential } from "../lib/credentials";
+import { openDatabase } from "../lib/db/client";
+import { users } from "../lib/db/schema";
+import { targetInputSchema, type TargetInput } from "../lib/protocol/admin";
+import type { Role } from "../lib/protocol/domain";
+import { createTarget } from "../lib/targets";
+import { createVault } from "../lib/vault";
+import { startGateway, type RunningGateway } from "../test/fixtures/gateway";
+import { freePort } from "../test/fixtures/ports";
+import { createScratchDatabase } from "../test/fixtures/postgres-database";
+import type { startSshd } from "../test/fixtures/sshd";
+
+type Sshd = Awaited<ReturnType<typeof startSshd>>;
+
+export function percentile(values: number[], p: number) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Something that carries PTY bytes: a direct ssh2 shell or the gateway's WebSocket. */
+export interface Pty {
+  write(text: string): void;
+  onData(listener: (data: Buffer) => void): void;
+  offData(listener: (data: Buffer) => void): void;
+  close(): void;
+}
+
+export function waitForBytes(pty: Pty, marker: Buffer): Promise<number> {
+  return new Promise((resolve) => {
+    let total = 0;
+    let tail = Buffer.alloc(0);
+    const listener = (data: Buffer) => {
+      total += data.length;
+      const window = Buffer.concat([tail, data]);
+      if (window.includes(marker)) {
+        pty.offData(listener);
+        resolve(total);
+      }
+      tail = window.subarray(Math.max(0, window.length - 64));
+    };
+    pty.onData(listener);
+  });
+}
+
+export async function settle(pty: Pty) {
+  const marker = `__READY_${randomBytes(4).toString("hex")}__`;
+  const ready = waitForBytes(pty, Buffer.from(marker));
+  pty.write(`echo ${marker.slice(0, 4)}''${marker.slice(4)}\r`);
+  await ready;
+}
+
+const endMarker = Buffer.from("__BENCH_END__");
+
+/** Times `bytes` of base64 (4/3 of it on the wire) through a PTY, from the command to its end marker. */
+export async function measureThroughput(pty: Pty, bytes: number) {
+  await settle(pty);
+  const started = performance.now();
+  const done = waitForBytes(pty, endMarker);
+  pty.write(`head -c ${bytes} /dev/zero | base64 -w 0; echo; echo __BENCH_''END__\r`);
+  const received = await done;
+  const seconds = (performance.now() - started) / 1000;
+  return { bytes: received, seconds, mbPerSecond: received / 1_000_000 / seconds };
+}
+
+export function directPty(sshd: Sshd): Promise<Pty> {
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    client
+      .on("ready", () =>
+        client.shell({ term: "xterm-256color", cols: 120, rows: 40 }, (error, stream: ClientChannel) => {
+          if (error) return reject(error);
+          resolve({
+            write: (text) => stream.write(text),
+            onData: (listener) => stream.on("data", listener),
+            offData: (listener) => stream.off("data", listener),
+            close: () => client.end(),
+          });
+        }),
+      )
+      .on("error", reject)
+      .connect({ host: sshd.host, port: sshd.port, username: sshd.username, password: sshd.password });
+  });
+}
+
+export async function gatewayPty(gatewayUrl: string, cookie: string, targetId: string): Promise<Pty> {
+  const response = await fetch(`${gatewayUrl}/api/tickets`, {
+    method: "POST",
+    headers: { cookie, origin: gatewayUrl, "content-type": "application/json" },
+    body: JSON.stringify({ targetId, purpose: "terminal" }),
+  });
+  if (!response.ok) throw new Error(`ticket refused: ${response.status} ${await response.text()}`);
+  const { url } = (await response.json()) as { url: string };
+  const socket = new WebSocket(`${gatewayUrl.replace(/^http/, "ws")}${url}&cols=120&rows=40`, { headers: { cookie, origin: gatewayUrl } });
+  await new Promise<void>((resolve, reject) => {
+    socket.on("message", (data, isBinary) => {
+      if (!isBinary && JSON.parse(String(data)).type === "connected") resolve();
+      if (!isBinary && JSON.parse(String(data)).type === "ended") reject(new Error(String(data)));
+    });
+    socket.once("error", reject);
+  });
+  const listeners = new Map<(data: Buffer) => void, (data: Buffer, isBinary: boolean) => void>();
+  return {
+    write: (text) => socket.send(Buffer.from(text), { binary: true }),
+    onData(listener) {
+      const wrapped = (data: Buffer, isBinary: boolean) => isBinary && listener(data);
+      listeners.set(listener, wrapped);
+      socket.on("message", wrapped);
+    },
+    offData(listener) {
+      socket.off("message", listeners.get(listener)!);
+      listeners.delete(listener);
+    },
+    close: () => socket.close(),
+  };
+}
+
+/** User + system CPU seconds a process has used so far. */
+export function cpuSeconds(pid: number) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+export const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024;
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+
+/** User + system CPU seconds of a process and every process it started (the keyframer). */
+export function treeCpuSeconds(pid: number): number {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  return cpuSeconds(pid) + children.reduce((sum, child) => sum + treeCpuSeconds(child), 0);
+}
+
+export interface BenchGateway {
+  url: string;
+  gateway: RunningGateway;
+  /** A session cookie for the benchmark's account, as a browser would send it. */
+  cookie: string;
+  databaseUrl: string;
+  dataDir: string;
+  targetIds: Record<string, string>;
+  authSecret: string;
+  masterKey: Buffer;
+  /** Starts the gateway process again on the same database and data (a fresh process). */
+  restart(logName: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A gateway on a fresh PostgreSQL database, with one account holding `roles` and the SSH targets named. */
+export async function startBenchGateway(options: { name: string; sshd: Sshd; roles: Role[]; targets: Record<string, Partial<TargetInput>> }): Promise<BenchGateway> {
+  const database = await createScratchDatabase(`gatehouse_bench_${options.name}`);
+  const authSecret = randomBytes(33).toString("base64");
+  const masterKey = randomBytes(32);
+  const port = await freePort();
+  const url = `http://localhost:${port}`;
+
+  // The account, credential and targets go straight into the database the gateway will use.
+  const seed = await openDatabase({ databaseUrl: database.url, dataDir: "unused" });
+  const actor = { id: null, name: "bench", sourceIp: null };
+  const [user] = await seed.db.insert(users).values({ username: "bench", source: "local", grantedRoles: options.roles }).returning();
+  const credential = await createCredential(seed.db, createVault(masterKey), actor, { name: "bench", kind: "password", username: options.sshd.username, secret: options.sshd.password });
+  const targetIds: Record<string, string> = {};
+  for (const [name, settings] of Object.entries(options.targets)) {
+    const input = { name, protocol: "ssh", host: options.sshd.host, port: options.sshd.port, allowedUsers: ["bench"], credentialId: credential.id, hostKeyFingerprint: options.sshd.hostKeyFingerprint, ...settings };
+    targetIds[name] = (await createTarget(seed.db, actor, targetInputSchema.parse(input))).id;
+  }
+  await seed.close();
+
+  const cookieName = sessionCookieName(new URL(url));
+  const cookie = `${cookieName}=${await encode({ token: { uid: user!.id, sub: user!.id }, secret: authSecret, salt: cookieName, maxAge: 8 * 3600 })}`;
+  const dataDir = mkdtempSync(path.join(tmpdir(), `gatehouse-bench-${options.name}-`));
+  const launch = (logName: string) =>
+    startGateway({
+      port,
+      logFile: path.resolve(`.test-artifacts/${logName}.log`),
+      env: { DATABASE_URL: database.url, AUTH_SECRET: authSecret, GATEHOUSE_MASTER_KEY: masterKey.toString("hex"), NODE_NAME: "bench", DATA_DIR: dataDir },
+    });
+  const bench: BenchGateway = {
+    url,
+    gateway: await launch(`bench-${options.name}-gateway`),
+    cookie,
+    databaseUrl: database.url,
+    dataDir,
+    targetIds,
+    authSecret,
+    masterKey,
+    async restart(logName) {
+      await bench.gateway.stop();
+      bench.gateway = await launch(logName);
+    },
+    async stop() {
+      await bench.gateway.stop();
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return bench;
+}
