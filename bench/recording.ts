@@ -9,10 +9,7 @@
 // Smaller runs: BENCH_RECORDING_HOURS, BENCH_RECORDING_MB, BENCH_SEARCH_MB, BENCH_SEARCH_SESSIONS, BENCH_SSH_BULK_MB.
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { pipeline } from "node:stream/promises";
-import { Readable } from "node:stream";
 import { eq, sql } from "drizzle-orm";
-import postgres from "postgres";
 import { createFsBlobStore } from "../lib/blob-store/fs";
 import { openDatabase } from "../lib/db/client";
 import { recordingChunks, recordingKeyframes, sessions, users } from "../lib/db/schema";
@@ -21,6 +18,7 @@ import { Keyframer } from "../server/recorder/keyframer";
 import { TerminalRecorder } from "../server/recorder/terminal-recorder";
 import { startSshd } from "../test/fixtures/sshd";
 import { headlessTerminal, recordSynthetic, screenOf, syntheticSession } from "../test/fixtures/synthetic-terminal";
+import { loadSearchCorpus, searchQueries } from "./search-corpus";
 import { directPty, gatewayPty, measureThroughput, percentile, startBenchGateway, treeCpuSeconds, type BenchGateway, type Pty } from "./support";
 
 const hours = Number(process.env.BENCH_RECORDING_HOURS ?? 10);
@@ -170,106 +168,26 @@ async function measureSeeks(bench: BenchGateway, sessionId: string, screens: Map
   return figures;
 }
 
-// 4. Search. The corpus: shell sessions made of a few thousand words, host names and paths, with rare
-// needles planted at known rates.
-const syllables = ["ka", "to", "ri", "mel", "dan", "sor", "vin", "el", "ost", "pra", "gu", "lem", "tar", "ix", "on", "ber", "cu", "fal", "ne", "shu"];
-const vocabulary = Array.from({ length: 4000 }, (_, index) => {
-  let word = "";
-  for (let value = index + 7; word.length < 4 || value > 0; value = Math.floor(value / syllables.length)) word += syllables[value % syllables.length];
-  return word;
-});
-const commandWords = ["systemctl restart", "journalctl -u", "tail -f /var/log", "kubectl get pods -n", "sudo vim /etc", "grep -r", "docker logs", "psql -c", "cat /proc"];
-
-function* corpusLines(sessionIds: string[], totalBytes: number) {
-  let bytes = 0;
-  let counter = 0;
-  const word = () => vocabulary[Math.floor(Math.random() * vocabulary.length)]!;
-  const perSession = totalBytes / sessionIds.length;
-  for (const sessionId of sessionIds) {
-    let sessionBytes = 0;
-    let atMs = 0;
-    while (sessionBytes < perSession) {
-      counter++;
-      atMs += Math.floor(Math.random() * 2000);
-      const command = counter % 12 === 0;
-      let text = command
-        ? `${commandWords[counter % commandWords.length]} ${word()}-${Math.floor(Math.random() * 100)}`
-        : `${word()} ${word()} ${word()}: ${Array.from({ length: 6 + (counter % 14) }, word).join(" ")} ${Math.floor(Math.random() * 1e6)}`;
-      // Needles: one line in 200,000 names a rare host; one in 2,000 a less rare one.
-      if (counter % 200_000 === 0) text += " host db-prod-4711 unreachable";
-      if (counter % 2_000 === 0) text += " deploy release-2026-11";
-      sessionBytes += text.length;
-      yield `${sessionId}\t${atMs}\t${command ? "command" : "output"}\t${text}\n`;
-    }
-    bytes += sessionBytes;
-    if (bytes >= totalBytes) return;
-  }
-}
-
+// 4. Search over a bulk-loaded corpus (bench/search-corpus.ts), through the gateway's search API.
 async function measureSearch(bench: BenchGateway) {
-  const sqlClient = postgres(bench.databaseUrl, { max: 1, onnotice: () => {} });
-  const [user] = await sqlClient`select id from users where username = 'bench'`;
-  const began = performance.now();
-  const sessionIds: string[] = [];
-  for (let batch = 0; batch < searchSessions; batch += 1000) {
-    const rows = Array.from({ length: Math.min(1000, searchSessions - batch) }, (_, index) => ({
-      user_id: user!.id,
-      target_name: `host-${(batch + index) % 300}`,
-      protocol: "ssh",
-      node: "search-corpus",
-      status: "ended",
-      started_at: new Date(Date.now() - (searchSessions - batch - index) * 60_000),
-    }));
-    sessionIds.push(...(await sqlClient`insert into sessions ${sqlClient(rows)} returning id`).map((row) => row.id as string));
-  }
-  // Bulk loads build indexes once at the end, as an operator importing history would.
-  await sqlClient`drop index transcript_lines_search_idx`;
-  await sqlClient`drop index transcript_lines_trigram_idx`;
-  let loaded = 0;
-  const lines = Readable.from(
-    (function* () {
-      let batch = "";
-      for (const line of corpusLines(sessionIds, searchBytes)) {
-        batch += line;
-        if (batch.length > 1_000_000) {
-          loaded += batch.length;
-          if (loaded % 200_000_000 < 1_000_000) console.log(`  search corpus: ${(loaded / 1e6).toFixed(0)} MB loaded`);
-          yield batch;
-          batch = "";
-        }
-      }
-      loaded += batch.length;
-      yield batch;
-    })(),
-  );
-  await pipeline(lines, await sqlClient`copy transcript_lines (session_id, at_ms, kind, text) from stdin`.writable());
-  console.log(`  search corpus: ${(loaded / 1e6).toFixed(0)} MB in ${((performance.now() - began) / 1000).toFixed(0)} s; building the indexes`);
-  await sqlClient`set maintenance_work_mem = '512MB'`;
-  await sqlClient`create index transcript_lines_search_idx on transcript_lines using gin (search_vector)`;
-  await sqlClient`create index transcript_lines_trigram_idx on transcript_lines using gin (text gin_trgm_ops)`;
-  await sqlClient`analyze transcript_lines`;
-  const [size] = await sqlClient`select count(*)::bigint as lines, sum(length(text))::bigint as bytes, count(distinct session_id)::int as sessions from transcript_lines`;
-  console.log(`  search corpus ready in ${((performance.now() - began) / 1000).toFixed(0)} s: ${size!.lines} lines, ${(Number(size!.bytes) / 1e9).toFixed(2)} GB of text, ${size!.sessions} sessions`);
-  await sqlClient.end();
-
-  const queries = ["db-prod-4711", "release-2026-11", "systemctl restart", "kubectl get pods", vocabulary[123]!, `${vocabulary[42]!} ${vocabulary[77]!}`, "prod-47", "/var/log", "unreachable", "tail -f"];
+  const corpus = await loadSearchCorpus(bench.databaseUrl, { username: "bench", bytes: searchBytes, sessionCount: searchSessions });
   const latencies: number[] = [];
-  const byQuery: Record<string, { p50: number; hits: number }> = {};
+  const byQuery: Record<string, { bestMs: number; hits: number }> = {};
   for (let round = 0; round < 5; round++) {
-    for (const query of queries) {
+    for (const query of searchQueries) {
       const started = performance.now();
       const response = await fetch(`${bench.url}/api/recordings/search?q=${encodeURIComponent(query)}`, { headers: { cookie: bench.cookie } });
       if (!response.ok) throw new Error(`search refused: ${response.status} ${await response.text()}`);
       const hits = (await response.json()) as unknown[];
       const elapsed = performance.now() - started;
       if (round > 0) latencies.push(elapsed); // the first round warms the caches
-      const entry = (byQuery[query] ??= { p50: 0, hits: hits.length });
-      entry.p50 = round === 0 ? elapsed : Math.min(entry.p50, elapsed);
+      const entry = (byQuery[query] ??= { bestMs: elapsed, hits: hits.length });
+      entry.bestMs = Math.min(entry.bestMs, elapsed);
     }
   }
-  const figures = { corpusBytes: Number(size!.bytes), lines: Number(size!.lines), sessions: size!.sessions, searchMs: summary(latencies), queries: byQuery };
+  const figures = { ...corpus, searchMs: summary(latencies), queries: byQuery };
   console.log(`search over ${(figures.corpusBytes / 1e9).toFixed(2)} GB: p50 ${ms(figures.searchMs.p50)}, p95 ${ms(figures.searchMs.p95)} over ${latencies.length} queries`);
-  for (const [query, entry] of Object.entries(byQuery)) console.log(`  ${JSON.stringify(query)}: ${entry.hits} hits, best ${ms(entry.p50)}`);
+  for (const [query, entry] of Object.entries(byQuery)) console.log(`  ${JSON.stringify(query)}: ${entry.hits} hits, best ${ms(entry.bestMs)}`);
   return figures;
 }
 

@@ -6,9 +6,15 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { BrowserContext } from "@playwright/test";
 import postgres from "postgres";
+import { createFsBlobStore } from "../lib/blob-store/fs";
+import { openDatabase } from "../lib/db/client";
+import { replay } from "../lib/protocol/recordings";
+import { Keyframer } from "../server/recorder/keyframer";
+import { TerminalRecorder } from "../server/recorder/terminal-recorder";
 import { startGateway, type RunningGateway } from "../test/fixtures/gateway";
 import { freePort } from "../test/fixtures/ports";
 import { startS3Server, type RunningS3 } from "../test/fixtures/s3-server";
+import { headlessTerminal, recordSynthetic, screenOf, syntheticSession } from "../test/fixtures/synthetic-terminal";
 import { createCredential, createTarget, sshdUnderTest, TerminalClient } from "./fixtures/terminal-client";
 import { expect, signInWithSso, ssoUrl, test } from "./fixtures/test";
 
@@ -16,6 +22,8 @@ const sshd = sshdUnderTest();
 const run = Date.now().toString(36);
 
 type CastEvent = [number, "o" | "i" | "r" | "m", string];
+
+const clockText = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms / 1000) % 60)).padStart(2, "0")}`;
 
 function parseCast(text: string) {
   const [header, ...lines] = text.trimEnd().split("\n");
@@ -242,6 +250,62 @@ test.describe("terminal recordings", () => {
     const tooShort = await alice.request.get(`${ssoUrl()}/api/recordings/search?q=x`);
     expect(tooShort.status()).toBe(400);
     expect(await tooShort.json()).toMatchObject({ error: "Search for at least 2 characters" });
+  });
+
+  test("a long recording opens at a late second from its nearest keyframe, shows the true screen, and plays on", async () => {
+    test.setTimeout(120_000);
+    // Twenty minutes of synthetic shell use, recorded by the real recorder and keyframer into this gateway's store.
+    const handle = await openDatabase({ databaseUrl: process.env.E2E_DATABASE_URL!, dataDir: "unused" });
+    const blobStore = createFsBlobStore(path.join(JSON.parse(process.env.E2E_SSO_ENV!).DATA_DIR, "blobs"));
+    const keyframer = new Keyframer(handle.db, blobStore);
+    keyframer.start();
+    const [bobRow] = await sql`select id from users where username = 'bob'`;
+    const [session] = await sql`insert into sessions (user_id, target_name, protocol, node, status) values (${bobRow!.id}, 'synthetic', 'ssh', 'e2e-synthetic', 'active') returning id`;
+    const sessionId = session!.id as string;
+    const startedAt = Date.now() - 20 * 60_000;
+    const clock = { nowMs: startedAt };
+    const recorder = new TerminalRecorder({ db: handle.db, blobStore, sessionId, startedAt, size: { cols: 120, rows: 40 }, title: "synthetic", keyframes: keyframer.feed(sessionId), now: () => clock.nowMs });
+    const steps = [...syntheticSession({ durationMs: 20 * 60_000, bytesPerSecond: 3000, seed: 5 })];
+    await recordSynthetic(recorder, clock, startedAt, steps);
+    await recorder.close();
+    await sql`update sessions set status = 'ended', ended_at = now() where id = ${sessionId}`;
+    await expect.poll(async () => (await sql`select keyframed_seq from sessions where id = ${sessionId}`)[0]?.keyframed_seq, { timeout: 30_000 }).not.toBeNull();
+    keyframer.stop();
+    await handle.close();
+
+    // The true screen at 15:00, from a terminal fed everything up to then.
+    const moment = 15 * 60_000;
+    const truth = headlessTerminal(120, 40);
+    await replay(truth, steps.filter((step) => step.atMs <= moment).map((step) => [step.atMs / 1000, step.code, step.data]));
+    const expected = screenOf(truth).lines.filter((line) => line.trim().length > 20);
+    expect(expected.length).toBeGreaterThan(3);
+
+    const page = await alice.newPage();
+    const fetched: string[] = [];
+    page.on("request", (request) => request.url().includes(`/api/recordings/${sessionId}/`) && fetched.push(new URL(request.url()).pathname + new URL(request.url()).search));
+    await page.goto(`${ssoUrl()}/recordings/${sessionId}?t=900`);
+    const screen = page.getByTestId("player-terminal").locator(".xterm-rows");
+    for (const line of expected) await expect(screen).toContainText(line.trim());
+    await expect(page.getByTestId("player-clock")).toHaveText(/^15:00 \/ 1\d:\d\d$/);
+    // It read the nearest keyframe and what follows, never the whole recording.
+    expect(fetched.filter((url) => url.includes("/window?at="))).toEqual([`/api/recordings/${sessionId}/window?at=900000`]);
+    expect(fetched.some((url) => url.includes("/cast"))).toBe(false);
+    const window = await (await alice.request.get(`${ssoUrl()}/api/recordings/${sessionId}/window?at=900000`)).json();
+    const [nearest] = await sql`select max(at_ms) as at_ms from recording_keyframes where session_id = ${sessionId} and at_ms <= 900000`;
+    expect(window.keyframe).not.toBeNull();
+    expect(window.startMs).toBe(nearest!.at_ms);
+
+    // Playing on fetches the next chunks ahead of the playhead.
+    await page.getByLabel("Speed", { exact: true }).selectOption("16");
+    await page.getByRole("button", { name: "Play" }).click();
+    // Playing on to the end fetches the rest ahead of the playhead, and ends on the true last screen.
+    await expect(page.getByRole("button", { name: "Play" })).toBeVisible({ timeout: 60_000 });
+    expect(fetched.filter((url) => url.includes("/window?seq=")).length).toBeGreaterThan(0);
+    await replay(truth, steps.filter((step) => step.atMs > moment).map((step) => [step.atMs / 1000, step.code, step.data]));
+    for (const line of screenOf(truth).lines.filter((text) => text.trim().length > 20)) await expect(screen).toContainText(line.trim());
+    truth.dispose();
+    const end = clockText(steps.at(-1)!.atMs);
+    await expect(page.getByTestId("player-clock")).toHaveText(`${end} / ${end}`);
   });
 
   test("the web player replays, seeks to a command, shows the verification, and lets nothing in the recording act", async () => {

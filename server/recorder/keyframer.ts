@@ -228,7 +228,7 @@ export class Keyframer {
 
   async storeKeyframe(sessionId: string, afterSeq: number, keyframe: Keyframe): Promise<void> {
     const [chunk] = await this.db.select({ endMs: recordingChunks.endMs }).from(recordingChunks).where(and(eq(recordingChunks.sessionId, sessionId), eq(recordingChunks.seq, afterSeq)));
-    const blob = await compress(JSON.stringify(keyframe), { level: constants.Z_BEST_SPEED });
+    const blob = await compress(JSON.stringify(keyframe), { level: constants.Z_BEST_COMPRESSION });
     const blobKey = keyframeBlobKey(sessionId, afterSeq);
     await this.blobStore.put(blobKey, blob);
     const row = { sessionId, afterSeq, atMs: chunk?.endMs ?? 0, size: blob.length, sha256: createHash("sha256").update(blob).digest("hex"), blobKey };
