@@ -10,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { constants, gunzip, gzip } from "node:zlib";
-import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { BlobStore } from "../../lib/blob-store";
 import type { Database } from "../../lib/db/client";
 import { recordingChunks, recordingKeyframes, sessions } from "../../lib/db/schema";
@@ -45,6 +45,8 @@ export class KeyframeFeed {
   private begun = false;
   private finished = false;
   private pumping = false;
+  /** Bumped by a restart: a pump that was under way when the child died stops and starts over. */
+  private generation = 0;
   private readonly held = new Map<number, StoredChunk>();
   private heldBytes = 0;
   private resolveDone!: () => void;
@@ -81,6 +83,7 @@ export class KeyframeFeed {
 
   /** The child restarted: start again from the last keyframe stored. */
   restart(from: { afterSeq: number; atMs: number; blobKey: string } | null): void {
+    this.generation++;
     this.resumeFrom = from;
     this.begun = false;
     this.sentThrough = this.doneThrough = from?.afterSeq ?? -1;
@@ -92,15 +95,18 @@ export class KeyframeFeed {
   async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
+    const generation = this.generation;
+    const current = () => generation === this.generation;
     try {
       if (!this.begun) {
         const from = this.resumeFrom ? await this.keyframer.loadKeyframe(this.resumeFrom.blobKey) : null;
-        if (!this.keyframer.send({ type: "begin", sessionId: this.sessionId, from })) return;
+        if (!current() || !this.keyframer.send({ type: "begin", sessionId: this.sessionId, from })) return;
         this.begun = true;
       }
       while (this.sentThrough < this.storedThrough) {
         if (!this.keyframer.hasRoom()) return this.keyframer.waitForRoom(this);
         const chunk = this.held.get(this.sentThrough + 1) ?? (await this.keyframer.loadChunk(this.sessionId, this.sentThrough + 1));
+        if (!current()) return;
         const snapshot = chunk.endMs - this.lastSnapshotMs >= keyframeEveryMs || this.chunksSinceSnapshot + 1 >= keyframeEveryChunks;
         if (!this.keyframer.send({ type: "chunk", sessionId: this.sessionId, seq: chunk.seq, gzip: chunk.gzip, snapshot }, chunk.gzip.length)) return;
         this.chunksSinceSnapshot = snapshot ? 0 : this.chunksSinceSnapshot + 1;
@@ -110,10 +116,19 @@ export class KeyframeFeed {
       }
       await this.completeIfDone();
     } catch (error) {
+      // A chunk that cannot be read (its blob is gone): keyframes stop here; the next start tries again.
       console.error(`keyframes of session ${this.sessionId}: stopped:`, error);
+      this.abandon();
     } finally {
       this.pumping = false;
+      if (!current()) void this.pump();
     }
+  }
+
+  private abandon() {
+    this.keyframer.feeds.delete(this.sessionId);
+    this.keyframer.send({ type: "end", sessionId: this.sessionId });
+    this.resolveDone();
   }
 
   async chunkDone(seq: number, keyframe: Keyframe | null): Promise<void> {
@@ -160,6 +175,7 @@ export class Keyframer {
       this.child = null;
       this.inFlight = 0;
       this.inFlightSizes.clear();
+      this.waiting.clear();
       if (this.stopped) return;
       console.error(`keyframer exited (${signal ?? code}); restarting it`);
       setTimeout(() => this.restartFeeds(), 1000).unref();
@@ -184,7 +200,7 @@ export class Keyframer {
     const unfinished = await this.db
       .select({ id: sessions.id, lastSeq })
       .from(sessions)
-      .where(and(eq(sessions.node, node), eq(sessions.status, "ended"), isNull(sessions.recordingPurgedAt), or(isNull(sessions.keyframedSeq), lt(sessions.keyframedSeq, lastSeq))));
+      .where(and(eq(sessions.node, node), eq(sessions.status, "ended"), isNull(sessions.recordingPurgedAt), isNotNull(lastSeq), or(isNull(sessions.keyframedSeq), lt(sessions.keyframedSeq, lastSeq))));
     for (const { id, lastSeq: last } of unfinished) {
       const feed = new KeyframeFeed(this, id, await this.lastKeyframe(id));
       this.feeds.set(id, feed);

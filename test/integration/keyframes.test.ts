@@ -4,7 +4,7 @@
 // terminal fed the whole session showed at that moment. A keyframer stopped half-way (a crash) is completed by
 // the catch-up at the next start.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { asc, eq } from "drizzle-orm";
@@ -17,6 +17,12 @@ import { readRecordingWindow } from "@/lib/recordings";
 import { Keyframer } from "@/server/recorder/keyframer";
 import { TerminalRecorder } from "@/server/recorder/terminal-recorder";
 import { headlessTerminal, recordSynthetic, screenOf, syntheticSession, type SyntheticStep } from "../fixtures/synthetic-terminal";
+
+/** The keyframer processes this test process started. */
+function keyframerChildren(): number[] {
+  const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  return children.filter((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("keyframer-process"));
+}
 
 const node = `keyframes-${randomBytes(3).toString("hex")}`;
 const durationMs = 6 * 60_000;
@@ -146,16 +152,49 @@ describe("keyframes and seeking", () => {
     }
   });
 
+  it("a keyframer process that dies mid-recording is restarted and the keyframes still come out right", async () => {
+    const keyframer = new Keyframer(db(), blobStore());
+    keyframer.start();
+    try {
+      const [session] = await db().insert(sessions).values({ userId, targetName: "synthetic", protocol: "ssh", node, status: "active" }).returning();
+      const sessionId = session!.id;
+      const startedAt = Date.UTC(2026, 10, 24);
+      const clock = { nowMs: startedAt };
+      const recorder = new TerminalRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, size: { cols: 120, rows: 40 }, title: "synthetic", keyframes: keyframer.feed(sessionId), now: () => clock.nowMs });
+      const steps = [...syntheticSession({ durationMs, bytesPerSecond: 4000, seed: 31 })];
+      const half = Math.floor(steps.length / 2);
+      await recordSynthetic(recorder, clock, startedAt, steps.slice(0, half));
+      await recorder.stored();
+      const child = keyframerChildren();
+      expect(child).toHaveLength(1);
+      process.kill(child[0]!, "SIGKILL");
+      await recordSynthetic(recorder, clock, startedAt, steps.slice(half));
+      await recorder.close();
+      await db().update(sessions).set({ status: "ended", endedAt: new Date() }).where(eq(sessions.id, sessionId));
+      await expect.poll(async () => (await db().select({ seq: sessions.keyframedSeq }).from(sessions).where(eq(sessions.id, sessionId)))[0]?.seq, { timeout: 30_000 }).not.toBeNull();
+      expect(keyframerChildren()).toHaveLength(1);
+      expect(keyframerChildren()[0]).not.toBe(child[0]);
+      const moments = [steps[half]!.atMs + 45_000, steps.at(-1)!.atMs];
+      const truth = await truthAt(steps, moments);
+      for (const moment of moments) expect((await seek(sessionId, moment)).screen).toEqual(truth.get(moment));
+    } finally {
+      keyframer.stop();
+    }
+  });
+
   it("completes the keyframes of a recording whose keyframer stopped half-way", async () => {
     const stalled = new Keyframer(db(), blobStore());
     // Never started: the recording is stored, its keyframes are not (as when the gateway dies mid-session).
     const { sessionId, steps } = await record(stalled, 23);
     expect(await db().select().from(recordingKeyframes).where(eq(recordingKeyframes.sessionId, sessionId))).toHaveLength(0);
 
+    // An unrecorded session on the same node has nothing to keyframe and must not hold the catch-up up.
+    await db().insert(sessions).values({ userId, targetName: "unrecorded", protocol: "ssh", node, status: "ended", endedAt: new Date() });
+
     const restarted = new Keyframer(db(), blobStore());
     restarted.start();
     try {
-      expect(await restarted.catchUp(node)).toBeGreaterThanOrEqual(1);
+      expect(await restarted.catchUp(node)).toBe(1);
       const [row] = await db().select({ seq: sessions.keyframedSeq }).from(sessions).where(eq(sessions.id, sessionId));
       const chunks = await db().select().from(recordingChunks).where(eq(recordingChunks.sessionId, sessionId));
       expect(row!.seq).toBe(chunks.length - 1);
