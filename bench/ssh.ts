@@ -2,7 +2,7 @@
 // sshd, same run: bulk PTY output MB/s, keystroke echo latency, and gateway memory per idle session.
 // Starts its own sshd, PostgreSQL database and gateway; prints a JSON line with the figures at the end.
 import { startSshd } from "../test/fixtures/sshd";
-import { directPty, gatewayPty, measureThroughput, percentile, rss, settle, sleep, startBenchGateway, treeCpuSeconds, waitForBytes, type Pty } from "./support";
+import { directPty, gatewayPty, measureThroughput, percentile, settle, sleep, startBenchGateway, treeCpuSeconds, treeRss, waitForBytes, type Pty } from "./support";
 
 const bulkBytes = Number(process.env.BENCH_SSH_BULK_MB ?? 75) * 1_000_000; // base64 makes 4/3 of it: ≥ 100 MB on the wire
 const echoKeys = 500;
@@ -81,7 +81,7 @@ async function main() {
     await sleep(2000);
 
     const idle: Record<string, { sessions: number; rssBytes: number; bytesPerSession: number }> = {};
-    const baseline = rss(bench.gateway.pid);
+    const baseline = treeRss(bench.gateway.pid);
     const open: Pty[] = [];
     for (const count of idleCounts) {
       const started = performance.now();
@@ -90,7 +90,7 @@ async function main() {
         open.push(...(await Promise.all(Array.from({ length: batch }, () => gatewayPty(bench.url, bench.cookie, targetId)))));
       }
       await sleep(5000);
-      const total = rss(bench.gateway.pid);
+      const total = treeRss(bench.gateway.pid);
       idle[count] = { sessions: count, rssBytes: total, bytesPerSession: (total - baseline) / count };
       console.log(`${count} idle sessions (opened in ${((performance.now() - started) / 1000).toFixed(0)} s): gateway RSS ${(total / 2 ** 20).toFixed(0)} MiB, ${(idle[count]!.bytesPerSession / 1024).toFixed(0)} KiB per session over the ${(baseline / 2 ** 20).toFixed(0)} MiB baseline`);
     }

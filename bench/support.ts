@@ -130,14 +130,19 @@ export function cpuSeconds(pid: number) {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-export const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024;
+const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024;
+const childrenOf = (pid: number) => readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+
+/** Resident memory of a process and every process it started (the keyframer). */
+export function treeRss(pid: number): number {
+  return rss(pid) + childrenOf(pid).reduce((sum, child) => sum + treeRss(child), 0);
+}
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 
 /** User + system CPU seconds of a process and every process it started (the keyframer). */
 export function treeCpuSeconds(pid: number): number {
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
-  return cpuSeconds(pid) + children.reduce((sum, child) => sum + treeCpuSeconds(child), 0);
+  return cpuSeconds(pid) + childrenOf(pid).reduce((sum, child) => sum + treeCpuSeconds(child), 0);
 }
 
 export interface BenchGateway {

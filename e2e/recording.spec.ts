@@ -143,8 +143,24 @@ test.describe("terminal recordings", () => {
     for (const [who, context] of [["bob (the session's own user)", bob], ["sam (security)", sam]] as const) {
       expect((await context.request.get(`${ssoUrl()}/api/recordings/${session.id}/cast`)).status(), who).toBe(403);
       expect((await context.request.get(`${ssoUrl()}/api/recordings/${session.id}/verify`)).status(), who).toBe(403);
+      expect((await context.request.get(`${ssoUrl()}/api/recordings/${session.id}/window?at=0`)).status(), who).toBe(403);
+      expect((await context.request.get(`${ssoUrl()}/api/recordings/${session.id}/commands`)).status(), who).toBe(403);
+      const page = await context.newPage();
+      expect((await page.goto(`${ssoUrl()}/recordings/${session.id}`))!.status(), who).toBe(403);
+      await page.close();
     }
     expect((await alice.request.get(`${ssoUrl()}/api/recordings/not-a-uuid/cast`)).status()).toBe(404);
+    expect((await alice.request.get(`${ssoUrl()}/api/recordings/not-a-uuid/window?at=0`)).status()).toBe(404);
+    expect((await alice.request.get(`${ssoUrl()}/api/recordings/00000000-0000-4000-8000-000000000000/window?at=0`)).status()).toBe(404);
+    const badQuery = await alice.request.get(`${ssoUrl()}/api/recordings/${session.id}/window?at=-5`);
+    expect(badQuery.status()).toBe(400);
+    expect(await badQuery.json()).toMatchObject({ error: "Ask for ?at=<milliseconds> or ?seq=<chunk number>" });
+    const viewer = await alice.newPage();
+    await viewer.goto(`${ssoUrl()}/recordings/${session.id}?t=60`);
+    await expect(viewer.getByTestId("player-terminal")).toContainText("echo private");
+    await viewer.close();
+    const [viewed] = await sql`select * from audit_log where action = 'recording.view' and object_id = ${session.id}`;
+    expect(viewed?.actor_name).toBe("alice");
     expect((await alice.request.get(`${ssoUrl()}/api/recordings/00000000-0000-4000-8000-000000000000/cast`)).status()).toBe(404);
     expect((await alice.request.get(`${ssoUrl()}/api/recordings/${session.id}/cast`)).status()).toBe(200);
     const [exported] = await sql`select * from audit_log where action = 'recording.export' and object_id = ${session.id}`;

@@ -65,6 +65,9 @@ export async function replay(term: ReplayTerminal, events: Iterable<CastEvent>):
   await new Promise<void>((resolve) => term.write(output, resolve));
 }
 
+/** Rows kept above the screen in a keyframe, so the player can scroll back after a seek. */
+export const keyframeScrollback = 200;
+
 /** The screen at a keyframe: the serialized terminal and the size it was serialized at. */
 export const keyframeSchema = z.object({ cols: z.number().int().positive(), rows: z.number().int().positive(), screen: z.string() });
 export type Keyframe = z.infer<typeof keyframeSchema>;

@@ -1,15 +1,13 @@
 // The keyframer's child process: one headless terminal per recording being keyframed, fed the recording's
-// chunks in order, serializing the screen when asked. Terminal emulation costs more CPU per byte than relaying
+// chunks in order, serializing the screen when asked (and when the recording has been quiet for a minute, to
+// free the terminal until its next chunk). Terminal emulation costs more CPU per byte than relaying
 // and recording together, so it runs here, at low priority, instead of on the gateway's event loop; it may
 // fall behind under a flood of output and catches up afterwards. A crash here costs keyframes, never sessions.
 import { gunzipSync } from "node:zlib";
 // Both packages are CommonJS bundles whose named exports Node cannot see from ESM: import the whole module.
 import serialize from "@xterm/addon-serialize";
 import headless from "@xterm/headless";
-import { castHeaderSchema, parseCastEvents, replay, type Keyframe } from "../../lib/protocol/recordings";
-
-/** Rows kept above the screen, and serialized with it, so the player can scroll back after a seek. */
-export const keyframeScrollback = 200;
+import { castHeaderSchema, keyframeScrollback, parseCastEvents, replay, type Keyframe } from "../../lib/protocol/recordings";
 
 export type KeyframerRequest =
   /** Start keyframing a recording, from its beginning or from a stored keyframe. */
@@ -22,30 +20,45 @@ export type KeyframerReply =
   | { type: "chunk-done"; sessionId: string; seq: number; keyframe: Keyframe | null }
   | { type: "chunk-failed"; sessionId: string; seq: number; problem: string };
 
-interface Screen {
+/** A recording quiet this long gives up its terminal for the serialized screen; its next chunk restores it. */
+const hibernateAfterMs = Number(process.argv[2]) || 60_000;
+
+interface Emulator {
   terminal: InstanceType<typeof headless.Terminal>;
   serializer: InstanceType<typeof serialize.SerializeAddon>;
+}
+
+interface Screen {
+  /** Null while hibernating: a thousand idle sessions hold a few KB each here, not a terminal each. */
+  emulator: Emulator | null;
+  sleeping: Keyframe | null;
+  lastUsed: number;
   /** Requests for this recording are handled strictly in order. */
   queue: Promise<void>;
 }
 
-function openScreen(from: Keyframe | null): Screen {
+async function wake(from: Keyframe | null): Promise<Emulator> {
   const terminal = new headless.Terminal({ cols: from?.cols ?? 80, rows: from?.rows ?? 24, scrollback: keyframeScrollback, allowProposedApi: true });
   const serializer = new serialize.SerializeAddon();
   terminal.loadAddon(serializer);
-  const queue = from ? new Promise<void>((resolve) => terminal.write(from.screen, resolve)) : Promise.resolve();
-  return { terminal, serializer, queue };
+  if (from) await new Promise<void>((resolve) => terminal.write(from.screen, resolve));
+  return { terminal, serializer };
 }
 
+const snapshotOf = ({ terminal, serializer }: Emulator): Keyframe => ({ cols: terminal.cols, rows: terminal.rows, screen: serializer.serialize({ scrollback: keyframeScrollback }) });
+
 async function applyChunk(screen: Screen, request: Extract<KeyframerRequest, { type: "chunk" }>): Promise<Keyframe | null> {
+  screen.lastUsed = Date.now();
+  screen.emulator ??= await wake(screen.sleeping);
+  screen.sleeping = null;
+  const { terminal } = screen.emulator;
   const lines = gunzipSync(request.gzip).toString("utf8").split("\n");
   if (request.seq === 0) {
     const header = castHeaderSchema.safeParse(JSON.parse(lines.shift() ?? "{}"));
-    if (header.success) screen.terminal.resize(header.data.width, header.data.height);
+    if (header.success) terminal.resize(header.data.width, header.data.height);
   }
-  await replay(screen.terminal, parseCastEvents(lines));
-  if (!request.snapshot) return null;
-  return { cols: screen.terminal.cols, rows: screen.terminal.rows, screen: screen.serializer.serialize({ scrollback: keyframeScrollback }) };
+  await replay(terminal, parseCastEvents(lines));
+  return request.snapshot ? snapshotOf(screen.emulator) : null;
 }
 
 const screens = new Map<string, Screen>();
@@ -53,8 +66,8 @@ const reply = (message: KeyframerReply) => void process.send!(message);
 
 process.on("message", (request: KeyframerRequest) => {
   if (request.type === "begin") {
-    screens.get(request.sessionId)?.terminal.dispose();
-    screens.set(request.sessionId, openScreen(request.from));
+    screens.get(request.sessionId)?.emulator?.terminal.dispose();
+    screens.set(request.sessionId, { emulator: null, sleeping: request.from, lastUsed: Date.now(), queue: Promise.resolve() });
     return;
   }
   const screen = screens.get(request.sessionId);
@@ -63,7 +76,7 @@ process.on("message", (request: KeyframerRequest) => {
     return;
   }
   if (request.type === "end") {
-    screen.queue = screen.queue.then(() => screen.terminal.dispose());
+    screen.queue = screen.queue.then(() => screen.emulator?.terminal.dispose());
     screens.delete(request.sessionId);
     return;
   }
@@ -74,6 +87,19 @@ process.on("message", (request: KeyframerRequest) => {
     ),
   );
 });
+
+setInterval(() => {
+  const quietSince = Date.now() - hibernateAfterMs;
+  for (const screen of screens.values()) {
+    if (!screen.emulator || screen.lastUsed > quietSince) continue;
+    screen.queue = screen.queue.then(() => {
+      if (!screen.emulator || screen.lastUsed > quietSince) return;
+      screen.sleeping = snapshotOf(screen.emulator);
+      screen.emulator.terminal.dispose();
+      screen.emulator = null;
+    });
+  }
+}, hibernateAfterMs / 4).unref();
 
 // The gateway went away (crash, kill -9): nothing left to do.
 process.on("disconnect", () => process.exit(0));

@@ -125,7 +125,8 @@ export class KeyframeFeed {
     }
   }
 
-  private abandon() {
+  /** Stops keyframing this recording; the next start tries it again. */
+  abandon() {
     this.keyframer.feeds.delete(this.sessionId);
     this.keyframer.send({ type: "end", sessionId: this.sessionId });
     this.resolveDone();
@@ -152,6 +153,8 @@ export class Keyframer {
   private inFlight = 0;
   private readonly inFlightSizes = new Map<string, number>();
   private stopped = false;
+  /** Child exits since a chunk last came back done: a recording that crashes the emulator must not loop. */
+  private exitsWithoutProgress = 0;
   /** Feeds that stopped for want of room in the child's queue. */
   private readonly waiting = new Set<KeyframeFeed>();
   /** Replies are handled one after another: a keyframe is stored before the recording is marked done. */
@@ -160,11 +163,13 @@ export class Keyframer {
   constructor(
     readonly db: Database,
     private readonly blobStore: BlobStore,
+    /** How long a recording stays quiet before the child swaps its terminal for the serialized screen. */
+    private readonly hibernateAfterMs = 60_000,
   ) {}
 
   start(): void {
     // The child is TypeScript like the rest of the server; tsx loads it whatever started this process.
-    const child = fork(childPath, { execArgv: ["--import", "tsx"], serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = fork(childPath, [String(this.hibernateAfterMs)], { execArgv: ["--import", "tsx"], serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
     this.child = child;
     // Emulation is catch-up work: sessions and their relaying come first.
     if (child.pid) setPriority(child.pid, 19);
@@ -172,12 +177,21 @@ export class Keyframer {
       this.replies = this.replies.then(() => this.received(reply));
     });
     child.once("exit", (code, signal) => {
+      const inFlight = new Set([...this.inFlightSizes.keys()].map((key) => key.split("/")[0]!));
       this.child = null;
       this.inFlight = 0;
       this.inFlightSizes.clear();
       this.waiting.clear();
       if (this.stopped) return;
       console.error(`keyframer exited (${signal ?? code}); restarting it`);
+      // Twice in a row with no progress: the recordings it was emulating are set aside (logged) so the rest go on.
+      if (++this.exitsWithoutProgress >= 2) {
+        for (const sessionId of inFlight) {
+          console.error(`keyframes of session ${sessionId}: set aside, its recording stopped the emulator twice`);
+          this.feeds.get(sessionId)?.abandon();
+        }
+        this.exitsWithoutProgress = 0;
+      }
       setTimeout(() => this.restartFeeds(), 1000).unref();
     });
   }
@@ -262,6 +276,7 @@ export class Keyframer {
   }
 
   private async received(reply: KeyframerReply) {
+    if (reply.type === "chunk-done") this.exitsWithoutProgress = 0;
     const key = `${reply.sessionId}/${reply.seq}`;
     this.inFlight -= this.inFlightSizes.get(key) ?? 0;
     this.inFlightSizes.delete(key);

@@ -182,6 +182,43 @@ describe("keyframes and seeking", () => {
     }
   });
 
+  it("a recording that goes quiet gives up its terminal and picks up exactly where it was", async () => {
+    const keyframer = new Keyframer(db(), blobStore(), 200);
+    keyframer.start();
+    try {
+      const [session] = await db().insert(sessions).values({ userId, targetName: "synthetic", protocol: "ssh", node, status: "active" }).returning();
+      const sessionId = session!.id;
+      const startedAt = Date.UTC(2026, 10, 24);
+      const clock = { nowMs: startedAt };
+      const recorder = new TerminalRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, size: { cols: 120, rows: 40 }, title: "synthetic", keyframes: keyframer.feed(sessionId), now: () => clock.nowMs });
+      // A screen of colored lines, stored (the event a second later cuts the chunk), then quiet long enough for
+      // the child to hibernate the terminal; 40 s later one more character wakes it and is due for a keyframe.
+      let screenful = "";
+      for (let line = 1; line <= 30; line++) screenful += `\x1b[3${line % 7}mline-${line}\x1b[0m ${"=".repeat(line)}\r\n`;
+      const steps: SyntheticStep[] = [
+        { atMs: 10, code: "o", data: screenful },
+        { atMs: 1500, code: "o", data: "\x1b[1mprompt$ \x1b[0m" },
+      ];
+      await recordSynthetic(recorder, clock, startedAt, steps);
+      await recorder.stored();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const wake: SyntheticStep = { atMs: 40_000, code: "o", data: "x" };
+      steps.push(wake);
+      await recordSynthetic(recorder, clock, startedAt, [wake]);
+      await recorder.close();
+      await db().update(sessions).set({ status: "ended", endedAt: new Date() }).where(eq(sessions.id, sessionId));
+      await expect.poll(async () => (await db().select({ seq: sessions.keyframedSeq }).from(sessions).where(eq(sessions.id, sessionId)))[0]?.seq, { timeout: 30_000 }).not.toBeNull();
+      const keyframes = await db().select().from(recordingKeyframes).where(eq(recordingKeyframes.sessionId, sessionId));
+      expect(keyframes.map((keyframe) => keyframe.atMs)).toEqual([40_000]);
+      const { screen, window } = await seek(sessionId, 40_000);
+      expect(window.events).toEqual([]);
+      expect(screen).toEqual((await truthAt(steps, [40_000])).get(40_000));
+      expect(screen.lines.join("\n")).toContain("line-30 " + "=".repeat(30));
+    } finally {
+      keyframer.stop();
+    }
+  });
+
   it("completes the keyframes of a recording whose keyframer stopped half-way", async () => {
     const stalled = new Keyframer(db(), blobStore());
     // Never started: the recording is stored, its keyframes are not (as when the gateway dies mid-session).
