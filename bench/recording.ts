@@ -22,7 +22,7 @@ import { loadSearchCorpus, searchQueries } from "./search-corpus";
 import { directPty, gatewayPty, measureThroughput, percentile, startBenchGateway, treeCpuSeconds, type BenchGateway, type Pty } from "./support";
 
 const hours = Number(process.env.BENCH_RECORDING_HOURS ?? 10);
-const recordingBytes = Number(process.env.BENCH_RECORDING_MB ?? 540) * 1_000_000;
+const recordingBytes = Number(process.env.BENCH_RECORDING_MB ?? 600) * 1_000_000;
 const searchBytes = Number(process.env.BENCH_SEARCH_MB ?? 2100) * 1_000_000;
 const searchSessions = Number(process.env.BENCH_SEARCH_SESSIONS ?? 10_000);
 const bulkBytes = Number(process.env.BENCH_SSH_BULK_MB ?? 75) * 1_000_000;

@@ -1,37 +1,34 @@
 // Searching what was typed and shown in sessions: full-text (words) or substring (trigram index), newest lines
 // first, each hit with its session, its time offset and the lines around it.
-import { and, asc, desc, eq, ilike, inArray, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, ilike, inArray, or, sql, type SQLWrapper } from "drizzle-orm";
 import type { Database } from "./db/client";
 import { sessions, transcriptLines, users } from "./db/schema";
 import { escapeLike } from "./sql-text";
 
 /**
  * The newest lines a search scans in order before it turns to the indexes. A common term is found among them at
- * once; a rarer one goes to the full-text and trigram indexes, whose cost grows with the number of matches.
- * Either way the plan no longer depends on the planner's guess of how common a substring is — a guess that,
- * wrong, had it walk millions of rows newest-first looking for a rare one.
+ * once; a rarer one goes to the full-text index, and only when words give too few hits to the trigram index,
+ * whose cost grows with how common the query's three-letter pieces are. Each step sorts what its index found
+ * rather than walking the primary key hoping to meet matches, so the plan never depends on the planner's guess
+ * of how common a substring is — a guess that, wrong, had it walk millions of rows newest-first.
  */
 const recentLinesScanned = 20_000;
 
-/** Lines matching a query, newest first: full-text words or any substring (trigram). */
+/** Lines matching a query, newest first: full-text words, then any substring (trigram). */
 async function matchingLineIds(db: Database, query: string, limit: number): Promise<number[]> {
+  const words = (column: SQLWrapper) => sql`${column} @@ websearch_to_tsquery('simple', ${query})`;
   const pattern = `%${escapeLike(query)}%`;
   const recent = db.select({ id: transcriptLines.id, searchVector: transcriptLines.searchVector, text: transcriptLines.text }).from(transcriptLines).orderBy(desc(transcriptLines.id)).limit(recentLinesScanned).as("recent");
-  const recentHits = await db
-    .select({ id: recent.id })
-    .from(recent)
-    .where(or(sql`${recent.searchVector} @@ websearch_to_tsquery('simple', ${query})`, ilike(recent.text, pattern)))
-    .orderBy(desc(recent.id))
-    .limit(limit);
-  if (recentHits.length >= limit) return recentHits.map((hit) => hit.id);
-  const indexed = await db
-    .select({ id: transcriptLines.id })
-    .from(transcriptLines)
-    .where(or(sql`${transcriptLines.searchVector} @@ websearch_to_tsquery('simple', ${query})`, ilike(transcriptLines.text, pattern)))
-    // "+ 0": sort the index matches rather than walk the primary key hoping to meet them.
-    .orderBy(sql`${transcriptLines.id} + 0 desc`)
-    .limit(limit);
-  return indexed.map((hit) => hit.id);
+  const found = new Set(
+    (await db.select({ id: recent.id }).from(recent).where(or(words(recent.searchVector), ilike(recent.text, pattern))).orderBy(desc(recent.id)).limit(limit)).map((hit) => hit.id),
+  );
+  // "+ 0": sort what the index found instead of walking the primary key.
+  const newestFirst = sql`${transcriptLines.id} + 0 desc`;
+  for (const condition of [words(transcriptLines.searchVector), ilike(transcriptLines.text, pattern)]) {
+    if (found.size >= limit) break;
+    for (const hit of await db.select({ id: transcriptLines.id }).from(transcriptLines).where(condition).orderBy(newestFirst).limit(limit)) found.add(hit.id);
+  }
+  return [...found].sort((a, b) => b - a).slice(0, limit);
 }
 
 export async function searchTranscripts(db: Database, query: string, limit = 50) {

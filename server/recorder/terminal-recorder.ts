@@ -18,10 +18,11 @@ const compress = promisify(gzip);
 const flushEveryMs = 1000;
 const flushAtBytes = 64 * 1024;
 /**
- * A chunk closed by its size is part of a flood: compress it fast. One closed by the clock carries at most
- * 64 KiB a second, where a stronger level costs little CPU and saves a quarter of the space over hours.
+ * Chunks are compressed at the default level (a fifth smaller than the fastest over hours of ordinary use)
+ * while a session's output stays within this budget, refilled by the second; a sustained flood past it falls
+ * back to the fastest level, so compression never costs a session more than ~0.1 s of CPU a second.
  */
-const compressionLevel = (body: string) => (body.length >= flushAtBytes ? constants.Z_BEST_SPEED : constants.Z_DEFAULT_COMPRESSION);
+const strongCompression = { bytesPerSecond: 2 * 1024 * 1024, burstBytes: 8 * 1024 * 1024 };
 /** Transcript lines kept per chunk: a flood of output is searchable by its first lines, not all of them. */
 const transcriptLinesPerChunk = 200;
 
@@ -65,6 +66,7 @@ export class TerminalRecorder implements SessionRecorder {
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   private lastStoredSeq = -1;
+  private strongBudget = { bytes: strongCompression.burstBytes, at: Date.now() };
   private readonly now: () => number;
 
   constructor(private readonly options: TerminalRecorderOptions) {
@@ -118,6 +120,16 @@ export class TerminalRecorder implements SessionRecorder {
     this.event("r", `${cols}x${rows}`);
   }
 
+  private compressionLevel(size: number) {
+    const now = Date.now();
+    const budget = this.strongBudget;
+    budget.bytes = Math.min(strongCompression.burstBytes, budget.bytes + ((now - budget.at) / 1000) * strongCompression.bytesPerSecond);
+    budget.at = now;
+    if (budget.bytes < size) return constants.Z_BEST_SPEED;
+    budget.bytes -= size;
+    return constants.Z_DEFAULT_COMPRESSION;
+  }
+
   private flush() {
     if (this.lines.length === 0) return;
     this.unwritten.push({ seq: this.sequence++, body: `${this.lines.join("\n")}\n`, startMs: this.firstEventMs, endMs: this.lastEventMs, transcript: this.transcript });
@@ -136,7 +148,7 @@ export class TerminalRecorder implements SessionRecorder {
     try {
       while (this.unwritten.length > 0) {
         const batch = this.unwritten.splice(0, 64);
-        const blobs = await Promise.all(batch.map((chunk) => compress(chunk.body, { level: compressionLevel(chunk.body) })));
+        const blobs = await Promise.all(batch.map((chunk) => compress(chunk.body, { level: this.compressionLevel(chunk.body.length) })));
         const rows = batch.map((chunk, index) => {
           const sha256 = createHash("sha256").update(blobs[index]!).digest("hex");
           const row = { sessionId: this.options.sessionId, seq: chunk.seq, startMs: chunk.startMs, endMs: chunk.endMs, size: blobs[index]!.length, sha256, prevSha256: this.previousHash, blobKey: chunkBlobKey(this.options.sessionId, chunk.seq) };
