@@ -6,7 +6,8 @@
 //     at that moment: start-up and p50/p95 latency over 100 random seeks;
 //  4. transcript search over ≥ 2 GB of text from ≥ 10,000 sessions: p50/p95 over a mix of queries.
 // Starts its own sshd, PostgreSQL database and gateway; prints a JSON line with the figures at the end.
-// Smaller runs: BENCH_RECORDING_HOURS, BENCH_RECORDING_MB, BENCH_SEARCH_MB, BENCH_SEARCH_SESSIONS, BENCH_SSH_BULK_MB.
+// Smaller runs: BENCH_RECORDING_HOURS, BENCH_RECORDING_MB, BENCH_SEARCH_MB, BENCH_SEARCH_SESSIONS, BENCH_SSH_BULK_MB;
+// some parts only: BENCH_RECORDING_PARTS (throughput, recording, search).
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { eq, sql } from "drizzle-orm";
@@ -195,11 +196,13 @@ async function main() {
   const sshd = await startSshd();
   const bench = await startBenchGateway({ name: "recording", sshd, roles: ["reviewer"], targets: { recorded: {}, unrecorded: { recordSessions: false } } });
   try {
-    const throughput = await measureRecordingCost(bench, sshd);
-    const recording = await recordLongSession(bench);
-    const seek = await measureSeeks(bench, recording.sessionId, recording.screens);
-    const search = await measureSearch(bench);
-    console.log(JSON.stringify({ benchmark: "recording", throughputMBps: throughput, recording: recording.figures, seek, search, runId: randomBytes(3).toString("hex") }));
+    // BENCH_RECORDING_PARTS=search (say) runs only the parts named: throughput, recording (with seeks), search.
+    const parts = new Set((process.env.BENCH_RECORDING_PARTS ?? "throughput,recording,search").split(","));
+    const throughput = parts.has("throughput") ? await measureRecordingCost(bench, sshd) : null;
+    const recording = parts.has("recording") ? await recordLongSession(bench) : null;
+    const seek = recording ? await measureSeeks(bench, recording.sessionId, recording.screens) : null;
+    const search = parts.has("search") ? await measureSearch(bench) : null;
+    console.log(JSON.stringify({ benchmark: "recording", throughputMBps: throughput, recording: recording?.figures ?? null, seek, search, runId: randomBytes(3).toString("hex") }));
   } finally {
     await bench.stop();
     await sshd.stop();

@@ -208,5 +208,10 @@ export async function startBenchGateway(options: { name: string; sshd: Sshd; rol
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  // A benchmark that dies of an uncaught error still stops the gateway and drops the database it made.
+  process.once("uncaughtException", (error) => {
+    console.error(error);
+    void bench.stop().finally(() => process.exit(1));
+  });
   return bench;
 }

@@ -22,7 +22,9 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
     const { default: postgres } = await import("postgres");
     const { drizzle } = await import("drizzle-orm/postgres-js");
     const { migrate } = await import("drizzle-orm/postgres-js/migrator");
-    const client = postgres(options.databaseUrl, { max: 10, onnotice: () => {} });
+    // No JIT: the gateway's queries are short, and on large tables their estimated cost passes the thresholds
+    // where PostgreSQL compiles (and optimizes) each one for longer than it then runs.
+    const client = postgres(options.databaseUrl, { max: 10, onnotice: () => {}, connection: { jit: "off" } });
     const db = drizzle(client, { schema });
     // Nodes starting together migrate one after another: the others wait, then find nothing to do.
     const lock = await client.reserve();
