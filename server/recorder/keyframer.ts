@@ -48,6 +48,8 @@ export class KeyframeFeed {
   /** Bumped by a restart: a pump that was under way when the child died stops and starts over. */
   private generation = 0;
   private readonly held = new Map<number, StoredChunk>();
+  /** Chunks sent with a snapshot request, and the moment their keyframe stands for. */
+  private readonly snapshotsDue = new Map<number, number>();
   private heldBytes = 0;
   private resolveDone!: () => void;
   /** Settles when every chunk has been keyframed and the progress is saved. */
@@ -89,6 +91,7 @@ export class KeyframeFeed {
     this.sentThrough = this.doneThrough = from?.afterSeq ?? -1;
     this.lastSnapshotMs = from?.atMs ?? 0;
     this.chunksSinceSnapshot = 0;
+    this.snapshotsDue.clear();
     void this.pump();
   }
 
@@ -110,7 +113,10 @@ export class KeyframeFeed {
         const snapshot = chunk.endMs - this.lastSnapshotMs >= keyframeEveryMs || this.chunksSinceSnapshot + 1 >= keyframeEveryChunks;
         if (!this.keyframer.send({ type: "chunk", sessionId: this.sessionId, seq: chunk.seq, gzip: chunk.gzip, snapshot }, chunk.gzip.length)) return;
         this.chunksSinceSnapshot = snapshot ? 0 : this.chunksSinceSnapshot + 1;
-        if (snapshot) this.lastSnapshotMs = chunk.endMs;
+        if (snapshot) {
+          this.lastSnapshotMs = chunk.endMs;
+          this.snapshotsDue.set(chunk.seq, chunk.endMs);
+        }
         this.sentThrough = chunk.seq;
         if (this.held.delete(chunk.seq)) this.heldBytes -= chunk.gzip.length;
       }
@@ -134,7 +140,9 @@ export class KeyframeFeed {
 
   async chunkDone(seq: number, keyframe: Keyframe | null): Promise<void> {
     this.doneThrough = Math.max(this.doneThrough, seq);
-    if (keyframe) await this.keyframer.storeKeyframe(this.sessionId, seq, keyframe);
+    const atMs = this.snapshotsDue.get(seq);
+    this.snapshotsDue.delete(seq);
+    if (keyframe && atMs !== undefined) await this.keyframer.storeKeyframe(this.sessionId, seq, atMs, keyframe);
     await this.completeIfDone();
   }
 
@@ -256,12 +264,11 @@ export class Keyframer {
     return keyframeSchema.parse(JSON.parse((await decompress(await this.blobStore.get(blobKey))).toString("utf8")));
   }
 
-  async storeKeyframe(sessionId: string, afterSeq: number, keyframe: Keyframe): Promise<void> {
-    const [chunk] = await this.db.select({ endMs: recordingChunks.endMs }).from(recordingChunks).where(and(eq(recordingChunks.sessionId, sessionId), eq(recordingChunks.seq, afterSeq)));
+  async storeKeyframe(sessionId: string, afterSeq: number, atMs: number, keyframe: Keyframe): Promise<void> {
     const blob = await compress(JSON.stringify(keyframe), { level: constants.Z_BEST_COMPRESSION });
     const blobKey = keyframeBlobKey(sessionId, afterSeq);
     await this.blobStore.put(blobKey, blob);
-    const row = { sessionId, afterSeq, atMs: chunk?.endMs ?? 0, size: blob.length, sha256: createHash("sha256").update(blob).digest("hex"), blobKey };
+    const row = { sessionId, afterSeq, atMs, size: blob.length, sha256: createHash("sha256").update(blob).digest("hex"), blobKey };
     await this.db.insert(recordingKeyframes).values(row).onConflictDoUpdate({ target: [recordingKeyframes.sessionId, recordingKeyframes.afterSeq], set: row });
   }
 
