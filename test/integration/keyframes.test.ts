@@ -45,17 +45,42 @@ describe("keyframes and seeking", () => {
     rmSync(blobDir, { recursive: true, force: true });
   });
 
-  /** Records a synthetic session; returns its id and its steps. */
-  async function record(keyframer: Keyframer, seed: number) {
+  /** A session row and a recorder for it, on a clock the test moves. */
+  async function openRecording(keyframer: Keyframer) {
     const [session] = await db().insert(sessions).values({ userId, targetName: "synthetic", protocol: "ssh", node, status: "active" }).returning();
+    const sessionId = session!.id;
     const startedAt = Date.UTC(2026, 10, 24);
     const clock = { nowMs: startedAt };
-    const recorder = new TerminalRecorder({ db: db(), blobStore: blobStore(), sessionId: session!.id, startedAt, size: { cols: 120, rows: 40 }, title: "synthetic", keyframes: keyframer.feed(session!.id), now: () => clock.nowMs });
+    const recorder = new TerminalRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, size: { cols: 120, rows: 40 }, title: "synthetic", keyframes: keyframer.feed(sessionId), now: () => clock.nowMs });
+    const play = (steps: SyntheticStep[]) => recordSynthetic(recorder, clock, startedAt, steps);
+    const end = async () => {
+      await end();
+    };
+    return { sessionId, recorder, play, end };
+  }
+
+  /** Records a synthetic session; returns its id and its steps. */
+  async function record(keyframer: Keyframer, seed: number) {
+    const recording = await openRecording(keyframer);
     const steps = [...syntheticSession({ durationMs, bytesPerSecond: 4000, seed })];
-    await recordSynthetic(recorder, clock, startedAt, steps);
-    await recorder.close();
-    await db().update(sessions).set({ status: "ended", endedAt: new Date() }).where(eq(sessions.id, session!.id));
-    return { sessionId: session!.id, steps };
+    await recording.play(steps);
+    await recording.end();
+    return { sessionId: recording.sessionId, steps };
+  }
+
+  /** Waits until the keyframer has taken in the whole recording. */
+  const keyframed = (sessionId: string) =>
+    expect.poll(async () => (await db().select({ seq: sessions.keyframedSeq }).from(sessions).where(eq(sessions.id, sessionId)))[0]?.seq, { timeout: 30_000 }).not.toBeNull();
+
+  /** Runs a test with a started keyframer, stopped afterwards whatever happens. */
+  async function withKeyframer(test: (keyframer: Keyframer) => Promise<void>, hibernateAfterMs?: number) {
+    const keyframer = new Keyframer(db(), blobStore(), hibernateAfterMs);
+    keyframer.start();
+    try {
+      await test(keyframer);
+    } finally {
+      keyframer.stop();
+    }
   }
 
   /** The screen at each moment, from a terminal fed the whole session in order. */
@@ -86,18 +111,15 @@ describe("keyframes and seeking", () => {
   }
 
   it("stores a keyframe about every 30 s, and every seek shows the true screen from the nearest one", async () => {
-    const keyframer = new Keyframer(db(), blobStore());
-    keyframer.start();
-    try {
+    await withKeyframer(async (keyframer) => {
       const { sessionId, steps } = await record(keyframer, 7);
-      await expect.poll(async () => (await db().select({ seq: sessions.keyframedSeq }).from(sessions).where(eq(sessions.id, sessionId)))[0]?.seq, { timeout: 30_000 }).not.toBeNull();
+      await keyframed(sessionId);
 
       const keyframes = await db().select().from(recordingKeyframes).where(eq(recordingKeyframes.sessionId, sessionId)).orderBy(asc(recordingKeyframes.afterSeq));
-      const lastChunk = (await db().select().from(recordingChunks).where(eq(recordingChunks.sessionId, sessionId)).orderBy(asc(recordingChunks.seq))).at(-1)!;
-      expect(lastChunk.endMs).toBe(steps.at(-1)!.atMs);
-      expect(lastChunk.endMs).toBeGreaterThan(4 * 60_000);
-      // The policy, chunk by chunk: no chunk lies 30 s of recording or 64 chunks past the last keyframe (or the start).
       const chunks = await db().select().from(recordingChunks).where(eq(recordingChunks.sessionId, sessionId)).orderBy(asc(recordingChunks.seq));
+      expect(chunks.at(-1)!.endMs).toBe(steps.at(-1)!.atMs);
+      expect(chunks.at(-1)!.endMs).toBeGreaterThan(4 * 60_000);
+      // The policy, chunk by chunk: no chunk lies 30 s of recording or 64 chunks past the last keyframe (or the start).
       expect(keyframes.length).toBeGreaterThan(3);
       let last = { afterSeq: -1, atMs: 0 };
       for (const chunk of chunks) {
@@ -129,17 +151,13 @@ describe("keyframes and seeking", () => {
         all.push(...window.events.map(([seconds]) => seconds));
       }
       expect(all).toHaveLength(steps.length);
-    } finally {
-      keyframer.stop();
-    }
+    });
   });
 
   it("a seek past a keyframe whose blob was altered starts from an earlier one, still showing the true screen", async () => {
-    const keyframer = new Keyframer(db(), blobStore());
-    keyframer.start();
-    try {
+    await withKeyframer(async (keyframer) => {
       const { sessionId, steps } = await record(keyframer, 11);
-      await expect.poll(async () => (await db().select({ seq: sessions.keyframedSeq }).from(sessions).where(eq(sessions.id, sessionId)))[0]?.seq, { timeout: 30_000 }).not.toBeNull();
+      await keyframed(sessionId);
       const keyframes = await db().select().from(recordingKeyframes).where(eq(recordingKeyframes.sessionId, sessionId)).orderBy(asc(recordingKeyframes.afterSeq));
       const tampered = keyframes[3]!;
       await blobStore().put(tampered.blobKey, Buffer.from("not the screen"));
@@ -147,50 +165,33 @@ describe("keyframes and seeking", () => {
       const { screen, window } = await seek(sessionId, moment);
       expect(window.startMs).toBe(keyframes[2]!.atMs);
       expect(screen).toEqual((await truthAt(steps, [moment])).get(moment));
-    } finally {
-      keyframer.stop();
-    }
+    });
   });
 
   it("a keyframer process that dies mid-recording is restarted and the keyframes still come out right", async () => {
-    const keyframer = new Keyframer(db(), blobStore());
-    keyframer.start();
-    try {
-      const [session] = await db().insert(sessions).values({ userId, targetName: "synthetic", protocol: "ssh", node, status: "active" }).returning();
-      const sessionId = session!.id;
-      const startedAt = Date.UTC(2026, 10, 24);
-      const clock = { nowMs: startedAt };
-      const recorder = new TerminalRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, size: { cols: 120, rows: 40 }, title: "synthetic", keyframes: keyframer.feed(sessionId), now: () => clock.nowMs });
+    await withKeyframer(async (keyframer) => {
+      const { sessionId, recorder, play, end } = await openRecording(keyframer);
       const steps = [...syntheticSession({ durationMs, bytesPerSecond: 4000, seed: 31 })];
       const half = Math.floor(steps.length / 2);
-      await recordSynthetic(recorder, clock, startedAt, steps.slice(0, half));
+      await play(steps.slice(0, half));
       await recorder.stored();
       const child = keyframerChildren();
       expect(child).toHaveLength(1);
       process.kill(child[0]!, "SIGKILL");
-      await recordSynthetic(recorder, clock, startedAt, steps.slice(half));
-      await recorder.close();
-      await db().update(sessions).set({ status: "ended", endedAt: new Date() }).where(eq(sessions.id, sessionId));
-      await expect.poll(async () => (await db().select({ seq: sessions.keyframedSeq }).from(sessions).where(eq(sessions.id, sessionId)))[0]?.seq, { timeout: 30_000 }).not.toBeNull();
+      await play(steps.slice(half));
+      await end();
+      await keyframed(sessionId);
       expect(keyframerChildren()).toHaveLength(1);
       expect(keyframerChildren()[0]).not.toBe(child[0]);
       const moments = [steps[half]!.atMs + 45_000, steps.at(-1)!.atMs];
       const truth = await truthAt(steps, moments);
       for (const moment of moments) expect((await seek(sessionId, moment)).screen).toEqual(truth.get(moment));
-    } finally {
-      keyframer.stop();
-    }
+    });
   });
 
   it("a recording that goes quiet gives up its terminal and picks up exactly where it was", async () => {
-    const keyframer = new Keyframer(db(), blobStore(), 200);
-    keyframer.start();
-    try {
-      const [session] = await db().insert(sessions).values({ userId, targetName: "synthetic", protocol: "ssh", node, status: "active" }).returning();
-      const sessionId = session!.id;
-      const startedAt = Date.UTC(2026, 10, 24);
-      const clock = { nowMs: startedAt };
-      const recorder = new TerminalRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, size: { cols: 120, rows: 40 }, title: "synthetic", keyframes: keyframer.feed(sessionId), now: () => clock.nowMs });
+    await withKeyframer(async (keyframer) => {
+      const { sessionId, recorder, play, end } = await openRecording(keyframer);
       // A screen of colored lines, stored (the event a second later cuts the chunk), then quiet long enough for
       // the child to hibernate the terminal; 40 s later one more character wakes it and is due for a keyframe.
       let screenful = "";
@@ -199,24 +200,21 @@ describe("keyframes and seeking", () => {
         { atMs: 10, code: "o", data: screenful },
         { atMs: 1500, code: "o", data: "\x1b[1mprompt$ \x1b[0m" },
       ];
-      await recordSynthetic(recorder, clock, startedAt, steps);
+      await play(steps);
       await recorder.stored();
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const wake: SyntheticStep = { atMs: 40_000, code: "o", data: "x" };
       steps.push(wake);
-      await recordSynthetic(recorder, clock, startedAt, [wake]);
-      await recorder.close();
-      await db().update(sessions).set({ status: "ended", endedAt: new Date() }).where(eq(sessions.id, sessionId));
-      await expect.poll(async () => (await db().select({ seq: sessions.keyframedSeq }).from(sessions).where(eq(sessions.id, sessionId)))[0]?.seq, { timeout: 30_000 }).not.toBeNull();
+      await play([wake]);
+      await end();
+      await keyframed(sessionId);
       const keyframes = await db().select().from(recordingKeyframes).where(eq(recordingKeyframes.sessionId, sessionId));
       expect(keyframes.map((keyframe) => keyframe.atMs)).toEqual([40_000]);
       const { screen, window } = await seek(sessionId, 40_000);
       expect(window.events).toEqual([]);
       expect(screen).toEqual((await truthAt(steps, [40_000])).get(40_000));
       expect(screen.lines.join("\n")).toContain("line-30 " + "=".repeat(30));
-    } finally {
-      keyframer.stop();
-    }
+    }, 200);
   });
 
   it("completes the keyframes of a recording whose keyframer stopped half-way", async () => {
