@@ -54,7 +54,8 @@ describe("keyframes and seeking", () => {
     const recorder = new TerminalRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, size: { cols: 120, rows: 40 }, title: "synthetic", keyframes: keyframer.feed(sessionId), now: () => clock.nowMs });
     const play = (steps: SyntheticStep[]) => recordSynthetic(recorder, clock, startedAt, steps);
     const end = async () => {
-      await end();
+      await recorder.close();
+      await db().update(sessions).set({ status: "ended", endedAt: new Date() }).where(eq(sessions.id, sessionId));
     };
     return { sessionId, recorder, play, end };
   }
