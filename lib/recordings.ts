@@ -8,7 +8,7 @@ import type { Database } from "./db/client";
 import { recordingChunks, recordingKeyframes } from "./db/schema";
 import { notFound } from "./errors";
 import { isUuid } from "./ids";
-import { castHeaderSchema, keyframeSchema, parseCastEvents, type CastEvent, type Keyframe, type RecordingWindow } from "./protocol/recordings";
+import { keyframeSchema, parseChunk, type CastEvent, type Keyframe, type RecordingWindow } from "./protocol/recordings";
 
 const decompress = promisify(gunzip);
 
@@ -111,12 +111,9 @@ export async function readRecordingWindow(db: Database, blobStore: BlobStore, se
   let size = start ? { cols: start.keyframe.cols, rows: start.keyframe.rows } : null;
   const events: CastEvent[] = [];
   for (const chunk of wanted) {
-    const lines = (await decompress(await blobStore.get(chunk.blobKey))).toString("utf8").split("\n");
-    if (chunk.seq === 0) {
-      const header = castHeaderSchema.parse(JSON.parse(lines.shift() ?? "{}"));
-      size = { cols: header.width, rows: header.height };
-    }
-    events.push(...parseCastEvents(lines));
+    const parsed = parseChunk((await decompress(await blobStore.get(chunk.blobKey))).toString("utf8"), chunk.seq);
+    if (parsed.header) size = { cols: parsed.header.width, rows: parsed.header.height };
+    events.push(...parsed.events);
   }
   const lastRead = wanted.at(-1)?.seq ?? fromSeq - 1;
   return {

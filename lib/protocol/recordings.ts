@@ -11,6 +11,20 @@ export function parseCast(text: string) {
   return { header: castHeaderSchema.parse(JSON.parse(headerLine)), events: parseCastEvents(lines) };
 }
 
+/** One stored chunk's text: the first chunk (seq 0) opens with the header, the others are events only. */
+export function parseChunk(text: string, seq: number) {
+  const lines = text.split("\n");
+  let header: z.infer<typeof castHeaderSchema> | null = null;
+  if (seq === 0) {
+    try {
+      header = castHeaderSchema.safeParse(JSON.parse(lines.shift() ?? "")).data ?? null;
+    } catch {
+      header = null;
+    }
+  }
+  return { header, events: parseCastEvents(lines) };
+}
+
 /** Event lines of a recording (a chunk after the first has no header); malformed lines are skipped. */
 export function parseCastEvents(lines: Iterable<string>): CastEvent[] {
   const events: CastEvent[] = [];

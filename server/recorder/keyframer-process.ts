@@ -7,7 +7,7 @@ import { gunzipSync } from "node:zlib";
 // Both packages are CommonJS bundles whose named exports Node cannot see from ESM: import the whole module.
 import serialize from "@xterm/addon-serialize";
 import headless from "@xterm/headless";
-import { castHeaderSchema, keyframeScrollback, parseCastEvents, replay, type Keyframe } from "../../lib/protocol/recordings";
+import { keyframeScrollback, parseChunk, replay, type Keyframe } from "../../lib/protocol/recordings";
 
 export type KeyframerRequest =
   /** Start keyframing a recording, from its beginning or from a stored keyframe. */
@@ -52,12 +52,9 @@ async function applyChunk(screen: Screen, request: Extract<KeyframerRequest, { t
   screen.emulator ??= await wake(screen.sleeping);
   screen.sleeping = null;
   const { terminal } = screen.emulator;
-  const lines = gunzipSync(request.gzip).toString("utf8").split("\n");
-  if (request.seq === 0) {
-    const header = castHeaderSchema.safeParse(JSON.parse(lines.shift() ?? "{}"));
-    if (header.success) terminal.resize(header.data.width, header.data.height);
-  }
-  await replay(terminal, parseCastEvents(lines));
+  const { header, events } = parseChunk(gunzipSync(request.gzip).toString("utf8"), request.seq);
+  if (header) terminal.resize(header.width, header.height);
+  await replay(terminal, events);
   return request.snapshot ? snapshotOf(screen.emulator) : null;
 }
 
