@@ -60,6 +60,8 @@ const environmentSchema = z
     PUBLIC_URL: absoluteHttpUrl.optional(),
     TRUST_PROXY: booleanFlag.default(false),
     NODE_NAME: z.string().trim().min(1).max(64).default(hostname()),
+    INTERNAL_URL: absoluteHttpUrl.optional(),
+    NODE_SECRET: z.string().trim().min(32, "must be at least 32 characters (openssl rand -base64 33)").optional(),
     DATA_DIR: z.string().trim().min(1).default(".gatehouse"),
     DATABASE_URL: z
       .string()
@@ -131,6 +133,10 @@ export interface Config {
   publicUrl: URL;
   trustProxy: boolean;
   nodeName: string;
+  /** Where the other nodes reach this one (to relay a live view); the listening address by default. */
+  internalUrl: URL;
+  /** Authenticates node-to-node links; unset, it is derived from AUTH_SECRET (which all nodes share). */
+  nodeSecret: string | undefined;
   dataDir: string;
   /** Unset: the embedded PGlite database in dataDir. */
   databaseUrl: string | undefined;
@@ -171,6 +177,8 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     publicUrl: new URL(env.PUBLIC_URL ?? `http://localhost:${env.PORT}`),
     trustProxy: env.TRUST_PROXY,
     nodeName: env.NODE_NAME,
+    internalUrl: new URL(env.INTERNAL_URL ?? `http://${env.HOST === "0.0.0.0" || env.HOST === "::" ? hostname() : env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST}:${env.PORT}`),
+    nodeSecret: env.NODE_SECRET,
     dataDir,
     databaseUrl: env.DATABASE_URL,
     authSecret: env.AUTH_SECRET,

@@ -1,27 +1,39 @@
-// The access decision that precedes every WebSocket: may this user reach this target now? If so, a ticket.
-import { canReach } from "./access";
+// The access decision that precedes every WebSocket: may this user reach this target (or watch this session)
+// now? If so, a ticket.
 import { audit, type Actor } from "./audit";
+import { hasRole, type SignedInUser } from "./auth/current-user";
 import { ApiError } from "./errors";
-import type { SignedInUser } from "./auth/current-user";
 import type { Runtime } from "./runtime";
-import type { ConnectPurpose } from "./protocol/domain";
-import type { TicketResponse } from "./protocol/tickets";
+import type { TicketRequest, TicketResponse } from "./protocol/tickets";
+import { mayReach } from "./revocations";
+import { findSession } from "./sessions";
 import { findTarget } from "./targets";
-import { mintConnectTicket } from "./tickets";
+import { mintConnectTicket, type TicketBinding } from "./tickets";
 
-export async function requestConnectTicket(
-  { db, config }: Runtime,
-  user: SignedInUser,
-  actor: Actor,
-  request: { targetId: string; purpose: ConnectPurpose },
-): Promise<TicketResponse> {
+async function mint({ db, config }: Runtime, binding: TicketBinding): Promise<TicketResponse> {
+  const { ticket, expiresAt } = await mintConnectTicket(db, binding, config.connectTicketTtlSeconds);
+  return { url: `/ws/${binding.purpose}?ticket=${ticket}`, expiresAt: expiresAt.toISOString() };
+}
+
+export async function requestConnectTicket(runtime: Runtime, user: SignedInUser, actor: Actor, request: TicketRequest): Promise<TicketResponse> {
+  const { db } = runtime;
+  if (request.purpose === "watch") {
+    const session = hasRole(user, ["security", "admin"]) ? await findSession(db, request.sessionId) : undefined;
+    // Someone without the role learns nothing about which sessions exist.
+    if (!session || !session.targetId) {
+      await audit(db, actor, { action: "connect.ticket", outcome: "refused", objectType: "session", objectId: request.sessionId, details: { purpose: "watch" } });
+      throw new ApiError(hasRole(user, ["security", "admin"]) ? 404 : 403, hasRole(user, ["security", "admin"]) ? "No such session" : "Watching sessions needs the security or admin role");
+    }
+    if (session.status === "ended") throw new ApiError(409, "This session has ended; its recording is under Sessions");
+    await audit(db, actor, { action: "connect.ticket", objectType: "session", objectId: session.id, details: { purpose: "watch", user: session.username, target: session.targetName } });
+    return mint(runtime, { userId: user.id, targetId: session.targetId, purpose: "watch", sessionId: session.id });
+  }
   const target = await findTarget(db, request.targetId);
   // An unknown target and a forbidden one look the same, so ids cannot be probed for existence.
-  if (!target || !canReach(user, target)) {
+  if (!target || !(await mayReach(db, user, target))) {
     await audit(db, actor, { action: "connect.ticket", outcome: "refused", objectType: "target", objectId: request.targetId, details: { purpose: request.purpose } });
     throw new ApiError(403, "You may not reach this target");
   }
-  const { ticket, expiresAt } = await mintConnectTicket(db, { userId: user.id, targetId: target.id, purpose: request.purpose }, config.connectTicketTtlSeconds);
   await audit(db, actor, { action: "connect.ticket", objectType: "target", objectId: target.id, details: { purpose: request.purpose, target: target.name } });
-  return { url: `/ws/${request.purpose}?ticket=${ticket}`, expiresAt: expiresAt.toISOString() };
+  return mint(runtime, { userId: user.id, targetId: target.id, purpose: request.purpose });
 }

@@ -63,12 +63,12 @@ const windowAheadMs = 30_000;
 /** …and holds at most this many chunks (≤ 64 KiB of events each), whatever the time span. */
 const windowMaxChunks = 160;
 
-/** The newest keyframe at or before `atMs` whose blob is there and unaltered (a bad one is passed over). */
-async function keyframeBefore(db: Database, blobStore: BlobStore, sessionId: string, atMs: number) {
+/** The newest keyframe at or before a moment or a chunk whose blob is there and unaltered (a bad one is passed over). */
+async function keyframeBefore(db: Database, blobStore: BlobStore, sessionId: string, bound: { atMs: number } | { throughSeq: number }) {
   const candidates = await db
     .select()
     .from(recordingKeyframes)
-    .where(and(eq(recordingKeyframes.sessionId, sessionId), lte(recordingKeyframes.atMs, atMs)))
+    .where(and(eq(recordingKeyframes.sessionId, sessionId), "atMs" in bound ? lte(recordingKeyframes.atMs, bound.atMs) : lte(recordingKeyframes.afterSeq, bound.throughSeq)))
     .orderBy(desc(recordingKeyframes.afterSeq))
     .limit(3);
   for (const candidate of candidates) {
@@ -93,7 +93,7 @@ export async function readRecordingWindow(db: Database, blobStore: BlobStore, se
   let fromSeq = "seq" in request ? request.seq : 0;
   let start: { atMs: number; keyframe: Keyframe } | null = null;
   if ("atMs" in request) {
-    const found = await keyframeBefore(db, blobStore, sessionId, request.atMs);
+    const found = await keyframeBefore(db, blobStore, sessionId, { atMs: request.atMs });
     if (found) {
       fromSeq = found.afterSeq + 1;
       start = found;
@@ -124,4 +124,25 @@ export async function readRecordingWindow(db: Database, blobStore: BlobStore, se
     events,
     nextSeq: lastRead < last.seq ? lastRead + 1 : null,
   };
+}
+
+/**
+ * A live session's screen as of chunk `throughSeq`, for a watcher joining: the newest keyframe at or before it
+ * and the events of the chunks after it (at most a keyframe interval's worth, unless the keyframer is behind).
+ */
+export async function readScreenThrough(db: Database, blobStore: BlobStore, sessionId: string, throughSeq: number) {
+  const start = await keyframeBefore(db, blobStore, sessionId, { throughSeq });
+  const chunks = await db
+    .select()
+    .from(recordingChunks)
+    .where(and(eq(recordingChunks.sessionId, sessionId), gte(recordingChunks.seq, start ? start.afterSeq + 1 : 0), lte(recordingChunks.seq, throughSeq)))
+    .orderBy(asc(recordingChunks.seq));
+  let size = start ? { cols: start.keyframe.cols, rows: start.keyframe.rows } : null;
+  const events: CastEvent[] = [];
+  for (const chunk of chunks) {
+    const parsed = parseChunk((await decompress(await blobStore.get(chunk.blobKey))).toString("utf8"), chunk.seq);
+    if (parsed.header) size = { cols: parsed.header.width, rows: parsed.header.height };
+    events.push(...parsed.events);
+  }
+  return { size, screen: start?.keyframe.screen ?? null, events };
 }

@@ -3,6 +3,7 @@
 // globalThis: both bundles see the same database connection, never two (PGlite allows only one).
 import type { BlobStore } from "./blob-store";
 import type { Config } from "./config";
+import type { ControlBus } from "./control-bus";
 import type { Database } from "./db/client";
 import type { Vault } from "./vault";
 
@@ -11,6 +12,8 @@ export interface Runtime {
   db: Database;
   vault: Vault;
   blobStore: BlobStore;
+  /** Carries security's controls to the node that runs the session. */
+  controlBus: ControlBus;
 }
 
 const runtimeKey = Symbol.for("gatehouse.runtime");

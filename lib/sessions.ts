@@ -5,6 +5,7 @@ import { recordingChunks, sessions, users } from "./db/schema";
 import type { EndReason } from "./protocol/terminal";
 import type { Protocol } from "./protocol/domain";
 import type { SessionFilter } from "./protocol/sessions";
+import { isUuid } from "./ids";
 import { escapeLike } from "./sql-text";
 
 export async function openSessionRow(db: Database, row: { userId: string; targetId: string; targetName: string; protocol: Protocol; node: string }) {
@@ -17,6 +18,23 @@ export async function openSessionRow(db: Database, row: { userId: string; target
 
 export async function markSessionActive(db: Database, id: string) {
   await db.update(sessions).set({ status: "active" }).where(eq(sessions.id, id));
+}
+
+export async function setSessionStatus(db: Database, id: string, status: "active" | "locked" | "paused") {
+  await db.update(sessions).set({ status }).where(eq(sessions.id, id));
+}
+
+export async function savePreview(db: Database, id: string, preview: string) {
+  await db.update(sessions).set({ preview }).where(and(eq(sessions.id, id), ne(sessions.status, "ended")));
+}
+
+export type SessionRow = typeof sessions.$inferSelect;
+
+/** A session by id (undefined for a malformed or unknown id), with its user's name. */
+export async function findSession(db: Database, id: string | undefined) {
+  if (!isUuid(id)) return undefined;
+  const [row] = await db.select({ session: sessions, username: users.username }).from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(eq(sessions.id, id));
+  return row ? { ...row.session, username: row.username } : undefined;
 }
 
 export async function closeSessionRow(db: Database, id: string, end: { reason: EndReason; bytesFromUser: number; bytesToUser: number }) {
@@ -53,6 +71,7 @@ export async function listSessions(db: Database, filter: Partial<SessionFilter>,
     filter.user && !scope.onlyUserId ? ilike(users.username, `%${escapeLike(filter.user)}%`) : undefined,
     filter.target ? ilike(sessions.targetName, `%${escapeLike(filter.target)}%`) : undefined,
     filter.protocol ? eq(sessions.protocol, filter.protocol) : undefined,
+    filter.node ? ilike(sessions.node, `%${escapeLike(filter.node)}%`) : undefined,
     filter.status === "live" ? ne(sessions.status, "ended") : undefined,
     filter.status === "ended" ? and(eq(sessions.status, "ended"), ne(sessions.endReason, "interrupted")) : undefined,
     filter.status === "interrupted" ? eq(sessions.endReason, "interrupted") : undefined,
@@ -72,6 +91,7 @@ export async function listSessions(db: Database, filter: Partial<SessionFilter>,
       endReason: sessions.endReason,
       bytesFromUser: sessions.bytesFromUser,
       bytesToUser: sessions.bytesToUser,
+      preview: sessions.preview,
       recorded: sql<boolean>`exists (select 1 from ${recordingChunks} where ${recordingChunks.sessionId} = ${sessions.id})`,
     })
     .from(sessions)

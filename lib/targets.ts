@@ -3,6 +3,7 @@ import { and, asc, eq, isNull } from "drizzle-orm";
 import { ApiError, notFound } from "./errors";
 import { audit, type Actor } from "./audit";
 import { canReach } from "./access";
+import { revokedTargetIds } from "./revocations";
 import type { Database } from "./db/client";
 import { credentials, targets } from "./db/schema";
 import { isUuid } from "./ids";
@@ -20,8 +21,9 @@ export async function findTarget(db: Database, id: string): Promise<TargetRow | 
   return target;
 }
 
-export async function listReachableTargets(db: Database, user: Parameters<typeof canReach>[0]) {
-  return (await listTargets(db)).filter((target) => canReach(user, target));
+export async function listReachableTargets(db: Database, user: Parameters<typeof canReach>[0] & { id: string }) {
+  const revoked = await revokedTargetIds(db, user.id);
+  return (await listTargets(db)).filter((target) => canReach(user, target) && !revoked.has(target.id));
 }
 
 async function assertCredentialExists(db: Database, credentialId: string | null) {

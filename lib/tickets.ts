@@ -13,6 +13,8 @@ export interface TicketBinding {
   userId: string;
   targetId: string;
   purpose: ConnectPurpose;
+  /** For `watch`: the session it shows. */
+  sessionId?: string | null;
 }
 
 export async function mintConnectTicket(db: Database, binding: TicketBinding, ttlSeconds: number) {
@@ -38,7 +40,7 @@ export async function redeemConnectTicket(db: Database, ticket: string): Promise
     return { ok: false, reason: existing ? "used" : "unknown" };
   }
   if (redeemed.expiresAt <= now) return { ok: false, reason: "expired" };
-  return { ok: true, binding: { userId: redeemed.userId, targetId: redeemed.targetId, purpose: redeemed.purpose } };
+  return { ok: true, binding: { userId: redeemed.userId, targetId: redeemed.targetId, purpose: redeemed.purpose, sessionId: redeemed.sessionId } };
 }
 
 /** Tickets live seconds; keep the table small. */

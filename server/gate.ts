@@ -4,7 +4,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
-import { canReach } from "../lib/access";
 import { audit, type Actor } from "../lib/audit";
 import { accountIdFromSessionCookie, sessionCookieName } from "../lib/auth/session-cookie";
 import { connectPurposeSchema, type ConnectPurpose } from "../lib/protocol/domain";
@@ -13,7 +12,8 @@ import { clientAddressHeader } from "../lib/request-context";
 import type { Runtime } from "../lib/runtime";
 import { findTarget, type TargetRow } from "../lib/targets";
 import { redeemConnectTicket } from "../lib/tickets";
-import { findUserById, type UserRow } from "../lib/users";
+import { mayReach } from "../lib/revocations";
+import { effectiveRoles, findUserById, type UserRow } from "../lib/users";
 
 export interface GatePass {
   user: UserRow;
@@ -21,6 +21,8 @@ export interface GatePass {
   actor: Actor;
   /** The socket's URL, for route-specific parameters such as the initial terminal size. */
   url: URL;
+  /** For `watch`: the live session to show. */
+  sessionId: string | null;
 }
 
 /** What serves one purpose once the gate has let a socket through. */
@@ -74,8 +76,12 @@ export function createGate(runtime: Runtime, routes: Record<ConnectPurpose, Sock
 
     // Access is checked again: it may have been revoked since the ticket was minted.
     const target = await findTarget(db, binding.targetId);
-    if (!target || !canReach(user, target)) throw new Refusal(gateCloseCodes.forbidden, "you may not reach this target");
-    return { purpose: purpose.data, pass: { user, target, actor, url } };
+    if (!target) throw new Refusal(gateCloseCodes.forbidden, "you may not reach this target");
+    if (purpose.data === "watch") {
+      // Watching needs the role, not reach to the target: security oversees every target.
+      if (!effectiveRoles(user).some((role) => role === "security" || role === "admin")) throw new Refusal(gateCloseCodes.forbidden, "watching sessions needs the security or admin role");
+    } else if (!(await mayReach(db, user, target))) throw new Refusal(gateCloseCodes.forbidden, "you may not reach this target");
+    return { purpose: purpose.data, pass: { user, target, actor, url, sessionId: binding.sessionId ?? null } };
   }
 
   function onConnection(socket: WebSocket, request: IncomingMessage) {

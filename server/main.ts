@@ -1,5 +1,6 @@
 // The gateway process: one HTTP server. Pages and API routes go to Next.js; WebSocket upgrades under /ws/
 // go through our gate to the protocol routes; in development Next's own upgrades (hot reload) reach Next.
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,12 +10,15 @@ import { clientAddressHeader } from "../lib/request-context";
 import { securityWarnings } from "../lib/security-posture";
 import { purgeExpiredRecordings } from "../lib/retention";
 import { deleteStaleConnectTickets } from "../lib/tickets";
+import { createNodeLink, nodeLinkPath } from "./cluster/node-link";
+import { startNodeHeartbeat } from "./cluster/node-heartbeat";
 import { createGate } from "./gate";
 import { probeRoute } from "./probe";
 import { Keyframer } from "./recorder/keyframer";
 import { sessionRegistry } from "./session-registry";
 import { startRuntime } from "./start-runtime";
 import { createTerminalRoute } from "./terminal-route";
+import { createWatchRoute } from "./watch-route";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -42,7 +46,15 @@ keyframer.catchUp(config.nodeName).then(
   (count) => count > 0 && console.log(`keyframes: completed ${count} recording(s) left unfinished`),
   (error) => console.error("keyframe catch-up failed:", error),
 );
-const gate = createGate(runtime, { probe: probeRoute, terminal: createTerminalRoute(runtime, keyframer) });
+const { version } = JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { version: string };
+const nodeLink = createNodeLink(runtime);
+const gate = createGate(runtime, { probe: probeRoute, terminal: createTerminalRoute(runtime, keyframer), watch: createWatchRoute(runtime, nodeLink) });
+runtime.controlBus.serve(async (command) => {
+  const session = sessionRegistry.find(command.sessionId);
+  return session ? session.applyControl(command) : { ok: false, message: `the session is not running on ${config.nodeName} any more` };
+});
+const heartbeat = startNodeHeartbeat(runtime, version);
+await heartbeat.started;
 
 /** The only source of a request's client address for app code; whatever a client sent in that header is replaced. */
 function stampClientAddress(request: import("node:http").IncomingMessage) {
@@ -58,6 +70,7 @@ const server = createServer((request, response) => {
 server.on("upgrade", (request, socket, head) => {
   stampClientAddress(request);
   if (request.url?.startsWith("/ws/")) gate.handleUpgrade(request, socket, head);
+  else if (request.url?.startsWith(`${nodeLinkPath}?`)) nodeLink.handleUpgrade(request, socket, head);
   else if (config.mode === "development") handleNextUpgrade(request, socket, head);
   else socket.destroy();
 });
@@ -96,6 +109,8 @@ async function shutdown(signal: string) {
   }, 15_000).unref();
   await sessionRegistry.endAll("the gateway is shutting down; reconnect in a moment");
   gate.closeAll();
+  nodeLink.closeAll();
+  await heartbeat.stop().catch((error) => console.error("leaving the node registry failed:", error));
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   // Requests still in flight get a moment to finish, then their connections are cut.

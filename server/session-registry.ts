@@ -1,5 +1,5 @@
-// The sessions this node is carrying, so that a shutdown can end each one properly (row, audit, notice to
-// the user) before the process exits.
+// The sessions this node is carrying: found by id for watchers and controls, and ended properly (row, audit,
+// notice to the user) by a shutdown before the process exits.
 import type { Session } from "./session";
 
 const liveSessions = new Set<Session>();
@@ -10,6 +10,13 @@ export const sessionRegistry = {
   },
   delete(session: Session) {
     liveSessions.delete(session);
+  },
+  find(sessionId: string): Session | undefined {
+    for (const session of liveSessions) if (session.sessionId === sessionId) return session;
+    return undefined;
+  },
+  all(): Iterable<Session> {
+    return liveSessions;
   },
   get size() {
     return liveSessions.size;

@@ -1,63 +1,95 @@
 // The session spine: one user's connection to one target through one protocol adapter. It owns the state
-// (connecting → active → ended), the session row, the time limit, and the flow of bytes both ways with
-// backpressure: a browser that stops reading pauses the target; a target that stops taking input pauses the
-// browser's socket. Protocol specifics live in server/protocols/.
+// (connecting → active ⇄ locked | paused → ended), the session row, the time limit, its watchers, and the flow
+// of bytes both ways with backpressure: a browser that stops reading pauses the target; a target that stops
+// taking input pauses the browser's socket. Protocol specifics live in server/protocols/.
 import type { WebSocket } from "ws";
 import { audit, type Actor } from "../lib/audit";
 import type { Database } from "../lib/db/client";
+import { lockedMessage, type ControlCommand, type LiveState, type WatchServerMessage } from "../lib/protocol/live";
 import { terminalClientMessageSchema, type EndReason, type TerminalServerMessage } from "../lib/protocol/terminal";
-import { closeSessionRow, markSessionActive, openSessionRow } from "../lib/sessions";
+import { addSessionEvent } from "../lib/session-events";
+import { closeSessionRow, markSessionActive, openSessionRow, setSessionStatus } from "../lib/sessions";
 import type { TargetRow } from "../lib/targets";
+import { previewLines } from "../lib/transcript-lines";
 import { TargetError, type ProtocolAdapter, type TerminalSize } from "./protocols/adapter";
 import type { SessionRecorder } from "./recorder/terminal-recorder";
 import { sessionRegistry } from "./session-registry";
+import { WatcherHub } from "./watchers";
 
 /** Output bytes handed to the socket but not yet flushed to the kernel: above high we pause the target. */
 const outputWatermarks = { high: 1024 * 1024, low: 256 * 1024 };
 /** Users are warned, and may extend, when this much time is left. */
 const expiryWarningMs = 5 * 60 * 1000;
+/** Output kept for the dashboard's preview of the session. */
+const previewBytes = 4096;
+
+/** What the gateway makes of the user's input: what may be shown and recorded, and the commands it completed. */
+export interface InputInspector {
+  observeOutput(data: Buffer): void;
+  input(data: Buffer): { shown: string; commands: string[] };
+}
 
 export interface SessionContext {
   db: Database;
   nodeName: string;
   socket: WebSocket;
   target: TargetRow;
-  userId: string;
+  user: { id: string; username: string };
   actor: Actor;
   adapter: ProtocolAdapter;
+  inspector: InputInspector;
   initialSize: TerminalSize;
-  /** Starts the recording once the session has its id; null where the target is not recorded. */
-  record(session: { id: string; startedAt: number; size: TerminalSize }): SessionRecorder | null;
+  /** The recording (or, where the target is not recorded, the screen's recent output) once the session has its id. */
+  startRecorder(session: { id: string; startedAt: number; size: TerminalSize }): SessionRecorder;
 }
+
+type ControlOutcome = { ok: boolean; message: string };
 
 export class Session {
   private id = "";
-  private state: "connecting" | "active" | "ended" = "connecting";
+  private state: LiveState | "ended" = "connecting";
   private bytesFromUser = 0;
   private bytesToUser = 0;
   private unflushedOutput = 0;
-  private targetPaused = false;
+  /** Why the target's output is held: the browser is not reading (backpressure), or security paused the session. */
+  private outputBackpressure = false;
+  private targetHeld = false;
+  private inputBackpressure = false;
+  /** Input frames that arrived after a pause began, delivered in order on resume. */
+  private heldInput: Buffer[] = [];
+  private controlledBy: { by: string; reason: string } | null = null;
   private startedAt = Date.now();
   private expiresAt: number | null = null;
   private readonly timers = new Set<NodeJS.Timeout>();
   private recorder: SessionRecorder | null = null;
+  private readonly watchers = new WatcherHub(() => this.recorder?.catchUp() ?? Promise.resolve([]));
+  private recentOutput: Buffer[] = [];
+  private recentOutputBytes = 0;
+  private previewStale = false;
 
   constructor(private readonly context: SessionContext) {}
+
+  get sessionId() {
+    return this.id;
+  }
 
   async run(): Promise<void> {
     const { db, target, socket, adapter } = this.context;
     sessionRegistry.add(this);
-    const row = await openSessionRow(db, { userId: this.context.userId, targetId: target.id, targetName: target.name, protocol: target.protocol, node: this.context.nodeName });
+    const row = await openSessionRow(db, { userId: this.context.user.id, targetId: target.id, targetName: target.name, protocol: target.protocol, node: this.context.nodeName });
     this.id = row.id;
     this.startedAt = row.startedAt.getTime();
-    this.recorder = this.context.record({ id: this.id, startedAt: this.startedAt, size: this.context.initialSize });
+    this.recorder = this.context.startRecorder({ id: this.id, startedAt: this.startedAt, size: this.context.initialSize });
     await audit(db, this.context.actor, { action: "session.start", objectType: "session", objectId: this.id, details: { target: target.name, protocol: target.protocol } });
     this.send({ type: "connecting", sessionId: this.id });
 
     socket.on("message", (data: Buffer, isBinary: boolean) => (isBinary ? this.fromUser(data) : this.control(data)));
     socket.once("close", () => void this.end("user_closed", "you closed the session"));
     adapter.on("output", (data: Buffer) => this.toUser(data));
-    adapter.on("drain", () => socket.resume());
+    adapter.on("drain", () => {
+      this.inputBackpressure = false;
+      this.syncInputFlow();
+    });
     adapter.once("closed", (message: string) => void this.end("target_closed", message));
 
     try {
@@ -83,29 +115,54 @@ export class Session {
   }
 
   private toUser(data: Buffer) {
-    const { socket, adapter } = this.context;
+    const { socket } = this.context;
     if (socket.readyState !== socket.OPEN) return;
     this.bytesToUser += data.length;
     this.unflushedOutput += data.length;
+    this.context.inspector.observeOutput(data);
     this.recorder?.output(data);
+    this.watchers.screen(data);
+    this.keepForPreview(data);
     socket.send(data, { binary: true }, () => {
       this.unflushedOutput -= data.length;
-      if (this.targetPaused && this.unflushedOutput <= outputWatermarks.low) {
-        this.targetPaused = false;
-        adapter.resume();
+      if (this.outputBackpressure && this.unflushedOutput <= outputWatermarks.low) {
+        this.outputBackpressure = false;
+        this.syncTargetFlow();
       }
     });
-    if (!this.targetPaused && this.unflushedOutput > outputWatermarks.high) {
-      this.targetPaused = true;
-      adapter.pause();
+    if (!this.outputBackpressure && this.unflushedOutput > outputWatermarks.high) {
+      this.outputBackpressure = true;
+      this.syncTargetFlow();
     }
   }
 
+  private syncTargetFlow() {
+    const hold = this.outputBackpressure || this.state === "paused";
+    if (hold === this.targetHeld) return;
+    this.targetHeld = hold;
+    if (hold) this.context.adapter.pause();
+    else this.context.adapter.resume();
+  }
+
+  private syncInputFlow() {
+    if (this.inputBackpressure || this.state === "paused") this.context.socket.pause();
+    else this.context.socket.resume();
+  }
+
   private fromUser(data: Buffer) {
+    if (this.state === "paused") return void this.heldInput.push(data);
+    // Locked: keys are dropped, not queued — what was typed meanwhile must not run on unlock.
     if (this.state !== "active") return;
     this.bytesFromUser += data.length;
-    this.recorder?.input(data);
-    if (!this.context.adapter.write(data)) this.context.socket.pause();
+    const { shown, commands } = this.context.inspector.input(data);
+    this.recorder?.input(shown, commands);
+    const at = Date.now();
+    const entries = [...(shown ? [{ at, kind: "keys" as const, text: shown }] : []), ...commands.map((text) => ({ at, kind: "command" as const, text }))];
+    if (entries.length > 0) this.watchers.notice({ type: "log", entries });
+    if (!this.context.adapter.write(data)) {
+      this.inputBackpressure = true;
+      this.syncInputFlow();
+    }
   }
 
   private control(data: Buffer) {
@@ -118,13 +175,92 @@ export class Session {
     const message = terminalClientMessageSchema.safeParse(parsed);
     if (!message.success) return this.send({ type: "error", message: "unknown or malformed control frame" });
     if (message.data.type === "resize") {
-      if (this.state === "active") {
-        this.context.adapter.resize(message.data);
-        this.recorder?.resize(message.data);
+      if (this.state !== "connecting" && this.state !== "ended") {
+        const size = { cols: message.data.cols, rows: message.data.rows };
+        this.context.adapter.resize(size);
+        this.recorder?.resize(size);
+        this.watchers.screen({ type: "resize", ...size });
       }
     } else {
       void this.extend();
     }
+  }
+
+  // ── Oversight: watchers and controls ────────────────────────────────────────────────────────────────
+
+  private keepForPreview(data: Buffer) {
+    this.recentOutput.push(data);
+    this.recentOutputBytes += data.length;
+    while (this.recentOutput.length > 1 && this.recentOutputBytes - this.recentOutput[0]!.length >= previewBytes) this.recentOutputBytes -= this.recentOutput.shift()!.length;
+    this.previewStale = true;
+  }
+
+  /** The last lines on the user's screen, when they changed since the last call (for the dashboard). */
+  takePreview(): string | null {
+    if (!this.previewStale || !this.id) return null;
+    this.previewStale = false;
+    return previewLines(Buffer.concat(this.recentOutput).subarray(-previewBytes).toString("utf8"));
+  }
+
+  private stateMessage(): Extract<WatchServerMessage, { type: "state" }> {
+    return { type: "state", state: this.state === "ended" ? "active" : this.state, by: this.controlledBy?.by ?? null, reason: this.controlledBy?.reason ?? null };
+  }
+
+  /** A read-only view for someone from security: the current screen, then everything live. Input is refused. */
+  watch(socket: WebSocket, viewer: Actor) {
+    const { db, target, user } = this.context;
+    const greeting: WatchServerMessage[] = [
+      {
+        type: "joined",
+        session: { id: this.id, username: user.username, targetName: target.name, protocol: target.protocol, node: this.context.nodeName, startedAt: new Date(this.startedAt).toISOString(), recorded: target.recordSessions },
+      },
+      this.stateMessage(),
+    ];
+    const watcher = this.watchers.add(socket, greeting);
+    socket.on("message", () => socket.send(JSON.stringify({ type: "error", message: "a watcher cannot send input to the session" } satisfies WatchServerMessage)));
+    this.announceWatchers();
+    const record = (kind: "watch.join" | "watch.leave") =>
+      Promise.all([
+        addSessionEvent(db, { sessionId: this.id, kind, actorName: viewer.name }),
+        audit(db, viewer, { action: `session.${kind}`, objectType: "session", objectId: this.id, details: { user: user.username, target: target.name } }),
+      ]).catch((error) => console.error(`recording ${kind} of session ${this.id} failed:`, error));
+    void record("watch.join");
+    socket.once("close", () => {
+      this.watchers.remove(watcher);
+      this.announceWatchers();
+      void record("watch.leave");
+    });
+  }
+
+  private announceWatchers() {
+    if (this.context.target.announceWatchers && this.state !== "ended") this.send({ type: "watchers", count: this.watchers.size });
+  }
+
+  /** Applies a control sent by security through the control bus; the requester has audited it. */
+  async applyControl(command: ControlCommand): Promise<ControlOutcome> {
+    const { action, reason, actorName } = command;
+    if (this.state === "ended") return { ok: false, message: "the session has already ended" };
+    if (action === "terminate" || action === "terminate_and_cancel") {
+      await addSessionEvent(this.context.db, { sessionId: this.id, kind: action, actorName, details: { reason } });
+      await this.end("terminated", `terminated by ${actorName} from security: ${reason}`);
+      return { ok: true, message: "the session was terminated" };
+    }
+    const transitions = { lock: ["active", "locked"], unlock: ["locked", "active"], pause: ["active", "paused"], resume: ["paused", "active"] } as const;
+    const [from, to] = transitions[action];
+    if (this.state !== from) return { ok: false, message: `the session is ${this.state}; it can be ${action === "lock" || action === "pause" ? "locked or paused only when active" : `${action}d only when ${from}`}` };
+    this.state = to;
+    this.controlledBy = to === "active" ? null : { by: actorName, reason };
+    this.syncTargetFlow();
+    this.syncInputFlow();
+    if (action === "lock") this.toUser(Buffer.from(`\r\n\x1b[1;31m[gatehouse] ${lockedMessage}\x1b[0m\r\n`));
+    if (action === "unlock") this.toUser(Buffer.from("\r\n\x1b[32m[gatehouse] Your session has been unlocked.\x1b[0m\r\n"));
+    if (action === "resume") for (const data of this.heldInput.splice(0)) this.fromUser(data);
+    const userMessage = { lock: lockedMessage, unlock: "Your session has been unlocked.", pause: `Your session was paused by ${actorName} from security.`, resume: "Your session has been resumed." }[action];
+    this.send({ type: "state", state: to, message: userMessage });
+    this.watchers.notice(this.stateMessage());
+    await setSessionStatus(this.context.db, this.id, to);
+    await addSessionEvent(this.context.db, { sessionId: this.id, kind: action, actorName, details: { reason } });
+    return { ok: true, message: `the session is ${to}` };
   }
 
   // ── Time limit ──────────────────────────────────────────────────────────────────────────────────────
@@ -152,7 +288,7 @@ export class Session {
   }
 
   private warnOfExpiry() {
-    if (this.expiresAt === null || this.state !== "active") return;
+    if (this.expiresAt === null || this.state === "ended" || this.state === "connecting") return;
     const minutes = Math.max(1, Math.ceil((this.expiresAt - Date.now()) / 60_000));
     this.send({ type: "expiry", expiresAt: new Date(this.expiresAt).toISOString(), canExtend: this.canExtend, extensionSeconds: this.context.target.extensionSeconds });
     const offer = this.canExtend ? " Use the Extend button to add more time." : "";
@@ -179,6 +315,7 @@ export class Session {
     const { socket, adapter, db } = this.context;
     adapter.close();
     this.send({ type: "ended", reason, message });
+    this.watchers.end({ type: "ended", reason, message });
     if (socket.readyState === socket.OPEN) socket.close(1000, reason);
     if (!this.id) return;
     await this.recorder?.close();

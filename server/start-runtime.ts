@@ -3,6 +3,7 @@
 import { audit, systemActor } from "../lib/audit";
 import { createBlobStore } from "../lib/blob-store";
 import type { Config } from "../lib/config";
+import { createControlBus } from "../lib/control-bus";
 import { openDatabase, type DatabaseHandle } from "../lib/db/client";
 import { resolveSecrets } from "../lib/embedded-secrets";
 import { installRuntime, type Runtime } from "../lib/runtime";
@@ -20,7 +21,8 @@ export interface StartedRuntime {
 export async function startRuntime(config: Config): Promise<StartedRuntime> {
   const secrets = resolveSecrets(config);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const runtime: Runtime = { config: { ...config, ...secrets }, db: database.db, vault: createVault(secrets.masterKey), blobStore: createBlobStore(config) };
+  const controlBus = await createControlBus(database, config.nodeName);
+  const runtime: Runtime = { config: { ...config, ...secrets }, db: database.db, vault: createVault(secrets.masterKey), blobStore: createBlobStore(config), controlBus };
   installRuntime(runtime);
 
   // Sessions this node carried when it last stopped without ending them (a crash, kill -9) are over.

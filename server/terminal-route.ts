@@ -7,6 +7,8 @@ import { pinHostKey } from "../lib/targets";
 import type { SocketRoute } from "./gate";
 import { SshAdapter } from "./protocols/ssh/ssh-adapter";
 import type { Keyframer } from "./recorder/keyframer";
+import { KeystrokeInspector } from "./recorder/input-masker";
+import { ScreenTail } from "./recorder/screen-tail";
 import { TerminalRecorder } from "./recorder/terminal-recorder";
 import { Session } from "./session";
 
@@ -37,14 +39,15 @@ export function createTerminalRoute({ db, vault, config, blobStore }: Runtime, k
         nodeName: config.nodeName,
         socket,
         target,
-        userId: user.id,
+        user,
         actor,
         adapter,
+        inspector: new KeystrokeInspector(),
         initialSize: size.success ? size.data : defaultSize,
-        record: ({ id, startedAt, size: initial }) =>
+        startRecorder: ({ id, startedAt, size: initial }) =>
           target.recordSessions
             ? new TerminalRecorder({ db, blobStore, sessionId: id, startedAt, size: initial, title: `${user.username}@${target.name}`, keyframes: keyframer.feed(id) })
-            : null,
+            : new ScreenTail(initial),
       });
       await session.run();
     })().catch((error) => {

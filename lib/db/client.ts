@@ -11,6 +11,8 @@ export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface DatabaseHandle {
   db: Database;
   kind: "postgres" | "pglite";
+  /** Calls `onMessage` with the payload of every NOTIFY on the channel, from any node (this one included). */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -35,7 +37,13 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
       await lock`select pg_advisory_unlock(${migrationLockKey})`;
       lock.release();
     }
-    return { db: db as unknown as Database, kind: "postgres", close: () => client.end({ timeout: 5 }) };
+    return {
+      db: db as unknown as Database,
+      kind: "postgres",
+      // postgres.js keeps one connection for listening and re-listens after a reconnect.
+      listen: async (channel, onMessage) => void (await client.listen(channel, onMessage)),
+      close: () => client.end({ timeout: 5 }),
+    };
   }
   const { PGlite } = await import("@electric-sql/pglite");
   const { pg_trgm } = await import("@electric-sql/pglite/contrib/pg_trgm");
@@ -46,5 +54,10 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
   const client = await PGlite.create(directory, { extensions: { pg_trgm } });
   const db = drizzle(client, { schema });
   await migrate(db, { migrationsFolder });
-  return { db: db as unknown as Database, kind: "pglite", close: () => client.close() };
+  return {
+    db: db as unknown as Database,
+    kind: "pglite",
+    listen: async (channel, onMessage) => void (await client.listen(channel, onMessage)),
+    close: () => client.close(),
+  };
 }

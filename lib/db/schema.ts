@@ -92,6 +92,8 @@ export const targets = pgTable(
     retentionDays: integer("retention_days").notNull().default(0),
     /** Off only where policy allows unrecorded access; every change to it is audited with the target. */
     recordSessions: boolean("record_sessions").notNull().default(true),
+    /** Tell the user when someone from security starts or stops watching their session. */
+    announceWatchers: boolean("announce_watchers").notNull().default(true),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -108,6 +110,8 @@ export const connectTickets = pgTable("connect_tickets", {
     .notNull()
     .references(() => targets.id, { onDelete: "cascade" }),
   purpose: text("purpose").$type<ConnectPurpose>().notNull(),
+  /** For `watch`: the live session the ticket opens a view of. */
+  sessionId: uuid("session_id"),
   expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
   usedAt: timestamp("used_at", { withTimezone: true }),
 });
@@ -135,6 +139,8 @@ export const sessions = pgTable(
     recordingPurgedAt: timestamp("recording_purged_at", { withTimezone: true }),
     /** The last recording chunk the keyframer has taken in; behind the last chunk means keyframes are still due. */
     keyframedSeq: integer("keyframed_seq"),
+    /** The last lines the user saw, refreshed by the owning node every few seconds while the session is live. */
+    preview: text("preview"),
   },
   (table) => [index("sessions_user_idx").on(table.userId, table.startedAt), index("sessions_status_idx").on(table.status)],
 );
@@ -222,3 +228,54 @@ export const transcriptLines = pgTable(
     index("transcript_lines_trigram_idx").using("gin", sql`${table.text} gin_trgm_ops`),
   ],
 );
+
+/** What happened during a session besides its bytes: watchers joining and leaving, locks, pauses, terminations. */
+export const sessionEvents = pgTable(
+  "session_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    kind: text("kind").notNull(),
+    actorName: text("actor_name").notNull(),
+    details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (table) => [index("session_events_session_idx").on(table.sessionId, table.id)],
+);
+
+/** A user whose access to a target was cancelled by security: refused until an admin restores it. */
+export const accessRevocations = pgTable(
+  "access_revocations",
+  {
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    targetId: uuid("target_id")
+      .notNull()
+      .references(() => targets.id, { onDelete: "cascade" }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }).notNull().defaultNow(),
+    revokedBy: text("revoked_by").notNull(),
+    reason: text("reason").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.userId, table.targetId] })],
+);
+
+/** The gateway nodes sharing this database: each refreshes its heartbeat; a survivor retires a silent one. */
+export const nodes = pgTable("nodes", {
+  name: text("name").primaryKey(),
+  version: text("version").notNull(),
+  /** Where the other nodes reach this one to relay a live view. */
+  internalUrl: text("internal_url").notNull(),
+  startedAt: timestamp("started_at", { withTimezone: true }).notNull(),
+  heartbeatAt: timestamp("heartbeat_at", { withTimezone: true }).notNull(),
+});
+
+/** Gateway-wide settings an admin changes at run time (one row). */
+export const gatewaySettings = pgTable("gateway_settings", {
+  id: integer("id").primaryKey().default(1),
+  /** The red "This session is recorded" dot on the user's page. */
+  showRecordingIndicator: boolean("show_recording_indicator").notNull().default(true),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});

@@ -44,6 +44,7 @@ export const targetInputSchema = z.object({
   maxSessionSeconds: seconds.default(0),
   retentionDays: z.coerce.number({ message: "Must be a number" }).int("Must be whole").min(0, "Cannot be negative").max(36500, "At most 100 years").default(0),
   recordSessions: z.union([z.boolean(), z.literal("on")]).transform(Boolean).default(true),
+  announceWatchers: z.union([z.boolean(), z.literal("on")]).transform(Boolean).default(true),
 }).refine((target) => target.maxSessionSeconds === 0 || target.maxSessionSeconds >= target.sessionTtlSeconds, {
   path: ["maxSessionSeconds"],
   message: "The longest session cannot be shorter than the time limit",
@@ -81,3 +82,6 @@ export const apiErrorSchema = z.object({
 export type ApiErrorBody = z.infer<typeof apiErrorSchema>;
 
 export const sessionUpdateSchema = z.object({ preventPurge: z.boolean() });
+
+export const gatewaySettingsSchema = z.object({ showRecordingIndicator: z.boolean() });
+export type GatewaySettingsInput = z.infer<typeof gatewaySettingsSchema>;

@@ -14,5 +14,5 @@ export const credentialKindSchema = z.enum(["password", "private_key"]);
 export type CredentialKind = z.infer<typeof credentialKindSchema>;
 
 /** What a connect ticket may be used for; each WebSocket route serves exactly one purpose. */
-export const connectPurposeSchema = z.enum(["probe", "terminal"]);
+export const connectPurposeSchema = z.enum(["probe", "terminal", "watch"]);
 export type ConnectPurpose = z.infer<typeof connectPurposeSchema>;

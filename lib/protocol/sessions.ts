@@ -28,6 +28,7 @@ export const sessionStatusFilterSchema = z.enum(["live", "ended", "interrupted"]
 export const sessionFilterSchema = z.object({
   user: optionalText,
   target: optionalText,
+  node: optionalText,
   protocol: z.union([protocolSchema, z.literal("")]).optional().transform((value) => value || undefined),
   status: z.union([sessionStatusFilterSchema, z.literal("")]).optional().transform((value) => value || undefined),
   from: optionalDate,

@@ -24,6 +24,10 @@ export const terminalServerMessageSchema = z.discriminatedUnion("type", [
   /** The session's deadline; `canExtend` says whether an extension would be granted now. */
   z.object({ type: z.literal("expiry"), expiresAt: z.string(), canExtend: z.boolean(), extensionSeconds: z.number() }),
   z.object({ type: z.literal("ended"), reason: endReasonSchema, message: z.string() }),
+  /** Security locked (input dropped), paused (output and input held) or released the session. */
+  z.object({ type: z.literal("state"), state: z.enum(["active", "locked", "paused"]), message: z.string() }),
+  /** How many people from security watch the session now (sent only where the target announces watchers). */
+  z.object({ type: z.literal("watchers"), count: z.number().int().min(0) }),
   /** A frame the gateway could not use; the session goes on. */
   z.object({ type: z.literal("error"), message: z.string() }),
 ]);

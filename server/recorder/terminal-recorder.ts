@@ -8,11 +8,12 @@ import { constants, gzip } from "node:zlib";
 import type { BlobStore } from "../../lib/blob-store";
 import type { Database } from "../../lib/db/client";
 import { recordingChunks, transcriptLines } from "../../lib/db/schema";
-import { chunkBlobKey, recordingGenesisHash } from "../../lib/recordings";
+import { parseChunk, parseResize, type CastEvent } from "../../lib/protocol/recordings";
+import { chunkBlobKey, readScreenThrough, recordingGenesisHash } from "../../lib/recordings";
 import type { TerminalSize } from "../protocols/adapter";
-import { InputMasker, maskedInput } from "./input-masker";
+import type { WatchFrame } from "../watchers";
 import type { KeyframeFeed } from "./keyframer";
-import { CommandLineTracker, OutputLineTracker, type TranscriptLine } from "../../lib/transcript-lines";
+import { OutputLineTracker, type TranscriptLine } from "../../lib/transcript-lines";
 
 const compress = promisify(gzip);
 const flushEveryMs = 1000;
@@ -26,12 +27,32 @@ const strongCompression = { bytesPerSecond: 2 * 1024 * 1024, burstBytes: 8 * 102
 /** Transcript lines kept per chunk: a flood of output is searchable by its first lines, not all of them. */
 const transcriptLinesPerChunk = 200;
 
+/** What a session keeps of itself: a recording, or (for an unrecorded target) just its current screen. */
 export interface SessionRecorder {
   output(data: Buffer): void;
-  input(data: Buffer): void;
+  /** What the user typed, secrets masked, and the commands it completed. */
+  input(shown: string, commands: string[]): void;
   resize(size: TerminalSize): void;
+  /** What a watcher joining now needs to draw the current screen; reflects every call made before it. */
+  catchUp(): Promise<WatchFrame[]>;
   /** Writes what is buffered and waits until every chunk is stored. */
   close(): Promise<void>;
+}
+
+/** A terminal screen for a watcher: its size, the serialized screen to start from, then output and resizes. */
+export function terminalScreenFrames(size: TerminalSize, screen: string | null, events: Iterable<CastEvent>): WatchFrame[] {
+  const frames: WatchFrame[] = [{ type: "screen", ...size }];
+  let output = screen ?? "";
+  for (const [, code, data] of events) {
+    if (code === "o") output += data;
+    const resize = code === "r" ? parseResize(data) : null;
+    if (!resize) continue;
+    if (output) frames.push(Buffer.from(output, "utf8"));
+    output = "";
+    frames.push({ type: "resize", ...resize });
+  }
+  if (output) frames.push(Buffer.from(output, "utf8"));
+  return frames;
 }
 
 export interface TerminalRecorderOptions {
@@ -47,6 +68,8 @@ export interface TerminalRecorderOptions {
   now?: () => number;
 }
 
+type PendingChunk = { seq: number; body: string; startMs: number; endMs: number; transcript: TranscriptLine[] };
+
 export class TerminalRecorder implements SessionRecorder {
   private lines: string[] = [];
   private bufferedBytes = 0;
@@ -56,13 +79,12 @@ export class TerminalRecorder implements SessionRecorder {
   private previousHash = recordingGenesisHash;
   private writing: Promise<void> = Promise.resolve();
   private writerRunning = false;
-  private unwritten: { seq: number; body: string; startMs: number; endMs: number; transcript: TranscriptLine[] }[] = [];
+  private unwritten: PendingChunk[] = [];
+  /** The batch being stored: with `unwritten` and `lines`, everything after `lastStoredSeq`. */
+  private storing: PendingChunk[] = [];
   private transcript: TranscriptLine[] = [];
-  private readonly commands = new CommandLineTracker();
   private readonly outputLines = new OutputLineTracker();
   private readonly outputDecoder = new StringDecoder("utf8");
-  private readonly inputDecoder = new StringDecoder("utf8");
-  private readonly masker = new InputMasker();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   private lastStoredSeq = -1;
@@ -98,16 +120,13 @@ export class TerminalRecorder implements SessionRecorder {
 
   output(data: Buffer) {
     const text = this.outputDecoder.write(data);
-    this.masker.observeOutput(text);
     this.event("o", text);
     this.addToTranscript("output", this.outputLines.write(text, transcriptLinesPerChunk - this.transcript.length));
   }
 
-  input(data: Buffer) {
-    const masked = this.masker.maskInput(this.inputDecoder.write(data));
-    this.event("i", masked);
-    // A secret never becomes a command: only what follows it (Enter) reaches the line tracker.
-    this.addToTranscript("command", this.commands.type(masked.replace(maskedInput, "")));
+  input(shown: string, commands: string[]) {
+    this.event("i", shown);
+    this.addToTranscript("command", commands);
   }
 
   private addToTranscript(kind: TranscriptLine["kind"], lines: string[]) {
@@ -148,6 +167,7 @@ export class TerminalRecorder implements SessionRecorder {
     try {
       while (this.unwritten.length > 0) {
         const batch = this.unwritten.splice(0, 64);
+        this.storing = batch;
         const blobs = await Promise.all(batch.map((chunk) => compress(chunk.body, { level: this.compressionLevel(chunk.body.length) })));
         const rows = batch.map((chunk, index) => {
           const sha256 = createHash("sha256").update(blobs[index]!).digest("hex");
@@ -161,12 +181,29 @@ export class TerminalRecorder implements SessionRecorder {
         if (lines.length > 0) await this.options.db.insert(transcriptLines).values(lines);
         for (const [index, row] of rows.entries()) this.options.keyframes.stored({ seq: row.seq, endMs: row.endMs, gzip: blobs[index]! });
         this.lastStoredSeq = rows.at(-1)!.seq;
+        this.storing = [];
       }
     } catch (error) {
       console.error(`recording of session ${this.options.sessionId} could not store a chunk:`, error);
     } finally {
       this.writerRunning = false;
     }
+  }
+
+  /** The stored recording up to its last stored chunk (from the newest keyframe), then what is still in memory. */
+  async catchUp(): Promise<WatchFrame[]> {
+    const pending = [...this.storing, ...this.unwritten].map(({ seq, body }) => ({ seq, body }));
+    if (this.lines.length > 0) pending.push({ seq: this.sequence, body: this.lines.join("\n") });
+    const { sessionId } = this.options;
+    const stored = this.lastStoredSeq >= 0 ? await readScreenThrough(this.options.db, this.options.blobStore, sessionId, this.lastStoredSeq) : { size: null, screen: null, events: [] };
+    let size = stored.size;
+    const events = stored.events;
+    for (const chunk of pending) {
+      const { header, events: more } = parseChunk(chunk.body, chunk.seq);
+      if (header) size = { cols: header.width, rows: header.height };
+      events.push(...more);
+    }
+    return terminalScreenFrames(size ?? this.options.size, stored.screen, events);
   }
 
   /** Settles when every chunk flushed so far is stored. */

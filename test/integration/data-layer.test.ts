@@ -88,7 +88,7 @@ describe.each(backends)("data layer on %s", (_name, open) => {
 
     it("redeems a ticket once, with its binding", async () => {
       const { ticket } = await mintConnectTicket(db(), { userId, targetId, purpose: "probe" }, 30);
-      expect(await redeemConnectTicket(db(), ticket)).toEqual({ ok: true, binding: { userId, targetId, purpose: "probe" } });
+      expect(await redeemConnectTicket(db(), ticket)).toEqual({ ok: true, binding: { userId, targetId, purpose: "probe", sessionId: null } });
       expect(await redeemConnectTicket(db(), ticket)).toEqual({ ok: false, reason: "used" });
     });
 

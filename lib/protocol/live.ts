@@ -1,0 +1,66 @@
+// Live oversight: the watch WebSocket (/ws/watch), the controls security applies to a live session, and the
+// messages nodes exchange to apply them wherever the session runs.
+import { z } from "zod";
+import { endReasonSchema, terminalSizeSchema } from "./terminal";
+
+/** What a session is doing now; `locked` drops the user's input, `paused` holds output and input. */
+export const liveStateSchema = z.enum(["connecting", "active", "locked", "paused"]);
+export type LiveState = z.infer<typeof liveStateSchema>;
+
+export const controlActionSchema = z.enum(["lock", "unlock", "pause", "resume", "terminate", "terminate_and_cancel"]);
+export type ControlAction = z.infer<typeof controlActionSchema>;
+
+/** Body of POST /api/sessions/<id>/control. Every control is audited with its reason. */
+export const controlRequestSchema = z.object({
+  action: controlActionSchema,
+  reason: z.string().trim().min(1, "Say why: the reason goes to the audit log").max(500, "At most 500 characters"),
+});
+export type ControlRequest = z.infer<typeof controlRequestSchema>;
+
+/** Said to the user when security locks their session. */
+export const lockedMessage = "Your session has been locked, please contact your Administrator.";
+
+/** One line of the live keystroke and command log. `at` is milliseconds since the epoch. */
+export const keystrokeLogEntrySchema = z.object({ at: z.number(), kind: z.enum(["keys", "command"]), text: z.string() });
+export type KeystrokeLogEntry = z.infer<typeof keystrokeLogEntrySchema>;
+
+/**
+ * Gateway → watcher, as JSON text frames; the screen itself comes as binary frames, byte for byte. A `screen`
+ * frame starts (or, for a watcher that fell behind, restarts) the view: reset the terminal to that size; the
+ * binary frames that follow draw the current screen, then the live output continues.
+ */
+export const watchServerMessageSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("joined"),
+    session: z.object({ id: z.string(), username: z.string(), targetName: z.string(), protocol: z.string(), node: z.string(), startedAt: z.string(), recorded: z.boolean() }),
+  }),
+  z.object({ type: z.literal("screen"), ...terminalSizeSchema.shape }),
+  z.object({ type: z.literal("resize"), ...terminalSizeSchema.shape }),
+  z.object({ type: z.literal("log"), entries: z.array(keystrokeLogEntrySchema) }),
+  z.object({ type: z.literal("state"), state: liveStateSchema, by: z.string().nullable(), reason: z.string().nullable() }),
+  z.object({ type: z.literal("ended"), reason: endReasonSchema, message: z.string() }),
+  z.object({ type: z.literal("error"), message: z.string() }),
+]);
+export type WatchServerMessage = z.infer<typeof watchServerMessageSchema>;
+
+/** A control travelling from the node where it was asked for to the node that runs the session (NOTIFY). */
+export const controlCommandSchema = z.object({
+  requestId: z.string(),
+  node: z.string(),
+  sessionId: z.string(),
+  action: controlActionSchema,
+  reason: z.string(),
+  actorName: z.string(),
+});
+export type ControlCommand = z.infer<typeof controlCommandSchema>;
+
+export const controlReplySchema = z.object({ requestId: z.string(), ok: z.boolean(), message: z.string() });
+export type ControlReply = z.infer<typeof controlReplySchema>;
+
+const namedKeys: Record<string, string> = { "\r": "⏎", "\n": "⏎", "\t": "⇥", "\x7f": "⌫", "\b": "⌫", "\x1b[A": "↑", "\x1b[B": "↓", "\x1b[C": "→", "\x1b[D": "←", "\x1bOA": "↑", "\x1bOB": "↓", "\x1bOC": "→", "\x1bOD": "←", "\x1b": "⎋" };
+
+/** Typed text as a person reads it in the keystroke log: Enter, Backspace, arrows and Ctrl+keys shown by name. */
+export function visibleKeys(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b(\[[0-9;]*[A-Za-z~]|O[A-Z])?|[\x00-\x1f\x7f]/g, (key) => namedKeys[key] ?? (key.length === 1 ? `^${String.fromCharCode(key.charCodeAt(0) + 64)}` : "⎋"));
+}

@@ -1,0 +1,40 @@
+// Security's controls over a live session, asked for on any node: audited here with actor and reason, then
+// carried by the control bus to the node that runs the session, which applies them and answers.
+import { and, eq, ne } from "drizzle-orm";
+import { audit, type Actor } from "./audit";
+import { sessions } from "./db/schema";
+import { ApiError, notFound } from "./errors";
+import type { ControlRequest } from "./protocol/live";
+import { revokeAccess } from "./revocations";
+import type { Runtime } from "./runtime";
+import { findSession } from "./sessions";
+
+export async function controlSession({ db, controlBus }: Runtime, actor: Actor, sessionId: string, { action, reason }: ControlRequest) {
+  const session = await findSession(db, sessionId);
+  if (!session) throw notFound("Session");
+  const details = { reason, user: session.username, target: session.targetName, node: session.node };
+  if (session.status === "ended") {
+    await audit(db, actor, { action: `session.${action}`, outcome: "refused", objectType: "session", objectId: session.id, details: { ...details, problem: "already ended" } });
+    throw new ApiError(409, "This session has already ended");
+  }
+  if (action === "terminate_and_cancel" && session.targetId) {
+    // Cancelled first: the user cannot reconnect in the moment between the end and the revocation.
+    await revokeAccess(db, { userId: session.userId, targetId: session.targetId, revokedBy: actor.name, reason });
+  }
+  const reply = await controlBus.send({ node: session.node, sessionId: session.id, action, reason, actorName: actor.name });
+  await audit(db, actor, { action: `session.${action}`, outcome: reply.ok ? "success" : "failure", objectType: "session", objectId: session.id, details: { ...details, result: reply.message } });
+  if (!reply.ok) throw new ApiError(reply.message.includes("did not answer") ? 504 : 409, `The session could not be controlled: ${reply.message}`);
+
+  if (action === "terminate_and_cancel" && session.targetId) {
+    // The user's other live sessions on that target end too: the access they relied on is gone.
+    const others = await db
+      .select({ id: sessions.id, node: sessions.node })
+      .from(sessions)
+      .where(and(eq(sessions.userId, session.userId), eq(sessions.targetId, session.targetId), ne(sessions.status, "ended"), ne(sessions.id, session.id)));
+    for (const other of others) {
+      const ended = await controlBus.send({ node: other.node, sessionId: other.id, action: "terminate", reason: `access cancelled: ${reason}`, actorName: actor.name });
+      await audit(db, actor, { action: "session.terminate", outcome: ended.ok ? "success" : "failure", objectType: "session", objectId: other.id, details: { reason: `access cancelled: ${reason}`, result: ended.message } });
+    }
+  }
+  return { ok: true, message: reply.message };
+}

@@ -1,0 +1,94 @@
+// The cluster's plumbing on the real PostgreSQL: controls delivered by NOTIFY to the node they name (from
+// another connection, as from another node), the node registry retiring a silent node, and cancelled access.
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { Actor } from "@/lib/audit";
+import { createControlBus, type ControlBus } from "@/lib/control-bus";
+import { openDatabase, type DatabaseHandle } from "@/lib/db/client";
+import { auditLog, nodes, sessions, users } from "@/lib/db/schema";
+import { recordHeartbeat, retireSilentNodes, silentAfterMs } from "@/lib/nodes";
+import { targetInputSchema } from "@/lib/protocol/admin";
+import type { ControlCommand } from "@/lib/protocol/live";
+import { isRevoked, mayReach, restoreAccess, revokeAccess } from "@/lib/revocations";
+import { openSessionRow } from "@/lib/sessions";
+import { createTarget, listReachableTargets } from "@/lib/targets";
+
+const actor: Actor = { id: null, name: "test", sourceIp: "127.0.0.1" };
+const run = Date.now().toString(36);
+
+describe("cluster plumbing on PostgreSQL", () => {
+  let nodeA: DatabaseHandle;
+  let nodeB: DatabaseHandle;
+  let busA: ControlBus;
+  let busB: ControlBus;
+  let userId: string;
+  let targetId: string;
+  const seenByB: ControlCommand[] = [];
+
+  beforeAll(async () => {
+    // Two handles, two pools, two listening connections: as two gateway processes would have.
+    nodeA = await openDatabase({ databaseUrl: inject("databaseUrl"), dataDir: "unused" });
+    nodeB = await openDatabase({ databaseUrl: inject("databaseUrl"), dataDir: "unused" });
+    busA = await createControlBus(nodeA, `a-${run}`);
+    busB = await createControlBus(nodeB, `b-${run}`);
+    busB.serve(async (command) => {
+      seenByB.push(command);
+      return command.sessionId === "known" ? { ok: true, message: "the session is locked" } : { ok: false, message: "not running here" };
+    });
+    const [user] = await nodeA.db.insert(users).values({ username: `carol-${run}`, source: "local" }).returning();
+    userId = user!.id;
+    const target = await createTarget(nodeA.db, actor, targetInputSchema.parse({ name: `cluster-${run}`, protocol: "ssh", host: "127.0.0.1", port: 22, allowedUsers: [`carol-${run}`] }));
+    targetId = target.id;
+  });
+  afterAll(async () => {
+    await nodeA?.close();
+    await nodeB?.close();
+  });
+
+  it("delivers a control to the node it names, and brings back that node's answer", async () => {
+    const reply = await busA.send({ node: `b-${run}`, sessionId: "known", action: "lock", reason: "checking", actorName: "sam" });
+    expect(reply).toMatchObject({ ok: true, message: "the session is locked" });
+    expect(seenByB).toEqual([expect.objectContaining({ node: `b-${run}`, sessionId: "known", action: "lock", reason: "checking", actorName: "sam" })]);
+    const refused = await busA.send({ node: `b-${run}`, sessionId: "other", action: "pause", reason: "checking", actorName: "sam" });
+    expect(refused).toMatchObject({ ok: false, message: "not running here" });
+  });
+
+  it("answers for a node that is not there after the timeout, instead of waiting forever", async () => {
+    const reply = await busA.send({ node: `gone-${run}`, sessionId: "known", action: "terminate", reason: "checking", actorName: "sam" });
+    expect(reply).toMatchObject({ ok: false, message: `node gone-${run} did not answer within 5 s; it may be down` });
+    expect(seenByB.filter((command) => command.node === `gone-${run}`)).toEqual([]);
+  });
+
+  it("retires a node whose heartbeat stopped, once, and marks its live sessions interrupted", async () => {
+    const silent = `silent-${run}`;
+    const startedAt = new Date();
+    await recordHeartbeat(nodeA.db, { name: silent, version: "0.1.0", internalUrl: "http://127.0.0.1:1", startedAt });
+    await recordHeartbeat(nodeA.db, { name: `a-${run}`, version: "0.1.0", internalUrl: "http://127.0.0.1:2", startedAt });
+    const { id: sessionId } = await openSessionRow(nodeA.db, { userId, targetId, targetName: `cluster-${run}`, protocol: "ssh", node: silent });
+    const stillAlive = await retireSilentNodes(nodeA.db, `a-${run}`);
+    expect(stillAlive.map((retired) => retired.node)).not.toContain(silent);
+
+    const later = new Date(Date.now() + silentAfterMs + 1000);
+    // Two survivors race: exactly one retires the node.
+    const [fromA, fromB] = await Promise.all([retireSilentNodes(nodeA.db, `a-${run}`, later), retireSilentNodes(nodeB.db, `b-${run}`, later)]);
+    expect([...fromA, ...fromB].filter((retired) => retired.node === silent)).toEqual([{ node: silent, interruptedSessions: 1 }]);
+    const [row] = await nodeA.db.select().from(sessions).where(eq(sessions.id, sessionId));
+    expect(row).toMatchObject({ status: "ended", endReason: "interrupted" });
+    expect(await nodeA.db.select().from(nodes).where(eq(nodes.name, silent))).toEqual([]);
+    const audited = await nodeA.db.select().from(auditLog).where(eq(auditLog.objectId, silent));
+    expect(audited.map((entry) => entry.action)).toEqual(["node.retire"]);
+  });
+
+  it("cancelled access overrides the allow list until an admin restores it", async () => {
+    const subject = { id: userId, username: `carol-${run}`, email: null, groups: [] };
+    const target = { id: targetId, allowedUsers: [`carol-${run}`], allowedGroups: [] };
+    expect(await mayReach(nodeA.db, subject, target)).toBe(true);
+    await revokeAccess(nodeA.db, { userId, targetId, revokedBy: "sam", reason: "copied data out" });
+    expect(await mayReach(nodeA.db, subject, target)).toBe(false);
+    expect((await listReachableTargets(nodeA.db, subject)).map((reachable) => reachable.id)).not.toContain(targetId);
+    await restoreAccess(nodeA.db, actor, targetId, userId);
+    expect(await isRevoked(nodeA.db, userId, targetId)).toBe(false);
+    expect(await mayReach(nodeA.db, subject, target)).toBe(true);
+    await expect(restoreAccess(nodeA.db, actor, targetId, userId)).rejects.toThrow(/not found|No such/i);
+  });
+});
