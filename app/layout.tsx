@@ -18,6 +18,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
     { href: "/admin/targets", label: "Targets" },
     { href: "/admin/credentials", label: "Credentials" },
     { href: "/admin/users", label: "Users" },
+    { href: "/admin/settings", label: "Settings" },
   ];
   return (
     <html lang="en">
@@ -29,6 +30,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
             </Link>
             {user ? <Link href="/">My targets</Link> : null}
             {user ? <Link href="/recordings">Sessions</Link> : null}
+            {user && hasRole(user, ["security", "admin"]) ? <Link href="/live">Live</Link> : null}
             {user && hasRole(user, "admin") ? adminLinks.map((link) => <Link key={link.href} href={link.href}>{link.label}</Link>) : null}
             {user && (hasRole(user, "admin") || hasRole(user, "security")) ? <Link href="/admin/audit">Audit log</Link> : null}
             {user ? (

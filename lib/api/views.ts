@@ -17,6 +17,7 @@ export const adminTargetView = (target: TargetRow) => ({
   maxSessionSeconds: target.maxSessionSeconds,
   retentionDays: target.retentionDays,
   recordSessions: target.recordSessions,
+  announceWatchers: target.announceWatchers,
 });
 
 export const userView = (user: UserRow) => ({

@@ -22,11 +22,22 @@ export interface EditableTarget {
   maxSessionSeconds: number;
   retentionDays: number;
   recordSessions: boolean;
+  announceWatchers: boolean;
+}
+
+export interface CancelledAccess {
+  targetId: string;
+  userId: string;
+  username: string;
+  revokedBy: string;
+  reason: string;
+  revokedAt: string;
 }
 
 interface Props {
   targets: EditableTarget[];
   credentials: { id: string; name: string; username: string }[];
+  cancelledAccess: CancelledAccess[];
 }
 
 const blank: EditableTarget = {
@@ -46,6 +57,7 @@ const blank: EditableTarget = {
   maxSessionSeconds: 0,
   retentionDays: 0,
   recordSessions: true,
+  announceWatchers: true,
 };
 
 /** The form speaks minutes; the API speaks seconds. */
@@ -60,10 +72,11 @@ function formToTarget(form: FormData) {
   }
   body.legacyAlgorithms = form.get("legacyAlgorithms") === "on";
   body.recordSessions = form.get("recordSessions") === "on";
+  body.announceWatchers = form.get("announceWatchers") === "on";
   return body;
 }
 
-export function TargetEditor({ targets, credentials }: Props) {
+export function TargetEditor({ targets, credentials, cancelledAccess }: Props) {
   const router = useRouter();
   const [editing, setEditing] = useState<EditableTarget>(blank);
   const [formError, setFormError] = useState<string>();
@@ -96,8 +109,18 @@ export function TargetEditor({ targets, credentials }: Props) {
     router.refresh();
   }
 
+  async function restore(cancelled: CancelledAccess, targetName: string) {
+    if (!window.confirm(`Give ${cancelled.username} access to ${targetName} again?`)) return;
+    const result = await callApi("DELETE", `/api/admin/targets/${cancelled.targetId}/revocations/${cancelled.userId}`);
+    if (!result.ok) setFormError(result.error);
+    router.refresh();
+  }
+
+  const targetNames = new Map(targets.map((target) => [target.id, target.name]));
+
   return (
     <div className="grid items-start gap-6 lg:grid-cols-[1fr_22rem]">
+      <div className="space-y-6">
       <Card>
         {targets.length === 0 ? (
           <p className="text-sm text-slate-600">No targets yet. Add the first one with the form.</p>
@@ -133,6 +156,31 @@ export function TargetEditor({ targets, credentials }: Props) {
           </DataTable>
         )}
       </Card>
+      {cancelledAccess.length > 0 ? (
+        <Card>
+          <DataTable caption="Cancelled access" columns={["User", "Target", "Cancelled", "Reason", ""]}>
+            {cancelledAccess.map((cancelled) => {
+              const targetName = targetNames.get(cancelled.targetId) ?? "a deleted target";
+              return (
+                <tr key={`${cancelled.targetId}-${cancelled.userId}`} className="border-t border-slate-100 align-top">
+                  <td className="py-2">{cancelled.username}</td>
+                  <td className="py-2">{targetName}</td>
+                  <td className="py-2 text-slate-600">
+                    {cancelled.revokedAt.slice(0, 16).replace("T", " ")} by {cancelled.revokedBy}
+                  </td>
+                  <td className="py-2 text-slate-600">{cancelled.reason}</td>
+                  <td className="py-2 text-right">
+                    <Button variant="secondary" onClick={() => restore(cancelled, targetName)} aria-label={`Restore ${cancelled.username}'s access to ${targetName}`}>
+                      Restore access
+                    </Button>
+                  </td>
+                </tr>
+              );
+            })}
+          </DataTable>
+        </Card>
+      ) : null}
+      </div>
 
       <Card>
         <h2 className="mb-4 text-lg font-semibold">{editing.id ? `Edit ${editing.name}` : "Add a target"}</h2>
@@ -196,6 +244,12 @@ export function TargetEditor({ targets, credentials }: Props) {
             <input id="recordSessions" name="recordSessions" type="checkbox" defaultChecked={editing.recordSessions} />
             <label htmlFor="recordSessions" className="text-sm text-slate-700">
               Record sessions (turn off only where policy allows unrecorded access)
+            </label>
+          </div>
+          <div className="flex items-center gap-2">
+            <input id="announceWatchers" name="announceWatchers" type="checkbox" defaultChecked={editing.announceWatchers} />
+            <label htmlFor="announceWatchers" className="text-sm text-slate-700">
+              Tell users when someone from security watches their session
             </label>
           </div>
           <p className="text-xs text-slate-500">A time limit of 0 means none. Users may extend by the extension step up to the longest duration.</p>

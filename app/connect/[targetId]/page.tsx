@@ -1,7 +1,8 @@
 import { notFound } from "next/navigation";
-import { canReach } from "@/lib/access";
 import { requirePageUser } from "@/lib/auth/current-user";
 import { runtime } from "@/lib/runtime";
+import { mayReach } from "@/lib/revocations";
+import { readSettings } from "@/lib/settings";
 import { findTarget } from "@/lib/targets";
 import { TerminalView } from "./terminal-view";
 
@@ -9,6 +10,7 @@ export default async function ConnectPage({ params }: { params: Promise<{ target
   const user = await requirePageUser();
   const target = await findTarget(runtime().db, (await params).targetId);
   // A target this user may not reach looks exactly like one that does not exist.
-  if (!target || !canReach(user, target) || target.protocol !== "ssh") notFound();
-  return <TerminalView targetId={target.id} targetName={target.name} />;
+  if (!target || !(await mayReach(runtime().db, user, target)) || target.protocol !== "ssh") notFound();
+  const { showRecordingIndicator } = await readSettings(runtime().db);
+  return <TerminalView targetId={target.id} targetName={target.name} showRecordingIndicator={showRecordingIndicator && target.recordSessions} />;
 }

@@ -14,6 +14,7 @@ import type { TicketResponse } from "@/lib/protocol/tickets";
 
 type Status = { kind: "connecting" } | { kind: "connected" } | { kind: "ended"; message: string };
 type Expiry = { expiresAt: Date; canExtend: boolean; extensionMinutes: number } | null;
+type Control = { state: "locked" | "paused"; message: string } | null;
 
 const endedLabels: Record<string, string> = {
   user_closed: "Session closed",
@@ -24,13 +25,15 @@ const endedLabels: Record<string, string> = {
   interrupted: "Session interrupted",
 };
 
-export function TerminalView({ targetId, targetName }: { targetId: string; targetName: string }) {
+export function TerminalView({ targetId, targetName, showRecordingIndicator }: { targetId: string; targetName: string; showRecordingIndicator: boolean }) {
   const container = useRef<HTMLDivElement>(null);
   const terminal = useRef<Terminal | null>(null);
   const fit = useRef<FitAddon | null>(null);
   const socket = useRef<WebSocket | null>(null);
   const [status, setStatus] = useState<Status>({ kind: "connecting" });
   const [expiry, setExpiry] = useState<Expiry>(null);
+  const [control, setControl] = useState<Control>(null);
+  const [watchers, setWatchers] = useState(0);
 
   const sendControl = (message: TerminalClientMessage) => {
     if (socket.current?.readyState === WebSocket.OPEN) socket.current.send(JSON.stringify(message));
@@ -40,6 +43,8 @@ export function TerminalView({ targetId, targetName }: { targetId: string; targe
     const term = terminal.current!;
     setStatus({ kind: "connecting" });
     setExpiry(null);
+    setControl(null);
+    setWatchers(0);
     const ticket = await callApi<TicketResponse>("POST", "/api/tickets", { targetId, purpose: "terminal" });
     if (!ticket.ok) return setStatus({ kind: "ended", message: ticket.error });
     const url = new URL(terminalSocketPath(ticket.data.url, { cols: term.cols, rows: term.rows }), window.location.href.replace(/^http/, "ws"));
@@ -57,9 +62,15 @@ export function TerminalView({ targetId, targetName }: { targetId: string; targe
         term.focus();
       } else if (data.type === "expiry") {
         setExpiry({ expiresAt: new Date(data.expiresAt), canExtend: data.canExtend, extensionMinutes: Math.round(data.extensionSeconds / 60) });
+      } else if (data.type === "state") {
+        setControl(data.state === "active" ? null : { state: data.state, message: data.message });
+      } else if (data.type === "watchers") {
+        setWatchers(data.count);
       } else if (data.type === "ended") {
         ended = true;
         setExpiry(null);
+        setControl(null);
+        setWatchers(0);
         setStatus({ kind: "ended", message: `${endedLabels[data.reason] ?? "Session ended"}: ${data.message}` });
       }
     };
@@ -130,8 +141,24 @@ export function TerminalView({ targetId, targetName }: { targetId: string; targe
             Reconnect
           </Button>
         ) : null}
+        {showRecordingIndicator ? (
+          <span className="flex items-center gap-1.5 text-xs font-medium text-red-700" data-testid="recording-indicator">
+            <span aria-hidden className="h-2.5 w-2.5 animate-pulse rounded-full bg-red-600" />
+            This session is recorded
+          </span>
+        ) : null}
         <span className="ml-auto text-xs text-slate-500">Copy: Ctrl+Shift+C · Paste: Ctrl+Shift+V</span>
       </div>
+      {control ? (
+        <div role="alert" data-testid="control-banner" className={`rounded-md border px-3 py-2 text-sm ${control.state === "locked" ? "border-red-300 bg-red-50 text-red-900" : "border-amber-300 bg-amber-50 text-amber-900"}`}>
+          {control.message}
+        </div>
+      ) : null}
+      {watchers > 0 ? (
+        <div role="status" data-testid="watchers-banner" className="rounded-md border border-sky-300 bg-sky-50 px-3 py-1.5 text-sm text-sky-900">
+          {watchers === 1 ? "Someone from security is watching this session." : `${watchers} people from security are watching this session.`}
+        </div>
+      ) : null}
       {expiry ? (
         <div role="alert" className="flex items-center gap-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
           <span>

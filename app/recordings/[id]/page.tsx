@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import { notFound } from "next/navigation";
+import { SessionTimeline } from "@/app/_components/session-timeline";
 import { PageTitle } from "@/app/_ui/primitives";
 import { headers } from "next/headers";
 import { audit } from "@/lib/audit";
@@ -28,6 +29,7 @@ export default async function RecordingPage({ params, searchParams }: { params: 
         {session.username} on {session.targetName}
       </PageTitle>
       <Player sessionId={id} startAt={startAt} />
+      <SessionTimeline sessionId={id} startedAt={session.startedAt} />
     </>
   );
 }

@@ -1,0 +1,6 @@
+import { apiRoute } from "@/lib/api/route";
+import { restoreAccess } from "@/lib/revocations";
+import { runtime } from "@/lib/runtime";
+
+/** An admin restores a user's access to a target that security cancelled. */
+export const DELETE = apiRoute({ role: "admin" }, ({ actor, params }) => restoreAccess(runtime().db, actor, params.id!, params.userId!));
