@@ -5,17 +5,24 @@ import { Card, FormError } from "@/app/_ui/primitives";
 import { callApi } from "@/lib/api/client";
 import type { GatewaySettingsInput } from "@/lib/protocol/admin";
 
-export function SettingsForm({ settings }: { settings: GatewaySettingsInput }) {
+export function SettingsForm({ settings: saved }: { settings: GatewaySettingsInput }) {
   const router = useRouter();
+  const [settings, setSettings] = useState(saved);
   const [error, setError] = useState<string>();
-  const [saved, setSaved] = useState(false);
+  const [confirmed, setConfirmed] = useState(false);
 
   async function change(update: Partial<GatewaySettingsInput>) {
-    setSaved(false);
-    const result = await callApi("PATCH", "/api/admin/settings", { ...settings, ...update });
-    if (!result.ok) return setError(result.error);
+    const next = { ...settings, ...update };
+    setSettings(next);
+    setConfirmed(false);
+    const result = await callApi<GatewaySettingsInput>("PATCH", "/api/admin/settings", next);
+    if (!result.ok) {
+      setSettings(settings);
+      return setError(result.error);
+    }
     setError(undefined);
-    setSaved(true);
+    setSettings(result.data);
+    setConfirmed(true);
     router.refresh();
   }
 
@@ -34,7 +41,7 @@ export function SettingsForm({ settings }: { settings: GatewaySettingsInput }) {
           Show users a red “This session is recorded” indicator while a recorded session is open
         </label>
       </div>
-      {saved ? (
+      {confirmed ? (
         <p role="status" className="text-sm text-emerald-700">
           Saved.
         </p>
