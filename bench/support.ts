@@ -157,6 +157,8 @@ export interface BenchGateway {
   masterKey: Buffer;
   /** Starts the gateway process again on the same database and data (a fresh process). */
   restart(logName: string): Promise<void>;
+  /** Starts another node of the same cluster (same database, secrets and blob store) on its own port. */
+  addNode(name: string): Promise<RunningGateway>;
   stop(): Promise<void>;
 }
 
@@ -183,12 +185,9 @@ export async function startBenchGateway(options: { name: string; sshd: Sshd; rol
   const cookieName = sessionCookieName(new URL(url));
   const cookie = `${cookieName}=${await encode({ token: { uid: user!.id, sub: user!.id }, secret: authSecret, salt: cookieName, maxAge: 8 * 3600 })}`;
   const dataDir = mkdtempSync(path.join(tmpdir(), `gatehouse-bench-${options.name}-`));
-  const launch = (logName: string) =>
-    startGateway({
-      port,
-      logFile: path.resolve(`.test-artifacts/${logName}.log`),
-      env: { DATABASE_URL: database.url, AUTH_SECRET: authSecret, GATEHOUSE_MASTER_KEY: masterKey.toString("hex"), NODE_NAME: "bench", DATA_DIR: dataDir },
-    });
+  const clusterEnvironment = { DATABASE_URL: database.url, AUTH_SECRET: authSecret, GATEHOUSE_MASTER_KEY: masterKey.toString("hex"), DATA_DIR: dataDir };
+  const launch = (logName: string) => startGateway({ port, logFile: path.resolve(`.test-artifacts/${logName}.log`), env: { ...clusterEnvironment, NODE_NAME: "bench" } });
+  const otherNodes: RunningGateway[] = [];
   const bench: BenchGateway = {
     url,
     gateway: await launch(`bench-${options.name}-gateway`),
@@ -202,7 +201,13 @@ export async function startBenchGateway(options: { name: string; sshd: Sshd; rol
       await bench.gateway.stop();
       bench.gateway = await launch(logName);
     },
+    async addNode(name) {
+      const node = await startGateway({ port: await freePort(), logFile: path.resolve(`.test-artifacts/bench-${options.name}-${name}.log`), env: { ...clusterEnvironment, NODE_NAME: name } });
+      otherNodes.push(node);
+      return node;
+    },
     async stop() {
+      await Promise.all(otherNodes.map((node) => node.stop()));
       await bench.gateway.stop();
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });

@@ -1,0 +1,117 @@
+import { EventEmitter } from "node:events";
+import type { WebSocket } from "ws";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { visibleKeys, type WatchServerMessage } from "@/lib/protocol/live";
+import { previewLines } from "@/lib/transcript-lines";
+import { KeystrokeInspector, maskedInput } from "@/server/recorder/input-masker";
+import { WatcherHub, type WatchFrame } from "@/server/watchers";
+
+/** What the hub needs of a socket: send, readyState, bufferedAmount (set by the test to simulate a slow reader). */
+class RecordingSocket extends EventEmitter {
+  readonly OPEN = 1;
+  readyState = 1;
+  bufferedAmount = 0;
+  readonly frames: (string | WatchServerMessage)[] = [];
+  send(data: Buffer | string) {
+    this.frames.push(Buffer.isBuffer(data) ? data.toString() : (JSON.parse(data) as WatchServerMessage));
+  }
+  close() {
+    this.readyState = 3;
+  }
+}
+
+const asSocket = (socket: RecordingSocket) => socket as unknown as WebSocket;
+
+describe("watchers", () => {
+  afterEach(() => vi.useRealTimers());
+
+  it("a joining watcher gets greeting, log, the current screen, then what arrived while the screen was read — in order, once", async () => {
+    let releaseCatchUp!: (frames: WatchFrame[]) => void;
+    let reads = 0;
+    const hub = new WatcherHub(() => new Promise((resolve) => ((releaseCatchUp = resolve), reads++)));
+    hub.notice({ type: "log", entries: [{ at: 1, kind: "command", text: "ls" }] });
+    const socket = new RecordingSocket();
+    hub.add(asSocket(socket), [{ type: "state", state: "active", by: null, reason: null }]);
+    hub.screen(Buffer.from("after-join "));
+    hub.notice({ type: "log", entries: [{ at: 2, kind: "keys", text: "x" }] });
+    // A second watcher joining while the screen is read shares that read.
+    const second = new RecordingSocket();
+    hub.add(asSocket(second), []);
+    hub.screen(Buffer.from("later "));
+    releaseCatchUp([{ type: "screen", cols: 80, rows: 24 }, Buffer.from("screen-so-far ")]);
+    await Promise.resolve();
+    hub.screen(Buffer.from("live"));
+    expect(socket.frames).toEqual([
+      { type: "state", state: "active", by: null, reason: null },
+      { type: "log", entries: [{ at: 1, kind: "command", text: "ls" }] },
+      { type: "log", entries: [{ at: 2, kind: "keys", text: "x" }] },
+      { type: "screen", cols: 80, rows: 24 },
+      "screen-so-far ",
+      "after-join ",
+      "later ",
+      "live",
+    ]);
+    expect(second.frames.filter((frame) => typeof frame === "string")).toEqual(["screen-so-far ", "after-join ", "later ", "live"]);
+    expect(reads).toBe(1);
+  });
+
+  it("a watcher that falls behind gets no screen frames (but still state changes), then is caught up afresh once drained", async () => {
+    vi.useFakeTimers();
+    let screenNow = "first";
+    const hub = new WatcherHub(async () => [{ type: "screen", cols: 80, rows: 24 }, Buffer.from(`[${screenNow}]`)]);
+    const slow = new RecordingSocket();
+    const fast = new RecordingSocket();
+    hub.add(asSocket(slow), []);
+    hub.add(asSocket(fast), []);
+    await vi.advanceTimersByTimeAsync(0);
+    slow.bufferedAmount = 2 * 1024 * 1024;
+    hub.screen(Buffer.from("a"));
+    hub.screen(Buffer.from("b"));
+    hub.notice({ type: "state", state: "locked", by: "sam", reason: "why" });
+    screenNow = "second";
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(slow.frames.slice(-2)).toEqual(["a", { type: "state", state: "locked", by: "sam", reason: "why" }]);
+    slow.bufferedAmount = 0;
+    await vi.advanceTimersByTimeAsync(300);
+    hub.screen(Buffer.from("c"));
+    expect(slow.frames.slice(-3)).toEqual([{ type: "screen", cols: 80, rows: 24 }, "[second]", "c"]);
+    expect(fast.frames.filter((frame) => typeof frame === "string")).toEqual(["[first]", "a", "b", "c"]);
+  });
+
+  it("ends every watcher with the reason", async () => {
+    const hub = new WatcherHub(async () => []);
+    const socket = new RecordingSocket();
+    hub.add(asSocket(socket), []);
+    hub.end({ type: "ended", reason: "terminated", message: "terminated by sam" });
+    expect(socket.frames.at(-1)).toEqual({ type: "ended", reason: "terminated", message: "terminated by sam" });
+    expect(socket.readyState).toBe(3);
+    expect(hub.size).toBe(0);
+  });
+});
+
+describe("keystroke inspector", () => {
+  it("masks a secret typed after a prompt, and reports completed commands but never the secret", () => {
+    const inspector = new KeystrokeInspector();
+    expect(inspector.input(Buffer.from("sudo -i\r"))).toEqual({ shown: "sudo -i\r", commands: ["sudo -i"] });
+    inspector.observeOutput(Buffer.from("[sudo] password for deploy: "));
+    expect(inspector.input(Buffer.from("hunter2\r"))).toEqual({ shown: `${maskedInput}\r`, commands: [] });
+    expect(inspector.input(Buffer.from("whoami\r"))).toEqual({ shown: "whoami\r", commands: ["whoami"] });
+  });
+
+  it("finds a prompt at the end of a large output chunk without decoding all of it", () => {
+    const inspector = new KeystrokeInspector();
+    inspector.observeOutput(Buffer.concat([Buffer.alloc(1_000_000, "x"), Buffer.from("\r\nPassword: ")]));
+    expect(inspector.input(Buffer.from("s3cret")).shown).toBe(maskedInput);
+  });
+});
+
+describe("live view text", () => {
+  it("shows keys by name", () => {
+    expect(visibleKeys("ls -l\r")).toBe("ls -l⏎");
+    expect(visibleKeys("\x1b[A\x7f\x03\t")).toBe("↑⌫^C⇥");
+  });
+
+  it("previews the last lines of a screen as plain text", () => {
+    expect(previewLines("\x1b[32mone\x1b[0m\r\ntwo\r\n\r\nthree\r\nprogress 10%\rprogress 99%\r\n$ ", 3)).toBe("three\nprogress 99%\n$");
+  });
+});
