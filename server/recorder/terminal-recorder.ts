@@ -39,11 +39,29 @@ export interface SessionRecorder {
   close(): Promise<void>;
 }
 
+/**
+ * Output replayed for a watcher beyond the keyframe. More than this since the keyframe means a flood, which
+ * redraws the screen many times over in its last megabyte: the watcher gets the keyframe (modes, alternate
+ * screen) and that last part, so that joining — or catching up fifty watchers at once — stays cheap.
+ */
+const catchUpOutputLimit = 1024 * 1024;
+
 /** A terminal screen for a watcher: its size, the serialized screen to start from, then output and resizes. */
-export function terminalScreenFrames(size: TerminalSize, screen: string | null, events: Iterable<CastEvent>): WatchFrame[] {
+export function terminalScreenFrames(size: TerminalSize, screen: string | null, events: CastEvent[]): WatchFrame[] {
+  let from = 0;
+  for (let index = events.length - 1, kept = 0; index >= 0; index--) {
+    if (events[index]![1] === "o" && (kept += events[index]![2].length) > catchUpOutputLimit) {
+      from = index + 1;
+      break;
+    }
+  }
+  let sizeAtFrom = size;
+  for (const [, code, data] of events.slice(0, from)) if (code === "r") sizeAtFrom = parseResize(data) ?? sizeAtFrom;
   const frames: WatchFrame[] = [{ type: "screen", ...size }];
-  let output = screen ?? "";
-  for (const [, code, data] of events) {
+  if (screen) frames.push(Buffer.from(screen, "utf8"));
+  if (sizeAtFrom !== size) frames.push({ type: "resize", ...sizeAtFrom });
+  let output = "";
+  for (const [, code, data] of events.slice(from)) {
     if (code === "o") output += data;
     const resize = code === "r" ? parseResize(data) : null;
     if (!resize) continue;
@@ -177,7 +195,10 @@ export class TerminalRecorder implements SessionRecorder {
         });
         for (const [index, row] of rows.entries()) await this.options.blobStore.put(row.blobKey, blobs[index]!);
         await this.options.db.insert(recordingChunks).values(rows);
-        const lines = batch.flatMap((chunk) => chunk.transcript.map((line) => ({ sessionId: this.options.sessionId, ...line })));
+        // Indexing text costs PostgreSQL far more than storing chunks (a line of random text is hundreds of
+        // trigrams): while chunks are waiting behind this batch, a flood's lines are left out of search so the
+        // recording itself keeps up and nothing piles up in memory.
+        const lines = this.unwritten.length > 0 ? [] : batch.flatMap((chunk) => chunk.transcript.map((line) => ({ sessionId: this.options.sessionId, ...line })));
         if (lines.length > 0) await this.options.db.insert(transcriptLines).values(lines);
         for (const [index, row] of rows.entries()) this.options.keyframes.stored({ seq: row.seq, endMs: row.endMs, gzip: blobs[index]! });
         this.lastStoredSeq = rows.at(-1)!.seq;

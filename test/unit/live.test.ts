@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { visibleKeys, type WatchServerMessage } from "@/lib/protocol/live";
 import { previewLines } from "@/lib/transcript-lines";
 import { KeystrokeInspector, maskedInput } from "@/server/recorder/input-masker";
+import { terminalScreenFrames } from "@/server/recorder/terminal-recorder";
 import { WatcherHub, type WatchFrame } from "@/server/watchers";
 
 /** What the hub needs of a socket: send, readyState, bufferedAmount (set by the test to simulate a slow reader). */
@@ -113,5 +114,24 @@ describe("live view text", () => {
 
   it("previews the last lines of a screen as plain text", () => {
     expect(previewLines("\x1b[32mone\x1b[0m\r\ntwo\r\n\r\nthree\r\nprogress 10%\rprogress 99%\r\n$ ", 3)).toBe("three\nprogress 99%\n$");
+  });
+});
+
+describe("a terminal's catch-up for watchers", () => {
+  it("replays the keyframe and every event after it, resizes in order", () => {
+    expect(terminalScreenFrames({ cols: 80, rows: 24 }, "KEY", [[1, "o", "a"], [2, "i", "typed"], [3, "r", "100x30"], [4, "o", "b"]])).toEqual([
+      { type: "screen", cols: 80, rows: 24 },
+      Buffer.from("KEY"),
+      Buffer.from("a"),
+      { type: "resize", cols: 100, rows: 30 },
+      Buffer.from("b"),
+    ]);
+  });
+
+  it("after a flood, replays the keyframe and only the last megabyte, at the size then in effect", () => {
+    const flood = "x".repeat(600 * 1024);
+    const frames = terminalScreenFrames({ cols: 80, rows: 24 }, "KEY", [[1, "o", flood], [2, "r", "120x40"], [3, "o", flood], [4, "o", flood], [5, "o", "end"]]);
+    expect(frames.slice(0, 3)).toEqual([{ type: "screen", cols: 80, rows: 24 }, Buffer.from("KEY"), { type: "resize", cols: 120, rows: 40 }]);
+    expect(frames.slice(3)).toEqual([Buffer.from(flood + "end")]);
   });
 });
