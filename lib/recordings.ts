@@ -80,6 +80,18 @@ async function keyframeBefore(db: Database, blobStore: BlobStore, sessionId: str
   return null;
 }
 
+/** The events of consecutive chunks, and the screen size they start at (the keyframe's, or the header's). */
+async function readEvents(blobStore: BlobStore, chunks: RecordingChunk[], keyframe: Keyframe | null) {
+  let size = keyframe ? { cols: keyframe.cols, rows: keyframe.rows } : null;
+  const events: CastEvent[] = [];
+  for (const chunk of chunks) {
+    const parsed = parseChunk((await decompress(await blobStore.get(chunk.blobKey))).toString("utf8"), chunk.seq);
+    if (parsed.header) size = { cols: parsed.header.width, rows: parsed.header.height };
+    events.push(...parsed.events);
+  }
+  return { size, events };
+}
+
 /**
  * A stretch of a recording for the player: for a seek (`atMs`), from the nearest keyframe before that moment
  * to a little past it; for a continuation (`seq`), the chunks from there on. Only the chunks needed are read,
@@ -108,13 +120,7 @@ export async function readRecordingWindow(db: Database, blobStore: BlobStore, se
   const reachMs = ("atMs" in request ? request.atMs : (chunks[0]?.startMs ?? 0)) + windowAheadMs;
   const wanted = chunks.filter((chunk, index) => index === 0 || chunk.startMs <= reachMs);
 
-  let size = start ? { cols: start.keyframe.cols, rows: start.keyframe.rows } : null;
-  const events: CastEvent[] = [];
-  for (const chunk of wanted) {
-    const parsed = parseChunk((await decompress(await blobStore.get(chunk.blobKey))).toString("utf8"), chunk.seq);
-    if (parsed.header) size = { cols: parsed.header.width, rows: parsed.header.height };
-    events.push(...parsed.events);
-  }
+  const { size, events } = await readEvents(blobStore, wanted, start?.keyframe ?? null);
   const lastRead = wanted.at(-1)?.seq ?? fromSeq - 1;
   return {
     durationMs: last.endMs,
@@ -137,12 +143,6 @@ export async function readScreenThrough(db: Database, blobStore: BlobStore, sess
     .from(recordingChunks)
     .where(and(eq(recordingChunks.sessionId, sessionId), gte(recordingChunks.seq, start ? start.afterSeq + 1 : 0), lte(recordingChunks.seq, throughSeq)))
     .orderBy(asc(recordingChunks.seq));
-  let size = start ? { cols: start.keyframe.cols, rows: start.keyframe.rows } : null;
-  const events: CastEvent[] = [];
-  for (const chunk of chunks) {
-    const parsed = parseChunk((await decompress(await blobStore.get(chunk.blobKey))).toString("utf8"), chunk.seq);
-    if (parsed.header) size = { cols: parsed.header.width, rows: parsed.header.height };
-    events.push(...parsed.events);
-  }
+  const { size, events } = await readEvents(blobStore, chunks, start?.keyframe ?? null);
   return { size, screen: start?.keyframe.screen ?? null, events };
 }

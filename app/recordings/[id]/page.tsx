@@ -1,25 +1,18 @@
-import { eq } from "drizzle-orm";
 import { notFound } from "next/navigation";
 import { SessionTimeline } from "@/app/_components/session-timeline";
 import { PageTitle } from "@/app/_ui/primitives";
 import { headers } from "next/headers";
 import { audit } from "@/lib/audit";
 import { actorOf, requirePageUser } from "@/lib/auth/current-user";
-import { sessions, users } from "@/lib/db/schema";
-import { isUuid } from "@/lib/ids";
 import { clientAddress } from "@/lib/request-context";
 import { runtime } from "@/lib/runtime";
+import { findSession } from "@/lib/sessions";
 import { Player } from "./player";
 
 export default async function RecordingPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ t?: string }> }) {
   const user = await requirePageUser(["reviewer", "admin"]);
   const { id } = await params;
-  if (!isUuid(id)) notFound();
-  const [session] = await runtime()
-    .db.select({ targetName: sessions.targetName, username: users.username, startedAt: sessions.startedAt })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(sessions.id, id));
+  const session = await findSession(runtime().db, id);
   if (!session) notFound();
   await audit(runtime().db, actorOf(user, clientAddress(await headers())), { action: "recording.view", objectType: "session", objectId: id, details: { target: session.targetName, user: session.username } });
   const startAt = Math.max(0, Number((await searchParams).t) || 0);
