@@ -40,6 +40,26 @@ class MarkerClock {
   }
 }
 
+/** True when the loop's markers still arrive over `ms` (after a moment for output already on its way). */
+async function bulkLoopRunning(user: Pty, ms: number) {
+  await sleep(300);
+  let seen = false;
+  const listener = (data: Buffer) => (seen ||= data.includes(markerPrefix));
+  user.onData(listener);
+  await sleep(ms);
+  user.offData(listener);
+  return seen;
+}
+
+/** Ctrl-C, repeated until the loop's markers stop: a ^C landing while bash runs `$(date)` can leave the loop going. */
+async function stopBulkLoop(user: Pty) {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    user.write("\x03");
+    if (!(await bulkLoopRunning(user, 700))) return settle(user);
+  }
+  throw new Error("the bulk loop did not stop after 20 Ctrl-C");
+}
+
 async function openWatcher(nodeUrl: string, cookie: string, sessionId: string, options: { stalled?: boolean } = {}) {
   const requestedAt = performance.now();
   const response = await fetch(`${nodeUrl}/api/tickets`, { method: "POST", headers: { cookie, origin: nodeUrl, "content-type": "application/json" }, body: JSON.stringify({ purpose: "watch", sessionId }) });
@@ -143,8 +163,7 @@ async function main() {
         console.log(`${count} watcher(s), ${where === "sameNode" ? "same node " : "cross-node"}: lag behind the user p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms (${result.samples} samples, ${result.missed} missed, ${result.catchUps} catch-ups; joined in p50 ${result.joinMs.p50.toFixed(0)} ms, max ${result.joinMs.max.toFixed(0)} ms; end to end: user p50 ${result.endToEnd.user.p50.toFixed(1)} ms, watchers p50 ${result.endToEnd.watchers.p50.toFixed(1)} p99 ${result.endToEnd.watchers.p99.toFixed(1)} ms; output ${result.userMBps.toFixed(2)} MB/s)`);
       }
     }
-    user.write("\x03");
-    await settle(user);
+    await stopBulkLoop(user);
 
     // The user's bulk throughput with nobody watching and with one watcher that never reads, alternating.
     const rounds = { alone: [] as number[], stalled: [] as number[] };

@@ -345,7 +345,7 @@ test.describe("live sessions", () => {
     expect(await refusal(terminalTicket.replace("/ws/terminal", "/ws/watch"), { cookie: await cookieHeader(bob), origin: ssoUrl() })).toEqual({ code: 4403, reason: "connect ticket is for terminal, not watch" });
     // The node-to-node link wants the nodes' secret.
     const forged = await new Promise<string>((resolve) => {
-      const socket = new WebSocket(`${ssoUrl().replace(/^http/, "ws")}/internal/watch?session=${sessionId}&viewer=e30&expires=${Date.now() + 10_000}`, { headers: { authorization: "Gatehouse-Node forged" } });
+      const socket = new WebSocket(`${ssoUrl().replace(/^http/, "ws")}/internal/watch?session=${sessionId}&from=e2e-forger&expires=${Date.now() + 10_000}`, { headers: { authorization: "Gatehouse-Node forged" } });
       socket.once("unexpected-response", (_request, response) => resolve(String(response.statusCode)));
       socket.once("open", () => resolve("opened"));
     });
@@ -382,6 +382,18 @@ test.describe("live sessions", () => {
       await expect(terminalText(security, "watch-terminal")).toContainText(/echo seen-across-nodes\s*seen-across-nodes/, { timeout: 1_000 });
       await expect(security.getByTestId("keystroke-log").getByRole("listitem").filter({ hasText: "$ echo seen-across-nodes" })).toHaveCount(1);
 
+      // A second watcher on node 2 shares node 2's link: caught up there, live from there, counted for the user.
+      const second = await WatchClient.open(sam, sessionId, node2.url);
+      await expect.poll(() => second.messages.some((message) => message.type === "live")).toBe(true);
+      expect(second.screen).toContain("seen-across-nodes");
+      await expect.poll(() => terminal.messages.filter((message) => message.type === "watchers").at(-1)).toEqual({ type: "watchers", count: 2 });
+      terminal.type("echo both-$((6*7))\r");
+      await expect.poll(() => second.screen, { timeout: 1_000 }).toContain("both-42");
+      await expect(terminalText(security, "watch-terminal")).toContainText("both-42", { timeout: 1_000 });
+      expect(second.screen.match(/\rseen-across-nodes\r\n/g)).toHaveLength(1);
+      second.socket.close();
+      await expect.poll(() => terminal.messages.filter((message) => message.type === "watchers").at(-1)).toEqual({ type: "watchers", count: 1 });
+
       await security.getByRole("button", { name: `Lock bob on ${target.name}` }).click();
       await security.getByLabel(`Reason to lock bob on ${target.name}`).fill("from node two");
       await security.getByRole("button", { name: "Confirm lock" }).click();
@@ -394,7 +406,8 @@ test.describe("live sessions", () => {
       expect(await terminal.waitForMessage("ended")).toEqual({ type: "ended", reason: "terminated", message: "terminated by sam from security: ended from node two" });
       await expect(security.getByTestId("watch-status")).toHaveText("The session ended: terminated by sam from security: ended from node two");
       const [events] = [await sql`select kind from session_events where session_id = ${sessionId} order by id`];
-      expect(events.map((event) => event.kind)).toEqual(expect.arrayContaining(["watch.join", "lock", "unlock", "terminate"]));
+      expect(events.filter((event) => event.kind === "watch.join")).toHaveLength(2);
+      expect(events.map((event) => event.kind)).toEqual(expect.arrayContaining(["watch.leave", "lock", "unlock", "terminate"]));
       await security.close();
     });
 

@@ -5,16 +5,17 @@
 import type { WebSocket } from "ws";
 import { audit, type Actor } from "../lib/audit";
 import type { Database } from "../lib/db/client";
-import { lockedMessage, type ControlCommand, type LiveState, type WatchServerMessage } from "../lib/protocol/live";
+import { lockedMessage, nodeLinkMessageSchema, type ControlCommand, type LiveState, type WatchServerMessage } from "../lib/protocol/live";
+import { parseJsonFrame } from "../lib/protocol/json-frame";
 import { terminalClientMessageSchema, type EndReason, type TerminalServerMessage } from "../lib/protocol/terminal";
-import { addSessionEvent } from "../lib/session-events";
+import { addSessionEvent, recordWatching } from "../lib/session-events";
 import { closeSessionRow, markSessionActive, openSessionRow, setSessionStatus } from "../lib/sessions";
 import type { TargetRow } from "../lib/targets";
 import { previewLines } from "../lib/transcript-lines";
 import { TargetError, type ProtocolAdapter, type TerminalSize } from "./protocols/adapter";
 import type { SessionRecorder } from "./recorder/terminal-recorder";
 import { sessionRegistry } from "./session-registry";
-import { WatcherHub } from "./watchers";
+import { refuseWatcherInput, WatcherHub, type Watcher } from "./watchers";
 
 /** Output bytes handed to the socket but not yet flushed to the kernel: above high we pause the target. */
 const outputWatermarks = { high: 1024 * 1024, low: 256 * 1024 };
@@ -63,6 +64,9 @@ export class Session {
   private readonly timers = new Set<NodeJS.Timeout>();
   private recorder: SessionRecorder | null = null;
   private readonly watchers = new WatcherHub(() => this.recorder?.catchUp() ?? Promise.resolve([]));
+  /** Links to other nodes among the watchers, each with how many people watch through it. */
+  private readonly relayedViewers = new Map<Watcher, number>();
+  private announcedWatchers = 0;
   private recentOutput: Buffer[] = [];
   private recentOutputBytes = 0;
   private previewStale = false;
@@ -166,13 +170,7 @@ export class Session {
   }
 
   private control(data: Buffer) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(data.toString("utf8"));
-    } catch {
-      parsed = undefined;
-    }
-    const message = terminalClientMessageSchema.safeParse(parsed);
+    const message = parseJsonFrame(terminalClientMessageSchema, data.toString("utf8"));
     if (!message.success) return this.send({ type: "error", message: "unknown or malformed control frame" });
     if (message.data.type === "resize") {
       if (this.state !== "connecting" && this.state !== "ended") {
@@ -206,34 +204,59 @@ export class Session {
     return { type: "state", state: this.state === "ended" ? "active" : this.state, by: this.controlledBy?.by ?? null, reason: this.controlledBy?.reason ?? null };
   }
 
-  /** A read-only view for someone from security: the current screen, then everything live. Input is refused. */
-  watch(socket: WebSocket, viewer: Actor) {
-    const { db, target, user } = this.context;
-    const greeting: WatchServerMessage[] = [
+  private greeting(): WatchServerMessage[] {
+    const { target, user } = this.context;
+    return [
       {
         type: "joined",
         session: { id: this.id, username: user.username, targetName: target.name, protocol: target.protocol, node: this.context.nodeName, startedAt: new Date(this.startedAt).toISOString(), recorded: target.recordSessions },
       },
       this.stateMessage(),
     ];
-    const watcher = this.watchers.add(socket, greeting);
-    socket.on("message", () => socket.send(JSON.stringify({ type: "error", message: "a watcher cannot send input to the session" } satisfies WatchServerMessage)));
+  }
+
+  /** A read-only view for someone from security: the current screen, then everything live. Input is refused. */
+  watch(socket: WebSocket, viewer: Actor) {
+    const { db, target, user } = this.context;
+    const watcher = this.watchers.add(socket, this.greeting());
+    refuseWatcherInput(socket);
     this.announceWatchers();
-    const record = (kind: "watch.join" | "watch.leave") =>
-      Promise.all([
-        addSessionEvent(db, { sessionId: this.id, kind, actorName: viewer.name }),
-        audit(db, viewer, { action: `session.${kind}`, objectType: "session", objectId: this.id, details: { user: user.username, target: target.name } }),
-      ]).catch((error) => console.error(`recording ${kind} of session ${this.id} failed:`, error));
-    void record("watch.join");
+    const session = { id: this.id, username: user.username, targetName: target.name };
+    void recordWatching(db, "watch.join", viewer, session);
     socket.once("close", () => {
       this.watchers.remove(watcher);
       this.announceWatchers();
-      void record("watch.leave");
+      void recordWatching(db, "watch.leave", viewer, session);
+    });
+  }
+
+  /**
+   * The view another node fans out to its own watchers, over one link (server/cluster/relayed-session.ts): that
+   * node records their joins and leaves, asks for a fresh catch-up when one joins, and says how many watch.
+   */
+  relayTo(link: WebSocket) {
+    const watcher = this.watchers.add(link, this.greeting());
+    this.relayedViewers.set(watcher, 0);
+    link.on("message", (data: Buffer, isBinary: boolean) => {
+      const message = isBinary ? null : parseJsonFrame(nodeLinkMessageSchema, data.toString("utf8"));
+      if (!message?.success) return link.close(1008, "not a node link message");
+      if (message.data.type === "resync") return this.watchers.catchUpAgain(watcher);
+      this.relayedViewers.set(watcher, message.data.count);
+      this.announceWatchers();
+    });
+    link.once("close", () => {
+      this.watchers.remove(watcher);
+      this.relayedViewers.delete(watcher);
+      this.announceWatchers();
     });
   }
 
   private announceWatchers() {
-    if (this.context.target.announceWatchers && this.state !== "ended") this.send({ type: "watchers", count: this.watchers.size });
+    if (!this.context.target.announceWatchers || this.state === "ended") return;
+    let count = this.watchers.size - this.relayedViewers.size;
+    for (const viewers of this.relayedViewers.values()) count += viewers;
+    if (count !== this.announcedWatchers) this.send({ type: "watchers", count });
+    this.announcedWatchers = count;
   }
 
   /** Applies a control sent by security through the control bus; the requester has audited it. */

@@ -26,7 +26,7 @@ export function createWatchRoute({ db, config }: Runtime, nodeLink: NodeLink): S
       }
       const owner = await findNode(db, session.node);
       if (!owner) return finish(socket, { type: "error", message: `node ${session.node}, which runs this session, is not registered (it may have stopped)` });
-      nodeLink.relay(socket, owner, session.id, actor);
+      nodeLink.relay(socket, owner, { id: session.id, username: session.username, targetName: session.targetName }, actor);
     })().catch((error) => {
       console.error("watch failed:", error);
       finish(socket, { type: "error", message: "the gateway could not open this view" });

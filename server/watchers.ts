@@ -7,6 +7,13 @@ import type { KeystrokeLogEntry, WatchServerMessage } from "../lib/protocol/live
 
 /** A binary frame (screen bytes, as the user got them) or a control message. */
 export type WatchFrame = Buffer | WatchServerMessage;
+/** What changes the screen: the user's output and their terminal's resizes. */
+export type ScreenFrame = Buffer | Extract<WatchServerMessage, { type: "resize" }>;
+
+/** Watch sockets are read-only: anything a watcher sends is answered with an error and goes nowhere. */
+export function refuseWatcherInput(socket: WebSocket) {
+  socket.on("message", () => socket.send(JSON.stringify({ type: "error", message: "a watcher cannot send input to the session" } satisfies WatchServerMessage)));
+}
 
 /**
  * A watcher is behind when its socket holds this much more unsent data than at its emptiest since it was last
@@ -26,6 +33,8 @@ export interface Watcher {
   phase: "joining" | "live" | "behind";
   /** The least unsent data seen since the last catch-up: the baseline `behindAtBytes` is measured from. */
   lowestBuffered: number;
+  /** Whether it has had every screen frame since its last catch-up (false from joining or falling behind until caught up). */
+  continuous: boolean;
 }
 
 /**
@@ -45,6 +54,7 @@ export class WatcherHub {
   private readonly recentLog: KeystrokeLogEntry[] = [];
   private drainCheck: NodeJS.Timeout | null = null;
   private catchingUp: CatchUp | null = null;
+  private pendingOutput: Buffer[] = [];
 
   /** `catchUp` reads the current screen; what it returns must reflect every frame broadcast before the call. */
   constructor(private readonly catchUp: () => Promise<WatchFrame[]>) {}
@@ -55,7 +65,8 @@ export class WatcherHub {
 
   /** Adds a watcher: the greeting (what it watches), the recent keystroke log, then the current screen. */
   add(socket: WebSocket, greeting: WatchServerMessage[]): Watcher {
-    const watcher: Watcher = { socket, phase: "live", lowestBuffered: 0 };
+    this.flushOutput();
+    const watcher: Watcher = { socket, phase: "live", lowestBuffered: 0, continuous: false };
     this.watchers.add(watcher);
     for (const message of greeting) this.write(watcher, message);
     this.write(watcher, { type: "log", entries: this.recentLog });
@@ -63,13 +74,59 @@ export class WatcherHub {
     return watcher;
   }
 
+  /** Catches a watcher up again from the current screen, without a gap: it keeps what it was sent until now. */
+  catchUpAgain(watcher: Watcher) {
+    if (this.watchers.has(watcher) && watcher.phase !== "joining") this.startCatchUp(watcher);
+  }
+
+  /** Every watcher that is not already being caught up is caught up afresh (the frames they had are no longer in step). */
+  catchUpAll() {
+    for (const watcher of this.watchers) {
+      if (watcher.phase === "joining") continue;
+      watcher.continuous = false;
+      this.startCatchUp(watcher);
+    }
+  }
+
+  /**
+   * The screen being read for joining watchers already shows the frames broadcast since the read began: they are
+   * not to be sent after it. (For a `catchUp` whose answer is as of when it arrives rather than when it was asked.)
+   */
+  forgetHeldFrames() {
+    this.flushOutput();
+    if (!this.catchingUp) return;
+    this.catchingUp.since = [];
+    this.catchingUp.sinceBytes = 0;
+  }
+
   remove(watcher: Watcher) {
     this.watchers.delete(watcher);
     if (this.watchers.size === 0) this.stopDrainCheck();
   }
 
-  /** Screen frames: dropped for a watcher that is behind. */
-  screen(frame: Buffer | Extract<WatchServerMessage, { type: "resize" }>) {
+  /**
+   * Screen frames: dropped for a watcher that is behind. Output arriving within one turn of the event loop goes
+   * out as one frame: under load, fewer and larger writes to every watcher.
+   */
+  screen(frame: ScreenFrame) {
+    if (Buffer.isBuffer(frame)) {
+      this.pendingOutput.push(frame);
+      if (this.pendingOutput.length === 1) setImmediate(() => this.flushOutput());
+      return;
+    }
+    this.flushOutput();
+    this.broadcast(frame);
+  }
+
+  /** Sends the output gathered this turn; done first by everything that must come after it. */
+  private flushOutput() {
+    if (this.pendingOutput.length === 0) return;
+    const output = this.pendingOutput.length === 1 ? this.pendingOutput[0]! : Buffer.concat(this.pendingOutput);
+    this.pendingOutput = [];
+    this.broadcast(output);
+  }
+
+  private broadcast(frame: ScreenFrame) {
     if (this.catchingUp) {
       this.catchingUp.since.push(frame);
       this.catchingUp.sinceBytes += frameBytes(frame);
@@ -83,6 +140,7 @@ export class WatcherHub {
 
   /** Messages every watcher gets at once, even one joining or behind (they are small): state changes, the log. */
   notice(message: WatchServerMessage) {
+    this.flushOutput();
     if (message.type === "log") {
       this.recentLog.push(...message.entries);
       if (this.recentLog.length > logKept) this.recentLog.splice(0, this.recentLog.length - logKept);
@@ -98,6 +156,8 @@ export class WatcherHub {
   }
 
   private startCatchUp(watcher: Watcher) {
+    // Whatever the catch-up read will show must have gone out to the watchers in step before it starts.
+    this.flushOutput();
     watcher.phase = "joining";
     if (this.catchingUp) return void this.catchingUp.watchers.add(watcher);
     const batch: CatchUp = { watchers: new Set([watcher]), since: [], sinceBytes: 0 };
@@ -107,11 +167,19 @@ export class WatcherHub {
         this.catchingUp = null;
         const waiting = [...batch.watchers].filter((member) => this.watchers.has(member));
         // Output outran the read: read again rather than hold without bound.
-        if (batch.sinceBytes > joiningQueueLimit) return waiting.forEach((member) => this.startCatchUp(member));
+        if (batch.sinceBytes > joiningQueueLimit) {
+          for (const member of waiting) {
+            member.continuous = false;
+            this.startCatchUp(member);
+          }
+          return;
+        }
         for (const member of waiting) {
           for (const frame of frames) this.write(member, frame);
+          this.write(member, { type: "live", continuous: member.continuous });
           for (const frame of batch.since) this.write(member, frame);
           member.phase = "live";
+          member.continuous = true;
           member.lowestBuffered = member.socket.bufferedAmount;
         }
       },
@@ -131,6 +199,7 @@ export class WatcherHub {
     watcher.lowestBuffered = Math.min(watcher.lowestBuffered, buffered);
     if (buffered - watcher.lowestBuffered <= behindAtBytes) return;
     watcher.phase = "behind";
+    watcher.continuous = false;
     this.startDrainCheck();
   }
 
@@ -153,6 +222,7 @@ export class WatcherHub {
 
   /** The session ended: every watcher is told why and disconnected. */
   end(message: Extract<WatchServerMessage, { type: "ended" }>) {
+    this.flushOutput();
     for (const watcher of this.watchers) {
       this.write(watcher, message);
       watcher.socket.close(1000, "session ended");

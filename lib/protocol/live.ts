@@ -27,7 +27,9 @@ export type KeystrokeLogEntry = z.infer<typeof keystrokeLogEntrySchema>;
 /**
  * Gateway → watcher, as JSON text frames; the screen itself comes as binary frames, byte for byte. A `screen`
  * frame starts (or, for a watcher that fell behind, restarts) the view: reset the terminal to that size; the
- * binary frames that follow draw the current screen, then the live output continues.
+ * binary frames that follow draw the current screen; `live` marks where the live output continues. `continuous`
+ * says whether the live output carries on exactly from where this watcher's stream stood before the `screen`
+ * (it does when a watcher in step asked to be caught up again; it does not on joining or after falling behind).
  */
 export const watchServerMessageSchema = z.discriminatedUnion("type", [
   z.object({
@@ -35,6 +37,7 @@ export const watchServerMessageSchema = z.discriminatedUnion("type", [
     session: z.object({ id: z.string(), username: z.string(), targetName: z.string(), protocol: z.string(), node: z.string(), startedAt: z.string(), recorded: z.boolean() }),
   }),
   z.object({ type: z.literal("screen"), ...terminalSizeSchema.shape }),
+  z.object({ type: z.literal("live"), continuous: z.boolean() }),
   z.object({ type: z.literal("resize"), ...terminalSizeSchema.shape }),
   z.object({ type: z.literal("log"), entries: z.array(keystrokeLogEntrySchema) }),
   z.object({ type: z.literal("state"), state: liveStateSchema, by: z.string().nullable(), reason: z.string().nullable() }),
@@ -42,6 +45,17 @@ export const watchServerMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("error"), message: z.string() }),
 ]);
 export type WatchServerMessage = z.infer<typeof watchServerMessageSchema>;
+
+/**
+ * Relaying node → owning node, over the one internal link that carries a session to all of the relaying node's
+ * watchers: catch the link up again (a watcher joined there and its copy of the screen is stale), and how many
+ * people watch through it (for the user's "someone is watching" banner).
+ */
+export const nodeLinkMessageSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("resync") }),
+  z.object({ type: z.literal("viewers"), count: z.number().int().min(0).max(100_000) }),
+]);
+export type NodeLinkMessage = z.infer<typeof nodeLinkMessageSchema>;
 
 /** A control travelling from the node where it was asked for to the node that runs the session (NOTIFY). */
 export const controlCommandSchema = z.object({

@@ -5,6 +5,7 @@ import { visibleKeys, type WatchServerMessage } from "@/lib/protocol/live";
 import { previewLines } from "@/lib/transcript-lines";
 import { KeystrokeInspector, maskedInput } from "@/server/recorder/input-masker";
 import { terminalScreenFrames } from "@/server/recorder/terminal-recorder";
+import { RelayedSession } from "@/server/cluster/relayed-session";
 import { WatcherHub, type WatchFrame } from "@/server/watchers";
 
 /** What the hub needs of a socket: send, readyState, bufferedAmount (set by the test to simulate a slow reader). */
@@ -22,6 +23,8 @@ class RecordingSocket extends EventEmitter {
 }
 
 const asSocket = (socket: RecordingSocket) => socket as unknown as WebSocket;
+/** One turn of the event loop: the hub sends the output gathered in a turn at its end. */
+const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe("watchers", () => {
   afterEach(() => vi.useRealTimers());
@@ -40,14 +43,16 @@ describe("watchers", () => {
     hub.add(asSocket(second), []);
     hub.screen(Buffer.from("later "));
     releaseCatchUp([{ type: "screen", cols: 80, rows: 24 }, Buffer.from("screen-so-far ")]);
-    await Promise.resolve();
+    await turn();
     hub.screen(Buffer.from("live"));
+    await turn();
     expect(socket.frames).toEqual([
       { type: "state", state: "active", by: null, reason: null },
       { type: "log", entries: [{ at: 1, kind: "command", text: "ls" }] },
       { type: "log", entries: [{ at: 2, kind: "keys", text: "x" }] },
       { type: "screen", cols: 80, rows: 24 },
       "screen-so-far ",
+      { type: "live", continuous: false },
       "after-join ",
       "later ",
       "live",
@@ -67,6 +72,7 @@ describe("watchers", () => {
     await vi.advanceTimersByTimeAsync(0);
     slow.bufferedAmount = 2 * 1024 * 1024;
     hub.screen(Buffer.from("a"));
+    await vi.advanceTimersByTimeAsync(0);
     hub.screen(Buffer.from("b"));
     hub.notice({ type: "state", state: "locked", by: "sam", reason: "why" });
     screenNow = "second";
@@ -75,8 +81,30 @@ describe("watchers", () => {
     slow.bufferedAmount = 0;
     await vi.advanceTimersByTimeAsync(300);
     hub.screen(Buffer.from("c"));
-    expect(slow.frames.slice(-3)).toEqual([{ type: "screen", cols: 80, rows: 24 }, "[second]", "c"]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(slow.frames.slice(-4)).toEqual([{ type: "screen", cols: 80, rows: 24 }, "[second]", { type: "live", continuous: false }, "c"]);
     expect(fast.frames.filter((frame) => typeof frame === "string")).toEqual(["[first]", "a", "b", "c"]);
+  });
+
+  it("a watcher in step that asks to be caught up again is told its live stream continues without a gap", async () => {
+    const hub = new WatcherHub(async () => [{ type: "screen", cols: 80, rows: 24 }, Buffer.from("[screen]")]);
+    const socket = new RecordingSocket();
+    const watcher = hub.add(asSocket(socket), []);
+    await turn();
+    hub.screen(Buffer.from("a"));
+    hub.catchUpAgain(watcher);
+    hub.screen(Buffer.from("b"));
+    await turn();
+    expect(socket.frames.slice(1)).toEqual([
+      { type: "screen", cols: 80, rows: 24 },
+      "[screen]",
+      { type: "live", continuous: false },
+      "a",
+      { type: "screen", cols: 80, rows: 24 },
+      "[screen]",
+      { type: "live", continuous: true },
+      "b",
+    ]);
   });
 
   it("ends every watcher with the reason", async () => {
@@ -87,6 +115,115 @@ describe("watchers", () => {
     expect(socket.frames.at(-1)).toEqual({ type: "ended", reason: "terminated", message: "terminated by sam" });
     expect(socket.readyState).toBe(3);
     expect(hub.size).toBe(0);
+  });
+});
+
+describe("a session relayed from the node that runs it", () => {
+  /** The link to the owning node: the test plays the owning node's side. */
+  class OwnerLink extends RecordingSocket {
+    readonly asked: unknown[] = [];
+    override send(data: Buffer | string) {
+      this.asked.push(JSON.parse(String(data)));
+    }
+    say(message: WatchServerMessage | string) {
+      if (typeof message === "string") this.emit("message", Buffer.from(message), true);
+      else this.emit("message", Buffer.from(JSON.stringify(message)), false);
+    }
+    catchUp(screen: string, continuous: boolean) {
+      this.say({ type: "screen", cols: 80, rows: 24 });
+      this.say(screen);
+      this.say({ type: "live", continuous });
+    }
+  }
+  const viewer = { kind: "user", id: "u", name: "sam", sourceIp: "127.0.0.1" } as const;
+  const session = { id: "s", username: "bob", targetName: "web" };
+  const screenText = (socket: RecordingSocket) => socket.frames.filter((frame) => typeof frame === "string" || frame.type === "screen" || frame.type === "live").map((frame) => (typeof frame === "string" ? frame : frame.type === "live" ? `live(${frame.continuous})` : "screen"));
+
+  function relay() {
+    const link = new OwnerLink();
+    const recorded: string[] = [];
+    const relayed = new RelayedSession(asSocket(link), "node-1", (kind, who) => recorded.push(`${kind} ${who.name}`), () => recorded.push("gone"));
+    link.emit("open");
+    return { link, relayed, recorded, watch: () => {
+      const socket = new RecordingSocket();
+      relayed.add(asSocket(socket), viewer, session);
+      return socket;
+    } };
+  }
+
+  it("fans one link out: a watcher joining here is caught up from the kept stream without asking the owning node", async () => {
+    const { link, watch, recorded } = relay();
+    const first = watch();
+    link.say({ type: "joined", session: { id: "s", username: "bob", targetName: "web", protocol: "ssh", node: "node-1", startedAt: "2026-01-01T00:00:00.000Z", recorded: true } });
+    link.say({ type: "state", state: "active", by: null, reason: null });
+    link.say({ type: "log", entries: [{ at: 1, kind: "command", text: "ls" }] });
+    link.catchUp("S1 ", false);
+    await turn();
+    link.say("x ");
+    const second = watch();
+    await turn();
+    link.say("y");
+    await turn();
+    expect(first.frames.slice(0, 3).map((frame) => typeof frame !== "string" && frame.type)).toEqual(["joined", "state", "log"]);
+    expect(screenText(first)).toEqual(["screen", "S1 ", "live(false)", "x ", "y"]);
+    expect(second.frames.slice(0, 3).map((frame) => typeof frame !== "string" && frame.type)).toEqual(["joined", "state", "log"]);
+    expect(screenText(second)).toEqual(["screen", "S1 ", "x ", "live(false)", "y"]);
+    expect(link.asked.filter((message) => (message as { type: string }).type === "resync")).toHaveLength(1);
+    expect(link.asked.at(-1)).toEqual({ type: "viewers", count: 2 });
+    second.close();
+    second.emit("close");
+    expect(link.asked.at(-1)).toEqual({ type: "viewers", count: 1 });
+    expect(recorded).toEqual(["watch.join sam", "watch.join sam", "watch.leave sam"]);
+  });
+
+  it("after the kept stream grew too long, a join asks for a new catch-up that the others, in step, do not see again", async () => {
+    const { link, watch } = relay();
+    const first = watch();
+    link.say({ type: "joined", session: { id: "s", username: "bob", targetName: "web", protocol: "ssh", node: "node-1", startedAt: "2026-01-01T00:00:00.000Z", recorded: true } });
+    link.say({ type: "state", state: "active", by: null, reason: null });
+    link.say({ type: "log", entries: [] });
+    link.catchUp("S1 ", false);
+    await turn();
+    link.say("z".repeat(9 * 1024 * 1024));
+    const late = watch();
+    await turn();
+    expect(link.asked.filter((message) => (message as { type: string }).type === "resync")).toHaveLength(2);
+    // Sent by the owning node before it saw the request: already on the screen it then sends.
+    link.say("in-flight ");
+    link.catchUp("S2 ", true);
+    await turn();
+    link.say("after");
+    await turn();
+    expect(screenText(late)).toEqual(["screen", "S2 ", "live(false)", "after"]);
+    expect(screenText(first).slice(3)).toEqual(["z".repeat(9 * 1024 * 1024), "in-flight ", "after"]);
+  });
+
+  it("when the owning node dropped frames for the link, every watcher here is caught up afresh", async () => {
+    const { link, watch } = relay();
+    const first = watch();
+    link.say({ type: "joined", session: { id: "s", username: "bob", targetName: "web", protocol: "ssh", node: "node-1", startedAt: "2026-01-01T00:00:00.000Z", recorded: true } });
+    link.say({ type: "state", state: "active", by: null, reason: null });
+    link.say({ type: "log", entries: [] });
+    link.catchUp("S1 ", false);
+    await turn();
+    link.catchUp("S2 ", false);
+    await turn();
+    link.say("after");
+    await turn();
+    expect(screenText(first)).toEqual(["screen", "S1 ", "live(false)", "screen", "S2 ", "live(false)", "after"]);
+  });
+
+  it("tells its watchers when the owning node goes away, and closes the link when the last watcher leaves", () => {
+    const { link, watch, recorded } = relay();
+    const first = watch();
+    link.emit("close", 1006);
+    expect(first.frames).toEqual([{ type: "error", message: "node node-1, which runs this session, cannot be reached" }]);
+    expect(recorded).toContain("gone");
+    const { link: other, watch: watchOther } = relay();
+    const only = watchOther();
+    only.close();
+    only.emit("close");
+    expect(other.readyState).toBe(3);
   });
 });
 

@@ -58,12 +58,16 @@ export function WatchView({ sessionId, who }: { sessionId: string; who: string }
       if (!ticket.ok) return setStatus(ticket.error);
       socket = new WebSocket(new URL(ticket.data.url, window.location.href.replace(/^http/, "ws")));
       socket.binaryType = "arraybuffer";
+      let unrecordedNote = "";
       socket.onmessage = (event) => {
         if (event.data instanceof ArrayBuffer) return void write(new Uint8Array(event.data));
         const message = watchServerMessageSchema.safeParse(JSON.parse(String(event.data)));
         if (!message.success) return;
         const data = message.data;
-        if (data.type === "joined") setStatus(`Watching live${data.session.recorded ? "" : " (this target is not recorded)"}`);
+        if (data.type === "joined") {
+          unrecordedNote = data.session.recorded ? "" : " (this target is not recorded)";
+          setStatus("Catching up with the screen…");
+        } else if (data.type === "live") setStatus(`Watching live${unrecordedNote}`);
         else if (data.type === "screen") void draw(() => {
           term.reset();
           term.resize(data.cols, data.rows);
