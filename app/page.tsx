@@ -50,6 +50,14 @@ export default async function HomePage() {
                     >
                       Connect
                     </Link>
+                  ) : target.protocol === "web" ? (
+                    <a
+                      href={`/apps/${target.name}`}
+                      aria-label={`Open ${target.name}`}
+                      className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500"
+                    >
+                      Open
+                    </a>
                   ) : null}
                   <ProbeButton targetId={target.id} targetName={target.name} />
                 </div>

@@ -6,7 +6,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { audit, type Actor } from "../lib/audit";
 import { accountIdFromSessionCookie, sessionCookieName } from "../lib/auth/session-cookie";
-import { connectPurposeSchema, type ConnectPurpose } from "../lib/protocol/domain";
+import { socketPurposeSchema, type SocketPurpose } from "../lib/protocol/domain";
 import { gateCloseCodes } from "../lib/protocol/gate";
 import { clientAddressHeader } from "../lib/request-context";
 import type { Runtime } from "../lib/runtime";
@@ -51,13 +51,13 @@ const ticketRefusals = {
   expired: "connect ticket has expired; request a new one",
 } as const;
 
-export function createGate(runtime: Runtime, routes: Record<ConnectPurpose, SocketRoute>) {
+export function createGate(runtime: Runtime, routes: Record<SocketPurpose, SocketRoute>) {
   const { config, db } = runtime;
   const cookieName = sessionCookieName(config.publicUrl);
   const server = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
 
-  async function admit(socket: WebSocket, request: IncomingMessage, url: URL, actor: Actor): Promise<{ purpose: ConnectPurpose; pass: GatePass }> {
-    const purpose = connectPurposeSchema.safeParse(url.pathname.slice("/ws/".length));
+  async function admit(socket: WebSocket, request: IncomingMessage, url: URL, actor: Actor): Promise<{ purpose: SocketPurpose; pass: GatePass }> {
+    const purpose = socketPurposeSchema.safeParse(url.pathname.slice("/ws/".length));
     if (!purpose.success) throw new Refusal(gateCloseCodes.notFound, "no such WebSocket route");
     if (request.headers.origin !== config.publicUrl.origin) throw new Refusal(gateCloseCodes.forbidden, "origin not allowed");
 

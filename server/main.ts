@@ -1,5 +1,6 @@
-// The gateway process: one HTTP server. Pages and API routes go to Next.js; WebSocket upgrades under /ws/
-// go through our gate to the protocol routes; in development Next's own upgrades (hot reload) reach Next.
+// The gateway process: one HTTP server. Requests to an app host (`<name>.<gateway host>`) go to the web app
+// proxy; pages and API routes go to Next.js; WebSocket upgrades under /ws/ go through our gate to the protocol
+// routes; in development Next's own upgrades (hot reload) reach Next.
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
@@ -18,6 +19,7 @@ import { Keyframer } from "./recorder/keyframer";
 import { sessionRegistry } from "./session-registry";
 import { startRuntime } from "./start-runtime";
 import { createTerminalRoute } from "./terminal-route";
+import { createAppProxy } from "./web/app-proxy";
 import { createWatchRoute } from "./watch-route";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -49,9 +51,10 @@ keyframer.catchUp(config.nodeName).then(
 const { version } = JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { version: string };
 const nodeLink = createNodeLink(runtime);
 const gate = createGate(runtime, { probe: probeRoute, terminal: createTerminalRoute(runtime, keyframer), watch: createWatchRoute(runtime, nodeLink) });
+const appProxy = createAppProxy(runtime);
 runtime.controlBus.serve(async (command) => {
   const session = sessionRegistry.find(command.sessionId);
-  return session ? session.applyControl(command) : { ok: false, message: `the session is not running on ${config.nodeName} any more` };
+  return session ? session.applyControl(command) : appProxy.applyControl(command);
 });
 const heartbeat = startNodeHeartbeat(runtime, version);
 await heartbeat.started;
@@ -64,12 +67,24 @@ function stampClientAddress(request: import("node:http").IncomingMessage) {
 
 const server = createServer((request, response) => {
   stampClientAddress(request);
-  handleRequest(request, response);
+  const app = appProxy.appNameOf(request);
+  if (!app) return void handleRequest(request, response);
+  appProxy.handleRequest(request, response, app).catch((error) => {
+    console.error(`web app ${app}: ${request.method} failed:`, error);
+    if (!response.headersSent) response.writeHead(500, { "content-type": "text/plain" });
+    response.end("Gatehouse could not serve this request.");
+  });
 });
 
 server.on("upgrade", (request, socket, head) => {
   stampClientAddress(request);
-  if (request.url?.startsWith("/ws/")) gate.handleUpgrade(request, socket, head);
+  const app = appProxy.appNameOf(request);
+  if (app) {
+    appProxy.handleUpgrade(request, socket, head, app).catch((error) => {
+      console.error(`web app ${app}: WebSocket failed:`, error);
+      socket.destroy();
+    });
+  } else if (request.url?.startsWith("/ws/")) gate.handleUpgrade(request, socket, head);
   else if (request.url?.startsWith(`${nodeLinkPath}?`)) nodeLink.handleUpgrade(request, socket, head);
   else if (config.mode === "development") handleNextUpgrade(request, socket, head);
   else socket.destroy();
@@ -110,6 +125,7 @@ async function shutdown(signal: string) {
   await sessionRegistry.endAll("the gateway is shutting down; reconnect in a moment");
   gate.closeAll();
   nodeLink.closeAll();
+  appProxy.closeAll();
   await heartbeat.stop().catch((error) => console.error("leaving the node registry failed:", error));
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();

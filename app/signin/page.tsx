@@ -4,6 +4,7 @@ import { Button, Card, Field, FormError, TextInput } from "@/app/_ui/primitives"
 import { signIn } from "@/lib/auth/auth";
 import { currentUser } from "@/lib/auth/current-user";
 import { runtime } from "@/lib/runtime";
+import { safeReturnPath } from "@/lib/web-apps";
 
 const errorMessages: Record<string, string> = {
   CredentialsSignin: "The username or password is not right.",
@@ -14,7 +15,7 @@ const errorMessages: Record<string, string> = {
 async function signInWithPassword(formData: FormData) {
   "use server";
   try {
-    await signIn("local", { username: formData.get("username"), password: formData.get("password"), redirectTo: "/" });
+    await signIn("local", { username: formData.get("username"), password: formData.get("password"), redirectTo: safeReturnPath(String(formData.get("next") ?? "")) });
   } catch (error) {
     if (error instanceof AuthError) {
       const code = (error as AuthError & { code?: string }).code;
@@ -24,14 +25,16 @@ async function signInWithPassword(formData: FormData) {
   }
 }
 
-async function signInWithSso() {
+async function signInWithSso(formData: FormData) {
   "use server";
-  await signIn("oidc", { redirectTo: "/" });
+  await signIn("oidc", { redirectTo: safeReturnPath(String(formData.get("next") ?? "")) });
 }
 
-export default async function SignInPage({ searchParams }: { searchParams: Promise<{ error?: string; code?: string; setup?: string }> }) {
-  if (await currentUser()) redirect("/");
-  const { error, code, setup } = await searchParams;
+export default async function SignInPage({ searchParams }: { searchParams: Promise<{ error?: string; code?: string; setup?: string; next?: string }> }) {
+  const { error, code, setup, next } = await searchParams;
+  /** Where to go once signed in: a page of the gateway (e.g. opening a web app), never another site. */
+  const destination = safeReturnPath(next);
+  if (await currentUser()) redirect(destination);
   const { oidc } = runtime().config;
   const message = error ? (errorMessages[code ?? ""] ?? errorMessages[error] ?? "Sign-in did not complete. Try again.") : undefined;
   return (
@@ -47,12 +50,14 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
           ) : null}
           {oidc ? (
             <form action={signInWithSso}>
+              <input type="hidden" name="next" value={destination} />
               <Button type="submit" className="w-full">
                 Sign in with {oidc.displayName}
               </Button>
             </form>
           ) : (
             <form action={signInWithPassword} className="space-y-4">
+              <input type="hidden" name="next" value={destination} />
               <Field id="username" label="Username">
                 <TextInput id="username" autoComplete="username" required defaultValue="admin" />
               </Field>

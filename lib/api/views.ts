@@ -18,6 +18,8 @@ export const adminTargetView = (target: TargetRow) => ({
   retentionDays: target.retentionDays,
   recordSessions: target.recordSessions,
   announceWatchers: target.announceWatchers,
+  internalUrl: target.internalUrl,
+  webAuthHeader: target.webAuthHeader,
 });
 
 export const userView = (user: UserRow) => ({

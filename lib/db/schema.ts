@@ -94,6 +94,10 @@ export const targets = pgTable(
     recordSessions: boolean("record_sessions").notNull().default(true),
     /** Tell the user when someone from security starts or stops watching their session. */
     announceWatchers: boolean("announce_watchers").notNull().default(true),
+    /** Web targets: the app's address inside the network; users reach it as `<name>.<gateway host>`. */
+    internalUrl: text("internal_url"),
+    /** Web targets with a credential: the request header its secret is sent in; null sends HTTP basic auth. */
+    webAuthHeader: text("web_auth_header"),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -141,8 +145,14 @@ export const sessions = pgTable(
     keyframedSeq: integer("keyframed_seq"),
     /** The last lines the user saw, refreshed by the owning node every few seconds while the session is live. */
     preview: text("preview"),
+    /** Web sessions: SHA-256 of the app-host cookie that carries the visit; ending the session revokes it. */
+    appTokenHash: text("app_token_hash"),
   },
-  (table) => [index("sessions_user_idx").on(table.userId, table.startedAt), index("sessions_status_idx").on(table.status)],
+  (table) => [
+    index("sessions_user_idx").on(table.userId, table.startedAt),
+    index("sessions_status_idx").on(table.status),
+    uniqueIndex("sessions_app_token_key").on(table.appTokenHash),
+  ],
 );
 
 export const auditLog = pgTable(

@@ -17,7 +17,19 @@ const nameList = z
 
 const seconds = z.coerce.number({ message: "Must be a number" }).int("Must be whole").min(0, "Cannot be negative").max(30 * 24 * 3600, "At most 30 days");
 
-export const targetInputSchema = z.object({
+/** A web target's name becomes the first label of its public host name. */
+const hostLabel = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Web targets are given by their internal URL; their host and port are taken from it when not given. */
+function fillWebAddress(value: unknown) {
+  if (typeof value !== "object" || value === null) return value;
+  const target = value as Record<string, unknown>;
+  if (target.protocol !== "web" || typeof target.internalUrl !== "string" || !URL.canParse(target.internalUrl)) return value;
+  const url = new URL(target.internalUrl);
+  return { ...target, host: target.host || url.hostname, port: target.port || url.port || (url.protocol === "https:" ? 443 : 80) };
+}
+
+const targetObjectSchema = z.object({
   name,
   protocol: protocolSchema,
   host: z
@@ -45,10 +57,29 @@ export const targetInputSchema = z.object({
   retentionDays: z.coerce.number({ message: "Must be a number" }).int("Must be whole").min(0, "Cannot be negative").max(36500, "At most 100 years").default(0),
   recordSessions: z.union([z.boolean(), z.literal("on")]).transform(Boolean).default(true),
   announceWatchers: z.union([z.boolean(), z.literal("on")]).transform(Boolean).default(true),
-}).refine((target) => target.maxSessionSeconds === 0 || target.maxSessionSeconds >= target.sessionTtlSeconds, {
-  path: ["maxSessionSeconds"],
-  message: "The longest session cannot be shorter than the time limit",
+  internalUrl: z
+    .union([z.url({ protocol: /^https?$/, message: "An http:// or https:// address, e.g. http://10.0.0.5:8080" }), z.literal(""), z.null()])
+    .transform((value) => value || null)
+    .default(null),
+  webAuthHeader: z
+    .union([z.string().trim().regex(/^[A-Za-z0-9-]{1,64}$/, "A header name: letters, digits and dashes"), z.literal(""), z.null()])
+    .transform((value) => value || null)
+    .default(null),
 });
+
+export const targetInputSchema = z.preprocess(
+  fillWebAddress,
+  targetObjectSchema
+    .refine((target) => target.maxSessionSeconds === 0 || target.maxSessionSeconds >= target.sessionTtlSeconds, {
+      path: ["maxSessionSeconds"],
+      message: "The longest session cannot be shorter than the time limit",
+    })
+    .refine((target) => target.protocol !== "web" || target.internalUrl !== null, { path: ["internalUrl"], message: "A web target needs its internal URL" })
+    .refine((target) => target.protocol !== "web" || hostLabel.test(target.name), {
+      path: ["name"],
+      message: "A web app's name becomes its host name: lowercase letters, digits and dashes",
+    }),
+);
 export type TargetInput = z.infer<typeof targetInputSchema>;
 
 export const credentialInputSchema = z.object({

@@ -13,6 +13,9 @@ export const defaultPorts: Record<Protocol, number> = { ssh: 22, rdp: 3389, vnc:
 export const credentialKindSchema = z.enum(["password", "private_key"]);
 export type CredentialKind = z.infer<typeof credentialKindSchema>;
 
-/** What a connect ticket may be used for; each WebSocket route serves exactly one purpose. */
-export const connectPurposeSchema = z.enum(["probe", "terminal", "watch"]);
-export type ConnectPurpose = z.infer<typeof connectPurposeSchema>;
+/** The gateway's WebSocket routes (`/ws/<purpose>`); each serves exactly one purpose. */
+export const socketPurposeSchema = z.enum(["probe", "terminal", "watch"]);
+export type SocketPurpose = z.infer<typeof socketPurposeSchema>;
+
+/** What a connect ticket may be used for: a WebSocket route, or handing a web session to the app's host (`app`). */
+export type ConnectPurpose = SocketPurpose | "app";

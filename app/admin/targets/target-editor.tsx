@@ -17,6 +17,8 @@ export interface EditableTarget {
   credentialId: string | null;
   hostKeyFingerprint: string | null;
   legacyAlgorithms: boolean;
+  internalUrl: string | null;
+  webAuthHeader: string | null;
   sessionTtlSeconds: number;
   extensionSeconds: number;
   maxSessionSeconds: number;
@@ -52,6 +54,8 @@ const blank: EditableTarget = {
   credentialId: null,
   hostKeyFingerprint: null,
   legacyAlgorithms: false,
+  internalUrl: null,
+  webAuthHeader: null,
   sessionTtlSeconds: 0,
   extensionSeconds: 0,
   maxSessionSeconds: 0,
@@ -202,10 +206,16 @@ export function TargetEditor({ targets, credentials, cancelledAccess }: Props) {
             </Select>
           </Field>
           <Field id="host" label="Host" error={fieldErrors.host}>
-            <TextInput id="host" defaultValue={editing.host} invalid={Boolean(fieldErrors.host)} required />
+            <TextInput id="host" defaultValue={editing.host} invalid={Boolean(fieldErrors.host)} />
           </Field>
           <Field id="port" label="Port" error={fieldErrors.port}>
-            <TextInput id="port" type="number" defaultValue={editing.port} invalid={Boolean(fieldErrors.port)} required />
+            <TextInput id="port" type="number" defaultValue={editing.port} invalid={Boolean(fieldErrors.port)} />
+          </Field>
+          <Field id="internalUrl" label="Internal URL (web apps)" error={fieldErrors.internalUrl} hint="Where the gateway reaches the app, e.g. http://10.0.0.5:8080; host and port are taken from it. Users open it at <name>.<gateway host>.">
+            <TextInput id="internalUrl" defaultValue={editing.internalUrl ?? ""} placeholder="http://…" invalid={Boolean(fieldErrors.internalUrl)} />
+          </Field>
+          <Field id="webAuthHeader" label="Credential header (web apps)" error={fieldErrors.webAuthHeader} hint="Empty: the credential is sent as HTTP basic auth. A header name (e.g. X-Api-Key): its password is sent in that header.">
+            <TextInput id="webAuthHeader" defaultValue={editing.webAuthHeader ?? ""} invalid={Boolean(fieldErrors.webAuthHeader)} />
           </Field>
           <Field id="credentialId" label="Credential" error={fieldErrors.credentialId} hint="Injected by the gateway; users never see it">
             <Select id="credentialId" defaultValue={editing.credentialId ?? ""}>

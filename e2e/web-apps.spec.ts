@@ -1,0 +1,155 @@
+// Zero-trust web access with an existing app (Node-RED from npm): a user opens it at its own host through the
+// gateway, signs in to the app's own login form, navigates and uses its WebSockets; someone not signed in is
+// sent to sign in; someone without access, a forged cookie, a replayed handoff and a cross-site WebSocket are
+// refused; security terminates the session and the app stops answering.
+import type { BrowserContext } from "@playwright/test";
+import postgres from "postgres";
+import WebSocket from "ws";
+import { startNodeRed, type RunningNodeRed } from "../test/fixtures/node-red";
+import { createCredential, createTarget } from "./fixtures/terminal-client";
+import { expect, signInWithSso, ssoUrl, test } from "./fixtures/test";
+
+const run = Date.now().toString(36);
+
+test.describe("web apps", () => {
+  let nodeRed: RunningNodeRed;
+  let alice: BrowserContext;
+  let bob: BrowserContext;
+  let sam: BrowserContext;
+  let carol: BrowserContext;
+  let sql: postgres.Sql;
+  const name = `red-${run}`;
+  const apiKey = `key-${run}-never-in-a-browser`;
+  const appUrl = () => ssoUrl().replace("//localhost", `//${name}.localhost`);
+  /** A WebSocket to the app host from this process, whose resolver (unlike Chromium's) knows no `*.localhost`. */
+  const appSocket = (path: string, headers: Record<string, string>) =>
+    new WebSocket(`${ssoUrl().replace(/^http/, "ws").replace("//localhost", "//127.0.0.1")}${path}`, { headers: { host: new URL(appUrl()).host, ...headers } });
+  const appCookie = async (context: BrowserContext) => (await context.cookies(appUrl())).find((cookie) => cookie.name === "__gatehouse_app");
+
+  test.beforeAll(async ({ browser }) => {
+    test.setTimeout(120_000);
+    nodeRed = await startNodeRed();
+    sql = postgres(process.env.E2E_DATABASE_URL!, { max: 1, onnotice: () => {} });
+    [alice, bob, sam, carol] = [await browser.newContext(), await browser.newContext(), await browser.newContext(), await browser.newContext()];
+    for (const [context, login] of [[alice, "alice"], [bob, "bob"], [sam, "sam"], [carol, "carol"]] as const) await signInWithSso(await context.newPage(), login);
+    const credentialId = await createCredential(alice.request, { name: `red-key-${run}`, kind: "password", username: "api", secret: apiKey });
+    await createTarget(alice.request, { name, protocol: "web", internalUrl: nodeRed.url, allowedUsers: ["bob"], credentialId, webAuthHeader: "X-Api-Key" });
+  });
+
+  test.afterAll(async () => {
+    await Promise.all([alice?.close(), bob?.close(), sam?.close(), carol?.close()]);
+    await sql?.end();
+    await nodeRed?.stop();
+  });
+
+  test("an allowed user opens the app at its own host, signs in to the app's login form, navigates and uses its WebSockets", async () => {
+    const page = await bob.newPage();
+    await page.goto(`${ssoUrl()}/`);
+    await page.getByRole("link", { name: `Open ${name}` }).click();
+    await page.waitForURL(`${appUrl()}/`);
+    // Node-RED's own login, then its editor loads its flows through the gateway (its API and its /comms socket).
+    await page.locator("#node-dialog-login-username").fill(nodeRed.username);
+    await page.locator("#node-dialog-login-password").fill(nodeRed.password);
+    await page.getByRole("button", { name: "Login" }).click();
+    await expect(page.locator("#red-ui-workspace-tabs").getByText("Pages")).toBeVisible({ timeout: 15_000 });
+
+    await page.goto(`${appUrl()}/page1`);
+    await expect(page.getByRole("heading", { name: "Page one" })).toBeVisible();
+    await page.getByRole("link", { name: "Next page" }).click();
+    await expect(page.getByRole("heading", { name: "Page two" })).toBeVisible();
+    await expect(page.locator("#echo")).toHaveText("echo: hello through the gateway");
+
+    // The target's credential reached the app in its header; the gateway's own cookie did not.
+    await page.goto(`${appUrl()}/headers`);
+    await expect(page.locator("#api-key")).toHaveText(apiKey);
+    await expect(page.locator("#cookie")).not.toContainText("__gatehouse_app");
+    const cookie = await appCookie(bob);
+    expect(cookie).toMatchObject({ domain: `${name}.localhost`, httpOnly: true, sameSite: "Lax", path: "/" });
+
+    // Each request is on the session's timeline.
+    const [session] = await sql`select id, protocol, status from sessions where target_name = ${name} and status <> 'ended' order by started_at desc limit 1`;
+    expect(session).toMatchObject({ protocol: "web", status: "active" });
+    await expect
+      .poll(async () => (await sql`select details from session_events where session_id = ${session!.id} and kind = 'web.request'`).map((row) => `${row.details.method} ${row.details.path} ${row.details.status}`))
+      .toEqual(expect.arrayContaining(["GET /page1 200", "GET /page2 200", "GET /headers 200"]));
+    await page.close();
+  });
+
+  test("someone not signed in is sent to sign in, then lands on the page they asked for", async ({ browser }) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${appUrl()}/page1?from=link`);
+    await page.waitForURL(/\/signin\?next=/);
+    await page.getByRole("button", { name: "Sign in with Test IdP" }).click();
+    await page.locator('input[name="login"]').fill("bob");
+    await page.locator('input[name="password"]').fill("any password the test IdP accepts");
+    await page.getByRole("button", { name: "Sign-in" }).click();
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.waitForURL(`${appUrl()}/page1?from=link`);
+    await expect(page.getByRole("heading", { name: "Page one" })).toBeVisible();
+    await context.close();
+  });
+
+  test("no access, a forged cookie, a replayed handoff and a cross-site WebSocket are refused", async () => {
+    const page = await carol.newPage();
+    const refused = await page.goto(`${ssoUrl()}/apps/${name}`);
+    expect(refused?.status()).toBe(403);
+    await expect(page.getByRole("heading", { name: "Not allowed" })).toBeVisible();
+
+    await carol.addCookies([{ name: "__gatehouse_app", value: "forged", domain: `${name}.localhost`, path: "/" }]);
+    const forged = await page.goto(`${appUrl()}/page1`);
+    expect(forged?.status()).toBe(403);
+    expect(page.url()).toContain(`${ssoUrl()}/apps/${name}`);
+
+    // Bob's handoff link, once used by Bob, is worth nothing to anyone else.
+    const launch = await bob.request.get(`${ssoUrl()}/apps/${name}?return=/page1`, { maxRedirects: 0 });
+    const handoff = launch.headers().location!;
+    expect(handoff).toContain(`${appUrl()}/__gatehouse/handoff?ticket=`);
+    const bobPage = await bob.newPage();
+    await bobPage.goto(handoff);
+    await expect(bobPage.getByRole("heading", { name: "Page one" })).toBeVisible();
+    const replayed = await page.goto(handoff);
+    expect(replayed?.status()).toBe(400);
+    await expect(page.getByRole("heading", { name: "Link expired" })).toBeVisible();
+
+    // A page on another origin cannot open the app's WebSocket with Bob's cookie.
+    const cookie = await appCookie(bob);
+    const status = await new Promise<string>((resolve) => {
+      const socket = appSocket("/ws/echo", { cookie: `__gatehouse_app=${cookie!.value}`, origin: "http://evil.localhost" });
+      socket.once("unexpected-response", (_request, response) => resolve(String(response.statusCode)));
+      socket.once("open", () => resolve("opened"));
+    });
+    expect(status).toBe("403");
+  });
+
+  test("security terminates the web session: its WebSocket closes and the next request lands on 'session ended'", async () => {
+    const page = await bob.newPage();
+    await page.goto(`${ssoUrl()}/apps/${name}?return=/page2`);
+    await expect(page.locator("#echo")).toHaveText("echo: hello through the gateway");
+    const cookie = await appCookie(bob);
+    const socket = appSocket("/ws/echo", { cookie: `__gatehouse_app=${cookie!.value}`, origin: appUrl() });
+    await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+    const closed = new Promise((resolve) => socket.once("close", resolve));
+
+    const [session] = await sql`select id from sessions where target_name = ${name} and status <> 'ended' order by started_at desc limit 1`;
+    const control = (action: string) => sam.request.post(`${ssoUrl()}/api/sessions/${session!.id}/control`, { headers: { origin: ssoUrl() }, data: { action, reason: "web test" } });
+
+    expect((await control("lock")).status()).toBe(200);
+    expect((await page.goto(`${appUrl()}/page1`))?.status()).toBe(423);
+    await expect(page.getByText("Your session has been locked, please contact your Administrator.")).toBeVisible();
+    expect((await control("pause")).status()).toBe(409);
+    expect((await control("unlock")).status()).toBe(200);
+    expect((await page.goto(`${appUrl()}/page1`))?.status()).toBe(200);
+
+    expect((await control("terminate")).status()).toBe(200);
+    await closed;
+
+    const after = await page.goto(`${appUrl()}/page1`);
+    expect(after?.status()).toBe(403);
+    await expect(page.getByRole("heading", { name: "Session ended" })).toBeVisible();
+    await expect(page.getByText("It was terminated by security.")).toBeVisible();
+    expect(await appCookie(bob)).toBeUndefined();
+    const [ended] = await sql`select status, end_reason from sessions where id = ${session!.id}`;
+    expect(ended).toMatchObject({ status: "ended", end_reason: "terminated" });
+  });
+});

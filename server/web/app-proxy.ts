@@ -1,0 +1,245 @@
+// The app hosts: a request to `<name>.<gateway host>` belongs to that web target. It reaches the app only with
+// the cookie of a live web session of that target (else the browser goes to the gateway's origin to sign in
+// and be authorized), is forwarded to the app's internal URL with the target's credential injected, and goes on
+// the session's timeline. Redirects and cookies that name the internal address are rewritten to the app host.
+import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
+import https from "node:https";
+import type { Duplex } from "node:stream";
+import { and, eq, inArray } from "drizzle-orm";
+import { openCredential } from "../../lib/credentials";
+import { sessions, sessionEvents, targets } from "../../lib/db/schema";
+import type { ControlCommand } from "../../lib/protocol/live";
+import type { Runtime } from "../../lib/runtime";
+import { addSessionEvent } from "../../lib/session-events";
+import { closeSessionRow, setSessionStatus } from "../../lib/sessions";
+import type { TargetRow } from "../../lib/targets";
+import { appCookieName, appNameOfHost, appOrigin, appPage, findWebSession, handoffPath, redeemAppHandoff, safeReturnPath, type WebSessionRow } from "../../lib/web-apps";
+
+/** Headers that belong to one connection, never forwarded (RFC 9110 §7.6.1), plus those `Connection` names. */
+const hopByHop = new Set(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
+/** How often open WebSockets are checked against their session, so one ended on another node closes here too. */
+const tunnelSweepMs = 2000;
+/** Request log entries are written in batches, at most this often. */
+const requestLogFlushMs = 1000;
+
+export function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const named = new Set(String(headers.connection ?? "").toLowerCase().split(",").map((name) => name.trim()));
+  const kept: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined && !hopByHop.has(name) && !named.has(name)) kept[name] = value;
+  return kept;
+}
+
+/** Redirects and cookies as the browser must see them: on the app host, never the internal address. */
+export function rewriteResponseHeaders(headers: IncomingHttpHeaders, internal: URL, publicOrigin: string): OutgoingHttpHeaders {
+  const rewritten = endToEnd(headers);
+  if (typeof headers.location === "string") {
+    const location = new URL(headers.location, internal);
+    rewritten.location = location.origin === internal.origin ? `${publicOrigin}${location.pathname}${location.search}${location.hash}` : headers.location;
+  }
+  if (headers["set-cookie"]) rewritten["set-cookie"] = headers["set-cookie"].map((cookie) => cookie.replace(/;\s*domain=[^;]*/i, ""));
+  return rewritten;
+}
+
+function readCookie(header: string | undefined, name: string) {
+  for (const pair of (header ?? "").split(";")) {
+    const [key, ...value] = pair.trim().split("=");
+    if (key === name) return value.join("=");
+  }
+  return undefined;
+}
+
+/** The app's own cookies, without the gateway's: the app never sees the token that stands for the session. */
+export function withoutAppCookie(header: string | undefined) {
+  const kept = (header ?? "").split(";").map((pair) => pair.trim()).filter((pair) => pair && !pair.startsWith(`${appCookieName}=`));
+  return kept.length > 0 ? kept.join("; ") : undefined;
+}
+
+export function createAppProxy(runtime: Runtime) {
+  const { db, config, vault } = runtime;
+  const tunnels = new Map<string, Set<Duplex>>();
+  let loggedRequests: (typeof sessionEvents.$inferInsert)[] = [];
+
+  const cookieAttributes = `Path=/; HttpOnly; SameSite=Lax${config.publicUrl.protocol === "https:" ? "; Secure" : ""}`;
+
+  async function findWebTarget(name: string): Promise<TargetRow | undefined> {
+    const [target] = await db.select().from(targets).where(and(eq(targets.name, name), eq(targets.protocol, "web")));
+    return target;
+  }
+
+  function launchUrl(name: string, returnPath: string) {
+    const url = new URL(`/apps/${name}`, config.publicUrl);
+    url.searchParams.set("return", returnPath);
+    return url.href;
+  }
+
+  /** The live session this request's cookie stands for, or the response that says why there is none. */
+  async function admit(request: IncomingMessage, target: TargetRow): Promise<{ session: WebSessionRow } | { refusal: { status: number; title: string; message: string; location?: string; clearCookie?: boolean } }> {
+    const token = readCookie(request.headers.cookie, appCookieName);
+    const found = token ? await findWebSession(db, token) : undefined;
+    if (!found || found.target.id !== target.id) return { refusal: { status: 302, title: "Sign in", message: "Sign in to Gatehouse to open this app.", location: launchUrl(target.name, safeReturnPath(request.url)) } };
+    if (found.session.status === "ended") {
+      const why = found.session.endReason === "terminated" ? "It was terminated by security." : "It has ended.";
+      return { refusal: { status: 403, title: "Session ended", message: `Your session on ${target.name} is over. ${why} Open the app again from Gatehouse if you still have access.`, clearCookie: true } };
+    }
+    if (found.session.status === "locked") return { refusal: { status: 423, title: "Session locked", message: "Your session has been locked, please contact your Administrator." } };
+    return { session: found };
+  }
+
+  function refuse(response: ServerResponse, refusal: { status: number; title: string; message: string; location?: string; clearCookie?: boolean }, name: string) {
+    const headers: OutgoingHttpHeaders = { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" };
+    if (refusal.location) headers.location = refusal.location;
+    if (refusal.clearCookie) headers["set-cookie"] = `${appCookieName}=; ${cookieAttributes}; Max-Age=0`;
+    response.writeHead(refusal.status, headers);
+    response.end(appPage(refusal.title, refusal.message, launchUrl(name, "/")));
+  }
+
+  /** What the app is sent: the request's own headers, less the gateway's cookie, plus the target's credential. */
+  async function upstreamHeaders(request: IncomingMessage, target: TargetRow, internal: URL): Promise<OutgoingHttpHeaders> {
+    const headers = endToEnd(request.headers);
+    const cookie = withoutAppCookie(request.headers.cookie);
+    if (cookie) headers.cookie = cookie;
+    else delete headers.cookie;
+    headers.host = internal.host;
+    headers["x-forwarded-for"] = request.socket.remoteAddress ?? "";
+    headers["x-forwarded-host"] = request.headers.host ?? "";
+    headers["x-forwarded-proto"] = config.publicUrl.protocol.slice(0, -1);
+    const login = target.credentialId ? await openCredential(db, vault, target.credentialId) : undefined;
+    if (login) {
+      if (target.webAuthHeader) headers[target.webAuthHeader.toLowerCase()] = login.secret;
+      else headers.authorization = `Basic ${Buffer.from(`${login.username}:${login.secret}`).toString("base64")}`;
+    }
+    return headers;
+  }
+
+  function logRequest(session: WebSessionRow, entry: { method: string; path: string; status: number; bytes: number; ms: number }) {
+    if (loggedRequests.length === 0) setTimeout(flushRequestLog, requestLogFlushMs).unref();
+    loggedRequests.push({ sessionId: session.session.id, kind: "web.request", actorName: session.username, details: entry });
+  }
+
+  function flushRequestLog() {
+    const batch = loggedRequests;
+    loggedRequests = [];
+    if (batch.length > 0) db.insert(sessionEvents).values(batch).catch((error) => console.error("writing the web request log failed:", error));
+  }
+
+  function openUpstream(internal: URL, options: http.RequestOptions) {
+    return (internal.protocol === "https:" ? https : http).request(internal, options);
+  }
+
+  const tunnelSweep = setInterval(() => {
+    const open = [...tunnels.keys()];
+    if (open.length === 0) return;
+    db.select({ id: sessions.id })
+      .from(sessions)
+      .where(and(inArray(sessions.id, open), eq(sessions.status, "ended")))
+      .then((ended) => ended.forEach(({ id }) => closeTunnels(id)), (error) => console.error("checking web sessions failed:", error));
+  }, tunnelSweepMs).unref();
+
+  function closeTunnels(sessionId: string) {
+    for (const socket of tunnels.get(sessionId) ?? []) socket.destroy();
+    tunnels.delete(sessionId);
+  }
+
+  return {
+    /** The web target a request is for, when it came to an app host. */
+    appNameOf(request: IncomingMessage) {
+      return appNameOfHost(config.publicUrl, request.headers.host);
+    },
+
+    async handleRequest(request: IncomingMessage, response: ServerResponse, name: string) {
+      const target = await findWebTarget(name);
+      if (!target?.internalUrl) return refuse(response, { status: 404, title: "No such app", message: `Gatehouse publishes no app called ${name}.` }, name);
+      const url = new URL(request.url ?? "/", appOrigin(config.publicUrl, name));
+      if (url.pathname === handoffPath) {
+        const handed = await redeemAppHandoff(db, url.searchParams.get("ticket") ?? "", target.id);
+        if (!handed) return refuse(response, { status: 400, title: "Link expired", message: "This sign-in link has expired or was already used. Open the app again from Gatehouse." }, name);
+        response.writeHead(302, { location: safeReturnPath(url.searchParams.get("return")), "set-cookie": `${appCookieName}=${handed.token}; ${cookieAttributes}`, "cache-control": "no-store" });
+        return response.end();
+      }
+      const admitted = await admit(request, target);
+      if ("refusal" in admitted) return refuse(response, admitted.refusal, name);
+
+      const internal = new URL(target.internalUrl);
+      const startedAt = performance.now();
+      const upstream = openUpstream(new URL(request.url ?? "/", internal), { method: request.method, headers: await upstreamHeaders(request, target, internal) });
+      let bytes = 0;
+      upstream.on("response", (answer) => {
+        response.writeHead(answer.statusCode ?? 502, rewriteResponseHeaders(answer.headers, internal, appOrigin(config.publicUrl, name)));
+        answer.on("data", (chunk: Buffer) => (bytes += chunk.length));
+        answer.pipe(response);
+        answer.on("end", () => logRequest(admitted.session, { method: request.method ?? "GET", path: url.pathname + url.search, status: answer.statusCode ?? 0, bytes, ms: Math.round(performance.now() - startedAt) }));
+      });
+      upstream.on("error", (error) => {
+        console.error(`web app ${name} (${internal.origin}) failed:`, error.message);
+        if (!response.headersSent) refuse(response, { status: 502, title: "App unreachable", message: `Gatehouse could not reach ${name}: ${error.message}` }, name);
+        else response.destroy();
+      });
+      request.pipe(upstream);
+    },
+
+    /** WebSockets to the app: the same admission, plus the app's own origin (no cross-site socket rides the cookie). */
+    async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, name: string) {
+      const refuseUpgrade = (status: number, reason: string) => socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      const target = await findWebTarget(name);
+      if (!target?.internalUrl) return refuseUpgrade(404, "Not Found");
+      if (request.headers.origin !== appOrigin(config.publicUrl, name)) return refuseUpgrade(403, "Forbidden");
+      const admitted = await admit(request, target);
+      if ("refusal" in admitted) return refuseUpgrade(403, "Forbidden");
+      const internal = new URL(target.internalUrl);
+      const headers = await upstreamHeaders(request, target, internal);
+      headers.connection = "Upgrade";
+      headers.upgrade = request.headers.upgrade ?? "websocket";
+      headers.origin = internal.origin;
+      const upstream = openUpstream(new URL(request.url ?? "/", internal), { method: request.method, headers });
+      upstream.on("upgrade", (answer, appSocket, appHead) => {
+        const lines = [`HTTP/1.1 ${answer.statusCode} ${answer.statusMessage}`];
+        for (let index = 0; index < answer.rawHeaders.length; index += 2) lines.push(`${answer.rawHeaders[index]}: ${answer.rawHeaders[index + 1]}`);
+        socket.write(`${lines.join("\r\n")}\r\n\r\n`);
+        if (appHead.length > 0) socket.write(appHead);
+        if (head.length > 0) appSocket.write(head);
+        appSocket.pipe(socket).pipe(appSocket);
+        const sessionId = admitted.session.session.id;
+        const open = tunnels.get(sessionId) ?? new Set();
+        tunnels.set(sessionId, open.add(socket));
+        const close = () => {
+          open.delete(socket);
+          appSocket.destroy();
+          socket.destroy();
+        };
+        socket.on("close", close).on("error", close);
+        appSocket.on("close", close).on("error", close);
+      });
+      upstream.on("response", (answer) => {
+        refuseUpgrade(answer.statusCode ?? 502, answer.statusMessage ?? "Bad Gateway");
+        answer.resume();
+      });
+      upstream.on("error", () => refuseUpgrade(502, "Bad Gateway"));
+      upstream.end();
+    },
+
+    /** A control from security for a web session this node started (the control bus names its node). */
+    async applyControl(command: ControlCommand) {
+      const [session] = await db.select().from(sessions).where(and(eq(sessions.id, command.sessionId), eq(sessions.protocol, "web"), eq(sessions.node, config.nodeName)));
+      if (!session || session.status === "ended") return { ok: false, message: `the session is not running on ${config.nodeName} any more` };
+      const { action, reason, actorName } = command;
+      if (action === "pause" || action === "resume") return { ok: false, message: "a web session cannot be paused; lock it instead" };
+      if (action === "lock" || action === "unlock") {
+        if ((action === "lock") !== (session.status === "active")) return { ok: false, message: `the session is ${session.status}` };
+        await setSessionStatus(db, session.id, action === "lock" ? "locked" : "active");
+      } else {
+        await closeSessionRow(db, session.id, { reason: "terminated", bytesFromUser: 0, bytesToUser: 0 });
+        closeTunnels(session.id);
+      }
+      await addSessionEvent(db, { sessionId: session.id, kind: action, actorName, details: { reason } });
+      return { ok: true, message: action === "lock" || action === "unlock" ? `the session was ${action}ed` : "the session was terminated" };
+    },
+
+    closeAll() {
+      clearInterval(tunnelSweep);
+      flushRequestLog();
+      for (const sessionId of [...tunnels.keys()]) closeTunnels(sessionId);
+    },
+  };
+}
+
+export type AppProxy = ReturnType<typeof createAppProxy>;
