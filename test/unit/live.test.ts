@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { WebSocket } from "ws";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { visibleKeys, type WatchServerMessage } from "@/lib/protocol/live";
+import { visibleKeys, type KeystrokeLogEntry, type WatchServerMessage } from "@/lib/protocol/live";
 import { previewLines } from "@/lib/transcript-lines";
 import { KeystrokeInspector, maskedInput } from "@/server/recorder/input-masker";
 import { terminalScreenFrames } from "@/server/recorder/terminal-recorder";
@@ -129,6 +129,12 @@ describe("a session relayed from the node that runs it", () => {
       if (typeof message === "string") this.emit("message", Buffer.from(message), true);
       else this.emit("message", Buffer.from(JSON.stringify(message)), false);
     }
+    /** What the owning node sends a new link first: the session, its state, the keystroke log. */
+    greet(entries: KeystrokeLogEntry[]) {
+      this.say({ type: "joined", session: { id: "s", username: "bob", targetName: "web", protocol: "ssh", node: "node-1", startedAt: "2026-01-01T00:00:00.000Z", recorded: true } });
+      this.say({ type: "state", state: "active", by: null, reason: null });
+      this.say({ type: "log", entries });
+    }
     catchUp(screen: string, continuous: boolean) {
       this.say({ type: "screen", cols: 80, rows: 24 });
       this.say(screen);
@@ -154,9 +160,7 @@ describe("a session relayed from the node that runs it", () => {
   it("fans one link out: a watcher joining here is caught up from the kept stream without asking the owning node", async () => {
     const { link, watch, recorded } = relay();
     const first = watch();
-    link.say({ type: "joined", session: { id: "s", username: "bob", targetName: "web", protocol: "ssh", node: "node-1", startedAt: "2026-01-01T00:00:00.000Z", recorded: true } });
-    link.say({ type: "state", state: "active", by: null, reason: null });
-    link.say({ type: "log", entries: [{ at: 1, kind: "command", text: "ls" }] });
+    link.greet([{ at: 1, kind: "command", text: "ls" }]);
     link.catchUp("S1 ", false);
     await turn();
     link.say("x ");
@@ -179,9 +183,7 @@ describe("a session relayed from the node that runs it", () => {
   it("after the kept stream grew too long, a join asks for a new catch-up that the others, in step, do not see again", async () => {
     const { link, watch } = relay();
     const first = watch();
-    link.say({ type: "joined", session: { id: "s", username: "bob", targetName: "web", protocol: "ssh", node: "node-1", startedAt: "2026-01-01T00:00:00.000Z", recorded: true } });
-    link.say({ type: "state", state: "active", by: null, reason: null });
-    link.say({ type: "log", entries: [] });
+    link.greet([]);
     link.catchUp("S1 ", false);
     await turn();
     link.say("z".repeat(9 * 1024 * 1024));
@@ -201,9 +203,7 @@ describe("a session relayed from the node that runs it", () => {
   it("when the owning node dropped frames for the link, every watcher here is caught up afresh", async () => {
     const { link, watch } = relay();
     const first = watch();
-    link.say({ type: "joined", session: { id: "s", username: "bob", targetName: "web", protocol: "ssh", node: "node-1", startedAt: "2026-01-01T00:00:00.000Z", recorded: true } });
-    link.say({ type: "state", state: "active", by: null, reason: null });
-    link.say({ type: "log", entries: [] });
+    link.greet([]);
     link.catchUp("S1 ", false);
     await turn();
     link.catchUp("S2 ", false);
