@@ -7,6 +7,7 @@ import https from "node:https";
 import type { Duplex } from "node:stream";
 import { and, eq, inArray } from "drizzle-orm";
 import { openCredential } from "../../lib/credentials";
+import { clientAddressHeader } from "../../lib/request-context";
 import { sessions, sessionEvents, targets } from "../../lib/db/schema";
 import type { ControlCommand } from "../../lib/protocol/live";
 import type { Runtime } from "../../lib/runtime";
@@ -100,7 +101,9 @@ export function createAppProxy(runtime: Runtime) {
     if (cookie) headers.cookie = cookie;
     else delete headers.cookie;
     headers.host = internal.host;
-    headers["x-forwarded-for"] = request.socket.remoteAddress ?? "";
+    // The client's address as the gateway established it (server/main.ts), in the header apps expect.
+    headers["x-forwarded-for"] = String(request.headers[clientAddressHeader] ?? "");
+    delete headers[clientAddressHeader];
     headers["x-forwarded-host"] = request.headers.host ?? "";
     headers["x-forwarded-proto"] = config.publicUrl.protocol.slice(0, -1);
     const login = target.credentialId ? await openCredential(db, vault, target.credentialId) : undefined;
