@@ -214,7 +214,7 @@ export function TargetEditor({ targets, credentials, cancelledAccess }: Props) {
           <Field id="internalUrl" label="Internal URL (web apps)" error={fieldErrors.internalUrl} hint="Where the gateway reaches the app, e.g. http://10.0.0.5:8080; host and port are taken from it. Users open it at <name>.<gateway host>.">
             <TextInput id="internalUrl" defaultValue={editing.internalUrl ?? ""} placeholder="http://…" invalid={Boolean(fieldErrors.internalUrl)} />
           </Field>
-          <Field id="webAuthHeader" label="Credential header (web apps)" error={fieldErrors.webAuthHeader} hint="Empty: the credential is sent as HTTP basic auth. A header name (e.g. X-Api-Key): its password is sent in that header.">
+          <Field id="webAuthHeader" label="Auth header (web apps)" error={fieldErrors.webAuthHeader} hint="Empty: the credential is sent as HTTP basic auth. A header name (e.g. X-Api-Key): its password is sent in that header.">
             <TextInput id="webAuthHeader" defaultValue={editing.webAuthHeader ?? ""} invalid={Boolean(fieldErrors.webAuthHeader)} />
           </Field>
           <Field id="credentialId" label="Credential" error={fieldErrors.credentialId} hint="Injected by the gateway; users never see it">
