@@ -8,10 +8,11 @@ import type { SessionFilter } from "./protocol/sessions";
 import { isUuid } from "./ids";
 import { escapeLike } from "./sql-text";
 
-export async function openSessionRow(db: Database, row: { userId: string; targetId: string; targetName: string; protocol: Protocol; node: string }) {
+/** A new session's row: `connecting` until its target answers (a web session is `active` from the start). */
+export async function openSessionRow(db: Database, row: { userId: string; targetId: string; targetName: string; protocol: Protocol; node: string; status?: "connecting" | "active" }) {
   const [created] = await db
     .insert(sessions)
-    .values({ ...row, status: "connecting" })
+    .values({ status: "connecting", ...row })
     .returning({ id: sessions.id, startedAt: sessions.startedAt });
   return created!;
 }

@@ -38,8 +38,7 @@ export function safeReturnPath(value: string | null | undefined) {
 
 /** After the access decision on the gateway's origin: a web session, and the URL that hands it to the app's host. */
 export async function startWebSession({ db, config }: Runtime, userId: string, actor: Actor, target: TargetRow, returnPath: string) {
-  const session = await openSessionRow(db, { userId, targetId: target.id, targetName: target.name, protocol: "web", node: config.nodeName });
-  await db.update(sessions).set({ status: "active" }).where(eq(sessions.id, session.id));
+  const session = await openSessionRow(db, { userId, targetId: target.id, targetName: target.name, protocol: "web", node: config.nodeName, status: "active" });
   await audit(db, actor, { action: "session.start", objectType: "session", objectId: session.id, details: { target: target.name, protocol: "web" } });
   const { ticket } = await mintConnectTicket(db, { userId, targetId: target.id, purpose: "app", sessionId: session.id }, config.connectTicketTtlSeconds);
   const handoff = new URL(handoffPath, appOrigin(config.publicUrl, target.name));

@@ -47,7 +47,8 @@ interface CatchUp {
   sinceBytes: number;
 }
 
-const frameBytes = (frame: WatchFrame) => (Buffer.isBuffer(frame) ? frame.length : 64);
+/** What a frame weighs in a bounded queue (control messages count as small). */
+export const frameBytes = (frame: WatchFrame) => (Buffer.isBuffer(frame) ? frame.length : 64);
 
 export class WatcherHub {
   private readonly watchers = new Set<Watcher>();

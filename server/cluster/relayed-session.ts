@@ -6,7 +6,7 @@ import type { WebSocket } from "ws";
 import type { Actor } from "../../lib/audit";
 import { parseJsonFrame } from "../../lib/protocol/json-frame";
 import { watchServerMessageSchema, type NodeLinkMessage, type WatchServerMessage } from "../../lib/protocol/live";
-import { refuseWatcherInput, WatcherHub, type ScreenFrame, type WatchFrame } from "../watchers";
+import { frameBytes, refuseWatcherInput, WatcherHub, type ScreenFrame, type WatchFrame } from "../watchers";
 
 /** The link's stream from its last catch-up on, kept for watchers joining here; past this a join asks for a new one. */
 const keptStreamLimit = 8 * 1024 * 1024;
@@ -18,8 +18,6 @@ export interface WatchedSession {
 }
 /** Puts a join or leave on the session's timeline and in the audit log (`recordWatching`). */
 export type RecordWatching = (kind: "watch.join" | "watch.leave", viewer: Actor, session: WatchedSession) => void;
-
-const frameBytes = (frame: WatchFrame) => (Buffer.isBuffer(frame) ? frame.length : 64);
 
 export class RelayedSession {
   private readonly hub = new WatcherHub(() => this.currentScreen());

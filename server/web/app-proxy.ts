@@ -55,6 +55,21 @@ export function withoutAppCookie(header: string | undefined) {
   return kept.length > 0 ? kept.join("; ") : undefined;
 }
 
+/** A web target with somewhere to send its requests. */
+type WebTarget = TargetRow & { internalUrl: string };
+const isPublished = (target: TargetRow | undefined): target is WebTarget => Boolean(target?.internalUrl);
+
+/** What an app host answers itself when a request may not reach the app. */
+interface Refusal {
+  status: number;
+  title: string;
+  message: string;
+  location?: string;
+  clearCookie?: boolean;
+}
+
+const noSuchApp = (name: string): Refusal => ({ status: 404, title: "No such app", message: `Gatehouse publishes no app called ${name}.` });
+
 export function createAppProxy(runtime: Runtime) {
   const { db, config, vault } = runtime;
   const tunnels = new Map<string, Set<Duplex>>();
@@ -73,20 +88,29 @@ export function createAppProxy(runtime: Runtime) {
     return url.href;
   }
 
-  /** The live session this request's cookie stands for, or the response that says why there is none. */
-  async function admit(request: IncomingMessage, target: TargetRow): Promise<{ session: WebSessionRow } | { refusal: { status: number; title: string; message: string; location?: string; clearCookie?: boolean } }> {
+  /**
+   * The app a request is for and the live session its cookie stands for, or the response that says why there is
+   * none. With a session, its row brings the target: one query per request.
+   */
+  async function admit(request: IncomingMessage, name: string): Promise<{ target: WebTarget; session: WebSessionRow } | { target?: WebTarget; refusal: Refusal }> {
     const token = readCookie(request.headers.cookie, appCookieName);
     const found = token ? await findWebSession(db, token) : undefined;
-    if (!found || found.target.id !== target.id) return { refusal: { status: 302, title: "Sign in", message: "Sign in to Gatehouse to open this app.", location: launchUrl(target.name, safeReturnPath(request.url)) } };
+    if (!found || found.target.name !== name) {
+      const target = await findWebTarget(name);
+      if (!isPublished(target)) return { refusal: noSuchApp(name) };
+      return { target, refusal: { status: 302, title: "Sign in", message: "Sign in to Gatehouse to open this app.", location: launchUrl(name, safeReturnPath(request.url)) } };
+    }
+    const { target } = found;
+    if (!isPublished(target)) return { refusal: noSuchApp(name) };
     if (found.session.status === "ended") {
       const why = found.session.endReason === "terminated" ? "It was terminated by security." : "It has ended.";
-      return { refusal: { status: 403, title: "Session ended", message: `Your session on ${target.name} is over. ${why} Open the app again from Gatehouse if you still have access.`, clearCookie: true } };
+      return { target, refusal: { status: 403, title: "Session ended", message: `Your session on ${name} is over. ${why} Open the app again from Gatehouse if you still have access.`, clearCookie: true } };
     }
-    if (found.session.status === "locked") return { refusal: { status: 423, title: "Session locked", message: "Your session has been locked, please contact your Administrator." } };
-    return { session: found };
+    if (found.session.status === "locked") return { target, refusal: { status: 423, title: "Session locked", message: "Your session has been locked, please contact your Administrator." } };
+    return { target, session: found };
   }
 
-  function refuse(response: ServerResponse, refusal: { status: number; title: string; message: string; location?: string; clearCookie?: boolean }, name: string) {
+  function refuse(response: ServerResponse, refusal: Refusal, name: string) {
     const headers: OutgoingHttpHeaders = { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" };
     if (refusal.location) headers.location = refusal.location;
     if (refusal.clearCookie) headers["set-cookie"] = `${appCookieName}=; ${cookieAttributes}; Max-Age=0`;
@@ -150,17 +174,18 @@ export function createAppProxy(runtime: Runtime) {
     },
 
     async handleRequest(request: IncomingMessage, response: ServerResponse, name: string) {
-      const target = await findWebTarget(name);
-      if (!target?.internalUrl) return refuse(response, { status: 404, title: "No such app", message: `Gatehouse publishes no app called ${name}.` }, name);
       const url = new URL(request.url ?? "/", appOrigin(config.publicUrl, name));
       if (url.pathname === handoffPath) {
+        const target = await findWebTarget(name);
+        if (!isPublished(target)) return refuse(response, noSuchApp(name), name);
         const handed = await redeemAppHandoff(db, url.searchParams.get("ticket") ?? "", target.id);
         if (!handed) return refuse(response, { status: 400, title: "Link expired", message: "This sign-in link has expired or was already used. Open the app again from Gatehouse." }, name);
         response.writeHead(302, { location: safeReturnPath(url.searchParams.get("return")), "set-cookie": `${appCookieName}=${handed.token}; ${cookieAttributes}`, "cache-control": "no-store" });
         return response.end();
       }
-      const admitted = await admit(request, target);
+      const admitted = await admit(request, name);
       if ("refusal" in admitted) return refuse(response, admitted.refusal, name);
+      const { target } = admitted;
 
       const internal = new URL(target.internalUrl);
       const startedAt = performance.now();
@@ -183,11 +208,10 @@ export function createAppProxy(runtime: Runtime) {
     /** WebSockets to the app: the same admission, plus the app's own origin (no cross-site socket rides the cookie). */
     async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, name: string) {
       const refuseUpgrade = (status: number, reason: string) => socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      const target = await findWebTarget(name);
-      if (!target?.internalUrl) return refuseUpgrade(404, "Not Found");
-      if (request.headers.origin !== appOrigin(config.publicUrl, name)) return refuseUpgrade(403, "Forbidden");
-      const admitted = await admit(request, target);
-      if ("refusal" in admitted) return refuseUpgrade(403, "Forbidden");
+      const admitted = await admit(request, name);
+      if (!admitted.target) return refuseUpgrade(404, "Not Found");
+      if (request.headers.origin !== appOrigin(config.publicUrl, name) || "refusal" in admitted) return refuseUpgrade(403, "Forbidden");
+      const { target } = admitted;
       const internal = new URL(target.internalUrl);
       const headers = await upstreamHeaders(request, target, internal);
       headers.connection = "Upgrade";

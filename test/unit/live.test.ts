@@ -145,6 +145,15 @@ describe("a session relayed from the node that runs it", () => {
   const session = { id: "s", username: "bob", targetName: "web" };
   const screenText = (socket: RecordingSocket) => socket.frames.filter((frame) => typeof frame === "string" || frame.type === "screen" || frame.type === "live").map((frame) => (typeof frame === "string" ? frame : frame.type === "live" ? `live(${frame.continuous})` : "screen"));
 
+  /** A first watcher, greeted and caught up from the link's first screen ("S1 "). */
+  async function watchInStep(link: OwnerLink, watch: () => RecordingSocket) {
+    const first = watch();
+    link.greet([]);
+    link.catchUp("S1 ", false);
+    await turn();
+    return first;
+  }
+
   function relay() {
     const link = new OwnerLink();
     const recorded: string[] = [];
@@ -182,10 +191,7 @@ describe("a session relayed from the node that runs it", () => {
 
   it("after the kept stream grew too long, a join asks for a new catch-up that the others, in step, do not see again", async () => {
     const { link, watch } = relay();
-    const first = watch();
-    link.greet([]);
-    link.catchUp("S1 ", false);
-    await turn();
+    const first = await watchInStep(link, watch);
     link.say("z".repeat(9 * 1024 * 1024));
     const late = watch();
     await turn();
@@ -202,10 +208,7 @@ describe("a session relayed from the node that runs it", () => {
 
   it("when the owning node dropped frames for the link, every watcher here is caught up afresh", async () => {
     const { link, watch } = relay();
-    const first = watch();
-    link.greet([]);
-    link.catchUp("S1 ", false);
-    await turn();
+    const first = await watchInStep(link, watch);
     link.catchUp("S2 ", false);
     await turn();
     link.say("after");
