@@ -1,8 +1,10 @@
 // Zero-trust web access with an existing app (Node-RED from npm): a user opens it at its own host through the
-// gateway, signs in to the app's own login form, navigates and uses its WebSockets; someone not signed in is
-// sent to sign in; someone without access, a forged cookie, a replayed handoff and a cross-site WebSocket are
-// refused; security terminates the session and the app stops answering.
-import type { BrowserContext } from "@playwright/test";
+// gateway, signs in to the app's own login form, navigates and uses its WebSockets, all recorded under the
+// app's own Content-Security-Policy; the recording holds the pages but never the password, and replays in the
+// player; security watches a visit live; someone not signed in is sent to sign in; someone without access, a
+// forged cookie, a replayed handoff and a cross-site WebSocket are refused; terminate, sign-out and the idle
+// timeout end a visit and the app stops answering.
+import type { BrowserContext, Page } from "@playwright/test";
 import postgres from "postgres";
 import WebSocket from "ws";
 import { startNodeRed, type RunningNodeRed } from "../test/fixtures/node-red";
@@ -25,6 +27,22 @@ test.describe("web apps", () => {
   const appSocket = (path: string, headers: Record<string, string>) =>
     new WebSocket(`${ssoUrl().replace(/^http/, "ws").replace("//localhost", "//127.0.0.1")}${path}`, { headers: { host: new URL(appUrl()).host, ...headers } });
   const appCookie = async (context: BrowserContext) => (await context.cookies(appUrl())).find((cookie) => cookie.name === "__gatehouse_app");
+  const newestSession = async (target = name) => (await sql`select id from sessions where target_name = ${target} and status <> 'ended' order by started_at desc limit 1`)[0]!.id as string;
+  /** Every stored event of a session's recording, read back through the player's API. */
+  async function recordedEvents(sessionId: string) {
+    const events: { type: number; timestamp: number; data: unknown }[] = [];
+    for (let query = "at=0"; ; ) {
+      const window = await alice.request.get(`${ssoUrl()}/api/recordings/${sessionId}/page-events?${query}`);
+      expect(window.status()).toBe(200);
+      const body = await window.json();
+      events.push(...body.events);
+      if (body.nextSeq === null) return events;
+      query = `seq=${body.nextSeq}`;
+    }
+  }
+  /** Security's web-page view (or the player's): the replayed page, in rrweb's frame. */
+  const replayed = (page: Page, testId: string) => page.frameLocator(`[data-testid="${testId}"] iframe`).first();
+  let recordedSession: string;
 
   test.beforeAll(async ({ browser }) => {
     test.setTimeout(120_000);
@@ -53,11 +71,16 @@ test.describe("web apps", () => {
     await page.getByRole("button", { name: "Login" }).click();
     await expect(page.locator("#red-ui-workspace-tabs").getByText("Pages")).toBeVisible({ timeout: 15_000 });
 
-    await page.goto(`${appUrl()}/page1`);
+    const policyViolations: string[] = [];
+    page.on("console", (message) => /Content Security Policy/i.test(message.text()) && policyViolations.push(message.text()));
+    const page1 = await page.goto(`${appUrl()}/page1`);
+    // The app's policy is still there, widened for the recorder only.
+    expect(page1?.headers()["content-security-policy"]).toContain(`${nodeRed.pagePolicy.split("; ")[1]} 'sha384-`);
     await expect(page.getByRole("heading", { name: "Page one" })).toBeVisible();
     await page.getByRole("link", { name: "Next page" }).click();
     await expect(page.getByRole("heading", { name: "Page two" })).toBeVisible();
     await expect(page.locator("#echo")).toHaveText("echo: hello through the gateway");
+    expect(policyViolations).toEqual([]);
 
     // The target's credential reached the app in its header; the gateway's own cookie did not.
     await page.goto(`${appUrl()}/headers`);
@@ -69,10 +92,53 @@ test.describe("web apps", () => {
     // Each request is on the session's timeline.
     const [session] = await sql`select id, protocol, status from sessions where target_name = ${name} and status <> 'ended' order by started_at desc limit 1`;
     expect(session).toMatchObject({ protocol: "web", status: "active" });
+    recordedSession = session!.id;
     await expect
       .poll(async () => (await sql`select details from session_events where session_id = ${session!.id} and kind = 'web.request'`).map((row) => `${row.details.method} ${row.details.path} ${row.details.status}`))
       .toEqual(expect.arrayContaining(["GET /page1 200", "GET /page2 200", "GET /headers 200"]));
     await page.close();
+  });
+
+  test("the visit is recorded with its pages and navigations but never the password, and replays in the player", async () => {
+    // Every page's events are stored, from a full snapshot at each page load.
+    await expect.poll(async () => (await sql`select count(*)::int as n from recording_chunks where session_id = ${recordedSession} and snapshot`)[0]!.n, { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
+    const events = await recordedEvents(recordedSession);
+    const stored = JSON.stringify(events);
+    for (const shown of ["Page one", "Quarterly numbers", "Page two", "echo: hello through the gateway", "Pages"]) expect(stored).toContain(shown);
+    expect(stored.includes(nodeRed.password), "the password is in the stored events").toBe(false);
+    // The typing into Node-RED's password field is there, as asterisks.
+    const typed = events.filter((event) => event.type === 3 && (event.data as { source?: number }).source === 5).map((event) => (event.data as { text?: string }).text ?? "");
+    expect(typed).toContain("*".repeat(nodeRed.password.length));
+    const logged = await sql`select kind, details from session_events where session_id = ${recordedSession}`;
+    expect(JSON.stringify(logged).includes(nodeRed.password), "the password is on the timeline").toBe(false);
+    expect(logged.filter((event) => event.kind === "web.navigation").map((event) => event.details.path)).toEqual(expect.arrayContaining(["/", "/page1", "/page2", "/headers"]));
+
+    // The player starts at the moment asked for, from the page's last snapshot before it.
+    const page = await alice.newPage();
+    await page.goto(`${ssoUrl()}/recordings/${recordedSession}`);
+    await expect(page.getByTestId("verification")).toContainText("Verified");
+    await page.getByRole("listitem").filter({ hasText: "opened /page2" }).getByRole("link").click();
+    await expect(replayed(page, "web-player").getByRole("heading", { name: "Page two" })).toBeVisible({ timeout: 15_000 });
+    await page.getByRole("listitem").filter({ hasText: "opened /page1" }).getByRole("link").click();
+    await expect(replayed(page, "web-player").getByRole("heading", { name: "Page one" })).toBeVisible({ timeout: 15_000 });
+    await expect(page.locator(".rr-controller")).toBeVisible();
+    await page.close();
+  });
+
+  test("security watches a visit live: the page as it is, then each page the user opens", async () => {
+    const user = await bob.newPage();
+    await user.goto(`${ssoUrl()}/apps/${name}?return=/page1`);
+    await expect(user.getByRole("heading", { name: "Page one" })).toBeVisible();
+    const sessionId = await newestSession();
+    const watcher = await sam.newPage();
+    await watcher.goto(`${ssoUrl()}/live/${sessionId}`);
+    await expect(watcher.getByTestId("watch-status")).toHaveText("Watching live");
+    await expect(replayed(watcher, "watch-page").getByRole("heading", { name: "Page one" })).toBeVisible({ timeout: 15_000 });
+    await user.getByRole("link", { name: "Next page" }).click();
+    await expect(replayed(watcher, "watch-page").getByRole("heading", { name: "Page two" })).toBeVisible({ timeout: 15_000 });
+    await expect(replayed(watcher, "watch-page").locator("#echo")).toHaveText("echo: hello through the gateway");
+    await expect.poll(async () => (await sql`select kind from session_events where session_id = ${sessionId} and kind like 'watch.%'`).map((event) => event.kind)).toContain("watch.join");
+    await Promise.all([watcher.close(), user.close()]);
   });
 
   test("someone not signed in is sent to sign in, then lands on the page they asked for", async ({ browser }) => {
@@ -131,8 +197,8 @@ test.describe("web apps", () => {
     await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
     const closed = new Promise((resolve) => socket.once("close", resolve));
 
-    const [session] = await sql`select id from sessions where target_name = ${name} and status <> 'ended' order by started_at desc limit 1`;
-    const control = (action: string) => sam.request.post(`${ssoUrl()}/api/sessions/${session!.id}/control`, { headers: { origin: ssoUrl() }, data: { action, reason: "web test" } });
+    const session = { id: await newestSession() };
+    const control = (action: string) => sam.request.post(`${ssoUrl()}/api/sessions/${session.id}/control`, { headers: { origin: ssoUrl() }, data: { action, reason: "web test" } });
 
     expect((await control("lock")).status()).toBe(200);
     expect((await page.goto(`${appUrl()}/page1`))?.status()).toBe(423);
@@ -143,13 +209,52 @@ test.describe("web apps", () => {
 
     expect((await control("terminate")).status()).toBe(200);
     await closed;
+    // The page still open is told at once, over the recorder's socket.
+    await expect(page.getByRole("alert")).toContainText(`Your session on ${name} has ended: terminated by sam`);
 
     const after = await page.goto(`${appUrl()}/page1`);
     expect(after?.status()).toBe(403);
     await expect(page.getByRole("heading", { name: "Session ended" })).toBeVisible();
     await expect(page.getByText("It was terminated by security.")).toBeVisible();
     expect(await appCookie(bob)).toBeUndefined();
-    const [ended] = await sql`select status, end_reason from sessions where id = ${session!.id}`;
+    const [ended] = await sql`select status, end_reason from sessions where id = ${session.id}`;
     expect(ended).toMatchObject({ status: "ended", end_reason: "terminated" });
+  });
+
+  test("signing out of Gatehouse ends the user's visits to apps", async ({ browser }) => {
+    const context = await browser.newContext();
+    const gateway = await context.newPage();
+    await signInWithSso(gateway, "bob");
+    const app = await context.newPage();
+    await app.goto(`${ssoUrl()}/apps/${name}?return=/page1`);
+    await expect(app.getByRole("heading", { name: "Page one" })).toBeVisible();
+    const sessionId = await newestSession();
+    await gateway.getByRole("button", { name: "Sign out" }).click();
+    await gateway.waitForURL(/\/signin/);
+    await expect(app.getByRole("alert")).toContainText("has ended: the user signed out", { timeout: 10_000 });
+    expect((await app.goto(`${appUrl()}/page1`))?.status()).toBe(403);
+    const [ended] = await sql`select status, end_reason from sessions where id = ${sessionId}`;
+    expect(ended).toMatchObject({ status: "ended", end_reason: "user_closed" });
+    await context.close();
+  });
+
+  test("a visit left idle past the app's idle timeout ends", async () => {
+    const idleApp = `${name}-idle`;
+    await createTarget(alice.request, { name: idleApp, protocol: "web", internalUrl: nodeRed.url, allowedUsers: ["bob"], idleTimeoutSeconds: 4 });
+    const app = await bob.newPage();
+    await app.goto(`${ssoUrl()}/apps/${idleApp}?return=/page1`);
+    await expect(app.getByRole("heading", { name: "Page one" })).toBeVisible();
+    const sessionId = await newestSession(idleApp);
+    // Using the app keeps it open…
+    for (let move = 0; move < 6; move++) {
+      await app.mouse.move(20 + move * 10, 20);
+      await app.waitForTimeout(1000);
+    }
+    expect((await sql`select status from sessions where id = ${sessionId}`)[0]!.status).toBe("active");
+    // …and leaving it alone ends it.
+    await expect(app.getByRole("alert")).toContainText("has ended: it was idle for too long", { timeout: 15_000 });
+    const [ended] = await sql`select status, end_reason from sessions where id = ${sessionId}`;
+    expect(ended).toMatchObject({ status: "ended", end_reason: "expired" });
+    expect((await app.goto(`${appUrl().replace(`//${name}.`, `//${idleApp}.`)}/page1`))?.status()).toBe(403);
   });
 });

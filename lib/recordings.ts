@@ -5,10 +5,12 @@ import { gunzip } from "node:zlib";
 import { and, asc, desc, eq, gte, lte } from "drizzle-orm";
 import type { BlobStore } from "./blob-store";
 import type { Database } from "./db/client";
-import { recordingChunks, recordingKeyframes } from "./db/schema";
+import { recordingChunks, recordingKeyframes, sessions } from "./db/schema";
 import { notFound } from "./errors";
 import { isUuid } from "./ids";
+import type { PageEvent } from "./protocol/page-recorder";
 import { keyframeSchema, parseChunk, type CastEvent, type Keyframe, type RecordingWindow } from "./protocol/recordings";
+import { pageEventSchema, type PageEventsWindow } from "./protocol/web-recording";
 
 const decompress = promisify(gunzip);
 
@@ -16,7 +18,10 @@ const sha256 = (blob: Buffer) => createHash("sha256").update(blob).digest("hex")
 
 export const recordingGenesisHash = "0".repeat(64);
 
-export const chunkBlobKey = (sessionId: string, seq: number) => `recordings/${sessionId}/${String(seq).padStart(8, "0")}.cast.gz`;
+/** What a recording's chunks hold: asciicast v2 lines (terminals) or rrweb events, one JSON per line (web pages). */
+export type RecordingFormat = "cast" | "rrweb";
+
+export const chunkBlobKey = (sessionId: string, seq: number, format: RecordingFormat) => `recordings/${sessionId}/${String(seq).padStart(8, "0")}.${format}.gz`;
 
 export const keyframeBlobKey = (sessionId: string, afterSeq: number) => `recordings/${sessionId}/keyframes/${String(afterSeq).padStart(8, "0")}.json.gz`;
 
@@ -145,4 +150,65 @@ export async function readScreenThrough(db: Database, blobStore: BlobStore, sess
     .orderBy(asc(recordingChunks.seq));
   const { size, events } = await readEvents(blobStore, chunks, start?.keyframe ?? null);
   return { size, screen: start?.keyframe.screen ?? null, events };
+}
+
+/** A stored line as JSON; a malformed one is skipped by the reader rather than stopping it. */
+function parseJsonLine(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return null;
+  }
+}
+
+/** A web recording's window reaches this far past the moment asked for… */
+const pageWindowAheadMs = 60_000;
+/** …within this much stored (compressed) data, whatever the time span: full snapshots can be large. */
+const pageWindowMaxBytes = 8 * 1024 * 1024;
+
+/**
+ * A stretch of a web recording for the player: for a seek (`atMs`), from the last full snapshot of the page at
+ * or before that moment (snapshots come at every page load and every minute) to a minute past it; for a
+ * continuation (`seq`), the chunks from there on. Like terminal windows, only the chunks needed are read.
+ */
+export async function readPageEventsWindow(db: Database, blobStore: BlobStore, sessionId: string | undefined, request: { atMs: number } | { seq: number }): Promise<PageEventsWindow> {
+  if (!isUuid(sessionId)) throw notFound("Recording");
+  const [session] = await db.select({ startedAt: sessions.startedAt }).from(sessions).where(and(eq(sessions.id, sessionId), eq(sessions.protocol, "web")));
+  const [last] = await db.select({ seq: recordingChunks.seq, endMs: recordingChunks.endMs }).from(recordingChunks).where(eq(recordingChunks.sessionId, sessionId)).orderBy(desc(recordingChunks.seq)).limit(1);
+  if (!session || !last) throw notFound("Recording");
+
+  let fromSeq = "seq" in request ? request.seq : 0;
+  if ("atMs" in request) {
+    const [snapshot] = await db
+      .select({ seq: recordingChunks.seq })
+      .from(recordingChunks)
+      .where(and(eq(recordingChunks.sessionId, sessionId), eq(recordingChunks.snapshot, true), lte(recordingChunks.startMs, request.atMs)))
+      .orderBy(desc(recordingChunks.seq))
+      .limit(1);
+    fromSeq = snapshot?.seq ?? 0;
+  }
+  const chunks = await db
+    .select()
+    .from(recordingChunks)
+    .where(and(eq(recordingChunks.sessionId, sessionId), gte(recordingChunks.seq, fromSeq)))
+    .orderBy(asc(recordingChunks.seq))
+    .limit(windowMaxChunks);
+  const reachMs = ("atMs" in request ? request.atMs : (chunks[0]?.startMs ?? 0)) + pageWindowAheadMs;
+  const wanted: RecordingChunk[] = [];
+  let bytes = 0;
+  for (const chunk of chunks) {
+    bytes += chunk.size;
+    if (wanted.length > 0 && (chunk.startMs > reachMs || bytes > pageWindowMaxBytes)) break;
+    wanted.push(chunk);
+  }
+
+  const events: PageEvent[] = [];
+  for (const chunk of wanted) {
+    for (const line of (await decompress(await blobStore.get(chunk.blobKey))).toString("utf8").split("\n")) {
+      const event = line ? pageEventSchema.safeParse(parseJsonLine(line)) : null;
+      if (event?.success) events.push(event.data);
+    }
+  }
+  const lastRead = wanted.at(-1)?.seq ?? fromSeq - 1;
+  return { startedAt: session.startedAt.getTime(), durationMs: last.endMs, events, nextSeq: lastRead < last.seq ? lastRead + 1 : null };
 }

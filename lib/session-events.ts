@@ -4,7 +4,7 @@ import { audit, type Actor } from "./audit";
 import type { Database } from "./db/client";
 import { sessionEvents } from "./db/schema";
 
-export type SessionEventKind = "watch.join" | "watch.leave" | "lock" | "unlock" | "pause" | "resume" | "terminate" | "terminate_and_cancel" | "web.request";
+export type SessionEventKind = "watch.join" | "watch.leave" | "lock" | "unlock" | "pause" | "resume" | "terminate" | "terminate_and_cancel" | "web.request" | "web.navigation";
 
 export async function addSessionEvent(db: Database, event: { sessionId: string; kind: SessionEventKind; actorName: string; details?: Record<string, unknown> }) {
   await db.insert(sessionEvents).values({ ...event, details: event.details ?? {} });

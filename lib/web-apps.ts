@@ -4,10 +4,11 @@
 // it to the app's host, which exchanges it for the cookie. The cookie stands for one web session: ending the
 // session (terminate, sign-out, idle) revokes it.
 import { createHash, randomBytes } from "node:crypto";
-import { and, eq, ne } from "drizzle-orm";
-import { audit, type Actor } from "./audit";
+import { and, eq, ne, sql, type SQL } from "drizzle-orm";
+import { audit, systemActor, type Actor } from "./audit";
 import type { Database } from "./db/client";
 import { sessions, targets, users } from "./db/schema";
+import type { EndReason } from "./protocol/terminal";
 import type { Runtime } from "./runtime";
 import { openSessionRow } from "./sessions";
 import type { TargetRow } from "./targets";
@@ -70,6 +71,52 @@ export async function findWebSession(db: Database, token: string) {
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(eq(sessions.appTokenHash, hashToken(token)));
   return row;
+}
+
+/**
+ * Ends the web sessions `which` selects, each once whichever node gets there first (terminate, sign-out, the
+ * idle sweep): their cookies stop working at the next request. Returns the sessions this call ended.
+ */
+async function endWebSessionRows(db: Database, which: SQL | undefined, reason: EndReason, message: string) {
+  const ended = await db
+    .update(sessions)
+    .set({ status: "ended", endedAt: new Date(), endReason: reason })
+    .where(and(eq(sessions.protocol, "web"), ne(sessions.status, "ended"), which))
+    .returning({ id: sessions.id, targetName: sessions.targetName });
+  for (const session of ended) {
+    await audit(db, systemActor, { action: "session.end", objectType: "session", objectId: session.id, details: { reason, message, target: session.targetName } });
+  }
+  return ended;
+}
+
+export function endWebSession(db: Database, sessionId: string, reason: EndReason, message: string) {
+  return endWebSessionRows(db, eq(sessions.id, sessionId), reason, message);
+}
+
+/** Signing out of the gateway ends every visit to an app that the sign-in opened. */
+export function endWebSessionsOfUser(db: Database, userId: string) {
+  return endWebSessionRows(db, eq(sessions.userId, userId), "user_closed", "signed out of Gatehouse");
+}
+
+/** Visits whose user did nothing for their target's idle timeout (0: no timeout). */
+export function endIdleWebSessions(db: Database) {
+  return endWebSessionRows(
+    db,
+    sql`exists (select 1 from ${targets} where ${targets.id} = ${sessions.targetId} and ${targets.idleTimeoutSeconds} > 0
+      and coalesce(${sessions.lastActiveAt}, ${sessions.startedAt}) < now() - ${targets.idleTimeoutSeconds} * interval '1 second')`,
+    "expired",
+    "idle for longer than the app allows",
+  );
+}
+
+/** The user did something in the app (clicked, typed, loaded a page). */
+export async function markWebSessionActive(db: Database, sessionId: string) {
+  await db.update(sessions).set({ lastActiveAt: new Date() }).where(eq(sessions.id, sessionId));
+}
+
+/** A page's recorder has reached this node: watchers and controls now find the session here. */
+export async function takeOverWebSession(db: Database, sessionId: string, node: string) {
+  await db.update(sessions).set({ node }).where(and(eq(sessions.id, sessionId), ne(sessions.status, "ended")));
 }
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);

@@ -1,21 +1,38 @@
-// The sessions this node is carrying: found by id for watchers and controls, and ended properly (row, audit,
-// notice to the user) by a shutdown before the process exits.
-import type { Session } from "./session";
+// The sessions this node is carrying — terminal sessions, and web sessions whose pages are recorded here:
+// found by id for watchers and controls, and ended properly (row, audit, notice to the user) by a shutdown
+// before the process exits.
+import type { WebSocket } from "ws";
+import type { Actor } from "../lib/audit";
+import type { ControlCommand } from "../lib/protocol/live";
+import type { EndReason } from "../lib/protocol/terminal";
 
-const liveSessions = new Set<Session>();
+/** What oversight needs of a live session, whatever its protocol. */
+export interface LiveSession {
+  readonly sessionId: string;
+  /** A read-only view for someone from security on this node. */
+  watch(socket: WebSocket, viewer: Actor): void;
+  /** The view for another node's watchers, over one link (server/cluster/relayed-session.ts). */
+  relayTo(link: WebSocket): void;
+  applyControl(command: ControlCommand): Promise<{ ok: boolean; message: string }>;
+  /** What the dashboard shows of it now, when that changed since the last call. */
+  takePreview(): string | null;
+  end(reason: EndReason, message: string): Promise<void>;
+}
+
+const liveSessions = new Set<LiveSession>();
 
 export const sessionRegistry = {
-  add(session: Session) {
+  add(session: LiveSession) {
     liveSessions.add(session);
   },
-  delete(session: Session) {
+  delete(session: LiveSession) {
     liveSessions.delete(session);
   },
-  find(sessionId: string): Session | undefined {
+  find(sessionId: string): LiveSession | undefined {
     for (const session of liveSessions) if (session.sessionId === sessionId) return session;
     return undefined;
   },
-  all(): Iterable<Session> {
+  all(): Iterable<LiveSession> {
     return liveSessions;
   },
   get size() {

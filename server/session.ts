@@ -5,8 +5,8 @@
 import type { WebSocket } from "ws";
 import { audit, type Actor } from "../lib/audit";
 import type { Database } from "../lib/db/client";
-import { lockedMessage, nodeLinkMessageSchema, type ControlCommand, type LiveState, type WatchServerMessage } from "../lib/protocol/live";
 import { parseJsonFrame } from "../lib/protocol/json-frame";
+import { lockedMessage, type ControlCommand, type LiveState, type WatchServerMessage } from "../lib/protocol/live";
 import { terminalClientMessageSchema, type EndReason, type TerminalServerMessage } from "../lib/protocol/terminal";
 import { addSessionEvent, recordWatching } from "../lib/session-events";
 import { closeSessionRow, markSessionActive, openSessionRow, setSessionStatus } from "../lib/sessions";
@@ -15,7 +15,7 @@ import { previewLines } from "../lib/transcript-lines";
 import { TargetError, type ProtocolAdapter, type TerminalSize } from "./protocols/adapter";
 import type { SessionRecorder } from "./recorder/terminal-recorder";
 import { sessionRegistry } from "./session-registry";
-import { refuseWatcherInput, WatcherHub, type Watcher } from "./watchers";
+import { refuseWatcherInput, serveNodeLink, WatcherHub } from "./watchers";
 
 /** Output bytes handed to the socket but not yet flushed to the kernel: above high we pause the target. */
 const outputWatermarks = { high: 1024 * 1024, low: 256 * 1024 };
@@ -65,7 +65,7 @@ export class Session {
   private recorder: SessionRecorder | null = null;
   private readonly watchers = new WatcherHub(() => this.recorder?.catchUp() ?? Promise.resolve([]));
   /** Links to other nodes among the watchers, each with how many people watch through it. */
-  private readonly relayedViewers = new Map<Watcher, number>();
+  private readonly relayedViewers = new Map<WebSocket, number>();
   private announcedWatchers = 0;
   private recentOutput: Buffer[] = [];
   private recentOutputBytes = 0;
@@ -235,19 +235,16 @@ export class Session {
    * node records their joins and leaves, asks for a fresh catch-up when one joins, and says how many watch.
    */
   relayTo(link: WebSocket) {
-    const watcher = this.watchers.add(link, this.greeting());
-    this.relayedViewers.set(watcher, 0);
-    link.on("message", (data: Buffer, isBinary: boolean) => {
-      const message = isBinary ? null : parseJsonFrame(nodeLinkMessageSchema, data.toString("utf8"));
-      if (!message?.success) return link.close(1008, "not a node link message");
-      if (message.data.type === "resync") return this.watchers.catchUpAgain(watcher);
-      this.relayedViewers.set(watcher, message.data.count);
-      this.announceWatchers();
-    });
-    link.once("close", () => {
-      this.watchers.remove(watcher);
-      this.relayedViewers.delete(watcher);
-      this.announceWatchers();
+    this.relayedViewers.set(link, 0);
+    serveNodeLink(this.watchers, link, this.greeting(), {
+      viewers: (count) => {
+        this.relayedViewers.set(link, count);
+        this.announceWatchers();
+      },
+      closed: () => {
+        this.relayedViewers.delete(link);
+        this.announceWatchers();
+      },
     });
   }
 

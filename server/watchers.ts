@@ -3,7 +3,8 @@
 // A watcher that cannot keep up is never waited for: its frames are dropped once its socket holds too much, and
 // when it has drained it is caught up again from the screen as it is then.
 import type { WebSocket } from "ws";
-import type { KeystrokeLogEntry, WatchServerMessage } from "../lib/protocol/live";
+import { parseJsonFrame } from "../lib/protocol/json-frame";
+import { nodeLinkMessageSchema, type KeystrokeLogEntry, type WatchServerMessage } from "../lib/protocol/live";
 
 /** A binary frame (screen bytes, as the user got them) or a control message. */
 export type WatchFrame = Buffer | WatchServerMessage;
@@ -13,6 +14,24 @@ export type ScreenFrame = Buffer | Extract<WatchServerMessage, { type: "resize" 
 /** Watch sockets are read-only: anything a watcher sends is answered with an error and goes nowhere. */
 export function refuseWatcherInput(socket: WebSocket) {
   socket.on("message", () => socket.send(JSON.stringify({ type: "error", message: "a watcher cannot send input to the session" } satisfies WatchServerMessage)));
+}
+
+/**
+ * Serves a link from another node (server/cluster/relayed-session.ts) as one watcher of `hub`: that node asks
+ * for a fresh catch-up when one of its watchers joins, and says how many people watch through it.
+ */
+export function serveNodeLink(hub: WatcherHub, link: WebSocket, greeting: WatchServerMessage[], on: { viewers(count: number): void; closed(): void }) {
+  const watcher = hub.add(link, greeting);
+  link.on("message", (data: Buffer, isBinary: boolean) => {
+    const message = isBinary ? null : parseJsonFrame(nodeLinkMessageSchema, data.toString("utf8"));
+    if (!message?.success) return link.close(1008, "not a node link message");
+    if (message.data.type === "resync") return hub.catchUpAgain(watcher);
+    on.viewers(message.data.count);
+  });
+  link.once("close", () => {
+    hub.remove(watcher);
+    on.closed();
+  });
 }
 
 /**

@@ -143,12 +143,9 @@ export function LiveDashboard({ opensRecordings }: { opensRecordings: boolean })
                     <div className="flex flex-col items-end gap-2">
                       {live ? (
                         <>
-                          {/* Web sessions are not watchable live yet: their rrweb stream is still to come. */}
-                          {row.protocol !== "web" ? (
-                            <Link href={`/live/${row.id}`} className="text-sm font-medium text-indigo-700" aria-label={`Watch ${who}`}>
-                              Watch
-                            </Link>
-                          ) : null}
+                          <Link href={`/live/${row.id}`} className="text-sm font-medium text-indigo-700" aria-label={`Watch ${who}`}>
+                            Watch
+                          </Link>
                           <SessionControls sessionId={row.id} state={row.status as LiveState} who={who} onDone={() => void refresh()} />
                         </>
                       ) : opensRecordings && row.recorded ? (

@@ -20,6 +20,8 @@ export const adminTargetView = (target: TargetRow) => ({
   announceWatchers: target.announceWatchers,
   internalUrl: target.internalUrl,
   webAuthHeader: target.webAuthHeader,
+  maskAllInputs: target.maskAllInputs,
+  idleTimeoutSeconds: target.idleTimeoutSeconds,
 });
 
 export const userView = (user: UserRow) => ({

@@ -8,6 +8,7 @@ import { audit, type Actor } from "../audit";
 import { runtime } from "../runtime";
 import { clientAddress } from "../request-context";
 import { findLocalUser, findUserById, recordLogin, upsertSsoUser } from "../users";
+import { endWebSessionsOfUser } from "../web-apps";
 import { LoginRateLimiter } from "./login-rate-limit";
 import { verifyPassword } from "./password";
 import { sessionCookieName } from "./session-cookie";
@@ -145,6 +146,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth(async (request): Pro
         const userId = typeof token?.uid === "string" ? token.uid : null;
         const user = userId ? await findUserById(db, userId) : undefined;
         await audit(db, actor(userId, user?.username ?? "unknown"), { action: "logout" });
+        if (userId) await endWebSessionsOfUser(db, userId);
       },
     },
   };

@@ -98,6 +98,10 @@ export const targets = pgTable(
     internalUrl: text("internal_url"),
     /** Web targets with a credential: the request header its secret is sent in; null sends HTTP basic auth. */
     webAuthHeader: text("web_auth_header"),
+    /** Web targets: record what is typed into every field as asterisks, not only into password fields. */
+    maskAllInputs: boolean("mask_all_inputs").notNull().default(false),
+    /** Web targets: a visit ends after this long without the user doing anything (clicks, keys, page loads). */
+    idleTimeoutSeconds: integer("idle_timeout_seconds").notNull().default(900),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -147,6 +151,8 @@ export const sessions = pgTable(
     preview: text("preview"),
     /** Web sessions: SHA-256 of the app-host cookie that carries the visit; ending the session revokes it. */
     appTokenHash: text("app_token_hash"),
+    /** Web sessions: when the user last did something in the app; the idle timeout counts from here. */
+    lastActiveAt: timestamp("last_active_at", { withTimezone: true }),
   },
   (table) => [
     index("sessions_user_idx").on(table.userId, table.startedAt),
@@ -186,6 +192,8 @@ export const recordingChunks = pgTable(
     /** Milliseconds from the session's start to the first and last event in the chunk. */
     startMs: integer("start_ms").notNull(),
     endMs: integer("end_ms").notNull(),
+    /** Web recordings: the chunk opens with a full snapshot of the page, so playback can start from it. */
+    snapshot: boolean("snapshot").notNull().default(false),
     size: integer("size").notNull(),
     sha256: text("sha256").notNull(),
     prevSha256: text("prev_sha256").notNull(),

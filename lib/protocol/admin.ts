@@ -65,6 +65,9 @@ const targetObjectSchema = z.object({
     .union([z.string().trim().regex(/^[A-Za-z0-9-]{1,64}$/, "A header name: letters, digits and dashes"), z.literal(""), z.null()])
     .transform((value) => value || null)
     .default(null),
+  maskAllInputs: z.union([z.boolean(), z.literal("on")]).transform(Boolean).default(false),
+  /** Web apps: a visit ends after this long without the user doing anything; 0 means never. */
+  idleTimeoutSeconds: seconds.default(900),
 });
 
 export const targetInputSchema = z.preprocess(

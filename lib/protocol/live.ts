@@ -30,6 +30,8 @@ export type KeystrokeLogEntry = z.infer<typeof keystrokeLogEntrySchema>;
  * binary frames that follow draw the current screen; `live` marks where the live output continues. `continuous`
  * says whether the live output carries on exactly from where this watcher's stream stood before the `screen`
  * (it does when a watcher in step asked to be caught up again; it does not on joining or after falling behind).
+ * A web session's view starts with `page` instead: its binary frames are page events (rrweb's, one JSON per
+ * line), from the last full snapshot of the page on.
  */
 export const watchServerMessageSchema = z.discriminatedUnion("type", [
   z.object({
@@ -37,6 +39,7 @@ export const watchServerMessageSchema = z.discriminatedUnion("type", [
     session: z.object({ id: z.string(), username: z.string(), targetName: z.string(), protocol: z.string(), node: z.string(), startedAt: z.string(), recorded: z.boolean() }),
   }),
   z.object({ type: z.literal("screen"), ...terminalSizeSchema.shape }),
+  z.object({ type: z.literal("page") }),
   z.object({ type: z.literal("live"), continuous: z.boolean() }),
   z.object({ type: z.literal("resize"), ...terminalSizeSchema.shape }),
   z.object({ type: z.literal("log"), entries: z.array(keystrokeLogEntrySchema) }),

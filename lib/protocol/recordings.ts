@@ -86,6 +86,10 @@ export const keyframeScrollback = 200;
 export const keyframeSchema = z.object({ cols: z.number().int().positive(), rows: z.number().int().positive(), screen: z.string() });
 export type Keyframe = z.infer<typeof keyframeSchema>;
 
+const chunkOrMs = z.coerce.number({ message: "Must be a number" }).int("Must be whole").min(0, "Cannot be negative").max(2 ** 31 - 1, "Too large");
+/** How the player asks for a stretch of a recording: `?at=<ms>` to seek, `?seq=<chunk>` to continue. */
+export const recordingWindowQuerySchema = z.union([z.object({ at: chunkOrMs }).transform(({ at }) => ({ atMs: at })), z.object({ seq: chunkOrMs })]);
+
 /**
  * A stretch of a recording for the player. A seek (`?at=`) starts at the nearest keyframe before that moment,
  * or at the beginning; a continuation (`?seq=`) picks up where the previous stretch ended.

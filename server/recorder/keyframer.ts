@@ -256,7 +256,7 @@ export class Keyframer {
       .select({ endMs: recordingChunks.endMs, blobKey: recordingChunks.blobKey })
       .from(recordingChunks)
       .where(and(eq(recordingChunks.sessionId, sessionId), eq(recordingChunks.seq, seq)));
-    const blobKey = row?.blobKey ?? chunkBlobKey(sessionId, seq);
+    const blobKey = row?.blobKey ?? chunkBlobKey(sessionId, seq, "cast");
     return { seq, endMs: row?.endMs ?? 0, gzip: await this.blobStore.get(blobKey) };
   }
 

@@ -2,24 +2,53 @@
 // the cookie of a live web session of that target (else the browser goes to the gateway's origin to sign in
 // and be authorized), is forwarded to the app's internal URL with the target's credential injected, and goes on
 // the session's timeline. Redirects and cookies that name the internal address are rewritten to the app host.
+// Pages get the recorder (./recorder-injection.ts), whose events come back over a WebSocket on the same host.
 import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import https from "node:https";
 import type { Duplex } from "node:stream";
+import { gzipSync } from "node:zlib";
 import { and, eq, inArray } from "drizzle-orm";
+import { WebSocketServer } from "ws";
 import { openCredential } from "../../lib/credentials";
 import { clientAddressHeader } from "../../lib/request-context";
 import { sessions, sessionEvents, targets } from "../../lib/db/schema";
 import type { ControlCommand } from "../../lib/protocol/live";
+import { pageEventsPath, recorderScriptPath } from "../../lib/protocol/page-recorder";
 import type { Runtime } from "../../lib/runtime";
 import { addSessionEvent } from "../../lib/session-events";
-import { closeSessionRow, setSessionStatus } from "../../lib/sessions";
+import { setSessionStatus } from "../../lib/sessions";
 import type { TargetRow } from "../../lib/targets";
-import { appCookieName, appNameOfHost, appOrigin, appPage, findWebSession, handoffPath, redeemAppHandoff, safeReturnPath, type WebSessionRow } from "../../lib/web-apps";
+import {
+  appCookieName,
+  appNameOfHost,
+  appOrigin,
+  appPage,
+  endIdleWebSessions,
+  endWebSession,
+  findWebSession,
+  handoffPath,
+  markWebSessionActive,
+  redeemAppHandoff,
+  safeReturnPath,
+  takeOverWebSession,
+  type WebSessionRow,
+} from "../../lib/web-apps";
+import { sessionRegistry } from "../session-registry";
+import { recorderScript } from "./recorder-script/bundle";
+import { allowRecorder, decodeBody, injectRecorder, isRecordablePage, recorderAllowance } from "./recorder-injection";
+import { LiveWebSession } from "./web-session";
 
 /** Headers that belong to one connection, never forwarded (RFC 9110 §7.6.1), plus those `Connection` names. */
 const hopByHop = new Set(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
-/** How often open WebSockets are checked against their session, so one ended on another node closes here too. */
-const tunnelSweepMs = 2000;
+/**
+ * How often this node's web sessions (open WebSockets, recorded pages) are checked against their rows, so one
+ * ended elsewhere ends here too; the same sweep ends idle sessions.
+ */
+const sessionSweepMs = 2000;
+/** Pages larger than this are passed through without the recorder rather than held in memory. */
+const recordablePageLimit = 16 * 1024 * 1024;
+/** The user's activity is written to the session row at most this often (and at least four times per idle timeout). */
+const activityWriteMs = 30_000;
 /** Request log entries are written in batches, at most this often. */
 const requestLogFlushMs = 1000;
 
@@ -74,6 +103,8 @@ export function createAppProxy(runtime: Runtime) {
   const { db, config, vault } = runtime;
   const tunnels = new Map<string, Set<Duplex>>();
   let loggedRequests: (typeof sessionEvents.$inferInsert)[] = [];
+  const pageEvents = new WebSocketServer({ noServer: true, maxPayload: 32 * 1024 * 1024 });
+  const activityWritten = new Map<string, number>();
 
   const cookieAttributes = `Path=/; HttpOnly; SameSite=Lax${config.publicUrl.protocol === "https:" ? "; Secure" : ""}`;
 
@@ -153,14 +184,105 @@ export function createAppProxy(runtime: Runtime) {
     return (internal.protocol === "https:" ? https : http).request(internal, options);
   }
 
-  const tunnelSweep = setInterval(() => {
-    const open = [...tunnels.keys()];
-    if (open.length === 0) return;
-    db.select({ id: sessions.id })
-      .from(sessions)
-      .where(and(inArray(sessions.id, open), eq(sessions.status, "ended")))
-      .then((ended) => ended.forEach(({ id }) => closeTunnels(id)), (error) => console.error("checking web sessions failed:", error));
-  }, tunnelSweepMs).unref();
+  /** The user did something in the app: written to the row (throttled), where the idle sweep of any node reads it. */
+  function noteActivity({ session, target }: WebSessionRow) {
+    const now = Date.now();
+    if (now - (activityWritten.get(session.id) ?? 0) < Math.min(activityWriteMs, (target.idleTimeoutSeconds * 1000) / 4)) return;
+    activityWritten.set(session.id, now);
+    markWebSessionActive(db, session.id).catch((error) => console.error(`noting activity in session ${session.id} failed:`, error));
+  }
+
+  /** Lock, unlock and terminate act on the session's row: the next request on any node sees them. */
+  async function applyToRow(command: ControlCommand) {
+    const [session] = await db.select().from(sessions).where(and(eq(sessions.id, command.sessionId), eq(sessions.protocol, "web"), eq(sessions.node, config.nodeName)));
+    if (!session || session.status === "ended") return { ok: false, message: `the session is not running on ${config.nodeName} any more` };
+    const { action, reason, actorName } = command;
+    if (action === "pause" || action === "resume") return { ok: false, message: "a web session cannot be paused; lock it instead" };
+    if (action === "lock" || action === "unlock") {
+      if ((action === "lock") !== (session.status === "active")) return { ok: false, message: `the session is ${session.status}` };
+      await setSessionStatus(db, session.id, action === "lock" ? "locked" : "active");
+    } else {
+      await endWebSession(db, session.id, "terminated", `terminated by ${actorName} from security: ${reason}`);
+      closeTunnels(session.id);
+    }
+    await addSessionEvent(db, { sessionId: session.id, kind: action, actorName, details: { reason } });
+    return { ok: true, message: action === "lock" || action === "unlock" ? `the session was ${action}ed` : "the session was terminated" };
+  }
+
+  const liveHooks = { active: noteActivity, applyToRow };
+
+  /** This node's web sessions, against their rows: what ended anywhere (terminated, signed out, idle) ends here. */
+  async function sweepSessions() {
+    await endIdleWebSessions(db);
+    const open = new Set(tunnels.keys());
+    for (const session of sessionRegistry.all()) if (session instanceof LiveWebSession) open.add(session.sessionId);
+    if (open.size === 0) return;
+    const ended = await db.select({ id: sessions.id, endReason: sessions.endReason }).from(sessions).where(and(inArray(sessions.id, [...open]), eq(sessions.status, "ended")));
+    for (const { id, endReason } of ended) {
+      closeTunnels(id);
+      activityWritten.delete(id);
+      await sessionRegistry.find(id)?.end(endReason ?? "expired", endReason === "user_closed" ? "the user signed out" : endReason === "expired" ? "it was idle for too long" : "it was ended");
+    }
+  }
+  const sessionSweep = setInterval(() => sweepSessions().catch((error) => console.error("checking web sessions failed:", error)), sessionSweepMs).unref();
+
+  let compressedScript: Buffer | null = null;
+  async function serveRecorderScript(request: IncomingMessage, response: ServerResponse) {
+    const script = await recorderScript();
+    const gzipped = /\bgzip\b/.test(String(request.headers["accept-encoding"] ?? ""));
+    compressedScript ??= gzipSync(script.body);
+    response.writeHead(200, {
+      "content-type": "text/javascript; charset=utf-8",
+      "cache-control": "public, max-age=3600",
+      vary: "accept-encoding",
+      ...(gzipped ? { "content-encoding": "gzip" } : {}),
+    });
+    response.end(gzipped ? compressedScript : script.body);
+  }
+
+  /**
+   * An HTML page from the app, given the recorder: read whole (up to a limit), decoded, the tag added, the
+   * policy widened for it. A page too large or in an encoding the gateway cannot read passes through as it is.
+   */
+  async function sendRecordedPage(answer: IncomingMessage, response: ServerResponse, headers: OutgoingHttpHeaders, target: WebTarget, origin: string): Promise<number> {
+    const parts: Buffer[] = [];
+    let size = 0;
+    for await (const part of answer as AsyncIterable<Buffer>) {
+      parts.push(part);
+      size += part.length;
+      if (size > recordablePageLimit) {
+        console.warn(`web app ${target.name}: a page over ${recordablePageLimit} bytes was passed on without the recorder`);
+        response.writeHead(answer.statusCode ?? 502, headers);
+        for (const held of parts) response.write(held);
+        answer.pipe(response);
+        await new Promise((resolve) => answer.once("end", resolve));
+        return size;
+      }
+    }
+    const raw = Buffer.concat(parts);
+    const html = await decodeBody(raw, answer.headers["content-encoding"]);
+    if (!html) {
+      console.warn(`web app ${target.name}: a page in ${answer.headers["content-encoding"]} encoding was passed on without the recorder`);
+      response.writeHead(answer.statusCode ?? 502, headers);
+      response.end(raw);
+      return raw.length;
+    }
+    const allowance = recorderAllowance(origin, (await recorderScript()).hash);
+    let nonce: string | null = null;
+    for (const name of ["content-security-policy"] as const) {
+      const policy = headers[name];
+      if (policy === undefined) continue;
+      const allowed = allowRecorder([policy].flat().join(", "), allowance);
+      headers[name] = allowed.header;
+      nonce = allowed.nonce;
+    }
+    const page = Buffer.from(injectRecorder(html.toString("utf8"), allowance, { nonce, maskAllInputs: target.maskAllInputs }), "utf8");
+    for (const stale of ["content-encoding", "content-length", "etag", "content-md5"]) delete headers[stale];
+    headers["content-length"] = page.length;
+    response.writeHead(answer.statusCode ?? 502, headers);
+    response.end(page);
+    return raw.length;
+  }
 
   function closeTunnels(sessionId: string) {
     for (const socket of tunnels.get(sessionId) ?? []) socket.destroy();
@@ -183,19 +305,32 @@ export function createAppProxy(runtime: Runtime) {
         response.writeHead(302, { location: safeReturnPath(url.searchParams.get("return")), "set-cookie": `${appCookieName}=${handed.token}; ${cookieAttributes}`, "cache-control": "no-store" });
         return response.end();
       }
+      if (url.pathname === recorderScriptPath) return serveRecorderScript(request, response);
       const admitted = await admit(request, name);
       if ("refusal" in admitted) return refuse(response, admitted.refusal, name);
       const { target } = admitted;
+      if (request.headers["sec-fetch-mode"] === "navigate") noteActivity(admitted.session);
 
       const internal = new URL(target.internalUrl);
+      const origin = appOrigin(config.publicUrl, name);
       const startedAt = performance.now();
       const upstream = openUpstream(new URL(request.url ?? "/", internal), { method: request.method, headers: await upstreamHeaders(request, target, internal) });
-      let bytes = 0;
       upstream.on("response", (answer) => {
-        response.writeHead(answer.statusCode ?? 502, rewriteResponseHeaders(answer.headers, internal, appOrigin(config.publicUrl, name)));
+        const status = answer.statusCode ?? 502;
+        const headers = rewriteResponseHeaders(answer.headers, internal, origin);
+        const logged = (bytes: number) => logRequest(admitted.session, { method: request.method ?? "GET", path: url.pathname + url.search, status, bytes, ms: Math.round(performance.now() - startedAt) });
+        if (isRecordablePage(request.method, request.headers, status, answer.headers)) {
+          sendRecordedPage(answer, response, headers, target, origin).then(logged, (error) => {
+            console.error(`web app ${name}: recording a page failed:`, error);
+            response.destroy();
+          });
+          return;
+        }
+        response.writeHead(status, headers);
+        let bytes = 0;
         answer.on("data", (chunk: Buffer) => (bytes += chunk.length));
         answer.pipe(response);
-        answer.on("end", () => logRequest(admitted.session, { method: request.method ?? "GET", path: url.pathname + url.search, status: answer.statusCode ?? 0, bytes, ms: Math.round(performance.now() - startedAt) }));
+        answer.on("end", () => logged(bytes));
       });
       upstream.on("error", (error) => {
         console.error(`web app ${name} (${internal.origin}) failed:`, error.message);
@@ -211,6 +346,11 @@ export function createAppProxy(runtime: Runtime) {
       const admitted = await admit(request, name);
       if (!admitted.target) return refuseUpgrade(404, "Not Found");
       if (request.headers.origin !== appOrigin(config.publicUrl, name) || "refusal" in admitted) return refuseUpgrade(403, "Forbidden");
+      if (new URL(request.url ?? "/", "http://app").pathname === pageEventsPath) {
+        const live = await LiveWebSession.open(runtime, admitted.session, liveHooks);
+        if (admitted.session.session.node !== config.nodeName) await takeOverWebSession(db, live.sessionId, config.nodeName);
+        return pageEvents.handleUpgrade(request, socket, head, (page) => live.attachPage(page));
+      }
       const { target } = admitted;
       const internal = new URL(target.internalUrl);
       const headers = await upstreamHeaders(request, target, internal);
@@ -244,25 +384,12 @@ export function createAppProxy(runtime: Runtime) {
       upstream.end();
     },
 
-    /** A control from security for a web session this node started (the control bus names its node). */
-    async applyControl(command: ControlCommand) {
-      const [session] = await db.select().from(sessions).where(and(eq(sessions.id, command.sessionId), eq(sessions.protocol, "web"), eq(sessions.node, config.nodeName)));
-      if (!session || session.status === "ended") return { ok: false, message: `the session is not running on ${config.nodeName} any more` };
-      const { action, reason, actorName } = command;
-      if (action === "pause" || action === "resume") return { ok: false, message: "a web session cannot be paused; lock it instead" };
-      if (action === "lock" || action === "unlock") {
-        if ((action === "lock") !== (session.status === "active")) return { ok: false, message: `the session is ${session.status}` };
-        await setSessionStatus(db, session.id, action === "lock" ? "locked" : "active");
-      } else {
-        await closeSessionRow(db, session.id, { reason: "terminated", bytesFromUser: 0, bytesToUser: 0 });
-        closeTunnels(session.id);
-      }
-      await addSessionEvent(db, { sessionId: session.id, kind: action, actorName, details: { reason } });
-      return { ok: true, message: action === "lock" || action === "unlock" ? `the session was ${action}ed` : "the session was terminated" };
-    },
+    /** A control from security for a web session of this node whose pages do not record here (those apply their own). */
+    applyControl: applyToRow,
 
     closeAll() {
-      clearInterval(tunnelSweep);
+      clearInterval(sessionSweep);
+      pageEvents.close();
       flushRequestLog();
       for (const sessionId of [...tunnels.keys()]) closeTunnels(sessionId);
     },

@@ -155,7 +155,7 @@ describe.each(backends)("data layer on %s", (_name, open) => {
           .insert(sessions)
           .values({ userId: user!.id, targetId, targetName: "t", protocol: "ssh", node: "n", status: "ended", startedAt: daysAgo(endedDaysAgo + 1), endedAt: daysAgo(endedDaysAgo) })
           .returning();
-        const key = chunkBlobKey(session!.id, 0);
+        const key = chunkBlobKey(session!.id, 0, "cast");
         await blobs.put(key, Buffer.from("chunk"));
         await db().insert(recordingChunks).values({ sessionId: session!.id, seq: 0, startMs: 0, endMs: 1, size: 5, sha256: "x", prevSha256: "0", blobKey: key });
         await db().insert(transcriptLines).values({ sessionId: session!.id, atMs: 0, kind: "command", text: "ls" });

@@ -19,6 +19,8 @@ export interface EditableTarget {
   legacyAlgorithms: boolean;
   internalUrl: string | null;
   webAuthHeader: string | null;
+  maskAllInputs: boolean;
+  idleTimeoutSeconds: number;
   sessionTtlSeconds: number;
   extensionSeconds: number;
   maxSessionSeconds: number;
@@ -56,6 +58,8 @@ const blank: EditableTarget = {
   legacyAlgorithms: false,
   internalUrl: null,
   webAuthHeader: null,
+  maskAllInputs: false,
+  idleTimeoutSeconds: 900,
   sessionTtlSeconds: 0,
   extensionSeconds: 0,
   maxSessionSeconds: 0,
@@ -65,7 +69,7 @@ const blank: EditableTarget = {
 };
 
 /** The form speaks minutes; the API speaks seconds. */
-const minuteFields = { sessionTtlMinutes: "sessionTtlSeconds", extensionMinutes: "extensionSeconds", maxSessionMinutes: "maxSessionSeconds" } as const;
+const minuteFields = { sessionTtlMinutes: "sessionTtlSeconds", extensionMinutes: "extensionSeconds", maxSessionMinutes: "maxSessionSeconds", idleTimeoutMinutes: "idleTimeoutSeconds" } as const;
 
 function formToTarget(form: FormData) {
   const body: Record<string, unknown> = Object.fromEntries(form);
@@ -77,6 +81,7 @@ function formToTarget(form: FormData) {
   body.legacyAlgorithms = form.get("legacyAlgorithms") === "on";
   body.recordSessions = form.get("recordSessions") === "on";
   body.announceWatchers = form.get("announceWatchers") === "on";
+  body.maskAllInputs = form.get("maskAllInputs") === "on";
   return body;
 }
 
@@ -217,6 +222,15 @@ export function TargetEditor({ targets, credentials, cancelledAccess }: Props) {
           <Field id="webAuthHeader" label="Auth header (web apps)" error={fieldErrors.webAuthHeader} hint="Empty: the credential is sent as HTTP basic auth. A header name (e.g. X-Api-Key): its password is sent in that header.">
             <TextInput id="webAuthHeader" defaultValue={editing.webAuthHeader ?? ""} invalid={Boolean(fieldErrors.webAuthHeader)} />
           </Field>
+          <Field id="idleTimeoutMinutes" label="Idle timeout (web apps, min)" error={fieldErrors.idleTimeoutSeconds} hint="A visit ends after this long without a click, a key or a page load; 0 means never.">
+            <TextInput id="idleTimeoutMinutes" type="number" min={0} defaultValue={editing.idleTimeoutSeconds / 60} invalid={Boolean(fieldErrors.idleTimeoutSeconds)} />
+          </Field>
+          <div className="flex items-center gap-2">
+            <input id="maskAllInputs" name="maskAllInputs" type="checkbox" defaultChecked={editing.maskAllInputs} />
+            <label htmlFor="maskAllInputs" className="text-sm text-slate-700">
+              Mask every form field in web recordings (password fields are always masked)
+            </label>
+          </div>
           <Field id="credentialId" label="Credential" error={fieldErrors.credentialId} hint="Injected by the gateway; users never see it">
             <Select id="credentialId" defaultValue={editing.credentialId ?? ""}>
               <option value="">None</option>

@@ -26,7 +26,7 @@ export default async function WatchPage({ params }: { params: Promise<{ id: stri
           ) : null}
         </p>
       ) : (
-        <WatchView sessionId={session.id} who={`${session.username} on ${session.targetName}`} />
+        <WatchView sessionId={session.id} who={`${session.username} on ${session.targetName}`} protocol={session.protocol} />
       )}
       <SessionTimeline sessionId={session.id} startedAt={session.startedAt} />
     </>

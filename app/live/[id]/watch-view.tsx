@@ -1,14 +1,13 @@
 "use client";
-// Security's live view of a session: a read-only terminal drawn from the gateway's catch-up and live frames,
-// the keystroke and command log beside it, and the controls.
-import "@xterm/xterm/css/xterm.css";
-import { Terminal } from "@xterm/xterm";
+// Security's live view of a session: a read-only terminal or web page drawn from the gateway's catch-up and
+// live frames (./watch-screens.ts), the keystroke and command log beside a terminal, and the controls.
 import { useEffect, useMemo, useRef, useState } from "react";
 import { callApi } from "@/lib/api/client";
 import { gateCloseCodes } from "@/lib/protocol/gate";
 import { visibleKeys, watchServerMessageSchema, type KeystrokeLogEntry, type LiveState } from "@/lib/protocol/live";
 import type { TicketResponse } from "@/lib/protocol/tickets";
 import { SessionControls } from "../_components/session-controls";
+import { pageScreen, terminalScreen, type WatchScreen } from "./watch-screens";
 
 type LogLine = { at: number; kind: "typed" | "command"; text: string; open: boolean };
 
@@ -28,7 +27,8 @@ function appendToLog(lines: LogLine[], entries: KeystrokeLogEntry[]): LogLine[] 
   return next.slice(-1000);
 }
 
-export function WatchView({ sessionId, who }: { sessionId: string; who: string }) {
+export function WatchView({ sessionId, who, protocol }: { sessionId: string; who: string; protocol: string }) {
+  const isPage = protocol === "web";
   const container = useRef<HTMLDivElement>(null);
   const [status, setStatus] = useState("Connecting…");
   const [state, setState] = useState<LiveState>("connecting");
@@ -38,41 +38,29 @@ export function WatchView({ sessionId, who }: { sessionId: string; who: string }
   const [ended, setEnded] = useState(false);
 
   useEffect(() => {
-    const term = new Terminal({
-      disableStdin: true,
-      fontFamily: '"DejaVu Sans Mono", "Noto Sans Mono", Menlo, Consolas, monospace',
-      fontSize: 13,
-      scrollback: 5000,
-      theme: { background: "#0f172a" },
-    });
-    term.open(container.current!);
-    // Writes are parsed asynchronously; a reset or resize must wait for the output before it.
-    let drawing = Promise.resolve();
-    const draw = (step: () => void | Promise<void>) => (drawing = drawing.then(step));
-    const write = (data: Uint8Array) => draw(() => new Promise<void>((resolve) => term.write(data, resolve)));
+    let screen: WatchScreen | null = null;
     let socket: WebSocket | null = null;
     let closedByPage = false;
 
     void (async () => {
+      screen = isPage ? await pageScreen(container.current!) : terminalScreen(container.current!);
+      if (closedByPage) return screen.dispose();
       const ticket = await callApi<TicketResponse>("POST", "/api/tickets", { purpose: "watch", sessionId });
       if (!ticket.ok) return setStatus(ticket.error);
       socket = new WebSocket(new URL(ticket.data.url, window.location.href.replace(/^http/, "ws")));
       socket.binaryType = "arraybuffer";
       let unrecordedNote = "";
       socket.onmessage = (event) => {
-        if (event.data instanceof ArrayBuffer) return void write(new Uint8Array(event.data));
+        if (event.data instanceof ArrayBuffer) return screen?.data(new Uint8Array(event.data));
         const message = watchServerMessageSchema.safeParse(JSON.parse(String(event.data)));
         if (!message.success) return;
         const data = message.data;
         if (data.type === "joined") {
           unrecordedNote = data.session.recorded ? "" : " (this target is not recorded)";
-          setStatus("Catching up with the screen…");
+          setStatus(isPage ? "Catching up with the page…" : "Catching up with the screen…");
         } else if (data.type === "live") setStatus(`Watching live${unrecordedNote}`);
-        else if (data.type === "screen") void draw(() => {
-          term.reset();
-          term.resize(data.cols, data.rows);
-        });
-        else if (data.type === "resize") void draw(() => term.resize(data.cols, data.rows));
+        else if (data.type === "screen" || data.type === "page") screen?.restart(data);
+        else if (data.type === "resize") screen?.resize(data.cols, data.rows);
         else if (data.type === "log") setLog((lines) => appendToLog(lines, data.entries));
         else if (data.type === "state") {
           setState(data.state);
@@ -93,14 +81,14 @@ export function WatchView({ sessionId, who }: { sessionId: string; who: string }
     return () => {
       closedByPage = true;
       socket?.close();
-      term.dispose();
+      screen?.dispose();
     };
-  }, [sessionId]);
+  }, [sessionId, isPage]);
 
   const shownLog = useMemo(() => (newestFirst ? [...log].reverse() : log), [log, newestFirst]);
 
   return (
-    <div className="grid gap-4 lg:grid-cols-[1fr_20rem]">
+    <div className={isPage ? "grid gap-4" : "grid gap-4 lg:grid-cols-[1fr_20rem]"}>
       <div className="flex min-w-0 flex-col gap-2">
         <div className="flex flex-wrap items-center gap-3 text-sm">
           <span role="status" data-testid="watch-status" className={ended ? "text-slate-600" : "text-emerald-700"}>
@@ -117,25 +105,27 @@ export function WatchView({ sessionId, who }: { sessionId: string; who: string }
             {control}
           </div>
         ) : null}
-        <div ref={container} data-testid="watch-terminal" className="h-[60vh] overflow-hidden rounded-md bg-slate-900 p-2" />
+        <div ref={container} data-testid={isPage ? "watch-page" : "watch-terminal"} className={isPage ? "h-[70vh] overflow-hidden rounded-md border border-slate-200 bg-white" : "h-[60vh] overflow-hidden rounded-md bg-slate-900 p-2"} />
       </div>
-      <section aria-label="Keystroke and command log" className="flex max-h-[70vh] flex-col rounded-md border border-slate-200 bg-white">
-        <div className="flex items-center justify-between border-b border-slate-200 px-3 py-2 text-sm">
-          <h2 className="font-semibold">Keystrokes and commands</h2>
-          <label className="flex items-center gap-1 text-xs text-slate-600">
-            <input type="checkbox" checked={newestFirst} onChange={(event) => setNewestFirst(event.target.checked)} />
-            Newest first
-          </label>
-        </div>
-        <ol data-testid="keystroke-log" className="flex-1 space-y-0.5 overflow-y-auto px-3 py-2 font-mono text-xs">
-          {shownLog.map((line, index) => (
-            <li key={`${line.at}-${index}`} className={line.kind === "command" ? "font-semibold text-indigo-800" : "text-slate-700"}>
-              <span className="mr-2 text-slate-400">{new Date(line.at).toLocaleTimeString()}</span>
-              {line.kind === "command" ? `$ ${line.text}` : line.text}
-            </li>
-          ))}
-        </ol>
-      </section>
+      {isPage ? null : (
+        <section aria-label="Keystroke and command log" className="flex max-h-[70vh] flex-col rounded-md border border-slate-200 bg-white">
+          <div className="flex items-center justify-between border-b border-slate-200 px-3 py-2 text-sm">
+            <h2 className="font-semibold">Keystrokes and commands</h2>
+            <label className="flex items-center gap-1 text-xs text-slate-600">
+              <input type="checkbox" checked={newestFirst} onChange={(event) => setNewestFirst(event.target.checked)} />
+              Newest first
+            </label>
+          </div>
+          <ol data-testid="keystroke-log" className="flex-1 space-y-0.5 overflow-y-auto px-3 py-2 font-mono text-xs">
+            {shownLog.map((line, index) => (
+              <li key={`${line.at}-${index}`} className={line.kind === "command" ? "font-semibold text-indigo-800" : "text-slate-700"}>
+                <span className="mr-2 text-slate-400">{new Date(line.at).toLocaleTimeString()}</span>
+                {line.kind === "command" ? `$ ${line.text}` : line.text}
+              </li>
+            ))}
+          </ol>
+        </section>
+      )}
     </div>
   );
 }

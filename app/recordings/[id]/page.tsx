@@ -8,6 +8,7 @@ import { clientAddress } from "@/lib/request-context";
 import { runtime } from "@/lib/runtime";
 import { findSession } from "@/lib/sessions";
 import { Player } from "./player";
+import { WebPlayer } from "./web-player";
 
 export default async function RecordingPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ t?: string }> }) {
   const user = await requirePageUser(["reviewer", "admin"]);
@@ -21,8 +22,8 @@ export default async function RecordingPage({ params, searchParams }: { params: 
       <PageTitle description={`Started ${session.startedAt.toISOString().replace("T", " ").slice(0, 19)} UTC`}>
         {session.username} on {session.targetName}
       </PageTitle>
-      <Player sessionId={id} startAt={startAt} />
-      <SessionTimeline sessionId={id} startedAt={session.startedAt} />
+      {session.protocol === "web" ? <WebPlayer sessionId={id} startAt={startAt} /> : <Player sessionId={id} startAt={startAt} />}
+      <SessionTimeline sessionId={id} startedAt={session.startedAt} seekable />
     </>
   );
 }

@@ -10,7 +10,8 @@ import { Unicode11Addon } from "@xterm/addon-unicode11";
 import { Terminal } from "@xterm/xterm";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Button } from "@/app/_ui/primitives";
-import { recordingVerdictSchema, recordingWindowSchema, replay, type CastEvent, type RecordingVerdictView, type RecordingWindow } from "@/lib/protocol/recordings";
+import { recordingWindowSchema, replay, type CastEvent, type RecordingWindow } from "@/lib/protocol/recordings";
+import { Verification } from "./verification";
 
 const speeds = [0.5, 1, 2, 4, 8, 16];
 /** With "skip idle", no pause in the replay lasts longer than this. */
@@ -49,7 +50,6 @@ export function Player({ sessionId, startAt }: { sessionId: string; startAt: num
   const [playing, setPlaying] = useState(false);
   const [speed, setSpeed] = useState(1);
   const [skipIdle, setSkipIdle] = useState(true);
-  const [verdict, setVerdict] = useState<RecordingVerdictView>();
   const [commands, setCommands] = useState<{ atMs: number; text: string }[]>([]);
 
   const play = useCallback((events: CastEvent[]) => {
@@ -127,9 +127,6 @@ export function Player({ sessionId, startAt }: { sessionId: string; startAt: num
     (async () => {
       const commandsResponse = await fetch(`/api/recordings/${sessionId}/commands`);
       if (commandsResponse.ok && !cancelled) setCommands(await commandsResponse.json());
-      // Verification reads every chunk: it arrives after the player has started.
-      const parsedVerdict = recordingVerdictSchema.safeParse(await (await fetch(`/api/recordings/${sessionId}/verify`)).json().catch(() => null));
-      if (parsedVerdict.success && !cancelled) setVerdict(parsedVerdict.data);
     })().catch(() => {});
     return () => {
       cancelled = true;
@@ -195,17 +192,7 @@ export function Player({ sessionId, startAt }: { sessionId: string; startAt: num
           {problem}
         </p>
       ) : null}
-      {verdict ? (
-        <p role="status" data-testid="verification" className={`rounded-md px-3 py-2 text-sm ${verdict.intact ? "bg-emerald-50 text-emerald-800" : "bg-red-50 text-red-800"}`}>
-          {verdict.intact
-            ? `Verified: all ${verdict.chunks} chunks present and unaltered.`
-            : `Not verified: chunk ${verdict.brokenAtSeq} of ${verdict.chunks} — ${verdict.problem}. What follows it cannot be trusted.`}
-        </p>
-      ) : (
-        <p role="status" data-testid="verification" className="rounded-md bg-slate-100 px-3 py-2 text-sm text-slate-600">
-          Verifying the recording…
-        </p>
-      )}
+      <Verification sessionId={sessionId} />
       <div ref={container} data-testid="player-terminal" className="min-h-96 overflow-hidden rounded-md bg-slate-900 p-2" />
       <div className="flex flex-wrap items-center gap-3 text-sm">
         <Button onClick={togglePlay} disabled={!loaded} aria-label={playing ? "Pause" : "Play"}>

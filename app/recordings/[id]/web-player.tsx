@@ -1,0 +1,90 @@
+"use client";
+// The web recording player: rrweb-player (play/pause, speed, skip idle, a scrub bar with the navigations as
+// markers) over windows of the recording. A seek loads the page's last full snapshot before that moment and
+// the minute after it, and playing on fetches the next chunks ahead of the playhead, so a long recording
+// starts and seeks as fast as a short one. The page is rebuilt without its scripts: nothing in a recording
+// runs on the reviewer's machine.
+import "rrweb-player/dist/style.css";
+import type RrwebPlayer from "rrweb-player";
+import { useEffect, useRef, useState } from "react";
+import { navigationTag } from "@/lib/protocol/page-recorder";
+import { pageEventsWindowSchema, type PageEventsWindow } from "@/lib/protocol/web-recording";
+import { Verification } from "./verification";
+
+/** Playing fetches the next window when less than this much is left of the one it has. */
+const prefetchMs = 15_000;
+const clock = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, "0")}`;
+
+async function fetchWindow(sessionId: string, query: string): Promise<PageEventsWindow> {
+  const response = await fetch(`/api/recordings/${sessionId}/page-events?${query}`);
+  if (!response.ok) throw new Error(response.status === 404 ? "This session has no recording" : `The gateway answered ${response.status}`);
+  return pageEventsWindowSchema.parse(await response.json());
+}
+
+type PlayerEvents = ConstructorParameters<typeof RrwebPlayer>[0]["props"]["events"];
+
+export function WebPlayer({ sessionId, startAt }: { sessionId: string; startAt: number }) {
+  const container = useRef<HTMLDivElement>(null);
+  const [problem, setProblem] = useState<string>();
+  const [shown, setShown] = useState<{ fromMs: number; durationMs: number } | null>(null);
+
+  useEffect(() => {
+    let player: RrwebPlayer | null = null;
+    let cancelled = false;
+    void (async () => {
+      try {
+        // Loaded in the browser only: the player needs a DOM from its first line.
+        const [{ default: RrwebPlayer }, first] = await Promise.all([import("rrweb-player"), fetchWindow(sessionId, `at=${startAt}`)]);
+        if (cancelled || !container.current) return;
+        if (first.events.length < 2) return setProblem("This recording holds no page yet");
+        const windowStart = first.events[0]!.timestamp;
+        let nextSeq = first.nextSeq;
+        let loadedUntil = first.events.at(-1)!.timestamp;
+        let fetching = false;
+        container.current.replaceChildren();
+        const width = Math.min(container.current.clientWidth, 1280);
+        player = new RrwebPlayer({
+          target: container.current,
+          props: { events: first.events as PlayerEvents, width, height: Math.round(width * 0.56), autoPlay: false, skipInactive: true, speedOption: [1, 2, 4, 8], tags: { [navigationTag]: "#4f46e5" }, mouseTail: false },
+        });
+        setShown({ fromMs: windowStart - first.startedAt, durationMs: first.durationMs });
+        player.goto(Math.max(0, first.startedAt + startAt - windowStart), false);
+        // Playing on: the next chunks are added before the playhead reaches the end of what is loaded.
+        player.addEventListener("ui-update-current-time", (update) => {
+          const at = windowStart + ((update as { payload: number }).payload ?? 0);
+          if (nextSeq === null || fetching || loadedUntil - at > prefetchMs) return;
+          fetching = true;
+          fetchWindow(sessionId, `seq=${nextSeq}`).then(
+            (more) => {
+              for (const event of more.events) player?.addEvent(event as PlayerEvents[number]);
+              nextSeq = more.nextSeq;
+              loadedUntil = more.events.at(-1)?.timestamp ?? loadedUntil;
+              fetching = false;
+            },
+            (error: Error) => setProblem(error.message),
+          );
+        });
+      } catch (error) {
+        setProblem((error as Error).message);
+      }
+    })();
+    return () => {
+      cancelled = true;
+      // A Svelte component: `$destroy` is there at run time, though its typings (from svelte) are not installed.
+      (player as unknown as { $destroy(): void } | null)?.$destroy();
+    };
+  }, [sessionId, startAt]);
+
+  return (
+    <div className="flex flex-col gap-2">
+      <Verification sessionId={sessionId} />
+      {shown ? (
+        <p data-testid="web-player-window" className="text-sm text-slate-600">
+          From {clock(shown.fromMs)} of {clock(shown.durationMs)}: the page as it was at its last full snapshot before the moment asked for.
+        </p>
+      ) : null}
+      {problem ? <p className="text-sm text-red-700">{problem}</p> : null}
+      <div ref={container} data-testid="web-player" className="min-h-[24rem] rounded-md border border-slate-200 bg-white" />
+    </div>
+  );
+}

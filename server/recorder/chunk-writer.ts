@@ -1,0 +1,132 @@
+// Stores a recording's chunks strictly in order: each one gzip-compressed into the blob store, its row in
+// recording_chunks naming the SHA-256 of the chunk before, so that an edit, a gap or a reordering shows. Every
+// recorder (terminal transcripts, web page events) writes through one of these.
+import { createHash } from "node:crypto";
+import { promisify } from "node:util";
+import { constants, gzip } from "node:zlib";
+import { desc, eq } from "drizzle-orm";
+import type { BlobStore } from "../../lib/blob-store";
+import type { Database } from "../../lib/db/client";
+import { recordingChunks } from "../../lib/db/schema";
+import { chunkBlobKey, recordingGenesisHash, type RecordingFormat } from "../../lib/recordings";
+
+const compress = promisify(gzip);
+/**
+ * Chunks are compressed at the default level (a fifth smaller than the fastest over hours of ordinary use)
+ * while a recording stays within this budget, refilled by the second; a sustained flood past it falls back to
+ * the fastest level, so compression never costs a session more than ~0.1 s of CPU a second.
+ */
+const strongCompression = { bytesPerSecond: 2 * 1024 * 1024, burstBytes: 8 * 1024 * 1024 };
+/** Chunks stored together when they queue up: compressed in one go, their rows in one INSERT. */
+const batchLimit = 64;
+
+export interface ChunkDraft {
+  seq: number;
+  body: string;
+  /** Milliseconds from the session's start to the chunk's first and last event. */
+  startMs: number;
+  endMs: number;
+  /** The chunk opens with a full snapshot of what is shown (web pages): playback may start there. */
+  snapshot?: boolean;
+}
+
+export interface StoredChunk {
+  seq: number;
+  endMs: number;
+  gzip: Buffer;
+}
+
+export interface ChunkWriterOptions<Draft extends ChunkDraft> {
+  db: Database;
+  blobStore: BlobStore;
+  sessionId: string;
+  format: RecordingFormat;
+  /** The chain so far, when a recording is taken up again (a web session whose pages now reach this node). */
+  after?: { seq: number; sha256: string };
+  /** After each batch is stored; `moreWaiting` tells whether chunks queue behind it (skip what can be skipped). */
+  afterBatch?: (batch: Draft[], stored: StoredChunk[], moreWaiting: boolean) => Promise<void>;
+}
+
+/** Where a recording's chain ends so far: the next chunk's number and the hash it must name. */
+export async function chainEnd(db: Database, sessionId: string): Promise<{ seq: number; sha256: string } | undefined> {
+  const [last] = await db.select({ seq: recordingChunks.seq, sha256: recordingChunks.sha256 }).from(recordingChunks).where(eq(recordingChunks.sessionId, sessionId)).orderBy(desc(recordingChunks.seq)).limit(1);
+  return last;
+}
+
+export class ChunkWriter<Draft extends ChunkDraft> {
+  private previousHash: string;
+  private unwritten: Draft[] = [];
+  /** The batch being stored now. */
+  private storing: Draft[] = [];
+  private writing: Promise<void> = Promise.resolve();
+  private running = false;
+  private strongBudget = { bytes: strongCompression.burstBytes, at: Date.now() };
+  /** The last chunk whose blob and row are stored. */
+  lastStoredSeq: number;
+
+  constructor(private readonly options: ChunkWriterOptions<Draft>) {
+    this.previousHash = options.after?.sha256 ?? recordingGenesisHash;
+    this.lastStoredSeq = options.after?.seq ?? -1;
+  }
+
+  /** The number the next chunk takes. */
+  get nextSeq() {
+    return Math.max(this.lastStoredSeq, this.storing.at(-1)?.seq ?? -1, this.unwritten.at(-1)?.seq ?? -1) + 1;
+  }
+
+  add(chunk: Draft) {
+    this.unwritten.push(chunk);
+    if (!this.running) this.writing = this.writeUnwritten();
+  }
+
+  /** Chunks handed over but not stored yet, in order. */
+  pending(): Draft[] {
+    return [...this.storing, ...this.unwritten];
+  }
+
+  /** Settles when every chunk handed over so far is stored. */
+  async stored(): Promise<void> {
+    await this.writing;
+  }
+
+  private compressionLevel(size: number) {
+    const now = Date.now();
+    const budget = this.strongBudget;
+    budget.bytes = Math.min(strongCompression.burstBytes, budget.bytes + ((now - budget.at) / 1000) * strongCompression.bytesPerSecond);
+    budget.at = now;
+    if (budget.bytes < size) return constants.Z_BEST_SPEED;
+    budget.bytes -= size;
+    return constants.Z_DEFAULT_COMPRESSION;
+  }
+
+  private async writeUnwritten(): Promise<void> {
+    this.running = true;
+    const { db, blobStore, sessionId, format } = this.options;
+    try {
+      while (this.unwritten.length > 0) {
+        const batch = this.unwritten.splice(0, batchLimit);
+        this.storing = batch;
+        const blobs = await Promise.all(batch.map((chunk) => compress(chunk.body, { level: this.compressionLevel(chunk.body.length) })));
+        const rows = batch.map((chunk, index) => {
+          const sha256 = createHash("sha256").update(blobs[index]!).digest("hex");
+          const row = { sessionId, seq: chunk.seq, startMs: chunk.startMs, endMs: chunk.endMs, snapshot: chunk.snapshot ?? false, size: blobs[index]!.length, sha256, prevSha256: this.previousHash, blobKey: chunkBlobKey(sessionId, chunk.seq, format) };
+          this.previousHash = sha256;
+          return row;
+        });
+        for (const [index, row] of rows.entries()) await blobStore.put(row.blobKey, blobs[index]!);
+        await db.insert(recordingChunks).values(rows);
+        await this.options.afterBatch?.(
+          batch,
+          rows.map((row, index) => ({ seq: row.seq, endMs: row.endMs, gzip: blobs[index]! })),
+          this.unwritten.length > 0,
+        );
+        this.lastStoredSeq = rows.at(-1)!.seq;
+        this.storing = [];
+      }
+    } catch (error) {
+      console.error(`recording of session ${sessionId} could not store a chunk:`, error);
+    } finally {
+      this.running = false;
+    }
+  }
+}

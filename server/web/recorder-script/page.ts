@@ -1,0 +1,100 @@
+// Runs in the app's pages (injected by the gateway, never by the app): records the page with rrweb — password
+// fields always masked, every field when the target says so — and streams the events to the gateway over a
+// WebSocket on the app's own host. It also shows the user what security did: a lock, or the end of the session.
+import { record } from "@rrweb/record";
+import { navigationTag, pageEventsPath, type PageEvent, type PageEventBatch, type PageMessage } from "../../../lib/protocol/page-recorder";
+
+/** How long events gather before they are sent: fewer frames, still live to a watcher. */
+const sendEveryMs = 200;
+/** A fresh full snapshot this often, so a seek in the recording starts from one close by. */
+const snapshotEveryMs = 60_000;
+
+declare global {
+  interface Window {
+    __gatehouseRecorder?: true;
+  }
+}
+
+function start(script: HTMLScriptElement | null) {
+  let queue: PageEvent[] = [];
+  let socket: WebSocket | null = null;
+  let sendTimer: ReturnType<typeof setTimeout> | null = null;
+  let retryMs = 500;
+  let connectedBefore = false;
+  let over = false;
+
+  const send = () => {
+    sendTimer = null;
+    if (socket?.readyState !== WebSocket.OPEN || queue.length === 0) return;
+    socket.send(JSON.stringify({ sentAt: Date.now(), events: queue } satisfies PageEventBatch));
+    queue = [];
+  };
+
+  const stopRecording = record({
+    emit(event) {
+      if (over) return;
+      queue.push(event);
+      sendTimer ??= setTimeout(send, sendEveryMs);
+    },
+    maskInputOptions: { password: true },
+    maskAllInputs: script?.dataset.maskAllInputs === "true",
+    checkoutEveryNms: snapshotEveryMs,
+  });
+
+  // Apps that change their URL without loading a page: the move still goes on the timeline.
+  const navigated = () => record.addCustomEvent(navigationTag, { href: location.href });
+  for (const method of ["pushState", "replaceState"] as const) {
+    const original = history[method];
+    history[method] = function (this: History, ...args: Parameters<History["pushState"]>) {
+      const result = original.apply(this, args);
+      navigated();
+      return result;
+    };
+  }
+  addEventListener("popstate", navigated);
+  addEventListener("pagehide", send);
+
+  function notice(id: string, text: string | null) {
+    document.getElementById(id)?.remove();
+    if (text === null) return;
+    const banner = document.createElement("div");
+    banner.id = id;
+    banner.setAttribute("role", "alert");
+    banner.textContent = text;
+    banner.style.cssText = "position:fixed;inset:0;z-index:2147483647;display:flex;align-items:center;justify-content:center;padding:2rem;background:rgba(15,23,42,.85);color:#fff;font:600 1.1rem system-ui,sans-serif;text-align:center";
+    document.documentElement.append(banner);
+  }
+
+  function connect() {
+    socket = new WebSocket(`${location.origin.replace(/^http/, "ws")}${pageEventsPath}`);
+    socket.onopen = () => {
+      retryMs = 500;
+      // After a broken connection the gateway may not have the page as it is: give it a full snapshot.
+      if (connectedBefore) record.takeFullSnapshot(true);
+      connectedBefore = true;
+      send();
+    };
+    socket.onmessage = (message) => {
+      const said = JSON.parse(String(message.data)) as PageMessage;
+      if (said.type === "snapshot") record.takeFullSnapshot(true);
+      else if (said.type === "state") notice("gatehouse-lock", said.state === "locked" ? said.message : null);
+      else if (said.type === "ended") {
+        over = true;
+        stopRecording?.();
+        notice("gatehouse-ended", said.message);
+      }
+    };
+    socket.onclose = () => {
+      socket = null;
+      if (over) return;
+      setTimeout(connect, retryMs);
+      retryMs = Math.min(retryMs * 2, 10_000);
+    };
+  }
+  connect();
+}
+
+if (!window.__gatehouseRecorder) {
+  window.__gatehouseRecorder = true;
+  start(document.currentScript as HTMLScriptElement | null);
+}
