@@ -162,8 +162,11 @@ export interface BenchGateway {
   stop(): Promise<void>;
 }
 
-/** A gateway on a fresh PostgreSQL database, with one account holding `roles` and the SSH targets named. */
-export async function startBenchGateway(options: { name: string; sshd: Sshd; roles: Role[]; targets: Record<string, Partial<TargetInput>> }): Promise<BenchGateway> {
+/**
+ * A gateway on a fresh PostgreSQL database, with one account holding `roles` and the targets named: SSH targets
+ * on `sshd` (with its credential), or targets that say otherwise (web apps) when there is no sshd.
+ */
+export async function startBenchGateway(options: { name: string; sshd?: Sshd; roles: Role[]; targets: Record<string, Partial<TargetInput>> }): Promise<BenchGateway> {
   const database = await createScratchDatabase(`gatehouse_bench_${options.name}`);
   const authSecret = randomBytes(33).toString("base64");
   const masterKey = randomBytes(32);
@@ -174,10 +177,12 @@ export async function startBenchGateway(options: { name: string; sshd: Sshd; rol
   const seed = await openDatabase({ databaseUrl: database.url, dataDir: "unused" });
   const actor = { id: null, name: "bench", sourceIp: null };
   const [user] = await seed.db.insert(users).values({ username: "bench", source: "local", grantedRoles: options.roles }).returning();
-  const credential = await createCredential(seed.db, createVault(masterKey), actor, { name: "bench", kind: "password", username: options.sshd.username, secret: options.sshd.password });
+  const { sshd } = options;
+  const credential = sshd ? await createCredential(seed.db, createVault(masterKey), actor, { name: "bench", kind: "password", username: sshd.username, secret: sshd.password }) : null;
   const targetIds: Record<string, string> = {};
   for (const [name, settings] of Object.entries(options.targets)) {
-    const input = { name, protocol: "ssh", host: options.sshd.host, port: options.sshd.port, allowedUsers: ["bench"], credentialId: credential.id, hostKeyFingerprint: options.sshd.hostKeyFingerprint, ...settings };
+    const onSshd = sshd && credential ? { protocol: "ssh", host: sshd.host, port: sshd.port, credentialId: credential.id, hostKeyFingerprint: sshd.hostKeyFingerprint } : {};
+    const input = { name, ...onSshd, allowedUsers: ["bench"], ...settings };
     targetIds[name] = (await createTarget(seed.db, actor, targetInputSchema.parse(input))).id;
   }
   await seed.close();

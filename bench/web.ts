@@ -1,0 +1,123 @@
+// npm run bench:web — publishing a web app: the latency the gateway's proxy adds (p50/p99 of 1,000 requests
+// through the gateway next to 1,000 straight to the app, same run, alternating), for a plain response and for a
+// page that gets the recorder injected; and the recording's stored bytes per minute of scripted browsing in
+// Chromium (sign in to the app's own login form, its editor, page to page, mouse and scroll).
+// Starts its own app (Node-RED), PostgreSQL database and gateway; prints a JSON line with the figures at the end.
+import http from "node:http";
+import { chromium } from "@playwright/test";
+import postgres from "postgres";
+import { startNodeRed } from "../test/fixtures/node-red";
+import { percentile, sleep, startBenchGateway } from "./support";
+
+const requestCount = Number(process.env.BENCH_WEB_REQUESTS ?? 1000);
+const browseSeconds = Number(process.env.BENCH_WEB_SECONDS ?? 60);
+const rounds = 10;
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+/** One GET on a kept-alive connection; resolves with its duration in ms once the whole body has arrived. */
+function timedGet(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const startedAt = performance.now();
+    http
+      .get(url, { agent, headers }, (response) => {
+        if (response.statusCode !== 200) reject(new Error(`${url} answered ${response.statusCode}`));
+        response.resume();
+        response.on("end", () => resolve(performance.now() - startedAt));
+      })
+      .on("error", reject);
+  });
+}
+
+const summary = (times: number[]) => ({ p50Ms: Number(percentile(times, 50).toFixed(2)), p99Ms: Number(percentile(times, 99).toFixed(2)) });
+
+const app = await startNodeRed();
+const bench = await startBenchGateway({ name: "web", roles: ["user"], targets: { red: { protocol: "web", internalUrl: app.url } } });
+const sql = postgres(bench.databaseUrl, { max: 1, onnotice: () => {} });
+try {
+  const gatewayPort = new URL(bench.url).port;
+  const appHost = `red.localhost:${gatewayPort}`;
+  // The app cookie, as a browser gets it: the launch on the gateway's origin, then the handoff on the app's host.
+  const launch = await fetch(`${bench.url}/apps/red?return=/page1`, { headers: { cookie: bench.cookie }, redirect: "manual" });
+  const handoff = new URL(launch.headers.get("location")!);
+  const appCookie = await new Promise<string>((resolve, reject) => {
+    http.get(`http://127.0.0.1:${gatewayPort}${handoff.pathname}${handoff.search}`, { headers: { host: appHost } }, (response) => {
+      response.resume();
+      const cookie = response.headers["set-cookie"]?.[0]?.split(";")[0];
+      if (cookie) resolve(cookie);
+      else reject(new Error(`the handoff answered ${response.statusCode} without a cookie`));
+    });
+  });
+
+  const direct = `${app.url}/page1`;
+  const proxied = `http://127.0.0.1:${gatewayPort}/page1`;
+  const kinds = {
+    /** What an app's scripts fetch: passed through as it comes. */
+    plain: { "sec-fetch-dest": "empty" },
+    /** A page the user opens: read whole, the recorder's tag added. */
+    page: { "sec-fetch-dest": "document" },
+  };
+  const times = { direct: [] as number[], plain: [] as number[], page: [] as number[] };
+  for (let warm = 0; warm < 50; warm++) {
+    await timedGet(direct, {});
+    await timedGet(proxied, { host: appHost, cookie: appCookie, ...kinds.plain });
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (let index = 0; index < requestCount / rounds; index++) times.direct.push(await timedGet(direct, {}));
+    for (let index = 0; index < requestCount / rounds; index++) times.plain.push(await timedGet(proxied, { host: appHost, cookie: appCookie, ...kinds.plain }));
+    for (let index = 0; index < requestCount / rounds; index++) times.page.push(await timedGet(proxied, { host: appHost, cookie: appCookie, ...kinds.page }));
+  }
+  console.log(`latency of ${requestCount} requests each: direct ${JSON.stringify(summary(times.direct))}, through the gateway ${JSON.stringify(summary(times.plain))}, pages with the recorder ${JSON.stringify(summary(times.page))}`);
+
+  // Scripted browsing, recorded: Chromium signed in to the gateway (the benchmark account's cookie).
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const [cookieName, cookieValue] = bench.cookie.split(/=(.*)/s);
+  await context.addCookies([{ name: cookieName!, value: cookieValue!, domain: "localhost", path: "/" }]);
+  const page = await context.newPage();
+  await page.goto(`${bench.url}/apps/red?return=/`);
+  const [visit] = await sql<{ id: string }[]>`select id from sessions where target_name = 'red' and status <> 'ended' order by started_at desc limit 1`;
+  const sessionId = visit!.id;
+  const browsingStarted = Date.now();
+  await page.locator("#node-dialog-login-username").fill(app.username);
+  await page.locator("#node-dialog-login-password").fill(app.password);
+  await page.getByRole("button", { name: "Login" }).click();
+  await page.locator("#red-ui-workspace-tabs").getByText("Pages").waitFor({ timeout: 30_000 });
+  let pagesOpened = 1;
+  while (Date.now() - browsingStarted < browseSeconds * 1000) {
+    await page.goto(`http://${appHost}/page1`);
+    for (let move = 0; move < 10; move++) await page.mouse.move(100 + move * 40, 100 + move * 20);
+    await page.mouse.wheel(0, 200);
+    await page.getByRole("link", { name: "Next page" }).click();
+    await page.locator("#echo").getByText("echo:").waitFor();
+    pagesOpened += 2;
+    await sleep(1000);
+  }
+  const browsedMinutes = (Date.now() - browsingStarted) / 60_000;
+  await page.close();
+  await browser.close();
+  await sleep(2500);
+  const [stored] = await sql<{ chunks: number; bytes: number }[]>`select count(*)::int as chunks, coalesce(sum(size), 0)::int as bytes from recording_chunks where session_id = ${sessionId}`;
+  const bytesPerMinute = Math.round(stored!.bytes / browsedMinutes);
+  console.log(`recording: ${stored!.chunks} chunks, ${stored!.bytes} bytes stored for ${browsedMinutes.toFixed(2)} min of browsing (${pagesOpened} pages) = ${(bytesPerMinute / 1024).toFixed(1)} KiB/min`);
+
+  console.log(
+    JSON.stringify({
+      bench: "web",
+      requests: requestCount,
+      direct: summary(times.direct),
+      proxied: summary(times.plain),
+      proxiedPageWithRecorder: summary(times.page),
+      addedP50Ms: Number((percentile(times.plain, 50) - percentile(times.direct, 50)).toFixed(2)),
+      addedP99Ms: Number((percentile(times.plain, 99) - percentile(times.direct, 99)).toFixed(2)),
+      recordingBytesPerMinute: bytesPerMinute,
+      browsedMinutes: Number(browsedMinutes.toFixed(2)),
+      pagesOpened,
+    }),
+  );
+} finally {
+  agent.destroy();
+  await sql.end();
+  await bench.stop();
+  await app.stop();
+}
