@@ -68,6 +68,22 @@ const windowAheadMs = 30_000;
 /** …and holds at most this many chunks (≤ 64 KiB of events each), whatever the time span. */
 const windowMaxChunks = 160;
 
+/** A recording's last chunk: its number and where it ends (the recording's length). */
+async function lastChunk(db: Database, sessionId: string) {
+  const [last] = await db.select({ seq: recordingChunks.seq, endMs: recordingChunks.endMs }).from(recordingChunks).where(eq(recordingChunks.sessionId, sessionId)).orderBy(desc(recordingChunks.seq)).limit(1);
+  return last;
+}
+
+/** The chunks a window may read, from `fromSeq` on (a window never holds more). */
+function chunksFrom(db: Database, sessionId: string, fromSeq: number) {
+  return db
+    .select()
+    .from(recordingChunks)
+    .where(and(eq(recordingChunks.sessionId, sessionId), gte(recordingChunks.seq, fromSeq)))
+    .orderBy(asc(recordingChunks.seq))
+    .limit(windowMaxChunks);
+}
+
 /** The newest keyframe at or before a moment or a chunk whose blob is there and unaltered (a bad one is passed over). */
 async function keyframeBefore(db: Database, blobStore: BlobStore, sessionId: string, bound: { atMs: number } | { throughSeq: number }) {
   const candidates = await db
@@ -104,7 +120,7 @@ async function readEvents(blobStore: BlobStore, chunks: RecordingChunk[], keyfra
  */
 export async function readRecordingWindow(db: Database, blobStore: BlobStore, sessionId: string | undefined, request: { atMs: number } | { seq: number }): Promise<RecordingWindow> {
   if (!isUuid(sessionId)) throw notFound("Recording");
-  const [last] = await db.select({ seq: recordingChunks.seq, endMs: recordingChunks.endMs }).from(recordingChunks).where(eq(recordingChunks.sessionId, sessionId)).orderBy(desc(recordingChunks.seq)).limit(1);
+  const last = await lastChunk(db, sessionId);
   if (!last) throw notFound("Recording");
 
   let fromSeq = "seq" in request ? request.seq : 0;
@@ -116,12 +132,7 @@ export async function readRecordingWindow(db: Database, blobStore: BlobStore, se
       start = found;
     }
   }
-  const chunks = await db
-    .select()
-    .from(recordingChunks)
-    .where(and(eq(recordingChunks.sessionId, sessionId), gte(recordingChunks.seq, fromSeq)))
-    .orderBy(asc(recordingChunks.seq))
-    .limit(windowMaxChunks);
+  const chunks = await chunksFrom(db, sessionId, fromSeq);
   const reachMs = ("atMs" in request ? request.atMs : (chunks[0]?.startMs ?? 0)) + windowAheadMs;
   const wanted = chunks.filter((chunk, index) => index === 0 || chunk.startMs <= reachMs);
 
@@ -174,7 +185,7 @@ const pageWindowMaxBytes = 8 * 1024 * 1024;
 export async function readPageEventsWindow(db: Database, blobStore: BlobStore, sessionId: string | undefined, request: { atMs: number } | { seq: number }): Promise<PageEventsWindow> {
   if (!isUuid(sessionId)) throw notFound("Recording");
   const [session] = await db.select({ startedAt: sessions.startedAt }).from(sessions).where(and(eq(sessions.id, sessionId), eq(sessions.protocol, "web")));
-  const [last] = await db.select({ seq: recordingChunks.seq, endMs: recordingChunks.endMs }).from(recordingChunks).where(eq(recordingChunks.sessionId, sessionId)).orderBy(desc(recordingChunks.seq)).limit(1);
+  const last = await lastChunk(db, sessionId);
   if (!session || !last) throw notFound("Recording");
 
   let fromSeq = "seq" in request ? request.seq : 0;
@@ -187,12 +198,7 @@ export async function readPageEventsWindow(db: Database, blobStore: BlobStore, s
       .limit(1);
     fromSeq = snapshot?.seq ?? 0;
   }
-  const chunks = await db
-    .select()
-    .from(recordingChunks)
-    .where(and(eq(recordingChunks.sessionId, sessionId), gte(recordingChunks.seq, fromSeq)))
-    .orderBy(asc(recordingChunks.seq))
-    .limit(windowMaxChunks);
+  const chunks = await chunksFrom(db, sessionId, fromSeq);
   const reachMs = ("atMs" in request ? request.atMs : (chunks[0]?.startMs ?? 0)) + pageWindowAheadMs;
   const wanted: RecordingChunk[] = [];
   let bytes = 0;

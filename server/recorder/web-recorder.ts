@@ -44,11 +44,16 @@ export class WebRecorder {
     this.timer.unref();
   }
 
-  /** Events as the page sent them, their timestamps already on the gateway's clock. */
-  add(events: PageEvent[]) {
-    if (this.closed) return;
+  /**
+   * Events as the page sent them, their timestamps already on the gateway's clock. Returns them one JSON per
+   * line, as watchers are sent them.
+   */
+  add(events: PageEvent[]): Buffer {
+    const lines: string[] = [];
     for (const event of events) {
       const line = JSON.stringify(event);
+      lines.push(line, "\n");
+      if (this.closed) continue;
       // A full snapshot comes as meta (address, viewport) then the snapshot itself: both open the chunk.
       const opensPage = event.type === pageEventType.meta;
       if (opensPage) {
@@ -66,6 +71,7 @@ export class WebRecorder {
       this.bufferedBytes += line.length + 1;
       if (this.bufferedBytes >= flushAtBytes && event.type !== pageEventType.meta) this.flush();
     }
+    return Buffer.from(lines.join(""), "utf8");
   }
 
   private keepForCurrentPage(line: string) {

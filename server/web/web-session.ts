@@ -90,8 +90,7 @@ export class LiveWebSession implements LiveSession {
 
   private record(events: PageEvent[]) {
     if (this.ended || events.length === 0) return;
-    this.recorder.add(events);
-    this.watchers.screen(Buffer.from(events.map((event) => `${JSON.stringify(event)}\n`).join(""), "utf8"));
+    this.watchers.screen(this.recorder.add(events));
     if (events.some(isUserActivity)) this.hooks.active(this.row);
     for (const event of events) {
       const address = navigationOf(event);
