@@ -8,6 +8,11 @@ import { navigationTag, pageEventsPath, type PageEvent, type PageEventBatch, typ
 const sendEveryMs = 200;
 /** A fresh full snapshot this often, so a seek in the recording starts from one close by. */
 const snapshotEveryMs = 60_000;
+/**
+ * Events held while the gateway cannot be reached, at most; past it they are dropped, since the page sends a
+ * full snapshot when it reconnects anyway.
+ */
+const heldEventsLimit = 20_000;
 
 declare global {
   interface Window {
@@ -20,7 +25,8 @@ function start(script: HTMLScriptElement | null) {
   let socket: WebSocket | null = null;
   let sendTimer: ReturnType<typeof setTimeout> | null = null;
   let retryMs = 500;
-  let connectedBefore = false;
+  /** Whether the gateway may lack part of the page: after a broken connection, or events dropped while held. */
+  let gapped = false;
   let over = false;
 
   const send = () => {
@@ -33,6 +39,10 @@ function start(script: HTMLScriptElement | null) {
   const stopRecording = record({
     emit(event) {
       if (over) return;
+      if (queue.length >= heldEventsLimit) {
+        queue = [];
+        gapped = true;
+      }
       queue.push(event);
       sendTimer ??= setTimeout(send, sendEveryMs);
     },
@@ -69,9 +79,9 @@ function start(script: HTMLScriptElement | null) {
     socket = new WebSocket(`${location.origin.replace(/^http/, "ws")}${pageEventsPath}`);
     socket.onopen = () => {
       retryMs = 500;
-      // After a broken connection the gateway may not have the page as it is: give it a full snapshot.
-      if (connectedBefore) record.takeFullSnapshot(true);
-      connectedBefore = true;
+      // The gateway may not have the page as it is: give it a full snapshot.
+      if (gapped) record.takeFullSnapshot(true);
+      gapped = false;
       send();
     };
     socket.onmessage = (message) => {
@@ -86,6 +96,7 @@ function start(script: HTMLScriptElement | null) {
     };
     socket.onclose = () => {
       socket = null;
+      gapped = true;
       if (over) return;
       setTimeout(connect, retryMs);
       retryMs = Math.min(retryMs * 2, 10_000);
