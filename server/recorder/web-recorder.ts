@@ -55,8 +55,7 @@ export class WebRecorder {
       lines.push(line, "\n");
       if (this.closed) continue;
       // A full snapshot comes as meta (address, viewport) then the snapshot itself: both open the chunk.
-      const opensPage = event.type === pageEventType.meta;
-      if (opensPage) {
+      if (event.type === pageEventType.meta) {
         this.flush();
         this.opensWithSnapshot = true;
         this.currentPage = { lines: [], bytes: 0 };
@@ -69,7 +68,7 @@ export class WebRecorder {
       this.lastEventMs = Math.max(this.lastEventMs, atMs);
       this.lines.push(line);
       this.bufferedBytes += line.length + 1;
-      if (this.bufferedBytes >= flushAtBytes && event.type !== pageEventType.meta) this.flush();
+      if (this.bufferedBytes >= flushAtBytes) this.flush();
     }
     return Buffer.from(lines.join(""), "utf8");
   }

@@ -269,11 +269,10 @@ export function createAppProxy(runtime: Runtime) {
     }
     const allowance = recorderAllowance(origin, (await recorderScript()).hash);
     let nonce: string | null = null;
-    for (const name of ["content-security-policy"] as const) {
-      const policy = headers[name];
-      if (policy === undefined) continue;
+    const policy = headers["content-security-policy"];
+    if (policy !== undefined) {
       const allowed = allowRecorder([policy].flat().join(", "), allowance);
-      headers[name] = allowed.header;
+      headers["content-security-policy"] = allowed.header;
       nonce = allowed.nonce;
     }
     const page = Buffer.from(injectRecorder(html.toString("utf8"), allowance, { nonce, maskAllInputs: target.maskAllInputs }), "utf8");

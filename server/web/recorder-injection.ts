@@ -92,7 +92,7 @@ const escapeAttribute = (text: string) => text.replace(/&/g, "&amp;").replace(/"
 const unescapeAttribute = (text: string) => text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
 
 /** The recorder's tag; the page reads its settings from the data attributes. */
-export function recorderTag(scriptHash: string, options: { nonce: string | null; maskAllInputs: boolean }) {
+function recorderTag(scriptHash: string, options: { nonce: string | null; maskAllInputs: boolean }) {
   const nonce = options.nonce ? ` nonce="${escapeAttribute(options.nonce)}"` : "";
   return `<script defer src="${recorderScriptPath}" integrity="${scriptHash}"${nonce} data-mask-all-inputs="${options.maskAllInputs}"></script>`;
 }

@@ -4,18 +4,15 @@
 // terminal fed the whole session showed at that moment. A keyframer stopped half-way (a crash) is completed by
 // the catch-up at the next start.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { readFileSync } from "node:fs";
 import { asc, eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createFsBlobStore } from "@/lib/blob-store/fs";
-import { openDatabase, type DatabaseHandle } from "@/lib/db/client";
-import { recordingChunks, recordingKeyframes, sessions, users } from "@/lib/db/schema";
+import { describe, expect, it } from "vitest";
+import { recordingChunks, recordingKeyframes, sessions } from "@/lib/db/schema";
 import { replay } from "@/lib/protocol/recordings";
 import { readRecordingWindow } from "@/lib/recordings";
 import { Keyframer } from "@/server/recorder/keyframer";
 import { TerminalRecorder } from "@/server/recorder/terminal-recorder";
+import { useRecordingStore } from "../fixtures/recording-store";
 import { headlessTerminal, recordSynthetic, screenOf, syntheticSession, type SyntheticStep } from "../fixtures/synthetic-terminal";
 
 /** The keyframer processes this test process started. */
@@ -28,26 +25,11 @@ const node = `keyframes-${randomBytes(3).toString("hex")}`;
 const durationMs = 6 * 60_000;
 
 describe("keyframes and seeking", () => {
-  let handle: DatabaseHandle;
-  let blobDir: string;
-  let userId: string;
-  const db = () => handle.db;
-  const blobStore = () => createFsBlobStore(blobDir);
-
-  beforeAll(async () => {
-    handle = await openDatabase({ databaseUrl: inject("databaseUrl"), dataDir: "unused" });
-    blobDir = mkdtempSync(path.join(tmpdir(), "gatehouse-keyframes-"));
-    const [user] = await db().insert(users).values({ username: `player-${randomBytes(3).toString("hex")}`, source: "local" }).returning();
-    userId = user!.id;
-  });
-  afterAll(async () => {
-    await handle?.close();
-    rmSync(blobDir, { recursive: true, force: true });
-  });
+  const { db, blobStore, userId } = useRecordingStore("keyframes");
 
   /** A session row and a recorder for it, on a clock the test moves. */
   async function openRecording(keyframer: Keyframer) {
-    const [session] = await db().insert(sessions).values({ userId, targetName: "synthetic", protocol: "ssh", node, status: "active" }).returning();
+    const [session] = await db().insert(sessions).values({ userId: userId(), targetName: "synthetic", protocol: "ssh", node, status: "active" }).returning();
     const sessionId = session!.id;
     const startedAt = Date.UTC(2026, 10, 24);
     const clock = { nowMs: startedAt };
@@ -225,7 +207,7 @@ describe("keyframes and seeking", () => {
     expect(await db().select().from(recordingKeyframes).where(eq(recordingKeyframes.sessionId, sessionId))).toHaveLength(0);
 
     // An unrecorded session on the same node has nothing to keyframe and must not hold the catch-up up.
-    await db().insert(sessions).values({ userId, targetName: "unrecorded", protocol: "ssh", node, status: "ended", endedAt: new Date() });
+    await db().insert(sessions).values({ userId: userId(), targetName: "unrecorded", protocol: "ssh", node, status: "ended", endedAt: new Date() });
 
     const restarted = new Keyframer(db(), blobStore());
     restarted.start();

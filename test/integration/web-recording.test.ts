@@ -1,37 +1,17 @@
 // Web recordings, for real: page events go through the recorder into the file blob store and PostgreSQL as a
 // hash chain; each full snapshot opens a chunk of its own; a seek reads from the last snapshot before the moment
 // asked for, never from the start; a recording taken up again on another node continues the same chain.
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { asc, eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createFsBlobStore } from "@/lib/blob-store/fs";
-import { openDatabase, type DatabaseHandle } from "@/lib/db/client";
-import { recordingChunks, sessions, users } from "@/lib/db/schema";
+import { describe, expect, it } from "vitest";
+import { recordingChunks, sessions } from "@/lib/db/schema";
 import type { PageEvent } from "@/lib/protocol/page-recorder";
 import { listChunks, readPageEventsWindow, verifyRecording } from "@/lib/recordings";
 import { chainEnd } from "@/server/recorder/chunk-writer";
 import { WebRecorder } from "@/server/recorder/web-recorder";
+import { useRecordingStore } from "../fixtures/recording-store";
 
 describe("web recordings", () => {
-  let handle: DatabaseHandle;
-  let blobDir: string;
-  let userId: string;
-  const db = () => handle.db;
-  const blobStore = () => createFsBlobStore(blobDir);
-
-  beforeAll(async () => {
-    handle = await openDatabase({ databaseUrl: inject("databaseUrl"), dataDir: "unused" });
-    blobDir = mkdtempSync(path.join(tmpdir(), "gatehouse-web-recording-"));
-    const [user] = await db().insert(users).values({ username: `browser-${randomBytes(3).toString("hex")}`, source: "local" }).returning();
-    userId = user!.id;
-  });
-  afterAll(async () => {
-    await handle?.close();
-    rmSync(blobDir, { recursive: true, force: true });
-  });
+  const { db, blobStore, userId } = useRecordingStore("web-recording");
 
   /** A page load at `atMs` (meta, full snapshot), then a click every second for `seconds`. */
   function pageVisit(startedAt: number, atMs: number, href: string, seconds: number): PageEvent[] {
@@ -46,7 +26,7 @@ describe("web recordings", () => {
 
   async function webSession() {
     const startedAt = new Date(Date.UTC(2026, 10, 24, 9));
-    const [session] = await db().insert(sessions).values({ userId, targetName: "wiki", protocol: "web", node: "web-recording-test", status: "active", startedAt }).returning();
+    const [session] = await db().insert(sessions).values({ userId: userId(), targetName: "wiki", protocol: "web", node: "web-recording-test", status: "active", startedAt }).returning();
     return { sessionId: session!.id, startedAt: startedAt.getTime() };
   }
 
