@@ -11,8 +11,7 @@ import { terminalClientMessageSchema, type EndReason, type TerminalServerMessage
 import { addSessionEvent, recordWatching } from "../lib/session-events";
 import { closeSessionRow, markSessionActive, openSessionRow, setSessionStatus } from "../lib/sessions";
 import type { TargetRow } from "../lib/targets";
-import { previewLines } from "../lib/transcript-lines";
-import { TargetError, type ProtocolAdapter, type TerminalSize } from "./protocols/adapter";
+import { TargetError, type ProtocolAdapter } from "./protocols/adapter";
 import type { SessionRecorder } from "./recorder/terminal-recorder";
 import { sessionRegistry } from "./session-registry";
 import { refuseWatcherInput, serveNodeLink, WatcherHub } from "./watchers";
@@ -21,13 +20,24 @@ import { refuseWatcherInput, serveNodeLink, WatcherHub } from "./watchers";
 const outputWatermarks = { high: 1024 * 1024, low: 256 * 1024 };
 /** Users are warned, and may extend, when this much time is left. */
 const expiryWarningMs = 5 * 60 * 1000;
-/** Output kept for the dashboard's preview of the session. */
-const previewBytes = 4096;
 
-/** What the gateway makes of the user's input: what may be shown and recorded, and the commands it completed. */
-export interface InputInspector {
+export type NoticeTone = "alert" | "info" | "warning";
+
+/**
+ * How the session reads its protocol's stream (server/protocols/terminal-stream.ts, guac/desktop-stream.ts):
+ * what of the user's input reaches the target and what may be shown of it, how a gateway notice appears in the
+ * output, and what the dashboard previews.
+ */
+export interface StreamInspector {
   observeOutput(data: Buffer): void;
-  input(data: Buffer): { shown: string; commands: string[] };
+  /** `forward` goes to the target (null: nothing); `shown` is the typed text that may be logged and recorded. */
+  input(data: Buffer): { forward: Buffer | null; shown: string; commands: string[] };
+  /** What of the input still reaches the target while security has the session locked. */
+  inputWhileLocked(data: Buffer): Buffer | null;
+  /** A gateway notice as output, where the stream has room for one; null where the page shows it instead. */
+  notice(text: string, tone: NoticeTone): Buffer | null;
+  /** What the dashboard shows of the screen, when it changed since the last call. */
+  takePreview(): string | null;
 }
 
 export interface SessionContext {
@@ -38,10 +48,9 @@ export interface SessionContext {
   user: { id: string; username: string };
   actor: Actor;
   adapter: ProtocolAdapter;
-  inspector: InputInspector;
-  initialSize: TerminalSize;
-  /** The recording (or, where the target is not recorded, the screen's recent output) once the session has its id. */
-  startRecorder(session: { id: string; startedAt: number; size: TerminalSize }): SessionRecorder;
+  stream: StreamInspector;
+  /** The recording (or, where the target is not recorded, what a watcher needs to see the screen) once the session has its id. */
+  startRecorder(session: { id: string; startedAt: number }): SessionRecorder;
 }
 
 type ControlOutcome = { ok: boolean; message: string };
@@ -67,9 +76,6 @@ export class Session {
   /** Links to other nodes among the watchers, each with how many people watch through it. */
   private readonly relayedViewers = new Map<WebSocket, number>();
   private announcedWatchers = 0;
-  private recentOutput: Buffer[] = [];
-  private recentOutputBytes = 0;
-  private previewStale = false;
 
   constructor(private readonly context: SessionContext) {}
 
@@ -83,7 +89,7 @@ export class Session {
     const row = await openSessionRow(db, { userId: this.context.user.id, targetId: target.id, targetName: target.name, protocol: target.protocol, node: this.context.nodeName });
     this.id = row.id;
     this.startedAt = row.startedAt.getTime();
-    this.recorder = this.context.startRecorder({ id: this.id, startedAt: this.startedAt, size: this.context.initialSize });
+    this.recorder = this.context.startRecorder({ id: this.id, startedAt: this.startedAt });
     await audit(db, this.context.actor, { action: "session.start", objectType: "session", objectId: this.id, details: { target: target.name, protocol: target.protocol } });
     this.send({ type: "connecting", sessionId: this.id });
 
@@ -97,7 +103,7 @@ export class Session {
     adapter.once("closed", (message: string) => void this.end("target_closed", message));
 
     try {
-      await adapter.start(this.context.initialSize);
+      await adapter.start();
     } catch (error) {
       const problem = error instanceof TargetError ? error : new TargetError("the gateway could not open this session");
       if (!(error instanceof TargetError)) console.error(`session ${this.id} failed to start:`, error);
@@ -123,10 +129,9 @@ export class Session {
     if (socket.readyState !== socket.OPEN) return;
     this.bytesToUser += data.length;
     this.unflushedOutput += data.length;
-    this.context.inspector.observeOutput(data);
+    this.context.stream.observeOutput(data);
     this.recorder?.output(data);
     this.watchers.screen(data);
-    this.keepForPreview(data);
     socket.send(data, { binary: true }, () => {
       this.unflushedOutput -= data.length;
       if (this.outputBackpressure && this.unflushedOutput <= outputWatermarks.low) {
@@ -155,28 +160,41 @@ export class Session {
 
   private fromUser(data: Buffer) {
     if (this.state === "paused") return void this.heldInput.push(data);
-    // Locked: keys are dropped, not queued — what was typed meanwhile must not run on unlock.
+    if (this.state === "locked") {
+      const allowed = this.context.stream.inputWhileLocked(data);
+      if (allowed) this.toTarget(allowed);
+      return;
+    }
     if (this.state !== "active") return;
     this.bytesFromUser += data.length;
-    const { shown, commands } = this.context.inspector.input(data);
+    const { forward, shown, commands } = this.context.stream.input(data);
     this.recorder?.input(shown, commands);
     const at = Date.now();
     const entries = [...(shown ? [{ at, kind: "keys" as const, text: shown }] : []), ...commands.map((text) => ({ at, kind: "command" as const, text }))];
     if (entries.length > 0) this.watchers.notice({ type: "log", entries });
+    if (forward) this.toTarget(forward);
+  }
+
+  private toTarget(data: Buffer) {
     if (!this.context.adapter.write(data)) {
       this.inputBackpressure = true;
       this.syncInputFlow();
     }
   }
 
+  private notice(text: string, tone: NoticeTone) {
+    const output = this.context.stream.notice(text, tone);
+    if (output) this.toUser(output);
+  }
+
   private control(data: Buffer) {
     const message = parseJsonFrame(terminalClientMessageSchema, data.toString("utf8"));
     if (!message.success) return this.send({ type: "error", message: "unknown or malformed control frame" });
     if (message.data.type === "resize") {
-      if (this.state !== "connecting" && this.state !== "ended") {
+      if (this.state !== "connecting" && this.state !== "ended" && this.context.adapter.resize) {
         const size = { cols: message.data.cols, rows: message.data.rows };
         this.context.adapter.resize(size);
-        this.recorder?.resize(size);
+        this.recorder?.resize?.(size);
         this.watchers.screen({ type: "resize", ...size });
       }
     } else {
@@ -186,18 +204,9 @@ export class Session {
 
   // ── Oversight: watchers and controls ────────────────────────────────────────────────────────────────
 
-  private keepForPreview(data: Buffer) {
-    this.recentOutput.push(data);
-    this.recentOutputBytes += data.length;
-    while (this.recentOutput.length > 1 && this.recentOutputBytes - this.recentOutput[0]!.length >= previewBytes) this.recentOutputBytes -= this.recentOutput.shift()!.length;
-    this.previewStale = true;
-  }
-
-  /** The last lines on the user's screen, when they changed since the last call (for the dashboard). */
+  /** What the dashboard shows of the user's screen, when it changed since the last call. */
   takePreview(): string | null {
-    if (!this.previewStale || !this.id) return null;
-    this.previewStale = false;
-    return previewLines(Buffer.concat(this.recentOutput).subarray(-previewBytes).toString("utf8"));
+    return this.id ? this.context.stream.takePreview() : null;
   }
 
   private stateMessage(): Extract<WatchServerMessage, { type: "state" }> {
@@ -272,8 +281,8 @@ export class Session {
     this.controlledBy = to === "active" ? null : { by: actorName, reason };
     this.syncTargetFlow();
     this.syncInputFlow();
-    if (action === "lock") this.toUser(Buffer.from(`\r\n\x1b[1;31m[gatehouse] ${lockedMessage}\x1b[0m\r\n`));
-    if (action === "unlock") this.toUser(Buffer.from("\r\n\x1b[32m[gatehouse] Your session has been unlocked.\x1b[0m\r\n"));
+    if (action === "lock") this.notice(lockedMessage, "alert");
+    if (action === "unlock") this.notice("Your session has been unlocked.", "info");
     if (action === "resume") for (const data of this.heldInput.splice(0)) this.fromUser(data);
     const userMessage = { lock: lockedMessage, unlock: "Your session has been unlocked.", pause: `Your session was paused by ${actorName} from security.`, resume: "Your session has been resumed." }[action];
     this.send({ type: "state", state: to, message: userMessage });
@@ -312,7 +321,7 @@ export class Session {
     const minutes = Math.max(1, Math.ceil((this.expiresAt - Date.now()) / 60_000));
     this.send({ type: "expiry", expiresAt: new Date(this.expiresAt).toISOString(), canExtend: this.canExtend, extensionSeconds: this.context.target.extensionSeconds });
     const offer = this.canExtend ? " Use the Extend button to add more time." : "";
-    this.toUser(Buffer.from(`\r\n\x1b[33m[gatehouse] This session ends in ${minutes} minute${minutes === 1 ? "" : "s"}.${offer}\x1b[0m\r\n`));
+    this.notice(`This session ends in ${minutes} minute${minutes === 1 ? "" : "s"}.${offer}`, "warning");
   }
 
   private async extend() {

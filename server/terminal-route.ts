@@ -6,8 +6,8 @@ import type { Runtime } from "../lib/runtime";
 import { pinHostKey } from "../lib/targets";
 import type { SocketRoute } from "./gate";
 import { SshAdapter } from "./protocols/ssh/ssh-adapter";
+import { TerminalStream } from "./protocols/terminal-stream";
 import type { Keyframer } from "./recorder/keyframer";
-import { KeystrokeInspector } from "./recorder/input-masker";
 import { ScreenTail } from "./recorder/screen-tail";
 import { TerminalRecorder } from "./recorder/terminal-recorder";
 import { Session } from "./session";
@@ -27,8 +27,10 @@ export function createTerminalRoute({ db, vault, config, blobStore }: Runtime, k
     void (async () => {
       const login = await openCredential(db, vault, target.credentialId!);
       if (!login) return refuse(`${target.name} has no credential to log in with; ask an admin to set one`);
+      const initialSize = size.success ? size.data : defaultSize;
       const adapter = new SshAdapter(target, login, {
         connectTimeoutMs: config.targetConnectTimeoutMs,
+        size: initialSize,
         async onFirstHostKey(fingerprint) {
           await pinHostKey(db, target.id, fingerprint);
           await audit(db, actor, { action: "target.host_key_pinned", objectType: "target", objectId: target.id, details: { target: target.name, fingerprint } });
@@ -42,12 +44,11 @@ export function createTerminalRoute({ db, vault, config, blobStore }: Runtime, k
         user,
         actor,
         adapter,
-        inspector: new KeystrokeInspector(),
-        initialSize: size.success ? size.data : defaultSize,
-        startRecorder: ({ id, startedAt, size: initial }) =>
+        stream: new TerminalStream(),
+        startRecorder: ({ id, startedAt }) =>
           target.recordSessions
-            ? new TerminalRecorder({ db, blobStore, sessionId: id, startedAt, size: initial, title: `${user.username}@${target.name}`, keyframes: keyframer.feed(id) })
-            : new ScreenTail(initial),
+            ? new TerminalRecorder({ db, blobStore, sessionId: id, startedAt, size: initialSize, title: `${user.username}@${target.name}`, keyframes: keyframer.feed(id) })
+            : new ScreenTail(initialSize),
       });
       await session.run();
     })().catch((error) => {

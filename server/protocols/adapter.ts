@@ -1,5 +1,6 @@
 // The one shape every protocol plugs into the session spine with. An adapter knows its target's protocol
-// and nothing of browsers, recording or control; the Session (server/session.ts) does the rest.
+// and nothing of browsers, recording or control; the Session (server/session.ts) does the rest, reading the
+// protocol's stream through a StreamInspector.
 import type { EventEmitter } from "node:events";
 
 export interface TerminalSize {
@@ -26,10 +27,11 @@ export class TargetError extends Error {
  */
 export interface ProtocolAdapter extends EventEmitter {
   /** Connects and logs in; rejects with a TargetError. */
-  start(size: TerminalSize): Promise<void>;
+  start(): Promise<void>;
   /** False when the target is not taking input as fast as it comes: wait for `drain`. */
   write(data: Buffer): boolean;
-  resize(size: TerminalSize): void;
+  /** Terminals are resized out of band; a desktop's size travels in its own stream. */
+  resize?(size: TerminalSize): void;
   /** Stop reading from the target (it then stops sending), for backpressure and pause. */
   pause(): void;
   resume(): void;

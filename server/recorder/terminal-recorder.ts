@@ -23,7 +23,8 @@ export interface SessionRecorder {
   output(data: Buffer): void;
   /** What the user typed, secrets masked, and the commands it completed. */
   input(shown: string, commands: string[]): void;
-  resize(size: TerminalSize): void;
+  /** Terminals only: a desktop's size changes inside its stream. */
+  resize?(size: TerminalSize): void;
   /** What a watcher joining now needs to draw the current screen; reflects every call made before it. */
   catchUp(): Promise<WatchFrame[]>;
   /** Writes what is buffered and waits until every chunk is stored. */

@@ -22,6 +22,8 @@ export interface SshLogin {
 
 export interface SshAdapterOptions {
   connectTimeoutMs: number;
+  /** The browser terminal's size when the shell opens. */
+  size: TerminalSize;
   /** Called with the fingerprint a target showed when none was pinned yet (trust on first use). */
   onFirstHostKey(fingerprint: string): Promise<void>;
 }
@@ -74,7 +76,8 @@ export class SshAdapter extends EventEmitter implements ProtocolAdapter {
     return false;
   }
 
-  start(size: TerminalSize): Promise<void> {
+  start(): Promise<void> {
+    const { size } = this.options;
     const config: ConnectConfig = {
       host: this.target.host,
       port: this.target.port,

@@ -1,0 +1,43 @@
+// How the session reads a terminal's byte stream: keystrokes shown with secrets masked and commands picked
+// out, gateway notices written as coloured lines, and the last lines on screen for the dashboard.
+import { previewLines } from "../../lib/transcript-lines";
+import { KeystrokeInspector } from "../recorder/input-masker";
+import type { NoticeTone, StreamInspector } from "../session";
+
+/** Output kept for the dashboard's preview of the session. */
+const previewBytes = 4096;
+const noticeColours: Record<NoticeTone, string> = { alert: "1;31", info: "32", warning: "33" };
+
+export class TerminalStream implements StreamInspector {
+  private readonly keystrokes = new KeystrokeInspector();
+  private recentOutput: Buffer[] = [];
+  private recentOutputBytes = 0;
+  private previewStale = false;
+
+  observeOutput(data: Buffer) {
+    this.keystrokes.observeOutput(data);
+    this.recentOutput.push(data);
+    this.recentOutputBytes += data.length;
+    while (this.recentOutput.length > 1 && this.recentOutputBytes - this.recentOutput[0]!.length >= previewBytes) this.recentOutputBytes -= this.recentOutput.shift()!.length;
+    this.previewStale = true;
+  }
+
+  input(data: Buffer) {
+    return { forward: data, ...this.keystrokes.input(data) };
+  }
+
+  /** Keys typed while locked are dropped, not queued: they must not run on unlock. */
+  inputWhileLocked(): null {
+    return null;
+  }
+
+  notice(text: string, tone: NoticeTone) {
+    return Buffer.from(`\r\n\x1b[${noticeColours[tone]}m[gatehouse] ${text}\x1b[0m\r\n`);
+  }
+
+  takePreview(): string | null {
+    if (!this.previewStale) return null;
+    this.previewStale = false;
+    return previewLines(Buffer.concat(this.recentOutput).subarray(-previewBytes).toString("utf8"));
+  }
+}
