@@ -42,7 +42,7 @@ export default async function HomePage() {
                   </p>
                 ) : null}
                 <div className="mt-4 flex flex-wrap items-center gap-3">
-                  {target.protocol === "ssh" ? (
+                  {target.protocol !== "web" ? (
                     <Link
                       href={`/connect/${target.id}`}
                       aria-label={`Connect to ${target.name}`}

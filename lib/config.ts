@@ -79,6 +79,8 @@ const environmentSchema = z
     OIDC_GROUP_ROLES: groupRoleMapping.default([]),
     CONNECT_TICKET_TTL_SECONDS: z.coerce.number().int().min(1).max(30).default(30),
     TARGET_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
+    GUACD_HOST: optionalString,
+    GUACD_PORT: z.coerce.number().int().min(1).max(65535).default(4822),
     BLOB_STORE: z.enum(["fs", "s3"]).default("fs"),
     BLOB_DIR: optionalString,
     S3_ENDPOINT: absoluteHttpUrl.optional(),
@@ -148,6 +150,8 @@ export interface Config {
   connectTicketTtlSeconds: number;
   /** How long a target may take to answer and log in before the user is told it did not. */
   targetConnectTimeoutMs: number;
+  /** RDP and VNC: an Apache guacd to use instead of the engine this gateway builds and runs per connection. */
+  guacd: { host: string; port: number } | undefined;
   blobStore: { kind: "fs"; dir: string } | { kind: "s3"; endpoint?: string; region: string; bucket: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean };
 }
 
@@ -197,6 +201,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
         : undefined,
     connectTicketTtlSeconds: env.CONNECT_TICKET_TTL_SECONDS,
     targetConnectTimeoutMs: env.TARGET_CONNECT_TIMEOUT_SECONDS * 1000,
+    guacd: env.GUACD_HOST ? { host: env.GUACD_HOST, port: env.GUACD_PORT } : undefined,
     blobStore:
       env.BLOB_STORE === "s3"
         ? {

@@ -1,15 +1,17 @@
-// Reading recordings back: the chunks of a session in order, the hash chain's verdict, a .cast export.
+// Reading recordings back: the chunks of a session in order, the hash chain's verdict, a .cast export, and the
+// stretches the players ask for (terminal, web page, desktop).
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
-import { and, asc, desc, eq, gte, lte } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, lte } from "drizzle-orm";
 import type { BlobStore } from "./blob-store";
 import type { Database } from "./db/client";
 import { recordingChunks, recordingKeyframes, sessions } from "./db/schema";
 import { notFound } from "./errors";
 import { isUuid } from "./ids";
+import type { Protocol } from "./protocol/domain";
 import type { PageEvent } from "./protocol/page-recorder";
-import { keyframeSchema, parseChunk, type CastEvent, type Keyframe, type RecordingWindow } from "./protocol/recordings";
+import { keyframeSchema, parseChunk, type CastEvent, type DesktopWindow, type Keyframe, type RecordingWindow } from "./protocol/recordings";
 import { pageEventSchema, type PageEventsWindow } from "./protocol/web-recording";
 
 const decompress = promisify(gunzip);
@@ -18,8 +20,8 @@ const sha256 = (blob: Buffer) => createHash("sha256").update(blob).digest("hex")
 
 export const recordingGenesisHash = "0".repeat(64);
 
-/** What a recording's chunks hold: asciicast v2 lines (terminals) or rrweb events, one JSON per line (web pages). */
-export type RecordingFormat = "cast" | "rrweb";
+/** What a recording's chunks hold: asciicast v2 lines (terminals), rrweb events one JSON per line (web pages), or Guacamole instructions (desktops). */
+export type RecordingFormat = "cast" | "rrweb" | "guac";
 
 export const chunkBlobKey = (sessionId: string, seq: number, format: RecordingFormat) => `recordings/${sessionId}/${String(seq).padStart(8, "0")}.${format}.gz`;
 
@@ -172,19 +174,19 @@ function parseJsonLine(line: string): unknown {
   }
 }
 
-/** A web recording's window reaches this far past the moment asked for… */
-const pageWindowAheadMs = 60_000;
-/** …within this much stored (compressed) data, whatever the time span: full snapshots can be large. */
-const pageWindowMaxBytes = 8 * 1024 * 1024;
+/** A web or desktop recording's window reaches this far past the moment asked for… */
+const snapshotWindowAheadMs = 60_000;
+/** …within this much stored (compressed) data, whatever the time span: full snapshots and frames can be large. */
+const snapshotWindowMaxBytes = 8 * 1024 * 1024;
 
 /**
- * A stretch of a web recording for the player: for a seek (`atMs`), from the last full snapshot of the page at
- * or before that moment (snapshots come at every page load and every minute) to a minute past it; for a
+ * The chunks of a stretch of a recording that starts at snapshots (web pages, desktops): for a seek (`atMs`),
+ * from the last chunk opening with a full snapshot at or before that moment to a minute past it; for a
  * continuation (`seq`), the chunks from there on. Like terminal windows, only the chunks needed are read.
  */
-export async function readPageEventsWindow(db: Database, blobStore: BlobStore, sessionId: string | undefined, request: { atMs: number } | { seq: number }): Promise<PageEventsWindow> {
+async function readSnapshotWindow(db: Database, blobStore: BlobStore, sessionId: string | undefined, protocols: Protocol[], request: { atMs: number } | { seq: number }) {
   if (!isUuid(sessionId)) throw notFound("Recording");
-  const [session] = await db.select({ startedAt: sessions.startedAt }).from(sessions).where(and(eq(sessions.id, sessionId), eq(sessions.protocol, "web")));
+  const [session] = await db.select({ startedAt: sessions.startedAt }).from(sessions).where(and(eq(sessions.id, sessionId), inArray(sessions.protocol, protocols)));
   const last = await lastChunk(db, sessionId);
   if (!session || !last) throw notFound("Recording");
 
@@ -199,22 +201,40 @@ export async function readPageEventsWindow(db: Database, blobStore: BlobStore, s
     fromSeq = snapshot?.seq ?? 0;
   }
   const chunks = await chunksFrom(db, sessionId, fromSeq);
-  const reachMs = ("atMs" in request ? request.atMs : (chunks[0]?.startMs ?? 0)) + pageWindowAheadMs;
+  const reachMs = ("atMs" in request ? request.atMs : (chunks[0]?.startMs ?? 0)) + snapshotWindowAheadMs;
   const wanted: RecordingChunk[] = [];
   let bytes = 0;
   for (const chunk of chunks) {
     bytes += chunk.size;
-    if (wanted.length > 0 && (chunk.startMs > reachMs || bytes > pageWindowMaxBytes)) break;
+    if (wanted.length > 0 && (chunk.startMs > reachMs || bytes > snapshotWindowMaxBytes)) break;
     wanted.push(chunk);
   }
+  const bodies: string[] = [];
+  for (const chunk of wanted) bodies.push((await decompress(await blobStore.get(chunk.blobKey))).toString("utf8"));
+  const lastRead = wanted.at(-1)?.seq ?? fromSeq - 1;
+  // Nothing was recorded between the window's last chunk and the next one: the window shows that stretch too.
+  const untilMs = chunks[wanted.length]?.startMs ?? last.endMs;
+  return { startedAt: session.startedAt.getTime(), durationMs: last.endMs, startMs: wanted[0]?.startMs ?? 0, untilMs, bodies, nextSeq: lastRead < last.seq ? lastRead + 1 : null };
+}
 
+/** A stretch of a web recording for the player, from the last full snapshot of the page (every page load and minute). */
+export async function readPageEventsWindow(db: Database, blobStore: BlobStore, sessionId: string | undefined, request: { atMs: number } | { seq: number }): Promise<PageEventsWindow> {
+  const { startedAt, durationMs, bodies, nextSeq } = await readSnapshotWindow(db, blobStore, sessionId, ["web"], request);
   const events: PageEvent[] = [];
-  for (const chunk of wanted) {
-    for (const line of (await decompress(await blobStore.get(chunk.blobKey))).toString("utf8").split("\n")) {
+  for (const body of bodies) {
+    for (const line of body.split("\n")) {
       const event = line ? pageEventSchema.safeParse(parseJsonLine(line)) : null;
       if (event?.success) events.push(event.data);
     }
   }
-  const lastRead = wanted.at(-1)?.seq ?? fromSeq - 1;
-  return { startedAt: session.startedAt.getTime(), durationMs: last.endMs, events, nextSeq: lastRead < last.seq ? lastRead + 1 : null };
+  return { startedAt, durationMs, events, nextSeq };
+}
+
+/**
+ * A stretch of a desktop recording for the player: Guacamole instructions from the last full frame the engine
+ * drew (every minute of changing screen) at or before the moment asked for.
+ */
+export async function readDesktopWindow(db: Database, blobStore: BlobStore, sessionId: string | undefined, request: { atMs: number } | { seq: number }): Promise<DesktopWindow> {
+  const { durationMs, startMs, untilMs, bodies, nextSeq } = await readSnapshotWindow(db, blobStore, sessionId, ["rdp", "vnc"], request);
+  return { durationMs, startMs, untilMs, instructions: bodies.join(""), nextSeq };
 }

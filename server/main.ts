@@ -13,8 +13,10 @@ import { purgeExpiredRecordings } from "../lib/retention";
 import { deleteStaleConnectTickets } from "../lib/tickets";
 import { createNodeLink, nodeLinkPath } from "./cluster/node-link";
 import { startNodeHeartbeat } from "./cluster/node-heartbeat";
+import { createDesktopRoute, engineLocation } from "./desktop-route";
 import { createGate } from "./gate";
 import { probeRoute } from "./probe";
+import { engineAvailable, engineMissingMessage } from "./protocols/guac/engine-link";
 import { Keyframer } from "./recorder/keyframer";
 import { sessionRegistry } from "./session-registry";
 import { startRuntime } from "./start-runtime";
@@ -36,6 +38,7 @@ function loadConfigOrExit() {
 
 const config = loadConfigOrExit();
 for (const warning of securityWarnings(config)) console.warn(`gatehouse: security warning: ${warning}`);
+if (!engineAvailable(engineLocation(config))) console.warn(`gatehouse: ${engineMissingMessage}`);
 const { runtime, database, setupUrl } = await startRuntime(config);
 
 const nextApp = next({ dev: config.mode === "development", dir: projectRoot, hostname: config.host, port: config.port });
@@ -50,7 +53,12 @@ keyframer.catchUp(config.nodeName).then(
 );
 const { version } = JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { version: string };
 const nodeLink = createNodeLink(runtime);
-const gate = createGate(runtime, { probe: probeRoute, terminal: createTerminalRoute(runtime, keyframer), watch: createWatchRoute(runtime, nodeLink) });
+const gate = createGate(runtime, {
+  probe: probeRoute,
+  terminal: createTerminalRoute(runtime, keyframer),
+  desktop: createDesktopRoute(runtime),
+  watch: createWatchRoute(runtime, nodeLink),
+});
 const appProxy = createAppProxy(runtime);
 runtime.controlBus.serve(async (command) => {
   const session = sessionRegistry.find(command.sessionId);

@@ -2,7 +2,7 @@
 // SQL migrations in drizzle/ are generated from it with `npm run db:generate`.
 import { sql } from "drizzle-orm";
 import { bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import type { ConnectPurpose, CredentialKind, Protocol, Role } from "../protocol/domain";
+import type { ConnectPurpose, CredentialKind, Protocol, RdpSecurity, Role } from "../protocol/domain";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
 const textArray = (name: string) => text(name).array().notNull().default(sql`'{}'::text[]`);
@@ -100,6 +100,14 @@ export const targets = pgTable(
     webAuthHeader: text("web_auth_header"),
     /** Web targets: record what is typed into every field as asterisks, not only into password fields. */
     maskAllInputs: boolean("mask_all_inputs").notNull().default(false),
+    /** RDP: how the connection is secured (`any` lets the server choose among NLA, TLS and RDP security). */
+    rdpSecurity: text("rdp_security").$type<RdpSecurity>().notNull().default("any"),
+    /** RDP: the keyboard layout the server expects, as a guacd layout name. */
+    keyboardLayout: text("keyboard_layout").notNull().default("en-us-qwerty"),
+    /** RDP and VNC: text copied on the desktop reaches the user's clipboard panel. */
+    clipboardCopy: boolean("clipboard_copy").notNull().default(true),
+    /** RDP and VNC: text from the user's clipboard panel reaches the desktop. */
+    clipboardPaste: boolean("clipboard_paste").notNull().default(true),
     /** Web targets: a visit ends after this long without the user doing anything (clicks, keys, page loads). */
     idleTimeoutSeconds: integer("idle_timeout_seconds").notNull().default(900),
     createdAt: createdAt(),

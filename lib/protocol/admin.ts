@@ -1,6 +1,6 @@
 // Payloads of the admin API, shared by the admin pages' forms and the route handlers.
 import { z } from "zod";
-import { credentialKindSchema, protocolSchema, roleNames } from "./domain";
+import { credentialKindSchema, keyboardLayoutSchema, protocolSchema, rdpSecuritySchema, roleNames } from "./domain";
 
 const name = z
   .string()
@@ -46,11 +46,23 @@ const targetObjectSchema = z.object({
     .union([z.uuid(), z.literal(""), z.null()])
     .transform((value) => value || null)
     .default(null),
+  /** SSH: the host key's `SHA256:…`; RDP: the server certificate's SHA-256 as hex pairs (`AB:CD:…`). */
   hostKeyFingerprint: z
-    .union([z.string().trim().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, "A fingerprint looks like SHA256: followed by 43 characters (ssh-keygen -lf)"), z.literal(""), z.null()])
+    .union([
+      z
+        .string()
+        .trim()
+        .regex(/^(SHA256:[A-Za-z0-9+/]{43}|[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){31})$/, "A fingerprint looks like SHA256: and 43 characters (ssh-keygen -lf), or 32 hex pairs for an RDP certificate (AB:CD:…)"),
+      z.literal(""),
+      z.null(),
+    ])
     .transform((value) => value || null)
     .default(null),
   legacyAlgorithms: z.union([z.boolean(), z.literal("on")]).transform(Boolean).default(false),
+  rdpSecurity: rdpSecuritySchema.default("any"),
+  keyboardLayout: keyboardLayoutSchema.default("en-us-qwerty"),
+  clipboardCopy: z.union([z.boolean(), z.literal("on")]).transform(Boolean).default(true),
+  clipboardPaste: z.union([z.boolean(), z.literal("on")]).transform(Boolean).default(true),
   sessionTtlSeconds: seconds.default(0),
   extensionSeconds: seconds.default(0),
   maxSessionSeconds: seconds.default(0),

@@ -31,7 +31,8 @@ export type KeystrokeLogEntry = z.infer<typeof keystrokeLogEntrySchema>;
  * says whether the live output carries on exactly from where this watcher's stream stood before the `screen`
  * (it does when a watcher in step asked to be caught up again; it does not on joining or after falling behind).
  * A web session's view starts with `page` instead: its binary frames are page events (rrweb's, one JSON per
- * line), from the last full snapshot of the page on.
+ * line), from the last full snapshot of the page on. A desktop's (RDP, VNC) starts with `desktop`: its binary
+ * frames are Guacamole instructions, from the last full frame on.
  */
 export const watchServerMessageSchema = z.discriminatedUnion("type", [
   z.object({
@@ -40,6 +41,7 @@ export const watchServerMessageSchema = z.discriminatedUnion("type", [
   }),
   z.object({ type: z.literal("screen"), ...terminalSizeSchema.shape }),
   z.object({ type: z.literal("page") }),
+  z.object({ type: z.literal("desktop") }),
   z.object({ type: z.literal("live"), continuous: z.boolean() }),
   z.object({ type: z.literal("resize"), ...terminalSizeSchema.shape }),
   z.object({ type: z.literal("log"), entries: z.array(keystrokeLogEntrySchema) }),

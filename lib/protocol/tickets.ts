@@ -2,7 +2,7 @@
 import { z } from "zod";
 
 export const ticketRequestSchema = z.union([
-  z.object({ purpose: z.enum(["probe", "terminal"]), targetId: z.uuid("targetId must be a target id") }),
+  z.object({ purpose: z.enum(["probe", "terminal", "desktop"]), targetId: z.uuid("targetId must be a target id") }),
   /** A read-only view of someone's live session, for security. */
   z.object({ purpose: z.literal("watch"), sessionId: z.uuid("sessionId must be a session id") }),
 ]);

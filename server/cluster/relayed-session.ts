@@ -115,6 +115,7 @@ export class RelayedSession {
         return;
       case "screen":
       case "page":
+      case "desktop":
         // What the hub holds for watchers joining here is already drawn by this screen.
         this.arriving = [message];
         return this.hub.forgetHeldFrames();

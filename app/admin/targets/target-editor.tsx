@@ -3,7 +3,7 @@ import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { Badge, Button, Card, DataTable, Field, FormError, ProtocolOptions, Select, TextInput } from "@/app/_ui/primitives";
 import { callApi } from "@/lib/api/client";
-import { defaultPorts, type Protocol } from "@/lib/protocol/domain";
+import { defaultPorts, keyboardLayouts, type Protocol, type RdpSecurity } from "@/lib/protocol/domain";
 
 export interface EditableTarget {
   id: string;
@@ -17,6 +17,10 @@ export interface EditableTarget {
   credentialId: string | null;
   hostKeyFingerprint: string | null;
   legacyAlgorithms: boolean;
+  rdpSecurity: RdpSecurity;
+  keyboardLayout: string;
+  clipboardCopy: boolean;
+  clipboardPaste: boolean;
   internalUrl: string | null;
   webAuthHeader: string | null;
   maskAllInputs: boolean;
@@ -56,6 +60,10 @@ const blank: EditableTarget = {
   credentialId: null,
   hostKeyFingerprint: null,
   legacyAlgorithms: false,
+  rdpSecurity: "any",
+  keyboardLayout: "en-us-qwerty",
+  clipboardCopy: true,
+  clipboardPaste: true,
   internalUrl: null,
   webAuthHeader: null,
   maskAllInputs: false,
@@ -82,6 +90,8 @@ function formToTarget(form: FormData) {
   body.recordSessions = form.get("recordSessions") === "on";
   body.announceWatchers = form.get("announceWatchers") === "on";
   body.maskAllInputs = form.get("maskAllInputs") === "on";
+  body.clipboardCopy = form.get("clipboardCopy") === "on";
+  body.clipboardPaste = form.get("clipboardPaste") === "on";
   return body;
 }
 
@@ -241,7 +251,36 @@ export function TargetEditor({ targets, credentials, cancelledAccess }: Props) {
               ))}
             </Select>
           </Field>
-          <Field id="hostKeyFingerprint" label="Pinned host key" error={fieldErrors.hostKeyFingerprint} hint="Empty: trust the key seen on the first connection, then pin it. Clear it to accept a new key.">
+          <Field id="rdpSecurity" label="RDP security" error={fieldErrors.rdpSecurity} hint="Any takes what the server offers: NLA, then TLS, then RDP's own encryption (which has no certificate to pin).">
+            <Select id="rdpSecurity" defaultValue={editing.rdpSecurity}>
+              <option value="any">Any</option>
+              <option value="nla">NLA</option>
+              <option value="tls">TLS</option>
+              <option value="rdp">RDP encryption</option>
+            </Select>
+          </Field>
+          <Field id="keyboardLayout" label="Keyboard layout (RDP)" error={fieldErrors.keyboardLayout} hint="The layout the desktop expects: keys are sent as its scancodes.">
+            <Select id="keyboardLayout" defaultValue={editing.keyboardLayout}>
+              {Object.entries(keyboardLayouts).map(([value, label]) => (
+                <option key={value} value={value}>
+                  {label}
+                </option>
+              ))}
+            </Select>
+          </Field>
+          <div className="flex items-center gap-2">
+            <input id="clipboardCopy" name="clipboardCopy" type="checkbox" defaultChecked={editing.clipboardCopy} />
+            <label htmlFor="clipboardCopy" className="text-sm text-slate-700">
+              Desktops: text copied on the desktop reaches the user
+            </label>
+          </div>
+          <div className="flex items-center gap-2">
+            <input id="clipboardPaste" name="clipboardPaste" type="checkbox" defaultChecked={editing.clipboardPaste} />
+            <label htmlFor="clipboardPaste" className="text-sm text-slate-700">
+              Desktops: the user may paste text onto the desktop
+            </label>
+          </div>
+          <Field id="hostKeyFingerprint" label="Pinned host key or certificate" error={fieldErrors.hostKeyFingerprint} hint="SSH host key, or RDP server certificate. Empty: trust what the first connection shows, then pin it. Clear it to accept a new one.">
             <TextInput id="hostKeyFingerprint" defaultValue={editing.hostKeyFingerprint ?? ""} placeholder="SHA256:…" invalid={Boolean(fieldErrors.hostKeyFingerprint)} />
           </Field>
           <div className="flex items-center gap-2">

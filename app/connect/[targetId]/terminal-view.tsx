@@ -11,19 +11,11 @@ import { callApi } from "@/lib/api/client";
 import { gateCloseCodes } from "@/lib/protocol/gate";
 import { terminalServerMessageSchema, terminalSocketPath, type TerminalClientMessage } from "@/lib/protocol/terminal";
 import type { TicketResponse } from "@/lib/protocol/tickets";
+import { endedLabels } from "./ended-labels";
 
 type Status = { kind: "connecting" } | { kind: "connected" } | { kind: "ended"; message: string };
 type Expiry = { expiresAt: Date; canExtend: boolean; extensionMinutes: number } | null;
 type Control = { state: "locked" | "paused"; message: string } | null;
-
-const endedLabels: Record<string, string> = {
-  user_closed: "Session closed",
-  target_closed: "The target ended the session",
-  terminated: "Session terminated",
-  expired: "Session expired",
-  error: "Could not connect",
-  interrupted: "Session interrupted",
-};
 
 export function TerminalView({ targetId, targetName, showRecordingIndicator }: { targetId: string; targetName: string; showRecordingIndicator: boolean }) {
   const container = useRef<HTMLDivElement>(null);

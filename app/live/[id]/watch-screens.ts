@@ -1,14 +1,17 @@
-// What a watcher's view draws, by protocol: a terminal (xterm.js) from screen bytes, or a web page (rrweb's
-// replayer, live) from page events. The watch socket (./watch-view.tsx) feeds either the same way.
+// What a watcher's view draws, by protocol: a terminal (xterm.js) from screen bytes, a web page (rrweb's
+// replayer, live) from page events, or a desktop (Guacamole.Client) from Guacamole instructions. The watch
+// socket (./watch-view.tsx) feeds each the same way.
 import "@xterm/xterm/css/xterm.css";
 import "rrweb/dist/style.css";
 import { Terminal } from "@xterm/xterm";
 import type { Replayer } from "rrweb";
+import type { Client } from "guacamole-common-js";
+import { createFedTunnel, fitDisplay, loadGuacamole, type FedTunnel } from "@/app/_components/guacamole";
 import type { WatchServerMessage } from "@/lib/protocol/live";
 
 export interface WatchScreen {
-  /** The view starts again from what follows (`screen` for a terminal, `page` for a web page). */
-  restart(message: Extract<WatchServerMessage, { type: "screen" | "page" }>): void;
+  /** The view starts again from what follows (`screen` for a terminal, `page` for a web page, `desktop`). */
+  restart(message: Extract<WatchServerMessage, { type: "screen" | "page" | "desktop" }>): void;
   data(bytes: Uint8Array): void;
   resize(cols: number, rows: number): void;
   dispose(): void;
@@ -87,6 +90,36 @@ export async function pageScreen(container: HTMLElement): Promise<WatchScreen> {
     dispose() {
       observer.disconnect();
       replayer?.destroy();
+    },
+  };
+}
+
+/** A desktop as the user sees it, scaled to the view; its acknowledgements go nowhere (the user's browser paces the engine). */
+export async function desktopScreen(container: HTMLElement): Promise<WatchScreen> {
+  const guacamole = await loadGuacamole();
+  let client: Client | null = null;
+  let fed: FedTunnel | null = null;
+  const fit = () => client && fitDisplay(client.getDisplay(), container);
+  const start = () => {
+    client?.disconnect();
+    container.replaceChildren();
+    fed = createFedTunnel(guacamole, null);
+    client = new guacamole.Client(fed.tunnel);
+    const display = client.getDisplay();
+    display.onresize = fit;
+    container.appendChild(display.getElement());
+    client.connect("");
+  };
+  const observer = new ResizeObserver(fit);
+  observer.observe(container);
+  start();
+  return {
+    restart: start,
+    data: (bytes) => fed?.receive(bytes),
+    resize: () => {},
+    dispose() {
+      observer.disconnect();
+      client?.disconnect();
     },
   };
 }

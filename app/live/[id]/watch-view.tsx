@@ -1,13 +1,13 @@
 "use client";
-// Security's live view of a session: a read-only terminal or web page drawn from the gateway's catch-up and
-// live frames (./watch-screens.ts), the keystroke and command log beside a terminal, and the controls.
+// Security's live view of a session: a read-only terminal, web page or desktop drawn from the gateway's
+// catch-up and live frames (./watch-screens.ts), the keystroke and command log beside a terminal, and the controls.
 import { useEffect, useMemo, useRef, useState } from "react";
 import { callApi } from "@/lib/api/client";
 import { gateCloseCodes } from "@/lib/protocol/gate";
 import { visibleKeys, watchServerMessageSchema, type KeystrokeLogEntry, type LiveState } from "@/lib/protocol/live";
 import type { TicketResponse } from "@/lib/protocol/tickets";
 import { SessionControls } from "../_components/session-controls";
-import { pageScreen, terminalScreen, type WatchScreen } from "./watch-screens";
+import { desktopScreen, pageScreen, terminalScreen, type WatchScreen } from "./watch-screens";
 
 type LogLine = { at: number; kind: "typed" | "command"; text: string; open: boolean };
 
@@ -29,6 +29,8 @@ function appendToLog(lines: LogLine[], entries: KeystrokeLogEntry[]): LogLine[] 
 
 export function WatchView({ sessionId, who, protocol }: { sessionId: string; who: string; protocol: string }) {
   const isPage = protocol === "web";
+  const isDesktop = protocol === "rdp" || protocol === "vnc";
+  const isTerminal = !isPage && !isDesktop;
   const container = useRef<HTMLDivElement>(null);
   const [status, setStatus] = useState("Connecting…");
   const [state, setState] = useState<LiveState>("connecting");
@@ -43,7 +45,7 @@ export function WatchView({ sessionId, who, protocol }: { sessionId: string; who
     let closedByPage = false;
 
     void (async () => {
-      screen = isPage ? await pageScreen(container.current!) : terminalScreen(container.current!);
+      screen = isPage ? await pageScreen(container.current!) : isDesktop ? await desktopScreen(container.current!) : terminalScreen(container.current!);
       if (closedByPage) return screen.dispose();
       const ticket = await callApi<TicketResponse>("POST", "/api/tickets", { purpose: "watch", sessionId });
       if (!ticket.ok) return setStatus(ticket.error);
@@ -57,9 +59,9 @@ export function WatchView({ sessionId, who, protocol }: { sessionId: string; who
         const data = message.data;
         if (data.type === "joined") {
           unrecordedNote = data.session.recorded ? "" : " (this target is not recorded)";
-          setStatus(isPage ? "Catching up with the page…" : "Catching up with the screen…");
+          setStatus(isPage ? "Catching up with the page…" : isDesktop ? "Catching up with the desktop…" : "Catching up with the screen…");
         } else if (data.type === "live") setStatus(`Watching live${unrecordedNote}`);
-        else if (data.type === "screen" || data.type === "page") screen?.restart(data);
+        else if (data.type === "screen" || data.type === "page" || data.type === "desktop") screen?.restart(data);
         else if (data.type === "resize") screen?.resize(data.cols, data.rows);
         else if (data.type === "log") setLog((lines) => appendToLog(lines, data.entries));
         else if (data.type === "state") {
@@ -83,12 +85,12 @@ export function WatchView({ sessionId, who, protocol }: { sessionId: string; who
       socket?.close();
       screen?.dispose();
     };
-  }, [sessionId, isPage]);
+  }, [sessionId, isPage, isDesktop]);
 
   const shownLog = useMemo(() => (newestFirst ? [...log].reverse() : log), [log, newestFirst]);
 
   return (
-    <div className={isPage ? "grid gap-4" : "grid gap-4 lg:grid-cols-[1fr_20rem]"}>
+    <div className={isTerminal ? "grid gap-4 lg:grid-cols-[1fr_20rem]" : "grid gap-4"}>
       <div className="flex min-w-0 flex-col gap-2">
         <div className="flex flex-wrap items-center gap-3 text-sm">
           <span role="status" data-testid="watch-status" className={ended ? "text-slate-600" : "text-emerald-700"}>
@@ -105,9 +107,13 @@ export function WatchView({ sessionId, who, protocol }: { sessionId: string; who
             {control}
           </div>
         ) : null}
-        <div ref={container} data-testid={isPage ? "watch-page" : "watch-terminal"} className={isPage ? "h-[70vh] overflow-hidden rounded-md border border-slate-200 bg-white" : "h-[60vh] overflow-hidden rounded-md bg-slate-900 p-2"} />
+        <div
+          ref={container}
+          data-testid={isPage ? "watch-page" : isDesktop ? "watch-desktop" : "watch-terminal"}
+          className={isPage ? "h-[70vh] overflow-hidden rounded-md border border-slate-200 bg-white" : isDesktop ? "h-[70vh] overflow-hidden rounded-md bg-slate-900" : "h-[60vh] overflow-hidden rounded-md bg-slate-900 p-2"}
+        />
       </div>
-      {isPage ? null : (
+      {!isTerminal ? null : (
         <section aria-label="Keystroke and command log" className="flex max-h-[70vh] flex-col rounded-md border border-slate-200 bg-white">
           <div className="flex items-center justify-between border-b border-slate-200 px-3 py-2 text-sm">
             <h2 className="font-semibold">Keystrokes and commands</h2>

@@ -7,6 +7,7 @@ import { actorOf, requirePageUser } from "@/lib/auth/current-user";
 import { clientAddress } from "@/lib/request-context";
 import { runtime } from "@/lib/runtime";
 import { findSession } from "@/lib/sessions";
+import { DesktopPlayer } from "./desktop-player";
 import { Player } from "./player";
 import { WebPlayer } from "./web-player";
 
@@ -22,7 +23,13 @@ export default async function RecordingPage({ params, searchParams }: { params: 
       <PageTitle description={`Started ${session.startedAt.toISOString().replace("T", " ").slice(0, 19)} UTC`}>
         {session.username} on {session.targetName}
       </PageTitle>
-      {session.protocol === "web" ? <WebPlayer sessionId={id} startAt={startAt} /> : <Player sessionId={id} startAt={startAt} />}
+      {session.protocol === "web" ? (
+        <WebPlayer sessionId={id} startAt={startAt} />
+      ) : session.protocol === "rdp" || session.protocol === "vnc" ? (
+        <DesktopPlayer sessionId={id} startAt={startAt} />
+      ) : (
+        <Player sessionId={id} startAt={startAt} />
+      )}
       <SessionTimeline sessionId={id} startedAt={session.startedAt} seekable />
     </>
   );

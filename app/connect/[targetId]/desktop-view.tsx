@@ -1,0 +1,219 @@
+"use client";
+// The browser desktop (RDP, VNC): Guacamole.Client drawing on a canvas scaled to the window, fed by the desktop
+// WebSocket opened with a fresh connect ticket. Keyboard and mouse go out as Guacamole instructions; the text
+// clipboard goes through a panel, since a page may not read the system clipboard unasked.
+import { useCallback, useEffect, useRef, useState } from "react";
+import type { Client, Keyboard, Mouse } from "guacamole-common-js";
+import { createFedTunnel, fitDisplay, loadGuacamole, type Guacamole } from "@/app/_components/guacamole";
+import { Button } from "@/app/_ui/primitives";
+import { callApi } from "@/lib/api/client";
+import { desktopSocketPath } from "@/lib/protocol/desktop";
+import { gateCloseCodes } from "@/lib/protocol/gate";
+import { terminalServerMessageSchema, type TerminalClientMessage } from "@/lib/protocol/terminal";
+import type { TicketResponse } from "@/lib/protocol/tickets";
+import { endedLabels } from "./ended-labels";
+
+type Status = { kind: "connecting" } | { kind: "connected" } | { kind: "ended"; message: string };
+type Expiry = { expiresAt: Date; canExtend: boolean; extensionMinutes: number } | null;
+type Control = { state: "locked" | "paused"; message: string } | null;
+
+/** A resize is sent once the window has stopped changing for this long: each one may reconnect an RDP server. */
+const resizeSettleMs = 400;
+
+export function DesktopView({ targetId, targetName, showRecordingIndicator }: { targetId: string; targetName: string; showRecordingIndicator: boolean }) {
+  const viewport = useRef<HTMLDivElement>(null);
+  const socket = useRef<WebSocket | null>(null);
+  const client = useRef<Client | null>(null);
+  const [status, setStatus] = useState<Status>({ kind: "connecting" });
+  const [expiry, setExpiry] = useState<Expiry>(null);
+  const [control, setControl] = useState<Control>(null);
+  const [watchers, setWatchers] = useState(0);
+  const [clipboardOpen, setClipboardOpen] = useState(false);
+  const [clipboardText, setClipboardText] = useState("");
+  const guacamole = useRef<Guacamole | null>(null);
+
+  const sendControl = (message: TerminalClientMessage) => {
+    if (socket.current?.readyState === WebSocket.OPEN) socket.current.send(JSON.stringify(message));
+  };
+
+  const connect = useCallback(async () => {
+    const container = viewport.current!;
+    const G = (guacamole.current ??= await loadGuacamole());
+    client.current?.disconnect();
+    container.replaceChildren();
+    setStatus({ kind: "connecting" });
+    setExpiry(null);
+    setControl(null);
+    setWatchers(0);
+    const size = { width: Math.max(200, Math.floor(container.clientWidth)), height: Math.max(200, Math.floor(container.clientHeight)), dpi: 96 };
+    const ticket = await callApi<TicketResponse>("POST", "/api/tickets", { targetId, purpose: "desktop" });
+    if (!ticket.ok) return setStatus({ kind: "ended", message: ticket.error });
+    const ws = new WebSocket(new URL(desktopSocketPath(ticket.data.url, size), window.location.href.replace(/^http/, "ws")));
+    ws.binaryType = "arraybuffer";
+    socket.current = ws;
+    const encoder = new TextEncoder();
+    const fed = createFedTunnel(G, (instruction) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(encoder.encode(instruction));
+    });
+    const guac = new G.Client(fed.tunnel);
+    client.current = guac;
+    const display = guac.getDisplay();
+    container.appendChild(display.getElement());
+    display.onresize = () => fitDisplay(display, container);
+    guac.onclipboard = (stream, mimetype) => {
+      if (!/^text\//.test(mimetype)) return;
+      const reader = new G.StringReader(stream);
+      let text = "";
+      reader.ontext = (part) => (text += part);
+      reader.onend = () => setClipboardText(text);
+    };
+    const mouse = new G.Mouse(display.getElement());
+    mouse.onEach(["mousedown", "mouseup", "mousemove"], (event) => {
+      container.focus();
+      guac.sendMouseState((event as unknown as { state: Mouse.State }).state, true);
+    });
+    guac.connect("");
+
+    let ended = false;
+    ws.onmessage = (event) => {
+      if (event.data instanceof ArrayBuffer) return fed.receive(new Uint8Array(event.data));
+      const message = terminalServerMessageSchema.safeParse(JSON.parse(String(event.data)));
+      if (!message.success) return;
+      const data = message.data;
+      if (data.type === "connected") {
+        setStatus({ kind: "connected" });
+        container.focus();
+      } else if (data.type === "expiry") {
+        setExpiry({ expiresAt: new Date(data.expiresAt), canExtend: data.canExtend, extensionMinutes: Math.round(data.extensionSeconds / 60) });
+      } else if (data.type === "state") {
+        setControl(data.state === "active" ? null : { state: data.state, message: data.message });
+      } else if (data.type === "watchers") {
+        setWatchers(data.count);
+      } else if (data.type === "ended") {
+        ended = true;
+        setExpiry(null);
+        setControl(null);
+        setWatchers(0);
+        setStatus({ kind: "ended", message: `${endedLabels[data.reason] ?? "Session ended"}: ${data.message}` });
+      }
+    };
+    ws.onclose = (event) => {
+      guac.disconnect();
+      if (ended) return;
+      const refused = event.code >= 4000 && event.code <= gateCloseCodes.ticketInvalid;
+      setStatus({ kind: "ended", message: refused ? `Refused: ${event.reason}` : "The connection to the gateway was lost" });
+    };
+  }, [targetId]);
+
+  useEffect(() => {
+    const container = viewport.current!;
+    let keyboard: Keyboard | null = null;
+    let settle: ReturnType<typeof setTimeout> | null = null;
+    const observer = new ResizeObserver(() => {
+      const guac = client.current;
+      if (!guac) return;
+      fitDisplay(guac.getDisplay(), container);
+      if (settle) clearTimeout(settle);
+      settle = setTimeout(() => client.current?.sendSize(Math.max(200, Math.floor(container.clientWidth)), Math.max(200, Math.floor(container.clientHeight))), resizeSettleMs);
+    });
+    void (async () => {
+      const G = (guacamole.current ??= await loadGuacamole());
+      // Keys are taken only while the desktop has focus, so the clipboard panel can be typed into.
+      keyboard = new G.Keyboard(container);
+      keyboard.onkeydown = (keysym) => {
+        client.current?.sendKeyEvent(1, keysym);
+        return false;
+      };
+      keyboard.onkeyup = (keysym) => client.current?.sendKeyEvent(0, keysym);
+      observer.observe(container);
+      await connect();
+    })();
+    return () => {
+      observer.disconnect();
+      if (settle) clearTimeout(settle);
+      if (keyboard) keyboard.onkeydown = keyboard.onkeyup = null;
+      socket.current?.close();
+      client.current?.disconnect();
+    };
+  }, [connect]);
+
+  const sendClipboard = () => {
+    const G = guacamole.current;
+    const guac = client.current;
+    if (!G || !guac) return;
+    const writer = new G.StringWriter(guac.createClipboardStream("text/plain"));
+    writer.sendText(clipboardText);
+    writer.sendEnd();
+  };
+
+  const disconnect = () => socket.current?.close();
+  const minutesLeft = expiry ? Math.max(0, Math.ceil((expiry.expiresAt.getTime() - Date.now()) / 60_000)) : 0;
+
+  return (
+    <div className="flex h-[calc(100vh-9rem)] flex-col gap-2">
+      <div className="flex items-center gap-3 text-sm">
+        <h1 className="font-semibold">{targetName}</h1>
+        <span role="status" data-testid="desktop-status" className={status.kind === "ended" ? "text-red-700" : status.kind === "connected" ? "text-emerald-700" : "text-slate-600"}>
+          {status.kind === "connecting" ? "Connecting…" : status.kind === "connected" ? "Connected" : status.message}
+        </span>
+        {status.kind === "ended" ? (
+          <Button variant="secondary" onClick={() => void connect()}>
+            Reconnect
+          </Button>
+        ) : (
+          <Button variant="secondary" onClick={disconnect}>
+            Disconnect
+          </Button>
+        )}
+        {showRecordingIndicator ? (
+          <span className="flex items-center gap-1.5 text-xs font-medium text-red-700" data-testid="recording-indicator">
+            <span aria-hidden className="h-2.5 w-2.5 animate-pulse rounded-full bg-red-600" />
+            This session is recorded
+          </span>
+        ) : null}
+        <Button variant="secondary" className="ml-auto" aria-expanded={clipboardOpen} onClick={() => setClipboardOpen((open) => !open)}>
+          Clipboard
+        </Button>
+      </div>
+      {watchers > 0 ? (
+        <div role="status" data-testid="watchers-banner" className="rounded-md border border-sky-300 bg-sky-50 px-3 py-1.5 text-sm text-sky-900">
+          {watchers === 1 ? "Someone from security is watching this session." : `${watchers} people from security are watching this session.`}
+        </div>
+      ) : null}
+      {expiry ? (
+        <div role="alert" className="flex items-center gap-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
+          <span>
+            This session ends at {expiry.expiresAt.toLocaleTimeString()} ({minutesLeft} min left).
+          </span>
+          {expiry.canExtend ? (
+            <Button variant="secondary" onClick={() => sendControl({ type: "extend" })}>
+              Extend by {expiry.extensionMinutes || "a few"} min
+            </Button>
+          ) : (
+            <span>It cannot be extended further.</span>
+          )}
+        </div>
+      ) : null}
+      <div className="flex min-h-0 flex-1 gap-2">
+        <div className="relative min-h-0 min-w-0 flex-1">
+          <div ref={viewport} tabIndex={0} data-testid="desktop" className="h-full w-full overflow-hidden rounded-md bg-slate-900 outline-none focus:ring-2 focus:ring-indigo-400" />
+          {control ? (
+            <div role="alert" data-testid="control-banner" className="absolute inset-0 flex items-center justify-center rounded-md bg-slate-900/70 p-6">
+              <p className={`max-w-md rounded-md border px-4 py-3 text-center text-sm ${control.state === "locked" ? "border-red-300 bg-red-50 text-red-900" : "border-amber-300 bg-amber-50 text-amber-900"}`}>{control.message}</p>
+            </div>
+          ) : null}
+        </div>
+        {clipboardOpen ? (
+          <section aria-label="Clipboard" className="flex w-72 flex-col gap-2 rounded-md border border-slate-200 bg-white p-3 text-sm">
+            <h2 className="font-semibold">Clipboard</h2>
+            <p className="text-xs text-slate-600">Text copied on the desktop appears here. Text put here and sent becomes the desktop&apos;s clipboard.</p>
+            <textarea aria-label="Clipboard text" className="min-h-40 flex-1 rounded-md border border-slate-300 p-2 font-mono text-xs" value={clipboardText} onChange={(event) => setClipboardText(event.target.value)} />
+            <Button onClick={sendClipboard} disabled={status.kind !== "connected"}>
+              Send to the desktop
+            </Button>
+          </section>
+        ) : null}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,146 @@
+"use client";
+// The desktop recording player (RDP, VNC): Guacamole.SessionRecording over windows of the recording. A window
+// starts at the last full frame the engine drew before the moment asked for and reaches a minute past it, so a
+// seek anywhere in a long recording loads and replays at most about a minute. Playing drives the recording's
+// own seek by the clock, which gives speeds other than real time; past a window's end the next one is loaded.
+import { useCallback, useEffect, useRef, useState } from "react";
+import type { SessionRecording } from "guacamole-common-js";
+import { fitDisplay, loadGuacamole } from "@/app/_components/guacamole";
+import { Button } from "@/app/_ui/primitives";
+import { desktopWindowSchema, type DesktopWindow } from "@/lib/protocol/recordings";
+import { Verification } from "./verification";
+
+const speeds = [1, 2, 4, 8] as const;
+const clock = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, "0")}`;
+
+async function fetchWindow(sessionId: string, atMs: number): Promise<DesktopWindow> {
+  const response = await fetch(`/api/recordings/${sessionId}/desktop?at=${Math.floor(atMs)}`);
+  if (!response.ok) throw new Error(response.status === 404 ? "This session has no recording" : `The gateway answered ${response.status}`);
+  return desktopWindowSchema.parse(await response.json());
+}
+
+interface LoadedWindow {
+  recording: SessionRecording;
+  /** What the window shows, from the session's start: from its first frame until the next window begins. */
+  startMs: number;
+  untilMs: number;
+}
+
+export function DesktopPlayer({ sessionId, startAt }: { sessionId: string; startAt: number }) {
+  const screen = useRef<HTMLDivElement>(null);
+  const loaded = useRef<LoadedWindow | null>(null);
+  const position = useRef(startAt);
+  const [shownPosition, setShownPosition] = useState(startAt);
+  const [durationMs, setDurationMs] = useState(0);
+  const [playing, setPlaying] = useState(false);
+  const [speed, setSpeed] = useState<(typeof speeds)[number]>(1);
+  const [loading, setLoading] = useState(true);
+  const [problem, setProblem] = useState<string>();
+
+  /** Shows the recording at `atMs`, loading the window around it unless the loaded one covers it. */
+  const show = useCallback(
+    async (atMs: number) => {
+      let current = loaded.current;
+      if (!current || atMs < current.startMs || atMs > current.untilMs) {
+        setLoading(true);
+        const [guacamole, found] = await Promise.all([loadGuacamole(), fetchWindow(sessionId, atMs)]);
+        const recording = new guacamole.SessionRecording(new Blob([found.instructions]));
+        await new Promise<void>((resolve) => (recording.onload = resolve));
+        const container = screen.current!;
+        const display = recording.getDisplay();
+        container.replaceChildren(display.getElement());
+        display.onresize = () => fitDisplay(display, container);
+        current = { recording, startMs: found.startMs, untilMs: Math.max(found.untilMs, found.startMs + recording.getDuration()) };
+        loaded.current = current;
+        setDurationMs(found.durationMs);
+        setLoading(false);
+      }
+      const within = Math.max(0, atMs - current.startMs);
+      await new Promise<void>((resolve) => current.recording.seek(within, resolve));
+      fitDisplay(current.recording.getDisplay(), screen.current!);
+    },
+    [sessionId],
+  );
+
+  useEffect(() => {
+    loaded.current = null;
+    position.current = startAt;
+    show(startAt).catch((error: Error) => setProblem(error.message));
+  }, [show, startAt]);
+
+  useEffect(() => {
+    if (!playing) return;
+    let frame = 0;
+    let last = performance.now();
+    let busy = false;
+    const step = (now: number) => {
+      const elapsed = now - last;
+      last = now;
+      frame = requestAnimationFrame(step);
+      if (busy) return;
+      position.current = Math.min(position.current + elapsed * speed, durationMs);
+      setShownPosition(position.current);
+      if (position.current >= durationMs) return setPlaying(false);
+      busy = true;
+      show(position.current).then(
+        () => (busy = false),
+        (error: Error) => {
+          setProblem(error.message);
+          setPlaying(false);
+        },
+      );
+    };
+    frame = requestAnimationFrame(step);
+    return () => cancelAnimationFrame(frame);
+  }, [playing, speed, durationMs, show]);
+
+  useEffect(() => {
+    const container = screen.current!;
+    const observer = new ResizeObserver(() => loaded.current && fitDisplay(loaded.current.recording.getDisplay(), container));
+    observer.observe(container);
+    return () => observer.disconnect();
+  }, []);
+
+  const seek = (atMs: number) => {
+    position.current = atMs;
+    setShownPosition(atMs);
+    show(atMs).catch((error: Error) => setProblem(error.message));
+  };
+
+  return (
+    <div className="flex flex-col gap-2">
+      <Verification sessionId={sessionId} />
+      <div className="flex flex-wrap items-center gap-3 text-sm">
+        <Button onClick={() => setPlaying((on) => !on)} disabled={loading && !playing}>
+          {playing ? "Pause" : "Play"}
+        </Button>
+        <label className="flex items-center gap-1">
+          Speed
+          <select aria-label="Playback speed" className="rounded-md border border-slate-300 px-1 py-0.5" value={speed} onChange={(event) => setSpeed(Number(event.target.value) as (typeof speeds)[number])}>
+            {speeds.map((value) => (
+              <option key={value} value={value}>
+                {value}×
+              </option>
+            ))}
+          </select>
+        </label>
+        <input
+          type="range"
+          aria-label="Position in the recording"
+          className="min-w-48 flex-1"
+          min={0}
+          max={Math.max(durationMs, 1)}
+          step={100}
+          value={shownPosition}
+          onChange={(event) => seek(Number(event.target.value))}
+        />
+        <span data-testid="desktop-player-position" className="font-mono text-xs text-slate-600">
+          {clock(shownPosition)} / {clock(durationMs)}
+        </span>
+        {loading ? <span className="text-xs text-slate-500">Loading…</span> : null}
+      </div>
+      {problem ? <p className="text-sm text-red-700">{problem}</p> : null}
+      <div ref={screen} data-testid="desktop-player" className="h-[65vh] overflow-hidden rounded-md bg-slate-900" />
+    </div>
+  );
+}

@@ -1,0 +1,62 @@
+// The `desktop` purpose: an RDP or VNC desktop through the Guacamole engine, with the credential from the vault.
+import { audit } from "../lib/audit";
+import type { Config } from "../lib/config";
+import { openCredential } from "../lib/credentials";
+import { defaultDesktopSize, desktopSizeSchema } from "../lib/protocol/desktop";
+import type { Runtime } from "../lib/runtime";
+import { pinHostKey } from "../lib/targets";
+import type { SocketRoute } from "./gate";
+import { DesktopStream } from "./protocols/guac/desktop-stream";
+import { builtInEnginePath, type EngineLocation } from "./protocols/guac/engine-link";
+import { GuacAdapter } from "./protocols/guac/guac-adapter";
+import { DesktopRecorder } from "./recorder/desktop-recorder";
+import { Session } from "./session";
+
+export const engineLocation = (config: Config): EngineLocation => (config.guacd ? { kind: "guacd", ...config.guacd } : { kind: "built-in", path: builtInEnginePath });
+
+export function createDesktopRoute({ db, vault, config, blobStore }: Runtime): SocketRoute {
+  return (socket, { user, target, actor, url }) => {
+    const refuse = (message: string) => {
+      socket.send(JSON.stringify({ type: "ended", reason: "error", message }));
+      socket.close(1000, "error");
+    };
+    const protocol = target.protocol;
+    if (protocol !== "rdp" && protocol !== "vnc") return refuse(`${target.name} is a ${protocol.toUpperCase()} target, not a desktop`);
+    if (!target.credentialId) return refuse(`${target.name} has no credential to log in with; ask an admin to set one`);
+    const requested = desktopSizeSchema.safeParse({ width: Number(url.searchParams.get("width")), height: Number(url.searchParams.get("height")), dpi: Number(url.searchParams.get("dpi")) });
+
+    void (async () => {
+      const login = await openCredential(db, vault, target.credentialId!);
+      if (!login) return refuse(`${target.name} has no credential to log in with; ask an admin to set one`);
+      if (login.kind !== "password") return refuse(`${target.name} needs a password credential: ${protocol.toUpperCase()} does not log in with a private key`);
+      const adapter = new GuacAdapter({ ...target, protocol }, login, {
+        engine: engineLocation(config),
+        connectTimeoutMs: config.targetConnectTimeoutMs,
+        size: requested.success ? requested.data : defaultDesktopSize,
+        async onFirstCertificate(fingerprint) {
+          await pinHostKey(db, target.id, fingerprint);
+          await audit(db, actor, { action: "target.certificate_pinned", objectType: "target", objectId: target.id, details: { target: target.name, fingerprint } });
+        },
+      });
+      const session = new Session({
+        db,
+        nodeName: config.nodeName,
+        socket,
+        target,
+        user,
+        actor,
+        adapter,
+        stream: new DesktopStream({ pasteAllowed: target.clipboardPaste }),
+        startRecorder: ({ id, startedAt }) => {
+          const recorder = new DesktopRecorder({ db, blobStore, sessionId: id, startedAt, store: target.recordSessions, requestKeyframe: () => adapter.requestKeyframe() });
+          adapter.on("keyframe", () => recorder.keyframe());
+          return recorder;
+        },
+      });
+      await session.run();
+    })().catch((error) => {
+      console.error(`desktop session to ${target.name} failed:`, error);
+      refuse("the gateway could not open this session");
+    });
+  };
+}

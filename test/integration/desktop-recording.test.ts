@@ -1,0 +1,93 @@
+// Desktop recordings, for real: Guacamole instructions go through the recorder into the file blob store and
+// PostgreSQL as a hash chain; every keyframe from the engine opens a chunk of its own; a seek reads from the last
+// keyframe before the moment asked for, never from the start, and says how far that stretch shows the screen.
+import { describe, expect, it, vi } from "vitest";
+import { sessions } from "@/lib/db/schema";
+import { encodeInstruction } from "@/lib/protocol/guacamole";
+import { listChunks, readDesktopWindow, verifyRecording } from "@/lib/recordings";
+import { DesktopRecorder } from "@/server/recorder/desktop-recorder";
+import { useRecordingStore } from "../fixtures/recording-store";
+
+describe("desktop recordings", () => {
+  const { db, blobStore, userId } = useRecordingStore("desktop-recording");
+
+  const frame = (label: string, at: number) => Buffer.from(encodeInstruction("img", [1, 14, 0, "image/png", 0, 0]) + encodeInstruction("blob", [1, Buffer.from(label).toString("base64")]) + encodeInstruction("end", [1]) + encodeInstruction("sync", [at]));
+
+  async function desktopSession() {
+    const startedAt = new Date(Date.UTC(2026, 10, 24, 9));
+    const [session] = await db().insert(sessions).values({ userId: userId(), targetName: "win-01", protocol: "rdp", node: "desktop-recording-test", status: "active", startedAt }).returning();
+    return { sessionId: session!.id, startedAt: startedAt.getTime() };
+  }
+
+  it("stores the stream as a verifiable chain whose keyframes open chunks, and seeks from the nearest one", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const { sessionId, startedAt } = await desktopSession();
+      vi.setSystemTime(startedAt);
+      const asked: number[] = [];
+      const recorder = new DesktopRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, store: true, requestKeyframe: () => (asked.push(Date.now() - startedAt), true) });
+      // A keyframe at 0, 70 s and 140 s (as the engine marks them), a changing screen each second in between.
+      for (let second = 0; second <= 170; second++) {
+        vi.setSystemTime(startedAt + second * 1000);
+        if (second % 70 === 0) {
+          recorder.keyframe();
+          recorder.output(Buffer.from(encodeInstruction("size", [0, 1280, 800])));
+        }
+        recorder.output(frame(`${second < 70 ? "first" : second < 140 ? "second" : "third"} ${second}`, startedAt + second * 1000));
+      }
+      // A watcher joining now gets the screen from the last keyframe on.
+      const [restart, screen] = await recorder.catchUp();
+      expect(restart).toEqual({ type: "desktop" });
+      expect((screen as Buffer).toString().startsWith(encodeInstruction("size", [0, 1280, 800]))).toBe(true);
+      expect((screen as Buffer).toString()).toContain(Buffer.from("third 140").toString("base64"));
+      expect((screen as Buffer).toString()).not.toContain(Buffer.from("second 139").toString("base64"));
+      await recorder.close();
+
+      const chunks = await listChunks(db(), sessionId);
+      expect(await verifyRecording(blobStore(), chunks)).toEqual({ intact: true, chunks: chunks.length });
+      expect(chunks.filter((chunk) => chunk.snapshot).map((chunk) => chunk.startMs)).toEqual([0, 70_000, 140_000]);
+      expect(chunks.every((chunk) => chunk.blobKey.endsWith(".guac.gz"))).toBe(true);
+
+      const seek = await readDesktopWindow(db(), blobStore(), sessionId, { atMs: 100_000 });
+      expect(seek.startMs).toBe(70_000);
+      expect(seek.instructions.startsWith(encodeInstruction("size", [0, 1280, 800]))).toBe(true);
+      expect(seek.instructions).toContain(Buffer.from("second 100").toString("base64"));
+      expect(seek.instructions).not.toContain(Buffer.from("first 69").toString("base64"));
+      expect(seek.durationMs).toBe(170_000);
+      expect(seek.untilMs).toBeGreaterThan(100_000);
+      const start = await readDesktopWindow(db(), blobStore(), sessionId, { atMs: 0 });
+      expect(start.startMs).toBe(0);
+      expect(start.instructions).toContain(Buffer.from("first 0").toString("base64"));
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("asks the engine for a keyframe after a minute of changing screen, and not for a still one", async () => {
+    vi.useFakeTimers({ toFake: ["Date", "setInterval", "clearInterval"] });
+    try {
+      const { sessionId, startedAt } = await desktopSession();
+      vi.setSystemTime(startedAt);
+      let asked = 0;
+      const recorder = new DesktopRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, store: false, requestKeyframe: () => (asked++, true) });
+      recorder.keyframe();
+      recorder.output(frame("still", startedAt));
+      vi.advanceTimersByTime(120_000);
+      expect(asked).toBe(0);
+      for (let second = 0; second < 61; second++) {
+        recorder.output(Buffer.alloc(2048, "x"));
+        vi.advanceTimersByTime(1000);
+      }
+      expect(asked).toBe(1);
+      await recorder.close();
+      expect(await listChunks(db(), sessionId)).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("refuses a seek into a session that is not a desktop", async () => {
+    const [web] = await db().insert(sessions).values({ userId: userId(), targetName: "wiki", protocol: "web", node: "desktop-recording-test", status: "ended" }).returning();
+    await expect(readDesktopWindow(db(), blobStore(), web!.id, { atMs: 0 })).rejects.toThrow(/not found|Recording/i);
+  });
+});
