@@ -1,5 +1,5 @@
 // `npm start` runs this first: builds the Next.js app when there is no build yet or the sources are newer
-// than it, so a fresh clone and a `git pull` both just work.
+// than it, so a fresh clone and a `git pull` both just work; and the desktop engine, where it can be built.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
@@ -21,3 +21,8 @@ if (changedAt > builtAt) {
   const build = spawnSync("npx", ["next", "build"], { stdio: "inherit" });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
+
+// RDP and VNC need the desktop engine: built here when the machine has its build dependencies. Without them
+// the gateway still starts, and says at start and on every RDP or VNC connection what to install.
+const engine = spawnSync("bash", ["scripts/build-engine.sh"], { stdio: ["ignore", "inherit", "pipe"] });
+if (engine.status !== 0) console.warn(`The desktop engine for RDP and VNC was not built${engine.status === 2 ? " (its build dependencies are missing)" : ""}; everything else works.`);

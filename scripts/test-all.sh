@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs what is missing (npm packages; Debian packages when run
-# as root), makes sure PostgreSQL is up, then runs the type check, unit, integration and end-to-end tests.
+# as root), builds the desktop engine, makes sure PostgreSQL is up, then runs the type check, unit, integration
+# and end-to-end tests.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-debian_packages=(chromium openssh-server asciinema)
+# Browser, SSH target, terminal recordings; the RDP and VNC targets (with a small desktop for the test user);
+# what the desktop engine is built with.
+debian_packages=(chromium openssh-server asciinema
+  xrdp xorgxrdp tigervnc-standalone-server tigervnc-tools xterm twm
+  build-essential pkg-config freerdp2-dev libvncserver-dev libpng-dev libjpeg-dev)
 
 say() { printf '\n== %s\n' "$*"; }
 fail() { printf 'test:all: %s\n' "$*" >&2; exit 1; }
@@ -41,6 +46,9 @@ if [ ! -d node_modules ]; then
   say "installing npm packages"
   npm ci || fail "npm ci failed"
 fi
+
+say "building the desktop engine"
+npm run --silent build:engine || fail "the desktop engine did not build"
 
 mkdir -p .test-artifacts
 status=0

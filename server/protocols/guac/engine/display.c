@@ -1,0 +1,489 @@
+/* Dirty region → PNG/JPEG img instructions → frames ended by sync, paced to ~60 fps and limited to a few
+ * unacknowledged frames so that a slow client gets fewer, bigger frames instead of a growing backlog. */
+#include "display.h"
+
+#include "guac-protocol.h"
+
+#include <stdio.h>
+/* jpeglib.h needs FILE declared first. */
+#include <jpeglib.h>
+#include <png.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_RECTS 24
+#define MAX_INFLIGHT 3
+#define MIN_FRAME_INTERVAL_MS 16
+/* A client that stopped acknowledging still gets a frame now and then instead of a frozen screen. */
+#define STALLED_CLIENT_MS 5000
+#define HEAT_CELL 64
+#define KEYFRAME_STRIPE 256
+/* Image streams cycle through 1..4096; the cursor has its own. */
+#define CURSOR_STREAM "4097"
+
+typedef struct {
+	int x, y, w, h;
+} rect;
+
+typedef struct {
+	uint8_t* data;
+	size_t len, cap;
+} membuf;
+
+struct display {
+	const uint8_t* fb;
+	int width, height, stride;
+	rect dirty[MAX_RECTS];
+	int ndirty;
+	int keyframe_wanted;
+	int64_t inflight[MAX_INFLIGHT];
+	int ninflight;
+	int64_t last_frame_at;
+	int64_t last_timestamp;
+	int next_stream;
+	int jpeg_allowed;
+	/* Updates per HEAT_CELL square, halved every second: an estimate of how often each area changes. */
+	uint16_t* heat;
+	int heat_cols, heat_rows;
+	int64_t heat_decayed_at;
+	uint8_t* row;
+	membuf encoded;
+	uint8_t* cursor_png;
+	size_t cursor_png_len;
+	int cursor_w, cursor_h, cursor_hx, cursor_hy;
+};
+
+display* display_new(void)
+{
+	display* d = calloc(1, sizeof(*d));
+	if (d)
+		d->next_stream = 1;
+	return d;
+}
+
+void display_free(display* d)
+{
+	if (!d)
+		return;
+	free(d->heat);
+	free(d->row);
+	free(d->encoded.data);
+	free(d->cursor_png);
+	free(d);
+}
+
+void display_allow_jpeg(display* d, int allowed)
+{
+	d->jpeg_allowed = allowed;
+}
+
+int display_width(const display* d)
+{
+	return d->fb ? d->width : 0;
+}
+
+int display_height(const display* d)
+{
+	return d->fb ? d->height : 0;
+}
+
+void display_set_framebuffer(display* d, const uint8_t* data, int width, int height, int stride)
+{
+	int resized = width != d->width || height != d->height || !d->fb;
+	d->fb = data;
+	d->width = width;
+	d->height = height;
+	d->stride = stride;
+	if (!data || !resized)
+		return;
+	d->ndirty = 0;
+	d->keyframe_wanted = 1;
+	free(d->heat);
+	d->heat_cols = (width + HEAT_CELL - 1) / HEAT_CELL;
+	d->heat_rows = (height + HEAT_CELL - 1) / HEAT_CELL;
+	d->heat = calloc((size_t)d->heat_cols * (size_t)d->heat_rows, sizeof(*d->heat));
+	free(d->row);
+	d->row = malloc((size_t)width * 4);
+	if (!d->heat || !d->row) {
+		gp_send_error("the desktop engine ran out of memory", 512);
+		exit(1);
+	}
+}
+
+static long long area(const rect* r)
+{
+	return (long long)r->w * r->h;
+}
+
+static rect rect_union(const rect* a, const rect* b)
+{
+	int x1 = a->x < b->x ? a->x : b->x;
+	int y1 = a->y < b->y ? a->y : b->y;
+	int x2 = a->x + a->w > b->x + b->w ? a->x + a->w : b->x + b->w;
+	int y2 = a->y + a->h > b->y + b->h ? a->y + a->h : b->y + b->h;
+	return (rect){ x1, y1, x2 - x1, y2 - y1 };
+}
+
+/* Merging two rects is worth it when the union repaints little that neither covered: fewer img
+ * instructions and better compression, at a bounded overdraw. */
+static int worth_merging(const rect* a, const rect* b)
+{
+	rect u = rect_union(a, b);
+	long long waste = area(&u) - area(a) - area(b);
+	return waste <= 64 * 64 || waste * 4 <= area(&u);
+}
+
+static void heat_up(display* d, const rect* r)
+{
+	for (int cy = r->y / HEAT_CELL; cy <= (r->y + r->h - 1) / HEAT_CELL; cy++)
+		for (int cx = r->x / HEAT_CELL; cx <= (r->x + r->w - 1) / HEAT_CELL; cx++) {
+			uint16_t* h = &d->heat[cy * d->heat_cols + cx];
+			if (*h < 60000)
+				(*h)++;
+		}
+}
+
+void display_damage(display* d, int x, int y, int w, int h)
+{
+	if (!d->fb || w <= 0 || h <= 0)
+		return;
+	if (x < 0) {
+		w += x;
+		x = 0;
+	}
+	if (y < 0) {
+		h += y;
+		y = 0;
+	}
+	if (x >= d->width || y >= d->height)
+		return;
+	if (w > d->width - x)
+		w = d->width - x;
+	if (h > d->height - y)
+		h = d->height - y;
+	if (w <= 0 || h <= 0)
+		return;
+	rect r = { x, y, w, h };
+	heat_up(d, &r);
+	for (int i = 0; i < d->ndirty;) {
+		if (worth_merging(&d->dirty[i], &r)) {
+			r = rect_union(&d->dirty[i], &r);
+			d->dirty[i] = d->dirty[--d->ndirty];
+			i = 0;
+		} else {
+			i++;
+		}
+	}
+	if (d->ndirty < MAX_RECTS) {
+		d->dirty[d->ndirty++] = r;
+		return;
+	}
+	int best = 0;
+	long long best_growth = -1;
+	for (int i = 0; i < d->ndirty; i++) {
+		rect u = rect_union(&d->dirty[i], &r);
+		long long growth = area(&u) - area(&d->dirty[i]);
+		if (best_growth < 0 || growth < best_growth) {
+			best = i;
+			best_growth = growth;
+		}
+	}
+	d->dirty[best] = rect_union(&d->dirty[best], &r);
+}
+
+void display_request_keyframe(display* d)
+{
+	d->keyframe_wanted = 1;
+}
+
+void display_ack(display* d, int64_t timestamp)
+{
+	int kept = 0;
+	for (int i = 0; i < d->ninflight; i++)
+		if (d->inflight[i] > timestamp)
+			d->inflight[kept++] = d->inflight[i];
+	d->ninflight = kept;
+}
+
+int display_due_in(display* d)
+{
+	if (!d->fb)
+		return -1;
+	if (d->keyframe_wanted)
+		return 0;
+	if (d->ndirty == 0)
+		return -1;
+	int64_t now = now_ms();
+	int64_t due = d->last_frame_at + MIN_FRAME_INTERVAL_MS;
+	if (d->ninflight >= MAX_INFLIGHT) {
+		int64_t stalled = d->inflight[0] + STALLED_CLIENT_MS;
+		if (stalled > due)
+			due = stalled;
+	}
+	return due <= now ? 0 : (int)(due - now);
+}
+
+static void membuf_append(membuf* m, const void* data, size_t len)
+{
+	if (m->len + len > m->cap) {
+		size_t cap = m->cap ? m->cap : 65536;
+		while (cap < m->len + len)
+			cap *= 2;
+		uint8_t* grown = realloc(m->data, cap);
+		if (!grown) {
+			gp_send_error("the desktop engine ran out of memory", 512);
+			exit(1);
+		}
+		m->data = grown;
+		m->cap = cap;
+	}
+	memcpy(m->data + m->len, data, len);
+	m->len += len;
+}
+
+static void png_write_to_membuf(png_structp png, png_bytep data, png_size_t len)
+{
+	membuf_append(png_get_io_ptr(png), data, len);
+}
+
+static void png_flush_nothing(png_structp png)
+{
+	(void)png;
+}
+
+/* rows are B, G, R, X (or A when alpha) bytes; PNG wants R, G, B (A). */
+static int encode_png(uint8_t* row, membuf* out, const uint8_t* pixels, int stride, int w, int h, int alpha)
+{
+	out->len = 0;
+	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+	if (!png)
+		return -1;
+	png_infop info = png_create_info_struct(png);
+	if (!info || setjmp(png_jmpbuf(png))) {
+		png_destroy_write_struct(&png, &info);
+		return -1;
+	}
+	png_set_write_fn(png, out, png_write_to_membuf, png_flush_nothing);
+	png_set_compression_level(png, 1);
+	png_set_filter(png, 0, PNG_FILTER_SUB);
+	png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, alpha ? PNG_COLOR_TYPE_RGBA : PNG_COLOR_TYPE_RGB,
+	             PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	png_write_info(png, info);
+	for (int y = 0; y < h; y++) {
+		const uint8_t* src = pixels + (size_t)y * (size_t)stride;
+		uint8_t* o = row;
+		for (int x = 0; x < w; x++, src += 4) {
+			*o++ = src[2];
+			*o++ = src[1];
+			*o++ = src[0];
+			if (alpha)
+				*o++ = src[3];
+		}
+		png_write_row(png, row);
+	}
+	png_write_end(png, info);
+	png_destroy_write_struct(&png, &info);
+	return 0;
+}
+
+static int encode_jpeg(membuf* out, const uint8_t* pixels, int stride, int w, int h)
+{
+	struct jpeg_compress_struct cinfo;
+	struct jpeg_error_mgr jerr;
+	unsigned char* mem = NULL;
+	unsigned long mem_len = 0;
+	cinfo.err = jpeg_std_error(&jerr);
+	jpeg_create_compress(&cinfo);
+	jpeg_mem_dest(&cinfo, &mem, &mem_len);
+	cinfo.image_width = (JDIMENSION)w;
+	cinfo.image_height = (JDIMENSION)h;
+	cinfo.input_components = 4;
+	cinfo.in_color_space = JCS_EXT_BGRX;
+	jpeg_set_defaults(&cinfo);
+	jpeg_set_quality(&cinfo, 85, TRUE);
+	jpeg_start_compress(&cinfo, TRUE);
+	while (cinfo.next_scanline < cinfo.image_height) {
+		JSAMPROW row = (JSAMPROW)(pixels + (size_t)cinfo.next_scanline * (size_t)stride);
+		jpeg_write_scanlines(&cinfo, &row, 1);
+	}
+	jpeg_finish_compress(&cinfo);
+	jpeg_destroy_compress(&cinfo);
+	out->len = 0;
+	membuf_append(out, mem, mem_len);
+	free(mem);
+	return 0;
+}
+
+/* Distinct colours among up to ~1024 sampled pixels, counting stops at 257. */
+static int sampled_colours(const display* d, const rect* r)
+{
+	uint32_t table[512];
+	memset(table, 0xff, sizeof(table));
+	int distinct = 0;
+	int step_x = r->w / 32 > 0 ? r->w / 32 : 1;
+	int step_y = r->h / 32 > 0 ? r->h / 32 : 1;
+	for (int y = r->y; y < r->y + r->h; y += step_y)
+		for (int x = r->x; x < r->x + r->w; x += step_x) {
+			const uint8_t* p = d->fb + (size_t)y * (size_t)d->stride + (size_t)x * 4;
+			uint32_t c = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+			uint32_t slot = (c * 2654435761u) >> 23;
+			while (table[slot] != 0xffffffffu && table[slot] != c)
+				slot = (slot + 1) & 511;
+			if (table[slot] == 0xffffffffu) {
+				table[slot] = c;
+				if (++distinct > 256)
+					return distinct;
+			}
+		}
+	return distinct;
+}
+
+static int average_heat(const display* d, const rect* r)
+{
+	long sum = 0, cells = 0;
+	for (int cy = r->y / HEAT_CELL; cy <= (r->y + r->h - 1) / HEAT_CELL; cy++)
+		for (int cx = r->x / HEAT_CELL; cx <= (r->x + r->w - 1) / HEAT_CELL; cx++) {
+			sum += d->heat[cy * d->heat_cols + cx];
+			cells++;
+		}
+	return cells ? (int)(sum / cells) : 0;
+}
+
+/* JPEG only where it pays: a large rect (at least 64×64) that is photo-like (more than 64 distinct colours
+ * in a sample, where PNG gets big and JPEG artefacts are invisible), or that changes often (about 8+ updates
+ * a second, video-like) and is not flat (more than 16 colours). Text and UI chrome have few colours, so they
+ * stay lossless PNG however often they change. */
+static int wants_jpeg(const display* d, const rect* r, int use_heat)
+{
+	if (!d->jpeg_allowed || r->w < 64 || r->h < 64)
+		return 0;
+	int colours = sampled_colours(d, r);
+	if (colours > 64)
+		return 1;
+	return use_heat && colours > 16 && average_heat(d, r) >= 16;
+}
+
+static void send_rect(display* d, const rect* r, int use_heat)
+{
+	const uint8_t* origin = d->fb + (size_t)r->y * (size_t)d->stride + (size_t)r->x * 4;
+	int jpeg = wants_jpeg(d, r, use_heat);
+	int failed = jpeg ? encode_jpeg(&d->encoded, origin, d->stride, r->w, r->h)
+	                  : encode_png(d->row, &d->encoded, origin, d->stride, r->w, r->h, 0);
+	if (failed) {
+		log_line("could not encode a %dx%d rect", r->w, r->h);
+		return;
+	}
+	char stream[16], x[16], y[16];
+	snprintf(stream, sizeof(stream), "%d", d->next_stream);
+	snprintf(x, sizeof(x), "%d", r->x);
+	snprintf(y, sizeof(y), "%d", r->y);
+	gp_send("img", stream, "14", "0", jpeg ? "image/jpeg" : "image/png", x, y, NULL);
+	gp_send_blob(d->next_stream, d->encoded.data, d->encoded.len);
+	gp_send("end", stream, NULL);
+	d->next_stream = d->next_stream >= 4096 ? 1 : d->next_stream + 1;
+}
+
+static void send_sync(display* d)
+{
+	int64_t ts = now_ms();
+	if (ts <= d->last_timestamp)
+		ts = d->last_timestamp + 1;
+	d->last_timestamp = ts;
+	char text[24];
+	snprintf(text, sizeof(text), "%lld", (long long)ts);
+	gp_send("sync", text, NULL);
+	if (d->ninflight == MAX_INFLIGHT) {
+		memmove(d->inflight, d->inflight + 1, sizeof(d->inflight[0]) * (MAX_INFLIGHT - 1));
+		d->ninflight--;
+	}
+	d->inflight[d->ninflight++] = ts;
+	d->last_frame_at = now_ms();
+}
+
+static void decay_heat(display* d)
+{
+	int64_t now = now_ms();
+	if (now - d->heat_decayed_at < 1000)
+		return;
+	d->heat_decayed_at = now;
+	for (int i = 0; i < d->heat_cols * d->heat_rows; i++)
+		d->heat[i] /= 2;
+}
+
+static void send_cursor(display* d)
+{
+	char w[16], h[16], hx[16], hy[16];
+	snprintf(w, sizeof(w), "%d", d->cursor_w);
+	snprintf(h, sizeof(h), "%d", d->cursor_h);
+	snprintf(hx, sizeof(hx), "%d", d->cursor_hx);
+	snprintf(hy, sizeof(hy), "%d", d->cursor_hy);
+	gp_send("size", "-1", w, h, NULL);
+	gp_send("img", CURSOR_STREAM, "12", "-1", "image/png", "0", "0", NULL);
+	gp_send_blob(atoi(CURSOR_STREAM), d->cursor_png, d->cursor_png_len);
+	gp_send("end", CURSOR_STREAM, NULL);
+	gp_send("cursor", hx, hy, "-1", "0", "0", w, h, NULL);
+}
+
+static void send_keyframe(display* d)
+{
+	char w[16], h[16];
+	snprintf(w, sizeof(w), "%d", d->width);
+	snprintf(h, sizeof(h), "%d", d->height);
+	gp_lock();
+	gp_send("keyframe", NULL);
+	gp_send("size", "0", w, h, NULL);
+	for (int y = 0; y < d->height; y += KEYFRAME_STRIPE) {
+		rect stripe = { 0, y, d->width, d->height - y < KEYFRAME_STRIPE ? d->height - y : KEYFRAME_STRIPE };
+		send_rect(d, &stripe, 0);
+	}
+	send_sync(d);
+	/* Someone joining at this keyframe needs the pointer image too. */
+	if (d->cursor_png)
+		send_cursor(d);
+	gp_unlock();
+}
+
+void display_flush(display* d)
+{
+	if (!d->fb)
+		return;
+	decay_heat(d);
+	if (d->keyframe_wanted) {
+		d->keyframe_wanted = 0;
+		d->ndirty = 0;
+		send_keyframe(d);
+		gp_flush();
+		return;
+	}
+	if (display_due_in(d) != 0)
+		return;
+	gp_lock();
+	for (int i = 0; i < d->ndirty; i++)
+		send_rect(d, &d->dirty[i], 1);
+	d->ndirty = 0;
+	send_sync(d);
+	gp_unlock();
+	gp_flush();
+}
+
+void display_set_cursor(display* d, const uint8_t* bgra, int width, int height, int hot_x, int hot_y)
+{
+	if (width <= 0 || height <= 0 || width > 384 || height > 384)
+		return;
+	uint8_t row[384 * 4];
+	membuf png = { 0 };
+	int failed = encode_png(row, &png, bgra, width * 4, width, height, 1);
+	if (failed) {
+		free(png.data);
+		return;
+	}
+	free(d->cursor_png);
+	d->cursor_png = png.data;
+	d->cursor_png_len = png.len;
+	d->cursor_w = width;
+	d->cursor_h = height;
+	d->cursor_hx = hot_x < 0 ? 0 : hot_x >= width ? width - 1 : hot_x;
+	d->cursor_hy = hot_y < 0 ? 0 : hot_y >= height ? height - 1 : hot_y;
+	send_cursor(d);
+	gp_flush();
+}
