@@ -164,9 +164,15 @@ export interface BenchGateway {
 
 /**
  * A gateway on a fresh PostgreSQL database, with one account holding `roles` and the targets named: SSH targets
- * on `sshd` (with its credential), or targets that say otherwise (web apps) when there is no sshd.
+ * on `sshd` (with its credential), or targets that say otherwise (web apps, desktops with the `login` given).
  */
-export async function startBenchGateway(options: { name: string; sshd?: Sshd; roles: Role[]; targets: Record<string, Partial<TargetInput>> }): Promise<BenchGateway> {
+export async function startBenchGateway(options: {
+  name: string;
+  sshd?: Sshd;
+  login?: { username: string; password: string };
+  roles: Role[];
+  targets: Record<string, Partial<TargetInput>>;
+}): Promise<BenchGateway> {
   const database = await createScratchDatabase(`gatehouse_bench_${options.name}`);
   const authSecret = randomBytes(33).toString("base64");
   const masterKey = randomBytes(32);
@@ -178,11 +184,12 @@ export async function startBenchGateway(options: { name: string; sshd?: Sshd; ro
   const actor = { id: null, name: "bench", sourceIp: null };
   const [user] = await seed.db.insert(users).values({ username: "bench", source: "local", grantedRoles: options.roles }).returning();
   const { sshd } = options;
-  const credential = sshd ? await createCredential(seed.db, createVault(masterKey), actor, { name: "bench", kind: "password", username: sshd.username, secret: sshd.password }) : null;
+  const login = sshd ?? options.login;
+  const credential = login ? await createCredential(seed.db, createVault(masterKey), actor, { name: "bench", kind: "password", username: login.username, secret: login.password }) : null;
   const targetIds: Record<string, string> = {};
   for (const [name, settings] of Object.entries(options.targets)) {
-    const onSshd = sshd && credential ? { protocol: "ssh", host: sshd.host, port: sshd.port, credentialId: credential.id, hostKeyFingerprint: sshd.hostKeyFingerprint } : {};
-    const input = { name, ...onSshd, allowedUsers: ["bench"], ...settings };
+    const onSshd = sshd ? { protocol: "ssh", host: sshd.host, port: sshd.port, hostKeyFingerprint: sshd.hostKeyFingerprint } : {};
+    const input = { name, ...onSshd, credentialId: credential?.id ?? null, allowedUsers: ["bench"], ...settings };
     targetIds[name] = (await createTarget(seed.db, actor, targetInputSchema.parse(input))).id;
   }
   await seed.close();

@@ -31,6 +31,7 @@ export function DesktopView({ targetId, targetName, showRecordingIndicator }: { 
   const [clipboardOpen, setClipboardOpen] = useState(false);
   const [clipboardText, setClipboardText] = useState("");
   const guacamole = useRef<Guacamole | null>(null);
+  const closedByUser = useRef(false);
 
   const sendControl = (message: TerminalClientMessage) => {
     if (socket.current?.readyState === WebSocket.OPEN) socket.current.send(JSON.stringify(message));
@@ -41,6 +42,7 @@ export function DesktopView({ targetId, targetName, showRecordingIndicator }: { 
     const G = (guacamole.current ??= await loadGuacamole());
     client.current?.disconnect();
     container.replaceChildren();
+    closedByUser.current = false;
     setStatus({ kind: "connecting" });
     setExpiry(null);
     setControl(null);
@@ -100,6 +102,7 @@ export function DesktopView({ targetId, targetName, showRecordingIndicator }: { 
     ws.onclose = (event) => {
       guac.disconnect();
       if (ended) return;
+      if (closedByUser.current) return setStatus({ kind: "ended", message: "Session closed: you disconnected" });
       const refused = event.code >= 4000 && event.code <= gateCloseCodes.ticketInvalid;
       setStatus({ kind: "ended", message: refused ? `Refused: ${event.reason}` : "The connection to the gateway was lost" });
     };
@@ -146,7 +149,10 @@ export function DesktopView({ targetId, targetName, showRecordingIndicator }: { 
     writer.sendEnd();
   };
 
-  const disconnect = () => socket.current?.close();
+  const disconnect = () => {
+    closedByUser.current = true;
+    socket.current?.close();
+  };
   const minutesLeft = expiry ? Math.max(0, Math.ceil((expiry.expiresAt.getTime() - Date.now()) / 60_000)) : 0;
 
   return (

@@ -5,7 +5,7 @@
 // own seek by the clock, which gives speeds other than real time; past a window's end the next one is loaded.
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { SessionRecording } from "guacamole-common-js";
-import { fitDisplay, loadGuacamole } from "@/app/_components/guacamole";
+import { createFedTunnel, fitDisplay, loadGuacamole } from "@/app/_components/guacamole";
 import { Button } from "@/app/_ui/primitives";
 import { desktopWindowSchema, type DesktopWindow } from "@/lib/protocol/recordings";
 import { Verification } from "./verification";
@@ -44,18 +44,25 @@ export function DesktopPlayer({ sessionId, startAt }: { sessionId: string; start
       if (!current || atMs < current.startMs || atMs > current.untilMs) {
         setLoading(true);
         const [guacamole, found] = await Promise.all([loadGuacamole(), fetchWindow(sessionId, atMs)]);
-        const recording = new guacamole.SessionRecording(new Blob([found.instructions]));
-        await new Promise<void>((resolve) => (recording.onload = resolve));
+        // Fed through a tunnel: guacamole-common-js 1.5.0 from npm never reads a recording given as a Blob.
+        const fed = createFedTunnel(guacamole, null);
+        const recording = new guacamole.SessionRecording(fed.tunnel);
+        const parsed = new Promise<void>((resolve) => (recording.onload = resolve));
+        fed.tunnel.connect("");
+        fed.receive(new TextEncoder().encode(found.instructions));
+        fed.tunnel.disconnect();
+        await parsed;
         const container = screen.current!;
         const display = recording.getDisplay();
         container.replaceChildren(display.getElement());
         display.onresize = () => fitDisplay(display, container);
         current = { recording, startMs: found.startMs, untilMs: Math.max(found.untilMs, found.startMs + recording.getDuration()) };
         loaded.current = current;
-        setDurationMs(found.durationMs);
+        // Frames are timed by the engine's clock, chunks by the gateway's: the last frame may end a little later.
+        setDurationMs(Math.max(found.durationMs, found.nextSeq === null ? current.untilMs : 0));
         setLoading(false);
       }
-      const within = Math.max(0, atMs - current.startMs);
+      const within = Math.max(0, Math.min(atMs, current.untilMs) - current.startMs);
       await new Promise<void>((resolve) => current.recording.seek(within, resolve));
       fitDisplay(current.recording.getDisplay(), screen.current!);
     },
@@ -80,10 +87,13 @@ export function DesktopPlayer({ sessionId, startAt }: { sessionId: string; start
       if (busy) return;
       position.current = Math.min(position.current + elapsed * speed, durationMs);
       setShownPosition(position.current);
-      if (position.current >= durationMs) return setPlaying(false);
+      const atEnd = position.current >= durationMs;
       busy = true;
       show(position.current).then(
-        () => (busy = false),
+        () => {
+          busy = false;
+          if (atEnd) setPlaying(false);
+        },
         (error: Error) => {
           setProblem(error.message);
           setPlaying(false);

@@ -1,0 +1,154 @@
+// npm run bench:rdp — an RDP desktop through the gateway next to the desktop engine on its own (same run, same
+// xrdp): time to the first frame, frames per second and bandwidth at 1280×800 while the remote screen changes
+// all the time (an xterm of 210×60 filling the screen with scrolling numbers), the engine's memory per session,
+// and the recording's size per hour. Starts its own xrdp, PostgreSQL database and gateway; ends with one JSON line.
+import { readdirSync, readFileSync } from "node:fs";
+import postgres from "postgres";
+import WebSocket from "ws";
+import { desktopSocketPath } from "../lib/protocol/desktop";
+import { encodeInstruction, GuacamoleParser } from "../lib/protocol/guacamole";
+import { builtInEnginePath } from "../server/protocols/guac/engine-link";
+import { GuacAdapter } from "../server/protocols/guac/guac-adapter";
+import { startXrdp } from "../test/fixtures/desktop-targets";
+import { sleep, startBenchGateway, treeRss } from "./support";
+
+const seconds = Number(process.env.BENCH_RDP_SECONDS ?? 20);
+const size = { width: 1280, height: 800, dpi: 96 };
+
+interface Measured {
+  firstFrameMs: number;
+  framesPerSecond: number;
+  megabitsPerSecond: number;
+}
+
+/**
+ * Reads a Guacamole stream as a fast browser would: every frame (`sync`) acknowledged at once. Resolves after
+ * the first frame and `seconds` more of drawing, with the figures.
+ */
+function measureStream(startedAt: number, feed: (onData: (data: Buffer) => void) => void, acknowledge: (instruction: string) => void): Promise<Measured> {
+  return new Promise((resolve) => {
+    const parser = new GuacamoleParser();
+    let firstFrameAt = 0;
+    let frames = 0;
+    let bytes = 0;
+    feed((data) => {
+      if (firstFrameAt) bytes += data.length;
+      for (const { opcode, args } of parser.push(data)) {
+        if (opcode !== "sync") continue;
+        acknowledge(encodeInstruction("sync", args));
+        if (!firstFrameAt) {
+          firstFrameAt = performance.now();
+          setTimeout(() => {
+            const elapsed = (performance.now() - firstFrameAt) / 1000;
+            resolve({ firstFrameMs: Math.round(firstFrameAt - startedAt), framesPerSecond: Number((frames / elapsed).toFixed(1)), megabitsPerSecond: Number(((bytes * 8) / elapsed / 1e6).toFixed(2)) });
+          }, seconds * 1000);
+        } else frames += 1;
+      }
+    });
+  });
+}
+
+function engineProcesses(parentPid: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const [, name, rest] = /^\d+ \((.*)\) (.*)$/.exec(stat)!;
+      if (name === "guac-engine" && Number(rest!.split(" ")[1]) === parentPid) found.push(Number(entry));
+    } catch {
+      // The process ended while being looked at.
+    }
+  }
+  return found;
+}
+
+/** Keys as Guacamole sends them: printable ASCII keysyms are the characters' codes; Return is 0xff0d. */
+function typed(text: string): string {
+  let instructions = "";
+  for (const character of text) {
+    const keysym = character === "\n" ? 0xff0d : character.codePointAt(0)!;
+    instructions += encodeInstruction("key", [keysym, 1]) + encodeInstruction("key", [keysym, 0]);
+  }
+  return instructions;
+}
+
+const xrdp = await startXrdp();
+const bench = await startBenchGateway({
+  name: "rdp",
+  login: { username: xrdp.username, password: xrdp.password },
+  roles: ["user"],
+  targets: { desktop: { protocol: "rdp", host: xrdp.host, port: xrdp.port } },
+});
+const sql = postgres(bench.databaseUrl, { max: 1, onnotice: () => {} });
+try {
+  const target = { name: "desktop", protocol: "rdp" as const, host: xrdp.host, port: xrdp.port, hostKeyFingerprint: null, rdpSecurity: "any" as const, keyboardLayout: "en-us-qwerty", clipboardCopy: true, clipboardPaste: true };
+  const directSession = async (meanwhile?: (adapter: GuacAdapter) => void) => {
+    const startedAt = performance.now();
+    const adapter = new GuacAdapter(target, { username: xrdp.username, secret: xrdp.password }, { engine: { kind: "built-in", path: builtInEnginePath }, connectTimeoutMs: 15_000, size, onFirstCertificate: async () => {} });
+    const measuring = measureStream(startedAt, (onData) => adapter.on("output", onData), (ack) => adapter.write(Buffer.from(ack)));
+    await adapter.start();
+    meanwhile?.(adapter);
+    const measured = await measuring;
+    const rss = engineProcesses(process.pid).reduce((sum, pid) => sum + treeRss(pid), 0);
+    adapter.close();
+    return { ...measured, engineRssMb: Number((rss / 1024 / 1024).toFixed(1)) };
+  };
+
+  // The first login starts the user's X session on the server, where a big xterm is started that scrolls numbers
+  // for as long as the benchmark runs; both measured connections then find the session running and busy.
+  console.log("warming up: the first login starts the remote X session and a screen-filling xterm…");
+  await directSession((adapter) => {
+    // twm gives the keyboard to the window under the pointer: the test xterm at (40, 40).
+    adapter.write(Buffer.from(encodeInstruction("mouse", [200, 150, 0])));
+    setTimeout(() => adapter.write(Buffer.from(typed("xterm -geometry 210x60+0+0 -e seq 999999999999 &\n"))), 1000);
+  });
+  await sleep(1000);
+
+  console.log(`the engine on its own, ${seconds} s…`);
+  const direct = await directSession();
+  console.log(`  first frame ${direct.firstFrameMs} ms, ${direct.framesPerSecond} frames/s, ${direct.megabitsPerSecond} Mbit/s, engine RSS ${direct.engineRssMb} MB`);
+  await sleep(1000);
+
+  console.log(`through the gateway, ${seconds} s…`);
+  const ticket = await fetch(`${bench.url}/api/tickets`, {
+    method: "POST",
+    headers: { cookie: bench.cookie, origin: bench.url, "content-type": "application/json" },
+    body: JSON.stringify({ targetId: bench.targetIds.desktop, purpose: "desktop" }),
+  });
+  if (!ticket.ok) throw new Error(`ticket refused: ${ticket.status} ${await ticket.text()}`);
+  const { url } = (await ticket.json()) as { url: string };
+  const startedAt = performance.now();
+  const socket = new WebSocket(`${bench.url.replace(/^http/, "ws")}${desktopSocketPath(url, size)}`, { headers: { cookie: bench.cookie, origin: bench.url } });
+  const viaGateway = await measureStream(
+    startedAt,
+    (onData) =>
+      socket.on("message", (data: Buffer, isBinary: boolean) => {
+        if (isBinary) onData(data);
+        else if (JSON.parse(String(data)).type === "ended") throw new Error(`the session ended: ${String(data)}`);
+      }),
+    (ack) => socket.send(Buffer.from(ack), { binary: true }),
+  );
+  const gatewayEngineRss = engineProcesses(bench.gateway.pid).reduce((sum, pid) => sum + treeRss(pid), 0);
+  socket.close();
+  await sleep(2000);
+  const [recording] = await sql<{ bytes: string; ms: number }[]>`
+    select coalesce(sum(c.size), 0) as bytes, max(c.end_ms) as ms from recording_chunks c join sessions s on s.id = c.session_id where s.target_name = 'desktop'`;
+  const recordingMbPerHour = (Number(recording!.bytes) / 1e6 / Math.max(1, recording!.ms)) * 3_600_000;
+  console.log(
+    `  first frame ${viaGateway.firstFrameMs} ms, ${viaGateway.framesPerSecond} frames/s, ${viaGateway.megabitsPerSecond} Mbit/s, engine RSS ${(gatewayEngineRss / 1024 / 1024).toFixed(1)} MB, recording ${recordingMbPerHour.toFixed(0)} MB/h of a screen changing all the time`,
+  );
+  console.log(
+    JSON.stringify({
+      benchmark: "rdp",
+      seconds,
+      size: `${size.width}x${size.height}`,
+      direct,
+      gateway: { ...viaGateway, engineRssMb: Number((gatewayEngineRss / 1024 / 1024).toFixed(1)), recordingMbPerHour: Number(recordingMbPerHour.toFixed(1)) },
+      targets: { firstFrameMs: 1500, framesPerSecond: 15 },
+    }),
+  );
+} finally {
+  await sql.end();
+  await bench.stop();
+  await xrdp.stop();
+}
