@@ -2,7 +2,7 @@
 // xrdp): time to the first frame, frames per second and bandwidth at 1280×800 while the remote screen changes
 // all the time (an xterm of 210×60 filling the screen with scrolling numbers), the engine's memory per session,
 // and the recording's size per hour. Starts its own xrdp, PostgreSQL database and gateway; ends with one JSON line.
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import postgres from "postgres";
 import WebSocket from "ws";
 import { desktopSocketPath } from "../lib/protocol/desktop";
@@ -48,18 +48,10 @@ function measureStream(startedAt: number, feed: (onData: (data: Buffer) => void)
   });
 }
 
+/** The engine processes a process started (one per desktop connection). */
 function engineProcesses(parentPid: number): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const [, name, rest] = /^\d+ \((.*)\) (.*)$/.exec(stat)!;
-      if (name === "guac-engine" && Number(rest!.split(" ")[1]) === parentPid) found.push(Number(entry));
-    } catch {
-      // The process ended while being looked at.
-    }
-  }
-  return found;
+  const children = readFileSync(`/proc/${parentPid}/task/${parentPid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  return children.filter((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("guac-engine"));
 }
 
 /** Keys as Guacamole sends them: printable ASCII keysyms are the characters' codes; Return is 0xff0d. */
