@@ -14,7 +14,7 @@ const speeds = [1, 2, 4, 8] as const;
 const clock = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, "0")}`;
 
 async function fetchWindow(sessionId: string, atMs: number): Promise<DesktopWindow> {
-  const response = await fetch(`/api/recordings/${sessionId}/desktop?at=${Math.floor(atMs)}`);
+  const response = await fetch(`/api/recordings/${sessionId}/desktop?at=${Math.max(0, Math.floor(atMs))}`);
   if (!response.ok) throw new Error(response.status === 404 ? "This session has no recording" : `The gateway answered ${response.status}`);
   return desktopWindowSchema.parse(await response.json());
 }
@@ -81,7 +81,8 @@ export function DesktopPlayer({ sessionId, startAt }: { sessionId: string; start
     let last = performance.now();
     let busy = false;
     const step = (now: number) => {
-      const elapsed = now - last;
+      // A frame's timestamp may precede the moment playing started.
+      const elapsed = Math.max(0, now - last);
       last = now;
       frame = requestAnimationFrame(step);
       if (busy) return;
