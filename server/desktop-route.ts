@@ -5,7 +5,7 @@ import { openCredential } from "../lib/credentials";
 import { defaultDesktopSize, desktopSizeSchema } from "../lib/protocol/desktop";
 import type { Runtime } from "../lib/runtime";
 import { pinHostKey } from "../lib/targets";
-import type { SocketRoute } from "./gate";
+import { refuseSession, type SocketRoute } from "./gate";
 import { DesktopStream } from "./protocols/guac/desktop-stream";
 import { builtInEnginePath, type EngineLocation } from "./protocols/guac/engine-link";
 import { GuacAdapter } from "./protocols/guac/guac-adapter";
@@ -16,10 +16,7 @@ export const engineLocation = (config: Config): EngineLocation => (config.guacd 
 
 export function createDesktopRoute({ db, vault, config, blobStore }: Runtime): SocketRoute {
   return (socket, { user, target, actor, url }) => {
-    const refuse = (message: string) => {
-      socket.send(JSON.stringify({ type: "ended", reason: "error", message }));
-      socket.close(1000, "error");
-    };
+    const refuse = (message: string) => refuseSession(socket, message);
     const protocol = target.protocol;
     if (protocol !== "rdp" && protocol !== "vnc") return refuse(`${target.name} is a ${protocol.toUpperCase()} target, not a desktop`);
     if (!target.credentialId) return refuse(`${target.name} has no credential to log in with; ask an admin to set one`);

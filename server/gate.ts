@@ -25,6 +25,12 @@ export interface GatePass {
   sessionId: string | null;
 }
 
+/** Ends a session socket before a session began, with the reason the page shows. */
+export function refuseSession(socket: WebSocket, message: string) {
+  socket.send(JSON.stringify({ type: "ended", reason: "error", message }));
+  socket.close(1000, "error");
+}
+
 /** What serves one purpose once the gate has let a socket through. */
 export type SocketRoute = (socket: WebSocket, pass: GatePass) => void;
 

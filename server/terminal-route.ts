@@ -4,7 +4,7 @@ import { openCredential } from "../lib/credentials";
 import { terminalSizeSchema } from "../lib/protocol/terminal";
 import type { Runtime } from "../lib/runtime";
 import { pinHostKey } from "../lib/targets";
-import type { SocketRoute } from "./gate";
+import { refuseSession, type SocketRoute } from "./gate";
 import { SshAdapter } from "./protocols/ssh/ssh-adapter";
 import { TerminalStream } from "./protocols/terminal-stream";
 import type { Keyframer } from "./recorder/keyframer";
@@ -16,10 +16,7 @@ const defaultSize = { cols: 80, rows: 24 };
 
 export function createTerminalRoute({ db, vault, config, blobStore }: Runtime, keyframer: Keyframer): SocketRoute {
   return (socket, { user, target, actor, url }) => {
-    const refuse = (message: string) => {
-      socket.send(JSON.stringify({ type: "ended", reason: "error", message }));
-      socket.close(1000, "error");
-    };
+    const refuse = (message: string) => refuseSession(socket, message);
     if (target.protocol !== "ssh") return refuse(`${target.name} is a ${target.protocol.toUpperCase()} target, not a terminal`);
     if (!target.credentialId) return refuse(`${target.name} has no credential to log in with; ask an admin to set one`);
     const size = terminalSizeSchema.safeParse({ cols: Number(url.searchParams.get("cols")), rows: Number(url.searchParams.get("rows")) });

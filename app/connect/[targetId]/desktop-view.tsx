@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { Client, Keyboard, Mouse } from "guacamole-common-js";
 import { createFedTunnel, fitDisplay, loadGuacamole, type Guacamole } from "@/app/_components/guacamole";
+import { ExpiryBanner, RecordingIndicator, WatchersBanner, type Expiry } from "@/app/_components/session-banners";
 import { Button } from "@/app/_ui/primitives";
 import { callApi } from "@/lib/api/client";
 import { desktopSocketPath } from "@/lib/protocol/desktop";
@@ -14,7 +15,6 @@ import type { TicketResponse } from "@/lib/protocol/tickets";
 import { endedLabels } from "./ended-labels";
 
 type Status = { kind: "connecting" } | { kind: "connected" } | { kind: "ended"; message: string };
-type Expiry = { expiresAt: Date; canExtend: boolean; extensionMinutes: number } | null;
 type Control = { state: "locked" | "paused"; message: string } | null;
 
 /** A resize is sent once the window has stopped changing for this long: each one may reconnect an RDP server. */
@@ -153,7 +153,6 @@ export function DesktopView({ targetId, targetName, showRecordingIndicator }: { 
     closedByUser.current = true;
     socket.current?.close();
   };
-  const minutesLeft = expiry ? Math.max(0, Math.ceil((expiry.expiresAt.getTime() - Date.now()) / 60_000)) : 0;
 
   return (
     <div className="flex h-[calc(100vh-9rem)] flex-col gap-2">
@@ -171,35 +170,13 @@ export function DesktopView({ targetId, targetName, showRecordingIndicator }: { 
             Disconnect
           </Button>
         )}
-        {showRecordingIndicator ? (
-          <span className="flex items-center gap-1.5 text-xs font-medium text-red-700" data-testid="recording-indicator">
-            <span aria-hidden className="h-2.5 w-2.5 animate-pulse rounded-full bg-red-600" />
-            This session is recorded
-          </span>
-        ) : null}
+        {showRecordingIndicator ? <RecordingIndicator /> : null}
         <Button variant="secondary" className="ml-auto" aria-expanded={clipboardOpen} onClick={() => setClipboardOpen((open) => !open)}>
           Clipboard
         </Button>
       </div>
-      {watchers > 0 ? (
-        <div role="status" data-testid="watchers-banner" className="rounded-md border border-sky-300 bg-sky-50 px-3 py-1.5 text-sm text-sky-900">
-          {watchers === 1 ? "Someone from security is watching this session." : `${watchers} people from security are watching this session.`}
-        </div>
-      ) : null}
-      {expiry ? (
-        <div role="alert" className="flex items-center gap-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
-          <span>
-            This session ends at {expiry.expiresAt.toLocaleTimeString()} ({minutesLeft} min left).
-          </span>
-          {expiry.canExtend ? (
-            <Button variant="secondary" onClick={() => sendControl({ type: "extend" })}>
-              Extend by {expiry.extensionMinutes || "a few"} min
-            </Button>
-          ) : (
-            <span>It cannot be extended further.</span>
-          )}
-        </div>
-      ) : null}
+      <WatchersBanner count={watchers} />
+      <ExpiryBanner expiry={expiry} onExtend={() => sendControl({ type: "extend" })} />
       <div className="flex min-h-0 flex-1 gap-2">
         <div className="relative min-h-0 min-w-0 flex-1">
           <div ref={viewport} tabIndex={0} data-testid="desktop" className="h-full w-full overflow-hidden rounded-md bg-slate-900 outline-none focus:ring-2 focus:ring-indigo-400" />

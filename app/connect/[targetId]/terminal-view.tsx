@@ -6,6 +6,7 @@ import { FitAddon } from "@xterm/addon-fit";
 import { Unicode11Addon } from "@xterm/addon-unicode11";
 import { Terminal } from "@xterm/xterm";
 import { useCallback, useEffect, useRef, useState } from "react";
+import { ExpiryBanner, RecordingIndicator, WatchersBanner, type Expiry } from "@/app/_components/session-banners";
 import { Button } from "@/app/_ui/primitives";
 import { callApi } from "@/lib/api/client";
 import { gateCloseCodes } from "@/lib/protocol/gate";
@@ -14,7 +15,6 @@ import type { TicketResponse } from "@/lib/protocol/tickets";
 import { endedLabels } from "./ended-labels";
 
 type Status = { kind: "connecting" } | { kind: "connected" } | { kind: "ended"; message: string };
-type Expiry = { expiresAt: Date; canExtend: boolean; extensionMinutes: number } | null;
 type Control = { state: "locked" | "paused"; message: string } | null;
 
 export function TerminalView({ targetId, targetName, showRecordingIndicator }: { targetId: string; targetName: string; showRecordingIndicator: boolean }) {
@@ -119,7 +119,6 @@ export function TerminalView({ targetId, targetName, showRecordingIndicator }: {
     };
   }, [connect]);
 
-  const minutesLeft = expiry ? Math.max(0, Math.ceil((expiry.expiresAt.getTime() - Date.now()) / 60_000)) : 0;
 
   return (
     <div className="flex h-[calc(100vh-9rem)] flex-col gap-2">
@@ -133,12 +132,7 @@ export function TerminalView({ targetId, targetName, showRecordingIndicator }: {
             Reconnect
           </Button>
         ) : null}
-        {showRecordingIndicator ? (
-          <span className="flex items-center gap-1.5 text-xs font-medium text-red-700" data-testid="recording-indicator">
-            <span aria-hidden className="h-2.5 w-2.5 animate-pulse rounded-full bg-red-600" />
-            This session is recorded
-          </span>
-        ) : null}
+        {showRecordingIndicator ? <RecordingIndicator /> : null}
         <span className="ml-auto text-xs text-slate-500">Copy: Ctrl+Shift+C · Paste: Ctrl+Shift+V</span>
       </div>
       {control ? (
@@ -146,25 +140,8 @@ export function TerminalView({ targetId, targetName, showRecordingIndicator }: {
           {control.message}
         </div>
       ) : null}
-      {watchers > 0 ? (
-        <div role="status" data-testid="watchers-banner" className="rounded-md border border-sky-300 bg-sky-50 px-3 py-1.5 text-sm text-sky-900">
-          {watchers === 1 ? "Someone from security is watching this session." : `${watchers} people from security are watching this session.`}
-        </div>
-      ) : null}
-      {expiry ? (
-        <div role="alert" className="flex items-center gap-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
-          <span>
-            This session ends at {expiry.expiresAt.toLocaleTimeString()} ({minutesLeft} min left).
-          </span>
-          {expiry.canExtend ? (
-            <Button variant="secondary" onClick={() => sendControl({ type: "extend" })}>
-              Extend by {expiry.extensionMinutes || "a few"} min
-            </Button>
-          ) : (
-            <span>It cannot be extended further.</span>
-          )}
-        </div>
-      ) : null}
+      <WatchersBanner count={watchers} />
+      <ExpiryBanner expiry={expiry} onExtend={() => sendControl({ type: "extend" })} />
       <div ref={container} data-testid="terminal" className="min-h-0 flex-1 overflow-hidden rounded-md bg-slate-900 p-2" />
     </div>
   );

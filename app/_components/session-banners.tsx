@@ -1,0 +1,42 @@
+// What the terminal and desktop pages tell their user about the session itself: that it is recorded, who
+// watches it, and when it ends.
+import { Button } from "@/app/_ui/primitives";
+
+export type Expiry = { expiresAt: Date; canExtend: boolean; extensionMinutes: number } | null;
+
+export function RecordingIndicator() {
+  return (
+    <span className="flex items-center gap-1.5 text-xs font-medium text-red-700" data-testid="recording-indicator">
+      <span aria-hidden className="h-2.5 w-2.5 animate-pulse rounded-full bg-red-600" />
+      This session is recorded
+    </span>
+  );
+}
+
+export function WatchersBanner({ count }: { count: number }) {
+  if (count === 0) return null;
+  return (
+    <div role="status" data-testid="watchers-banner" className="rounded-md border border-sky-300 bg-sky-50 px-3 py-1.5 text-sm text-sky-900">
+      {count === 1 ? "Someone from security is watching this session." : `${count} people from security are watching this session.`}
+    </div>
+  );
+}
+
+export function ExpiryBanner({ expiry, onExtend }: { expiry: Expiry; onExtend: () => void }) {
+  if (!expiry) return null;
+  const minutesLeft = Math.max(0, Math.ceil((expiry.expiresAt.getTime() - Date.now()) / 60_000));
+  return (
+    <div role="alert" className="flex items-center gap-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
+      <span>
+        This session ends at {expiry.expiresAt.toLocaleTimeString()} ({minutesLeft} min left).
+      </span>
+      {expiry.canExtend ? (
+        <Button variant="secondary" onClick={onExtend}>
+          Extend by {expiry.extensionMinutes || "a few"} min
+        </Button>
+      ) : (
+        <span>It cannot be extended further.</span>
+      )}
+    </div>
+  );
+}
