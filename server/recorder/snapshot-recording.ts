@@ -1,0 +1,105 @@
+// What web and desktop recordings share: their entries (rrweb events, Guacamole instructions) stored in chunks of
+// about a second or 256 KiB as a hash chain (./chunk-writer.ts), where every full snapshot (a page load, a
+// keyframe from the desktop engine) opens a chunk of its own, flagged `snapshot`, so playback can start there;
+// and what is shown now (the entries since the last snapshot), kept for a watcher joining.
+import type { BlobStore } from "../../lib/blob-store";
+import type { Database } from "../../lib/db/client";
+import type { RecordingFormat } from "../../lib/recordings";
+import { ChunkWriter, type ChunkDraft } from "./chunk-writer";
+
+const flushEveryMs = 1000;
+const flushAtLength = 256 * 1024;
+/** What is shown now is kept up to this size; past it, a fresh snapshot is asked for. */
+const shownNowLimit = 32 * 1024 * 1024;
+
+export interface SnapshotRecordingOptions {
+  db: Database;
+  blobStore: BlobStore;
+  sessionId: string;
+  format: RecordingFormat;
+  /** False for a target recorded by policy exception: what is shown is kept for watchers, nothing is stored. */
+  store: boolean;
+  /** Where the recording's chain ends, when it is taken up again (a web session's pages reaching another node). */
+  after?: { seq: number; sha256: string };
+  /** Whether the first entry is a full snapshot (a desktop's stream is; a web session says so with a page load). */
+  opensWithSnapshot: boolean;
+  /** What is shown now grew too large to keep: a fresh snapshot is wanted. */
+  wantSnapshot: () => void;
+}
+
+export class SnapshotRecording {
+  private buffered: string[] = [];
+  private bufferedLength = 0;
+  private firstMs = 0;
+  private lastMs = 0;
+  private nextChunkOpensWithSnapshot: boolean;
+  /** The entries from the last snapshot on; null before the first one, or once they grew too large. */
+  private shown: { entries: string[]; length: number } | null;
+  private readonly chunks: ChunkWriter<ChunkDraft>;
+  private readonly timer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly options: SnapshotRecordingOptions) {
+    const { db, blobStore, sessionId, format, after } = options;
+    this.chunks = new ChunkWriter({ db, blobStore, sessionId, format, after });
+    this.nextChunkOpensWithSnapshot = options.opensWithSnapshot;
+    this.shown = options.opensWithSnapshot ? { entries: [], length: 0 } : null;
+    this.timer = setInterval(() => this.flush(), flushEveryMs);
+    this.timer.unref();
+  }
+
+  /** The next entry is a full snapshot: it opens a chunk, and what is shown now starts over with it. */
+  startSnapshot() {
+    this.flush();
+    this.nextChunkOpensWithSnapshot = true;
+    this.shown = { entries: [], length: 0 };
+  }
+
+  /** An entry, `atMs` from the session's start. */
+  add(entry: string, atMs: number) {
+    if (this.closed) return;
+    this.keepAsShown(entry);
+    if (!this.options.store) return;
+    if (this.bufferedLength > 0 && atMs - this.firstMs >= flushEveryMs) this.flush();
+    if (this.bufferedLength === 0) this.firstMs = atMs;
+    this.lastMs = Math.max(this.lastMs, atMs);
+    this.buffered.push(entry);
+    this.bufferedLength += entry.length;
+    if (this.bufferedLength >= flushAtLength) this.flush();
+  }
+
+  private keepAsShown(entry: string) {
+    if (!this.shown) return;
+    this.shown.entries.push(entry);
+    this.shown.length += entry.length;
+    if (this.shown.length <= shownNowLimit) return;
+    this.shown = null;
+    this.options.wantSnapshot();
+  }
+
+  /** What is shown now, as the entries from the last snapshot on; null when they are not at hand. */
+  shownNow(): string | null {
+    return this.shown ? this.shown.entries.join("") : null;
+  }
+
+  private flush() {
+    if (this.buffered.length === 0) return;
+    this.chunks.add({ seq: this.chunks.nextSeq, body: this.buffered.join(""), startMs: this.firstMs, endMs: this.lastMs, snapshot: this.nextChunkOpensWithSnapshot });
+    this.buffered = [];
+    this.bufferedLength = 0;
+    this.nextChunkOpensWithSnapshot = false;
+  }
+
+  /** Settles when every chunk flushed so far is stored. */
+  async stored(): Promise<void> {
+    await this.chunks.stored();
+  }
+
+  async close() {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.flush();
+    await this.chunks.stored();
+  }
+}
