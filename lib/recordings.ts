@@ -8,6 +8,7 @@ import type { BlobStore } from "./blob-store";
 import type { Database } from "./db/client";
 import { recordingChunks, recordingKeyframes, sessions } from "./db/schema";
 import { notFound } from "./errors";
+import { condenseLead } from "./guacamole-overdraw";
 import { isUuid } from "./ids";
 import type { Protocol } from "./protocol/domain";
 import type { PageEvent } from "./protocol/page-recorder";
@@ -174,23 +175,37 @@ function parseJsonLine(line: string): unknown {
   }
 }
 
-/** A web or desktop recording's window reaches this far past the moment asked for… */
-const snapshotWindowAheadMs = 60_000;
-/** …within this much stored (compressed) data, whatever the time span: full snapshots and frames can be large. */
-const snapshotWindowMaxBytes = 8 * 1024 * 1024;
+/** How far a web or desktop recording's window reaches past the moment asked for: in time, and in stored bytes. */
+interface WindowReach {
+  aheadMs: number;
+  aheadBytes: number;
+}
+/** Pages are light: a minute of browsing ahead, within 8 MiB stored. */
+const pageWindowReach: WindowReach = { aheadMs: 60_000, aheadBytes: 8 * 1024 * 1024 };
+/** Frames are heavy (images): 20 s ahead within 2 MiB, so a seek transfers little; the player fetches the next one as it plays. */
+const desktopWindowReach: WindowReach = { aheadMs: 20_000, aheadBytes: 2 * 1024 * 1024 };
+/**
+ * The stretch from the last snapshot to the moment asked for is read whole (recorders bound it: a snapshot every
+ * minute of change, or sooner in a flood), up to this much stored; only a recording with no snapshots at all (as
+ * from an external guacd) reaches it, and then the window stops short of the moment.
+ */
+const leadMaxBytes = 64 * 1024 * 1024;
+const leadMaxChunks = 4096;
 
 /**
  * The chunks of a stretch of a recording that starts at snapshots (web pages, desktops): for a seek (`atMs`),
- * from the last chunk opening with a full snapshot at or before that moment to a minute past it; for a
- * continuation (`seq`), the chunks from there on. Like terminal windows, only the chunks needed are read.
+ * the chunks from the last one opening with a full snapshot at or before that moment, then `reach` ahead; for
+ * a continuation (`seq`), the chunks from there on, `reach` ahead of the first. Like terminal windows, only the
+ * chunks needed are read.
  */
-async function readSnapshotWindow(db: Database, blobStore: BlobStore, sessionId: string | undefined, protocols: Protocol[], request: { atMs: number } | { seq: number }) {
+async function readSnapshotWindow(db: Database, blobStore: BlobStore, sessionId: string | undefined, protocols: Protocol[], request: { atMs: number } | { seq: number }, reach: WindowReach) {
   if (!isUuid(sessionId)) throw notFound("Recording");
   const [session] = await db.select({ startedAt: sessions.startedAt }).from(sessions).where(and(eq(sessions.id, sessionId), inArray(sessions.protocol, protocols)));
   const last = await lastChunk(db, sessionId);
   if (!session || !last) throw notFound("Recording");
 
-  let fromSeq = "seq" in request ? request.seq : 0;
+  const lead: RecordingChunk[] = [];
+  let aheadFromSeq = "seq" in request ? request.seq : 0;
   if ("atMs" in request) {
     const [snapshot] = await db
       .select({ seq: recordingChunks.seq })
@@ -198,28 +213,42 @@ async function readSnapshotWindow(db: Database, blobStore: BlobStore, sessionId:
       .where(and(eq(recordingChunks.sessionId, sessionId), eq(recordingChunks.snapshot, true), lte(recordingChunks.startMs, request.atMs)))
       .orderBy(desc(recordingChunks.seq))
       .limit(1);
-    fromSeq = snapshot?.seq ?? 0;
+    const fromSeq = snapshot?.seq ?? 0;
+    const upToMoment = await db
+      .select()
+      .from(recordingChunks)
+      .where(and(eq(recordingChunks.sessionId, sessionId), gte(recordingChunks.seq, fromSeq), lte(recordingChunks.startMs, request.atMs)))
+      .orderBy(asc(recordingChunks.seq))
+      .limit(leadMaxChunks);
+    let bytes = 0;
+    for (const chunk of upToMoment) {
+      if (lead.length > 0 && (bytes += chunk.size) > leadMaxBytes) break;
+      lead.push(chunk);
+    }
+    aheadFromSeq = (lead.at(-1)?.seq ?? fromSeq - 1) + 1;
   }
-  const chunks = await chunksFrom(db, sessionId, fromSeq);
-  const reachMs = ("atMs" in request ? request.atMs : (chunks[0]?.startMs ?? 0)) + snapshotWindowAheadMs;
-  const wanted: RecordingChunk[] = [];
-  let bytes = 0;
-  for (const chunk of chunks) {
-    bytes += chunk.size;
-    if (wanted.length > 0 && (chunk.startMs > reachMs || bytes > snapshotWindowMaxBytes)) break;
-    wanted.push(chunk);
+  const candidates = await chunksFrom(db, sessionId, aheadFromSeq);
+  const reachMs = ("atMs" in request ? request.atMs : (candidates[0]?.startMs ?? 0)) + reach.aheadMs;
+  const ahead: RecordingChunk[] = [];
+  let aheadBytes = 0;
+  for (const chunk of candidates) {
+    aheadBytes += chunk.size;
+    if (lead.length + ahead.length > 0 && (chunk.startMs > reachMs || aheadBytes > reach.aheadBytes)) break;
+    ahead.push(chunk);
   }
+  const wanted = [...lead, ...ahead];
   const bodies: string[] = [];
   for (const chunk of wanted) bodies.push((await decompress(await blobStore.get(chunk.blobKey))).toString("utf8"));
-  const lastRead = wanted.at(-1)?.seq ?? fromSeq - 1;
+  const lastRead = wanted.at(-1)?.seq ?? aheadFromSeq - 1;
   // Nothing was recorded between the window's last chunk and the next one: the window shows that stretch too.
-  const untilMs = chunks[wanted.length]?.startMs ?? last.endMs;
+  const next = candidates[ahead.length];
+  const untilMs = next ? next.startMs : lastRead < last.seq ? (wanted.at(-1)?.endMs ?? last.endMs) : last.endMs;
   return { startedAt: session.startedAt.getTime(), durationMs: last.endMs, startMs: wanted[0]?.startMs ?? 0, untilMs, bodies, nextSeq: lastRead < last.seq ? lastRead + 1 : null };
 }
 
 /** A stretch of a web recording for the player, from the last full snapshot of the page (every page load and minute). */
 export async function readPageEventsWindow(db: Database, blobStore: BlobStore, sessionId: string | undefined, request: { atMs: number } | { seq: number }): Promise<PageEventsWindow> {
-  const { startedAt, durationMs, bodies, nextSeq } = await readSnapshotWindow(db, blobStore, sessionId, ["web"], request);
+  const { startedAt, durationMs, bodies, nextSeq } = await readSnapshotWindow(db, blobStore, sessionId, ["web"], request, pageWindowReach);
   const events: PageEvent[] = [];
   for (const body of bodies) {
     for (const line of body.split("\n")) {
@@ -232,9 +261,15 @@ export async function readPageEventsWindow(db: Database, blobStore: BlobStore, s
 
 /**
  * A stretch of a desktop recording for the player: Guacamole instructions from the last full frame the engine
- * drew (every minute of changing screen) at or before the moment asked for.
+ * drew (every minute of changing screen) at or before the moment asked for. For a seek, the frames up to the
+ * moment become one, without the images painted over (./guacamole-overdraw.ts): the browser draws little more
+ * than one screen, and the window plays from that moment on.
  */
 export async function readDesktopWindow(db: Database, blobStore: BlobStore, sessionId: string | undefined, request: { atMs: number } | { seq: number }): Promise<DesktopWindow> {
-  const { durationMs, startMs, untilMs, bodies, nextSeq } = await readSnapshotWindow(db, blobStore, sessionId, ["rdp", "vnc"], request);
-  return { durationMs, startMs, untilMs, instructions: bodies.join(""), nextSeq };
+  const { durationMs, startMs, untilMs, bodies, nextSeq } = await readSnapshotWindow(db, blobStore, sessionId, ["rdp", "vnc"], request, desktopWindowReach);
+  const instructions = bodies.join("");
+  if (!("atMs" in request)) return { durationMs, startMs, playableFromMs: startMs, untilMs, instructions, nextSeq };
+  const condensed = condenseLead(instructions, request.atMs - startMs);
+  const firstFrameMs = startMs + condensed.skippedMs;
+  return { durationMs, startMs: firstFrameMs, playableFromMs: Math.max(firstFrameMs, request.atMs), untilMs, instructions: condensed.stream, nextSeq };
 }

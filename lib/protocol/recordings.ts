@@ -109,12 +109,14 @@ export type RecordingWindow = z.infer<typeof recordingWindowSchema>;
 
 /**
  * A stretch of a desktop recording for the player: Guacamole instructions as the user's browser got them, from a
- * full frame on (or the recording's start). `startMs` is where they start, from the session's start; they show
- * the screen up to `untilMs`, where the next stretch begins.
+ * full frame on (or the recording's start). `startMs` is where their first frame is, from the session's start;
+ * they show the screen from `playableFromMs` (the moment a seek asked for, whose earlier frames were made one)
+ * up to `untilMs`, where the next stretch begins.
  */
 export const desktopWindowSchema = z.object({
   durationMs: z.number(),
   startMs: z.number(),
+  playableFromMs: z.number(),
   untilMs: z.number(),
   instructions: z.string(),
   /** The chunk to ask for next, or null at the end of the recording. */

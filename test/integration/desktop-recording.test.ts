@@ -49,7 +49,9 @@ describe("desktop recordings", () => {
       expect(chunks.every((chunk) => chunk.blobKey.endsWith(".guac.gz"))).toBe(true);
 
       const seek = await readDesktopWindow(db(), blobStore(), sessionId, { atMs: 100_000 });
-      expect(seek.startMs).toBe(70_000);
+      // From the keyframe at 70 s, its frames up to 100 s made one.
+      expect(seek.startMs).toBe(100_000);
+      expect(seek.playableFromMs).toBe(100_000);
       expect(seek.instructions.startsWith(encodeInstruction("size", [0, 1280, 800]))).toBe(true);
       expect(seek.instructions).toContain(Buffer.from("second 100").toString("base64"));
       expect(seek.instructions).not.toContain(Buffer.from("first 69").toString("base64"));
@@ -81,6 +83,45 @@ describe("desktop recordings", () => {
       expect(asked).toBe(1);
       await recorder.close();
       expect(await listChunks(db(), sessionId)).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("leaves out of a seek's window the images painted over before the moment sought, not those after it", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const { sessionId, startedAt } = await desktopSession();
+      vi.setSystemTime(startedAt);
+      const recorder = new DesktopRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, store: true, requestKeyframe: () => true });
+      // A full-screen PNG each 100 ms for 10 s; the image's one pixel row differs so that each is told apart.
+      const screenImage = (second: number) => {
+        const header = Buffer.alloc(13);
+        header.writeUInt32BE(1280, 0);
+        header.writeUInt32BE(800, 4);
+        header.set([8, 2, 0, 0, 0], 8);
+        const chunk = (type: string, data: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, data.length]), Buffer.from(type), data, Buffer.alloc(4)]);
+        return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", header), chunk("IDAT", Buffer.from(`frame ${second}`))]).toString("base64");
+      };
+      for (let tenth = 0; tenth <= 100; tenth++) {
+        vi.setSystemTime(startedAt + tenth * 100);
+        const image = encodeInstruction("img", [tenth + 1, 14, 0, "image/png", 0, 0]) + encodeInstruction("blob", [tenth + 1, screenImage(tenth)]) + encodeInstruction("end", [tenth + 1]);
+        recorder.output(Buffer.from(image + encodeInstruction("sync", [startedAt + tenth * 100])));
+      }
+      await recorder.close();
+
+      const seek = await readDesktopWindow(db(), blobStore(), sessionId, { atMs: 5_000 });
+      const images = seek.instructions.match(/\d+\.img,/g) ?? [];
+      // Up to 5 s only the last image shows, as one frame; the 50 frames after it play as recorded.
+      expect(images).toHaveLength(51);
+      expect(seek.instructions).toContain(screenImage(50));
+      expect(seek.instructions).not.toContain(screenImage(49));
+      expect(seek.instructions.match(/4\.sync,/g)).toHaveLength(51);
+      expect(seek.startMs).toBe(5_000);
+      expect(seek.playableFromMs).toBe(5_000);
+      // A continuation (playing on) is sent as recorded.
+      const whole = await readDesktopWindow(db(), blobStore(), sessionId, { seq: 0 });
+      expect(whole.instructions.match(/\d+\.img,/g)).toHaveLength(101);
     } finally {
       vi.useRealTimers();
     }

@@ -1,8 +1,9 @@
 "use client";
 // The desktop recording player (RDP, VNC): Guacamole.SessionRecording over windows of the recording. A window
-// starts at the last full frame the engine drew before the moment asked for and reaches a minute past it, so a
-// seek anywhere in a long recording loads and replays at most about a minute. Playing drives the recording's
-// own seek by the clock, which gives speeds other than real time; past a window's end the next one is loaded.
+// starts at the last full frame the engine drew before the moment asked for, without the images painted over
+// before that moment, and reaches some seconds past it, so a seek anywhere in a long recording decodes little
+// more than one screen. Playing drives the recording's own seek by the clock, which gives speeds other than
+// real time; the next window is fetched while the current one still plays.
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { SessionRecording } from "guacamole-common-js";
 import { createFedTunnel, fitDisplay, loadGuacamole } from "@/app/_components/guacamole";
@@ -11,6 +12,8 @@ import { desktopWindowSchema, type DesktopWindow } from "@/lib/protocol/recordin
 import { Verification } from "./verification";
 
 const speeds = [1, 2, 4, 8] as const;
+/** Playing, the next window is fetched when the current one has this much (at 1×) left to play. */
+const prefetchLeadMs = 5_000;
 const clock = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, "0")}`;
 
 async function fetchWindow(sessionId: string, atMs: number): Promise<DesktopWindow> {
@@ -21,14 +24,20 @@ async function fetchWindow(sessionId: string, atMs: number): Promise<DesktopWind
 
 interface LoadedWindow {
   recording: SessionRecording;
-  /** What the window shows, from the session's start: from its first frame until the next window begins. */
+  /** Where its frames start, from the session's start. */
   startMs: number;
+  /** What it shows: from the moment it was asked for until the next window begins. */
+  playableFromMs: number;
   untilMs: number;
+  /** False for the recording's last window. */
+  hasNext: boolean;
 }
 
 export function DesktopPlayer({ sessionId, startAt }: { sessionId: string; startAt: number }) {
   const screen = useRef<HTMLDivElement>(null);
   const loaded = useRef<LoadedWindow | null>(null);
+  /** The window fetched ahead while playing, from the moment it starts. */
+  const upcoming = useRef<{ atMs: number; window: Promise<DesktopWindow | null> } | null>(null);
   const position = useRef(startAt);
   const [shownPosition, setShownPosition] = useState(startAt);
   const [durationMs, setDurationMs] = useState(0);
@@ -37,13 +46,24 @@ export function DesktopPlayer({ sessionId, startAt }: { sessionId: string; start
   const [loading, setLoading] = useState(true);
   const [problem, setProblem] = useState<string>();
 
+  /** The window for `atMs`: the one fetched ahead if it covers that moment, else a fresh one. */
+  const windowAt = useCallback(
+    async (atMs: number) => {
+      const ahead = upcoming.current;
+      upcoming.current = null;
+      const found = ahead && ahead.atMs <= atMs ? await ahead.window : null;
+      return found && atMs <= found.untilMs ? found : fetchWindow(sessionId, atMs);
+    },
+    [sessionId],
+  );
+
   /** Shows the recording at `atMs`, loading the window around it unless the loaded one covers it. */
   const show = useCallback(
     async (atMs: number) => {
       let current = loaded.current;
-      if (!current || atMs < current.startMs || atMs > current.untilMs) {
+      if (!current || atMs < current.playableFromMs || atMs > current.untilMs) {
         setLoading(true);
-        const [guacamole, found] = await Promise.all([loadGuacamole(), fetchWindow(sessionId, atMs)]);
+        const [guacamole, found] = await Promise.all([loadGuacamole(), windowAt(atMs)]);
         // Fed through a tunnel: guacamole-common-js 1.5.0 from npm never reads a recording given as a Blob.
         const fed = createFedTunnel(guacamole, null);
         const recording = new guacamole.SessionRecording(fed.tunnel);
@@ -56,7 +76,7 @@ export function DesktopPlayer({ sessionId, startAt }: { sessionId: string; start
         const display = recording.getDisplay();
         container.replaceChildren(display.getElement());
         display.onresize = () => fitDisplay(display, container);
-        current = { recording, startMs: found.startMs, untilMs: Math.max(found.untilMs, found.startMs + recording.getDuration()) };
+        current = { recording, startMs: found.startMs, playableFromMs: found.playableFromMs, untilMs: Math.max(found.untilMs, found.startMs + recording.getDuration()), hasNext: found.nextSeq !== null };
         loaded.current = current;
         // Frames are timed by the engine's clock, chunks by the gateway's: the last frame may end a little later.
         setDurationMs(Math.max(found.durationMs, found.nextSeq === null ? current.untilMs : 0));
@@ -64,13 +84,16 @@ export function DesktopPlayer({ sessionId, startAt }: { sessionId: string; start
       }
       const within = Math.max(0, Math.min(atMs, current.untilMs) - current.startMs);
       await new Promise<void>((resolve) => current.recording.seek(within, resolve));
+      // The display draws one frame per animation frame: playing fast waits for it rather than queue frames.
+      await new Promise<void>((resolve) => current.recording.getDisplay().flush(resolve));
       fitDisplay(current.recording.getDisplay(), screen.current!);
     },
-    [sessionId],
+    [windowAt],
   );
 
   useEffect(() => {
     loaded.current = null;
+    upcoming.current = null;
     position.current = startAt;
     show(startAt).catch((error: Error) => setProblem(error.message));
   }, [show, startAt]);
@@ -88,6 +111,10 @@ export function DesktopPlayer({ sessionId, startAt }: { sessionId: string; start
       if (busy) return;
       position.current = Math.min(position.current + elapsed * speed, durationMs);
       setShownPosition(position.current);
+      const current = loaded.current;
+      if (current?.hasNext && !upcoming.current && position.current >= current.untilMs - prefetchLeadMs * speed) {
+        upcoming.current = { atMs: current.untilMs, window: fetchWindow(sessionId, current.untilMs).catch(() => null) };
+      }
       const atEnd = position.current >= durationMs;
       busy = true;
       show(position.current).then(
@@ -103,7 +130,7 @@ export function DesktopPlayer({ sessionId, startAt }: { sessionId: string; start
     };
     frame = requestAnimationFrame(step);
     return () => cancelAnimationFrame(frame);
-  }, [playing, speed, durationMs, show]);
+  }, [playing, speed, durationMs, show, sessionId]);
 
   useEffect(() => {
     const container = screen.current!;

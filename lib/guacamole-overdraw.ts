@@ -1,0 +1,227 @@
+// A seek in a desktop recording replays every frame from the last keyframe to the moment sought, and the
+// browser decodes every image in them, although a busy screen repaints the same places again and again. This
+// drops the images that later drawing covers entirely before anything reads the pixels underneath (a copy, a
+// cursor taken from a layer, a resize…), and makes those frames one: what the screen shows at the moment is
+// the same. Only images whose size the stream itself tells (PNG and JPEG headers) are considered.
+import { encodeInstruction, GuacamoleParser, GuacamoleSyntaxError, type GuacInstruction } from "./protocol/guacamole";
+
+interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+interface ImageHeader {
+  width: number;
+  height: number;
+  /** No pixel of it is transparent, so drawn over something it hides it. */
+  opaque: boolean;
+}
+
+/** Guacamole channel masks: SRC replaces what is under it, OVER blends with it (and hides it where opaque). */
+const maskSource = 12;
+const maskOver = 14;
+
+/** Opcodes that draw or say something without reading any layer's pixels. */
+const readsNothing = new Set([
+  "sync", "img", "blob", "end", "rect", "cfill", "cstroke", "line", "arc", "curve", "start", "close", "png", "jpeg",
+  "move", "shade", "distort", "mouse", "nop", "ack", "name", "audio", "clipboard", "file", "pipe", "argv", "body",
+  "filesystem", "undefine", "msg", "required", "key",
+]);
+
+/** The layers whose pixels an instruction reads or whose later drawing it changes; "all" when unknown. */
+function layersAffected({ opcode, args }: GuacInstruction): string[] | "all" {
+  if (readsNothing.has(opcode)) return [];
+  switch (opcode) {
+    case "copy":
+    case "transfer":
+      return [args[0] ?? "", args[6] ?? ""];
+    case "cursor":
+    case "lfill":
+      return [args[2] ?? ""];
+    case "lstroke":
+      return [args[5] ?? ""];
+    case "size":
+    case "dispose":
+    case "clip":
+    case "push":
+    case "pop":
+    case "reset":
+    case "identity":
+    case "transform":
+      return [args[0] ?? ""];
+    default:
+      return "all";
+  }
+}
+
+function decodeBase64Prefix(data: string, bytes: number): Uint8Array {
+  const prefix = data.slice(0, Math.ceil(bytes / 3) * 4).replace(/=+$/, "");
+  try {
+    return Uint8Array.from(atob(prefix.slice(0, prefix.length - (prefix.length % 4))), (character) => character.charCodeAt(0));
+  } catch {
+    return new Uint8Array();
+  }
+}
+
+const readUint16 = (bytes: Uint8Array, at: number) => (bytes[at]! << 8) | bytes[at + 1]!;
+const readUint32 = (bytes: Uint8Array, at: number) => readUint16(bytes, at) * 65536 + readUint16(bytes, at + 2);
+const chunkType = (bytes: Uint8Array, at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
+
+/** A PNG's size from its IHDR; opaque if grey or RGB with no tRNS chunk before the image data. */
+function pngHeader(bytes: Uint8Array): ImageHeader | null {
+  const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (bytes.length < 33 || signature.some((byte, index) => bytes[index] !== byte) || chunkType(bytes, 12) !== "IHDR") return null;
+  const colourType = bytes[25]!;
+  let opaque = false;
+  if (colourType === 0 || colourType === 2) {
+    for (let at = 33; at + 8 <= bytes.length; at += 12 + readUint32(bytes, at)) {
+      const type = chunkType(bytes, at + 4);
+      if (type === "tRNS") break;
+      if (type === "IDAT") {
+        opaque = true;
+        break;
+      }
+    }
+  }
+  return { width: readUint32(bytes, 16), height: readUint32(bytes, 20), opaque };
+}
+
+/** A JPEG's size from its first start-of-frame segment; JPEG has no transparency. */
+function jpegHeader(bytes: Uint8Array): ImageHeader | null {
+  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return null;
+  for (let at = 2; at + 9 <= bytes.length; ) {
+    if (bytes[at] !== 0xff) return null;
+    const marker = bytes[at + 1]!;
+    const startOfFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (startOfFrame) return { width: readUint16(bytes, at + 7), height: readUint16(bytes, at + 5), opaque: true };
+    at += 2 + readUint16(bytes, at + 2);
+  }
+  return null;
+}
+
+function imageHeader(mimetype: string, firstBlob: string): ImageHeader | null {
+  if (mimetype === "image/png") return pngHeader(decodeBase64Prefix(firstBlob, 4096));
+  if (mimetype === "image/jpeg") return jpegHeader(decodeBase64Prefix(firstBlob, 16384));
+  return null;
+}
+
+/** What is left of `piece` outside `cut`: up to four rectangles. */
+function subtract(piece: Rect, cut: Rect): Rect[] {
+  const right = piece.x + piece.width;
+  const bottom = piece.y + piece.height;
+  const cutRight = cut.x + cut.width;
+  const cutBottom = cut.y + cut.height;
+  if (cut.x >= right || cutRight <= piece.x || cut.y >= bottom || cutBottom <= piece.y) return [piece];
+  const left: Rect[] = [];
+  const top = Math.max(piece.y, cut.y);
+  const bandBottom = Math.min(bottom, cutBottom);
+  if (cut.y > piece.y) left.push({ x: piece.x, y: piece.y, width: piece.width, height: cut.y - piece.y });
+  if (cutBottom < bottom) left.push({ x: piece.x, y: cutBottom, width: piece.width, height: bottom - cutBottom });
+  if (cut.x > piece.x) left.push({ x: piece.x, y: top, width: cut.x - piece.x, height: bandBottom - top });
+  if (cutRight < right) left.push({ x: cutRight, y: top, width: right - cutRight, height: bandBottom - top });
+  return left;
+}
+
+/** Past this many fragments the question is given up (and the image kept): it stays cheap on any stream. */
+const maxFragments = 64;
+
+function isCovered(target: Rect, covering: Rect[]): boolean {
+  let remaining = [target];
+  for (let index = covering.length - 1; index >= 0 && remaining.length > 0; index--) {
+    remaining = remaining.flatMap((piece) => subtract(piece, covering[index]!));
+    if (remaining.length > maxFragments) return false;
+  }
+  return remaining.length === 0;
+}
+
+interface ImageStream {
+  layer: string;
+  mask: number;
+  mimetype: string;
+  x: number;
+  y: number;
+  header: ImageHeader | null;
+  /** Where its img, blobs and end are. */
+  parts: number[];
+}
+
+/** The instructions without the images that later drawing hides before anything reads them. */
+export function withoutOverdrawnImages(instructions: GuacInstruction[]): GuacInstruction[] {
+  // An image is drawn when its stream ends (guacamole-common-js queues it there).
+  const open = new Map<string, ImageStream>();
+  const drawnAt = new Map<number, ImageStream>();
+  instructions.forEach(({ opcode, args }, index) => {
+    const stream = open.get(args[0] ?? "");
+    if (opcode === "img") {
+      open.set(args[0] ?? "", { mask: Number(args[1]), layer: args[2] ?? "", mimetype: args[3] ?? "", x: Number(args[4]), y: Number(args[5]), header: null, parts: [index] });
+    } else if (opcode === "blob" && stream) {
+      if (stream.parts.length === 1) stream.header = imageHeader(stream.mimetype, args[1] ?? "");
+      stream.parts.push(index);
+    } else if (opcode === "end" && stream) {
+      stream.parts.push(index);
+      open.delete(args[0] ?? "");
+      drawnAt.set(index, stream);
+    }
+  });
+
+  const coverage = new Map<string, Rect[]>();
+  const dropped = new Set<number>();
+  for (let index = instructions.length - 1; index >= 0; index--) {
+    const image = drawnAt.get(index);
+    if (image) {
+      if (!image.header || !Number.isFinite(image.x) || !Number.isFinite(image.y)) continue;
+      const rect = { x: image.x, y: image.y, width: image.header.width, height: image.header.height };
+      const covering = coverage.get(image.layer) ?? [];
+      if (isCovered(rect, covering)) {
+        for (const part of image.parts) dropped.add(part);
+      } else if (image.mask === maskSource || (image.mask === maskOver && image.header.opaque)) {
+        covering.push(rect);
+        coverage.set(image.layer, covering);
+      }
+      continue;
+    }
+    const affected = layersAffected(instructions[index]!);
+    if (affected === "all") coverage.clear();
+    else for (const layer of affected) coverage.delete(layer);
+  }
+  return dropped.size === 0 ? instructions : instructions.filter((_, index) => !dropped.has(index));
+}
+
+/** Instructions up to this long are read (a stored stream is the engine's, whose longest is a 6 KiB blob). */
+const storedStreamLimits = { maxInstructionLength: 1024 * 1024, maxElements: 4096 };
+
+/**
+ * The frames of a stored stretch up to `withinMs` after its first one, made into one frame that draws what they
+ * showed at the end, without the images painted over; the frames after it are left as they are, to play on.
+ * Guacamole's display renders one frame per animation frame, so a seek that replayed each of them would take a
+ * sixtieth of a second per frame. `skippedMs` says how much later than the stretch's first frame the merged
+ * one is; a stretch that does not parse is returned unchanged.
+ */
+export function condenseLead(stream: string, withinMs: number): { stream: string; skippedMs: number } {
+  let instructions: GuacInstruction[];
+  try {
+    instructions = new GuacamoleParser(storedStreamLimits).push(stream);
+  } catch (error) {
+    if (error instanceof GuacamoleSyntaxError) return { stream, skippedMs: 0 };
+    throw error;
+  }
+  let firstFrameAt: number | null = null;
+  let cut = -1;
+  let cutAt = 0;
+  let frames = 0;
+  for (const [index, { opcode, args }] of instructions.entries()) {
+    if (opcode !== "sync") continue;
+    const timestamp = Number(args[0]);
+    firstFrameAt ??= timestamp;
+    if (timestamp - firstFrameAt > withinMs) break;
+    cut = index;
+    cutAt = timestamp;
+    frames++;
+  }
+  if (frames < 2) return { stream, skippedMs: 0 };
+  const lead = withoutOverdrawnImages(instructions.slice(0, cut)).filter(({ opcode }) => opcode !== "sync");
+  const condensed = [...lead, ...instructions.slice(cut)].map(({ opcode, args }) => encodeInstruction(opcode, args)).join("");
+  return { stream: condensed, skippedMs: cutAt - firstFrameAt! };
+}

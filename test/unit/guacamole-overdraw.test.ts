@@ -1,0 +1,123 @@
+// Dropping overdrawn images from the frames a seek replays: an image goes only where later drawing hides all of
+// it before anything reads the pixels underneath; frames, their timing and everything else stay.
+import { crc32, deflateSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { condenseLead, withoutOverdrawnImages } from "@/lib/guacamole-overdraw";
+import { encodeInstruction, GuacamoleParser, type GuacInstruction } from "@/lib/protocol/guacamole";
+
+function pngChunk(type: string, data: Buffer) {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([length, body, crc]);
+}
+
+/** A real PNG of one colour: RGB (opaque), RGBA, or RGB with a transparent colour (tRNS). */
+function png(width: number, height: number, kind: "rgb" | "rgba" | "rgb+trns" = "rgb") {
+  const channels = kind === "rgba" ? 4 : 3;
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8;
+  header[9] = kind === "rgba" ? 6 : 2;
+  const rows = Buffer.alloc((width * channels + 1) * height, 0x40);
+  for (let row = 0; row < height; row++) rows[row * (width * channels + 1)] = 0;
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk("IHDR", header),
+    ...(kind === "rgb+trns" ? [pngChunk("tRNS", Buffer.from([0, 0x40, 0, 0x40, 0, 0x40]))] : []),
+    pngChunk("IDAT", deflateSync(rows)),
+    pngChunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+/** The start of a baseline JPEG: SOI, a JFIF APP0 segment, then the frame header with its size. */
+function jpeg(width: number, height: number) {
+  const app0 = Buffer.from([0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0]);
+  const sof0 = Buffer.from([0xff, 0xc0, 0, 17, 8, height >> 8, height & 255, width >> 8, width & 255, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+  return Buffer.concat([Buffer.from([0xff, 0xd8]), app0, sof0, Buffer.alloc(64, 0)]);
+}
+
+let nextStream = 1;
+/** An image stream as the engine sends it: img, its data in blobs of at most 6 KiB of base64, end. */
+function image(data: Buffer, at: { x: number; y: number; layer?: number; mask?: number; mimetype?: string }): GuacInstruction[] {
+  const stream = String(nextStream++);
+  const base64 = data.toString("base64");
+  const blobs: GuacInstruction[] = [];
+  for (let offset = 0; offset < base64.length; offset += 6144) blobs.push({ opcode: "blob", args: [stream, base64.slice(offset, offset + 6144)] });
+  return [{ opcode: "img", args: [stream, String(at.mask ?? 14), String(at.layer ?? 0), at.mimetype ?? "image/png", String(at.x), String(at.y)] }, ...blobs, { opcode: "end", args: [stream] }];
+}
+
+const sync = (ms: number): GuacInstruction => ({ opcode: "sync", args: [String(ms)] });
+/** The image streams left, by their first blob's stream number. */
+const streamsLeft = (instructions: GuacInstruction[]) => instructions.filter(({ opcode }) => opcode === "img").map(({ args }) => args[0]);
+
+describe("overdrawn images", () => {
+  it("drops an image that a later opaque image covers, and keeps every frame", () => {
+    const first = image(png(100, 50), { x: 10, y: 10 });
+    const second = image(png(120, 60), { x: 0, y: 0 });
+    const result = withoutOverdrawnImages([...first, sync(1), ...second, sync(2)]);
+    expect(streamsLeft(result)).toEqual([second[0]!.args[0]]);
+    expect(result.filter(({ opcode }) => opcode === "sync")).toHaveLength(2);
+    expect(result.some(({ opcode, args }) => opcode === "blob" && args[0] === first[0]!.args[0])).toBe(false);
+  });
+
+  it("counts several later images together, JPEGs included", () => {
+    const under = image(png(200, 100), { x: 0, y: 0 });
+    const left = image(jpeg(100, 100), { x: 0, y: 0, mimetype: "image/jpeg" });
+    const right = image(png(100, 100), { x: 100, y: 0 });
+    expect(streamsLeft(withoutOverdrawnImages([...under, sync(1), ...left, ...right, sync(2)]))).toEqual([left[0]!.args[0], right[0]!.args[0]]);
+  });
+
+  it("keeps what is only partly covered, or covered by something see-through", () => {
+    const under = image(png(100, 100), { x: 0, y: 0 });
+    const partly = image(png(100, 99), { x: 0, y: 0 });
+    expect(streamsLeft(withoutOverdrawnImages([...under, ...partly, sync(1)]))).toHaveLength(2);
+    for (const seeThrough of [png(100, 100, "rgba"), png(100, 100, "rgb+trns")]) {
+      expect(streamsLeft(withoutOverdrawnImages([...under, ...image(seeThrough, { x: 0, y: 0 }), sync(1)]))).toHaveLength(2);
+    }
+    // A see-through image drawn with SRC replaces what is under it all the same.
+    expect(streamsLeft(withoutOverdrawnImages([...under, ...image(png(100, 100, "rgba"), { x: 0, y: 0, mask: 12 }), sync(1)]))).toHaveLength(1);
+  });
+
+  it("keeps an image whose pixels are read before they are covered, and images on other layers", () => {
+    const under = image(png(100, 100), { x: 0, y: 0 });
+    const over = image(png(100, 100), { x: 0, y: 0 });
+    const copy = { opcode: "copy", args: ["0", "0", "0", "50", "50", "14", "1", "0", "0"] };
+    expect(streamsLeft(withoutOverdrawnImages([...under, copy, ...over, sync(1)]))).toHaveLength(2);
+    const cursor = { opcode: "cursor", args: ["0", "0", "0", "0", "0", "16", "16"] };
+    expect(streamsLeft(withoutOverdrawnImages([...under, cursor, ...over, sync(1)]))).toHaveLength(2);
+    const resize = { opcode: "size", args: ["0", "800", "600"] };
+    expect(streamsLeft(withoutOverdrawnImages([...under, resize, ...over, sync(1)]))).toHaveLength(2);
+    const unknown = { opcode: "video", args: ["9", "0", "video/webm"] };
+    expect(streamsLeft(withoutOverdrawnImages([...under, unknown, ...over, sync(1)]))).toHaveLength(2);
+    expect(streamsLeft(withoutOverdrawnImages([...under, ...image(png(100, 100), { x: 0, y: 0, layer: 1 }), sync(1)]))).toHaveLength(2);
+    // Reading another layer does not matter to this one.
+    const copyFromBuffer = { opcode: "copy", args: ["-1", "0", "0", "50", "50", "14", "1", "0", "0"] };
+    expect(streamsLeft(withoutOverdrawnImages([...under, copyFromBuffer, ...over, sync(1)]))).toHaveLength(1);
+  });
+
+  it("keeps images whose size it cannot read, and streams that never end", () => {
+    const unreadable = image(Buffer.from("not an image"), { x: 0, y: 0 });
+    const webp = image(Buffer.from("RIFF\0\0\0\0WEBPVP8 "), { x: 0, y: 0, mimetype: "image/webp" });
+    const unended = image(png(10, 10), { x: 0, y: 0 }).slice(0, -1);
+    const over = image(png(500, 500), { x: 0, y: 0 });
+    expect(streamsLeft(withoutOverdrawnImages([...unreadable, ...webp, ...unended, sync(1), ...over, sync(2)]))).toHaveLength(4);
+  });
+
+  it("makes the frames up to the moment sought one, without what they painted over, and leaves the rest", () => {
+    const encode = (instructions: GuacInstruction[]) => instructions.map(({ opcode, args }) => encodeInstruction(opcode, args)).join("");
+    const frames = [1000, 1040, 1080, 1120].map((at) => [...image(png(64, 64), { x: 0, y: 0 }), sync(at)]);
+    const stream = encode(frames.flat());
+    const { stream: condensed, skippedMs } = condenseLead(stream, 80);
+    const instructions = new GuacamoleParser().push(condensed);
+    // Up to 80 ms after the first frame only the last image counts, in one frame; the frame after it plays as recorded.
+    expect(streamsLeft(instructions)).toEqual([frames[2]![0]!.args[0], frames[3]![0]!.args[0]]);
+    expect(instructions.filter(({ opcode }) => opcode === "sync").map(({ args }) => args[0])).toEqual(["1080", "1120"]);
+    expect(skippedMs).toBe(80);
+    expect(condenseLead(stream, 10)).toEqual({ stream, skippedMs: 0 });
+    expect(condenseLead(`${stream}4.sync,x.1;`, 80)).toEqual({ stream: `${stream}4.sync,x.1;`, skippedMs: 0 });
+  });
+});
