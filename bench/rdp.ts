@@ -1,7 +1,9 @@
 // npm run bench:rdp — an RDP desktop through the gateway next to the desktop engine on its own (same run, same
 // xrdp): time to the first frame, frames per second and bandwidth at 1280×800 while the remote screen changes
 // all the time (an xterm of 210×60 filling the screen with scrolling numbers), the engine's memory per session,
-// and the recording's size per hour. Starts its own xrdp, PostgreSQL database and gateway; ends with one JSON line.
+// and the recording's size per hour; then seeks in an hour of such recording in Chromium's player
+// (./desktop-seek.ts). Starts its own xrdp, PostgreSQL database and gateway; ends with one JSON line.
+// Shorter runs: BENCH_RDP_SECONDS, BENCH_RDP_SEEK_HOURS, BENCH_RDP_SEEKS.
 import { readFileSync } from "node:fs";
 import postgres from "postgres";
 import WebSocket from "ws";
@@ -10,9 +12,12 @@ import { encodeInstruction, GuacamoleParser } from "../lib/protocol/guacamole";
 import { builtInEnginePath } from "../server/protocols/guac/engine-link";
 import { GuacAdapter } from "../server/protocols/guac/guac-adapter";
 import { startXrdp } from "../test/fixtures/desktop-targets";
+import { measureDesktopSeeks, synthesizeDesktopRecording } from "./desktop-seek";
 import { sleep, startBenchGateway, treeRss } from "./support";
 
 const seconds = Number(process.env.BENCH_RDP_SECONDS ?? 20);
+const seekHours = Number(process.env.BENCH_RDP_SEEK_HOURS ?? 1);
+const seeks = Number(process.env.BENCH_RDP_SEEKS ?? 20);
 const size = { width: 1280, height: 800, dpi: 96 };
 
 interface Measured {
@@ -68,7 +73,7 @@ const xrdp = await startXrdp();
 const bench = await startBenchGateway({
   name: "rdp",
   login: { username: xrdp.username, password: xrdp.password },
-  roles: ["user"],
+  roles: ["user", "reviewer"],
   targets: { desktop: { protocol: "rdp", host: xrdp.host, port: xrdp.port } },
 });
 const sql = postgres(bench.databaseUrl, { max: 1, onnotice: () => {} });
@@ -123,12 +128,16 @@ try {
   const gatewayEngineRss = engineProcesses(bench.gateway.pid).reduce((sum, pid) => sum + treeRss(pid), 0);
   socket.close();
   await sleep(2000);
-  const [recording] = await sql<{ bytes: string; ms: number }[]>`
-    select coalesce(sum(c.size), 0) as bytes, max(c.end_ms) as ms from recording_chunks c join sessions s on s.id = c.session_id where s.target_name = 'desktop'`;
+  const [recording] = await sql<{ id: string; bytes: string; ms: number }[]>`
+    select s.id, coalesce(sum(c.size), 0) as bytes, max(c.end_ms) as ms from recording_chunks c join sessions s on s.id = c.session_id where s.target_name = 'desktop' group by s.id`;
   const recordingMbPerHour = (Number(recording!.bytes) / 1e6 / Math.max(1, recording!.ms)) * 3_600_000;
   console.log(
     `  first frame ${viaGateway.firstFrameMs} ms, ${viaGateway.framesPerSecond} frames/s, ${viaGateway.megabitsPerSecond} Mbit/s, engine RSS ${(gatewayEngineRss / 1024 / 1024).toFixed(1)} MB, recording ${recordingMbPerHour.toFixed(0)} MB/h of a screen changing all the time`,
   );
+
+  console.log(`a ${seekHours} h recording of such a screen, and ${seeks} seeks in it…`);
+  const synthetic = await synthesizeDesktopRecording(bench, recording!.id, seekHours);
+  const seek = await measureDesktopSeeks(bench, synthetic.sessionId, synthetic.durationMs, seeks);
   console.log(
     JSON.stringify({
       benchmark: "rdp",
@@ -136,7 +145,9 @@ try {
       size: `${size.width}x${size.height}`,
       direct,
       gateway: { ...viaGateway, engineRssMb: Number((gatewayEngineRss / 1024 / 1024).toFixed(1)), recordingMbPerHour: Number(recordingMbPerHour.toFixed(1)) },
-      targets: { firstFrameMs: 1500, framesPerSecond: 15 },
+      seekRecording: synthetic.figures,
+      seek,
+      targets: { firstFrameMs: 1500, framesPerSecond: 15, seekMs: 1000 },
     }),
   );
 } finally {
