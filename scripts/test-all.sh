@@ -5,10 +5,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# Browser, SSH target, terminal recordings; the RDP and VNC targets (with a small desktop for the test user);
-# what the desktop engine is built with.
+# Browser, SSH target, terminal recordings; the RDP and VNC targets (with a small desktop for the test user, and
+# FreeRDP's shadow server for NLA); what the desktop engine is built with.
 debian_packages=(chromium openssh-server asciinema
-  xrdp xorgxrdp tigervnc-standalone-server tigervnc-tools xterm twm
+  xrdp xorgxrdp tigervnc-standalone-server tigervnc-tools xterm twm freerdp2-shadow-x11 winpr-utils
   build-essential pkg-config freerdp2-dev libvncserver-dev libpng-dev libjpeg-dev)
 
 say() { printf '\n== %s\n' "$*"; }

@@ -9,7 +9,7 @@ import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { encodeInstruction, GuacamoleParser, type GuacInstruction } from "@/lib/protocol/guacamole";
-import { desktopXterm, startVncServer, startXrdp, type DesktopTarget } from "../fixtures/desktop-targets";
+import { desktopXterm, startNlaRdpServer, startVncServer, startXrdp, type DesktopTarget } from "../fixtures/desktop-targets";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const enginePath = path.join(root, "build/engine/guac-engine");
@@ -454,6 +454,35 @@ describe("desktop engine over RDP (xrdp)", () => {
     } finally {
       await engine.close();
     }
+  });
+});
+
+describe("desktop engine over RDP with NLA (FreeRDP's shadow server)", () => {
+  let target: DesktopTarget;
+  const values = () => ({ hostname: target.host, port: String(target.port), username: target.username, password: target.password, security: "nla", "ignore-cert": "true" });
+
+  beforeAll(async () => {
+    target = await startNlaRdpServer();
+  }, 60_000);
+  afterAll(async () => target?.stop(), 30_000);
+
+  test("logs in through NLA and shows the desktop", async () => {
+    const engine = new Engine();
+    try {
+      await engine.handshake("rdp", values());
+      await engine.next((i) => i.opcode === "ready", 30_000, "ready");
+      await engine.next((i) => i.opcode === "sync", 10_000, "the first frame");
+      await engine.waitForPixel(insideXterm.x, insideXterm.y, blue);
+      expect(engine.colourAt(outsideXterm.x, outsideXterm.y, blue)).toBe(false);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  test("a wrong password ends NLA: a 769 error and the engine exits", async () => {
+    const engine = new Engine();
+    await engine.handshake("rdp", { ...values(), password: "wrong-password" });
+    await expectFailure(engine, 769, /authentication failed: the desktop ended Network Level Authentication/);
   });
 });
 

@@ -493,6 +493,13 @@ static void report_connect_failure(rdp_state* st, rdpContext* context, int timed
 		gp_send_error(message, STATUS_CLIENT_FORBIDDEN);
 	} else if (is_auth_error(error) || c->logon_error) {
 		gp_send_error("authentication failed: the desktop refused the username or password", STATUS_CLIENT_UNAUTHORIZED);
+	} else if (strcmp(param(st->params, "security"), "nla") == 0 && c->server_fingerprint[0] &&
+	           error == FREERDP_ERROR_CONNECT_TRANSPORT_FAILED) {
+		/* Windows says why it refuses a login; FreeRDP-based servers (and older Windows) just hang up after the
+		 * TLS handshake, in the middle of CredSSP. With NLA required, that is a refused login. */
+		gp_send_error("authentication failed: the desktop ended Network Level Authentication (most likely it refused the "
+		              "username or password)",
+		              STATUS_CLIENT_UNAUTHORIZED);
 	} else {
 		int status = describe_connect_failure(st->host, st->port, message, sizeof(message));
 		if (!status) {
