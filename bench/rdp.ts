@@ -17,7 +17,7 @@ import { sleep, startBenchGateway, treeRss } from "./support";
 
 const seconds = Number(process.env.BENCH_RDP_SECONDS ?? 20);
 const seekHours = Number(process.env.BENCH_RDP_SEEK_HOURS ?? 1);
-const seeks = Number(process.env.BENCH_RDP_SEEKS ?? 20);
+const seeks = Number(process.env.BENCH_RDP_SEEKS ?? 50);
 const size = { width: 1280, height: 800, dpi: 96 };
 
 interface Measured {

@@ -182,8 +182,8 @@ interface WindowReach {
 }
 /** Pages are light: a minute of browsing ahead, within 8 MiB stored. */
 const pageWindowReach: WindowReach = { aheadMs: 60_000, aheadBytes: 8 * 1024 * 1024 };
-/** Frames are heavy (images): 20 s ahead within 2 MiB, so a seek transfers little; the player fetches the next one as it plays. */
-const desktopWindowReach: WindowReach = { aheadMs: 20_000, aheadBytes: 2 * 1024 * 1024 };
+/** Frames are heavy (images): 20 s ahead within 1 MiB, so a seek transfers little; the player fetches the next one as it plays. */
+const desktopWindowReach: WindowReach = { aheadMs: 20_000, aheadBytes: 1024 * 1024 };
 /**
  * The stretch from the last snapshot to the moment asked for is read whole (recorders bound it: a snapshot every
  * minute of change, or sooner in a flood), up to this much stored; only a recording with no snapshots at all (as

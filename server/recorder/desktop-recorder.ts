@@ -13,10 +13,10 @@ const keyframeEveryMs = 60_000;
 /** …and the screen changed by at least this much (a still screen needs none: its last keyframe shows it). */
 const keyframeAfterBytes = 64 * 1024;
 /**
- * A flood of drawing gets one sooner, so that a seek or a joining watcher never replays more than this (and a
- * player's window, at most 8 MiB stored, always reaches from one keyframe to the next).
+ * A flood of drawing gets one sooner, so that a seek or a joining watcher never reads more than this from the
+ * last one (a full frame costs far less: at 1280×800, tens to hundreds of KiB).
  */
-const keyframeAtBytes = 8 * 1024 * 1024;
+const keyframeAtBytes = 4 * 1024 * 1024;
 
 export interface DesktopRecorderOptions {
   db: Database;
