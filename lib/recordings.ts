@@ -222,7 +222,8 @@ async function readSnapshotWindow(db: Database, blobStore: BlobStore, sessionId:
       .limit(leadMaxChunks);
     let bytes = 0;
     for (const chunk of upToMoment) {
-      if (lead.length > 0 && (bytes += chunk.size) > leadMaxBytes) break;
+      bytes += chunk.size;
+      if (lead.length > 0 && bytes > leadMaxBytes) break;
       lead.push(chunk);
     }
     aheadFromSeq = (lead.at(-1)?.seq ?? fromSeq - 1) + 1;

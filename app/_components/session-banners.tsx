@@ -1,8 +1,17 @@
-// What the terminal and desktop pages tell their user about the session itself: that it is recorded, who
-// watches it, and when it ends.
+// What the terminal and desktop pages tell their user about the session itself: whether it is connected, that
+// it is recorded, who watches it, and when it ends.
 import { Button } from "@/app/_ui/primitives";
+import type { SessionStatus } from "./session-state";
 
 export type Expiry = { expiresAt: Date; canExtend: boolean; extensionMinutes: number } | null;
+
+export function SessionStatusLine({ status, testId }: { status: SessionStatus; testId: string }) {
+  return (
+    <span role="status" data-testid={testId} className={status.kind === "ended" ? "text-red-700" : status.kind === "connected" ? "text-emerald-700" : "text-slate-600"}>
+      {status.kind === "connecting" ? "Connecting…" : status.kind === "connected" ? "Connected" : status.message}
+    </span>
+  );
+}
 
 export function RecordingIndicator() {
   return (

@@ -5,17 +5,13 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { Client, Keyboard, Mouse } from "guacamole-common-js";
 import { createFedTunnel, fitDisplay, loadGuacamole, type Guacamole } from "@/app/_components/guacamole";
-import { ExpiryBanner, RecordingIndicator, WatchersBanner, type Expiry } from "@/app/_components/session-banners";
+import { ExpiryBanner, RecordingIndicator, SessionStatusLine, WatchersBanner } from "@/app/_components/session-banners";
 import { Button } from "@/app/_ui/primitives";
 import { callApi } from "@/lib/api/client";
 import { desktopSocketPath } from "@/lib/protocol/desktop";
-import { gateCloseCodes } from "@/lib/protocol/gate";
-import { terminalServerMessageSchema, type TerminalClientMessage } from "@/lib/protocol/terminal";
+import type { TerminalClientMessage } from "@/lib/protocol/terminal";
 import type { TicketResponse } from "@/lib/protocol/tickets";
-import { endedLabels } from "./ended-labels";
-
-type Status = { kind: "connecting" } | { kind: "connected" } | { kind: "ended"; message: string };
-type Control = { state: "locked" | "paused"; message: string } | null;
+import { useSessionState } from "@/app/_components/session-state";
 
 /** A resize is sent once the window has stopped changing for this long: each one may reconnect an RDP server. */
 const resizeSettleMs = 400;
@@ -24,10 +20,7 @@ export function DesktopView({ targetId, targetName, showRecordingIndicator }: { 
   const viewport = useRef<HTMLDivElement>(null);
   const socket = useRef<WebSocket | null>(null);
   const client = useRef<Client | null>(null);
-  const [status, setStatus] = useState<Status>({ kind: "connecting" });
-  const [expiry, setExpiry] = useState<Expiry>(null);
-  const [control, setControl] = useState<Control>(null);
-  const [watchers, setWatchers] = useState(0);
+  const { status, expiry, control, watchers, starting, failed, onServerMessage, onSocketClose } = useSessionState();
   const [clipboardOpen, setClipboardOpen] = useState(false);
   const [clipboardText, setClipboardText] = useState("");
   const guacamole = useRef<Guacamole | null>(null);
@@ -43,13 +36,10 @@ export function DesktopView({ targetId, targetName, showRecordingIndicator }: { 
     client.current?.disconnect();
     container.replaceChildren();
     closedByUser.current = false;
-    setStatus({ kind: "connecting" });
-    setExpiry(null);
-    setControl(null);
-    setWatchers(0);
+    starting();
     const size = { width: Math.max(200, Math.floor(container.clientWidth)), height: Math.max(200, Math.floor(container.clientHeight)), dpi: 96 };
     const ticket = await callApi<TicketResponse>("POST", "/api/tickets", { targetId, purpose: "desktop" });
-    if (!ticket.ok) return setStatus({ kind: "ended", message: ticket.error });
+    if (!ticket.ok) return failed(ticket.error);
     const ws = new WebSocket(new URL(desktopSocketPath(ticket.data.url, size), window.location.href.replace(/^http/, "ws")));
     ws.binaryType = "arraybuffer";
     socket.current = ws;
@@ -79,34 +69,13 @@ export function DesktopView({ targetId, targetName, showRecordingIndicator }: { 
     let ended = false;
     ws.onmessage = (event) => {
       if (event.data instanceof ArrayBuffer) return fed.receive(new Uint8Array(event.data));
-      const message = terminalServerMessageSchema.safeParse(JSON.parse(String(event.data)));
-      if (!message.success) return;
-      const data = message.data;
-      if (data.type === "connected") {
-        setStatus({ kind: "connected" });
-        container.focus();
-      } else if (data.type === "expiry") {
-        setExpiry({ expiresAt: new Date(data.expiresAt), canExtend: data.canExtend, extensionMinutes: Math.round(data.extensionSeconds / 60) });
-      } else if (data.type === "state") {
-        setControl(data.state === "active" ? null : { state: data.state, message: data.message });
-      } else if (data.type === "watchers") {
-        setWatchers(data.count);
-      } else if (data.type === "ended") {
-        ended = true;
-        setExpiry(null);
-        setControl(null);
-        setWatchers(0);
-        setStatus({ kind: "ended", message: `${endedLabels[data.reason] ?? "Session ended"}: ${data.message}` });
-      }
+      if (onServerMessage(String(event.data), () => container.focus())) ended = true;
     };
     ws.onclose = (event) => {
       guac.disconnect();
-      if (ended) return;
-      if (closedByUser.current) return setStatus({ kind: "ended", message: "Session closed: you disconnected" });
-      const refused = event.code >= 4000 && event.code <= gateCloseCodes.ticketInvalid;
-      setStatus({ kind: "ended", message: refused ? `Refused: ${event.reason}` : "The connection to the gateway was lost" });
+      if (!ended) onSocketClose(event, closedByUser.current);
     };
-  }, [targetId]);
+  }, [targetId, starting, failed, onServerMessage, onSocketClose]);
 
   useEffect(() => {
     const container = viewport.current!;
@@ -158,9 +127,7 @@ export function DesktopView({ targetId, targetName, showRecordingIndicator }: { 
     <div className="flex h-[calc(100vh-9rem)] flex-col gap-2">
       <div className="flex items-center gap-3 text-sm">
         <h1 className="font-semibold">{targetName}</h1>
-        <span role="status" data-testid="desktop-status" className={status.kind === "ended" ? "text-red-700" : status.kind === "connected" ? "text-emerald-700" : "text-slate-600"}>
-          {status.kind === "connecting" ? "Connecting…" : status.kind === "connected" ? "Connected" : status.message}
-        </span>
+        <SessionStatusLine status={status} testId="desktop-status" />
         {status.kind === "ended" ? (
           <Button variant="secondary" onClick={() => void connect()}>
             Reconnect

@@ -5,27 +5,20 @@ import "@xterm/xterm/css/xterm.css";
 import { FitAddon } from "@xterm/addon-fit";
 import { Unicode11Addon } from "@xterm/addon-unicode11";
 import { Terminal } from "@xterm/xterm";
-import { useCallback, useEffect, useRef, useState } from "react";
-import { ExpiryBanner, RecordingIndicator, WatchersBanner, type Expiry } from "@/app/_components/session-banners";
+import { useCallback, useEffect, useRef } from "react";
+import { ExpiryBanner, RecordingIndicator, SessionStatusLine, WatchersBanner } from "@/app/_components/session-banners";
 import { Button } from "@/app/_ui/primitives";
 import { callApi } from "@/lib/api/client";
-import { gateCloseCodes } from "@/lib/protocol/gate";
-import { terminalServerMessageSchema, terminalSocketPath, type TerminalClientMessage } from "@/lib/protocol/terminal";
+import { terminalSocketPath, type TerminalClientMessage } from "@/lib/protocol/terminal";
 import type { TicketResponse } from "@/lib/protocol/tickets";
-import { endedLabels } from "./ended-labels";
-
-type Status = { kind: "connecting" } | { kind: "connected" } | { kind: "ended"; message: string };
-type Control = { state: "locked" | "paused"; message: string } | null;
+import { useSessionState } from "@/app/_components/session-state";
 
 export function TerminalView({ targetId, targetName, showRecordingIndicator }: { targetId: string; targetName: string; showRecordingIndicator: boolean }) {
   const container = useRef<HTMLDivElement>(null);
   const terminal = useRef<Terminal | null>(null);
   const fit = useRef<FitAddon | null>(null);
   const socket = useRef<WebSocket | null>(null);
-  const [status, setStatus] = useState<Status>({ kind: "connecting" });
-  const [expiry, setExpiry] = useState<Expiry>(null);
-  const [control, setControl] = useState<Control>(null);
-  const [watchers, setWatchers] = useState(0);
+  const { status, expiry, control, watchers, starting, failed, onServerMessage, onSocketClose } = useSessionState();
 
   const sendControl = (message: TerminalClientMessage) => {
     if (socket.current?.readyState === WebSocket.OPEN) socket.current.send(JSON.stringify(message));
@@ -33,12 +26,9 @@ export function TerminalView({ targetId, targetName, showRecordingIndicator }: {
 
   const connect = useCallback(async () => {
     const term = terminal.current!;
-    setStatus({ kind: "connecting" });
-    setExpiry(null);
-    setControl(null);
-    setWatchers(0);
+    starting();
     const ticket = await callApi<TicketResponse>("POST", "/api/tickets", { targetId, purpose: "terminal" });
-    if (!ticket.ok) return setStatus({ kind: "ended", message: ticket.error });
+    if (!ticket.ok) return failed(ticket.error);
     const url = new URL(terminalSocketPath(ticket.data.url, { cols: term.cols, rows: term.rows }), window.location.href.replace(/^http/, "ws"));
     const ws = new WebSocket(url);
     ws.binaryType = "arraybuffer";
@@ -46,32 +36,12 @@ export function TerminalView({ targetId, targetName, showRecordingIndicator }: {
     let ended = false;
     ws.onmessage = (event) => {
       if (event.data instanceof ArrayBuffer) return term.write(new Uint8Array(event.data));
-      const message = terminalServerMessageSchema.safeParse(JSON.parse(String(event.data)));
-      if (!message.success) return;
-      const data = message.data;
-      if (data.type === "connected") {
-        setStatus({ kind: "connected" });
-        term.focus();
-      } else if (data.type === "expiry") {
-        setExpiry({ expiresAt: new Date(data.expiresAt), canExtend: data.canExtend, extensionMinutes: Math.round(data.extensionSeconds / 60) });
-      } else if (data.type === "state") {
-        setControl(data.state === "active" ? null : { state: data.state, message: data.message });
-      } else if (data.type === "watchers") {
-        setWatchers(data.count);
-      } else if (data.type === "ended") {
-        ended = true;
-        setExpiry(null);
-        setControl(null);
-        setWatchers(0);
-        setStatus({ kind: "ended", message: `${endedLabels[data.reason] ?? "Session ended"}: ${data.message}` });
-      }
+      if (onServerMessage(String(event.data), () => term.focus())) ended = true;
     };
     ws.onclose = (event) => {
-      if (ended) return;
-      const refused = event.code >= 4000 && event.code <= gateCloseCodes.ticketInvalid;
-      setStatus({ kind: "ended", message: refused ? `Refused: ${event.reason}` : "The connection to the gateway was lost" });
+      if (!ended) onSocketClose(event, false);
     };
-  }, [targetId]);
+  }, [targetId, starting, failed, onServerMessage, onSocketClose]);
 
   useEffect(() => {
     const term = new Terminal({
@@ -124,9 +94,7 @@ export function TerminalView({ targetId, targetName, showRecordingIndicator }: {
     <div className="flex h-[calc(100vh-9rem)] flex-col gap-2">
       <div className="flex items-center gap-3 text-sm">
         <h1 className="font-semibold">{targetName}</h1>
-        <span role="status" data-testid="terminal-status" className={status.kind === "ended" ? "text-red-700" : status.kind === "connected" ? "text-emerald-700" : "text-slate-600"}>
-          {status.kind === "connecting" ? "Connecting…" : status.kind === "connected" ? "Connected" : status.message}
-        </span>
+        <SessionStatusLine status={status} testId="terminal-status" />
         {status.kind === "ended" ? (
           <Button variant="secondary" onClick={() => void connect()}>
             Reconnect

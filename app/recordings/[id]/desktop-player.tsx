@@ -9,12 +9,12 @@ import type { SessionRecording } from "guacamole-common-js";
 import { createFedTunnel, fitDisplay, loadGuacamole } from "@/app/_components/guacamole";
 import { Button } from "@/app/_ui/primitives";
 import { desktopWindowSchema, type DesktopWindow } from "@/lib/protocol/recordings";
+import { playbackClock, SpeedSelect } from "./playback-controls";
 import { Verification } from "./verification";
 
-const speeds = [1, 2, 4, 8] as const;
+const speeds = [1, 2, 4, 8];
 /** Playing, the next window is fetched when the current one has this much (at 1×) left to play. */
 const prefetchLeadMs = 5_000;
-const clock = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, "0")}`;
 
 async function fetchWindow(sessionId: string, atMs: number): Promise<DesktopWindow> {
   const response = await fetch(`/api/recordings/${sessionId}/desktop?at=${Math.max(0, Math.floor(atMs))}`);
@@ -42,7 +42,7 @@ export function DesktopPlayer({ sessionId, startAt }: { sessionId: string; start
   const [shownPosition, setShownPosition] = useState(startAt);
   const [durationMs, setDurationMs] = useState(0);
   const [playing, setPlaying] = useState(false);
-  const [speed, setSpeed] = useState<(typeof speeds)[number]>(1);
+  const [speed, setSpeed] = useState(1);
   const [loading, setLoading] = useState(true);
   const [problem, setProblem] = useState<string>();
 
@@ -152,16 +152,7 @@ export function DesktopPlayer({ sessionId, startAt }: { sessionId: string; start
         <Button onClick={() => setPlaying((on) => !on)} disabled={loading && !playing}>
           {playing ? "Pause" : "Play"}
         </Button>
-        <label className="flex items-center gap-1">
-          Speed
-          <select aria-label="Playback speed" className="rounded-md border border-slate-300 px-1 py-0.5" value={speed} onChange={(event) => setSpeed(Number(event.target.value) as (typeof speeds)[number])}>
-            {speeds.map((value) => (
-              <option key={value} value={value}>
-                {value}×
-              </option>
-            ))}
-          </select>
-        </label>
+        <SpeedSelect label="Playback speed" speeds={speeds} value={speed} onChange={setSpeed} />
         <input
           type="range"
           aria-label="Position in the recording"
@@ -173,7 +164,7 @@ export function DesktopPlayer({ sessionId, startAt }: { sessionId: string; start
           onChange={(event) => seek(Number(event.target.value))}
         />
         <span data-testid="desktop-player-position" className="font-mono text-xs text-slate-600">
-          {clock(shownPosition)} / {clock(durationMs)}
+          {playbackClock(shownPosition)} / {playbackClock(durationMs)}
         </span>
         {loading ? <span className="text-xs text-slate-500">Loading…</span> : null}
       </div>

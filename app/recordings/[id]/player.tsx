@@ -11,6 +11,7 @@ import { Terminal } from "@xterm/xterm";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Button } from "@/app/_ui/primitives";
 import { recordingWindowSchema, replay, type CastEvent, type RecordingWindow } from "@/lib/protocol/recordings";
+import { playbackClock, SpeedSelect } from "./playback-controls";
 import { Verification } from "./verification";
 
 const speeds = [0.5, 1, 2, 4, 8, 16];
@@ -19,7 +20,6 @@ const idleCapSeconds = 1;
 /** Playing fetches the next window when less than this much is left of the one it has. */
 const prefetchSeconds = 10;
 
-const clock = (seconds: number) => `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, "0")}`;
 
 async function fetchWindow(sessionId: string, query: string): Promise<RecordingWindow> {
   const response = await fetch(`/api/recordings/${sessionId}/window?${query}`);
@@ -199,18 +199,9 @@ export function Player({ sessionId, startAt }: { sessionId: string; startAt: num
           {playing ? "Pause" : "Play"}
         </Button>
         <span data-testid="player-clock" className="font-mono tabular-nums">
-          {clock(position)} / {clock(duration)}
+          {playbackClock(position * 1000)} / {playbackClock(duration * 1000)}
         </span>
-        <label className="flex items-center gap-1">
-          Speed
-          <select aria-label="Speed" value={speed} onChange={(event) => setSpeed(Number(event.target.value))} className="rounded-md border border-slate-300 px-1 py-0.5">
-            {speeds.map((value) => (
-              <option key={value} value={value}>
-                {value}×
-              </option>
-            ))}
-          </select>
-        </label>
+        <SpeedSelect label="Speed" speeds={speeds} value={speed} onChange={setSpeed} />
         <label className="flex items-center gap-1">
           <input type="checkbox" checked={skipIdle} onChange={(event) => setSkipIdle(event.target.checked)} />
           Skip idle
@@ -247,7 +238,7 @@ export function Player({ sessionId, startAt }: { sessionId: string; startAt: num
             {commands.map((command, index) => (
               <li key={`${command.atMs}-${index}`}>
                 <button type="button" className="text-indigo-700 hover:underline" onClick={() => jump(command.atMs / 1000)}>
-                  {clock(command.atMs / 1000)}
+                  {playbackClock(command.atMs)}
                 </button>{" "}
                 {command.text}
               </li>

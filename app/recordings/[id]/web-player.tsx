@@ -9,11 +9,11 @@ import type RrwebPlayer from "rrweb-player";
 import { useEffect, useRef, useState } from "react";
 import { navigationTag } from "@/lib/protocol/page-recorder";
 import { pageEventsWindowSchema, type PageEventsWindow } from "@/lib/protocol/web-recording";
+import { playbackClock } from "./playback-controls";
 import { Verification } from "./verification";
 
 /** Playing fetches the next window when less than this much is left of the one it has. */
 const prefetchMs = 15_000;
-const clock = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, "0")}`;
 
 async function fetchWindow(sessionId: string, query: string): Promise<PageEventsWindow> {
   const response = await fetch(`/api/recordings/${sessionId}/page-events?${query}`);
@@ -80,7 +80,7 @@ export function WebPlayer({ sessionId, startAt }: { sessionId: string; startAt: 
       <Verification sessionId={sessionId} />
       {shown ? (
         <p data-testid="web-player-window" className="text-sm text-slate-600">
-          From {clock(shown.fromMs)} of {clock(shown.durationMs)}: the page as it was at its last full snapshot before the moment asked for.
+          From {playbackClock(shown.fromMs)} of {playbackClock(shown.durationMs)}: the page as it was at its last full snapshot before the moment asked for.
         </p>
       ) : null}
       {problem ? <p className="text-sm text-red-700">{problem}</p> : null}
