@@ -2,8 +2,9 @@
 // gateway, signs in to the app's own login form, navigates and uses its WebSockets, all recorded under the
 // app's own Content-Security-Policy; the recording holds the pages but never the password, and replays in the
 // player; security watches a visit live; someone not signed in is sent to sign in; someone without access, a
-// forged cookie, a replayed handoff and a cross-site WebSocket are refused; terminate, sign-out and the idle
+// forged cookie, a handoff opened in another browser or replayed, and a cross-site WebSocket are refused; terminate, sign-out and the idle
 // timeout end a visit and the app stops answering.
+import http from "node:http";
 import type { BrowserContext, Page } from "@playwright/test";
 import postgres from "postgres";
 import WebSocket from "ws";
@@ -26,6 +27,12 @@ test.describe("web apps", () => {
   /** A WebSocket to the app host from this process, whose resolver (unlike Chromium's) knows no `*.localhost`. */
   const appSocket = (path: string, headers: Record<string, string>) =>
     new WebSocket(`${ssoUrl().replace(/^http/, "ws").replace("//localhost", "//127.0.0.1")}${path}`, { headers: { host: new URL(appUrl()).host, ...headers } });
+  /** A request to the app host from this process (see appSocket), without following redirects. */
+  const appGet = (path: string) =>
+    new Promise<http.IncomingMessage>((resolve, reject) => {
+      const gateway = new URL(ssoUrl());
+      http.get({ host: "127.0.0.1", port: gateway.port, path, headers: { host: new URL(appUrl()).host } }, (answer) => resolve(answer.resume())).once("error", reject);
+    });
   const appCookie = async (context: BrowserContext) => (await context.cookies(appUrl())).find((cookie) => cookie.name === "__gatehouse_app");
   const newestSession = async (target = name) => (await sql`select id from sessions where target_name = ${target} and status <> 'ended' order by started_at desc limit 1`)[0]!.id as string;
   /** Every stored event of a session's recording, read back through the player's API. */
@@ -156,7 +163,7 @@ test.describe("web apps", () => {
     await context.close();
   });
 
-  test("no access, a forged cookie, a replayed handoff and a cross-site WebSocket are refused", async () => {
+  test("no access, a forged cookie, a handoff in another browser or replayed, and a cross-site WebSocket are refused", async ({ browser }) => {
     const page = await carol.newPage();
     const refused = await page.goto(`${ssoUrl()}/apps/${name}`);
     expect(refused?.status()).toBe(403);
@@ -167,16 +174,35 @@ test.describe("web apps", () => {
     expect(forged?.status()).toBe(403);
     expect(page.url()).toContain(`${ssoUrl()}/apps/${name}`);
 
-    // Bob's handoff link, once used by Bob, is worth nothing to anyone else.
-    const launch = await bob.request.get(`${ssoUrl()}/apps/${name}?return=/page1`, { maxRedirects: 0 });
+    // Bob's handoff link is bound to Bob's browser (the state cookie his visit got on the app host): another
+    // browser cannot redeem it, signed in or not, with a state of its own or none, and trying does not spend it.
+    const start = await appGet(`/__gatehouse/start?return=/page1`);
+    expect(start.statusCode).toBe(302);
+    const stateCookie = /^__gatehouse_state=([\w-]+); Path=\/; HttpOnly; SameSite=Lax; Max-Age=600$/.exec(String(start.headers["set-cookie"]));
+    expect(stateCookie, String(start.headers["set-cookie"])).not.toBeNull();
+    await bob.addCookies([{ name: "__gatehouse_state", value: stateCookie![1]!, domain: `${name}.localhost`, path: "/", httpOnly: true, sameSite: "Lax" }]);
+    const launch = await bob.request.get(String(start.headers.location), { maxRedirects: 0 });
     const handoff = launch.headers().location!;
     expect(handoff).toContain(`${appUrl()}/__gatehouse/handoff?ticket=`);
+    const carolPage = await carol.newPage();
+    expect((await carolPage.goto(`${appUrl()}/__gatehouse/start?return=/`))?.status()).toBe(403);
+    await carolPage.close();
+    const neverSignedIn = await browser.newContext();
+    for (const stranger of [carol, neverSignedIn]) {
+      const cookieBefore = (await appCookie(stranger))?.value;
+      const strangerPage = await stranger.newPage();
+      const stolen = await strangerPage.goto(handoff);
+      expect(stolen?.status()).toBe(400);
+      await expect(strangerPage.getByRole("heading", { name: "Link expired" })).toBeVisible();
+      expect((await appCookie(stranger))?.value).toBe(cookieBefore);
+      await strangerPage.close();
+    }
+    await neverSignedIn.close();
     const bobPage = await bob.newPage();
     await bobPage.goto(handoff);
     await expect(bobPage.getByRole("heading", { name: "Page one" })).toBeVisible();
-    const replayed = await page.goto(handoff);
-    expect(replayed?.status()).toBe(400);
-    await expect(page.getByRole("heading", { name: "Link expired" })).toBeVisible();
+    // Once used, it is worth nothing to Bob either.
+    expect((await bobPage.goto(handoff))?.status()).toBe(400);
 
     // A page on another origin cannot open the app's WebSocket with Bob's cookie.
     const cookie = await appCookie(bob);

@@ -59,6 +59,12 @@ const environmentSchema = z
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
     PUBLIC_URL: absoluteHttpUrl.optional(),
     TRUST_PROXY: booleanFlag.default(false),
+    APPS_DOMAIN: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]*[a-z0-9])?(:\d{1,5})?$/, "must be a domain name, optionally with a port (apps.example.net or apps.example.net:8443)")
+      .optional(),
     NODE_NAME: z.string().trim().min(1).max(64).default(hostname()),
     INTERNAL_URL: absoluteHttpUrl.optional(),
     NODE_SECRET: z.string().trim().min(32, "must be at least 32 characters (openssl rand -base64 33)").optional(),
@@ -133,6 +139,8 @@ export interface Config {
   host: string;
   port: number;
   publicUrl: URL;
+  /** App hosts are `<name>.<appsDomain>` (host, with the port if not the scheme's); PUBLIC_URL's host by default. */
+  appsDomain: string;
   trustProxy: boolean;
   nodeName: string;
   /** Where the other nodes reach this one (to relay a live view); the listening address by default. */
@@ -174,11 +182,13 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
   }
   const env = result.data;
   const dataDir = path.resolve(env.DATA_DIR);
+  const publicUrl = new URL(env.PUBLIC_URL ?? `http://localhost:${env.PORT}`);
   return {
     mode: env.NODE_ENV,
     host: env.HOST,
     port: env.PORT,
-    publicUrl: new URL(env.PUBLIC_URL ?? `http://localhost:${env.PORT}`),
+    publicUrl,
+    appsDomain: env.APPS_DOMAIN ?? publicUrl.host,
     trustProxy: env.TRUST_PROXY,
     nodeName: env.NODE_NAME,
     internalUrl: new URL(env.INTERNAL_URL ?? `http://${env.HOST === "0.0.0.0" || env.HOST === "::" ? hostname() : env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST}:${env.PORT}`),

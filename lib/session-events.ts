@@ -4,10 +4,66 @@ import { audit, type Actor } from "./audit";
 import type { Database } from "./db/client";
 import { sessionEvents } from "./db/schema";
 
-export type SessionEventKind = "watch.join" | "watch.leave" | "lock" | "unlock" | "pause" | "resume" | "terminate" | "terminate_and_cancel" | "web.request" | "web.navigation";
+export type SessionEventKind =
+  | "watch.join"
+  | "watch.leave"
+  | "lock"
+  | "unlock"
+  | "pause"
+  | "resume"
+  | "terminate"
+  | "terminate_and_cancel"
+  | "web.request"
+  | "web.navigation"
+  /** A page went to the user without the recorder (too large, or in an encoding the gateway does not decode). */
+  | "web.page_unrecorded"
+  /** No page of the session has been sending events for a while (closed, or its recorder switched off). */
+  | "web.recorder_silent"
+  /** The pages sent more than a session may record: events were held back, or storage stopped at the quota. */
+  | "web.recording_limited";
 
-export async function addSessionEvent(db: Database, event: { sessionId: string; kind: SessionEventKind; actorName: string; details?: Record<string, unknown> }) {
+export interface SessionEventInput {
+  sessionId: string;
+  kind: SessionEventKind;
+  actorName: string;
+  details?: Record<string, unknown>;
+}
+
+export async function addSessionEvent(db: Database, event: SessionEventInput) {
   await db.insert(sessionEvents).values({ ...event, details: event.details ?? {} });
+}
+
+/**
+ * Session events that come in floods (a web session's requests and navigations): written in one INSERT per
+ * `flushMs` at most, each with the moment it was queued. The queue is bounded; what would overflow it is
+ * counted and said in the log instead of held.
+ */
+export class SessionEventBatcher {
+  private queued: (typeof sessionEvents.$inferInsert)[] = [];
+  private dropped = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly db: Database,
+    private readonly flushMs = 1000,
+    private readonly limit = 10_000,
+  ) {}
+
+  add(event: SessionEventInput) {
+    if (this.queued.length >= this.limit) return void (this.dropped += 1);
+    this.queued.push({ ...event, details: event.details ?? {}, at: new Date() });
+    this.timer ??= setTimeout(() => void this.flush(), this.flushMs).unref();
+  }
+
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.queued;
+    this.queued = [];
+    if (this.dropped > 0) console.warn(`session events: ${this.dropped} event(s) dropped, more came than the database took in ${this.flushMs} ms`);
+    this.dropped = 0;
+    if (batch.length > 0) await this.db.insert(sessionEvents).values(batch).catch((error) => console.error("writing session events failed:", error));
+  }
 }
 
 export async function listSessionEvents(db: Database, sessionId: string) {

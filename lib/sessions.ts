@@ -1,5 +1,5 @@
 // Session rows: who reached what, from which node, when, for how long, how it ended, how many bytes.
-import { and, desc, eq, gte, ilike, lt, ne, sql } from "drizzle-orm";
+import { and, desc, eq, gte, ilike, inArray, lt, ne, sql } from "drizzle-orm";
 import type { Database } from "./db/client";
 import { recordingChunks, sessions, users } from "./db/schema";
 import type { EndReason } from "./protocol/terminal";
@@ -36,6 +36,12 @@ export async function findSession(db: Database, id: string | undefined) {
   if (!isUuid(id)) return undefined;
   const [row] = await db.select({ session: sessions, username: users.username }).from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(eq(sessions.id, id));
   return row ? { ...row.session, username: row.username } : undefined;
+}
+
+/** Which of these sessions have ended, and why. */
+export async function endedSessions(db: Database, ids: string[]) {
+  if (ids.length === 0) return [];
+  return db.select({ id: sessions.id, endReason: sessions.endReason }).from(sessions).where(and(inArray(sessions.id, ids), eq(sessions.status, "ended")));
 }
 
 export async function closeSessionRow(db: Database, id: string, end: { reason: EndReason; bytesFromUser: number; bytesToUser: number }) {

@@ -1,11 +1,14 @@
-// Web apps published through the gateway. Each web target is reached at its own host, `<name>.<gateway host>`,
-// with a cookie of its own (host-only, so no app can read another's or the gateway's). A visit starts on the
-// gateway's origin, where the user is signed in and the access decision is made; a single-use ticket then hands
-// it to the app's host, which exchanges it for the cookie. The cookie stands for one web session: ending the
-// session (terminate, sign-out, idle) revokes it.
+// Web apps published through the gateway. Each web target is reached at its own host, `<name>.<apps domain>`
+// (the gateway's own host unless APPS_DOMAIN names another), with a cookie of its own (host-only, `__Host-` on
+// https, so no app can read, set or shadow another's or the gateway's). A visit starts on the app's host, which
+// gives the browser a state cookie; the gateway's origin, where the user is signed in, makes the access decision
+// and mints a single-use ticket bound to that state; back on the app's host the ticket is exchanged for the
+// session cookie only by the browser holding the state, as OAuth binds its redirects. The cookie stands for one
+// web session: ending the session (terminate, sign-out, idle) revokes it.
 import { createHash, randomBytes } from "node:crypto";
 import { and, eq, ne, sql, type SQL } from "drizzle-orm";
 import { audit, systemActor, type Actor } from "./audit";
+import type { Config } from "./config";
 import type { Database } from "./db/client";
 import { sessions, targets, users } from "./db/schema";
 import type { EndReason } from "./protocol/terminal";
@@ -14,47 +17,85 @@ import { openSessionRow } from "./sessions";
 import type { TargetRow } from "./targets";
 import { mintConnectTicket, redeemConnectTicket } from "./tickets";
 
-export const appCookieName = "__gatehouse_app";
+/** Where app hosts live: the gateway's host, or APPS_DOMAIN; app hosts use the gateway's scheme. */
+type AppsConfig = Pick<Config, "publicUrl" | "appsDomain">;
+
+/** The app host's cookies: the session's, and the state that binds a handoff to the browser that asked for it. */
+export function appCookieNames(publicUrl: URL) {
+  const prefix = publicUrl.protocol === "https:" ? "__Host-" : "__";
+  return { session: `${prefix}gatehouse_app`, state: `${prefix}gatehouse_state` };
+}
+/** On an app host: where the ticket is exchanged for the cookie, and where a visit begun on the gateway starts. */
 export const handoffPath = "/__gatehouse/handoff";
+export const startPath = "/__gatehouse/start";
 
-const hashToken = (token: string) => createHash("sha256").update(token).digest("hex");
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
-export function appOrigin(publicUrl: URL, name: string) {
-  return `${publicUrl.protocol}//${name}.${publicUrl.host}`;
+export function appOrigin({ publicUrl, appsDomain }: AppsConfig, name: string) {
+  return `${publicUrl.protocol}//${name}.${appsDomain}`;
 }
 
-/** The web target a request's Host names, if it is one of the gateway's app hosts. */
-export function appNameOfHost(publicUrl: URL, host: string | undefined): string | null {
-  const suffix = `.${publicUrl.host}`.toLowerCase();
+/** The web target a request's Host names, if it is one of the gateway's app hosts (never the gateway's own). */
+export function appNameOfHost({ publicUrl, appsDomain }: AppsConfig, host: string | undefined): string | null {
+  const suffix = `.${appsDomain}`.toLowerCase();
   const given = host?.toLowerCase();
-  if (!given?.endsWith(suffix)) return null;
+  if (!given?.endsWith(suffix) || given === publicUrl.host) return null;
   const name = given.slice(0, -suffix.length);
   return /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(name) ? name : null;
 }
 
-/** Only a path on the app itself: never another origin (`//evil`, `http:`), so the handoff is no open redirect. */
-export function safeReturnPath(value: string | null | undefined) {
-  return value && value.startsWith("/") && !value.startsWith("//") && !value.startsWith("/\\") ? value : "/";
+const sameOriginBase = "http://gatehouse.invalid";
+
+/**
+ * A path to return to on the same origin, re-serialized by the URL parser; anything that could leave it
+ * (`//evil`, `/\evil`, `https:`, control characters, which parsers drop) becomes `/`.
+ */
+export function safeReturnPath(value: string | null | undefined): string {
+  if (!value || !value.startsWith("/") || /[\x00-\x1f\x7f\\]/.test(value)) return "/";
+  let url: URL;
+  try {
+    url = new URL(value, sameOriginBase);
+  } catch {
+    return "/";
+  }
+  if (url.origin !== sameOriginBase) return "/";
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  return path.startsWith("//") ? "/" : path;
 }
 
-/** After the access decision on the gateway's origin: a web session, and the URL that hands it to the app's host. */
-export async function startWebSession({ db, config }: Runtime, userId: string, actor: Actor, target: TargetRow, returnPath: string) {
+/** A fresh state for the app host's state cookie, and what the gateway is told of it (its hash). */
+export function newBrowserState() {
+  const state = randomBytes(32).toString("base64url");
+  return { state, stateHash: sha256(state) };
+}
+
+export const browserStateHashPattern = /^[0-9a-f]{64}$/;
+
+/**
+ * After the access decision on the gateway's origin: a web session, and the URL that hands it to the app's host,
+ * redeemable only by the browser whose state cookie hashes to `stateHash`.
+ */
+export async function startWebSession({ db, config }: Runtime, userId: string, actor: Actor, target: TargetRow, returnPath: string, stateHash: string) {
   const session = await openSessionRow(db, { userId, targetId: target.id, targetName: target.name, protocol: "web", node: config.nodeName, status: "active" });
   await audit(db, actor, { action: "session.start", objectType: "session", objectId: session.id, details: { target: target.name, protocol: "web" } });
-  const { ticket } = await mintConnectTicket(db, { userId, targetId: target.id, purpose: "app", sessionId: session.id }, config.connectTicketTtlSeconds);
-  const handoff = new URL(handoffPath, appOrigin(config.publicUrl, target.name));
+  const { ticket } = await mintConnectTicket(db, { userId, targetId: target.id, purpose: "app", sessionId: session.id, browserBinding: stateHash }, config.connectTicketTtlSeconds);
+  const handoff = new URL(handoffPath, appOrigin(config, target.name));
   handoff.search = new URLSearchParams({ ticket, return: safeReturnPath(returnPath) }).toString();
   return { sessionId: session.id, handoffUrl: handoff.href };
 }
 
-/** On the app's host: the ticket becomes the session's cookie value, once. Null when the ticket is not good here. */
-export async function redeemAppHandoff(db: Database, ticket: string, targetId: string): Promise<{ token: string; sessionId: string } | null> {
-  const redeemed = await redeemConnectTicket(db, ticket);
+/**
+ * On the app's host: the ticket becomes the session's cookie value, once, for the browser that holds the state
+ * the ticket was minted for. Null when the ticket is not good here; another browser's attempt does not spend it.
+ */
+export async function redeemAppHandoff(db: Database, ticket: string, targetId: string, state: string | null): Promise<{ token: string; sessionId: string } | null> {
+  if (state === null) return null;
+  const redeemed = await redeemConnectTicket(db, ticket, sha256(state));
   if (!redeemed.ok || redeemed.binding.purpose !== "app" || redeemed.binding.targetId !== targetId || !redeemed.binding.sessionId) return null;
   const token = randomBytes(32).toString("base64url");
   const [bound] = await db
     .update(sessions)
-    .set({ appTokenHash: hashToken(token) })
+    .set({ appTokenHash: sha256(token) })
     .where(and(eq(sessions.id, redeemed.binding.sessionId), ne(sessions.status, "ended")))
     .returning({ id: sessions.id });
   return bound ? { token, sessionId: bound.id } : null;
@@ -69,7 +110,7 @@ export async function findWebSession(db: Database, token: string) {
     .from(sessions)
     .innerJoin(targets, eq(targets.id, sessions.targetId))
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(sessions.appTokenHash, hashToken(token)));
+    .where(eq(sessions.appTokenHash, sha256(token)));
   return row;
 }
 
@@ -107,6 +148,12 @@ export function endIdleWebSessions(db: Database) {
     "expired",
     "idle for longer than the app allows",
   );
+}
+
+/** A web session that this node carries and that has not ended. */
+export async function liveWebSessionOnNode(db: Database, sessionId: string, node: string) {
+  const [session] = await db.select().from(sessions).where(and(eq(sessions.id, sessionId), eq(sessions.protocol, "web"), eq(sessions.node, node), ne(sessions.status, "ended")));
+  return session;
 }
 
 /** The user did something in the app (clicked, typed, loaded a page). */

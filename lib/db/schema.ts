@@ -128,6 +128,8 @@ export const connectTickets = pgTable("connect_tickets", {
   purpose: text("purpose").$type<ConnectPurpose>().notNull(),
   /** For `watch`: the live session the ticket opens a view of. */
   sessionId: uuid("session_id"),
+  /** For `app`: SHA-256 of the state cookie of the browser that asked; only that browser may redeem it. */
+  browserBinding: text("browser_binding"),
   expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
   usedAt: timestamp("used_at", { withTimezone: true }),
 });

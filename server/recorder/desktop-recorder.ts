@@ -51,7 +51,7 @@ export class DesktopRecorder implements SessionRecorder {
 
   /** A full frame starts with the next output. */
   keyframe() {
-    this.recording.startSnapshot();
+    this.recording.startSnapshot({ seekPoint: true });
     this.keyframeAsked = false;
     this.lastKeyframeMs = this.elapsedMs();
     this.bytesSinceKeyframe = 0;

@@ -25,6 +25,9 @@ export interface SnapshotRecordingOptions {
   opensWithSnapshot: boolean;
   /** What is shown now grew too large to keep: a fresh snapshot is wanted. */
   wantSnapshot: () => void;
+  /** Bytes of entries the recording stores at most; past it, it stores nothing more and calls `quotaReached`. */
+  quotaBytes?: number;
+  quotaReached?: () => void;
 }
 
 export class SnapshotRecording {
@@ -38,20 +41,28 @@ export class SnapshotRecording {
   private readonly chunks: ChunkWriter<ChunkDraft>;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  private storedLength = 0;
+  private storing: boolean;
 
   constructor(private readonly options: SnapshotRecordingOptions) {
     const { db, blobStore, sessionId, format, after } = options;
     this.chunks = new ChunkWriter({ db, blobStore, sessionId, format, after });
     this.nextChunkOpensWithSnapshot = options.opensWithSnapshot;
     this.shown = options.opensWithSnapshot ? { entries: [], length: 0 } : null;
+    this.storing = options.store;
     this.timer = setInterval(() => this.flush(), flushEveryMs);
     this.timer.unref();
   }
 
-  /** The next entry is a full snapshot: it opens a chunk, and what is shown now starts over with it. */
-  startSnapshot() {
-    this.flush();
-    this.nextChunkOpensWithSnapshot = true;
+  /**
+   * The next entry is a full snapshot: what is shown now starts over with it, and (as a seek point) it opens a
+   * chunk of its own. One that is not a seek point is stored inline, replayed in order like any entry.
+   */
+  startSnapshot({ seekPoint }: { seekPoint: boolean }) {
+    if (seekPoint) {
+      this.flush();
+      this.nextChunkOpensWithSnapshot = true;
+    }
     this.shown = { entries: [], length: 0 };
   }
 
@@ -59,7 +70,14 @@ export class SnapshotRecording {
   add(entry: string, atMs: number) {
     if (this.closed) return;
     this.keepAsShown(entry);
-    if (!this.options.store) return;
+    if (!this.storing) return;
+    this.storedLength += entry.length;
+    if (this.options.quotaBytes !== undefined && this.storedLength > this.options.quotaBytes) {
+      this.flush();
+      this.storing = false;
+      this.options.quotaReached?.();
+      return;
+    }
     if (this.bufferedLength > 0 && atMs - this.firstMs >= flushEveryMs) this.flush();
     if (this.bufferedLength === 0) this.firstMs = atMs;
     this.lastMs = Math.max(this.lastMs, atMs);
@@ -88,6 +106,11 @@ export class SnapshotRecording {
     this.buffered = [];
     this.bufferedLength = 0;
     this.nextChunkOpensWithSnapshot = false;
+  }
+
+  /** Entries handed over and not stored yet: what a writer that falls behind holds in memory. */
+  unstoredLength(): number {
+    return this.bufferedLength + this.chunks.pending().reduce((sum, chunk) => sum + chunk.body.length, 0);
   }
 
   /** Settles when every chunk flushed so far is stored. */

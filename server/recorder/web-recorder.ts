@@ -17,27 +17,31 @@ export interface WebRecorderOptions {
   after?: { seq: number; sha256: string };
   /** The page as it is now could not be kept: the page should send a full snapshot. */
   wantSnapshot: () => void;
+  /** Bytes of events the session may store, and what to do when it has (./snapshot-recording.ts). */
+  quotaBytes: number;
+  quotaReached: () => void;
 }
 
 export class WebRecorder {
   private readonly recording: SnapshotRecording;
 
   constructor(private readonly options: WebRecorderOptions) {
-    const { db, blobStore, sessionId, store, after, wantSnapshot } = options;
-    this.recording = new SnapshotRecording({ db, blobStore, sessionId, format: "rrweb", store, after, opensWithSnapshot: false, wantSnapshot });
+    const { db, blobStore, sessionId, store, after, wantSnapshot, quotaBytes, quotaReached } = options;
+    this.recording = new SnapshotRecording({ db, blobStore, sessionId, format: "rrweb", store, after, opensWithSnapshot: false, wantSnapshot, quotaBytes, quotaReached });
   }
 
   /**
    * Events as the page sent them, their timestamps already on the gateway's clock. Returns them one JSON per
-   * line, as watchers are sent them.
+   * line, as watchers are sent them. `seekPointAllowed` says whether a full snapshot may open a chunk of its own
+   * (the session's allowance of seek points per minute).
    */
-  add(events: PageEvent[]): Buffer {
+  add(events: PageEvent[], seekPointAllowed: () => boolean): Buffer {
     const lines: string[] = [];
     for (const event of events) {
       const line = `${JSON.stringify(event)}\n`;
       lines.push(line);
       // A full snapshot comes as meta (address, viewport) then the snapshot itself: both open the chunk.
-      if (event.type === pageEventType.meta) this.recording.startSnapshot();
+      if (event.type === pageEventType.meta) this.recording.startSnapshot({ seekPoint: seekPointAllowed() });
       this.recording.add(line, Math.max(0, Math.round(event.timestamp - this.options.startedAt)));
     }
     return Buffer.from(lines.join(""), "utf8");
@@ -47,6 +51,16 @@ export class WebRecorder {
   currentPageEvents(): Buffer | null {
     const shown = this.recording.shownNow();
     return shown === null ? null : Buffer.from(shown, "utf8");
+  }
+
+  /** Events received and not stored yet. */
+  unstoredLength(): number {
+    return this.recording.unstoredLength();
+  }
+
+  /** Settles when everything received so far is stored. */
+  stored(): Promise<void> {
+    return this.recording.stored();
   }
 
   close(): Promise<void> {

@@ -1,28 +1,7 @@
 // Putting the recorder into an app's HTML pages: a <script> tag at the top of the document, and the app's
 // Content-Security-Policy widened just enough for that one script and its events socket — never dropped.
 import type { IncomingHttpHeaders } from "node:http";
-import { promisify } from "node:util";
-import { brotliDecompress, gunzip, inflate } from "node:zlib";
 import { pageEventsPath, recorderScriptPath } from "../../lib/protocol/page-recorder";
-
-const decoders: Record<string, (body: Buffer) => Promise<Buffer>> = {
-  gzip: promisify(gunzip),
-  "x-gzip": promisify(gunzip),
-  deflate: promisify(inflate),
-  br: promisify(brotliDecompress),
-};
-
-/** The HTML of a document body as the app sent it, decoded; null for an encoding the gateway cannot read. */
-export async function decodeBody(body: Buffer, contentEncoding: string | undefined): Promise<Buffer | null> {
-  const encodings = (contentEncoding ?? "").split(",").map((encoding) => encoding.trim().toLowerCase()).filter((encoding) => encoding && encoding !== "identity");
-  let decoded = body;
-  for (const encoding of encodings.reverse()) {
-    const decode = decoders[encoding];
-    if (!decode) return null;
-    decoded = await decode(decoded);
-  }
-  return decoded;
-}
 
 /**
  * Whether a response is a page the user opened (a document, not a fragment an app fetches and inserts itself,

@@ -1,6 +1,9 @@
 // A web session as this node carries it once the user's pages record here: their events go to the recording
 // and to security's watchers, and security's controls reach the pages (a lock notice over the app, the end).
 // The app proxy keeps deciding every request from the session's row, so a lock or an end holds on any node.
+// What pages send is the pages' word (a page runs the app's code too, and can stop its recorder): every batch is
+// validated and bounded (./page-limits.ts), and silence is put on the timeline; the proxy's request log is the
+// record the page cannot touch.
 import type { WebSocket } from "ws";
 import type { Actor } from "../../lib/audit";
 import type { Runtime } from "../../lib/runtime";
@@ -9,18 +12,25 @@ import { parseJsonFrame } from "../../lib/protocol/json-frame";
 import { isUserActivity, navigationOf, type PageEvent, type PageMessage } from "../../lib/protocol/page-recorder";
 import type { EndReason } from "../../lib/protocol/terminal";
 import { pageEventBatchSchema } from "../../lib/protocol/web-recording";
-import { addSessionEvent, recordWatching } from "../../lib/session-events";
+import { recordWatching, type SessionEventBatcher, type SessionEventInput } from "../../lib/session-events";
 import { endWebSession, type WebSessionRow } from "../../lib/web-apps";
 import { chainEnd } from "../recorder/chunk-writer";
 import { WebRecorder } from "../recorder/web-recorder";
 import { sessionRegistry, type LiveSession } from "../session-registry";
+import { guardSocket, onMessage } from "../socket-guard";
 import { refuseWatcherInput, serveNodeLink, WatcherHub } from "../watchers";
+import { PageEventBudget, pageLimits } from "./page-limits";
+
+/** No page has sent events for this long (all closed, or their recorders stopped): said on the timeline. */
+const silentAfterMs = 15_000;
 
 export interface WebSessionHooks {
   /** The user did something: the idle timeout starts again. */
   active(row: WebSessionRow): void;
   /** A control from security, applied to the session's row (lock, unlock, terminate) wherever its requests land. */
   applyToRow(command: ControlCommand): Promise<{ ok: boolean; message: string }>;
+  /** Where the session's navigations and notes go on the timeline (written in batches). */
+  timeline: SessionEventBatcher;
 }
 
 export class LiveWebSession implements LiveSession {
@@ -35,6 +45,11 @@ export class LiveWebSession implements LiveSession {
   private lastAddress: string | null = null;
   private addressShown = true;
   private ended = false;
+  private readonly budget = new PageEventBudget();
+  /** Why the pages' sockets are not being read: the budget is in debt, or the recording is catching up. */
+  private heldUntil = 0;
+  private catchingUp = false;
+  private silence: NodeJS.Timeout | null = null;
 
   private constructor(
     private readonly runtime: Runtime,
@@ -52,6 +67,8 @@ export class LiveWebSession implements LiveSession {
       store: target.recordSessions,
       after,
       wantSnapshot: () => this.askForSnapshot(),
+      quotaBytes: pageLimits.storedBytesPerSession,
+      quotaReached: () => this.note("web.recording_limited", { reason: `the session reached its storage quota of ${pageLimits.storedBytesPerSession / 1024 / 1024} MiB; the rest is not stored` }),
     });
   }
 
@@ -73,34 +90,91 @@ export class LiveWebSession implements LiveSession {
 
   /** A page of the user's: its recorder streams events here until the page goes away. */
   attachPage(socket: WebSocket) {
+    guardSocket(socket, `session ${this.sessionId}: page events`);
     if (this.ended) return void socket.close(4403, "session ended");
     this.pages.add(socket);
+    this.noticeSilence();
+    if (this.reading()) socket.resume();
+    else socket.pause();
     if (this.locked) this.tell(socket, { type: "state", state: "locked", message: lockedMessage });
     // The page's clock may be off the gateway's: its events are shifted by the difference seen on the first batch.
     let clockOffset: number | null = null;
-    socket.on("message", (data: Buffer, isBinary: boolean) => {
-      const batch = isBinary ? null : parseJsonFrame(pageEventBatchSchema, data.toString("utf8"));
-      if (!batch?.success) return socket.close(1008, "not a batch of page events");
+    onMessage(socket, `session ${this.sessionId}: page events`, (data, isBinary) => {
+      if (isBinary) return socket.close(1003, "page events are JSON text");
+      const batch = parseJsonFrame(pageEventBatchSchema, data.toString("utf8"));
+      if (!batch.success) return socket.close(1008, "not a batch of page events");
       clockOffset ??= Date.now() - batch.data.sentAt;
       const offset = clockOffset;
       this.record(batch.data.events.map((event) => ({ ...event, timestamp: event.timestamp + offset })));
+      this.throttle(this.budget.spend(batch.data.events.length, data.length), socket);
     });
-    socket.once("close", () => this.pages.delete(socket));
+    socket.once("close", () => {
+      this.pages.delete(socket);
+      this.noticeSilence();
+    });
+  }
+
+  private reading() {
+    return !this.catchingUp && Date.now() >= this.heldUntil;
+  }
+
+  private syncReading() {
+    const read = this.reading();
+    for (const page of this.pages) {
+      if (read) page.resume();
+      else page.pause();
+    }
+  }
+
+  /** After a batch: the pages wait while the budget is in debt or the recording has too much to store. */
+  private throttle(waitMs: number, sender: WebSocket) {
+    if (waitMs > pageLimits.longestPauseMs) {
+      this.note("web.recording_limited", { reason: "a page sent far more events than a session may record; its recorder was cut off" });
+      return sender.close(1008, "page events over the limit");
+    }
+    if (waitMs > 0) {
+      this.heldUntil = Math.max(this.heldUntil, Date.now() + waitMs);
+      setTimeout(() => this.syncReading(), waitMs).unref();
+    }
+    if (!this.catchingUp && this.recorder.unstoredLength() > pageLimits.unstoredBytes) {
+      this.catchingUp = true;
+      this.recorder.stored().finally(() => {
+        this.catchingUp = false;
+        this.syncReading();
+      });
+    }
+    this.syncReading();
+  }
+
+  /** With no page open, silence is put on the timeline once it lasts; a page attaching again ends it. */
+  private noticeSilence() {
+    if (this.silence) clearTimeout(this.silence);
+    this.silence = null;
+    if (this.pages.size > 0 || this.ended) return;
+    this.silence = setTimeout(() => {
+      this.silence = null;
+      if (!this.ended && this.pages.size === 0) this.note("web.recorder_silent", { reason: `no page has sent events for ${silentAfterMs / 1000} s` });
+    }, silentAfterMs).unref();
+  }
+
+  private note(kind: SessionEventInput["kind"], details: Record<string, unknown>) {
+    this.hooks.timeline.add({ sessionId: this.sessionId, kind, actorName: "gatehouse", details });
   }
 
   private record(events: PageEvent[]) {
     if (this.ended || events.length === 0) return;
-    this.watchers.screen(this.recorder.add(events));
+    const seekPointAllowed = () => this.budget.snapshots.take((excess) => this.note("web.recording_limited", { reason: `${excess} page load(s) in a minute past the ${pageLimits.snapshotsPerMinute} that become seek points` }));
+    this.watchers.screen(this.recorder.add(events, seekPointAllowed));
     if (events.some(isUserActivity)) this.hooks.active(this.row);
     for (const event of events) {
       const address = navigationOf(event);
       if (address === null || address === this.lastAddress) continue;
       this.lastAddress = address;
       this.addressShown = false;
-      const path = new URL(address, "http://app").pathname;
-      addSessionEvent(this.runtime.db, { sessionId: this.sessionId, kind: "web.navigation", actorName: this.row.username, details: { href: address, path, atMs: Math.round(event.timestamp - this.row.session.startedAt.getTime()) } }).catch((error) =>
-        console.error(`recording a navigation of session ${this.sessionId} failed:`, error),
-      );
+      const logged = this.budget.navigations.take((excess) => this.note("web.recording_limited", { reason: `${excess} navigation(s) in a minute not put on the timeline` }));
+      if (!logged) continue;
+      const path = new URL(address).pathname;
+      this.hooks.timeline.add({ sessionId: this.sessionId, kind: "web.navigation", actorName: this.row.username, details: { href: address, path, atMs: Math.round(event.timestamp - this.row.session.startedAt.getTime()) } });
     }
   }
 
@@ -170,12 +244,19 @@ export class LiveWebSession implements LiveSession {
     if (this.ended) return;
     this.ended = true;
     sessionRegistry.delete(this);
+    if (this.silence) clearTimeout(this.silence);
+    const excess = this.budget.navigations.takeExcess();
+    if (excess > 0) this.note("web.recording_limited", { reason: `${excess} navigation(s) in a minute not put on the timeline` });
     for (const page of this.pages) {
       this.tell(page, { type: "ended", message: `Your session on ${this.row.target.name} has ended: ${message}. Open the app again from Gatehouse if you still have access.` });
       page.close(4403, "session ended");
     }
     this.watchers.end({ type: "ended", reason, message });
-    await this.recorder.close();
-    await endWebSession(this.runtime.db, this.sessionId, reason, message);
+    try {
+      await this.recorder.close();
+      await endWebSession(this.runtime.db, this.sessionId, reason, message);
+    } catch (error) {
+      console.error(`ending web session ${this.sessionId} (${reason}) could not be fully recorded:`, error);
+    }
   }
 }

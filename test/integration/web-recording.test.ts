@@ -32,10 +32,10 @@ describe("web recordings", () => {
 
   it("stores pages as a verifiable chain whose full snapshots open chunks, and seeks from the nearest one", async () => {
     const { sessionId, startedAt } = await webSession();
-    const recorder = new WebRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, store: true, wantSnapshot: () => {} });
-    recorder.add(pageVisit(startedAt, 0, "https://wiki/one", 60));
-    recorder.add(pageVisit(startedAt, 70_000, "https://wiki/two", 60));
-    recorder.add(pageVisit(startedAt, 140_000, "https://wiki/three", 30));
+    const recorder = new WebRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, store: true, wantSnapshot: () => {}, quotaBytes: 1 << 30, quotaReached: () => {} });
+    recorder.add(pageVisit(startedAt, 0, "https://wiki/one", 60), () => true);
+    recorder.add(pageVisit(startedAt, 70_000, "https://wiki/two", 60), () => true);
+    recorder.add(pageVisit(startedAt, 140_000, "https://wiki/three", 30), () => true);
     // The page as it is now, for a watcher joining: from the last full snapshot on.
     const current = recorder.currentPageEvents()!.toString("utf8").trim().split("\n").map((line) => JSON.parse(line) as PageEvent);
     expect(current[0]).toMatchObject({ type: 4, data: { href: "https://wiki/three" } });
@@ -60,11 +60,11 @@ describe("web recordings", () => {
 
   it("continues the same chain when the session's pages are recorded on another node", async () => {
     const { sessionId, startedAt } = await webSession();
-    const first = new WebRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, store: true, wantSnapshot: () => {} });
-    first.add(pageVisit(startedAt, 0, "https://wiki/one", 5));
+    const first = new WebRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, store: true, wantSnapshot: () => {}, quotaBytes: 1 << 30, quotaReached: () => {} });
+    first.add(pageVisit(startedAt, 0, "https://wiki/one", 5), () => true);
     await first.close();
-    const second = new WebRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, store: true, after: await chainEnd(db(), sessionId), wantSnapshot: () => {} });
-    second.add(pageVisit(startedAt, 10_000, "https://wiki/two", 5));
+    const second = new WebRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, store: true, after: await chainEnd(db(), sessionId), wantSnapshot: () => {}, quotaBytes: 1 << 30, quotaReached: () => {} });
+    second.add(pageVisit(startedAt, 10_000, "https://wiki/two", 5), () => true);
     await second.close();
     const chunks = await db().select().from(recordingChunks).where(eq(recordingChunks.sessionId, sessionId)).orderBy(asc(recordingChunks.seq));
     expect(chunks.map((chunk) => chunk.seq)).toEqual(chunks.map((_, index) => index));
@@ -73,9 +73,9 @@ describe("web recordings", () => {
 
   it("keeps the page for watchers but stores nothing for a target recorded by exception", async () => {
     const { sessionId, startedAt } = await webSession();
-    const recorder = new WebRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, store: false, wantSnapshot: () => {} });
+    const recorder = new WebRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, store: false, wantSnapshot: () => {}, quotaBytes: 1 << 30, quotaReached: () => {} });
     expect(recorder.currentPageEvents()).toBeNull();
-    recorder.add(pageVisit(startedAt, 0, "https://wiki/one", 3));
+    recorder.add(pageVisit(startedAt, 0, "https://wiki/one", 3), () => true);
     expect(recorder.currentPageEvents()!.toString("utf8")).toContain("https://wiki/one");
     await recorder.close();
     expect(await listChunks(db(), sessionId)).toEqual([]);

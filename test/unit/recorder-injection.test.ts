@@ -1,7 +1,8 @@
 import { brotliCompressSync, gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { isUserActivity, navigationOf, navigationTag } from "@/lib/protocol/page-recorder";
-import { allowRecorder, decodeBody, injectRecorder, isRecordablePage, recorderAllowance } from "@/server/web/recorder-injection";
+import { decodePage } from "@/server/web/page-recording";
+import { allowRecorder, injectRecorder, isRecordablePage, recorderAllowance } from "@/server/web/recorder-injection";
 
 const allowance = recorderAllowance("https://wiki.gate.example.com", "sha384-abc");
 const script = "https://wiki.gate.example.com/__gatehouse/rec.js";
@@ -65,10 +66,20 @@ describe("which responses are recorded pages", () => {
 
   it("reads compressed pages and gives up on encodings it does not know", async () => {
     const page = Buffer.from("<html>é</html>");
-    expect(await decodeBody(gzipSync(page), "gzip")).toEqual(page);
-    expect(await decodeBody(brotliCompressSync(page), "br")).toEqual(page);
-    expect(await decodeBody(page, undefined)).toEqual(page);
-    expect(await decodeBody(page, "zstd")).toBeNull();
+    expect(await decodePage(gzipSync(page), "gzip")).toEqual({ ok: true, html: page });
+    expect(await decodePage(brotliCompressSync(page), "br")).toEqual({ ok: true, html: page });
+    expect(await decodePage(page, undefined)).toEqual({ ok: true, html: page });
+    expect(await decodePage(page, "zstd")).toEqual({ ok: false, reason: "content coding zstd is not decoded by the gateway" });
+    expect(await decodePage(Buffer.from("not gzip"), "gzip")).toEqual({ ok: false, reason: "not valid gzip" });
+  });
+
+  it("decodes within the page limit, never past it, and never more than one coding", async () => {
+    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024));
+    expect(bomb.length).toBeLessThan(100 * 1024);
+    expect(await decodePage(bomb, "gzip", 1024 * 1024)).toEqual({ ok: false, reason: "too large" });
+    expect(await decodePage(brotliCompressSync(Buffer.alloc(4 * 1024 * 1024)), "br", 1024 * 1024)).toEqual({ ok: false, reason: "too large" });
+    expect(await decodePage(gzipSync(gzipSync(Buffer.from("<html></html>"))), "gzip, gzip")).toEqual({ ok: false, reason: "more than one content coding (gzip, gzip)" });
+    expect(await decodePage(Buffer.alloc(2048), undefined, 1024)).toEqual({ ok: false, reason: "too large" });
   });
 });
 

@@ -1,5 +1,6 @@
 // Opening a published web app: the access decision is made here, on the gateway's origin where the user is
-// signed in; then a single-use ticket hands the new web session to the app's own host.
+// signed in; then a single-use ticket, bound to the state cookie the app's host gave this browser, hands the new
+// web session to the app's host. A visit that starts here goes to the app's host first to get that state.
 import { and, eq } from "drizzle-orm";
 import { audit } from "@/lib/audit";
 import { actorOf, currentUser } from "@/lib/auth/current-user";
@@ -7,16 +8,27 @@ import { targets } from "@/lib/db/schema";
 import { clientAddress } from "@/lib/request-context";
 import { mayReach } from "@/lib/revocations";
 import { runtime } from "@/lib/runtime";
-import { appPage, safeReturnPath, startWebSession } from "@/lib/web-apps";
+import { appOrigin, appPage, browserStateHashPattern, safeReturnPath, startPath, startWebSession } from "@/lib/web-apps";
+
+const nameShape = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 export async function GET(request: Request, { params }: { params: Promise<{ name: string }> }) {
   const { name } = await params;
-  const returnPath = safeReturnPath(new URL(request.url).searchParams.get("return"));
+  const query = new URL(request.url).searchParams;
+  const returnPath = safeReturnPath(query.get("return"));
   const { db, config } = runtime();
+  const notAllowed = () => new Response(appPage("Not allowed", `You may not open ${name}. Ask an admin for access.`, "/"), { status: 403, headers: { "content-type": "text/html; charset=utf-8" } });
+  if (!nameShape.test(name)) return notAllowed();
+  const state = query.get("state");
+  if (!state || !browserStateHashPattern.test(state)) {
+    const start = new URL(startPath, appOrigin(config, name));
+    start.searchParams.set("return", returnPath);
+    return Response.redirect(start, 302);
+  }
   const user = await currentUser();
   if (!user) {
     const signIn = new URL("/signin", config.publicUrl);
-    signIn.searchParams.set("next", `/apps/${encodeURIComponent(name)}?return=${encodeURIComponent(returnPath)}`);
+    signIn.searchParams.set("next", `/apps/${name}?${new URLSearchParams({ return: returnPath, state })}`);
     return Response.redirect(signIn, 302);
   }
   const actor = actorOf(user, clientAddress(request.headers));
@@ -24,9 +36,9 @@ export async function GET(request: Request, { params }: { params: Promise<{ name
   // An unknown app and a forbidden one look the same, so names cannot be probed.
   if (!target || !(await mayReach(db, user, target))) {
     await audit(db, actor, { action: "connect.ticket", outcome: "refused", objectType: "target", objectId: target?.id, details: { purpose: "app", target: name } });
-    return new Response(appPage("Not allowed", `You may not open ${name}. Ask an admin for access.`, "/"), { status: 403, headers: { "content-type": "text/html; charset=utf-8" } });
+    return notAllowed();
   }
   await audit(db, actor, { action: "connect.ticket", objectType: "target", objectId: target.id, details: { purpose: "app", target: target.name } });
-  const { handoffUrl } = await startWebSession(runtime(), user.id, actor, target, returnPath);
+  const { handoffUrl } = await startWebSession(runtime(), user.id, actor, target, returnPath, state);
   return Response.redirect(handoffUrl, 302);
 }

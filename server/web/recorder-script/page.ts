@@ -2,7 +2,7 @@
 // fields always masked, every field when the target says so — and streams the events to the gateway over a
 // WebSocket on the app's own host. It also shows the user what security did: a lock, or the end of the session.
 import { record } from "@rrweb/record";
-import { navigationTag, pageEventsPath, type PageEvent, type PageEventBatch, type PageMessage } from "../../../lib/protocol/page-recorder";
+import { navigationTag, pageEventsPath, type PageEvent, type PageMessage } from "../../../lib/protocol/page-recorder";
 
 /** How long events gather before they are sent: fewer frames, still live to a watcher. */
 const sendEveryMs = 200;
@@ -13,6 +13,9 @@ const snapshotEveryMs = 60_000;
  * full snapshot when it reconnects anyway.
  */
 const heldEventsLimit = 20_000;
+/** A batch holds at most this many events and about this many bytes, well inside what the gateway takes. */
+const batchEvents = 2_000;
+const batchBytes = 1024 * 1024;
 
 declare global {
   interface Window {
@@ -32,7 +35,21 @@ function start(script: HTMLScriptElement | null) {
   const send = () => {
     sendTimer = null;
     if (socket?.readyState !== WebSocket.OPEN || queue.length === 0) return;
-    socket.send(JSON.stringify({ sentAt: Date.now(), events: queue } satisfies PageEventBatch));
+    let batch: string[] = [];
+    let bytes = 0;
+    const flush = () => {
+      // Written by hand to serialize each event once; the shape is PageEventBatch.
+      socket!.send(`{"sentAt":${Date.now()},"events":[${batch.join(",")}]}`);
+      batch = [];
+      bytes = 0;
+    };
+    for (const event of queue) {
+      const json = JSON.stringify(event);
+      if (batch.length > 0 && (batch.length >= batchEvents || bytes + json.length > batchBytes)) flush();
+      batch.push(json);
+      bytes += json.length;
+    }
+    flush();
     queue = [];
   };
 

@@ -1,0 +1,1 @@
+ALTER TABLE "connect_tickets" ADD COLUMN "browser_binding" text;
