@@ -7,18 +7,7 @@ const nextConfig: NextConfig = {
   // `npm run typecheck` checks the whole project (server, tests, app) in the test suite; `npm start` need not repeat it.
   typescript: { ignoreBuildErrors: true },
   experimental: { authInterrupts: true },
-  async headers() {
-    return [
-      {
-        source: "/:path*",
-        headers: [
-          { key: "X-Frame-Options", value: "DENY" },
-          { key: "X-Content-Type-Options", value: "nosniff" },
-          { key: "Referrer-Policy", value: "same-origin" },
-        ],
-      },
-    ];
-  },
+  // Security headers (a nonce-based Content-Security-Policy among them) are set by server/main.ts on every response.
 };
 
 export default nextConfig;

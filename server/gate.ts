@@ -6,6 +6,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { audit, type Actor } from "../lib/audit";
 import { accountIdFromSessionCookie, sessionCookieName } from "../lib/auth/session-cookie";
+import { singleCookie } from "../lib/http/cookies";
 import { socketPurposeSchema, type SocketPurpose } from "../lib/protocol/domain";
 import { gateCloseCodes } from "../lib/protocol/gate";
 import { clientAddressHeader } from "../lib/request-context";
@@ -14,6 +15,7 @@ import { findTarget, type TargetRow } from "../lib/targets";
 import { redeemConnectTicket } from "../lib/tickets";
 import { mayReach } from "../lib/revocations";
 import { effectiveRoles, findUserById, type UserRow } from "../lib/users";
+import { guardSocket } from "./socket-guard";
 
 export interface GatePass {
   user: UserRow;
@@ -43,14 +45,6 @@ class Refusal extends Error {
   }
 }
 
-function readCookie(header: string | undefined, name: string): string | null {
-  for (const part of (header ?? "").split(";")) {
-    const separator = part.indexOf("=");
-    if (separator > 0 && part.slice(0, separator).trim() === name) return decodeURIComponent(part.slice(separator + 1).trim());
-  }
-  return null;
-}
-
 const ticketRefusals = {
   unknown: "connect ticket is not valid; request a new one",
   used: "connect ticket was already used; request a new one",
@@ -61,13 +55,14 @@ export function createGate(runtime: Runtime, routes: Record<SocketPurpose, Socke
   const { config, db } = runtime;
   const cookieName = sessionCookieName(config.publicUrl);
   const server = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const url = (request: IncomingMessage) => new URL(request.url ?? "/", config.publicUrl);
 
   async function admit(socket: WebSocket, request: IncomingMessage, url: URL, actor: Actor): Promise<{ purpose: SocketPurpose; pass: GatePass }> {
     const purpose = socketPurposeSchema.safeParse(url.pathname.slice("/ws/".length));
     if (!purpose.success) throw new Refusal(gateCloseCodes.notFound, "no such WebSocket route");
     if (request.headers.origin !== config.publicUrl.origin) throw new Refusal(gateCloseCodes.forbidden, "origin not allowed");
 
-    const cookie = readCookie(request.headers.cookie, cookieName);
+    const cookie = singleCookie(request.headers.cookie, cookieName);
     const accountId = cookie ? await accountIdFromSessionCookie(cookie, cookieName, config.authSecret) : null;
     const user = accountId ? await findUserById(db, accountId) : undefined;
     if (!user || user.disabled) throw new Refusal(gateCloseCodes.unauthenticated, "sign in first");
@@ -93,25 +88,32 @@ export function createGate(runtime: Runtime, routes: Record<SocketPurpose, Socke
   function onConnection(socket: WebSocket, request: IncomingMessage) {
     // Frames that arrive while the gate decides wait in the socket, not in a listener that might drop them.
     socket.pause();
-    const url = new URL(request.url ?? "/", config.publicUrl);
+    const socketUrl = url(request);
+    guardSocket(socket, `WebSocket ${socketUrl.pathname}`);
     const actor: Actor = { id: null, name: "anonymous", sourceIp: (request.headers[clientAddressHeader] as string | undefined) ?? null };
-    admit(socket, request, url, actor).then(
-      async ({ purpose, pass }) => {
-        await audit(db, actor, { action: "connect", objectType: "target", objectId: pass.target.id, details: { purpose, target: pass.target.name } });
-        routes[purpose](socket, pass);
-        socket.resume();
-      },
-      async (error: unknown) => {
-        const refusal = error instanceof Refusal ? error : new Refusal(1011, "the gateway could not check this connection");
+    const refuse = async (refusal: Refusal) => {
+      await audit(db, actor, { action: "connect", outcome: "refused", details: { path: socketUrl.pathname, reason: refusal.reason } }).catch((auditError) => console.error("audit failed:", auditError));
+      // Reading must resume for the close handshake to complete.
+      socket.resume();
+      socket.close(refusal.code, refusal.reason);
+    };
+    void (async () => {
+      let admitted: Awaited<ReturnType<typeof admit>>;
+      try {
+        admitted = await admit(socket, request, socketUrl, actor);
+      } catch (error) {
         if (!(error instanceof Refusal)) console.error("WebSocket gate failed:", error);
-        await audit(db, actor, { action: "connect", outcome: "refused", details: { path: url.pathname, reason: refusal.reason } }).catch((auditError) =>
-          console.error("audit failed:", auditError),
-        );
-        // Reading must resume for the close handshake to complete.
-        socket.resume();
-        socket.close(refusal.code, refusal.reason);
-      },
-    );
+        return refuse(error instanceof Refusal ? error : new Refusal(1011, "the gateway could not check this connection"));
+      }
+      const { purpose, pass } = admitted;
+      await audit(db, actor, { action: "connect", objectType: "target", objectId: pass.target.id, details: { purpose, target: pass.target.name } });
+      routes[purpose](socket, pass);
+      socket.resume();
+    })().catch((error: unknown) => {
+      console.error("WebSocket gate failed after admitting a connection:", error);
+      socket.resume();
+      socket.close(1011, "internal error");
+    });
   }
 
   return {

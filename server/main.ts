@@ -7,18 +7,21 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
 import { ConfigError, loadConfig } from "../lib/config";
+import { gatewayHeaders, newScriptNonce } from "../lib/http/security-headers";
 import { clientAddressHeader } from "../lib/request-context";
 import { securityWarnings } from "../lib/security-posture";
 import { purgeExpiredRecordings } from "../lib/retention";
 import { deleteStaleConnectTickets } from "../lib/tickets";
 import { createNodeLink, nodeLinkPath } from "./cluster/node-link";
 import { startNodeHeartbeat } from "./cluster/node-heartbeat";
+import { installCrashPolicy } from "./crash-policy";
 import { createDesktopRoute, engineLocation } from "./desktop-route";
 import { createGate } from "./gate";
 import { probeRoute } from "./probe";
 import { engineAvailable, engineMissingMessage } from "./protocols/guac/engine-link";
 import { Keyframer } from "./recorder/keyframer";
 import { sessionRegistry } from "./session-registry";
+import { guardSocket } from "./socket-guard";
 import { startRuntime } from "./start-runtime";
 import { createTerminalRoute } from "./terminal-route";
 import { createAppProxy } from "./web/app-proxy";
@@ -37,6 +40,7 @@ function loadConfigOrExit() {
 }
 
 const config = loadConfigOrExit();
+installCrashPolicy((message) => sessionRegistry.endAll(message));
 for (const warning of securityWarnings(config)) console.warn(`gatehouse: security warning: ${warning}`);
 if (!engineAvailable(engineLocation(config))) console.warn(`gatehouse: ${engineMissingMessage}`);
 const { runtime, database, setupUrl } = await startRuntime(config);
@@ -73,10 +77,25 @@ function stampClientAddress(request: import("node:http").IncomingMessage) {
   request.headers[clientAddressHeader] = forwarded || request.socket.remoteAddress || "unknown";
 }
 
+/**
+ * The gateway's own pages and API, under its security headers; the nonce in the request's copy of the policy is
+ * the one Next.js puts on the scripts it renders.
+ */
+function serveGateway(request: import("node:http").IncomingMessage, response: import("node:http").ServerResponse) {
+  const headers = gatewayHeaders(config, newScriptNonce());
+  request.headers["content-security-policy"] = headers["content-security-policy"];
+  for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+  handleRequest(request, response).catch((error) => {
+    console.error(`${request.method} ${request.url?.slice(0, 200)} failed:`, error);
+    if (!response.headersSent) response.writeHead(500, { "content-type": "text/plain" });
+    response.end("Gatehouse could not serve this request.");
+  });
+}
+
 const server = createServer((request, response) => {
   stampClientAddress(request);
   const app = appProxy.appNameOf(request);
-  if (!app) return void handleRequest(request, response);
+  if (!app) return serveGateway(request, response);
   appProxy.handleRequest(request, response, app).catch((error) => {
     console.error(`web app ${app}: ${request.method} failed:`, error);
     if (!response.headersSent) response.writeHead(500, { "content-type": "text/plain" });
@@ -84,7 +103,14 @@ const server = createServer((request, response) => {
   });
 });
 
+// CONNECT would make the gateway a tunnel to wherever a client names: never.
+server.on("connect", (request, socket) => {
+  guardSocket(socket, "CONNECT");
+  socket.end("HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+});
+
 server.on("upgrade", (request, socket, head) => {
+  guardSocket(socket, `upgrade ${request.url?.slice(0, 100)}`);
   stampClientAddress(request);
   const app = appProxy.appNameOf(request);
   if (app) {
@@ -133,7 +159,7 @@ async function shutdown(signal: string) {
   await sessionRegistry.endAll("the gateway is shutting down; reconnect in a moment");
   gate.closeAll();
   nodeLink.closeAll();
-  appProxy.closeAll();
+  await appProxy.closeAll();
   await heartbeat.stop().catch((error) => console.error("leaving the node registry failed:", error));
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();

@@ -14,6 +14,7 @@ import type { TargetRow } from "../lib/targets";
 import { TargetError, type ProtocolAdapter } from "./protocols/adapter";
 import type { SessionRecorder } from "./recorder/terminal-recorder";
 import { sessionRegistry } from "./session-registry";
+import { logFailure, onMessage } from "./socket-guard";
 import { refuseWatcherInput, serveNodeLink, WatcherHub } from "./watchers";
 
 /** Output bytes handed to the socket but not yet flushed to the kernel: above high we pause the target. */
@@ -93,7 +94,7 @@ export class Session {
     await audit(db, this.context.actor, { action: "session.start", objectType: "session", objectId: this.id, details: { target: target.name, protocol: target.protocol } });
     this.send({ type: "connecting", sessionId: this.id });
 
-    socket.on("message", (data: Buffer, isBinary: boolean) => (isBinary ? this.fromUser(data) : this.control(data)));
+    onMessage(socket, `session ${this.id}`, (data, isBinary) => (isBinary ? this.fromUser(data) : this.control(data)));
     socket.once("close", () => void this.end("user_closed", "you closed the session"));
     adapter.on("output", (data: Buffer) => this.toUser(data));
     adapter.on("drain", () => {
@@ -198,7 +199,7 @@ export class Session {
         this.watchers.screen({ type: "resize", ...size });
       }
     } else {
-      void this.extend();
+      logFailure(this.extend(), `extending session ${this.id}`);
     }
   }
 
@@ -347,13 +348,18 @@ export class Session {
     this.watchers.end({ type: "ended", reason, message });
     if (socket.readyState === socket.OPEN) socket.close(1000, reason);
     if (!this.id) return;
-    await this.recorder?.close();
-    await closeSessionRow(db, this.id, { reason, bytesFromUser: this.bytesFromUser, bytesToUser: this.bytesToUser });
-    await audit(db, this.context.actor, {
-      action: "session.end",
-      objectType: "session",
-      objectId: this.id,
-      details: { reason, message, bytesFromUser: this.bytesFromUser, bytesToUser: this.bytesToUser },
-    });
+    // Ending is called from event handlers: what fails here is logged, never left to escape.
+    try {
+      await this.recorder?.close();
+      await closeSessionRow(db, this.id, { reason, bytesFromUser: this.bytesFromUser, bytesToUser: this.bytesToUser });
+      await audit(db, this.context.actor, {
+        action: "session.end",
+        objectType: "session",
+        objectId: this.id,
+        details: { reason, message, bytesFromUser: this.bytesFromUser, bytesToUser: this.bytesToUser },
+      });
+    } catch (error) {
+      console.error(`ending session ${this.id} (${reason}) could not be fully recorded:`, error);
+    }
   }
 }

@@ -5,6 +5,7 @@
 import type { WebSocket } from "ws";
 import { parseJsonFrame } from "../lib/protocol/json-frame";
 import { nodeLinkMessageSchema, type KeystrokeLogEntry, type WatchServerMessage } from "../lib/protocol/live";
+import { onMessage } from "./socket-guard";
 
 /** A binary frame (screen bytes, as the user got them) or a control message. */
 export type WatchFrame = Buffer | WatchServerMessage;
@@ -13,7 +14,7 @@ export type ScreenFrame = Buffer | Extract<WatchServerMessage, { type: "resize" 
 
 /** Watch sockets are read-only: anything a watcher sends is answered with an error and goes nowhere. */
 export function refuseWatcherInput(socket: WebSocket) {
-  socket.on("message", () => socket.send(JSON.stringify({ type: "error", message: "a watcher cannot send input to the session" } satisfies WatchServerMessage)));
+  onMessage(socket, "watcher", () => socket.send(JSON.stringify({ type: "error", message: "a watcher cannot send input to the session" } satisfies WatchServerMessage)));
 }
 
 /**
@@ -22,7 +23,7 @@ export function refuseWatcherInput(socket: WebSocket) {
  */
 export function serveNodeLink(hub: WatcherHub, link: WebSocket, greeting: WatchServerMessage[], on: { viewers(count: number): void; closed(): void }) {
   const watcher = hub.add(link, greeting);
-  link.on("message", (data: Buffer, isBinary: boolean) => {
+  onMessage(link, "node link", (data, isBinary) => {
     const message = isBinary ? null : parseJsonFrame(nodeLinkMessageSchema, data.toString("utf8"));
     if (!message?.success) return link.close(1008, "not a node link message");
     if (message.data.type === "resync") return hub.catchUpAgain(watcher);

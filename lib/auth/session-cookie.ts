@@ -1,9 +1,12 @@
 // The Auth.js session cookie, read outside Next.js by the WebSocket gate.
 import { decode } from "next-auth/jwt";
 
-/** Browsers accept a `__Secure-` cookie only over https, so the name follows PUBLIC_URL's scheme. */
+/**
+ * On https the cookie is `__Host-`: host-only, Secure and for the whole path, so no other host of the site (an
+ * app host among them) can set or shadow it. Browsers accept the prefix only over https.
+ */
 export function sessionCookieName(publicUrl: URL): string {
-  return `${publicUrl.protocol === "https:" ? "__Secure-" : ""}authjs.session-token`;
+  return `${publicUrl.protocol === "https:" ? "__Host-" : ""}authjs.session-token`;
 }
 
 /** The account id in a valid, unexpired session cookie, or null. */

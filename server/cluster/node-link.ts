@@ -9,11 +9,14 @@ import type { Actor } from "../../lib/audit";
 import type { Runtime } from "../../lib/runtime";
 import type { WatchServerMessage } from "../../lib/protocol/live";
 import { sessionRegistry } from "../session-registry";
+import { guardSocket } from "../socket-guard";
 import { recordWatching } from "../../lib/session-events";
 import { RelayedSession, type WatchedSession } from "./relayed-session";
 
 export const nodeLinkPath = "/internal/watch";
 const linkValidityMs = 30_000;
+/** The owning node's frames are a turn of a session's output or a catch-up's piece: more is not a node speaking. */
+const relayFrameLimit = 32 * 1024 * 1024;
 
 function nodeSecretOf(runtime: Runtime): Buffer {
   const { nodeSecret, authSecret } = runtime.config;
@@ -44,6 +47,7 @@ export function createNodeLink(runtime: Runtime) {
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) return refuseUpgrade(socket, 401, "Unauthorized");
       if (!(Number(expires) > Date.now() && Number(expires) <= Date.now() + linkValidityMs)) return refuseUpgrade(socket, 401, "Unauthorized");
       server.handleUpgrade(request, socket, head, (link) => {
+        guardSocket(link, `node link for session ${sessionId.slice(0, 36)}`);
         const session = sessionRegistry.find(sessionId);
         if (!session) {
           link.send(JSON.stringify({ type: "ended", reason: "interrupted", message: `the session is no longer running on ${runtime.config.nodeName}` } satisfies WatchServerMessage));
@@ -60,7 +64,7 @@ export function createNodeLink(runtime: Runtime) {
         const expires = String(Date.now() + linkValidityMs);
         const url = new URL(nodeLinkPath, owner.internalUrl.replace(/^http/, "ws"));
         url.search = new URLSearchParams({ session: session.id, from: runtime.config.nodeName, expires }).toString();
-        const upstream = new WebSocket(url, { headers: { authorization: `Gatehouse-Node ${signature(secret, [session.id, runtime.config.nodeName, expires])}` } });
+        const upstream = new WebSocket(url, { headers: { authorization: `Gatehouse-Node ${signature(secret, [session.id, runtime.config.nodeName, expires])}` }, maxPayload: relayFrameLimit });
         const created: RelayedSession = new RelayedSession(upstream, owner.name, (kind, who, watched) => void recordWatching(runtime.db, kind, who, watched), () => {
           if (relayedSessions.get(session.id) === created) relayedSessions.delete(session.id);
         });

@@ -6,6 +6,7 @@ import type { WebSocket } from "ws";
 import type { Actor } from "../../lib/audit";
 import { parseJsonFrame } from "../../lib/protocol/json-frame";
 import { watchServerMessageSchema, type NodeLinkMessage, type WatchServerMessage } from "../../lib/protocol/live";
+import { onMessage } from "../socket-guard";
 import { frameBytes, refuseWatcherInput, WatcherHub, type ScreenFrame, type WatchFrame } from "../watchers";
 
 /** The link's stream from its last catch-up on, kept for watchers joining here; past this a join asks for a new one. */
@@ -42,7 +43,7 @@ export class RelayedSession {
     private readonly onGone: () => void,
   ) {
     upstream.on("open", () => this.tellViewers());
-    upstream.on("message", (data: Buffer, isBinary: boolean) => (isBinary ? this.screenFrame(data) : this.message(data.toString("utf8"))));
+    onMessage(upstream, `relay from node ${ownerName}`, (data, isBinary) => (isBinary ? this.screenFrame(data) : this.message(data.toString("utf8"))));
     upstream.on("error", (error) => console.error(`relay from node ${ownerName} failed:`, error.message));
     upstream.on("close", () => this.linkClosed());
   }

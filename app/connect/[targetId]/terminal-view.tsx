@@ -13,6 +13,9 @@ import { terminalSocketPath, type TerminalClientMessage } from "@/lib/protocol/t
 import type { TicketResponse } from "@/lib/protocol/tickets";
 import { useSessionState } from "@/app/_components/session-state";
 
+/** Input goes out in frames of at most this size, however much is pasted at once (the gateway takes up to 1 MiB). */
+const inputFrameBytes = 64 * 1024;
+
 export function TerminalView({ targetId, targetName, showRecordingIndicator }: { targetId: string; targetName: string; showRecordingIndicator: boolean }) {
   const container = useRef<HTMLDivElement>(null);
   const terminal = useRef<Terminal | null>(null);
@@ -63,7 +66,10 @@ export function TerminalView({ targetId, targetName, showRecordingIndicator }: {
 
     const encoder = new TextEncoder();
     term.onData((data) => {
-      if (socket.current?.readyState === WebSocket.OPEN) socket.current.send(encoder.encode(data));
+      const ws = socket.current;
+      if (ws?.readyState !== WebSocket.OPEN) return;
+      const bytes = encoder.encode(data);
+      for (let offset = 0; offset < bytes.length; offset += inputFrameBytes) ws.send(bytes.subarray(offset, offset + inputFrameBytes));
     });
     term.onResize(({ cols, rows }) => sendControl({ type: "resize", cols, rows }));
     // Ctrl+Shift+C / Ctrl+Shift+V copy and paste, as in desktop terminals; Ctrl+C stays an interrupt.
