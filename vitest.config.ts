@@ -9,6 +9,11 @@ export default defineConfig({
       { resolve: { alias }, test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" } },
       {
         resolve: { alias },
+        // Fuzzing the wire schemas and the desktop engine (built with sanitizers); the attacks on a running gateway are in e2e/security.
+        test: { name: "security", include: ["test/security/**/*.test.ts"], environment: "node", testTimeout: 300_000, hookTimeout: 180_000 },
+      },
+      {
+        resolve: { alias },
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Builds the native desktop engine (Guacamole protocol ⇄ RDP/VNC) into build/engine/guac-engine.
-# Skips the compile when the binary is newer than every source.
+# Skips the compile when the binary is newer than every source. SANITIZE=address builds the fuzz tests' variant
+# instead, with AddressSanitizer and UndefinedBehaviorSanitizer, into build/engine-asan/guac-engine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 src_dir=server/protocols/guac/engine
-out_dir=build/engine
+case "${SANITIZE:-}" in
+  "") out_dir=build/engine; flags=(-O2) ;;
+  address) out_dir=build/engine-asan; flags=(-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined) ;;
+  *) echo "build-engine: SANITIZE must be empty or 'address'" >&2; exit 2 ;;
+esac
 binary=$out_dir/guac-engine
 modules=(freerdp2 freerdp-client2 winpr2 libvncclient libpng libjpeg)
 
@@ -38,7 +43,7 @@ fi
 
 mkdir -p "$out_dir"
 # shellcheck disable=SC2046 # pkg-config output is meant to be split into flags
-cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -o "$binary.tmp" "${sources[@]}" \
+cc -std=c11 -D_GNU_SOURCE "${flags[@]}" -Wall -Wextra -o "$binary.tmp" "${sources[@]}" \
   $(pkg-config --cflags --libs "${modules[@]}") -lpthread
 mv "$binary.tmp" "$binary"
 echo "build-engine: built $binary"

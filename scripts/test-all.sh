@@ -6,10 +6,12 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 # Browser, SSH target, terminal recordings; the RDP and VNC targets (with a small desktop for the test user, and
-# FreeRDP's shadow server for NLA); what the desktop engine is built with.
+# FreeRDP's shadow server for NLA); what the desktop engine is built with; nginx terminating TLS in front of a
+# gateway.
 debian_packages=(chromium openssh-server asciinema
   xrdp xorgxrdp tigervnc-standalone-server tigervnc-tools xterm twm freerdp2-shadow-x11 winpr-utils
-  build-essential pkg-config freerdp2-dev libvncserver-dev libpng-dev libjpeg-dev)
+  build-essential pkg-config freerdp2-dev libvncserver-dev libpng-dev libjpeg-dev
+  nginx openssl)
 
 say() { printf '\n== %s\n' "$*"; }
 fail() { printf 'test:all: %s\n' "$*" >&2; exit 1; }
@@ -21,7 +23,15 @@ done
 if ((${#missing[@]})); then
   [ "$(id -u)" = 0 ] || fail "missing Debian packages: ${missing[*]}. Run as root, or: sudo apt-get install ${missing[*]}"
   say "installing Debian packages: ${missing[*]}"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" || fail "apt-get could not install ${missing[*]}"
+  # Packages with a service (nginx, xrdp) must not start it on the machine's own ports: tests start their own.
+  no_services=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && no_services=1
+  fi
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  installed=$?
+  [ -n "$no_services" ] && rm -f /usr/sbin/policy-rc.d
+  [ "$installed" = 0 ] || fail "apt-get could not install ${missing[*]}"
 fi
 
 # PostgreSQL on 127.0.0.1:5432 for the integration and end-to-end tests (a fresh database per run).
@@ -51,6 +61,8 @@ say "building the desktop engine"
 npm run --silent build:engine || fail "the desktop engine did not build"
 
 mkdir -p .test-artifacts
+# Gateway logs are read at the end for errors that escaped their handlers: only this run's may count.
+rm -f .test-artifacts/*.log
 status=0
 run() {
   say "$1"
@@ -60,14 +72,23 @@ run() {
 run "type check" npx tsc --noEmit
 run "unit tests" npx vitest run --project unit --reporter=default --reporter=json --outputFile=.test-artifacts/unit.json
 run "integration tests (PostgreSQL, PGlite)" npx vitest run --project integration --reporter=default --reporter=json --outputFile=.test-artifacts/integration.json
-PLAYWRIGHT_JSON_OUTPUT_NAME=.test-artifacts/e2e.json run "end-to-end tests (Chromium)" npx playwright test --reporter=list,json
+run "security tests: fuzzing the wire and the desktop engine (sanitizers)" npx vitest run --project security --reporter=default --reporter=json --outputFile=.test-artifacts/security.json
+PLAYWRIGHT_JSON_OUTPUT_NAME=.test-artifacts/e2e.json run "end-to-end tests (Chromium), the attacks on a running gateway among them" npx playwright test --reporter=list,json
+
+# An error that escaped every handler is a bug even when every test passed: the gateway logs it as uncaught.
+escaped=$(grep -HniE 'uncaught|unhandled' .test-artifacts/*.log 2>/dev/null)
+if [ -n "$escaped" ]; then
+  say "errors escaped their handlers in the gateways' logs"
+  printf '%s\n' "$escaped" | head -n 40
+  status=1
+fi
 
 # One closing line for the whole run.
 node -e '
 const fs = require("node:fs");
 const read = (file) => { try { return JSON.parse(fs.readFileSync(file, "utf8")); } catch { return null; } };
 let passed = 0, failed = 0, skipped = 0;
-for (const name of ["unit", "integration"]) {
+for (const name of ["unit", "integration", "security"]) {
   const report = read(`.test-artifacts/${name}.json`);
   if (!report) { failed += 1; continue; }
   passed += report.numPassedTests; failed += report.numFailedTests; skipped += report.numPendingTests + report.numTodoTests;

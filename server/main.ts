@@ -82,6 +82,9 @@ function stampClientAddress(request: import("node:http").IncomingMessage) {
  * the one Next.js puts on the scripts it renders.
  */
 function serveGateway(request: import("node:http").IncomingMessage, response: import("node:http").ServerResponse) {
+  // Auth.js and Next build absolute URLs from these: the gateway's address is its configuration, never a client's word.
+  request.headers["x-forwarded-host"] = config.publicUrl.host;
+  request.headers["x-forwarded-proto"] = config.publicUrl.protocol.slice(0, -1);
   const headers = gatewayHeaders(config, newScriptNonce());
   request.headers["content-security-policy"] = headers["content-security-policy"];
   for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);

@@ -9,6 +9,9 @@ function describe({ kind, actorName, details }: TimelineEvent) {
   const text = (key: string) => (typeof details[key] === "string" || typeof details[key] === "number" ? String(details[key]) : "");
   if (kind === "web.navigation") return `${actorName} opened ${text("path")}`;
   if (kind === "web.request") return `${text("method")} ${text("path")} → ${text("status")} (${text("bytes")} bytes, ${text("ms")} ms)`;
+  if (kind === "web.page_unrecorded") return `page not recorded: ${text("reason")} (${text("path")})`;
+  if (kind === "web.recorder_silent") return `no page is recording: ${text("reason")}`;
+  if (kind === "web.recording_limited") return `recording limited: ${text("reason")}`;
   return `${kind.replace(/[._]/g, " ")} by ${actorName}${text("reason") ? `: ${text("reason")}` : ""}`;
 }
 

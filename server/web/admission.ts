@@ -99,7 +99,9 @@ export function createAdmission({ db, config }: { db: Database; config: Config }
     return found ? { id: found.session.userId, name: found.username, sourceIp } : { id: null, name: "anonymous", sourceIp };
   }
 
-  async function auditRefusal(request: IncomingMessage, name: string, refusal: Refusal, found?: WebSessionRow) {
+  async function auditRefusal(request: IncomingMessage, name: string, refusal: Refusal, known?: WebSessionRow) {
+    const tokens = cookieValues(request.headers.cookie, cookieNames.session);
+    const found = known ?? (tokens.length === 1 ? await findWebSession(db, tokens[0]!) : undefined);
     const actor = actorOf(request, found);
     const address = actor.sourceIp ?? "unknown";
     const minute = Math.floor(Date.now() / 60_000);

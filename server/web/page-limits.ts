@@ -43,34 +43,21 @@ class Bucket {
   }
 }
 
-/** A count per minute: what is within the allowance, and how much went past it in the minute just ended. */
+/** A count per minute: whether one more is within the allowance, and whether it is the first one past it. */
 class PerMinute {
   private minute = 0;
   private count = 0;
-  private over = 0;
 
-  constructor(private readonly allowance: number) {}
+  constructor(readonly allowance: number) {}
 
-  /** Whether one more fits this minute; `rolledOver` reports what went past the allowance in an earlier minute. */
-  take(rolledOver: (excess: number) => void): boolean {
+  take(): { allowed: boolean; firstPast: boolean } {
     const minute = Math.floor(Date.now() / 60_000);
     if (minute !== this.minute) {
-      if (this.over > 0) rolledOver(this.over);
       this.minute = minute;
       this.count = 0;
-      this.over = 0;
     }
     this.count += 1;
-    if (this.count <= this.allowance) return true;
-    this.over += 1;
-    return false;
-  }
-
-  /** What went past the allowance and was not reported yet. */
-  takeExcess(): number {
-    const excess = this.over;
-    this.over = 0;
-    return excess;
+    return { allowed: this.count <= this.allowance, firstPast: this.count === this.allowance + 1 };
   }
 }
 

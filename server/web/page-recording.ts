@@ -12,6 +12,26 @@ import { allowRecorder, injectRecorder, recorderAllowance } from "./recorder-inj
 
 /** A page larger than this, as sent or once decoded, is passed on without the recorder rather than held. */
 export const recordablePageLimit = 16 * 1024 * 1024;
+/**
+ * Pages decoded and rewritten at once, per gateway: with the limit above, what decoding can hold at any moment
+ * stays bounded however many bombs arrive together; the others wait their turn (a page takes milliseconds).
+ */
+const decodingSlots = 2;
+
+let freeSlots = decodingSlots;
+const waitingForSlot: (() => void)[] = [];
+
+async function withDecodingSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (freeSlots > 0) freeSlots -= 1;
+  else await new Promise<void>((resolve) => waitingForSlot.push(resolve));
+  try {
+    return await work();
+  } finally {
+    const next = waitingForSlot.shift();
+    if (next) next();
+    else freeSlots += 1;
+  }
+}
 
 type Decoder = (body: Buffer, options: ZlibOptions) => Promise<Buffer>;
 const decoders: Record<string, Decoder> = {
@@ -96,24 +116,27 @@ export async function sendRecordedPage(
     return { bytes: size + rest, unrecorded: "too large" };
   }
   const raw = Buffer.concat(parts);
-  const decoded = await decodePage(raw, answer.headers["content-encoding"]);
-  if (!decoded.ok) {
+  const body = await withDecodingSlot(async () => {
+    const decoded = await decodePage(raw, answer.headers["content-encoding"]);
+    if (!decoded.ok) return decoded;
+    const allowance = recorderAllowance(page.origin, (await recorderScript()).hash);
+    let nonce: string | null = null;
+    const policy = headers["content-security-policy"];
+    if (policy !== undefined) {
+      const allowed = allowRecorder([policy].flat().join(", "), allowance);
+      headers["content-security-policy"] = allowed.header;
+      nonce = allowed.nonce;
+    }
+    return { ok: true as const, page: Buffer.from(injectRecorder(decoded.html.toString("utf8"), allowance, { nonce, maskAllInputs: page.maskAllInputs }), "utf8") };
+  });
+  if (!body.ok) {
     response.writeHead(status, headers);
     response.end(raw);
-    return { bytes: raw.length, unrecorded: decoded.reason };
+    return { bytes: raw.length, unrecorded: body.reason };
   }
-  const allowance = recorderAllowance(page.origin, (await recorderScript()).hash);
-  let nonce: string | null = null;
-  const policy = headers["content-security-policy"];
-  if (policy !== undefined) {
-    const allowed = allowRecorder([policy].flat().join(", "), allowance);
-    headers["content-security-policy"] = allowed.header;
-    nonce = allowed.nonce;
-  }
-  const body = Buffer.from(injectRecorder(decoded.html.toString("utf8"), allowance, { nonce, maskAllInputs: page.maskAllInputs }), "utf8");
   for (const stale of ["content-encoding", "content-length", "etag", "content-md5"]) delete headers[stale];
-  headers["content-length"] = body.length;
+  headers["content-length"] = body.page.length;
   response.writeHead(status, headers);
-  response.end(body);
+  response.end(body.page);
   return { bytes: raw.length };
 }

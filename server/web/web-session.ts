@@ -50,6 +50,8 @@ export class LiveWebSession implements LiveSession {
   private heldUntil = 0;
   private catchingUp = false;
   private silence: NodeJS.Timeout | null = null;
+  /** The time of the last event recorded, on the gateway's clock. */
+  private lastEventAt = 0;
 
   private constructor(
     private readonly runtime: Runtime,
@@ -105,7 +107,15 @@ export class LiveWebSession implements LiveSession {
       if (!batch.success) return socket.close(1008, "not a batch of page events");
       clockOffset ??= Date.now() - batch.data.sentAt;
       const offset = clockOffset;
-      this.record(batch.data.events.map((event) => ({ ...event, timestamp: event.timestamp + offset })));
+      // On the gateway's clock, in order and never ahead of it: a page cannot stretch or scatter the recording
+      // (chunks are cut by time, so timestamps a day apart would otherwise make a chunk per event).
+      const now = Date.now();
+      this.record(
+        batch.data.events.map((event) => {
+          this.lastEventAt = Math.min(now, Math.max(this.lastEventAt, event.timestamp + offset));
+          return { ...event, timestamp: this.lastEventAt };
+        }),
+      );
       this.throttle(this.budget.spend(batch.data.events.length, data.length), socket);
     });
     socket.once("close", () => {
@@ -163,7 +173,11 @@ export class LiveWebSession implements LiveSession {
 
   private record(events: PageEvent[]) {
     if (this.ended || events.length === 0) return;
-    const seekPointAllowed = () => this.budget.snapshots.take((excess) => this.note("web.recording_limited", { reason: `${excess} page load(s) in a minute past the ${pageLimits.snapshotsPerMinute} that become seek points` }));
+    const seekPointAllowed = () => {
+      const { allowed, firstPast } = this.budget.snapshots.take();
+      if (firstPast) this.note("web.recording_limited", { reason: `more than ${pageLimits.snapshotsPerMinute} page loads in a minute: the rest this minute are stored inline, not as seek points` });
+      return allowed;
+    };
     this.watchers.screen(this.recorder.add(events, seekPointAllowed));
     if (events.some(isUserActivity)) this.hooks.active(this.row);
     for (const event of events) {
@@ -171,8 +185,9 @@ export class LiveWebSession implements LiveSession {
       if (address === null || address === this.lastAddress) continue;
       this.lastAddress = address;
       this.addressShown = false;
-      const logged = this.budget.navigations.take((excess) => this.note("web.recording_limited", { reason: `${excess} navigation(s) in a minute not put on the timeline` }));
-      if (!logged) continue;
+      const { allowed, firstPast } = this.budget.navigations.take();
+      if (firstPast) this.note("web.recording_limited", { reason: `more than ${pageLimits.navigationsPerMinute} navigations in a minute: the rest this minute are not put on the timeline` });
+      if (!allowed) continue;
       const path = new URL(address).pathname;
       this.hooks.timeline.add({ sessionId: this.sessionId, kind: "web.navigation", actorName: this.row.username, details: { href: address, path, atMs: Math.round(event.timestamp - this.row.session.startedAt.getTime()) } });
     }
@@ -245,8 +260,6 @@ export class LiveWebSession implements LiveSession {
     this.ended = true;
     sessionRegistry.delete(this);
     if (this.silence) clearTimeout(this.silence);
-    const excess = this.budget.navigations.takeExcess();
-    if (excess > 0) this.note("web.recording_limited", { reason: `${excess} navigation(s) in a minute not put on the timeline` });
     for (const page of this.pages) {
       this.tell(page, { type: "ended", message: `Your session on ${this.row.target.name} has ended: ${message}. Open the app again from Gatehouse if you still have access.` });
       page.close(4403, "session ended");
