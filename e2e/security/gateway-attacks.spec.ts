@@ -213,6 +213,7 @@ test.describe("attacks on the gateway", () => {
       const page = await rawWebSocket(port(), "/__gatehouse/events", headers);
       page.socket.write(frame(1, Buffer.from(typeof bad === "string" ? bad : JSON.stringify(bad))));
       expect(await page.closeCode(), JSON.stringify(bad).slice(0, 80)).toBe(1008);
+      page.socket.destroy();
     }
     // With no page left sending events, the timeline says so: what a page sends is the page's word.
     await expect.poll(async () => (await sql`select count(*)::int as n from session_events where session_id = ${sessionId} and kind = 'web.recorder_silent'`)[0]!.n, { timeout: 25_000 }).toBeGreaterThan(0);

@@ -88,8 +88,21 @@ describe.each(backends)("data layer on %s", (_name, open) => {
 
     it("redeems a ticket once, with its binding", async () => {
       const { ticket } = await mintConnectTicket(db(), { userId, targetId, purpose: "probe" }, 30);
-      expect(await redeemConnectTicket(db(), ticket)).toEqual({ ok: true, binding: { userId, targetId, purpose: "probe", sessionId: null } });
+      expect(await redeemConnectTicket(db(), ticket)).toEqual({ ok: true, binding: { userId, targetId, purpose: "probe", sessionId: null, browserBinding: null } });
       expect(await redeemConnectTicket(db(), ticket)).toEqual({ ok: false, reason: "used" });
+    });
+
+    it("redeems a ticket bound to a browser only with that binding, and another's attempt does not spend it", async () => {
+      const browserBinding = "b".repeat(64);
+      const { ticket } = await mintConnectTicket(db(), { userId, targetId, purpose: "app", browserBinding }, 30);
+      expect(await redeemConnectTicket(db(), ticket)).toEqual({ ok: false, reason: "used" });
+      expect(await redeemConnectTicket(db(), ticket, "c".repeat(64))).toEqual({ ok: false, reason: "used" });
+      expect(await redeemConnectTicket(db(), ticket, browserBinding)).toMatchObject({ ok: true, binding: { purpose: "app", browserBinding } });
+      expect(await redeemConnectTicket(db(), ticket, browserBinding)).toEqual({ ok: false, reason: "used" });
+      // An unbound ticket is not redeemed where a binding is asked for either.
+      const unbound = await mintConnectTicket(db(), { userId, targetId, purpose: "probe" }, 30);
+      expect(await redeemConnectTicket(db(), unbound.ticket, browserBinding)).toEqual({ ok: false, reason: "used" });
+      expect(await redeemConnectTicket(db(), unbound.ticket)).toMatchObject({ ok: true });
     });
 
     it("refuses an expired or unknown ticket and stores only its hash", async () => {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeInstruction, GuacamoleParser } from "@/lib/protocol/guacamole";
 import { startVncServer, type DesktopTarget } from "../fixtures/desktop-targets";
 import { freePort } from "../fixtures/ports";
+import { seededRandom } from "../fixtures/seeded-random";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const enginePath = path.join(root, "build/engine-asan/guac-engine");
@@ -21,17 +22,6 @@ const sanitizerEnv = {
   ASAN_OPTIONS: `detect_leaks=0:exitcode=${sanitizerExitCode}:abort_on_error=0`,
   UBSAN_OPTIONS: `print_stacktrace=1:exitcode=${sanitizerExitCode}`,
 };
-
-function random(from: number) {
-  let state = from >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface EngineRun {
   code: number | null;
@@ -101,7 +91,7 @@ describe(`the desktop engine under AddressSanitizer (seed ${seed})`, () => {
     ].join("");
 
   it("random and mutated handshakes: refused or ended, never a memory error or a hang", async () => {
-    const next = random(seed);
+    const next = seededRandom(seed);
     const valid = handshake({ host: "127.0.0.1", port: closedPort, password: "x" });
     const runs = 120;
     for (let round = 0; round < runs; round++) {
@@ -131,7 +121,7 @@ describe(`the desktop engine under AddressSanitizer (seed ${seed})`, () => {
   }, 300_000);
 
   it("random and mutated instructions to a connected VNC desktop: answered, or refused with an error, never a memory error", async () => {
-    const next = random(seed ^ 0x5a5a);
+    const next = seededRandom(seed ^ 0x5a5a);
     const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!;
     const within = (low: number, high: number) => pick([low, high, low + Math.floor(next() * (high - low + 1))]);
     const wildInteger = () => pick([-1, 2 ** 31, -(2 ** 31), 99999999999, 16385, 0x10000]);

@@ -14,21 +14,10 @@ import { sessionFilterSchema } from "@/lib/protocol/sessions";
 import { terminalClientMessageSchema } from "@/lib/protocol/terminal";
 import { ticketRequestSchema } from "@/lib/protocol/tickets";
 import { pageAddressLimit, pageEventBatchSchema } from "@/lib/protocol/web-recording";
+import { seededRandom } from "../fixtures/seeded-random";
 
 const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const rounds = Number(process.env.FUZZ_ROUNDS ?? 4000);
-
-/** mulberry32: small, fast, good enough to drive a fuzzer reproducibly. */
-function random(from: number) {
-  let state = from >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const keys = ["type", "sentAt", "events", "timestamp", "data", "href", "payload", "tag", "cols", "rows", "count", "action", "reason", "purpose", "targetId", "sessionId", "width", "height", "dpi", "name", "protocol", "host", "port", "internalUrl", "__proto__", "constructor", "toString"];
 const strings = ["", "a", "resize", "extend", "viewers", "resync", "lock", "terminate", "watch", "terminal", "gatehouse.navigation", "https://app.example/x", "javascript:alert(1)", "\u0000", "\ud800", "é日本", "9".repeat(400), "a".repeat(5000), "../../etc/passwd", "%2F%2Fevil"];
@@ -115,7 +104,7 @@ const cases: Case[] = [
 describe(`wire schemas under fuzzing (seed ${seed}, FUZZ_SEED=${seed} reproduces)`, () => {
   for (const { name, schema, valid, invariant } of cases) {
     it(`${name}: a verdict for every input, never an exception, and accepted values within their bounds`, () => {
-      const next = random(seed ^ name.length);
+      const next = seededRandom(seed ^ name.length);
       for (const message of valid) expect(schema.safeParse(message).success, JSON.stringify(message)).toBe(true);
       let accepted = 0;
       for (let round = 0; round < rounds; round++) {
@@ -137,7 +126,7 @@ describe(`the Guacamole parser under fuzzing (seed ${seed})`, () => {
   const valid = ["3.key,5.65307,1.1;", "5.mouse,3.100,3.200,1.1;", "4.size,4.1024,3.768;", "4.sync,13.1732000000000;", "9.clipboard,1.1,10.text/plain;", "4.blob,1.1,8.aGVsbG8=;", "3.end,1.1;", "4.nop;", "3.key,1.😀,1.1;"];
 
   it("parses or refuses every stream, in any chunking, and never holds more than its limit", () => {
-    const next = random(seed);
+    const next = seededRandom(seed);
     const limits = { maxInstructionLength: 4096, maxElements: 64 };
     let parsed = 0;
     for (let round = 0; round < rounds; round++) {
