@@ -37,17 +37,20 @@ const sql = postgres(bench.databaseUrl, { max: 1, onnotice: () => {} });
 try {
   const gatewayPort = new URL(bench.url).port;
   const appHost = `red.localhost:${gatewayPort}`;
-  // The app cookie, as a browser gets it: the launch on the gateway's origin, then the handoff on the app's host.
-  const launch = await fetch(`${bench.url}/apps/red?return=/page1`, { headers: { cookie: bench.cookie }, redirect: "manual" });
-  const handoff = new URL(launch.headers.get("location")!);
-  const appCookie = await new Promise<string>((resolve, reject) => {
-    http.get(`http://127.0.0.1:${gatewayPort}${handoff.pathname}${handoff.search}`, { headers: { host: appHost } }, (response) => {
-      response.resume();
-      const cookie = response.headers["set-cookie"]?.[0]?.split(";")[0];
-      if (cookie) resolve(cookie);
-      else reject(new Error(`the handoff answered ${response.statusCode} without a cookie`));
+  // The app cookie, as a browser gets it: a state cookie on the app's host, the launch on the gateway's origin
+  // bound to that state, then the handoff back on the app's host.
+  const onAppHost = (path: string, cookie = "") =>
+    new Promise<http.IncomingMessage>((resolve, reject) => {
+      http.get(`http://127.0.0.1:${gatewayPort}${path}`, { headers: { host: appHost, cookie } }, (response) => resolve(response.resume())).once("error", reject);
     });
-  });
+  const firstCookie = (response: http.IncomingMessage) => response.headers["set-cookie"]?.[0]?.split(";")[0] ?? "";
+  const start = await onAppHost("/__gatehouse/start?return=/page1");
+  const state = firstCookie(start);
+  const launch = await fetch(String(start.headers.location), { headers: { cookie: bench.cookie }, redirect: "manual" });
+  const handoff = new URL(launch.headers.get("location")!);
+  const handed = await onAppHost(`${handoff.pathname}${handoff.search}`, state);
+  const appCookie = firstCookie(handed);
+  if (!appCookie.startsWith("__gatehouse_app=")) throw new Error(`the handoff answered ${handed.statusCode} without a session cookie`);
 
   const direct = `${app.url}/page1`;
   const proxied = `http://127.0.0.1:${gatewayPort}/page1`;

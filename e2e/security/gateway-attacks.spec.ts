@@ -274,6 +274,9 @@ test.describe("attacks on the gateway", () => {
         socket.socket.destroy();
       }
     }
+    // Before its admission, the page-events socket never becomes a WebSocket: no cookie, another origin.
+    expect((await rawWebSocket(port(), "/__gatehouse/events", { Host: appHost(), Origin: appOrigin() })).status).toBe(403);
+    expect((await rawWebSocket(port(), "/__gatehouse/events", { Host: appHost(), Origin: "http://evil.localhost", Cookie: `__gatehouse_app=${appCookie}` })).status).toBe(403);
     // A node link without the nodes' signature never becomes a WebSocket.
     expect((await rawWebSocket(port(), nodeLink(liveSessionId).path, { Host: `localhost:${port()}`, Authorization: "Gatehouse-Node forged" })).status).toBe(401);
     // An app's own WebSocket is the app's to police: the violation reaches it through the tunnel, the gateway carries on.

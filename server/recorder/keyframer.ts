@@ -184,6 +184,8 @@ export class Keyframer {
     child.on("message", (reply: KeyframerReply) => {
       this.replies = this.replies.then(() => this.received(reply));
     });
+    // A send to a child that has just died fails here; its exit (below) restarts it.
+    child.on("error", (error) => console.error(`keyframer: ${error.message}`));
     child.once("exit", (code, signal) => {
       const inFlight = new Set([...this.inFlightSizes.keys()].map((key) => key.split("/")[0]!));
       this.child = null;

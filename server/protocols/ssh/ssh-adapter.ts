@@ -102,6 +102,7 @@ export class SshAdapter extends EventEmitter implements ProtocolAdapter {
           shell.on("data", (data: Buffer) => this.emit("output", data));
           shell.stderr.on("data", (data: Buffer) => this.emit("output", data));
           shell.on("drain", () => this.emit("drain"));
+          shell.on("error", (error: Error) => this.emit("closed", `the connection to ${this.target.name} failed: ${error.message}`));
           shell.once("close", () => {
             this.client.end();
             this.emit("closed", `${this.target.name} closed the connection`);
