@@ -3,6 +3,7 @@
 import { hostname } from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import { parseTrustedProxies, type TrustedProxies } from "./http/client-address";
 import { roleNames, type Role } from "./protocol/domain";
 
 const optionalString = z.string().trim().min(1).optional();
@@ -58,7 +59,17 @@ const environmentSchema = z
     HOST: z.string().trim().min(1).default("127.0.0.1"),
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
     PUBLIC_URL: absoluteHttpUrl.optional(),
-    TRUST_PROXY: booleanFlag.default(false),
+    TRUST_PROXY: z
+      .string()
+      .default("false")
+      .transform((value, ctx) => {
+        const parsed = parseTrustedProxies(value);
+        if ("problem" in parsed) {
+          ctx.addIssue({ code: "custom", message: parsed.problem });
+          return z.NEVER;
+        }
+        return parsed;
+      }),
     APPS_DOMAIN: z
       .string()
       .trim()
@@ -141,7 +152,8 @@ export interface Config {
   publicUrl: URL;
   /** App hosts are `<name>.<appsDomain>` (host, with the port if not the scheme's); PUBLIC_URL's host by default. */
   appsDomain: string;
-  trustProxy: boolean;
+  /** Which proxies' X-Forwarded-For entries are believed (lib/http/client-address.ts). */
+  trustProxy: TrustedProxies;
   nodeName: string;
   /** Where the other nodes reach this one (to relay a live view); the listening address by default. */
   internalUrl: URL;

@@ -11,8 +11,8 @@ export function securityWarnings(config: Config): string[] {
   if (!loopback.test(config.host) && !config.oidc && !config.databaseUrl) {
     warnings.push(`HOST=${config.host} exposes the embedded single-admin setup to the network. For anything beyond a trial, configure OIDC and DATABASE_URL.`);
   }
-  if (config.trustProxy) {
-    warnings.push("TRUST_PROXY is on: client addresses in the audit log come from X-Forwarded-For. Make sure only your proxy can reach Gatehouse.");
+  if (config.trustProxy.kind === "hops") {
+    warnings.push(`TRUST_PROXY=${config.trustProxy.hops}: client addresses come from X-Forwarded-For, ${config.trustProxy.hops} proxy hop(s) from the right. Make sure only your proxy can reach Gatehouse, or name the proxies' networks (TRUST_PROXY=10.0.0.0/8) so that direct clients are not believed.`);
   }
   return warnings;
 }

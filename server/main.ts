@@ -7,11 +7,13 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
 import { ConfigError, loadConfig } from "../lib/config";
+import { clientAddressOf } from "../lib/http/client-address";
 import { gatewayHeaders, newScriptNonce } from "../lib/http/security-headers";
 import { clientAddressHeader } from "../lib/request-context";
 import { securityWarnings } from "../lib/security-posture";
 import { purgeExpiredRecordings } from "../lib/retention";
 import { deleteStaleConnectTickets } from "../lib/tickets";
+import { deleteStaleLoginCounts } from "../lib/auth/login-throttle";
 import { createNodeLink, nodeLinkPath } from "./cluster/node-link";
 import { startNodeHeartbeat } from "./cluster/node-heartbeat";
 import { installCrashPolicy } from "./crash-policy";
@@ -73,8 +75,7 @@ await heartbeat.started;
 
 /** The only source of a request's client address for app code; whatever a client sent in that header is replaced. */
 function stampClientAddress(request: import("node:http").IncomingMessage) {
-  const forwarded = config.trustProxy ? String(request.headers["x-forwarded-for"] ?? "").split(",")[0]?.trim() : "";
-  request.headers[clientAddressHeader] = forwarded || request.socket.remoteAddress || "unknown";
+  request.headers[clientAddressHeader] = clientAddressOf(request.socket.remoteAddress, request.headers["x-forwarded-for"], config.trustProxy);
 }
 
 /**
@@ -129,6 +130,7 @@ server.on("upgrade", (request, socket, head) => {
 
 const ticketSweep = setInterval(() => {
   deleteStaleConnectTickets(runtime.db, new Date(Date.now() - 60_000)).catch((error) => console.error("ticket sweep failed:", error));
+  deleteStaleLoginCounts(runtime.db).catch((error) => console.error("login counter sweep failed:", error));
 }, 60_000).unref();
 
 function purgeRecordings() {

@@ -9,6 +9,7 @@ import { safeReturnPath } from "@/lib/web-apps";
 const errorMessages: Record<string, string> = {
   CredentialsSignin: "The username or password is not right.",
   rate_limited: "Too many failed attempts. Wait 15 minutes and try again.",
+  busy: "Many sign-ins are being checked right now. Try again in a moment.",
   AccessDenied: "Your account is disabled or not allowed to sign in here.",
 };
 

@@ -9,15 +9,19 @@ import { runtime } from "../runtime";
 import { clientAddress } from "../request-context";
 import { findLocalUser, findUserById, recordLogin, upsertSsoUser } from "../users";
 import { endWebSessionsOfUser } from "../web-apps";
-import { LoginRateLimiter } from "./login-rate-limit";
+import { createLoginThrottle } from "./login-throttle";
 import { verifyPassword } from "./password";
 import { sessionCookieName } from "./session-cookie";
 
 const sessionLifetimeSeconds = 8 * 60 * 60;
-const loginRateLimiter = new LoginRateLimiter();
+let loginThrottle: ReturnType<typeof createLoginThrottle> | null = null;
 
 class RateLimited extends CredentialsSignin {
   code = "rate_limited";
+}
+
+class Busy extends CredentialsSignin {
+  code = "busy";
 }
 
 /**
@@ -85,18 +89,24 @@ export const { handlers, auth, signIn, signOut } = NextAuth(async (request): Pro
             const username = typeof input.username === "string" ? input.username.trim() : "";
             const password = typeof input.password === "string" ? input.password : "";
             const address = sourceIp ?? "unknown";
-            if (loginRateLimiter.isBlocked(address, username)) {
-              await audit(db, actor(null, username || "(empty)"), { action: "login", outcome: "refused", details: { method: "password", reason: "rate limited" } });
-              throw new RateLimited();
+            loginThrottle ??= createLoginThrottle(db);
+            const admission = await loginThrottle.admit(address, username);
+            if (!admission.ok) {
+              await audit(db, actor(null, username || "(empty)"), { action: "login", outcome: "refused", details: { method: "password", reason: admission.reason === "busy" ? "too many sign-ins being checked at once" : "rate limited" } });
+              throw admission.reason === "busy" ? new Busy() : new RateLimited();
             }
-            const user = username ? await findLocalUser(db, username) : undefined;
-            const valid = Boolean(user?.passwordHash && !user.disabled && (await verifyPassword(password, user.passwordHash)));
+            let valid = false;
+            let user: Awaited<ReturnType<typeof findLocalUser>>;
+            try {
+              user = username ? await findLocalUser(db, username) : undefined;
+              valid = Boolean(user?.passwordHash && !user.disabled && (await verifyPassword(password, user.passwordHash)));
+            } finally {
+              await admission.finish(valid);
+            }
             if (!user || !valid) {
-              loginRateLimiter.recordFailure(address, username);
               await audit(db, actor(user?.id ?? null, username || "(empty)"), { action: "login", outcome: "failure", details: { method: "password" } });
               return null;
             }
-            loginRateLimiter.recordSuccess(username);
             await recordLogin(db, user.id);
             return { id: user.id, name: user.displayName ?? user.username };
           },

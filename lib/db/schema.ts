@@ -41,6 +41,18 @@ export const groupRoleMappings = pgTable(
   (table) => [primaryKey({ columns: [table.group, table.role] })],
 );
 
+/**
+ * Password sign-in attempts, counted before the password is hashed, shared by every node (lib/auth/login-throttle.ts).
+ * `key` is `address:<ip>` or `account:<name>@<ip>`.
+ */
+export const loginThrottle = pgTable("login_throttle", {
+  key: text("key").primaryKey(),
+  attempts: integer("attempts").notNull(),
+  windowStartedAt: timestamp("window_started_at", { withTimezone: true }).notNull(),
+  /** Windows in a row that ended past the limit: each doubles the next window's length. */
+  strikes: integer("strikes").notNull().default(0),
+});
+
 export const setupTokens = pgTable("setup_tokens", {
   tokenHash: text("token_hash").primaryKey(),
   userId: uuid("user_id")

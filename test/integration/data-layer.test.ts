@@ -10,7 +10,8 @@ import { audit, verifyAuditChain, type Actor } from "@/lib/audit";
 import { createCredential, openCredential, updateCredential } from "@/lib/credentials";
 import { openDatabase, type DatabaseHandle } from "@/lib/db/client";
 import { createFsBlobStore } from "@/lib/blob-store/fs";
-import { auditLog, connectTickets, credentials, recordingChunks, recordingKeyframes, sessions, transcriptLines, users } from "@/lib/db/schema";
+import { auditLog, connectTickets, credentials, loginThrottle, recordingChunks, recordingKeyframes, sessions, transcriptLines, users } from "@/lib/db/schema";
+import { createLoginThrottle, loginLimits } from "@/lib/auth/login-throttle";
 import { chunkBlobKey, keyframeBlobKey } from "@/lib/recordings";
 import { purgeExpiredRecordings, setPreventPurge } from "@/lib/retention";
 import { searchTranscripts } from "@/lib/transcripts";
@@ -112,6 +113,49 @@ describe.each(backends)("data layer on %s", (_name, open) => {
       await new Promise((resolve) => setTimeout(resolve, 1100));
       expect(await redeemConnectTicket(db(), ticket)).toEqual({ ok: false, reason: "expired" });
       expect(await redeemConnectTicket(db(), "made-up")).toEqual({ ok: false, reason: "unknown" });
+    });
+  });
+
+  describe("password sign-in counters", () => {
+    const attempt = async (throttle: ReturnType<typeof createLoginThrottle>, address: string, account: string) => {
+      const admission = await throttle.admit(address, account);
+      if (admission.ok) await admission.finish(false);
+      return admission.ok ? "admitted" : admission.reason;
+    };
+    const age = (key: string, minutes: number) => db().update(loginThrottle).set({ windowStartedAt: sql`now() - ${minutes} * interval '1 minute'` }).where(eq(loginThrottle.key, key));
+
+    it("count every attempt before hashing, per account from an address and per address, with a window that doubles after a lockout", async () => {
+      const throttle = createLoginThrottle(db());
+      const address = `10.9.${randomBytes(1)[0]}.${randomBytes(1)[0]}`;
+      const results = await Promise.all(Array.from({ length: 8 }, () => attempt(throttle, address, "Admin")));
+      expect(results.filter((result) => result === "rate_limited")).toHaveLength(8 - loginLimits.perAccountFromAddress);
+      // Another address is not locked out; nor is another account from this address (until the address limit).
+      expect(await attempt(throttle, "10.8.0.1", "admin")).toBe("admitted");
+      expect(await attempt(throttle, address, "someone-else")).toBe("admitted");
+
+      const key = `account:admin@${address}`;
+      await age(key, 16);
+      expect(await attempt(throttle, address, "admin")).toBe("admitted");
+      // The window that ended past the limit doubles the next: 16 minutes on, still the same window.
+      for (let more = 1; more < loginLimits.perAccountFromAddress; more++) expect(await attempt(throttle, address, "admin")).toBe("admitted");
+      expect(await attempt(throttle, address, "admin")).toBe("rate_limited");
+      await age(key, 16);
+      expect(await attempt(throttle, address, "admin")).toBe("rate_limited");
+      await age(key, 31);
+      expect(await attempt(throttle, address, "admin")).toBe("admitted");
+      // The address as a whole has its own, larger limit (17 attempts so far).
+      for (let more = 17; more < loginLimits.perAddress; more++) await attempt(throttle, address, `spray-${more}`);
+      expect(await attempt(throttle, address, "yet-another")).toBe("rate_limited");
+    });
+
+    it("let no more than a few hashes run at once, and count a success by forgetting the account's failures", async () => {
+      const throttle = createLoginThrottle(db());
+      const admitted = await Promise.all(Array.from({ length: loginLimits.hashesAtOnce }, (_, index) => throttle.admit(`10.7.0.${index}`, "admin")));
+      expect(admitted.every((admission) => admission.ok)).toBe(true);
+      expect(await throttle.admit("10.7.1.1", "admin")).toEqual({ ok: false, reason: "busy" });
+      for (const admission of admitted) if (admission.ok) await admission.finish(true);
+      expect((await throttle.admit("10.7.1.1", "admin")).ok).toBe(true);
+      expect(await db().select().from(loginThrottle).where(eq(loginThrottle.key, "account:admin@10.7.0.0"))).toEqual([]);
     });
   });
 
