@@ -1,6 +1,8 @@
-// App hosts as production runs them: a gateway on its embedded default (as `npm start` runs it) behind Debian's
-// nginx terminating TLS, apps on a registrable domain (`*.gate.example.test`, which Chromium maps to loopback),
-// so that every published app is same-site with every other and with the gateway. A hostile app then tries what
+// The gateway as production runs it: on its embedded default (as `npm start` runs it) behind Debian's nginx
+// terminating TLS (the README's configuration, TRUST_PROXY=1), apps on a registrable domain
+// (`*.gate.example.test`, which Chromium maps to loopback), so that every published app is same-site with every
+// other and with the gateway. Sign-in, a terminal over wss and `__Host-` cookies work through the proxy, and a
+// client's own X-Forwarded-For is not believed. A hostile app then tries what
 // same-site buys it: driving requests into a sibling app with the user's cookie and the sibling's injected
 // credential, and tossing cookies at the sibling and the gateway. And a reviewer replays a recorded page full
 // of traps: nothing in it may run, navigate or load in the reviewer's browser.
@@ -13,6 +15,7 @@ import { startGateway, type RunningGateway } from "../../test/fixtures/gateway";
 import { startHostileApp, type RunningHostileApp } from "../../test/fixtures/hostile-app";
 import { startNginx, type RunningNginx } from "../../test/fixtures/nginx";
 import { freePort } from "../../test/fixtures/ports";
+import { sshdUnderTest } from "../fixtures/terminal-client";
 import { expect, test } from "../fixtures/test";
 
 const domain = "gate.example.test";
@@ -45,7 +48,7 @@ test.describe("app hosts on one site, behind TLS", () => {
     const gatewayPort = await freePort();
     nginx = await startNginx({ domain, upstreamPort: gatewayPort, logFile: path.join(logDir, "nginx-isolation.log") });
     dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-isolation-"));
-    gateway = await startGateway({ port: gatewayPort, logFile: path.join(logDir, "gateway-isolation.log"), env: { PUBLIC_URL: nginx.url, DATA_DIR: dataDir, NODE_NAME: "e2e-isolation" } });
+    gateway = await startGateway({ port: gatewayPort, logFile: path.join(logDir, "gateway-isolation.log"), env: { PUBLIC_URL: nginx.url, DATA_DIR: dataDir, NODE_NAME: "e2e-isolation", TRUST_PROXY: "1" } });
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
       args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", `--host-resolver-rules=MAP ${domain} 127.0.0.1, MAP *.${domain} 127.0.0.1`],
@@ -97,6 +100,25 @@ test.describe("app hosts on one site, behind TLS", () => {
     expect(appCookie).toMatchObject({ domain: `victim.${domain}`, path: "/", secure: true, httpOnly: true, sameSite: "Lax" });
     expect(hostile.requests.find((request) => request.url === "/page")?.headers["x-api-key"]).toMatch(/^victim-key-/);
     await page.close();
+  });
+
+  test("a terminal over wss through the proxy, and a client's own X-Forwarded-For not believed", async () => {
+    const sshd = sshdUnderTest();
+    const login = await api("POST", "/api/admin/credentials", { name: "behind-proxy", kind: "password", username: sshd.username, secret: sshd.password });
+    const target = await api("POST", "/api/admin/targets", { name: "behind-proxy", protocol: "ssh", host: sshd.host, port: sshd.port, allowedUsers: ["admin"], credentialId: (JSON.parse(login.body) as { id: string }).id });
+    expect(target.status, target.body).toBe(200);
+    const page = await admin.newPage();
+    await page.setExtraHTTPHeaders({ "x-forwarded-for": "6.6.6.6" });
+    await page.goto(`${origin()}/connect/${(JSON.parse(target.body) as { id: string }).id}`);
+    await expect(page.getByTestId("terminal-status")).toHaveText("Connected");
+    await page.getByTestId("terminal").click();
+    await page.keyboard.type("echo through-nginx-$((6*7))\n");
+    await expect(page.locator(".xterm-rows")).toContainText("through-nginx-42");
+    await page.close();
+    const audit = JSON.parse((await api("GET", "/api/admin/audit")).body) as { entries: { action: string; sourceIp: string | null; details: { target?: string } }[] };
+    const connects = audit.entries.filter((entry) => entry.action === "connect" && entry.details.target === "behind-proxy");
+    expect(connects.length).toBeGreaterThan(0);
+    expect(new Set(audit.entries.map((entry) => entry.sourceIp).filter(Boolean))).toEqual(new Set(["127.0.0.1"]));
   });
 
   test("a sibling app cannot act in another app with the user's cookie and its credential, nor toss cookies at it", async () => {
