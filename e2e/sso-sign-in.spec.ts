@@ -11,6 +11,30 @@ test("an IdP admin signs in through SSO and lands on home with the admin role", 
   await expect(navLink(page, "Targets")).toBeVisible();
 });
 
+test("an email address the IdP has not verified reaches nothing: allow lists match usernames and verified emails", async ({ browser }) => {
+  const admin = await browser.newContext();
+  await signInWithSso(await admin.newPage(), "alice");
+  const name = `by-email-${Date.now().toString(36)}`;
+  const created = await admin.request.post(`${ssoUrl()}/api/admin/targets`, { headers: { origin: ssoUrl() }, data: { name, protocol: "ssh", host: "127.0.0.1", port: 22, allowedUsers: ["bob@example.com"] } });
+  expect(created.status()).toBe(200);
+  const targetId = ((await created.json()) as { id: string }).id;
+  await admin.close();
+  const mallory = await browser.newContext();
+  const page = await mallory.newPage();
+  await signInWithSso(page, "mallory");
+  await expect(page.getByTestId("signed-in-as")).toContainText("Mallory Mask");
+  await expect(page.getByText(name)).toHaveCount(0);
+  const ticket = await mallory.request.post(`${ssoUrl()}/api/tickets`, { headers: { origin: ssoUrl() }, data: { purpose: "terminal", targetId } });
+  expect(ticket.status()).toBe(403);
+  await mallory.close();
+  // Bob, whose address the IdP verified, is let in by it.
+  const bob = await browser.newContext();
+  const bobPage = await bob.newPage();
+  await signInWithSso(bobPage, "bob");
+  await expect(bobPage.getByText(name)).toBeVisible();
+  await bob.close();
+});
+
 test("a member of a security group gets the security role and no admin pages", async ({ page }) => {
   await signInWithSso(page, "sam");
   await expect(page.getByTestId("signed-in-as")).toHaveText("Sam Secops · security, user");

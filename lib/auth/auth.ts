@@ -34,6 +34,14 @@ function stringClaim(value: unknown): string | null {
   return typeof value === "string" && value.trim() !== "" ? value : null;
 }
 
+/**
+ * The email an IdP vouches for, or none: an address a user typed into their profile unverified must not reach
+ * targets whose allow list names someone else's address.
+ */
+function verifiedEmail(claims: Record<string, unknown>): string | null {
+  return claims.email_verified === true || claims.email_verified === "true" ? stringClaim(claims.email) : null;
+}
+
 function groupsClaim(value: unknown): string[] {
   if (Array.isArray(value)) return value.filter((item): item is string => typeof item === "string");
   return typeof value === "string" ? value.split(/[\s,]+/).filter(Boolean) : [];
@@ -68,11 +76,12 @@ export const { handlers, auth, signIn, signOut } = NextAuth(async (request): Pro
           authorization: { params: { scope: config.oidc.scopes } },
           async profile(claims) {
             const oidc = config.oidc!;
+            const email = verifiedEmail(claims);
             const account = await upsertSsoUser(db, {
               issuer: oidc.issuer,
               subject: String(claims.sub),
-              username: stringClaim(claims.preferred_username) ?? stringClaim(claims.email) ?? String(claims.sub),
-              email: stringClaim(claims.email),
+              username: stringClaim(claims.preferred_username) ?? email ?? String(claims.sub),
+              email,
               displayName: stringClaim(claims.name),
               groups: groupsClaim(claims[oidc.groupsClaim]),
             });
