@@ -257,11 +257,29 @@ test.describe("web apps", () => {
     const sessionId = await newestSession();
     await gateway.getByRole("button", { name: "Sign out" }).click();
     await gateway.waitForURL(/\/signin/);
-    await expect(app.getByRole("alert")).toContainText("has ended: the user signed out", { timeout: 10_000 });
+    await expect(app.getByRole("alert")).toContainText("has ended: you signed out of Gatehouse", { timeout: 10_000 });
     expect((await app.goto(`${appUrl()}/page1`))?.status()).toBe(403);
     const [ended] = await sql`select status, end_reason from sessions where id = ${sessionId}`;
     expect(ended).toMatchObject({ status: "ended", end_reason: "user_closed" });
     await context.close();
+  });
+
+  test("a time-limited visit says when it ends, is extended within its longest duration, then ends", async () => {
+    const timed = `${name}-timed`;
+    await createTarget(alice.request, { name: timed, protocol: "web", internalUrl: nodeRed.url, allowedUsers: ["bob"], sessionTtlSeconds: 5, extensionSeconds: 4, maxSessionSeconds: 9 });
+    const app = await bob.newPage();
+    await app.goto(`${ssoUrl()}/apps/${timed}?return=/page1`);
+    await expect(app.getByRole("heading", { name: "Page one" })).toBeVisible();
+    const sessionId = await newestSession(timed);
+    const bar = app.locator("#gatehouse-expiry");
+    await expect(bar).toContainText("This session ends at");
+    await bar.getByRole("button", { name: /^Extend by 4 s/ }).click();
+    await expect(bar).toContainText("It cannot be extended further.");
+    await expect.poll(async () => (await sql`select action from audit_log where object_id = ${sessionId} and action = 'session.extend'`).length).toBe(1);
+    await expect(app.getByRole("alert").filter({ hasText: "has ended" })).toContainText("has ended: it reached its time limit", { timeout: 15_000 });
+    const [ended] = await sql`select status, end_reason, end_message, ended_at - started_at as lasted from sessions where id = ${sessionId}`;
+    expect(ended).toMatchObject({ status: "ended", end_reason: "expired", end_message: "it reached its time limit" });
+    expect((await app.goto(`${appUrl().replace(`//${name}.`, `//${timed}.`)}/page1`))?.status()).toBe(403);
   });
 
   test("a visit left idle past the app's idle timeout ends", async () => {

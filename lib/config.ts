@@ -96,6 +96,7 @@ const environmentSchema = z
     OIDC_GROUP_ROLES: groupRoleMapping.default([]),
     CONNECT_TICKET_TTL_SECONDS: z.coerce.number().int().min(1).max(30).default(30),
     TARGET_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
+    WEB_SESSION_MAX_HOURS: z.coerce.number().min(0.01).max(24 * 30).default(12),
     GUACD_HOST: optionalString,
     GUACD_PORT: z.coerce.number().int().min(1).max(65535).default(4822),
     BLOB_STORE: z.enum(["fs", "s3"]).default("fs"),
@@ -170,6 +171,8 @@ export interface Config {
   connectTicketTtlSeconds: number;
   /** How long a target may take to answer and log in before the user is told it did not. */
   targetConnectTimeoutMs: number;
+  /** The longest any web visit lasts, whatever its app's idle timeout and time limit. */
+  webSessionMaxMs: number;
   /** RDP and VNC: an Apache guacd to use instead of the engine this gateway builds and runs per connection. */
   guacd: { host: string; port: number } | undefined;
   blobStore: { kind: "fs"; dir: string } | { kind: "s3"; endpoint?: string; region: string; bucket: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean };
@@ -223,6 +226,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
         : undefined,
     connectTicketTtlSeconds: env.CONNECT_TICKET_TTL_SECONDS,
     targetConnectTimeoutMs: env.TARGET_CONNECT_TIMEOUT_SECONDS * 1000,
+    webSessionMaxMs: Math.round(env.WEB_SESSION_MAX_HOURS * 60 * 60 * 1000),
     guacd: env.GUACD_HOST ? { host: env.GUACD_HOST, port: env.GUACD_PORT } : undefined,
     blobStore:
       env.BLOB_STORE === "s3"

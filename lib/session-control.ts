@@ -9,6 +9,19 @@ import { revokeAccess } from "./revocations";
 import type { Runtime } from "./runtime";
 import { findSession } from "./sessions";
 
+/** An admin ends every live session of one person, on every node; each end and the whole are audited. */
+export async function endSessionsOfUser({ db, controlBus }: Runtime, actor: Actor, userId: string, reason: string) {
+  const live = await db.select({ id: sessions.id, node: sessions.node, targetName: sessions.targetName }).from(sessions).where(and(eq(sessions.userId, userId), ne(sessions.status, "ended")));
+  let ended = 0;
+  for (const session of live) {
+    const reply = await controlBus.send({ node: session.node, sessionId: session.id, action: "terminate", reason, actorName: actor.name });
+    if (reply.ok) ended += 1;
+    await audit(db, actor, { action: "session.terminate", outcome: reply.ok ? "success" : "failure", objectType: "session", objectId: session.id, details: { reason, target: session.targetName, result: reply.message } });
+  }
+  await audit(db, actor, { action: "user.end_sessions", objectType: "user", objectId: userId, details: { reason, live: live.length, ended } });
+  return { live: live.length, ended };
+}
+
 export async function controlSession({ db, controlBus }: Runtime, actor: Actor, sessionId: string, { action, reason }: ControlRequest) {
   const session = await findSession(db, sessionId);
   if (!session) throw notFound("Session");

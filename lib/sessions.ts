@@ -9,7 +9,7 @@ import { isUuid } from "./ids";
 import { escapeLike } from "./sql-text";
 
 /** A new session's row: `connecting` until its target answers (a web session is `active` from the start). */
-export async function openSessionRow(db: Database, row: { userId: string; targetId: string; targetName: string; protocol: Protocol; node: string; status?: "connecting" | "active" }) {
+export async function openSessionRow(db: Database, row: { userId: string; targetId: string; targetName: string; protocol: Protocol; node: string; status?: "connecting" | "active"; expiresAt?: Date | null }) {
   const [created] = await db
     .insert(sessions)
     .values({ status: "connecting", ...row })
@@ -41,13 +41,13 @@ export async function findSession(db: Database, id: string | undefined) {
 /** Which of these sessions have ended, and why. */
 export async function endedSessions(db: Database, ids: string[]) {
   if (ids.length === 0) return [];
-  return db.select({ id: sessions.id, endReason: sessions.endReason }).from(sessions).where(and(inArray(sessions.id, ids), eq(sessions.status, "ended")));
+  return db.select({ id: sessions.id, endReason: sessions.endReason, endMessage: sessions.endMessage }).from(sessions).where(and(inArray(sessions.id, ids), eq(sessions.status, "ended")));
 }
 
-export async function closeSessionRow(db: Database, id: string, end: { reason: EndReason; bytesFromUser: number; bytesToUser: number }) {
+export async function closeSessionRow(db: Database, id: string, end: { reason: EndReason; message: string; bytesFromUser: number; bytesToUser: number }) {
   await db
     .update(sessions)
-    .set({ status: "ended", endedAt: new Date(), endReason: end.reason, bytesFromUser: end.bytesFromUser, bytesToUser: end.bytesToUser })
+    .set({ status: "ended", endedAt: new Date(), endReason: end.reason, endMessage: end.message, bytesFromUser: end.bytesFromUser, bytesToUser: end.bytesToUser })
     .where(eq(sessions.id, id));
 }
 

@@ -1,6 +1,6 @@
 // Accounts and roles: who someone is (local admin or SSO identity) and what they may do.
 import { createHash, randomBytes } from "node:crypto";
-import { and, asc, eq, gt, isNull } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, sql } from "drizzle-orm";
 import { roleNames, type Role } from "./protocol/domain";
 import { audit, type Actor } from "./audit";
 import type { Database } from "./db/client";
@@ -145,8 +145,18 @@ export async function listGroupRoleMappings(db: Database) {
   return db.select().from(groupRoleMappings).orderBy(asc(groupRoleMappings.group), asc(groupRoleMappings.role));
 }
 
+/**
+ * The group's members get their roles from groups recomputed now, not at their next sign-in: a role taken away
+ * is gone from live watchers too (server/access-sweep.ts), and one given applies at once.
+ */
+async function recomputeIdpRolesOfGroup(db: Database, group: string) {
+  const members = await db.select({ id: users.id, groups: users.groups }).from(users).where(sql`${group} = any(${users.groups})`);
+  for (const member of members) await db.update(users).set({ idpRoles: await rolesForGroups(db, member.groups ?? []) }).where(eq(users.id, member.id));
+}
+
 export async function addGroupRoleMapping(db: Database, actor: Actor, mapping: { group: string; role: Role }) {
   await db.insert(groupRoleMappings).values(mapping).onConflictDoNothing();
+  await recomputeIdpRolesOfGroup(db, mapping.group);
   await audit(db, actor, { action: "role_mapping.add", objectType: "role_mapping", objectId: `${mapping.group}=${mapping.role}`, details: mapping });
 }
 
@@ -156,5 +166,6 @@ export async function removeGroupRoleMapping(db: Database, actor: Actor, mapping
     .where(and(eq(groupRoleMappings.group, mapping.group), eq(groupRoleMappings.role, mapping.role)))
     .returning();
   if (removed.length === 0) throw notFound("Mapping");
+  await recomputeIdpRolesOfGroup(db, mapping.group);
   await audit(db, actor, { action: "role_mapping.remove", objectType: "role_mapping", objectId: `${mapping.group}=${mapping.role}`, details: mapping });
 }

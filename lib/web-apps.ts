@@ -76,7 +76,15 @@ export const browserStateHashPattern = /^[0-9a-f]{64}$/;
  * redeemable only by the browser whose state cookie hashes to `stateHash`.
  */
 export async function startWebSession({ db, config }: Runtime, userId: string, actor: Actor, target: TargetRow, returnPath: string, stateHash: string) {
-  const session = await openSessionRow(db, { userId, targetId: target.id, targetName: target.name, protocol: "web", node: config.nodeName, status: "active" });
+  const session = await openSessionRow(db, {
+    userId,
+    targetId: target.id,
+    targetName: target.name,
+    protocol: "web",
+    node: config.nodeName,
+    status: "active",
+    expiresAt: target.sessionTtlSeconds > 0 ? new Date(Date.now() + target.sessionTtlSeconds * 1000) : null,
+  });
   await audit(db, actor, { action: "session.start", objectType: "session", objectId: session.id, details: { target: target.name, protocol: "web" } });
   const { ticket } = await mintConnectTicket(db, { userId, targetId: target.id, purpose: "app", sessionId: session.id, browserBinding: stateHash }, config.connectTicketTtlSeconds);
   const handoff = new URL(handoffPath, appOrigin(config, target.name));
@@ -121,7 +129,7 @@ export async function findWebSession(db: Database, token: string) {
 async function endWebSessionRows(db: Database, which: SQL | undefined, reason: EndReason, message: string) {
   const ended = await db
     .update(sessions)
-    .set({ status: "ended", endedAt: new Date(), endReason: reason })
+    .set({ status: "ended", endedAt: new Date(), endReason: reason, endMessage: message })
     .where(and(eq(sessions.protocol, "web"), ne(sessions.status, "ended"), which))
     .returning({ id: sessions.id, targetName: sessions.targetName });
   for (const session of ended) {
@@ -136,18 +144,45 @@ export function endWebSession(db: Database, sessionId: string, reason: EndReason
 
 /** Signing out of the gateway ends every visit to an app that the sign-in opened. */
 export function endWebSessionsOfUser(db: Database, userId: string) {
-  return endWebSessionRows(db, eq(sessions.userId, userId), "user_closed", "signed out of Gatehouse");
+  return endWebSessionRows(db, eq(sessions.userId, userId), "user_closed", "you signed out of Gatehouse");
 }
 
-/** Visits whose user did nothing for their target's idle timeout (0: no timeout). */
-export function endIdleWebSessions(db: Database) {
-  return endWebSessionRows(
+/**
+ * Visits past their end: idle for their target's idle timeout (0: none), past their time limit (not extended in
+ * time), or older than the longest any visit may last.
+ */
+export async function endLapsedWebSessions(db: Database, longestMs: number) {
+  await endWebSessionRows(
     db,
     sql`exists (select 1 from ${targets} where ${targets.id} = ${sessions.targetId} and ${targets.idleTimeoutSeconds} > 0
       and coalesce(${sessions.lastActiveAt}, ${sessions.startedAt}) < now() - ${targets.idleTimeoutSeconds} * interval '1 second')`,
     "expired",
-    "idle for longer than the app allows",
+    "it was idle for too long",
   );
+  await endWebSessionRows(db, sql`${sessions.expiresAt} <= now()`, "expired", "it reached its time limit");
+  await endWebSessionRows(db, sql`${sessions.startedAt} <= now() - ${longestMs} * interval '1 millisecond'`, "expired", "it reached the longest a web session may last");
+}
+
+/**
+ * Extends a time-limited visit by its target's extension, within its longest duration; the new end, or null
+ * when it cannot be extended (no time limit, no extension, or past the longest duration).
+ */
+export async function extendWebSession(db: Database, sessionId: string, target: Pick<TargetRow, "extensionSeconds" | "maxSessionSeconds">): Promise<Date | null> {
+  if (target.extensionSeconds <= 0) return null;
+  const extended = sql`${sessions.expiresAt} + ${target.extensionSeconds} * interval '1 second'`;
+  const [row] = await db
+    .update(sessions)
+    .set({ expiresAt: extended })
+    .where(
+      and(
+        eq(sessions.id, sessionId),
+        ne(sessions.status, "ended"),
+        sql`${sessions.expiresAt} is not null`,
+        target.maxSessionSeconds > 0 ? sql`${extended} <= ${sessions.startedAt} + ${target.maxSessionSeconds} * interval '1 second'` : undefined,
+      ),
+    )
+    .returning({ expiresAt: sessions.expiresAt });
+  return row?.expiresAt ?? null;
 }
 
 /** A web session that this node carries and that has not ended. */

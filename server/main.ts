@@ -17,6 +17,7 @@ import { deleteStaleLoginCounts } from "../lib/auth/login-throttle";
 import { createNodeLink, nodeLinkPath } from "./cluster/node-link";
 import { startNodeHeartbeat } from "./cluster/node-heartbeat";
 import { installCrashPolicy } from "./crash-policy";
+import { startAccessSweep } from "./access-sweep";
 import { createDesktopRoute, engineLocation } from "./desktop-route";
 import { createGate } from "./gate";
 import { probeRoute } from "./probe";
@@ -70,6 +71,7 @@ runtime.controlBus.serve(async (command) => {
   const session = sessionRegistry.find(command.sessionId);
   return session ? session.applyControl(command) : appProxy.applyControl(command);
 });
+const accessSweep = startAccessSweep(runtime, (sessionId, message) => appProxy.endVisit(sessionId, message));
 const heartbeat = startNodeHeartbeat(runtime, version);
 await heartbeat.started;
 
@@ -156,6 +158,7 @@ async function shutdown(signal: string) {
   console.log(`${signal}: ending ${sessionRegistry.size} session(s) and closing connections`);
   clearInterval(ticketSweep);
   clearInterval(retentionSweep);
+  accessSweep.stop();
   // Whatever still hangs after this long must not keep a stopping node alive.
   setTimeout(() => {
     console.error("shutdown took longer than 15 s; exiting anyway");

@@ -351,7 +351,7 @@ export class Session {
     // Ending is called from event handlers: what fails here is logged, never left to escape.
     try {
       await this.recorder?.close();
-      await closeSessionRow(db, this.id, { reason, bytesFromUser: this.bytesFromUser, bytesToUser: this.bytesToUser });
+      await closeSessionRow(db, this.id, { reason, message, bytesFromUser: this.bytesFromUser, bytesToUser: this.bytesToUser });
       await audit(db, this.context.actor, {
         action: "session.end",
         objectType: "session",

@@ -5,6 +5,7 @@ import type { WatchServerMessage } from "../lib/protocol/live";
 import { findNode } from "../lib/nodes";
 import type { Runtime } from "../lib/runtime";
 import { findSession } from "../lib/sessions";
+import { registerViewer } from "./access-sweep";
 import type { NodeLink } from "./cluster/node-link";
 import type { SocketRoute } from "./gate";
 import { sessionRegistry } from "./session-registry";
@@ -15,7 +16,8 @@ function finish(socket: WebSocket, message: WatchServerMessage) {
 }
 
 export function createWatchRoute({ db, config }: Runtime, nodeLink: NodeLink): SocketRoute {
-  return (socket, { actor, sessionId }) => {
+  return (socket, { actor, sessionId, user }) => {
+    registerViewer(socket, user.id);
     void (async () => {
       const session = await findSession(db, sessionId ?? undefined);
       if (!session || session.status === "ended") return finish(socket, { type: "ended", reason: session?.endReason ?? "user_closed", message: "this session has ended; its recording is under Sessions" });

@@ -162,6 +162,8 @@ export const sessions = pgTable(
     startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
     endedAt: timestamp("ended_at", { withTimezone: true }),
     endReason: text("end_reason").$type<"user_closed" | "target_closed" | "terminated" | "expired" | "error" | "interrupted">(),
+    /** Why, in the words the user was shown. */
+    endMessage: text("end_message"),
     bytesFromUser: bigint("bytes_from_user", { mode: "number" }).notNull().default(0),
     bytesToUser: bigint("bytes_to_user", { mode: "number" }).notNull().default(0),
     /** Set by a reviewer or admin: the retention purge leaves this recording alone (legal hold). */
@@ -175,6 +177,8 @@ export const sessions = pgTable(
     appTokenHash: text("app_token_hash"),
     /** Web sessions: when the user last did something in the app; the idle timeout counts from here. */
     lastActiveAt: timestamp("last_active_at", { withTimezone: true }),
+    /** Web sessions with a time limit: when the visit ends unless extended (the sweep of any node ends it). */
+    expiresAt: timestamp("expires_at", { withTimezone: true }),
   },
   (table) => [
     index("sessions_user_idx").on(table.userId, table.startedAt),

@@ -129,5 +129,8 @@ export type ApiErrorBody = z.infer<typeof apiErrorSchema>;
 
 export const sessionUpdateSchema = z.object({ preventPurge: z.boolean() });
 
+/** Body of POST /api/admin/users/<id>/end-sessions: the reason goes to the audit log and to the person. */
+export const endSessionsRequestSchema = z.object({ reason: z.string().trim().min(1, "Say why: the reason goes to the audit log").max(500, "At most 500 characters") });
+
 export const gatewaySettingsSchema = z.object({ showRecordingIndicator: z.boolean() });
 export type GatewaySettingsInput = z.infer<typeof gatewaySettingsSchema>;

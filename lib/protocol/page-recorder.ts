@@ -25,8 +25,20 @@ export interface PageEventBatch {
   events: PageEvent[];
 }
 
-/** Gateway → page: take a full snapshot now (someone needs the page as it is), show the session's state, or stop. */
-export type PageMessage = { type: "snapshot" } | { type: "state"; state: "active" | "locked"; message: string } | { type: "ended"; message: string };
+/** Page → gateway, besides batches of events: the user asks for more time (see `expiry`). */
+export interface ExtendRequest {
+  type: "extend";
+}
+
+/**
+ * Gateway → page: take a full snapshot now (someone needs the page as it is), show the session's state, say
+ * when the visit ends and whether it may be extended, or stop.
+ */
+export type PageMessage =
+  | { type: "snapshot" }
+  | { type: "state"; state: "active" | "locked"; message: string }
+  | { type: "expiry"; expiresAt: string; canExtend: boolean; extensionSeconds: number }
+  | { type: "ended"; message: string };
 
 /** Whether an event is the user acting (what the idle timeout watches), rather than the app changing the page. */
 export function isUserActivity(event: PageEvent): boolean {

@@ -1,7 +1,7 @@
 // Web recordings on the wire: what the gateway accepts from the recorder in a page (./page-recorder.ts), and
 // the stretches of a recording the player reads. Events are rrweb's, stored one JSON per line.
 import { z } from "zod";
-import { navigationTag, pageEventType, type PageEvent, type PageEventBatch } from "./page-recorder";
+import { navigationTag, pageEventType, type ExtendRequest, type PageEvent, type PageEventBatch } from "./page-recorder";
 
 /** The longest address a page event may carry (a page load's or an in-app navigation's). */
 export const pageAddressLimit = 2048;
@@ -35,6 +35,9 @@ export const pageEventBatchSchema: z.ZodType<PageEventBatch> = z
     events: z.array(pageEventSchema).max(10_000),
   })
   .refine((batch) => batch.events.every((event) => Math.abs(event.timestamp - batch.sentAt) <= eventAgeLimitMs), "events must be stamped within a day of their batch");
+
+/** What a page may send on its events socket: a batch of events, or a request for more time. */
+export const pageClientMessageSchema: z.ZodType<PageEventBatch | ExtendRequest> = z.union([pageEventBatchSchema, z.object({ type: z.literal("extend") })]);
 
 /** A stretch of a web recording for the player: events from a full snapshot on, in the gateway's clock. */
 export const pageEventsWindowSchema = z.object({

@@ -73,11 +73,12 @@ export function createAppProxy(runtime: Runtime) {
 
   const sweep = startWebSessionSweep(
     db,
+    config.webSessionMaxMs,
     () => [...new Set([...tunnels.sessionIds(), ...[...sessionRegistry.all()].filter((session) => session instanceof LiveWebSession).map((session) => session.sessionId)])],
-    async (sessionId, reason) => {
+    async (sessionId, reason, message) => {
       tunnels.close(sessionId);
       activityWritten.delete(sessionId);
-      await sessionRegistry.find(sessionId)?.end(reason, reason === "user_closed" ? "the user signed out" : reason === "expired" ? "it was idle for too long" : "it was ended");
+      await sessionRegistry.find(sessionId)?.end(reason, message);
     },
   );
 
@@ -205,6 +206,14 @@ export function createAppProxy(runtime: Runtime) {
 
     /** A control from security for a web session of this node whose pages do not record here (those apply their own). */
     applyControl: applyToRow,
+
+    /** Ends a visit this node carries (its access was revoked): the row, its WebSockets, its pages and watchers. */
+    async endVisit(sessionId: string, message: string) {
+      tunnels.close(sessionId);
+      const live = sessionRegistry.find(sessionId);
+      if (live) await live.end("terminated", message);
+      else await endWebSession(db, sessionId, "terminated", message);
+    },
 
     async closeAll() {
       sweep.stop();

@@ -1,19 +1,19 @@
-// The web sessions' background job: every couple of seconds, visits idle past their app's timeout are ended (by
-// whichever node gets there first), and this node's open WebSockets and recorded pages of sessions that ended
-// anywhere (terminated, signed out, idle) are closed here too.
+// The web sessions' background job: every couple of seconds, visits past their end (idle, time limit, longest
+// lifetime) are ended (by whichever node gets there first), and this node's open WebSockets and recorded pages
+// of sessions that ended anywhere (terminated, signed out, lapsed, revoked) are closed here too.
 import { endedSessions } from "../../lib/sessions";
 import type { Database } from "../../lib/db/client";
 import type { EndReason } from "../../lib/protocol/terminal";
-import { endIdleWebSessions } from "../../lib/web-apps";
+import { endLapsedWebSessions } from "../../lib/web-apps";
 
 const sweepEveryMs = 2000;
 
-export function startWebSessionSweep(db: Database, open: () => string[], endHere: (sessionId: string, reason: EndReason) => Promise<void>) {
+export function startWebSessionSweep(db: Database, longestMs: number, open: () => string[], endHere: (sessionId: string, reason: EndReason, message: string) => Promise<void>) {
   async function sweep() {
-    await endIdleWebSessions(db);
+    await endLapsedWebSessions(db, longestMs);
     const ids = open();
     if (ids.length === 0) return;
-    for (const { id, endReason } of await endedSessions(db, ids)) await endHere(id, endReason ?? "expired");
+    for (const { id, endReason, endMessage } of await endedSessions(db, ids)) await endHere(id, endReason ?? "expired", endMessage ?? "it was ended");
   }
   const timer = setInterval(() => sweep().catch((error) => console.error("checking web sessions failed:", error)), sweepEveryMs).unref();
   return { stop: () => clearInterval(timer) };

@@ -5,15 +5,15 @@
 // validated and bounded (./page-limits.ts), and silence is put on the timeline; the proxy's request log is the
 // record the page cannot touch.
 import type { WebSocket } from "ws";
-import type { Actor } from "../../lib/audit";
+import { audit, type Actor } from "../../lib/audit";
 import type { Runtime } from "../../lib/runtime";
 import { lockedMessage, type ControlCommand, type WatchServerMessage } from "../../lib/protocol/live";
 import { parseJsonFrame } from "../../lib/protocol/json-frame";
 import { isUserActivity, navigationOf, type PageEvent, type PageMessage } from "../../lib/protocol/page-recorder";
 import type { EndReason } from "../../lib/protocol/terminal";
-import { pageEventBatchSchema } from "../../lib/protocol/web-recording";
+import { pageClientMessageSchema } from "../../lib/protocol/web-recording";
 import { recordWatching, type SessionEventBatcher, type SessionEventInput } from "../../lib/session-events";
-import { endWebSession, type WebSessionRow } from "../../lib/web-apps";
+import { endWebSession, extendWebSession, type WebSessionRow } from "../../lib/web-apps";
 import { chainEnd } from "../recorder/chunk-writer";
 import { WebRecorder } from "../recorder/web-recorder";
 import { sessionRegistry, type LiveSession } from "../session-registry";
@@ -23,6 +23,8 @@ import { PageEventBudget, pageLimits } from "./page-limits";
 
 /** No page has sent events for this long (all closed, or their recorders stopped): said on the timeline. */
 const silentAfterMs = 15_000;
+/** A time-limited visit's pages say when it ends, and offer more time, this long before (as terminals do). */
+const expiryWarningMs = 5 * 60 * 1000;
 
 export interface WebSessionHooks {
   /** The user did something: the idle timeout starts again. */
@@ -52,6 +54,9 @@ export class LiveWebSession implements LiveSession {
   private silence: NodeJS.Timeout | null = null;
   /** The time of the last event recorded, on the gateway's clock. */
   private lastEventAt = 0;
+  /** When the visit ends unless extended (null: no time limit); the sweep of any node ends it then. */
+  private expiresAt: Date | null;
+  private expiryWarning: NodeJS.Timeout | null = null;
 
   private constructor(
     private readonly runtime: Runtime,
@@ -61,6 +66,8 @@ export class LiveWebSession implements LiveSession {
   ) {
     const { session, target } = row;
     this.locked = session.status === "locked" ? { by: "security", reason: "" } : null;
+    this.expiresAt = session.expiresAt;
+    this.scheduleExpiryWarning();
     this.recorder = new WebRecorder({
       db: runtime.db,
       blobStore: runtime.blobStore,
@@ -99,24 +106,27 @@ export class LiveWebSession implements LiveSession {
     if (this.reading()) socket.resume();
     else socket.pause();
     if (this.locked) this.tell(socket, { type: "state", state: "locked", message: lockedMessage });
+    if (this.expiresAt && this.expiresAt.getTime() - Date.now() <= expiryWarningMs) this.tell(socket, this.expiryMessage());
     // The page's clock may be off the gateway's: its events are shifted by the difference seen on the first batch.
     let clockOffset: number | null = null;
-    onMessage(socket, `session ${this.sessionId}: page events`, (data, isBinary) => {
+    onMessage(socket, `session ${this.sessionId}: page events`, async (data, isBinary) => {
       if (isBinary) return socket.close(1003, "page events are JSON text");
-      const batch = parseJsonFrame(pageEventBatchSchema, data.toString("utf8"));
-      if (!batch.success) return socket.close(1008, "not a batch of page events");
-      clockOffset ??= Date.now() - batch.data.sentAt;
+      const message = parseJsonFrame(pageClientMessageSchema, data.toString("utf8"));
+      if (!message.success) return socket.close(1008, "not a batch of page events");
+      if ("type" in message.data) return this.extend();
+      const batch = message.data;
+      clockOffset ??= Date.now() - batch.sentAt;
       const offset = clockOffset;
       // On the gateway's clock, in order and never ahead of it: a page cannot stretch or scatter the recording
       // (chunks are cut by time, so timestamps a day apart would otherwise make a chunk per event).
       const now = Date.now();
       this.record(
-        batch.data.events.map((event) => {
+        batch.events.map((event) => {
           this.lastEventAt = Math.min(now, Math.max(this.lastEventAt, event.timestamp + offset));
           return { ...event, timestamp: this.lastEventAt };
         }),
       );
-      this.throttle(this.budget.spend(batch.data.events.length, data.length), socket);
+      this.throttle(this.budget.spend(batch.events.length, data.length), socket);
     });
     socket.once("close", () => {
       this.pages.delete(socket);
@@ -154,6 +164,34 @@ export class LiveWebSession implements LiveSession {
       });
     }
     this.syncReading();
+  }
+
+  private expiryMessage(): PageMessage {
+    const { target } = this.row;
+    const canExtend = target.extensionSeconds > 0 && (target.maxSessionSeconds === 0 || this.expiresAt!.getTime() + target.extensionSeconds * 1000 <= this.row.session.startedAt.getTime() + target.maxSessionSeconds * 1000);
+    return { type: "expiry", expiresAt: this.expiresAt!.toISOString(), canExtend, extensionSeconds: target.extensionSeconds };
+  }
+
+  private scheduleExpiryWarning() {
+    if (this.expiryWarning) clearTimeout(this.expiryWarning);
+    this.expiryWarning = null;
+    if (!this.expiresAt) return;
+    this.expiryWarning = setTimeout(() => {
+      for (const page of this.pages) this.tell(page, this.expiryMessage());
+    }, Math.max(0, this.expiresAt.getTime() - expiryWarningMs - Date.now())).unref();
+  }
+
+  /** The user asked for more time: granted within the target's longest duration, audited, told to every page. */
+  private async extend() {
+    const extended = await extendWebSession(this.runtime.db, this.sessionId, this.row.target);
+    if (!extended) {
+      if (this.expiresAt) for (const page of this.pages) this.tell(page, { type: "expiry", expiresAt: this.expiresAt.toISOString(), canExtend: false, extensionSeconds: this.row.target.extensionSeconds });
+      return;
+    }
+    this.expiresAt = extended;
+    this.scheduleExpiryWarning();
+    for (const page of this.pages) this.tell(page, this.expiryMessage());
+    await audit(this.runtime.db, { id: this.row.session.userId, name: this.row.username, sourceIp: null }, { action: "session.extend", objectType: "session", objectId: this.sessionId, details: { expiresAt: extended.toISOString() } });
   }
 
   /** With no page open, silence is put on the timeline once it lasts; a page attaching again ends it. */
@@ -260,6 +298,7 @@ export class LiveWebSession implements LiveSession {
     this.ended = true;
     sessionRegistry.delete(this);
     if (this.silence) clearTimeout(this.silence);
+    if (this.expiryWarning) clearTimeout(this.expiryWarning);
     for (const page of this.pages) {
       this.tell(page, { type: "ended", message: `Your session on ${this.row.target.name} has ended: ${message}. Open the app again from Gatehouse if you still have access.` });
       page.close(4403, "session ended");

@@ -23,6 +23,7 @@ interface UserSummary {
 export function UserEditor({ users, mappings }: { users: UserSummary[]; mappings: { group: string; role: Role }[] }) {
   const router = useRouter();
   const [error, setError] = useState<string>();
+  const [notice, setNotice] = useState<string>();
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [, startTransition] = useTransition();
   // A checkbox shows its new state at once; the refresh brings the server's word.
@@ -37,6 +38,14 @@ export function UserEditor({ users, mappings }: { users: UserSummary[]; mappings
       setError(result.ok ? undefined : result.error);
       router.refresh();
     });
+  }
+
+  async function endSessions(user: UserSummary) {
+    const reason = window.prompt(`End every live session of ${user.username}? Say why (it goes to the audit log and to them):`);
+    if (!reason?.trim()) return;
+    const result = await callApi<{ live: number; ended: number }>("POST", `/api/admin/users/${user.id}/end-sessions`, { reason });
+    setError(result.ok ? undefined : result.error);
+    setNotice(result.ok ? `${user.username}: ${result.data.ended} of ${result.data.live} live session(s) ended.` : undefined);
   }
 
   async function addMapping(event: FormEvent<HTMLFormElement>) {
@@ -58,6 +67,11 @@ export function UserEditor({ users, mappings }: { users: UserSummary[]; mappings
   return (
     <div className="space-y-6">
       <FormError message={error} />
+      {notice ? (
+        <p role="status" className="rounded-md border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-900">
+          {notice}
+        </p>
+      ) : null}
       <Card>
         <DataTable caption="Users" columns={["User", "Groups", "Roles from groups", "Granted roles", ""]}>
             {shownUsers.map((user) => (
@@ -92,7 +106,10 @@ export function UserEditor({ users, mappings }: { users: UserSummary[]; mappings
                     ))}
                   </fieldset>
                 </td>
-                <td className="py-2 text-right">
+                <td className="space-x-2 whitespace-nowrap py-2 text-right">
+                  <Button variant="secondary" onClick={() => void endSessions(user)} aria-label={`End the sessions of ${user.username}`}>
+                    End sessions
+                  </Button>
                   <Button variant={user.disabled ? "secondary" : "danger"} onClick={() => change(user, { disabled: !user.disabled })}>
                     {user.disabled ? "Enable" : "Disable"}
                   </Button>
@@ -104,7 +121,7 @@ export function UserEditor({ users, mappings }: { users: UserSummary[]; mappings
 
       <Card>
         <h2 className="text-lg font-semibold">Group → role mapping</h2>
-        <p className="mb-4 text-sm text-slate-600">Members of an identity-provider group get the role at their next sign-in.</p>
+        <p className="mb-4 text-sm text-slate-600">Members of an identity-provider group get the role at once; a role taken away ends what it allowed, watching included.</p>
         <ul className="mb-4 space-y-1 text-sm">
           {mappings.map((mapping) => (
             <li key={`${mapping.group}=${mapping.role}`} className="flex items-center gap-3">

@@ -2,7 +2,7 @@
 // fields always masked, every field when the target says so — and streams the events to the gateway over a
 // WebSocket on the app's own host. It also shows the user what security did: a lock, or the end of the session.
 import { record } from "@rrweb/record";
-import { navigationTag, pageEventsPath, type PageEvent, type PageMessage } from "../../../lib/protocol/page-recorder";
+import { navigationTag, pageEventsPath, type ExtendRequest, type PageEvent, type PageMessage } from "../../../lib/protocol/page-recorder";
 
 /** How long events gather before they are sent: fewer frames, still live to a watcher. */
 const sendEveryMs = 200;
@@ -92,6 +92,27 @@ function start(script: HTMLScriptElement | null) {
     document.documentElement.append(banner);
   }
 
+  /** The visit's end, at the bottom of the page, with a button for more time while the gateway offers it. */
+  function expiry(said: Extract<PageMessage, { type: "expiry" }>) {
+    document.getElementById("gatehouse-expiry")?.remove();
+    const bar = document.createElement("div");
+    bar.id = "gatehouse-expiry";
+    bar.setAttribute("role", "alert");
+    bar.style.cssText = "position:fixed;left:0;right:0;bottom:0;z-index:2147483646;display:flex;gap:1rem;align-items:center;justify-content:center;padding:.5rem 1rem;background:#fef3c7;color:#78350f;border-top:1px solid #f59e0b;font:500 .95rem system-ui,sans-serif";
+    const text = document.createElement("span");
+    text.textContent = `This session ends at ${new Date(said.expiresAt).toLocaleTimeString()}.${said.canExtend ? "" : " It cannot be extended further."}`;
+    bar.append(text);
+    if (said.canExtend) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = `Extend by ${Math.round(said.extensionSeconds / 60) || said.extensionSeconds + " s"}${said.extensionSeconds >= 60 ? " min" : ""}`;
+      button.style.cssText = "padding:.25rem .75rem;border:1px solid #b45309;border-radius:.375rem;background:#fff;color:#78350f;font:inherit;cursor:pointer";
+      button.onclick = () => socket?.readyState === WebSocket.OPEN && socket.send(JSON.stringify({ type: "extend" } satisfies ExtendRequest));
+      bar.append(button);
+    }
+    document.documentElement.append(bar);
+  }
+
   function connect() {
     socket = new WebSocket(`${location.origin.replace(/^http/, "ws")}${pageEventsPath}`);
     socket.onopen = () => {
@@ -105,9 +126,11 @@ function start(script: HTMLScriptElement | null) {
       const said = JSON.parse(String(message.data)) as PageMessage;
       if (said.type === "snapshot") record.takeFullSnapshot(true);
       else if (said.type === "state") notice("gatehouse-lock", said.state === "locked" ? said.message : null);
+      else if (said.type === "expiry") expiry(said);
       else if (said.type === "ended") {
         over = true;
         stopRecording?.();
+        document.getElementById("gatehouse-expiry")?.remove();
         notice("gatehouse-ended", said.message);
       }
     };

@@ -1,0 +1,13 @@
+import { apiRoute } from "@/lib/api/route";
+import { notFound } from "@/lib/errors";
+import { endSessionsRequestSchema } from "@/lib/protocol/admin";
+import { runtime } from "@/lib/runtime";
+import { endSessionsOfUser } from "@/lib/session-control";
+import { findUserById } from "@/lib/users";
+
+/** Ends every live session of one person, on every node (terminals, desktops, web apps). */
+export const POST = apiRoute({ role: "admin", body: endSessionsRequestSchema }, async ({ actor, body, params }) => {
+  const user = await findUserById(runtime().db, params.id!);
+  if (!user) throw notFound("User");
+  return endSessionsOfUser(runtime(), actor, user.id, body.reason);
+});

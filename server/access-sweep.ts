@@ -1,0 +1,60 @@
+// Revocation that reaches live sessions, not only the next sign-in: every two seconds each node decides again,
+// for every session it carries, whether its user may still reach its target (lib/revocations.ts), and for
+// everyone watching a session here, whether they may still watch. Whatever changed — an account disabled, an
+// allow list or group edited, access cancelled, a role mapping removed — ends what it no longer allows, with the
+// reason shown to the person and audited, on every node within one sweep.
+import type { WebSocket } from "ws";
+import { audit, systemActor } from "../lib/audit";
+import type { Runtime } from "../lib/runtime";
+import { sessionsNoLongerAllowed } from "../lib/revocations";
+import { addSessionEvent } from "../lib/session-events";
+import { effectiveRoles, findUserById } from "../lib/users";
+import { sessionRegistry } from "./session-registry";
+
+const sweepEveryMs = 2000;
+
+/** People watching sessions on this node, by account: their sockets close when they may no longer watch. */
+const viewers = new Map<WebSocket, string>();
+
+export function registerViewer(socket: WebSocket, userId: string) {
+  viewers.set(socket, userId);
+  socket.once("close", () => viewers.delete(socket));
+}
+
+export function startAccessSweep({ db, config }: Runtime, endWebVisit: (sessionId: string, message: string) => Promise<void>) {
+  async function endSessions() {
+    for (const { id, protocol, username, targetName, why } of await sessionsNoLongerAllowed(db, config.nodeName)) {
+      const message = `access revoked: ${why}`;
+      const live = sessionRegistry.find(id);
+      if (protocol === "web") await endWebVisit(id, message);
+      else if (live) await live.end("terminated", message);
+      else continue;
+      await addSessionEvent(db, { sessionId: id, kind: "terminate", actorName: "gatehouse", details: { reason: message } });
+      await audit(db, systemActor, { action: "session.revoked", objectType: "session", objectId: id, details: { user: username, target: targetName, why } });
+    }
+  }
+
+  async function closeViewers() {
+    const accounts = new Map<string, boolean>();
+    for (const [socket, userId] of viewers) {
+      if (!accounts.has(userId)) {
+        const user = await findUserById(db, userId);
+        accounts.set(userId, Boolean(user && !user.disabled && effectiveRoles(user).some((role) => role === "security" || role === "admin")));
+      }
+      if (accounts.get(userId)) continue;
+      viewers.delete(socket);
+      socket.send(JSON.stringify({ type: "ended", reason: "terminated", message: "you may no longer watch sessions" }));
+      socket.close(4403, "watching no longer allowed");
+    }
+  }
+
+  let sweeping = false;
+  const timer = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    Promise.all([endSessions(), closeViewers()])
+      .catch((error) => console.error("re-checking access of live sessions failed:", error))
+      .finally(() => (sweeping = false));
+  }, sweepEveryMs).unref();
+  return { stop: () => clearInterval(timer) };
+}
