@@ -343,13 +343,19 @@ test.describe("live sessions", () => {
     expect(await refusal(await mint(), { cookie: await cookieHeader(sam), origin: "http://evil.localhost:9" })).toEqual({ code: 4403, reason: "origin not allowed" });
     const terminalTicket = ((await (await bob.request.post(`${ssoUrl()}/api/tickets`, { headers: { origin: ssoUrl() }, data: { targetId: target.id, purpose: "terminal" } })).json()) as { url: string }).url;
     expect(await refusal(terminalTicket.replace("/ws/terminal", "/ws/watch"), { cookie: await cookieHeader(bob), origin: ssoUrl() })).toEqual({ code: 4403, reason: "connect ticket is for terminal, not watch" });
-    // The node-to-node link wants the nodes' secret.
-    const forged = await new Promise<string>((resolve) => {
-      const socket = new WebSocket(`${ssoUrl().replace(/^http/, "ws")}/internal/watch?session=${sessionId}&from=e2e-forger&expires=${Date.now() + 10_000}`, { headers: { authorization: "Gatehouse-Node forged" } });
-      socket.once("unexpected-response", (_request, response) => resolve(String(response.statusCode)));
-      socket.once("open", () => resolve("opened"));
-    });
-    expect(forged).toBe("401");
+    // The node-to-node link is not on the public port at all, and on the nodes' own listener it wants their secret.
+    const linkPath = `/internal/watch?session=${sessionId}&from=e2e-forger&expires=${Date.now() + 10_000}&nonce=${"n".repeat(24)}`;
+    const attempt = (base: string) =>
+      new Promise<string>((resolve) => {
+        const socket = new WebSocket(`${base.replace(/^http/, "ws")}${linkPath}`, { headers: { authorization: "Gatehouse-Node forged" } });
+        socket.once("unexpected-response", (_request, response) => resolve(String(response.statusCode)));
+        socket.once("open", () => resolve("opened"));
+        socket.once("error", () => resolve("refused"));
+      });
+    expect(await attempt(ssoUrl())).toBe("refused");
+    const [node] = await sql`select internal_url from nodes where name = 'e2e-sso'`;
+    expect(new URL(node!.internal_url as string).hostname).toBe("127.0.0.1");
+    expect(await attempt(node!.internal_url as string)).toBe("401");
     await terminal.close();
   });
 

@@ -77,6 +77,8 @@ const environmentSchema = z
       .regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]*[a-z0-9])?(:\d{1,5})?$/, "must be a domain name, optionally with a port (apps.example.net or apps.example.net:8443)")
       .optional(),
     NODE_NAME: z.string().trim().min(1).max(64).default(hostname()),
+    INTERNAL_HOST: z.string().trim().min(1).default("127.0.0.1"),
+    INTERNAL_PORT: z.coerce.number().int().min(0).max(65535).default(0),
     INTERNAL_URL: absoluteHttpUrl.optional(),
     NODE_SECRET: z.string().trim().min(32, "must be at least 32 characters (openssl rand -base64 33)").optional(),
     DATA_DIR: z.string().trim().min(1).default(".gatehouse"),
@@ -156,8 +158,13 @@ export interface Config {
   /** Which proxies' X-Forwarded-For entries are believed (lib/http/client-address.ts). */
   trustProxy: TrustedProxies;
   nodeName: string;
-  /** Where the other nodes reach this one (to relay a live view); the listening address by default. */
-  internalUrl: URL;
+  /**
+   * The node-to-node listener (live views relayed between nodes), apart from the public one: loopback on a free
+   * port by default; a private address for a cluster across machines.
+   */
+  internal: { host: string; port: number };
+  /** Where the other nodes reach this one; by default the internal listener's own address once it listens. */
+  internalUrl: URL | undefined;
   /** Authenticates node-to-node links; unset, it is derived from AUTH_SECRET (which all nodes share). */
   nodeSecret: string | undefined;
   dataDir: string;
@@ -206,7 +213,8 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     appsDomain: env.APPS_DOMAIN ?? publicUrl.host,
     trustProxy: env.TRUST_PROXY,
     nodeName: env.NODE_NAME,
-    internalUrl: new URL(env.INTERNAL_URL ?? `http://${env.HOST === "0.0.0.0" || env.HOST === "::" ? hostname() : env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST}:${env.PORT}`),
+    internal: { host: env.INTERNAL_HOST, port: env.INTERNAL_PORT },
+    internalUrl: env.INTERNAL_URL ? new URL(env.INTERNAL_URL) : undefined,
     nodeSecret: env.NODE_SECRET,
     dataDir,
     databaseUrl: env.DATABASE_URL,
@@ -241,6 +249,13 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
           }
         : { kind: "fs", dir: path.resolve(env.BLOB_DIR ?? path.join(dataDir, "blobs")) },
   };
+}
+
+/** Where other nodes reach this one's internal listener, bound to `port`. */
+export function internalUrlOf(config: Pick<Config, "internal" | "internalUrl">, port: number): URL {
+  if (config.internalUrl) return config.internalUrl;
+  const { host } = config.internal;
+  return new URL(`http://${host === "0.0.0.0" || host === "::" ? hostname() : host.includes(":") ? `[${host}]` : host}:${port}`);
 }
 
 /** The one place that reads the process environment. */

@@ -11,6 +11,9 @@ export function securityWarnings(config: Config): string[] {
   if (!loopback.test(config.host) && !config.oidc && !config.databaseUrl) {
     warnings.push(`HOST=${config.host} exposes the embedded single-admin setup to the network. For anything beyond a trial, configure OIDC and DATABASE_URL.`);
   }
+  if (!loopback.test(config.internal.host) && !/^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|fd|fc)/i.test(config.internal.host)) {
+    warnings.push(`INTERNAL_HOST=${config.internal.host}: the node-to-node listener should be on loopback or a private address that only the other nodes can reach.`);
+  }
   if (config.trustProxy.kind === "hops") {
     warnings.push(`TRUST_PROXY=${config.trustProxy.hops}: client addresses come from X-Forwarded-For, ${config.trustProxy.hops} proxy hop(s) from the right. Make sure only your proxy can reach Gatehouse, or name the proxies' networks (TRUST_PROXY=10.0.0.0/8) so that direct clients are not believed.`);
   }

@@ -6,7 +6,7 @@ import { createServer } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
-import { ConfigError, loadConfig } from "../lib/config";
+import { ConfigError, internalUrlOf, loadConfig } from "../lib/config";
 import { clientAddressOf } from "../lib/http/client-address";
 import { gatewayHeaders, newScriptNonce } from "../lib/http/security-headers";
 import { clientAddressHeader } from "../lib/request-context";
@@ -72,7 +72,16 @@ runtime.controlBus.serve(async (command) => {
   return session ? session.applyControl(command) : appProxy.applyControl(command);
 });
 const accessSweep = startAccessSweep(runtime, (sessionId, message) => appProxy.endVisit(sessionId, message));
-const heartbeat = startNodeHeartbeat(runtime, version);
+// The node-to-node listener: relayed live views arrive here, never on the public port.
+const internalServer = createServer((_request, response) => response.writeHead(404).end());
+internalServer.on("upgrade", (request, socket, head) => {
+  guardSocket(socket, "internal upgrade");
+  if (request.url?.startsWith(`${nodeLinkPath}?`)) nodeLink.handleUpgrade(request, socket, head);
+  else socket.destroy();
+});
+await new Promise<void>((resolve, reject) => internalServer.once("error", reject).listen(config.internal.port, config.internal.host, () => resolve()));
+const internalUrl = internalUrlOf(config, (internalServer.address() as import("node:net").AddressInfo).port);
+const heartbeat = startNodeHeartbeat(runtime, version, internalUrl);
 await heartbeat.started;
 
 /** The only source of a request's client address for app code; whatever a client sent in that header is replaced. */
@@ -125,7 +134,6 @@ server.on("upgrade", (request, socket, head) => {
       socket.destroy();
     });
   } else if (request.url?.startsWith("/ws/")) gate.handleUpgrade(request, socket, head);
-  else if (request.url?.startsWith(`${nodeLinkPath}?`)) nodeLink.handleUpgrade(request, socket, head);
   else if (config.mode === "development") handleNextUpgrade(request, socket, head);
   else socket.destroy();
 });
@@ -148,7 +156,7 @@ server.listen(config.port, config.host, () => {
   if (setupUrl) {
     console.log(`\nFirst start: set the admin password within 24 hours at\n\n  ${setupUrl.href}\n\nThe link works once; a restart before then prints a new one.\n`);
   }
-  console.log(`Gatehouse ${config.nodeName} listening on http://${config.host}:${config.port} — public URL ${config.publicUrl.origin} (database: ${database.kind})`);
+  console.log(`Gatehouse ${config.nodeName} listening on http://${config.host}:${config.port} — public URL ${config.publicUrl.origin}, nodes link at ${internalUrl.origin} (database: ${database.kind})`);
 });
 
 let stopping = false;
@@ -167,6 +175,7 @@ async function shutdown(signal: string) {
   await sessionRegistry.endAll("the gateway is shutting down; reconnect in a moment");
   gate.closeAll();
   nodeLink.closeAll();
+  internalServer.close();
   await appProxy.closeAll();
   await heartbeat.stop().catch((error) => console.error("leaving the node registry failed:", error));
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -239,10 +239,12 @@ test.describe("attacks on the gateway", () => {
     const liveSessionId = (await sql`select id from sessions where target_name = ${`attacks-ssh-${run}`} and status <> 'ended' order by started_at desc limit 1`)[0]!.id as string;
     const env = JSON.parse(process.env.E2E_SSO_ENV!) as Record<string, string>;
     const nodeSecret = Buffer.from(hkdfSync("sha256", env.AUTH_SECRET!, "gatehouse", "node link", 32));
-    const nodeLink = (sessionId: string) => {
+    // Node links arrive on the node's internal listener (its address is in the node registry), never the public port.
+    const internalPort = Number(new URL((await sql`select internal_url from nodes where name = 'e2e-sso'`)[0]!.internal_url as string).port);
+    const nodeLink = (sessionId: string, nonce = randomBytes(18).toString("base64url")) => {
       const expires = String(Date.now() + 20_000);
-      const signature = createHmac("sha256", nodeSecret).update([sessionId, "attacker-node", expires].join("\n")).digest("base64url");
-      return { path: `/internal/watch?session=${sessionId}&from=attacker-node&expires=${expires}`, authorization: `Gatehouse-Node ${signature}` };
+      const signature = createHmac("sha256", nodeSecret).update([sessionId, "attacker-node", expires, nonce].join("\n")).digest("base64url");
+      return { path: `/internal/watch?session=${sessionId}&from=attacker-node&expires=${expires}&nonce=${nonce}`, authorization: `Gatehouse-Node ${signature}` };
     };
 
     const kinds: { kind: string; open: () => Promise<RawWebSocket>; admitted: boolean }[] = [
@@ -258,7 +260,7 @@ test.describe("attacks on the gateway", () => {
         admitted: true,
         open: () => {
           const link = nodeLink(liveSessionId);
-          return rawWebSocket(port(), link.path, { Host: `localhost:${port()}`, Authorization: link.authorization });
+          return rawWebSocket(internalPort, link.path, { Host: `127.0.0.1:${internalPort}`, Authorization: link.authorization });
         },
       },
     ];
@@ -277,8 +279,16 @@ test.describe("attacks on the gateway", () => {
     // Before its admission, the page-events socket never becomes a WebSocket: no cookie, another origin.
     expect((await rawWebSocket(port(), "/__gatehouse/events", { Host: appHost(), Origin: appOrigin() })).status).toBe(403);
     expect((await rawWebSocket(port(), "/__gatehouse/events", { Host: appHost(), Origin: "http://evil.localhost", Cookie: `__gatehouse_app=${appCookie}` })).status).toBe(403);
-    // A node link without the nodes' signature never becomes a WebSocket.
-    expect((await rawWebSocket(port(), nodeLink(liveSessionId).path, { Host: `localhost:${port()}`, Authorization: "Gatehouse-Node forged" })).status).toBe(401);
+    // A node link without the nodes' signature never becomes a WebSocket; nor does a signed one replayed, nor one on
+    // the public port.
+    expect((await rawWebSocket(internalPort, nodeLink(liveSessionId).path, { Host: `127.0.0.1:${internalPort}`, Authorization: "Gatehouse-Node forged" })).status).toBe(401);
+    const recorded = nodeLink(liveSessionId);
+    const first = await rawWebSocket(internalPort, recorded.path, { Host: `127.0.0.1:${internalPort}`, Authorization: recorded.authorization });
+    expect(first.status).toBe(101);
+    first.socket.destroy();
+    expect((await rawWebSocket(internalPort, recorded.path, { Host: `127.0.0.1:${internalPort}`, Authorization: recorded.authorization })).status).toBe(401);
+    const onPublicPort = nodeLink(liveSessionId);
+    expect((await rawWebSocket(port(), onPublicPort.path, { Host: `localhost:${port()}`, Authorization: onPublicPort.authorization })).status).not.toBe(101);
     // An app's own WebSocket is the app's to police: the violation reaches it through the tunnel, the gateway carries on.
     const tunnel = await rawWebSocket(port(), "/ws", { Host: appHost(), Origin: appOrigin(), Cookie: `__gatehouse_app=${appCookie}` });
     tunnel.socket.write(frame(2, Buffer.from("x"), { mask: false }));

@@ -8,8 +8,8 @@ import { sessionRegistry } from "../session-registry";
 
 const previewEveryMs = 2_000;
 
-export function startNodeHeartbeat({ db, config }: Runtime, version: string) {
-  const node = { name: config.nodeName, version, internalUrl: config.internalUrl.origin, startedAt: new Date() };
+export function startNodeHeartbeat({ db, config }: Runtime, version: string, internalUrl: URL) {
+  const node = { name: config.nodeName, version, internalUrl: internalUrl.origin, startedAt: new Date() };
   const beat = async () => {
     await recordHeartbeat(db, node);
     for (const { node: retired, interruptedSessions } of await retireSilentNodes(db, node.name)) {

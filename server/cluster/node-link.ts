@@ -1,7 +1,8 @@
 // Node to node: watchers connected to one node see a session that runs on another through one internal
-// WebSocket per session from the owning node, fanned out here (server/cluster/relayed-session.ts). The link is
-// authenticated with the nodes' shared secret: an HMAC over the session, the asking node and a 30-second expiry.
-import { createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
+// WebSocket per session from the owning node, fanned out here (server/cluster/relayed-session.ts). Links arrive
+// on the node's internal listener only (never the public one), authenticated with the nodes' shared secret: an
+// HMAC over the session, the asking node, a 30-second expiry and a nonce the owning node accepts once.
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
@@ -34,6 +35,7 @@ export function createNodeLink(runtime: Runtime) {
   const secret = nodeSecretOf(runtime);
   const server = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const relayedSessions = new Map<string, RelayedSession>();
+  const usedNonces = new Map<string, number>();
 
   return {
     /** The owning node's side: admits a link from another node and serves it the session's live view. */
@@ -42,10 +44,15 @@ export function createNodeLink(runtime: Runtime) {
       const sessionId = url.searchParams.get("session") ?? "";
       const fromNode = url.searchParams.get("from") ?? "";
       const expires = url.searchParams.get("expires") ?? "";
+      const nonce = url.searchParams.get("nonce") ?? "";
       const given = Buffer.from(String(request.headers.authorization ?? "").replace(/^Gatehouse-Node /, ""));
-      const expected = Buffer.from(signature(secret, [sessionId, fromNode, expires]));
+      const expected = Buffer.from(signature(secret, [sessionId, fromNode, expires, nonce]));
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) return refuseUpgrade(socket, 401, "Unauthorized");
       if (!(Number(expires) > Date.now() && Number(expires) <= Date.now() + linkValidityMs)) return refuseUpgrade(socket, 401, "Unauthorized");
+      // Seen nonces are kept until their links expire: a recorded request cannot be replayed meanwhile.
+      for (const [seen, until] of usedNonces) if (until <= Date.now()) usedNonces.delete(seen);
+      if (!/^[\w-]{16,64}$/.test(nonce) || usedNonces.has(nonce)) return refuseUpgrade(socket, 401, "Unauthorized");
+      usedNonces.set(nonce, Number(expires));
       server.handleUpgrade(request, socket, head, (link) => {
         guardSocket(link, `node link for session ${sessionId.slice(0, 36)}`);
         const session = sessionRegistry.find(sessionId);
@@ -62,9 +69,10 @@ export function createNodeLink(runtime: Runtime) {
       let relayed = relayedSessions.get(session.id);
       if (!relayed) {
         const expires = String(Date.now() + linkValidityMs);
+        const nonce = randomBytes(18).toString("base64url");
         const url = new URL(nodeLinkPath, owner.internalUrl.replace(/^http/, "ws"));
-        url.search = new URLSearchParams({ session: session.id, from: runtime.config.nodeName, expires }).toString();
-        const upstream = new WebSocket(url, { headers: { authorization: `Gatehouse-Node ${signature(secret, [session.id, runtime.config.nodeName, expires])}` }, maxPayload: relayFrameLimit });
+        url.search = new URLSearchParams({ session: session.id, from: runtime.config.nodeName, expires, nonce }).toString();
+        const upstream = new WebSocket(url, { headers: { authorization: `Gatehouse-Node ${signature(secret, [session.id, runtime.config.nodeName, expires, nonce])}` }, maxPayload: relayFrameLimit });
         const created: RelayedSession = new RelayedSession(upstream, owner.name, (kind, who, watched) => void recordWatching(runtime.db, kind, who, watched), () => {
           if (relayedSessions.get(session.id) === created) relayedSessions.delete(session.id);
         });
