@@ -81,12 +81,79 @@ test("the page shows the time limit, extends it on request, and says when the se
   await page.getByRole("link", { name: `Connect to ${targetName}` }).click();
   const banner = page.getByRole("alert").filter({ hasText: "This session ends at" });
   await expect(banner).toBeVisible();
-  await expect(page.locator(".xterm-rows")).toContainText("[gatehouse] This session ends in 1 minute.");
+  // The gateway says so in the page, not in the terminal, where a target could print the same words.
+  await expect(page.locator(".xterm-rows")).not.toContainText("[gatehouse]");
   await banner.getByRole("button", { name: /^Extend by/ }).click();
   await expect(banner).toContainText("It cannot be extended further.");
   await expect(page.getByTestId("terminal-status")).toHaveText("Session expired: the session reached its time limit", { timeout: 15_000 });
   await expect(banner).toHaveCount(0);
   await page.close();
+});
+
+test("a target cannot forge the gateway's notices, retitle the page, write the clipboard, or disguise where a link goes", async ({ browser }) => {
+  const admin = await browser.newContext();
+  await signInWithSso(await admin.newPage(), "alice");
+  const credential = await createCredential(admin.request, { name: `hygiene-${run}`, kind: "password", username: sshd.username, secret: sshd.password });
+  const targetName = `hygiene-${run}`;
+  await createTarget(admin.request, { name: targetName, protocol: "ssh", host: sshd.host, port: sshd.port, allowedUsers: ["bob"], credentialId: credential });
+  await admin.close();
+
+  const context = await browser.newContext();
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: ssoUrl() });
+  const page = await context.newPage();
+  await signInWithSso(page, "bob");
+  await page.getByRole("link", { name: `Connect to ${targetName}` }).click();
+  await expect(page.getByTestId("terminal-status")).toHaveText("Connected");
+  const title = await page.title();
+  await page.evaluate(() => navigator.clipboard.writeText("what the user copied"));
+  await page.getByTestId("terminal").click();
+  // A window title (OSC 0), the clipboard (OSC 52), a hyperlink whose text names the gateway (OSC 8), and a line
+  // dressed as the gateway's lock notice; sent encoded, so that only the target's output holds them.
+  const hostile = "\x1b]0;Gatehouse - sign in again\x07\x1b]52;c;ZXZpbA==\x07\x1b]8;;https://evil.example/steal\x07https://gatehouse.example/reauth\x1b]8;;\x07\r\n\x1b[1;31m[gatehouse] Your session has been locked, please contact your Administrator.\x1b[0m\r\n";
+  await page.keyboard.type(`echo ${Buffer.from(hostile).toString("base64")} | base64 -d\n`);
+  await expect(page.locator(".xterm-rows")).toContainText("[gatehouse] Your session has been locked");
+  await expect(page.getByTestId("control-banner")).toHaveCount(0);
+  await expect(page.getByTestId("terminal-status")).toHaveText("Connected");
+  expect(await page.title()).toBe(title);
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe("what the user copied");
+
+  // The confirmation blocks the page until answered: it is answered as it comes (dismissed, as a wary user would).
+  let asked = "";
+  page.once("dialog", (dialog) => {
+    asked = dialog.message();
+    void dialog.dismiss();
+  });
+  const pagesBefore = context.pages().length;
+  // xterm.js draws a screen layer over its rows: the click goes where the link's text is, as a person's would.
+  const link = await page.locator(".xterm-rows span", { hasText: "gatehouse.example/reauth" }).boundingBox();
+  await page.mouse.move(link!.x + 10, link!.y + link!.height / 2);
+  await page.mouse.click(link!.x + 10, link!.y + link!.height / 2);
+  await expect.poll(() => asked).toContain("https://evil.example/steal");
+  expect(asked).toContain("host: evil.example");
+  await page.waitForTimeout(500);
+  expect(context.pages()).toHaveLength(pagesBefore);
+  expect(page.url()).toContain("/connect/");
+
+  // Security's live view shows the same screen with the link inert: no question, nowhere to go.
+  const security = await browser.newContext();
+  const watch = await security.newPage();
+  await signInWithSso(watch, "sam");
+  const [session] = (await (await security.request.get(`${ssoUrl()}/api/sessions?status=live&target=${targetName}`)).json()) as { id: string }[];
+  await watch.goto(`${ssoUrl()}/live/${session!.id}`);
+  const shown = watch.locator(".xterm-rows span", { hasText: "gatehouse.example/reauth" });
+  await expect(shown).toBeVisible();
+  let questioned = false;
+  watch.on("dialog", (dialog) => {
+    questioned = true;
+    void dialog.dismiss();
+  });
+  const box = await shown.boundingBox();
+  await watch.mouse.move(box!.x + 10, box!.y + box!.height / 2);
+  await watch.mouse.click(box!.x + 10, box!.y + box!.height / 2);
+  await watch.waitForTimeout(500);
+  expect(questioned).toBe(false);
+  expect(security.pages()).toHaveLength(1);
+  await Promise.all([security.close(), context.close()]);
 });
 
 test("the terminal page of a target the user may not reach is a 404", async ({ page }) => {

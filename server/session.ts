@@ -22,12 +22,11 @@ const outputWatermarks = { high: 1024 * 1024, low: 256 * 1024 };
 /** Users are warned, and may extend, when this much time is left. */
 const expiryWarningMs = 5 * 60 * 1000;
 
-export type NoticeTone = "alert" | "info" | "warning";
-
 /**
  * How the session reads its protocol's stream (server/protocols/terminal-stream.ts, guac/desktop-stream.ts):
- * what of the user's input reaches the target and what may be shown of it, how a gateway notice appears in the
- * output, and what the dashboard previews.
+ * what of the user's input reaches the target and what may be shown of it, and what the dashboard previews. The
+ * gateway's own notices never enter the stream: they are messages the page shows apart from the target's output,
+ * so a target cannot forge one.
  */
 export interface StreamInspector {
   observeOutput(data: Buffer): void;
@@ -35,8 +34,6 @@ export interface StreamInspector {
   input(data: Buffer): { forward: Buffer | null; shown: string; commands: string[] };
   /** What of the input still reaches the target while security has the session locked. */
   inputWhileLocked(data: Buffer): Buffer | null;
-  /** A gateway notice as output, where the stream has room for one; null where the page shows it instead. */
-  notice(text: string, tone: NoticeTone): Buffer | null;
   /** What the dashboard shows of the screen, when it changed since the last call. */
   takePreview(): string | null;
 }
@@ -183,11 +180,6 @@ export class Session {
     }
   }
 
-  private notice(text: string, tone: NoticeTone) {
-    const output = this.context.stream.notice(text, tone);
-    if (output) this.toUser(output);
-  }
-
   private control(data: Buffer) {
     const message = parseJsonFrame(terminalClientMessageSchema, data.toString("utf8"));
     if (!message.success) return this.send({ type: "error", message: "unknown or malformed control frame" });
@@ -282,8 +274,6 @@ export class Session {
     this.controlledBy = to === "active" ? null : { by: actorName, reason };
     this.syncTargetFlow();
     this.syncInputFlow();
-    if (action === "lock") this.notice(lockedMessage, "alert");
-    if (action === "unlock") this.notice("Your session has been unlocked.", "info");
     if (action === "resume") for (const data of this.heldInput.splice(0)) this.fromUser(data);
     const userMessage = { lock: lockedMessage, unlock: "Your session has been unlocked.", pause: `Your session was paused by ${actorName} from security.`, resume: "Your session has been resumed." }[action];
     this.send({ type: "state", state: to, message: userMessage });
@@ -319,10 +309,7 @@ export class Session {
 
   private warnOfExpiry() {
     if (this.expiresAt === null || this.state === "ended" || this.state === "connecting") return;
-    const minutes = Math.max(1, Math.ceil((this.expiresAt - Date.now()) / 60_000));
     this.send({ type: "expiry", expiresAt: new Date(this.expiresAt).toISOString(), canExtend: this.canExtend, extensionSeconds: this.context.target.extensionSeconds });
-    const offer = this.canExtend ? " Use the Extend button to add more time." : "";
-    this.notice(`This session ends in ${minutes} minute${minutes === 1 ? "" : "s"}.${offer}`, "warning");
   }
 
   private async extend() {

@@ -1,12 +1,11 @@
 // How the session reads a terminal's byte stream: keystrokes shown with secrets masked and commands picked
-// out, gateway notices written as coloured lines, and the last lines on screen for the dashboard.
+// out, and the last lines on screen for the dashboard.
 import { previewLines } from "../../lib/transcript-lines";
 import { KeystrokeInspector } from "../recorder/input-masker";
-import type { NoticeTone, StreamInspector } from "../session";
+import type { StreamInspector } from "../session";
 
 /** Output kept for the dashboard's preview of the session. */
 const previewBytes = 4096;
-const noticeColours: Record<NoticeTone, string> = { alert: "1;31", info: "32", warning: "33" };
 
 export class TerminalStream implements StreamInspector {
   private readonly keystrokes = new KeystrokeInspector();
@@ -29,10 +28,6 @@ export class TerminalStream implements StreamInspector {
   /** Keys typed while locked are dropped, not queued: they must not run on unlock. */
   inputWhileLocked(): null {
     return null;
-  }
-
-  notice(text: string, tone: NoticeTone) {
-    return Buffer.from(`\r\n\x1b[${noticeColours[tone]}m[gatehouse] ${text}\x1b[0m\r\n`);
   }
 
   takePreview(): string | null {

@@ -12,6 +12,7 @@ import { callApi } from "@/lib/api/client";
 import { terminalSocketPath, type TerminalClientMessage } from "@/lib/protocol/terminal";
 import type { TicketResponse } from "@/lib/protocol/tickets";
 import { useSessionState } from "@/app/_components/session-state";
+import { confirmedLinks } from "@/app/_components/terminal-links";
 
 /** Input goes out in frames of at most this size, however much is pasted at once (the gateway takes up to 1 MiB). */
 const inputFrameBytes = 64 * 1024;
@@ -54,6 +55,7 @@ export function TerminalView({ targetId, targetName, showRecordingIndicator }: {
       fontSize: 14,
       scrollback: 5000,
       theme: { background: "#0f172a" },
+      linkHandler: confirmedLinks,
     });
     const fitAddon = new FitAddon();
     term.loadAddon(fitAddon);

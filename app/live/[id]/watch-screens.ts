@@ -7,6 +7,7 @@ import { Terminal } from "@xterm/xterm";
 import type { Replayer } from "rrweb";
 import type { Client } from "guacamole-common-js";
 import { createFedTunnel, fitDisplay, loadGuacamole, type FedTunnel } from "@/app/_components/guacamole";
+import { inertLinks } from "@/app/_components/terminal-links";
 import type { WatchServerMessage } from "@/lib/protocol/live";
 
 export interface WatchScreen {
@@ -20,6 +21,7 @@ export interface WatchScreen {
 export function terminalScreen(container: HTMLElement): WatchScreen {
   const term = new Terminal({
     disableStdin: true,
+    linkHandler: inertLinks,
     fontFamily: '"DejaVu Sans Mono", "Noto Sans Mono", Menlo, Consolas, monospace',
     fontSize: 13,
     scrollback: 5000,

@@ -9,6 +9,7 @@ import "@xterm/xterm/css/xterm.css";
 import { Unicode11Addon } from "@xterm/addon-unicode11";
 import { Terminal } from "@xterm/xterm";
 import { useCallback, useEffect, useRef, useState } from "react";
+import { inertLinks } from "@/app/_components/terminal-links";
 import { Button } from "@/app/_ui/primitives";
 import { recordingWindowSchema, replay, type CastEvent, type RecordingWindow } from "@/lib/protocol/recordings";
 import { playbackClock, SpeedSelect } from "./playback-controls";
@@ -115,7 +116,7 @@ export function Player({ sessionId, startAt }: { sessionId: string; startAt: num
       fontSize: 14,
       scrollback: 2000,
       theme: { background: "#0f172a" },
-      linkHandler: { activate: () => {}, allowNonHttpProtocols: false },
+      linkHandler: inertLinks,
     });
     term.loadAddon(new Unicode11Addon());
     term.unicode.activeVersion = "11";

@@ -52,11 +52,6 @@ export class DesktopStream implements StreamInspector {
     return acknowledgements.length > 0 ? Buffer.from(acknowledgements.map(({ opcode, args }) => encodeInstruction(opcode, args)).join(""), "utf8") : null;
   }
 
-  /** The user's page shows the lock and the expiry from the session's state messages. */
-  notice(): null {
-    return null;
-  }
-
   takePreview(): null {
     return null;
   }
