@@ -218,6 +218,41 @@ test.describe("terminal recordings", () => {
     expect((await sam.request.get(`${ssoUrl()}/api/sessions?from=yesterday-ish`)).status()).toBe(400);
   });
 
+  test("reading recordings is audited: one row per reader, recording and hour, every search, and the audit page filters them", async () => {
+    const { sessionId } = await recordEndedSession(async (terminal) => {
+      terminal.type("echo audited-read\r");
+      await terminal.waitForOutput("\raudited-read\r\n");
+    });
+    const reads = async () => sql`select actor_name, details from audit_log where action = 'recording.read' and object_id = ${sessionId}`;
+    expect(await reads()).toEqual([]);
+    // The player's windows, the commands, a verification, several times over: one row for Alice this hour.
+    for (const route of ["window?at=0", "commands", "verify", "window?at=500", "window?seq=0"]) expect((await alice.request.get(`${ssoUrl()}/api/recordings/${sessionId}/${route}`)).status(), route).toBe(200);
+    expect(await reads()).toEqual([{ actor_name: "alice", details: { how: "player", user: "bob", target: `rec-${run}` } }]);
+    // Another reader has a row of their own (Sam, made a reviewer for the moment).
+    const samId = (await sql`select id from users where username = 'sam'`)[0]!.id as string;
+    const grant = (grantedRoles: string[]) => alice.request.patch(`${ssoUrl()}/api/admin/users/${samId}`, { headers: { origin: ssoUrl() }, data: { grantedRoles } });
+    expect((await grant(["reviewer"])).status()).toBe(200);
+    expect((await sam.request.get(`${ssoUrl()}/api/recordings/${sessionId}/verify`)).status()).toBe(200);
+    expect((await grant([])).status()).toBe(200);
+    expect((await reads()).map((row) => row.actor_name).sort()).toEqual(["alice", "sam"]);
+    // A search is audited with its words, once per reader and hour.
+    const query = `audited-query-${run}`;
+    for (let again = 0; again < 3; again++) expect((await alice.request.get(`${ssoUrl()}/api/recordings/search?q=${query}`)).status()).toBe(200);
+    expect(await sql`select details from audit_log where action = 'recording.search' and actor_name = 'alice' and details->>'query' = ${query}`).toHaveLength(1);
+
+    const page = await alice.newPage();
+    await page.goto(`${ssoUrl()}/admin/audit`);
+    await page.getByLabel("Action starts with").fill("recording.");
+    await page.getByLabel("Actor").fill("sam");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await expect(page).toHaveURL(/action=recording\.&actor=sam/);
+    const actions = await page.getByRole("table", { name: "Audit entries" }).locator("tbody tr td:nth-child(4)").allTextContents();
+    expect(actions.length).toBeGreaterThan(0);
+    expect(actions.every((action) => action.startsWith("recording."))).toBe(true);
+    expect(await page.getByRole("table", { name: "Audit entries" }).locator("tbody tr td:nth-child(3)").allTextContents()).toEqual(actions.map(() => "sam"));
+    await page.close();
+  });
+
   test("search finds what was typed and shown, with the session and the second; secrets are not searchable", async () => {
     const marker = `needle${run}`;
     const { sessionId } = await recordEndedSession(async (terminal) => {

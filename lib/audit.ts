@@ -1,9 +1,10 @@
 // The audit log: every login, logout, admin change and connect attempt, hash-chained so that editing,
 // inserting or deleting a row is detected by verifyAuditChain.
 import { createHash } from "node:crypto";
-import { asc, desc, gt, sql } from "drizzle-orm";
+import { and, asc, desc, gt, ilike, sql } from "drizzle-orm";
 import type { Database } from "./db/client";
 import { auditLog } from "./db/schema";
+import { escapeLike } from "./sql-text";
 
 export interface Actor {
   id: string | null;
@@ -91,6 +92,21 @@ export async function verifyAuditChain(db: Database, batchSize = 1000): Promise<
   }
 }
 
-export async function listAuditEntries(db: Database, limit: number) {
-  return db.select().from(auditLog).orderBy(desc(auditLog.seq)).limit(limit);
+/** What the audit page and API can narrow the log to: an action (or its start, `recording.`) and an actor. */
+export interface AuditFilter {
+  action?: string;
+  actor?: string;
+}
+
+export async function listAuditEntries(db: Database, limit: number, filter: AuditFilter = {}) {
+  const conditions = [
+    filter.action ? ilike(auditLog.action, `${escapeLike(filter.action)}%`) : undefined,
+    filter.actor ? ilike(auditLog.actorName, `%${escapeLike(filter.actor)}%`) : undefined,
+  ];
+  return db
+    .select()
+    .from(auditLog)
+    .where(and(...conditions))
+    .orderBy(desc(auditLog.seq))
+    .limit(limit);
 }

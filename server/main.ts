@@ -14,6 +14,7 @@ import { securityWarnings } from "../lib/security-posture";
 import { purgeExpiredRecordings } from "../lib/retention";
 import { deleteStaleConnectTickets } from "../lib/tickets";
 import { deleteStaleLoginCounts } from "../lib/auth/login-throttle";
+import { deleteOldReadMarks } from "../lib/read-audit";
 import { createNodeLink, nodeLinkPath } from "./cluster/node-link";
 import { startNodeHeartbeat } from "./cluster/node-heartbeat";
 import { installCrashPolicy } from "./crash-policy";
@@ -141,6 +142,7 @@ server.on("upgrade", (request, socket, head) => {
 const ticketSweep = setInterval(() => {
   deleteStaleConnectTickets(runtime.db, new Date(Date.now() - 60_000)).catch((error) => console.error("ticket sweep failed:", error));
   deleteStaleLoginCounts(runtime.db).catch((error) => console.error("login counter sweep failed:", error));
+  deleteOldReadMarks(runtime.db).catch((error) => console.error("read mark sweep failed:", error));
 }, 60_000).unref();
 
 function purgeRecordings() {

@@ -53,6 +53,20 @@ export const loginThrottle = pgTable("login_throttle", {
   strikes: integer("strikes").notNull().default(0),
 });
 
+/**
+ * Reads that were audited, one per reader, subject (a recording, or a search) and hour: the audit log says who
+ * looked at what without a row for every window the player fetches (lib/read-audit.ts).
+ */
+export const auditedReads = pgTable(
+  "audited_reads",
+  {
+    reader: text("reader").notNull(),
+    subject: text("subject").notNull(),
+    hour: timestamp("hour", { withTimezone: true }).notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.reader, table.subject, table.hour] })],
+);
+
 export const setupTokens = pgTable("setup_tokens", {
   tokenHash: text("token_hash").primaryKey(),
   userId: uuid("user_id")

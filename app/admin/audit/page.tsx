@@ -1,12 +1,17 @@
-import { Card, DataTable, PageTitle } from "@/app/_ui/primitives";
+import { Button, Card, DataTable, Field, PageTitle, TextInput } from "@/app/_ui/primitives";
 import { listAuditEntries, verifyAuditChain } from "@/lib/audit";
 import { requirePageUser } from "@/lib/auth/current-user";
 import { runtime } from "@/lib/runtime";
 
-export default async function AuditPage() {
+/** Common starts of actions, offered in the filter. */
+const actionHints = ["login", "recording.", "recording.read", "recording.search", "recording.export", "session.", "web.request", "connect", "target.", "user."];
+
+export default async function AuditPage({ searchParams }: { searchParams: Promise<{ action?: string; actor?: string }> }) {
   await requirePageUser(["admin", "security"]);
   const { db } = runtime();
-  const [chain, entries] = await Promise.all([verifyAuditChain(db), listAuditEntries(db, 200)]);
+  const { action, actor } = await searchParams;
+  const filter = { action: action?.trim().slice(0, 100) || undefined, actor: actor?.trim().slice(0, 100) || undefined };
+  const [chain, entries] = await Promise.all([verifyAuditChain(db), listAuditEntries(db, 200, filter)]);
   return (
     <>
       <PageTitle description="Every sign-in, change and connection, newest first. Each entry is chained to the one before it.">Audit log</PageTitle>
@@ -15,6 +20,20 @@ export default async function AuditPage() {
           ? `Chain verified: ${chain.rows} entries intact. Head ${chain.headHash.slice(0, 16)}…`
           : `Chain broken at entry #${chain.brokenAtSeq} (${chain.problem}); ${chain.rows} entries before it are intact.`}
       </p>
+      <form method="get" className="mb-4 flex flex-wrap items-end gap-3" aria-label="Filter the audit log">
+        <Field label="Action starts with" id="audit-action">
+          <TextInput id="audit-action" name="action" defaultValue={filter.action ?? ""} list="audit-actions" placeholder="recording." />
+        </Field>
+        <datalist id="audit-actions">
+          {actionHints.map((hint) => (
+            <option key={hint} value={hint} />
+          ))}
+        </datalist>
+        <Field label="Actor" id="audit-actor">
+          <TextInput id="audit-actor" name="actor" defaultValue={filter.actor ?? ""} />
+        </Field>
+        <Button type="submit">Filter</Button>
+      </form>
       <Card className="overflow-x-auto">
         <DataTable caption="Audit entries" columns={["#", "Time", "Actor", "Action", "Outcome", "Object", "Source", "Details"]}>
             {entries.map((entry) => (

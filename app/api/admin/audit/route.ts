@@ -2,8 +2,10 @@ import { apiRoute } from "@/lib/api/route";
 import { listAuditEntries, verifyAuditChain } from "@/lib/audit";
 import { runtime } from "@/lib/runtime";
 
-/** Recent entries, newest first, with the chain's verification. Security reads the log as well as admins. */
-export const GET = apiRoute({ role: ["admin", "security"] }, async () => {
+/** Recent entries, newest first (`?action=` prefix, `?actor=`), with the chain's verification. Security reads the log as well as admins. */
+export const GET = apiRoute({ role: ["admin", "security"] }, async ({ request }) => {
   const { db } = runtime();
-  return { chain: await verifyAuditChain(db), entries: await listAuditEntries(db, 200) };
+  const query = new URL(request.url).searchParams;
+  const filter = { action: query.get("action")?.trim().slice(0, 100) || undefined, actor: query.get("actor")?.trim().slice(0, 100) || undefined };
+  return { chain: await verifyAuditChain(db), entries: await listAuditEntries(db, 200, filter) };
 });

@@ -1,9 +1,12 @@
 import { apiRoute } from "@/lib/api/route";
 import { findRecording, verifyRecording } from "@/lib/recordings";
+import { auditRecordingRead } from "@/lib/read-audit";
 import { runtime } from "@/lib/runtime";
 
 /** Whether the recording is whole and untouched, and if not, the first chunk where it is not. */
-export const GET = apiRoute({ role: ["reviewer", "admin"] }, async ({ params }) => {
+export const GET = apiRoute({ role: ["reviewer", "admin"] }, async ({ actor, params }) => {
   const { db, blobStore } = runtime();
-  return verifyRecording(blobStore, await findRecording(db, params.id));
+  const recording = await findRecording(db, params.id);
+  await auditRecordingRead(db, actor, params.id!, "verify");
+  return verifyRecording(blobStore, recording);
 });
