@@ -486,6 +486,34 @@ describe("desktop engine over RDP with NLA (FreeRDP's shadow server)", () => {
   });
 });
 
+describe("desktop engine against a desktop that offers only standard RDP security (a downgrade)", () => {
+  let target: DesktopTarget;
+  const values = (security: string) => ({ hostname: target.host, port: String(target.port), username: target.username, password: target.password, security, "ignore-cert": "" });
+
+  beforeAll(async () => {
+    target = await startXrdp({ securityLayer: "rdp" });
+  }, 60_000);
+  afterAll(async () => target?.stop(), 30_000);
+
+  test("any, TLS and NLA refuse it with 771 before any login, even with a pinned certificate", async () => {
+    for (const security of ["any", "tls", "nla"]) {
+      const engine = new Engine();
+      await engine.handshake("rdp", { ...values(security), "cert-fingerprints": "ab".repeat(32) });
+      await expectFailure(engine, 771, /refused: the desktop offered only standard RDP security, which cannot prove its identity; the password was not sent/);
+    }
+  });
+
+  test("standard RDP security, asked for by name, connects", async () => {
+    const engine = new Engine();
+    try {
+      await engine.handshake("rdp", values("rdp"));
+      await engine.next((i) => i.opcode === "ready", 30_000, "ready");
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
 describe("desktop engine over VNC (Xtigervnc)", () => {
   let target: DesktopTarget;
   const values = () => ({ hostname: target.host, port: String(target.port), password: target.password });

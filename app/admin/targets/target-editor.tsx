@@ -1,6 +1,6 @@
 "use client";
 import { useRouter } from "next/navigation";
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { Badge, Button, Card, DataTable, Field, FormError, ProtocolOptions, Select, TextInput } from "@/app/_ui/primitives";
 import { callApi } from "@/lib/api/client";
 import { defaultPorts, keyboardLayouts, type Protocol, type RdpSecurity } from "@/lib/protocol/domain";
@@ -101,6 +101,9 @@ export function TargetEditor({ targets, credentials, cancelledAccess }: Props) {
   const [formError, setFormError] = useState<string>();
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
+  // The warning follows the choice as it is made, and the target being edited.
+  const [standardRdpSecurity, setStandardRdpSecurity] = useState(false);
+  useEffect(() => setStandardRdpSecurity(editing.rdpSecurity === "rdp"), [editing]);
 
   async function save(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -251,13 +254,18 @@ export function TargetEditor({ targets, credentials, cancelledAccess }: Props) {
               ))}
             </Select>
           </Field>
-          <Field id="rdpSecurity" label="RDP security" error={fieldErrors.rdpSecurity} hint="Any takes what the server offers: NLA, then TLS, then RDP's own encryption (which has no certificate to pin).">
-            <Select id="rdpSecurity" defaultValue={editing.rdpSecurity}>
-              <option value="any">Any</option>
+          <Field id="rdpSecurity" label="RDP security" error={fieldErrors.rdpSecurity} hint="Any takes NLA or TLS, whichever the server offers; both prove the desktop's identity by its pinned certificate.">
+            <Select id="rdpSecurity" defaultValue={editing.rdpSecurity} onChange={(event) => setStandardRdpSecurity(event.target.value === "rdp")}>
+              <option value="any">Any (NLA or TLS)</option>
               <option value="nla">NLA</option>
               <option value="tls">TLS</option>
-              <option value="rdp">RDP encryption</option>
+              <option value="rdp">Standard RDP security (unsafe: no identity check)</option>
             </Select>
+            {standardRdpSecurity ? (
+              <p role="alert" className="mt-1 rounded-md border border-amber-300 bg-amber-50 px-2 py-1 text-xs text-amber-900">
+                Standard RDP security cannot prove the desktop&apos;s identity: anyone in the network path can pose as it and receive the stored password. Use it only for a desktop that offers nothing else.
+              </p>
+            ) : null}
           </Field>
           <Field id="keyboardLayout" label="Keyboard layout (RDP)" error={fieldErrors.keyboardLayout} hint="The layout the desktop expects: keys are sent as its scancodes.">
             <Select id="keyboardLayout" defaultValue={editing.keyboardLayout}>

@@ -105,20 +105,30 @@ export class GuacAdapter extends EventEmitter implements ProtocolAdapter {
    */
   private async checkCertificate(): Promise<string | null> {
     const { target } = this;
-    if (target.protocol !== "rdp" || target.rdpSecurity === "rdp") return null;
+    if (target.protocol !== "rdp") return null;
+    if (target.rdpSecurity === "rdp") {
+      // Standard RDP security has no certificate: a pin would silently go unchecked. The admin clears it first.
+      if (target.hostKeyFingerprint) throw this.standardSecurityRefused(`${target.name} has a pinned certificate, which standard RDP security cannot check; an admin must clear the pin to use standard RDP security`);
+      return null;
+    }
     if (target.hostKeyFingerprint && this.options.engine.kind === "built-in") return target.hostKeyFingerprint;
     const probe = await readRdpCertificate(target.host, target.port, this.options.connectTimeoutMs);
     if (probe.kind === "failed") throw new TargetError(`could not connect to ${target.name}: ${probe.message}`);
-    if (probe.kind === "no-tls") {
-      if (target.rdpSecurity === "any") return null;
-      throw new TargetError(`${target.name} does not offer TLS, which this target requires (${target.rdpSecurity.toUpperCase()})`);
-    }
+    if (probe.kind === "no-tls") throw this.standardSecurityRefused(this.downgradeMessage());
     if (!target.hostKeyFingerprint) {
       await this.options.onFirstCertificate(probe.fingerprint);
       return probe.fingerprint;
     }
     if (!sameFingerprint(target.hostKeyFingerprint, probe.fingerprint)) throw this.certificateChanged(target.hostKeyFingerprint, probe.fingerprint);
     return target.hostKeyFingerprint;
+  }
+
+  private downgradeMessage() {
+    return `${this.target.name} offered only standard RDP security, which cannot prove the desktop's identity: the password was not sent. Turn on TLS or NLA on the desktop, or (accepting the risk) set the target's RDP security to standard RDP security`;
+  }
+
+  private standardSecurityRefused(message: string) {
+    return new TargetError(message, "target.rdp_security_refused", { security: this.target.rdpSecurity });
   }
 
   private certificateChanged(expected: string, got: string) {
@@ -168,6 +178,7 @@ export class GuacAdapter extends EventEmitter implements ProtocolAdapter {
       case status.unauthorized:
         return new TargetError(`${target.name} rejected the stored credential${login.username ? ` for user ${login.username}` : ""}; ask an admin to check it`);
       case status.forbidden:
+        if (message.includes("standard RDP security")) return this.standardSecurityRefused(this.downgradeMessage());
         return target.hostKeyFingerprint ? this.certificateChanged(target.hostKeyFingerprint, message.match(/got ([0-9A-Fa-f:]+)/)?.[1] ?? "another certificate") : new TargetError(`${target.name}: ${message}`);
       case status.upstreamNotFound:
       case status.upstreamTimeout:

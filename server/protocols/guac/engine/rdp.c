@@ -340,6 +340,9 @@ static rdpContext* new_context(rdp_state* st)
 	const session_params* p = st->params;
 	rdpSettings* settings = context->settings;
 	const char* security = param(p, "security");
+	/* "any" means any security that proves the desktop's identity (TLS, or NLA over TLS): a desktop (or a man in
+	 * the middle) answering the negotiation with standard RDP security would skip the certificate check and be
+	 * handed the password. Standard RDP security only when asked for by name. */
 	int any = !*security || strcmp(security, "any") == 0;
 	BOOL ok = freerdp_settings_set_string(settings, FreeRDP_ServerHostname, st->host) &&
 	          freerdp_settings_set_uint32(settings, FreeRDP_ServerPort, (UINT32)st->port) &&
@@ -348,7 +351,7 @@ static rdpContext* new_context(rdp_state* st)
 	          freerdp_settings_set_uint32(settings, FreeRDP_ColorDepth, 32) &&
 	          freerdp_settings_set_bool(settings, FreeRDP_SoftwareGdi, TRUE) &&
 	          freerdp_settings_set_string(settings, FreeRDP_ConfigPath, st->config_dir) &&
-	          freerdp_settings_set_bool(settings, FreeRDP_RdpSecurity, any || strcmp(security, "rdp") == 0) &&
+	          freerdp_settings_set_bool(settings, FreeRDP_RdpSecurity, strcmp(security, "rdp") == 0) &&
 	          freerdp_settings_set_bool(settings, FreeRDP_TlsSecurity, any || strcmp(security, "tls") == 0) &&
 	          freerdp_settings_set_bool(settings, FreeRDP_NlaSecurity, any || strcmp(security, "nla") == 0) &&
 	          freerdp_settings_set_bool(settings, FreeRDP_ExtSecurity, FALSE) &&
@@ -491,6 +494,12 @@ static void report_connect_failure(rdp_state* st, rdpContext* context, int timed
 		         "the desktop's certificate is not trusted: its SHA-256 fingerprint is %s, expected %s", c->server_fingerprint,
 		         *expected ? expected : "a pinned fingerprint (none configured, and ignore-cert is off)");
 		gp_send_error(message, STATUS_CLIENT_FORBIDDEN);
+	} else if (error == FREERDP_ERROR_SECURITY_NEGO_CONNECT_FAILED && strcmp(param(st->params, "security"), "rdp") != 0) {
+		/* Asked for TLS or NLA and answered with standard RDP security (or nothing this side accepts): a downgrade,
+		 * whether an old desktop or a man in the middle. The password is not sent. */
+		gp_send_error("refused: the desktop offered only standard RDP security, which cannot prove its identity; the "
+		              "password was not sent",
+		              STATUS_CLIENT_FORBIDDEN);
 	} else if (is_auth_error(error) || c->logon_error) {
 		gp_send_error("authentication failed: the desktop refused the username or password", STATUS_CLIENT_UNAUTHORIZED);
 	} else if (strcmp(param(st->params, "security"), "nla") == 0 && c->server_fingerprint[0] &&
