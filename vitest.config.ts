@@ -10,7 +10,7 @@ export default defineConfig({
       {
         resolve: { alias },
         // Fuzzing the wire schemas and the desktop engine (built with sanitizers); the attacks on a running gateway are in e2e/security.
-        test: { name: "security", include: ["test/security/**/*.test.ts"], environment: "node", testTimeout: 300_000, hookTimeout: 180_000 },
+        test: { name: "security", include: ["test/security/**/*.test.ts"], environment: "node", setupFiles: ["test/fixtures/evidence-keys.ts"], testTimeout: 300_000, hookTimeout: 180_000 },
       },
       {
         resolve: { alias },
@@ -18,6 +18,7 @@ export default defineConfig({
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
           environment: "node",
+          setupFiles: ["test/fixtures/evidence-keys.ts"],
           globalSetup: ["test/fixtures/postgres-database.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -10,6 +10,7 @@ import WebSocket from "ws";
 import { sessionCookieName } from "../lib/auth/session-cookie";
 import { createCredential } from "../lib/credentials";
 import { openDatabase } from "../lib/db/client";
+import { createEvidenceKeys, installEvidenceKeys } from "../lib/evidence-keys";
 import { users } from "../lib/db/schema";
 import { targetInputSchema, type TargetInput } from "../lib/protocol/admin";
 import type { Role } from "../lib/protocol/domain";
@@ -176,6 +177,9 @@ export async function startBenchGateway(options: {
   const database = await createScratchDatabase(`gatehouse_bench_${options.name}`);
   const authSecret = randomBytes(33).toString("base64");
   const masterKey = randomBytes(32);
+  // What this process writes into the gateway's database (the seed, recordings made in-process) is signed and
+  // sealed as the gateway's own writes are.
+  installEvidenceKeys(createEvidenceKeys({ masterKey }));
   const port = await freePort();
   const url = `http://localhost:${port}`;
 

@@ -8,6 +8,7 @@ import type { BrowserContext } from "@playwright/test";
 import postgres from "postgres";
 import { createFsBlobStore } from "../lib/blob-store/fs";
 import { openDatabase } from "../lib/db/client";
+import { createEvidenceKeys, installEvidenceKeys } from "../lib/evidence-keys";
 import { replay } from "../lib/protocol/recordings";
 import { Keyframer } from "../server/recorder/keyframer";
 import { TerminalRecorder } from "../server/recorder/terminal-recorder";
@@ -305,7 +306,9 @@ test.describe("terminal recordings", () => {
 
   test("a long recording opens at a late second from its nearest keyframe, shows the true screen, and plays on", async () => {
     test.setTimeout(120_000);
-    // Twenty minutes of synthetic shell use, recorded by the real recorder and keyframer into this gateway's store.
+    // Twenty minutes of synthetic shell use, recorded by the real recorder and keyframer into this gateway's store,
+    // signed and encrypted with the gateway's keys (from its master key).
+    installEvidenceKeys(createEvidenceKeys({ masterKey: Buffer.from(JSON.parse(process.env.E2E_SSO_ENV!).GATEHOUSE_MASTER_KEY, "hex") }));
     const handle = await openDatabase({ databaseUrl: process.env.E2E_DATABASE_URL!, dataDir: "unused" });
     const blobStore = createFsBlobStore(path.join(JSON.parse(process.env.E2E_SSO_ENV!).DATA_DIR, "blobs"));
     const keyframer = new Keyframer(handle.db, blobStore);
@@ -380,7 +383,7 @@ test.describe("terminal recordings", () => {
     });
     await page.goto(`${ssoUrl()}/recordings/${sessionId}`);
     const screen = page.getByTestId("player-terminal").locator(".xterm-rows");
-    await expect(page.getByTestId("verification")).toHaveText(/^Verified: all \d+ chunks present and unaltered\.$/);
+    await expect(page.getByTestId("verification")).toHaveText(/^Verified: all \d+ chunks present, unaltered and signed, sealed when the recording ended\.$/);
     const title = await page.title();
 
     await page.getByLabel("Speed", { exact: true }).selectOption("16");

@@ -89,6 +89,29 @@ const environmentSchema = z
       .optional(),
     AUTH_SECRET: z.string().trim().min(32, "must be at least 32 characters (openssl rand -base64 33)").optional(),
     GATEHOUSE_MASTER_KEY: masterKeySchema.optional(),
+    AUDIT_KEY: masterKeySchema.optional(),
+    AUDIT_KEYS_PREVIOUS: z
+      .string()
+      .trim()
+      .transform((value, ctx) => {
+        const keys: (Buffer | "derived")[] = [];
+        for (const entry of value.split(",").map((part) => part.trim()).filter(Boolean)) {
+          if (entry === "derived") {
+            keys.push("derived");
+            continue;
+          }
+          const parsed = masterKeySchema.safeParse(entry);
+          if (!parsed.success) {
+            ctx.addIssue({ code: "custom", message: "must list 32-byte keys (64 hex or 44 base64 characters), or the word derived, separated by commas" });
+            return z.NEVER;
+          }
+          keys.push(parsed.data);
+        }
+        return keys;
+      })
+      .optional(),
+    AUDIT_ANCHOR_MINUTES: z.coerce.number().min(0.01).max(24 * 60).default(10),
+    ANCHOR_FILE: optionalString,
     OIDC_ISSUER: absoluteHttpUrl.optional(),
     OIDC_CLIENT_ID: optionalString,
     OIDC_CLIENT_SECRET: optionalString,
@@ -173,6 +196,8 @@ export interface Config {
   /** Unset in embedded mode until the data dir's generated secrets are loaded (see lib/embedded-secrets.ts). */
   authSecret: string | undefined;
   masterKey: Buffer | undefined;
+  /** Signs the audit and recording chains (unset: derived from the master key); earlier keys still verify. */
+  evidence: { key: Buffer | undefined; previous: (Buffer | "derived")[]; anchorEveryMs: number; anchorFile: string };
   /** Unset: the embedded local admin signs in with a password. */
   oidc: OidcConfig | undefined;
   connectTicketTtlSeconds: number;
@@ -220,6 +245,12 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     databaseUrl: env.DATABASE_URL,
     authSecret: env.AUTH_SECRET,
     masterKey: env.GATEHOUSE_MASTER_KEY,
+    evidence: {
+      key: env.AUDIT_KEY,
+      previous: env.AUDIT_KEYS_PREVIOUS ?? [],
+      anchorEveryMs: Math.round(env.AUDIT_ANCHOR_MINUTES * 60_000),
+      anchorFile: path.resolve(env.ANCHOR_FILE ?? path.join(dataDir, "audit-anchors.jsonl")),
+    },
     oidc:
       env.OIDC_ISSUER && env.OIDC_CLIENT_ID && env.OIDC_CLIENT_SECRET
         ? {

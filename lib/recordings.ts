@@ -1,18 +1,21 @@
-// Reading recordings back: the chunks of a session in order, the hash chain's verdict, a .cast export, and the
-// stretches the players ask for (terminal, web page, desktop).
+// Reading recordings back: the chunks of a session in order (decrypted with the recording's data key,
+// ./recording-cipher.ts), the chain's verdict, a .cast export, and the stretches the players ask for (terminal,
+// web page, desktop).
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import { and, asc, desc, eq, gte, inArray, lte } from "drizzle-orm";
 import type { BlobStore } from "./blob-store";
 import type { Database } from "./db/client";
-import { recordingChunks, recordingKeyframes, sessions } from "./db/schema";
+import { auditLog, recordingChunks, recordingKeyframes, sessions } from "./db/schema";
+import { evidenceKeys, evidenceMac } from "./evidence-keys";
+import { recordingCipher, type RecordingCipher } from "./recording-cipher";
 import { notFound } from "./errors";
 import { condenseLead } from "./guacamole-overdraw";
 import { isUuid } from "./ids";
 import type { Protocol } from "./protocol/domain";
 import type { PageEvent } from "./protocol/page-recorder";
-import { keyframeSchema, parseChunk, type CastEvent, type DesktopWindow, type Keyframe, type RecordingWindow } from "./protocol/recordings";
+import { keyframeSchema, parseChunk, type CastEvent, type DesktopWindow, type Keyframe, type RecordingVerdict, type RecordingWindow } from "./protocol/recordings";
 import { pageEventSchema, type PageEventsWindow } from "./protocol/web-recording";
 
 const decompress = promisify(gunzip);
@@ -41,29 +44,64 @@ export async function findRecording(db: Database, sessionId: string | undefined)
   return chunks;
 }
 
-export type RecordingVerdict =
-  | { intact: true; chunks: number }
-  | { intact: false; chunks: number; brokenAtSeq: number; problem: "missing chunk" | "content changed" | "link broken" | "blob missing" };
+/** What a chunk's MAC covers: everything its row says about it, so that no field can change unseen. */
+export function chunkMac(key: Buffer, row: Pick<RecordingChunk, "sessionId" | "seq" | "startMs" | "endMs" | "snapshot" | "size" | "sha256" | "prevSha256" | "blobKey">): string {
+  return evidenceMac(key, "chunk", [row.sessionId, row.seq, row.startMs, row.endMs, row.snapshot, row.size, row.sha256, row.prevSha256, row.blobKey]);
+}
 
-/** Checks that every chunk is there, in sequence, with the content its row names, and linked to its predecessor. */
-export async function verifyRecording(blobStore: BlobStore, chunks: RecordingChunk[]): Promise<RecordingVerdict> {
+/** The latest seal the recording's writers put in the audit log: how many chunks it had and the last one's MAC. */
+async function latestSeal(db: Database, sessionId: string): Promise<{ chunks: number; head: string } | null> {
+  const [row] = await db.select({ details: auditLog.details }).from(auditLog).where(and(eq(auditLog.action, "recording.seal"), eq(auditLog.objectId, sessionId))).orderBy(desc(auditLog.seq)).limit(1);
+  const { chunks, head } = (row?.details ?? {}) as { chunks?: unknown; head?: unknown };
+  return typeof chunks === "number" && typeof head === "string" ? { chunks, head } : null;
+}
+
+/**
+ * Checks that every chunk is there, in sequence, with the content its row names, linked to its predecessor and
+ * signed under the evidence key; and, against the recording's seal in the audit log, that none was cut off.
+ */
+export async function verifyRecording(db: Database, blobStore: BlobStore, chunks: RecordingChunk[]): Promise<RecordingVerdict> {
+  const keys = evidenceKeys();
   let previous = recordingGenesisHash;
+  let signed = false;
   for (const [index, chunk] of chunks.entries()) {
+    const broken = (problem: Extract<RecordingVerdict, { intact: false }>["problem"], detail?: string): RecordingVerdict => ({ intact: false, chunks: chunks.length, brokenAtSeq: chunk.seq, problem, ...(detail ? { detail } : {}) });
     if (chunk.seq !== index) return { intact: false, chunks: chunks.length, brokenAtSeq: index, problem: "missing chunk" };
-    if (chunk.prevSha256 !== previous) return { intact: false, chunks: chunks.length, brokenAtSeq: chunk.seq, problem: "link broken" };
+    if (chunk.prevSha256 !== previous) return broken("link broken");
+    if (chunk.keyId === null || chunk.mac === null) {
+      // Chunks from before recordings were signed are plain, and only ever come first.
+      if (signed) return broken("unsigned chunk");
+    } else {
+      const key = keys.byId(chunk.keyId);
+      if (!key) return broken("unknown key", `signed with key ${chunk.keyId}`);
+      if (chunkMac(key, chunk) !== chunk.mac) return broken("content changed");
+      signed = true;
+    }
     const blob = await blobStore.get(chunk.blobKey).catch(() => null);
-    if (!blob) return { intact: false, chunks: chunks.length, brokenAtSeq: chunk.seq, problem: "blob missing" };
-    if (sha256(blob) !== chunk.sha256) return { intact: false, chunks: chunks.length, brokenAtSeq: chunk.seq, problem: "content changed" };
+    if (!blob) return broken("blob missing");
+    if (sha256(blob) !== chunk.sha256) return broken("content changed");
     previous = chunk.sha256;
   }
-  return { intact: true, chunks: chunks.length };
+  const seal = chunks[0] ? await latestSeal(db, chunks[0].sessionId) : null;
+  if (seal) {
+    if (chunks.length < seal.chunks) return { intact: false, chunks: chunks.length, brokenAtSeq: chunks.length, problem: "truncated", detail: `the recording was sealed with ${seal.chunks} chunks; ${chunks.length} are left` };
+    if (chunks[seal.chunks - 1]?.mac !== seal.head) return { intact: false, chunks: chunks.length, brokenAtSeq: seal.chunks - 1, problem: "seal mismatch", detail: "the chunk the seal names as the last is not the one stored" };
+  }
+  return { intact: true, chunks: chunks.length, sealed: seal !== null && seal.chunks === chunks.length };
+}
+
+/** A chunk's text, as its recorder wrote it. */
+async function chunkText(blobStore: BlobStore, cipher: RecordingCipher, chunk: Pick<RecordingChunk, "blobKey">): Promise<string> {
+  return (await decompress(cipher.open(chunk.blobKey, await blobStore.get(chunk.blobKey)))).toString("utf8");
 }
 
 /** The whole recording as one asciicast v2 file. */
-export async function exportCast(blobStore: BlobStore, chunks: RecordingChunk[]): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for (const chunk of chunks) parts.push(await decompress(await blobStore.get(chunk.blobKey)));
-  return Buffer.concat(parts);
+export async function exportCast(db: Database, blobStore: BlobStore, chunks: RecordingChunk[]): Promise<Buffer> {
+  if (!chunks[0]) return Buffer.alloc(0);
+  const cipher = await recordingCipher(db, chunks[0].sessionId, { create: false });
+  const parts: string[] = [];
+  for (const chunk of chunks) parts.push(await chunkText(blobStore, cipher, chunk));
+  return Buffer.from(parts.join(""), "utf8");
 }
 
 /** A window reaches this far past the moment asked for, so that playing on does not wait for the next one. */
@@ -95,21 +133,23 @@ async function keyframeBefore(db: Database, blobStore: BlobStore, sessionId: str
     .where(and(eq(recordingKeyframes.sessionId, sessionId), "atMs" in bound ? lte(recordingKeyframes.atMs, bound.atMs) : lte(recordingKeyframes.afterSeq, bound.throughSeq)))
     .orderBy(desc(recordingKeyframes.afterSeq))
     .limit(3);
+  const cipher = await recordingCipher(db, sessionId, { create: false });
   for (const candidate of candidates) {
     const blob = await blobStore.get(candidate.blobKey).catch(() => null);
     if (!blob || sha256(blob) !== candidate.sha256) continue;
-    const keyframe = keyframeSchema.safeParse(JSON.parse((await decompress(blob)).toString("utf8")));
+    const keyframe = keyframeSchema.safeParse(JSON.parse((await decompress(cipher.open(candidate.blobKey, blob))).toString("utf8")));
     if (keyframe.success) return { afterSeq: candidate.afterSeq, atMs: candidate.atMs, keyframe: keyframe.data };
   }
   return null;
 }
 
 /** The events of consecutive chunks, and the screen size they start at (the keyframe's, or the header's). */
-async function readEvents(blobStore: BlobStore, chunks: RecordingChunk[], keyframe: Keyframe | null) {
+async function readEvents(db: Database, blobStore: BlobStore, chunks: RecordingChunk[], keyframe: Keyframe | null) {
   let size = keyframe ? { cols: keyframe.cols, rows: keyframe.rows } : null;
   const events: CastEvent[] = [];
+  const cipher = chunks[0] ? await recordingCipher(db, chunks[0].sessionId, { create: false }) : null;
   for (const chunk of chunks) {
-    const parsed = parseChunk((await decompress(await blobStore.get(chunk.blobKey))).toString("utf8"), chunk.seq);
+    const parsed = parseChunk(await chunkText(blobStore, cipher!, chunk), chunk.seq);
     if (parsed.header) size = { cols: parsed.header.width, rows: parsed.header.height };
     events.push(...parsed.events);
   }
@@ -139,7 +179,7 @@ export async function readRecordingWindow(db: Database, blobStore: BlobStore, se
   const reachMs = ("atMs" in request ? request.atMs : (chunks[0]?.startMs ?? 0)) + windowAheadMs;
   const wanted = chunks.filter((chunk, index) => index === 0 || chunk.startMs <= reachMs);
 
-  const { size, events } = await readEvents(blobStore, wanted, start?.keyframe ?? null);
+  const { size, events } = await readEvents(db, blobStore, wanted, start?.keyframe ?? null);
   const lastRead = wanted.at(-1)?.seq ?? fromSeq - 1;
   return {
     durationMs: last.endMs,
@@ -162,7 +202,7 @@ export async function readScreenThrough(db: Database, blobStore: BlobStore, sess
     .from(recordingChunks)
     .where(and(eq(recordingChunks.sessionId, sessionId), gte(recordingChunks.seq, start ? start.afterSeq + 1 : 0), lte(recordingChunks.seq, throughSeq)))
     .orderBy(asc(recordingChunks.seq));
-  const { size, events } = await readEvents(blobStore, chunks, start?.keyframe ?? null);
+  const { size, events } = await readEvents(db, blobStore, chunks, start?.keyframe ?? null);
   return { size, screen: start?.keyframe.screen ?? null, events };
 }
 
@@ -238,8 +278,9 @@ async function readSnapshotWindow(db: Database, blobStore: BlobStore, sessionId:
     ahead.push(chunk);
   }
   const wanted = [...lead, ...ahead];
+  const cipher = await recordingCipher(db, sessionId, { create: false });
   const bodies: string[] = [];
-  for (const chunk of wanted) bodies.push((await decompress(await blobStore.get(chunk.blobKey))).toString("utf8"));
+  for (const chunk of wanted) bodies.push(await chunkText(blobStore, cipher, chunk));
   const lastRead = wanted.at(-1)?.seq ?? aheadFromSeq - 1;
   // Nothing was recorded between the window's last chunk and the next one: the window shows that stretch too.
   const next = candidates[ahead.length];

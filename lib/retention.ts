@@ -8,6 +8,7 @@ import type { Database } from "./db/client";
 import { recordingChunks, recordingKeyframes, sessions, targets, transcriptLines } from "./db/schema";
 import { notFound } from "./errors";
 import { isUuid } from "./ids";
+import { forgetRecordingKey } from "./recording-cipher";
 import { listChunks } from "./recordings";
 
 const batchSize = 200;
@@ -31,13 +32,15 @@ export async function purgeExpiredRecordings(db: Database, blobStore: BlobStore,
       )
       .limit(batchSize);
     for (const session of due) {
-      // Claiming the session first means two nodes running the purge never both do it.
+      // Claiming the session first means two nodes running the purge never both do it. The data key goes first:
+      // from then on no copy of the blobs anywhere opens.
       const [claimed] = await db
         .update(sessions)
         .set({ recordingPurgedAt: now })
         .where(and(eq(sessions.id, session.id), isNull(sessions.recordingPurgedAt)))
         .returning({ id: sessions.id });
       if (!claimed) continue;
+      await forgetRecordingKey(db, session.id);
       const chunks = await listChunks(db, session.id);
       const keyframes = await db.select({ blobKey: recordingKeyframes.blobKey }).from(recordingKeyframes).where(eq(recordingKeyframes.sessionId, session.id));
       for (const { blobKey } of [...chunks, ...keyframes]) await blobStore.delete(blobKey);

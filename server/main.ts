@@ -19,6 +19,7 @@ import { createNodeLink, nodeLinkPath } from "./cluster/node-link";
 import { startNodeHeartbeat } from "./cluster/node-heartbeat";
 import { installCrashPolicy } from "./crash-policy";
 import { startAccessSweep } from "./access-sweep";
+import { startAuditAnchoring } from "../lib/audit-anchors";
 import { createDesktopRoute, engineLocation } from "./desktop-route";
 import { createGate } from "./gate";
 import { probeRoute } from "./probe";
@@ -73,6 +74,7 @@ runtime.controlBus.serve(async (command) => {
   return session ? session.applyControl(command) : appProxy.applyControl(command);
 });
 const accessSweep = startAccessSweep(runtime, (sessionId, message) => appProxy.endVisit(sessionId, message));
+const anchoring = startAuditAnchoring(runtime.db, { blobStore: runtime.blobStore, file: config.evidence.anchorFile }, config.nodeName, config.evidence.anchorEveryMs);
 // The node-to-node listener: relayed live views arrive here, never on the public port.
 const internalServer = createServer((_request, response) => response.writeHead(404).end());
 internalServer.on("upgrade", (request, socket, head) => {
@@ -169,6 +171,7 @@ async function shutdown(signal: string) {
   clearInterval(ticketSweep);
   clearInterval(retentionSweep);
   accessSweep.stop();
+  anchoring.stop();
   // Whatever still hangs after this long must not keep a stopping node alive.
   setTimeout(() => {
     console.error("shutdown took longer than 15 s; exiting anyway");

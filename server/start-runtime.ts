@@ -6,6 +6,7 @@ import type { Config } from "../lib/config";
 import { createControlBus } from "../lib/control-bus";
 import { openDatabase, type DatabaseHandle } from "../lib/db/client";
 import { resolveSecrets } from "../lib/embedded-secrets";
+import { createEvidenceKeys, derivedEvidenceKey, installEvidenceKeys } from "../lib/evidence-keys";
 import { installRuntime, type Runtime } from "../lib/runtime";
 import { markInterruptedSessions } from "../lib/sessions";
 import { prepareLocalAdmin, seedGroupRoleMappings } from "../lib/users";
@@ -20,6 +21,10 @@ export interface StartedRuntime {
 
 export async function startRuntime(config: Config): Promise<StartedRuntime> {
   const secrets = resolveSecrets(config);
+  // Before anything is audited: the keys the evidence chains are signed with.
+  const { masterKey } = secrets;
+  const previous = config.evidence.previous.map((key) => (key === "derived" ? derivedEvidenceKey(masterKey) : key));
+  installEvidenceKeys(createEvidenceKeys({ masterKey, chainKey: config.evidence.key, previous }));
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const controlBus = await createControlBus(database, config.nodeName);
   const runtime: Runtime = { config: { ...config, ...secrets }, db: database.db, vault: createVault(secrets.masterKey), blobStore: createBlobStore(config), controlBus };

@@ -54,6 +54,18 @@ export const loginThrottle = pgTable("login_throttle", {
 });
 
 /**
+ * Each recording's data key (AES-256-GCM for its chunks and keyframes), sealed with the master key. Deleting it
+ * makes the recording unreadable wherever its blobs were copied.
+ */
+export const recordingKeys = pgTable("recording_keys", {
+  sessionId: uuid("session_id")
+    .primaryKey()
+    .references(() => sessions.id, { onDelete: "cascade" }),
+  sealedKey: text("sealed_key").notNull(),
+  createdAt: createdAt(),
+});
+
+/**
  * Reads that were audited, one per reader, subject (a recording, or a search) and hour: the audit log says who
  * looked at what without a row for every window the player fetches (lib/read-audit.ts).
  */
@@ -214,9 +226,14 @@ export const auditLog = pgTable(
     objectId: text("object_id"),
     sourceIp: text("source_ip"),
     details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
-    /** SHA-256 of the previous row's hash and this row's content: editing or deleting a row breaks the chain. */
+    /**
+     * An HMAC (under the evidence key `keyId` names, never stored here) of the previous row's hash and this row's
+     * content: editing, inserting or deleting a row breaks the chain, and cannot be hidden without the key. Rows
+     * from before the chains were keyed have no `keyId` and a plain SHA-256.
+     */
     prevHash: text("prev_hash").notNull(),
     hash: text("hash").notNull(),
+    keyId: text("key_id"),
   },
   (table) => [index("audit_log_action_idx").on(table.action, table.at), index("audit_log_actor_idx").on(table.actorId, table.at)],
 );
@@ -235,8 +252,12 @@ export const recordingChunks = pgTable(
     /** Web recordings: the chunk opens with a full snapshot of the page, so playback can start from it. */
     snapshot: boolean("snapshot").notNull().default(false),
     size: integer("size").notNull(),
+    /** SHA-256 of the blob as stored, and of the chunk before it: the chain. */
     sha256: text("sha256").notNull(),
     prevSha256: text("prev_sha256").notNull(),
+    /** An HMAC of the row (session, position, times, both hashes) under the evidence key `keyId` names. */
+    mac: text("mac"),
+    keyId: text("key_id"),
     blobKey: text("blob_key").notNull(),
     createdAt: createdAt(),
   },

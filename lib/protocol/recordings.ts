@@ -42,11 +42,15 @@ export function parseCastEvents(lines: Iterable<string>): CastEvent[] {
   return events;
 }
 
+/** What can be wrong with a recording, from its first chunk on (lib/recordings.ts verifyRecording). */
+export const recordingProblemSchema = z.enum(["missing chunk", "content changed", "link broken", "blob missing", "unsigned chunk", "unknown key", "truncated", "seal mismatch"]);
+
+/** GET /api/recordings/<id>/verify: whole, signed and (when it ended cleanly) sealed — or the first place it is not. */
 export const recordingVerdictSchema = z.union([
-  z.object({ intact: z.literal(true), chunks: z.number() }),
-  z.object({ intact: z.literal(false), chunks: z.number(), brokenAtSeq: z.number(), problem: z.string() }),
+  z.object({ intact: z.literal(true), chunks: z.number(), sealed: z.boolean() }),
+  z.object({ intact: z.literal(false), chunks: z.number(), brokenAtSeq: z.number(), problem: recordingProblemSchema, detail: z.string().optional() }),
 ]);
-export type RecordingVerdictView = z.infer<typeof recordingVerdictSchema>;
+export type RecordingVerdict = z.infer<typeof recordingVerdictSchema>;
 
 /** A terminal a recording replays into: xterm.js in the player, @xterm/headless in the keyframer. */
 export interface ReplayTerminal {

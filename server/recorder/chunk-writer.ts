@@ -1,14 +1,19 @@
-// Stores a recording's chunks strictly in order: each one gzip-compressed into the blob store, its row in
-// recording_chunks naming the SHA-256 of the chunk before, so that an edit, a gap or a reordering shows. Every
-// recorder (terminal transcripts, web page events) writes through one of these.
+// Stores a recording's chunks strictly in order: each one gzip-compressed, encrypted under the recording's data
+// key (lib/recording-cipher.ts) into the blob store, its row in recording_chunks naming the SHA-256 of the chunk
+// before and signed with an HMAC under the evidence key, so that an edit, a gap or a reordering shows even to a
+// database writer who recomputed every hash. Closing seals the recording in the audit log (its chunk count and
+// head), so that cutting off its last chunks shows too. Every recorder writes through one of these.
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { constants, gzip } from "node:zlib";
 import { desc, eq } from "drizzle-orm";
 import type { BlobStore } from "../../lib/blob-store";
 import type { Database } from "../../lib/db/client";
+import { audit, systemActor } from "../../lib/audit";
 import { recordingChunks } from "../../lib/db/schema";
-import { chunkBlobKey, recordingGenesisHash, type RecordingFormat } from "../../lib/recordings";
+import { evidenceKeys } from "../../lib/evidence-keys";
+import { recordingCipher, type RecordingCipher } from "../../lib/recording-cipher";
+import { chunkBlobKey, chunkMac, recordingGenesisHash, type RecordingFormat } from "../../lib/recordings";
 
 const compress = promisify(gzip);
 /**
@@ -61,6 +66,9 @@ export class ChunkWriter<Draft extends ChunkDraft> {
   private writing: Promise<void> = Promise.resolve();
   private running = false;
   private strongBudget = { bytes: strongCompression.burstBytes, at: Date.now() };
+  private cipher: RecordingCipher | null = null;
+  /** The MAC of the last chunk this writer stored: the head its seal names. */
+  private headMac: string | null = null;
   /** The last chunk whose blob and row are stored. */
   lastStoredSeq: number;
 
@@ -89,6 +97,16 @@ export class ChunkWriter<Draft extends ChunkDraft> {
     await this.writing;
   }
 
+  /**
+   * After the last chunk: the recording's chunk count and head go in the audit log, whose own chain and anchors
+   * protect them, so that deleting the newest chunks (which leaves the chunk chain whole) is detected.
+   */
+  async seal(): Promise<void> {
+    await this.stored();
+    if (this.headMac === null) return;
+    await audit(this.options.db, systemActor, { action: "recording.seal", objectType: "session", objectId: this.options.sessionId, details: { chunks: this.lastStoredSeq + 1, head: this.headMac } });
+  }
+
   private compressionLevel(size: number) {
     const now = Date.now();
     const budget = this.strongBudget;
@@ -107,13 +125,21 @@ export class ChunkWriter<Draft extends ChunkDraft> {
         const batch = this.unwritten.splice(0, batchLimit);
         this.storing = batch;
         const blobs = await Promise.all(batch.map((chunk) => compress(chunk.body, { level: this.compressionLevel(chunk.body.length) })));
+        this.cipher ??= await recordingCipher(db, sessionId, { create: true });
+        const cipher = this.cipher;
+        const { current } = evidenceKeys();
+        const sealed: Buffer[] = [];
         const rows = batch.map((chunk, index) => {
-          const sha256 = createHash("sha256").update(blobs[index]!).digest("hex");
-          const row = { sessionId, seq: chunk.seq, startMs: chunk.startMs, endMs: chunk.endMs, snapshot: chunk.snapshot ?? false, size: blobs[index]!.length, sha256, prevSha256: this.previousHash, blobKey: chunkBlobKey(sessionId, chunk.seq, format) };
+          const blobKey = chunkBlobKey(sessionId, chunk.seq, format);
+          const stored = cipher.seal(blobKey, blobs[index]!);
+          sealed.push(stored);
+          const sha256 = createHash("sha256").update(stored).digest("hex");
+          const fields = { sessionId, seq: chunk.seq, startMs: chunk.startMs, endMs: chunk.endMs, snapshot: chunk.snapshot ?? false, size: stored.length, sha256, prevSha256: this.previousHash, blobKey };
+          const row = { ...fields, mac: chunkMac(current.key, fields), keyId: current.id };
           this.previousHash = sha256;
           return row;
         });
-        for (const [index, row] of rows.entries()) await blobStore.put(row.blobKey, blobs[index]!);
+        for (const [index, row] of rows.entries()) await blobStore.put(row.blobKey, sealed[index]!);
         await db.insert(recordingChunks).values(rows);
         await this.options.afterBatch?.(
           batch,
@@ -121,6 +147,7 @@ export class ChunkWriter<Draft extends ChunkDraft> {
           this.unwritten.length > 0,
         );
         this.lastStoredSeq = rows.at(-1)!.seq;
+        this.headMac = rows.at(-1)!.mac;
         this.storing = [];
       }
     } catch (error) {

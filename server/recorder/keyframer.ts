@@ -15,6 +15,7 @@ import type { BlobStore } from "../../lib/blob-store";
 import type { Database } from "../../lib/db/client";
 import { recordingChunks, recordingKeyframes, sessions } from "../../lib/db/schema";
 import { keyframeSchema, type Keyframe } from "../../lib/protocol/recordings";
+import { recordingCipher } from "../../lib/recording-cipher";
 import { chunkBlobKey, keyframeBlobKey } from "../../lib/recordings";
 import type { KeyframerReply, KeyframerRequest } from "./keyframer-process";
 
@@ -102,7 +103,7 @@ export class KeyframeFeed {
     const current = () => generation === this.generation;
     try {
       if (!this.begun) {
-        const from = this.resumeFrom ? await this.keyframer.loadKeyframe(this.resumeFrom.blobKey) : null;
+        const from = this.resumeFrom ? await this.keyframer.loadKeyframe(this.sessionId, this.resumeFrom.blobKey) : null;
         if (!current() || !this.keyframer.send({ type: "begin", sessionId: this.sessionId, from })) return;
         this.begun = true;
       }
@@ -259,16 +260,19 @@ export class Keyframer {
       .from(recordingChunks)
       .where(and(eq(recordingChunks.sessionId, sessionId), eq(recordingChunks.seq, seq)));
     const blobKey = row?.blobKey ?? chunkBlobKey(sessionId, seq, "cast");
-    return { seq, endMs: row?.endMs ?? 0, gzip: await this.blobStore.get(blobKey) };
+    const cipher = await recordingCipher(this.db, sessionId, { create: false });
+    return { seq, endMs: row?.endMs ?? 0, gzip: cipher.open(blobKey, await this.blobStore.get(blobKey)) };
   }
 
-  async loadKeyframe(blobKey: string): Promise<Keyframe> {
-    return keyframeSchema.parse(JSON.parse((await decompress(await this.blobStore.get(blobKey))).toString("utf8")));
+  async loadKeyframe(sessionId: string, blobKey: string): Promise<Keyframe> {
+    const cipher = await recordingCipher(this.db, sessionId, { create: false });
+    return keyframeSchema.parse(JSON.parse((await decompress(cipher.open(blobKey, await this.blobStore.get(blobKey)))).toString("utf8")));
   }
 
   async storeKeyframe(sessionId: string, afterSeq: number, atMs: number, keyframe: Keyframe): Promise<void> {
-    const blob = await compress(JSON.stringify(keyframe), { level: constants.Z_BEST_COMPRESSION });
     const blobKey = keyframeBlobKey(sessionId, afterSeq);
+    const cipher = await recordingCipher(this.db, sessionId, { create: true });
+    const blob = cipher.seal(blobKey, await compress(JSON.stringify(keyframe), { level: constants.Z_BEST_COMPRESSION }));
     await this.blobStore.put(blobKey, blob);
     const row = { sessionId, afterSeq, atMs, size: blob.length, sha256: createHash("sha256").update(blob).digest("hex"), blobKey };
     await this.db.insert(recordingKeyframes).values(row).onConflictDoUpdate({ target: [recordingKeyframes.sessionId, recordingKeyframes.afterSeq], set: row });

@@ -123,6 +123,6 @@ export class SnapshotRecording {
     this.closed = true;
     clearInterval(this.timer);
     this.flush();
-    await this.chunks.stored();
+    await this.chunks.seal();
   }
 }

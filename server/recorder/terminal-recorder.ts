@@ -193,7 +193,7 @@ export class TerminalRecorder implements SessionRecorder {
     this.closed = true;
     clearInterval(this.timer);
     this.flush();
-    await this.chunks.stored();
+    await this.chunks.seal();
     this.options.keyframes.finish(this.chunks.lastStoredSeq);
   }
 }

@@ -4,9 +4,12 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { eq, sql } from "drizzle-orm";
+import { desc, eq, gte, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { audit, verifyAuditChain, type Actor } from "@/lib/audit";
+import { createScratchDatabase } from "../fixtures/postgres-database";
+import { audit, auditRowHash, verifyAuditChain, type Actor } from "@/lib/audit";
+import { anchorAuditHead, readAuditAnchors } from "@/lib/audit-anchors";
+import { createEvidenceKeys, evidenceKeys, installEvidenceKeys } from "@/lib/evidence-keys";
 import { createCredential, openCredential, updateCredential } from "@/lib/credentials";
 import { openDatabase, type DatabaseHandle } from "@/lib/db/client";
 import { createFsBlobStore } from "@/lib/blob-store/fs";
@@ -24,7 +27,15 @@ import { createVault } from "@/lib/vault";
 const actor: Actor = { id: null, name: "test", sourceIp: "127.0.0.1" };
 
 const backends: [string, () => Promise<{ handle: DatabaseHandle; cleanup: () => void }>][] = [
-  ["PostgreSQL", async () => ({ handle: await openDatabase({ databaseUrl: inject("databaseUrl"), dataDir: "unused" }), cleanup: () => {} })],
+  // A database of its own: these tests count and edit every audit row, which other suites write too.
+  [
+    "PostgreSQL",
+    async () => {
+      const database = await createScratchDatabase("gatehouse_data_layer");
+      const handle = await openDatabase({ databaseUrl: database.url, dataDir: "unused" });
+      return { handle, cleanup: () => void handle.close().then(() => database.drop()) };
+    },
+  ],
   [
     "PGlite",
     async () => {
@@ -65,9 +76,68 @@ describe.each(backends)("data layer on %s", (_name, open) => {
       const rows = await db().select().from(auditLog).orderBy(auditLog.seq);
       const victim = rows[5]!;
       await db().update(auditLog).set({ actorName: "someone else" }).where(eq(auditLog.seq, victim.seq));
-      expect(await verifyAuditChain(db(), 4)).toEqual({ intact: false, rows: 5, brokenAtSeq: victim.seq, problem: "content changed" });
+      expect(await verifyAuditChain(db(), [], 4)).toEqual({ intact: false, rows: 5, brokenAtSeq: victim.seq, problem: "content changed" });
       await db().update(auditLog).set({ actorName: victim.actorName }).where(eq(auditLog.seq, victim.seq));
       expect((await verifyAuditChain(db())).intact).toBe(true);
+    });
+
+    it("catches an insider who edits a row and recomputes every hash after it, signed or plain", async () => {
+      const rows = await db().select().from(auditLog).orderBy(auditLog.seq);
+      const victim = rows[3]!;
+      // Plain SHA-256 from the victim on, as the chain was before it had a key…
+      let previous = victim.prevHash;
+      for (const row of rows.slice(3)) {
+        const { seq, hash: _hash, ...fields } = row;
+        const edited = { ...fields, prevHash: previous, keyId: null, actorName: seq === victim.seq ? "covered tracks" : fields.actorName };
+        const hash = auditRowHash(edited, evidenceKeys())!;
+        await db().update(auditLog).set({ actorName: edited.actorName, prevHash: edited.prevHash, keyId: null, hash }).where(eq(auditLog.seq, seq));
+        previous = hash;
+      }
+      expect(await verifyAuditChain(db())).toMatchObject({ intact: false, brokenAtSeq: victim.seq, problem: "unsigned row" });
+      // …or an HMAC under a key of their own: the content does not match under the gateway's key.
+      const forger = createEvidenceKeys({ masterKey: randomBytes(32) });
+      previous = victim.prevHash;
+      for (const row of rows.slice(3)) {
+        const { seq, hash: _hash, ...fields } = row;
+        const edited = { ...fields, prevHash: previous, actorName: seq === victim.seq ? "covered tracks" : fields.actorName };
+        const hash = auditRowHash({ ...edited, keyId: forger.current.id }, forger)!;
+        await db().update(auditLog).set({ actorName: edited.actorName, prevHash: edited.prevHash, keyId: evidenceKeys().current.id, hash }).where(eq(auditLog.seq, seq));
+        previous = hash;
+      }
+      expect(await verifyAuditChain(db())).toMatchObject({ intact: false, brokenAtSeq: victim.seq, problem: "content changed" });
+      for (const row of rows) await db().update(auditLog).set({ actorName: row.actorName, prevHash: row.prevHash, keyId: row.keyId, hash: row.hash }).where(eq(auditLog.seq, row.seq));
+      expect((await verifyAuditChain(db())).intact).toBe(true);
+    });
+
+    it("catches the newest rows cut off, by the anchors kept outside the database", async () => {
+      const sinks = { blobStore: createFsBlobStore(mkdtempSync(path.join(tmpdir(), "gatehouse-anchors-"))), file: path.join(mkdtempSync(path.join(tmpdir(), "gatehouse-anchor-file-")), "anchors.jsonl") };
+      for (let more = 0; more < 3; more++) await audit(db(), actor, { action: "session.start", objectId: `s${more}` });
+      const anchor = (await anchorAuditHead(db(), sinks, "test-node", 0))!;
+      expect(await anchorAuditHead(db(), sinks, "test-node", anchor.seq)).toBeNull();
+      expect(await verifyAuditChain(db(), await readAuditAnchors(sinks))).toMatchObject({ intact: true, anchors: 2 });
+      // The last three rows go: the chain still links, but the anchors say how far it reached.
+      const newest = await db().select().from(auditLog).orderBy(desc(auditLog.seq)).limit(3);
+      await db().delete(auditLog).where(gte(auditLog.seq, newest.at(-1)!.seq));
+      const report = await verifyAuditChain(db(), await readAuditAnchors(sinks));
+      expect(report).toMatchObject({ intact: false, brokenAtSeq: newest.at(-1)!.seq, problem: "truncated" });
+      expect((report as { detail: string }).detail).toContain(`#${anchor.seq} was anchored at`);
+      // Each sink alone is enough: the anchor file, with the blob store emptied by the same insider.
+      for (const key of await sinks.blobStore.list("anchors/")) await sinks.blobStore.delete(key);
+      expect(await verifyAuditChain(db(), await readAuditAnchors(sinks))).toMatchObject({ intact: false, problem: "truncated" });
+    });
+
+    it("verifies across a key rotation with the rotated-out key listed, and says which key it lacks without it", async () => {
+      const before = evidenceKeys();
+      const next = randomBytes(32);
+      try {
+        installEvidenceKeys({ ...createEvidenceKeys({ masterKey: randomBytes(32), chainKey: next, previous: [before.current.key] }), recordingKeySeal: before.recordingKeySeal });
+        await audit(db(), actor, { action: "settings.update", details: { after: "rotation" } });
+        expect(await verifyAuditChain(db())).toMatchObject({ intact: true });
+        installEvidenceKeys({ ...createEvidenceKeys({ masterKey: randomBytes(32), chainKey: next }), recordingKeySeal: before.recordingKeySeal });
+        expect(await verifyAuditChain(db())).toMatchObject({ intact: false, problem: "unknown key", detail: `signed with key ${before.current.id}` });
+      } finally {
+        installEvidenceKeys(before);
+      }
     });
 
     it("finds a deleted row", async () => {

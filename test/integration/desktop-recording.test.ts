@@ -44,7 +44,7 @@ describe("desktop recordings", () => {
       await recorder.close();
 
       const chunks = await listChunks(db(), sessionId);
-      expect(await verifyRecording(blobStore(), chunks)).toEqual({ intact: true, chunks: chunks.length });
+      expect(await verifyRecording(db(), blobStore(), chunks)).toEqual({ intact: true, chunks: chunks.length, sealed: true });
       expect(chunks.filter((chunk) => chunk.snapshot).map((chunk) => chunk.startMs)).toEqual([0, 70_000, 140_000]);
       expect(chunks.every((chunk) => chunk.blobKey.endsWith(".guac.gz"))).toBe(true);
 

@@ -43,7 +43,7 @@ describe("web recordings", () => {
     await recorder.close();
 
     const chunks = await listChunks(db(), sessionId);
-    expect(await verifyRecording(blobStore(), chunks)).toEqual({ intact: true, chunks: chunks.length });
+    expect(await verifyRecording(db(), blobStore(), chunks)).toEqual({ intact: true, chunks: chunks.length, sealed: true });
     expect(chunks.filter((chunk) => chunk.snapshot).map((chunk) => chunk.startMs)).toEqual([0, 70_000, 140_000]);
     expect(chunks.every((chunk) => chunk.blobKey.endsWith(".rrweb.gz"))).toBe(true);
 
@@ -68,7 +68,7 @@ describe("web recordings", () => {
     await second.close();
     const chunks = await db().select().from(recordingChunks).where(eq(recordingChunks.sessionId, sessionId)).orderBy(asc(recordingChunks.seq));
     expect(chunks.map((chunk) => chunk.seq)).toEqual(chunks.map((_, index) => index));
-    expect(await verifyRecording(blobStore(), chunks)).toEqual({ intact: true, chunks: chunks.length });
+    expect(await verifyRecording(db(), blobStore(), chunks)).toEqual({ intact: true, chunks: chunks.length, sealed: true });
   });
 
   it("keeps the page for watchers but stores nothing for a target recorded by exception", async () => {

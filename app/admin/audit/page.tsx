@@ -1,5 +1,6 @@
 import { Button, Card, DataTable, Field, PageTitle, TextInput } from "@/app/_ui/primitives";
 import { listAuditEntries, verifyAuditChain } from "@/lib/audit";
+import { readAuditAnchors } from "@/lib/audit-anchors";
 import { requirePageUser } from "@/lib/auth/current-user";
 import { runtime } from "@/lib/runtime";
 
@@ -11,14 +12,14 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const { db } = runtime();
   const { action, actor } = await searchParams;
   const filter = { action: action?.trim().slice(0, 100) || undefined, actor: actor?.trim().slice(0, 100) || undefined };
-  const [chain, entries] = await Promise.all([verifyAuditChain(db), listAuditEntries(db, 200, filter)]);
+  const [chain, entries] = await Promise.all([verifyAuditChain(db, await readAuditAnchors({ blobStore: runtime().blobStore, file: runtime().config.evidence.anchorFile })), listAuditEntries(db, 200, filter)]);
   return (
     <>
       <PageTitle description="Every sign-in, change and connection, newest first. Each entry is chained to the one before it.">Audit log</PageTitle>
       <p role="status" className={`mb-4 rounded-md px-3 py-2 text-sm ${chain.intact ? "bg-emerald-50 text-emerald-800" : "bg-red-50 text-red-800"}`}>
         {chain.intact
-          ? `Chain verified: ${chain.rows} entries intact. Head ${chain.headHash.slice(0, 16)}…`
-          : `Chain broken at entry #${chain.brokenAtSeq} (${chain.problem}); ${chain.rows} entries before it are intact.`}
+          ? `Chain verified: ${chain.rows} entries intact, signed with the evidence key, consistent with ${chain.anchors} anchor(s) kept outside the database. Head ${chain.headHash.slice(0, 16)}…`
+          : `Chain broken at entry #${chain.brokenAtSeq} (${chain.problem}${chain.detail ? `: ${chain.detail}` : ""}); ${chain.rows} entries before it are intact.`}
       </p>
       <form method="get" className="mb-4 flex flex-wrap items-end gap-3" aria-label="Filter the audit log">
         <Field label="Action starts with" id="audit-action">

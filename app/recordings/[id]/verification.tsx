@@ -1,11 +1,12 @@
 "use client";
-// A recording's verification, beside either player: every chunk present, unaltered and chained to the one
-// before. It reads every chunk, so it arrives after the player has started.
+// A recording's verification, beside either player: every chunk present, unaltered, chained to the one before
+// and signed with the evidence key, and none cut off after its seal. It reads every chunk, so it arrives after
+// the player has started.
 import { useEffect, useState } from "react";
-import { recordingVerdictSchema, type RecordingVerdictView } from "@/lib/protocol/recordings";
+import { recordingVerdictSchema, type RecordingVerdict } from "@/lib/protocol/recordings";
 
 export function Verification({ sessionId }: { sessionId: string }) {
-  const [verdict, setVerdict] = useState<RecordingVerdictView>();
+  const [verdict, setVerdict] = useState<RecordingVerdict>();
   useEffect(() => {
     let cancelled = false;
     fetch(`/api/recordings/${sessionId}/verify`)
@@ -30,8 +31,8 @@ export function Verification({ sessionId }: { sessionId: string }) {
   return (
     <p role="status" data-testid="verification" className={`rounded-md px-3 py-2 text-sm ${verdict.intact ? "bg-emerald-50 text-emerald-800" : "bg-red-50 text-red-800"}`}>
       {verdict.intact
-        ? `Verified: all ${verdict.chunks} chunks present and unaltered.`
-        : `Not verified: chunk ${verdict.brokenAtSeq} of ${verdict.chunks} — ${verdict.problem}. What follows it cannot be trusted.`}
+        ? `Verified: all ${verdict.chunks} chunks present, unaltered and signed${verdict.sealed ? ", sealed when the recording ended" : ""}.`
+        : `Not verified: chunk ${verdict.brokenAtSeq} of ${verdict.chunks} — ${verdict.problem}${verdict.detail ? ` (${verdict.detail})` : ""}. What follows it cannot be trusted.`}
     </p>
   );
 }

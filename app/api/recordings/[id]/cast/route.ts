@@ -6,7 +6,7 @@ import { runtime } from "@/lib/runtime";
 /** The whole terminal recording as one asciicast v2 file, for `asciinema play` or any cast player. */
 export const GET = apiRoute({ role: ["reviewer", "admin"] }, async ({ actor, params }) => {
   const { db, blobStore } = runtime();
-  const cast = await exportCast(blobStore, await findRecording(db, params.id));
+  const cast = await exportCast(db, blobStore, await findRecording(db, params.id));
   await audit(db, actor, { action: "recording.export", objectType: "session", objectId: params.id, details: { bytes: cast.length } });
   return new Response(new Uint8Array(cast), {
     headers: { "content-type": "application/x-asciicast", "content-disposition": `attachment; filename="gatehouse-${params.id}.cast"` },

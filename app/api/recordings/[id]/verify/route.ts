@@ -8,5 +8,5 @@ export const GET = apiRoute({ role: ["reviewer", "admin"] }, async ({ actor, par
   const { db, blobStore } = runtime();
   const recording = await findRecording(db, params.id);
   await auditRecordingRead(db, actor, params.id!, "verify");
-  return verifyRecording(blobStore, recording);
+  return verifyRecording(db, blobStore, recording);
 });
