@@ -15,6 +15,7 @@ import { createFsBlobStore } from "../lib/blob-store/fs";
 import { openDatabase } from "../lib/db/client";
 import { recordingChunks, recordingKeyframes, sessions, users } from "../lib/db/schema";
 import { recordingWindowSchema, replay } from "../lib/protocol/recordings";
+import { recordingCipher } from "../lib/recording-cipher";
 import { Keyframer } from "../server/recorder/keyframer";
 import { TerminalRecorder } from "../server/recorder/terminal-recorder";
 import { startSshd } from "../test/fixtures/sshd";
@@ -127,6 +128,23 @@ async function recordLongSession(bench: BenchGateway) {
   keyframer.stop();
   const [chunks] = await db.select({ count: sql<number>`count(*)::int`, bytes: sql<number>`sum(${recordingChunks.size})::bigint` }).from(recordingChunks).where(eq(recordingChunks.sessionId, sessionId));
   const [keyframes] = await db.select({ count: sql<number>`count(*)::int`, bytes: sql<number>`coalesce(sum(${recordingKeyframes.size}), 0)::bigint` }).from(recordingKeyframes).where(eq(recordingKeyframes.sessionId, sessionId));
+  // What encryption at rest costs: every stored chunk opened and sealed again, timed in this process's CPU.
+  const cipher = await recordingCipher(db, sessionId, { create: false });
+  const cpuMs = { seal: 0, open: 0 };
+  const cpuOf = (work: () => void) => {
+    const before = process.cpuUsage();
+    work();
+    const used = process.cpuUsage(before);
+    return (used.user + used.system) / 1000;
+  };
+  for (const { blobKey } of await db.select({ blobKey: recordingChunks.blobKey }).from(recordingChunks).where(eq(recordingChunks.sessionId, sessionId))) {
+    const stored = await blobStore.get(blobKey);
+    let plain: Buffer = Buffer.alloc(0);
+    cpuMs.open += cpuOf(() => (plain = cipher.open(blobKey, stored)));
+    cpuMs.seal += cpuOf(() => cipher.seal(blobKey, plain));
+  }
+  const perRawMb = (ms: number) => ms / (rawOutput / 1e6);
+  console.log(`encryption at rest: sealing ${perRawMb(cpuMs.seal).toFixed(2)} ms and opening ${perRawMb(cpuMs.open).toFixed(2)} ms of CPU per MB of terminal output`);
   await handle.close();
   truth.dispose();
   const stored = Number(chunks!.bytes) + Number(keyframes!.bytes);
@@ -137,7 +155,7 @@ async function recordLongSession(bench: BenchGateway) {
   return {
     sessionId,
     screens,
-    figures: { hours, rawOutputBytes: rawOutput, chunks: chunks!.count, keyframes: keyframes!.count, storedBytes: stored, chunkBytes: Number(chunks!.bytes), keyframeBytes: Number(keyframes!.bytes), storedShare: stored / rawOutput },
+    figures: { hours, rawOutputBytes: rawOutput, encryptionCpuMsPerMb: { seal: perRawMb(cpuMs.seal), open: perRawMb(cpuMs.open) }, chunks: chunks!.count, keyframes: keyframes!.count, storedBytes: stored, chunkBytes: Number(chunks!.bytes), keyframeBytes: Number(keyframes!.bytes), storedShare: stored / rawOutput },
   };
 }
 

@@ -44,6 +44,8 @@ export default async function globalSetup() {
       NODE_NAME: "e2e-sso",
       DATA_DIR: ssoDataDir,
       TARGET_CONNECT_TIMEOUT_SECONDS: "8",
+      // Anchors every few seconds, so that the insider tests see truncation caught without waiting minutes.
+      AUDIT_ANCHOR_MINUTES: "0.05",
   };
   const ssoGateway = await startGateway({
     port: ssoPort,

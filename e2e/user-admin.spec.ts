@@ -9,7 +9,10 @@ test("an admin grants a role by hand and maps a group to a role; both take effec
   await signInWithSso(alice, "alice");
   await alice.goto(`${ssoUrl()}/admin/users`);
   const bobRow = alice.getByRole("row", { name: /Bob Builder/ });
+  // The checkbox shows its new state at once; the grant is made when the gateway has answered.
+  const granted = alice.waitForResponse((response) => response.url().includes("/api/admin/users/") && response.request().method() === "PATCH");
   await bobRow.getByRole("group", { name: "Roles granted to bob" }).getByLabel("reviewer").check();
+  expect((await granted).status()).toBe(200);
   await expect(bobRow.getByRole("group", { name: "Roles granted to bob" }).getByLabel("reviewer")).toBeChecked();
 
   await bob.reload();

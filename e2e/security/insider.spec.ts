@@ -1,0 +1,116 @@
+// An insider with write access to the database (not to the gateway's keys) tries to rewrite the evidence behind
+// a running gateway's back: an audit row edited with every later hash recomputed, the newest audit rows cut off,
+// a recording's last chunks deleted. The gateway's own verification — the Audit log page, the recording's verify
+// route — says so, naming the first bad row or chunk. What was changed is put back afterwards.
+import type { BrowserContext } from "@playwright/test";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import postgres from "postgres";
+import { createCredential, createTarget, sshdUnderTest, TerminalClient } from "../fixtures/terminal-client";
+import { expect, signInWithSso, ssoUrl, test } from "../fixtures/test";
+
+const sshd = sshdUnderTest();
+const run = Date.now().toString(36);
+
+/** The audit chain's hash as it was before it had a key: what an insider without the key can compute. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+test.describe("an insider with the database", () => {
+  let alice: BrowserContext;
+  let bob: BrowserContext;
+  let sql: postgres.Sql;
+
+  test.beforeAll(async ({ browser }) => {
+    sql = postgres(process.env.E2E_DATABASE_URL!, { max: 1, onnotice: () => {} });
+    [alice, bob] = [await browser.newContext(), await browser.newContext()];
+    await signInWithSso(await alice.newPage(), "alice");
+    await signInWithSso(await bob.newPage(), "bob");
+  });
+
+  test.afterAll(async () => {
+    await Promise.all([alice?.close(), bob?.close()]);
+    await sql?.end();
+  });
+
+  const auditReport = async () => ((await (await alice.request.get(`${ssoUrl()}/api/admin/audit`)).json()) as { chain: { intact: boolean; brokenAtSeq?: number; problem?: string; detail?: string; anchors?: number } }).chain;
+
+  test("edits an audit row and recomputes every later hash the old way: the chain breaks at that row", async () => {
+    expect(await auditReport()).toMatchObject({ intact: true });
+    // Signed rows before the victim: a plain row can then only be a forgery.
+    for (let index = 0; index < 8; index++) expect((await alice.request.get(`${ssoUrl()}/api/recordings/search?q=before-${run}-${index}`)).status()).toBe(200);
+    const rows = await sql`select * from audit_log order by seq desc limit 5`;
+    const ordered = [...rows].reverse();
+    const victim = ordered[0]!;
+    let previous = victim.prev_hash as string;
+    for (const row of ordered) {
+      const content = {
+        at: row.at, actorId: row.actor_id, actorName: row.seq === victim.seq ? "nobody" : row.actor_name, action: row.action, outcome: row.outcome,
+        objectType: row.object_type, objectId: row.object_id, sourceIp: row.source_ip, details: row.details, keyId: null,
+      };
+      const hash = createHash("sha256").update(previous).update("\n").update(canonicalJson(content)).digest("hex");
+      await sql`update audit_log set actor_name = ${content.actorName}, prev_hash = ${previous}, hash = ${hash}, key_id = null where seq = ${row.seq}`;
+      previous = hash;
+    }
+    try {
+      expect(await auditReport()).toMatchObject({ intact: false, brokenAtSeq: Number(victim.seq), problem: "unsigned row" });
+      const page = await alice.newPage();
+      await page.goto(`${ssoUrl()}/admin/audit`);
+      await expect(page.getByRole("status")).toContainText(`Chain broken at entry #${victim.seq} (unsigned row)`);
+      await page.close();
+    } finally {
+      for (const row of ordered) await sql`update audit_log set actor_name = ${row.actor_name}, prev_hash = ${row.prev_hash}, hash = ${row.hash}, key_id = ${row.key_id} where seq = ${row.seq}`;
+    }
+    expect(await auditReport()).toMatchObject({ intact: true });
+  });
+
+  test("cuts off the newest audit rows: the anchors outside the database say how far the chain reached", async () => {
+    await expect.poll(async () => (await auditReport()).anchors ?? 0, { timeout: 15_000 }).toBeGreaterThan(0);
+    // New rows, anchored, then cut off.
+    for (let index = 0; index < 3; index++) expect((await alice.request.get(`${ssoUrl()}/api/recordings/search?q=insider-${run}-${index}`)).status()).toBe(200);
+    const [head] = await sql`select max(seq)::int as seq from audit_log`;
+    // The gateway anchors every 3 s here: wait until its anchor file has reached the head.
+    const anchorFile = path.join(JSON.parse(process.env.E2E_SSO_ENV!).DATA_DIR, "audit-anchors.jsonl");
+    const anchoredSeq = () => Math.max(0, ...readFileSync(anchorFile, "utf8").split("\n").filter(Boolean).map((line) => (JSON.parse(line) as { seq: number }).seq));
+    await expect.poll(anchoredSeq, { timeout: 15_000 }).toBeGreaterThanOrEqual(head!.seq);
+    const cut = await sql`select * from audit_log where seq > ${head!.seq - 3} order by seq`;
+    await sql`delete from audit_log where seq > ${head!.seq - 3}`;
+    try {
+      const report = await auditReport();
+      expect(report).toMatchObject({ intact: false, problem: "truncated" });
+      expect(report.detail).toMatch(new RegExp(`but #${head!.seq} was anchored at`));
+    } finally {
+      for (const row of cut) await sql`insert into audit_log ${sql(row as Record<string, unknown>)}`;
+    }
+    expect(await auditReport()).toMatchObject({ intact: true });
+  });
+
+  test("deletes a recording's last chunks: its verification says the recording was cut short of its seal", async () => {
+    const credential = await createCredential(alice.request, { name: `insider-${run}`, kind: "password", username: sshd.username, secret: sshd.password });
+    const targetId = await createTarget(alice.request, { name: `insider-${run}`, protocol: "ssh", host: sshd.host, port: sshd.port, allowedUsers: ["bob"], credentialId: credential });
+    const terminal = await TerminalClient.open(bob, targetId);
+    const { sessionId } = await terminal.waitForMessage("connected");
+    for (let line = 0; line < 4; line++) {
+      terminal.type(`echo evidence-${line}\r`);
+      await terminal.waitForOutput(`\revidence-${line}\r\n`);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+    }
+    await terminal.close();
+    const verify = async () => (await (await alice.request.get(`${ssoUrl()}/api/recordings/${sessionId}/verify`)).json()) as { intact: boolean; sealed?: boolean; problem?: string; detail?: string; chunks: number };
+    await expect.poll(async () => (await verify()).sealed, { timeout: 10_000 }).toBe(true);
+    const { chunks } = await verify();
+    expect(chunks).toBeGreaterThan(2);
+    await sql`delete from recording_chunks where session_id = ${sessionId} and seq >= ${chunks - 2}`;
+    expect(await verify()).toMatchObject({ intact: false, problem: "truncated", detail: `the recording was sealed with ${chunks} chunks; ${chunks - 2} are left` });
+  });
+});
