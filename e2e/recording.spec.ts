@@ -219,7 +219,7 @@ test.describe("terminal recordings", () => {
     expect((await sam.request.get(`${ssoUrl()}/api/sessions?from=yesterday-ish`)).status()).toBe(400);
   });
 
-  test("reading recordings is audited: one row per reader, recording and hour, every search, and the audit page filters them", async () => {
+  test("reading recordings is audited: one row per reader, recording and hour, every search, and the audit page filters them", { tag: "@security" }, async () => {
     const { sessionId } = await recordEndedSession(async (terminal) => {
       terminal.type("echo audited-read\r");
       await terminal.waitForOutput("\raudited-read\r\n");

@@ -11,7 +11,7 @@ test("an IdP admin signs in through SSO and lands on home with the admin role", 
   await expect(navLink(page, "Targets")).toBeVisible();
 });
 
-test("an email address the IdP has not verified reaches nothing: allow lists match usernames and verified emails", async ({ browser }) => {
+test("an email address the IdP has not verified reaches nothing: allow lists match usernames and verified emails", { tag: "@security" }, async ({ browser }) => {
   const admin = await browser.newContext();
   await signInWithSso(await admin.newPage(), "alice");
   const name = `by-email-${Date.now().toString(36)}`;

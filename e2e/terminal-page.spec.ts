@@ -90,7 +90,7 @@ test("the page shows the time limit, extends it on request, and says when the se
   await page.close();
 });
 
-test("a target cannot forge the gateway's notices, retitle the page, write the clipboard, or disguise where a link goes", async ({ browser }) => {
+test("a target cannot forge the gateway's notices, retitle the page, write the clipboard, or disguise where a link goes", { tag: "@security" }, async ({ browser }) => {
   const admin = await browser.newContext();
   await signInWithSso(await admin.newPage(), "alice");
   const credential = await createCredential(admin.request, { name: `hygiene-${run}`, kind: "password", username: sshd.username, secret: sshd.password });

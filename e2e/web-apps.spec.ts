@@ -163,7 +163,7 @@ test.describe("web apps", () => {
     await context.close();
   });
 
-  test("no access, a forged cookie, a handoff in another browser or replayed, and a cross-site WebSocket are refused", async ({ browser }) => {
+  test("no access, a forged cookie, a handoff in another browser or replayed, and a cross-site WebSocket are refused", { tag: "@security" }, async ({ browser }) => {
     const page = await carol.newPage();
     const refused = await page.goto(`${ssoUrl()}/apps/${name}`);
     expect(refused?.status()).toBe(403);
@@ -264,7 +264,7 @@ test.describe("web apps", () => {
     await context.close();
   });
 
-  test("a time-limited visit says when it ends, is extended within its longest duration, then ends", async () => {
+  test("a time-limited visit says when it ends, is extended within its longest duration, then ends", { tag: "@security" }, async () => {
     const timed = `${name}-timed`;
     await createTarget(alice.request, { name: timed, protocol: "web", internalUrl: nodeRed.url, allowedUsers: ["bob"], sessionTtlSeconds: 5, extensionSeconds: 4, maxSessionSeconds: 9 });
     const app = await bob.newPage();

@@ -22,7 +22,7 @@ const domain = "gate.example.test";
 const password = "isolation test admin password";
 const logDir = path.resolve(import.meta.dirname, "../../.test-artifacts");
 
-test.describe("app hosts on one site, behind TLS", () => {
+test.describe("app hosts on one site, behind TLS", { tag: "@security" }, () => {
   let hostile: RunningHostileApp;
   let nginx: RunningNginx;
   let gateway: RunningGateway;

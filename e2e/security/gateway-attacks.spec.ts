@@ -24,7 +24,7 @@ function gatewayRss(): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
 }
 
-test.describe("attacks on the gateway", () => {
+test.describe("attacks on the gateway", { tag: "@security" }, () => {
   let hostile: RunningHostileApp;
   let vnc: DesktopTarget;
   let alice: BrowserContext;

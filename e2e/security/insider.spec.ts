@@ -26,7 +26,7 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-test.describe("an insider with the database", () => {
+test.describe("an insider with the database", { tag: "@security" }, () => {
   let alice: BrowserContext;
   let bob: BrowserContext;
   let sql: postgres.Sql;

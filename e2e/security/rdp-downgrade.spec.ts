@@ -12,7 +12,7 @@ import { expect, signInWithSso, ssoUrl, test } from "../fixtures/test";
 
 const run = Date.now().toString(36);
 
-test.describe("a desktop that offers only standard RDP security", () => {
+test.describe("a desktop that offers only standard RDP security", { tag: "@security" }, () => {
   let xrdp: DesktopTarget;
   let alice: BrowserContext;
   let bob: BrowserContext;

@@ -32,7 +32,7 @@ async function openSessionSocket(context: BrowserContext, body: Record<string, s
   return { messages, closed, ended: () => messages.find((message) => message.type === "ended") as Extract<TerminalServerMessage, { type: "ended" }> | undefined };
 }
 
-test.describe("revocation reaches live sessions", () => {
+test.describe("revocation reaches live sessions", { tag: "@security" }, () => {
   let node2: RunningGateway;
   let vnc: DesktopTarget;
   let hostile: RunningHostileApp;

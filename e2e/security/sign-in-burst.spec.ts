@@ -44,7 +44,7 @@ async function signInAttempts(port: number, from: string, guesses: string[]) {
   );
 }
 
-test.describe("a burst of password guesses", () => {
+test.describe("a burst of password guesses", { tag: "@security" }, () => {
   let gateway: RunningGateway;
   let dataDir: string;
 
