@@ -16,7 +16,7 @@ import { startHostileApp, type RunningHostileApp } from "../../test/fixtures/hos
 import { startNginx, type RunningNginx } from "../../test/fixtures/nginx";
 import { freePort } from "../../test/fixtures/ports";
 import { sshdUnderTest } from "../fixtures/terminal-client";
-import { expect, test } from "../fixtures/test";
+import { expect, setAdminPassword, test } from "../fixtures/test";
 
 const domain = "gate.example.test";
 const password = "isolation test admin password";
@@ -55,11 +55,7 @@ test.describe("app hosts on one site, behind TLS", { tag: "@security" }, () => {
     });
     admin = await browser.newContext({ ignoreHTTPSErrors: true });
     const page = await admin.newPage();
-    await page.goto(gateway.setupUrl!);
-    await page.getByLabel("New password").fill(password);
-    await page.getByLabel("Repeat the password").fill(password);
-    await page.getByRole("button", { name: "Set password" }).click();
-    await expect(page.getByText("Password set. Sign in as admin.")).toBeVisible();
+    await setAdminPassword(page, gateway.setupUrl!, password);
     await page.goto(`${origin()}/signin`);
     await page.getByLabel("Username").fill("admin");
     await page.getByLabel("Password", { exact: true }).fill(password);

@@ -3,28 +3,19 @@
 // a recording's last chunks deleted. The gateway's own verification — the Audit log page, the recording's verify
 // route — says so, naming the first bad row or chunk. What was changed is put back afterwards.
 import type { BrowserContext } from "@playwright/test";
-import { createHash } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import postgres from "postgres";
+import { auditRowHash } from "../../lib/audit";
+import { createEvidenceKeys } from "../../lib/evidence-keys";
 import { createCredential, createTarget, sshdUnderTest, TerminalClient } from "../fixtures/terminal-client";
 import { expect, signInWithSso, ssoUrl, test } from "../fixtures/test";
 
 const sshd = sshdUnderTest();
 const run = Date.now().toString(36);
-
-/** The audit chain's hash as it was before it had a key: what an insider without the key can compute. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, item]) => item !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(",")}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
+/** Keys of the insider's own: a plain row's hash (no key) is all they can compute that the gateway accepts. */
+const insiderKeys = createEvidenceKeys({ masterKey: randomBytes(32) });
 
 test.describe("an insider with the database", { tag: "@security" }, () => {
   let alice: BrowserContext;
@@ -56,9 +47,9 @@ test.describe("an insider with the database", { tag: "@security" }, () => {
     for (const row of ordered) {
       const content = {
         at: row.at, actorId: row.actor_id, actorName: row.seq === victim.seq ? "nobody" : row.actor_name, action: row.action, outcome: row.outcome,
-        objectType: row.object_type, objectId: row.object_id, sourceIp: row.source_ip, details: row.details, keyId: null,
+        objectType: row.object_type, objectId: row.object_id, sourceIp: row.source_ip, details: row.details, prevHash: previous, keyId: null,
       };
-      const hash = createHash("sha256").update(previous).update("\n").update(canonicalJson(content)).digest("hex");
+      const hash = auditRowHash(content, insiderKeys)!;
       await sql`update audit_log set actor_name = ${content.actorName}, prev_hash = ${previous}, hash = ${hash}, key_id = null where seq = ${row.seq}`;
       previous = hash;
     }

@@ -10,7 +10,7 @@ import path from "node:path";
 import { loginLimits } from "../../lib/auth/login-throttle";
 import { startGateway, type RunningGateway } from "../../test/fixtures/gateway";
 import { freePort } from "../../test/fixtures/ports";
-import { expect, test } from "../fixtures/test";
+import { expect, setAdminPassword, test } from "../fixtures/test";
 
 const password = "burst test admin password";
 
@@ -53,11 +53,7 @@ test.describe("a burst of password guesses", { tag: "@security" }, () => {
     dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-burst-"));
     gateway = await startGateway({ port: await freePort(), logFile: path.resolve(".test-artifacts/gateway-burst.log"), env: { DATA_DIR: dataDir, NODE_NAME: "e2e-burst" } });
     const page = await browser.newPage();
-    await page.goto(gateway.setupUrl!);
-    await page.getByLabel("New password").fill(password);
-    await page.getByLabel("Repeat the password").fill(password);
-    await page.getByRole("button", { name: "Set password" }).click();
-    await expect(page.getByText("Password set. Sign in as admin.")).toBeVisible();
+    await setAdminPassword(page, gateway.setupUrl!, password);
     await page.close();
   });
 

@@ -6,6 +6,7 @@
 //    tossed one in: refused, never guessed between).
 // Refusals are answered by the gateway itself (plain HTML, no script) and audited, within a budget per address
 // so that a flood of bad requests cannot flood the audit log.
+import { createHash } from "node:crypto";
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { and, eq } from "drizzle-orm";
 import { audit, type Actor } from "../../lib/audit";
@@ -58,18 +59,26 @@ export function createAdmission({ db, config }: { db: Database; config: Config }
     return url.href;
   }
 
+  /** The app's state cookie, when the browser sent exactly one that could be ours. */
+  function browserState(request: IncomingMessage): string | null {
+    const values = cookieValues(request.headers.cookie, cookieNames.state);
+    return values.length === 1 && /^[\w-]{43}$/.test(values[0]!) ? values[0]! : null;
+  }
+
   /**
-   * Off to the gateway to sign in and be authorized, with a fresh state cookie on this app host: the handoff
+   * Off to the gateway to sign in and be authorized, with this browser's state: the one it already holds (another
+   * request of the same sign-in must not replace it), or a fresh one in a cookie on this app host. The handoff
    * that comes back is redeemable only by this browser.
    */
-  function toGateway(name: string, returnPath: string, message: string): Refusal {
-    const { state, stateHash } = newBrowserState();
+  function toGateway(request: IncomingMessage, name: string, returnPath: string, message: string): Refusal {
+    const held = browserState(request);
+    const { state, stateHash } = held ? { state: held, stateHash: createHash("sha256").update(held).digest("hex") } : newBrowserState();
     return {
       status: 302,
       title: "Sign in",
       message,
       location: launchUrl(name, returnPath, stateHash),
-      setCookies: [`${cookieNames.state}=${state}; ${cookieAttributes}; Max-Age=600`],
+      setCookies: held ? undefined : [`${cookieNames.state}=${state}; ${cookieAttributes}; Max-Age=600`],
     };
   }
 
@@ -140,7 +149,11 @@ export function createAdmission({ db, config }: { db: Database; config: Config }
     if (!found || found.target.name !== name) {
       const target = await findWebTarget(name);
       if (!isPublished(target)) return { refusal: noSuchApp(name) };
-      return { target, refusal: toGateway(name, request.url ?? "/", "Sign in to Gatehouse to open this app.") };
+      // Only a page the person opens goes to sign in; a script's fetch or an image is told, not redirected.
+      if (request.headers["sec-fetch-mode"] !== undefined && request.headers["sec-fetch-mode"] !== "navigate") {
+        return { target, refusal: { status: 401, title: "Sign in", message: `Sign in to Gatehouse to use ${name}: open the app again from Gatehouse.` } };
+      }
+      return { target, refusal: toGateway(request, name, request.url ?? "/", "Sign in to Gatehouse to open this app.") };
     }
     const { target } = found;
     if (!isPublished(target)) return { refusal: noSuchApp(name) };
@@ -166,11 +179,7 @@ export function createAdmission({ db, config }: { db: Database; config: Config }
       return [`${cookieNames.session}=${token}; ${cookieAttributes}`, `${cookieNames.state}=; ${cookieAttributes}; Max-Age=0`];
     },
 
-    /** The app's state cookie, when the browser sent exactly one. */
-    browserState(request: IncomingMessage): string | null {
-      const values = cookieValues(request.headers.cookie, cookieNames.state);
-      return values.length === 1 ? values[0]! : null;
-    },
+    browserState,
 
     /** Audits a refused request or WebSocket, where the refusal is an attack or a broken client. */
     audit(request: IncomingMessage, refusal: Refusal, name: string, found?: WebSessionRow) {

@@ -99,7 +99,7 @@ export function createAppProxy(runtime: Runtime) {
 
   /** A visit that begins on the gateway (its Open link): this browser gets its state here, then goes to be authorized. */
   function startVisit(request: IncomingMessage, response: ServerResponse, name: string, url: URL) {
-    admission.refuse(request, response, admission.toGateway(name, safeReturnPath(url.searchParams.get("return")), "Continue to Gatehouse to open this app."), name);
+    admission.refuse(request, response, admission.toGateway(request, name, safeReturnPath(url.searchParams.get("return")), "Continue to Gatehouse to open this app."), name);
   }
 
   /** Back from the gateway with a ticket: this browser, holding the state the ticket was minted for, gets the cookie. */
