@@ -25,6 +25,8 @@ import { PageEventBudget, pageLimits } from "./page-limits";
 const silentAfterMs = 15_000;
 /** A time-limited visit's pages say when it ends, and offer more time, this long before (as terminals do). */
 const expiryWarningMs = 5 * 60 * 1000;
+/** A visit is extended at most once in this long, however often its pages ask. */
+const extendEveryMs = 3000;
 
 export interface WebSessionHooks {
   /** The user did something: the idle timeout starts again. */
@@ -57,6 +59,7 @@ export class LiveWebSession implements LiveSession {
   /** When the visit ends unless extended (null: no time limit); the sweep of any node ends it then. */
   private expiresAt: Date | null;
   private expiryWarning: NodeJS.Timeout | null = null;
+  private lastExtendAt = 0;
 
   private constructor(
     private readonly runtime: Runtime,
@@ -183,6 +186,9 @@ export class LiveWebSession implements LiveSession {
 
   /** The user asked for more time: granted within the target's longest duration, audited, told to every page. */
   private async extend() {
+    // One request in a few seconds is a person's; more is a page flooding the audit log.
+    if (Date.now() - this.lastExtendAt < extendEveryMs) return;
+    this.lastExtendAt = Date.now();
     const extended = await extendWebSession(this.runtime.db, this.sessionId, this.row.target);
     if (!extended) {
       if (this.expiresAt) for (const page of this.pages) this.tell(page, { type: "expiry", expiresAt: this.expiresAt.toISOString(), canExtend: false, extensionSeconds: this.row.target.extensionSeconds });
