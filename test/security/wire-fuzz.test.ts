@@ -36,7 +36,7 @@ function randomValue(next: () => number, depth = 0): unknown {
   return object;
 }
 
-/** A valid message with one part swapped, dropped or duplicated, or the whole thing wrapped. */
+/** A valid message with one part swapped, dropped, duplicated or stretched, a stray key added, or the whole thing wrapped. */
 function mutate(valid: unknown, next: () => number): unknown {
   const copy = structuredClone(valid) as Record<string, unknown>;
   const paths: (string | number)[][] = [];
@@ -50,9 +50,11 @@ function mutate(valid: unknown, next: () => number): unknown {
   const parent = path.slice(0, -1).reduce<Record<string | number, unknown>>((node, key) => node[key] as Record<string | number, unknown>, copy);
   const last = path.at(-1)!;
   const roll = next();
-  if (roll < 0.4) parent[last] = randomValue(next);
-  else if (roll < 0.6) delete parent[last];
-  else if (roll < 0.8) parent[last] = [parent[last], parent[last]];
+  if (roll < 0.3) parent[last] = randomValue(next);
+  else if (roll < 0.45) delete parent[last];
+  else if (roll < 0.6) parent[last] = [parent[last], parent[last]];
+  // A stray key (`__proto__` among them) beside valid ones: lenient objects must strip it, strict ones refuse it.
+  else if (roll < 0.8 && !Array.isArray(parent)) parent[keys[Math.floor(next() * keys.length)]!] = randomValue(next);
   else parent[last] = typeof parent[last] === "string" ? `${parent[last] as string}${"x".repeat(3000)}` : -1;
   return copy;
 }
