@@ -140,10 +140,16 @@ export class KeyframeFeed {
   }
 
   async chunkDone(seq: number, keyframe: Keyframe | null): Promise<void> {
-    this.doneThrough = Math.max(this.doneThrough, seq);
     const atMs = this.snapshotsDue.get(seq);
     this.snapshotsDue.delete(seq);
-    if (keyframe && atMs !== undefined) await this.keyframer.storeKeyframe(this.sessionId, seq, atMs, keyframe);
+    try {
+      if (keyframe && atMs !== undefined) await this.keyframer.storeKeyframe(this.sessionId, seq, atMs, keyframe);
+    } catch (error) {
+      // Seeking falls back to the keyframe before; the recording itself is whole.
+      console.error(`keyframes of session ${this.sessionId}: could not store the keyframe after chunk ${seq}:`, error);
+    }
+    // Only now: a recording marked keyframed must already have every keyframe it will get.
+    this.doneThrough = Math.max(this.doneThrough, seq);
     await this.completeIfDone();
   }
 
@@ -298,7 +304,7 @@ export class Keyframer {
       if (reply.type === "chunk-failed") console.error(`keyframes of session ${reply.sessionId}: chunk ${reply.seq}: ${reply.problem}`);
       await feed?.chunkDone(reply.seq, reply.type === "chunk-done" ? reply.keyframe : null);
     } catch (error) {
-      console.error(`keyframes of session ${reply.sessionId}: could not store the keyframe after chunk ${reply.seq}:`, error);
+      console.error(`keyframes of session ${reply.sessionId}: could not mark chunk ${reply.seq} done:`, error);
     }
     if (!this.hasRoom()) return;
     const ready = [...this.waiting];

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { asc, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { recordingChunks, recordingKeyframes, sessions } from "@/lib/db/schema";
+import type { BlobStore } from "@/lib/blob-store/blob-store";
 import { replay } from "@/lib/protocol/recordings";
 import { readRecordingWindow } from "@/lib/recordings";
 import { Keyframer } from "@/server/recorder/keyframer";
@@ -198,6 +199,38 @@ describe("keyframes and seeking", () => {
       expect(screen).toEqual((await truthAt(steps, [40_000])).get(40_000));
       expect(screen.lines.join("\n")).toContain("line-30 " + "=".repeat(30));
     }, 200);
+  });
+
+  it("marks a recording keyframed only once its last keyframe is stored", async () => {
+    // Keyframes reach the store slowly, and the recording ends while the last one is on its way.
+    const store = blobStore();
+    let keyframeOnItsWay!: () => void;
+    const keyframeSent = new Promise<void>((resolve) => (keyframeOnItsWay = resolve));
+    const slowStore: BlobStore = {
+      get: (key, range) => store.get(key, range),
+      list: (prefix) => store.list(prefix),
+      delete: (key) => store.delete(key),
+      put: async (key, body) => {
+        if (key.includes("/keyframes/")) {
+          keyframeOnItsWay();
+          await new Promise((resolve) => setTimeout(resolve, 1500));
+        }
+        await store.put(key, body);
+      },
+    };
+    const keyframer = new Keyframer(db(), slowStore);
+    keyframer.start();
+    try {
+      const { sessionId, play, end } = await openRecording(keyframer);
+      await play([{ atMs: 10, code: "o", data: "a" }, { atMs: 40_000, code: "o", data: "b" }]);
+      await keyframeSent;
+      await end();
+      await keyframed(sessionId);
+      const keyframes = await db().select().from(recordingKeyframes).where(eq(recordingKeyframes.sessionId, sessionId));
+      expect(keyframes.map((keyframe) => keyframe.atMs)).toEqual([40_000]);
+    } finally {
+      keyframer.stop();
+    }
   });
 
   it("completes the keyframes of a recording whose keyframer stopped half-way", async () => {
