@@ -27,7 +27,7 @@ export interface AuditEntry {
 
 export const genesisHash = "0".repeat(64);
 /** Serializes appends across connections and nodes: a chain has one writer at a time. */
-const chainLockKey = 0x6761746568;
+export const chainLockKey = 0x6761746568;
 
 type AuditRow = typeof auditLog.$inferSelect;
 type ChainedFields = Omit<AuditRow, "seq" | "hash">;

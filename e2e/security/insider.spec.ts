@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import postgres from "postgres";
-import { auditRowHash } from "../../lib/audit";
+import { auditRowHash, chainLockKey } from "../../lib/audit";
 import { createEvidenceKeys } from "../../lib/evidence-keys";
 import { createCredential, createTarget, sshdUnderTest, TerminalClient } from "../fixtures/terminal-client";
 import { expect, signInWithSso, ssoUrl, test } from "../fixtures/test";
@@ -34,34 +34,49 @@ test.describe("an insider with the database", { tag: "@security" }, () => {
     await sql?.end();
   });
 
+  /**
+   * Holds the chain's append lock while rows are changed and put back: the gateway goes on auditing in the
+   * background, and a row appended meanwhile would chain to a forged or missing row and stay broken after.
+   */
+  async function withAppendsHeld(work: () => Promise<void>) {
+    await sql`select pg_advisory_lock(${chainLockKey})`;
+    try {
+      await work();
+    } finally {
+      await sql`select pg_advisory_unlock(${chainLockKey})`;
+    }
+  }
+
   const auditReport = async () => ((await (await alice.request.get(`${ssoUrl()}/api/admin/audit`)).json()) as { chain: { intact: boolean; brokenAtSeq?: number; problem?: string; detail?: string; anchors?: number } }).chain;
 
   test("edits an audit row and recomputes every later hash the old way: the chain breaks at that row", async () => {
     expect(await auditReport()).toMatchObject({ intact: true });
     // Signed rows before the victim: a plain row can then only be a forgery.
     for (let index = 0; index < 8; index++) expect((await alice.request.get(`${ssoUrl()}/api/recordings/search?q=before-${run}-${index}`)).status()).toBe(200);
-    const rows = await sql`select * from audit_log order by seq desc limit 5`;
-    const ordered = [...rows].reverse();
-    const victim = ordered[0]!;
-    let previous = victim.prev_hash as string;
-    for (const row of ordered) {
-      const content = {
-        at: row.at, actorId: row.actor_id, actorName: row.seq === victim.seq ? "nobody" : row.actor_name, action: row.action, outcome: row.outcome,
-        objectType: row.object_type, objectId: row.object_id, sourceIp: row.source_ip, details: row.details, prevHash: previous, keyId: null,
-      };
-      const hash = auditRowHash(content, insiderKeys)!;
-      await sql`update audit_log set actor_name = ${content.actorName}, prev_hash = ${previous}, hash = ${hash}, key_id = null where seq = ${row.seq}`;
-      previous = hash;
-    }
-    try {
-      expect(await auditReport()).toMatchObject({ intact: false, brokenAtSeq: Number(victim.seq), problem: "unsigned row" });
-      const page = await alice.newPage();
-      await page.goto(`${ssoUrl()}/admin/audit`);
-      await expect(page.getByRole("status")).toContainText(`Chain broken at entry #${victim.seq} (unsigned row)`);
-      await page.close();
-    } finally {
-      for (const row of ordered) await sql`update audit_log set actor_name = ${row.actor_name}, prev_hash = ${row.prev_hash}, hash = ${row.hash}, key_id = ${row.key_id} where seq = ${row.seq}`;
-    }
+    await withAppendsHeld(async () => {
+      const rows = await sql`select * from audit_log order by seq desc limit 5`;
+      const ordered = [...rows].reverse();
+      const victim = ordered[0]!;
+      let previous = victim.prev_hash as string;
+      for (const row of ordered) {
+        const content = {
+          at: row.at, actorId: row.actor_id, actorName: row.seq === victim.seq ? "nobody" : row.actor_name, action: row.action, outcome: row.outcome,
+          objectType: row.object_type, objectId: row.object_id, sourceIp: row.source_ip, details: row.details, prevHash: previous, keyId: null,
+        };
+        const hash = auditRowHash(content, insiderKeys)!;
+        await sql`update audit_log set actor_name = ${content.actorName}, prev_hash = ${previous}, hash = ${hash}, key_id = null where seq = ${row.seq}`;
+        previous = hash;
+      }
+      try {
+        expect(await auditReport()).toMatchObject({ intact: false, brokenAtSeq: Number(victim.seq), problem: "unsigned row" });
+        const page = await alice.newPage();
+        await page.goto(`${ssoUrl()}/admin/audit`);
+        await expect(page.getByRole("status")).toContainText(`Chain broken at entry #${victim.seq} (unsigned row)`);
+        await page.close();
+      } finally {
+        for (const row of ordered) await sql`update audit_log set actor_name = ${row.actor_name}, prev_hash = ${row.prev_hash}, hash = ${row.hash}, key_id = ${row.key_id} where seq = ${row.seq}`;
+      }
+    });
     expect(await auditReport()).toMatchObject({ intact: true });
   });
 
@@ -74,15 +89,17 @@ test.describe("an insider with the database", { tag: "@security" }, () => {
     const anchorFile = path.join(JSON.parse(process.env.E2E_SSO_ENV!).DATA_DIR, "audit-anchors.jsonl");
     const anchoredSeq = () => Math.max(0, ...readFileSync(anchorFile, "utf8").split("\n").filter(Boolean).map((line) => (JSON.parse(line) as { seq: number }).seq));
     await expect.poll(anchoredSeq, { timeout: 15_000 }).toBeGreaterThanOrEqual(head!.seq);
-    const cut = await sql`select * from audit_log where seq > ${head!.seq - 3} order by seq`;
-    await sql`delete from audit_log where seq > ${head!.seq - 3}`;
-    try {
-      const report = await auditReport();
-      expect(report).toMatchObject({ intact: false, problem: "truncated" });
-      expect(report.detail).toMatch(new RegExp(`but #${head!.seq} was anchored at`));
-    } finally {
-      for (const row of cut) await sql`insert into audit_log ${sql(row as Record<string, unknown>)}`;
-    }
+    await withAppendsHeld(async () => {
+      const cut = await sql`select * from audit_log where seq > ${head!.seq - 3} order by seq`;
+      await sql`delete from audit_log where seq > ${head!.seq - 3}`;
+      try {
+        const report = await auditReport();
+        expect(report).toMatchObject({ intact: false, problem: "truncated" });
+        expect(report.detail).toMatch(new RegExp(`but #${head!.seq} was anchored at`));
+      } finally {
+        for (const row of cut) await sql`insert into audit_log ${sql(row as Record<string, unknown>)}`;
+      }
+    });
     expect(await auditReport()).toMatchObject({ intact: true });
   });
 
