@@ -3,9 +3,10 @@
 // GATEHOUSE_MASTER_KEY. Rows carry the id of the key they were signed with, so a key can be rotated: new rows
 // use the current key, older ones verify with the keys rotated out (AUDIT_KEYS_PREVIOUS). Recordings are also
 // encrypted, each under a data key of its own that a key derived from the master key seals.
-// Like the runtime, the keys are kept on globalThis: the Next.js bundle and the custom server each load this
-// module, and both must sign with the same keys.
+// Like the runtime, the keys are one per process (./process-global.ts): the Next.js bundle and the custom server
+// must sign with the same keys.
 import { createHash, createHmac, hkdfSync } from "node:crypto";
+import { processGlobal } from "./process-global";
 
 export interface ChainKey {
   id: string;
@@ -46,15 +47,7 @@ export function evidenceMac(key: Buffer, purpose: "audit" | "chunk", parts: (str
   return mac.digest("hex");
 }
 
-const keysProperty = Symbol.for("gatehouse.evidence-keys");
-type KeysHolder = { [keysProperty]?: EvidenceKeys };
+const installed = processGlobal<EvidenceKeys>("evidence-keys", "the evidence keys are not installed: the gateway installs them at start (server/start-runtime.ts)");
 
-export function installEvidenceKeys(keys: EvidenceKeys): void {
-  (globalThis as KeysHolder)[keysProperty] = keys;
-}
-
-export function evidenceKeys(): EvidenceKeys {
-  const keys = (globalThis as KeysHolder)[keysProperty];
-  if (!keys) throw new Error("the evidence keys are not installed: the gateway installs them at start (server/start-runtime.ts)");
-  return keys;
-}
+export const installEvidenceKeys = installed.install;
+export const evidenceKeys = installed.get;

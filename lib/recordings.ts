@@ -90,9 +90,14 @@ export async function verifyRecording(db: Database, blobStore: BlobStore, chunks
   return { intact: true, chunks: chunks.length, sealed: seal !== null && seal.chunks === chunks.length };
 }
 
+/** A stored chunk or keyframe as its writer wrote it: opened with the recording's cipher, then gunzipped. */
+export async function openRecordingBlob(cipher: RecordingCipher, blobKey: string, stored: Buffer): Promise<string> {
+  return (await decompress(cipher.open(blobKey, stored))).toString("utf8");
+}
+
 /** A chunk's text, as its recorder wrote it. */
 async function chunkText(blobStore: BlobStore, cipher: RecordingCipher, chunk: Pick<RecordingChunk, "blobKey">): Promise<string> {
-  return (await decompress(cipher.open(chunk.blobKey, await blobStore.get(chunk.blobKey)))).toString("utf8");
+  return openRecordingBlob(cipher, chunk.blobKey, await blobStore.get(chunk.blobKey));
 }
 
 /** The whole recording as one asciicast v2 file. */
@@ -137,7 +142,7 @@ async function keyframeBefore(db: Database, blobStore: BlobStore, sessionId: str
   for (const candidate of candidates) {
     const blob = await blobStore.get(candidate.blobKey).catch(() => null);
     if (!blob || sha256(blob) !== candidate.sha256) continue;
-    const keyframe = keyframeSchema.safeParse(JSON.parse((await decompress(cipher.open(candidate.blobKey, blob))).toString("utf8")));
+    const keyframe = keyframeSchema.safeParse(JSON.parse(await openRecordingBlob(cipher, candidate.blobKey, blob)));
     if (keyframe.success) return { afterSeq: candidate.afterSeq, atMs: candidate.atMs, keyframe: keyframe.data };
   }
   return null;

@@ -26,9 +26,12 @@ export async function listUsers(db: Database) {
   return db.select().from(users).orderBy(asc(users.username));
 }
 
-export async function rolesForGroups(db: Database, groups: string[]): Promise<Role[]> {
-  const mappings = await db.select().from(groupRoleMappings);
+function rolesOfGroups(mappings: { group: string; role: Role }[], groups: string[]): Role[] {
   return [...new Set(mappings.filter((mapping) => groups.includes(mapping.group)).map((mapping) => mapping.role))];
+}
+
+export async function rolesForGroups(db: Database, groups: string[]): Promise<Role[]> {
+  return rolesOfGroups(await db.select().from(groupRoleMappings), groups);
 }
 
 /** Applies OIDC_GROUP_ROLES at start, so a fresh deployment's IdP admins are admins from their first sign-in. */
@@ -151,7 +154,8 @@ export async function listGroupRoleMappings(db: Database) {
  */
 async function recomputeIdpRolesOfGroup(db: Database, group: string) {
   const members = await db.select({ id: users.id, groups: users.groups }).from(users).where(sql`${group} = any(${users.groups})`);
-  for (const member of members) await db.update(users).set({ idpRoles: await rolesForGroups(db, member.groups ?? []) }).where(eq(users.id, member.id));
+  const mappings = await db.select().from(groupRoleMappings);
+  for (const member of members) await db.update(users).set({ idpRoles: rolesOfGroups(mappings, member.groups ?? []) }).where(eq(users.id, member.id));
 }
 
 export async function addGroupRoleMapping(db: Database, actor: Actor, mapping: { group: string; role: Role }) {

@@ -5,6 +5,7 @@
 // reason shown to the person and audited, on every node within one sweep.
 import type { WebSocket } from "ws";
 import { audit, systemActor } from "../lib/audit";
+import type { WatchServerMessage } from "../lib/protocol/live";
 import type { Runtime } from "../lib/runtime";
 import { sessionsNoLongerAllowed } from "../lib/revocations";
 import { addSessionEvent } from "../lib/session-events";
@@ -43,7 +44,7 @@ export function startAccessSweep({ db, config }: Runtime, endWebVisit: (sessionI
       }
       if (accounts.get(userId)) continue;
       viewers.delete(socket);
-      socket.send(JSON.stringify({ type: "ended", reason: "terminated", message: "you may no longer watch sessions" }));
+      socket.send(JSON.stringify({ type: "ended", reason: "terminated", message: "you may no longer watch sessions" } satisfies WatchServerMessage));
       socket.close(4403, "watching no longer allowed");
     }
   }

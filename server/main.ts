@@ -92,6 +92,15 @@ function stampClientAddress(request: import("node:http").IncomingMessage) {
   request.headers[clientAddressHeader] = clientAddressOf(request.socket.remoteAddress, request.headers["x-forwarded-for"], config.trustProxy);
 }
 
+/** A request whose handler failed: logged, and answered 500 unless an answer had begun. */
+function answerFailure(response: import("node:http").ServerResponse, what: string) {
+  return (error: unknown) => {
+    console.error(`${what} failed:`, error);
+    if (!response.headersSent) response.writeHead(500, { "content-type": "text/plain" });
+    response.end("Gatehouse could not serve this request.");
+  };
+}
+
 /**
  * The gateway's own pages and API, under its security headers; the nonce in the request's copy of the policy is
  * the one Next.js puts on the scripts it renders.
@@ -103,22 +112,14 @@ function serveGateway(request: import("node:http").IncomingMessage, response: im
   const headers = gatewayHeaders(config, newScriptNonce());
   request.headers["content-security-policy"] = headers["content-security-policy"];
   for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
-  handleRequest(request, response).catch((error) => {
-    console.error(`${request.method} ${request.url?.slice(0, 200)} failed:`, error);
-    if (!response.headersSent) response.writeHead(500, { "content-type": "text/plain" });
-    response.end("Gatehouse could not serve this request.");
-  });
+  handleRequest(request, response).catch(answerFailure(response, `${request.method} ${request.url?.slice(0, 200)}`));
 }
 
 const server = createServer((request, response) => {
   stampClientAddress(request);
   const app = appProxy.appNameOf(request);
   if (!app) return serveGateway(request, response);
-  appProxy.handleRequest(request, response, app).catch((error) => {
-    console.error(`web app ${app}: ${request.method} failed:`, error);
-    if (!response.headersSent) response.writeHead(500, { "content-type": "text/plain" });
-    response.end("Gatehouse could not serve this request.");
-  });
+  appProxy.handleRequest(request, response, app).catch(answerFailure(response, `web app ${app}: ${request.method}`));
 });
 
 // CONNECT would make the gateway a tunnel to wherever a client names: never.

@@ -5,7 +5,7 @@
 // is refused for the rest of its window, and each window in a row that ends past the limit doubles the next
 // (backoff, up to 16 hours). Hashing is slow on purpose: at most a few hashes run at once on a node, and an
 // attempt beyond that is answered "try again shortly" without hashing, so a burst cannot starve the gateway.
-import { lt, sql } from "drizzle-orm";
+import { eq, lt, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { loginThrottle } from "../db/schema";
 
@@ -59,7 +59,7 @@ export function createLoginThrottle(db: Database) {
           finished = true;
           hashing -= 1;
           // The account's count from this address starts over; the address's does not (it may be spraying).
-          if (success) await db.delete(loginThrottle).where(sql`${loginThrottle.key} = ${accountKey(account, address)}`);
+          if (success) await db.delete(loginThrottle).where(eq(loginThrottle.key, accountKey(account, address)));
         },
       };
     },

@@ -9,18 +9,17 @@ import { setPriority } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { constants, gunzip, gzip } from "node:zlib";
+import { constants, gzip } from "node:zlib";
 import { and, desc, eq, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { BlobStore } from "../../lib/blob-store";
 import type { Database } from "../../lib/db/client";
 import { recordingChunks, recordingKeyframes, sessions } from "../../lib/db/schema";
 import { keyframeSchema, type Keyframe } from "../../lib/protocol/recordings";
 import { recordingCipher } from "../../lib/recording-cipher";
-import { chunkBlobKey, keyframeBlobKey } from "../../lib/recordings";
+import { chunkBlobKey, keyframeBlobKey, openRecordingBlob } from "../../lib/recordings";
 import type { KeyframerReply, KeyframerRequest } from "./keyframer-process";
 
 const compress = promisify(gzip);
-const decompress = promisify(gunzip);
 /** A keyframe every 30 s of recording, or every 64 chunks (≤ 4 MiB of events) under a flood of output. */
 export const keyframeEveryMs = 30_000;
 const keyframeEveryChunks = 64;
@@ -272,7 +271,7 @@ export class Keyframer {
 
   async loadKeyframe(sessionId: string, blobKey: string): Promise<Keyframe> {
     const cipher = await recordingCipher(this.db, sessionId, { create: false });
-    return keyframeSchema.parse(JSON.parse((await decompress(cipher.open(blobKey, await this.blobStore.get(blobKey)))).toString("utf8")));
+    return keyframeSchema.parse(JSON.parse(await openRecordingBlob(cipher, blobKey, await this.blobStore.get(blobKey))));
   }
 
   async storeKeyframe(sessionId: string, afterSeq: number, atMs: number, keyframe: Keyframe): Promise<void> {

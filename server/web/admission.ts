@@ -13,7 +13,7 @@ import { audit, type Actor } from "../../lib/audit";
 import type { Config } from "../../lib/config";
 import type { Database } from "../../lib/db/client";
 import { targets } from "../../lib/db/schema";
-import { cookieValues } from "../../lib/http/cookies";
+import { cookieValues, singleCookie } from "../../lib/http/cookies";
 import { clientAddressHeader } from "../../lib/request-context";
 import type { TargetRow } from "../../lib/targets";
 import { appCookieNames, appOrigin, appPage, findWebSession, newBrowserState, safeReturnPath, type WebSessionRow } from "../../lib/web-apps";
@@ -61,8 +61,8 @@ export function createAdmission({ db, config }: { db: Database; config: Config }
 
   /** The app's state cookie, when the browser sent exactly one that could be ours. */
   function browserState(request: IncomingMessage): string | null {
-    const values = cookieValues(request.headers.cookie, cookieNames.state);
-    return values.length === 1 && /^[\w-]{43}$/.test(values[0]!) ? values[0]! : null;
+    const value = singleCookie(request.headers.cookie, cookieNames.state);
+    return value !== null && /^[\w-]{43}$/.test(value) ? value : null;
   }
 
   /**

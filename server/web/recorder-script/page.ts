@@ -105,7 +105,7 @@ function start(script: HTMLScriptElement | null) {
     if (said.canExtend) {
       const button = document.createElement("button");
       button.type = "button";
-      button.textContent = `Extend by ${Math.round(said.extensionSeconds / 60) || said.extensionSeconds + " s"}${said.extensionSeconds >= 60 ? " min" : ""}`;
+      button.textContent = `Extend by ${said.extensionSeconds >= 60 ? `${Math.round(said.extensionSeconds / 60)} min` : `${said.extensionSeconds} s`}`;
       button.style.cssText = "padding:.25rem .75rem;border:1px solid #b45309;border-radius:.375rem;background:#fff;color:#78350f;font:inherit;cursor:pointer";
       button.onclick = () => socket?.readyState === WebSocket.OPEN && socket.send(JSON.stringify({ type: "extend" } satisfies ExtendRequest));
       bar.append(button);
