@@ -1,7 +1,7 @@
 // Attacks on the gateway itself, each against a real gateway (the end-to-end one, a server/main.ts process like
 // the one `npm start` runs) and a hostile internal app: the app proxy pointed at other hosts in every
 // request-target form, HTTP and WebSocket; a decompression bomb with the gateway's memory measured; off-site
-// return paths; a flood of page events; protocol violations on every kind of socket, before and after the gate;
+// return paths; cookies an app sets under the gateway's names; a flood of page events; protocol violations on every kind of socket, before and after the gate;
 // a paste larger than a frame. Each test fails if its hole reopens.
 import { createHmac, hkdfSync, randomBytes, createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -137,6 +137,34 @@ test.describe("attacks on the gateway", { tag: "@security" }, () => {
       expect(attempt.status, target).toBe(400);
     }
     expect(hostile.canary.hits).toEqual([]);
+  });
+
+  test("an app cannot set the gateway's cookies on its host, by page or WebSocket, and its own cookies stay host-only", async () => {
+    const names = "__gatehouse_app,__gatehouse_state";
+    const page = await bob.newPage();
+    await page.goto(`${appOrigin()}/set-cookies?names=${names}`);
+    await expect(page.getByRole("heading", { name: "Cookies set" })).toBeVisible();
+    // The answer to a WebSocket handshake tries the same.
+    await page.evaluate(
+      (url) =>
+        new Promise<void>((resolve, reject) => {
+          const socket = new WebSocket(url);
+          socket.onopen = () => {
+            socket.close();
+            resolve();
+          };
+          socket.onerror = () => reject(new Error(`${url} did not open`));
+        }),
+      `${appOrigin().replace(/^http/, "ws")}/ws?names=${names}`,
+    );
+    const cookies = await bob.cookies(appOrigin());
+    expect(cookies.find((cookie) => cookie.name === "__gatehouse_app")?.value).toBe(appCookie);
+    expect(cookies.filter((cookie) => cookie.value === "forged-by-app").map((cookie) => cookie.name)).toEqual([]);
+    expect(cookies.find((cookie) => cookie.name === "theme")).toMatchObject({ value: "dark", domain: `${app}.localhost` });
+    // Bob's visit goes on, his own.
+    await page.goto(`${appOrigin()}/after-cookies`);
+    await expect(page.getByRole("heading", { name: "Hostile app" })).toBeVisible();
+    await page.close();
   });
 
   test("a decompression bomb from an app passes through unrecorded and the gateway's memory stays flat", async () => {

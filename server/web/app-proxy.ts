@@ -35,7 +35,8 @@ export function createAppProxy(runtime: Runtime) {
   const { db, config, vault } = runtime;
   const admission = createAdmission(runtime);
   const timeline = new SessionEventBatcher(db);
-  const tunnels = createTunnels();
+  const gatewayCookieNames = Object.values(admission.cookieNames);
+  const tunnels = createTunnels(gatewayCookieNames);
   const pageEvents = new WebSocketServer({ noServer: true, maxPayload: pageEventFrameLimit });
   const activityWritten = new Map<string, number>();
 
@@ -125,7 +126,7 @@ export function createAppProxy(runtime: Runtime) {
     upstream.on("response", (answer) => {
       answer.on("error", (error) => console.warn(`web app ${name}: the app's answer broke off: ${error.message}`));
       const status = answer.statusCode ?? 502;
-      const headers: OutgoingHttpHeaders = rewriteResponseHeaders(answer.headers, internal, origin);
+      const headers: OutgoingHttpHeaders = rewriteResponseHeaders(answer.headers, internal, origin, gatewayCookieNames);
       if (isRecordablePage(method, request.headers, status, answer.headers)) {
         sendRecordedPage(answer, response, headers, { origin, maskAllInputs: target.maskAllInputs }).then(
           ({ bytes, unrecorded }) => {

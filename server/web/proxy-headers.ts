@@ -18,15 +18,30 @@ export function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   return kept;
 }
 
+/**
+ * An app's Set-Cookie as the browser gets it: host-only on the app host, every Domain attribute gone (browsers
+ * obey the last one, and would refuse the internal host's anyway); null for a cookie under one of the gateway's
+ * own names, which only the gateway sets on an app host (an app could otherwise swap the user's session cookie).
+ */
+export function appCookieForBrowser(cookie: string, gatewayCookieNames: readonly string[]): string | null {
+  const name = cookie.slice(0, Math.max(0, cookie.indexOf("="))).trim().toLowerCase();
+  if (gatewayCookieNames.some((gatewayName) => gatewayName.toLowerCase() === name)) return null;
+  return cookie.replace(/;\s*domain\s*=[^;]*/gi, "");
+}
+
 /** Redirects and cookies as the browser must see them: on the app host, never the internal address. */
-export function rewriteResponseHeaders(headers: IncomingHttpHeaders, internal: URL, publicOrigin: string): OutgoingHttpHeaders {
+export function rewriteResponseHeaders(headers: IncomingHttpHeaders, internal: URL, publicOrigin: string, gatewayCookieNames: readonly string[]): OutgoingHttpHeaders {
   const rewritten = endToEnd(headers);
   if (typeof headers.location === "string") {
     const location = URL.canParse(headers.location, internal) ? new URL(headers.location, internal) : null;
     if (!location) delete rewritten.location;
     else if (location.origin === internal.origin) rewritten.location = `${publicOrigin}${location.pathname}${location.search}${location.hash}`;
   }
-  if (headers["set-cookie"]) rewritten["set-cookie"] = headers["set-cookie"].map((cookie) => cookie.replace(/;\s*domain=[^;]*/i, ""));
+  if (headers["set-cookie"]) {
+    const kept = headers["set-cookie"].map((cookie) => appCookieForBrowser(cookie, gatewayCookieNames)).filter((cookie) => cookie !== null);
+    if (kept.length > 0) rewritten["set-cookie"] = kept;
+    else delete rewritten["set-cookie"];
+  }
   return rewritten;
 }
 

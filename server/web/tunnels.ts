@@ -5,6 +5,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import type { Duplex } from "node:stream";
 import { guardSocket } from "../socket-guard";
+import { appCookieForBrowser } from "./proxy-headers";
 import { openUpstream } from "./upstream";
 
 export function refuseUpgrade(socket: Duplex, status: number, reason: string) {
@@ -12,7 +13,8 @@ export function refuseUpgrade(socket: Duplex, status: number, reason: string) {
   else socket.destroy();
 }
 
-export function createTunnels() {
+/** `gatewayCookieNames`: the gateway's own cookies on app hosts, which no app may set (./proxy-headers.ts). */
+export function createTunnels(gatewayCookieNames: readonly string[]) {
   const bySession = new Map<string, Set<Duplex>>();
 
   return {
@@ -25,7 +27,8 @@ export function createTunnels() {
         const lines = [`HTTP/1.1 ${answer.statusCode} ${answer.statusMessage}`];
         for (let index = 0; index < answer.rawHeaders.length; index += 2) {
           const [name, value] = [answer.rawHeaders[index]!, answer.rawHeaders[index + 1]!];
-          lines.push(`${name}: ${/^set-cookie$/i.test(name) ? value.replace(/;\s*domain=[^;]*/i, "") : value}`);
+          const kept = /^set-cookie$/i.test(name) ? appCookieForBrowser(value, gatewayCookieNames) : value;
+          if (kept !== null) lines.push(`${name}: ${kept}`);
         }
         socket.write(`${lines.join("\r\n")}\r\n\r\n`);
         if (appHead.length > 0) socket.write(appHead);

@@ -65,17 +65,24 @@ describe("cookies", () => {
 
 describe("the app proxy's headers", () => {
   const internal = new URL("http://10.0.0.5:8080");
+  const gatewayCookies = ["__Host-gatehouse_app", "__Host-gatehouse_state"];
 
   it("forwards no hop-by-hop header, nor one that Connection names", () => {
     expect(endToEnd({ connection: "keep-alive, x-secret-hop", "keep-alive": "timeout=5", "x-secret-hop": "1", "transfer-encoding": "chunked", upgrade: "websocket", accept: "text/html" })).toEqual({ accept: "text/html" });
   });
 
   it("rewrites redirects to the internal address onto the app host and strips cookie domains", () => {
-    const headers = rewriteResponseHeaders({ location: "http://10.0.0.5:8080/login?next=%2F#f", "set-cookie": ["sid=1; Domain=10.0.0.5; Path=/; HttpOnly", "theme=dark"] }, internal, "https://wiki.gate.example.com");
+    const headers = rewriteResponseHeaders({ location: "http://10.0.0.5:8080/login?next=%2F#f", "set-cookie": ["sid=1; Domain=10.0.0.5; Path=/; HttpOnly", "theme=dark"] }, internal, "https://wiki.gate.example.com", gatewayCookies);
     expect(headers.location).toBe("https://wiki.gate.example.com/login?next=%2F#f");
     expect(headers["set-cookie"]).toEqual(["sid=1; Path=/; HttpOnly", "theme=dark"]);
-    expect(rewriteResponseHeaders({ location: "/relative" }, internal, "https://wiki.gate.example.com").location).toBe("https://wiki.gate.example.com/relative");
-    expect(rewriteResponseHeaders({ location: "https://sso.example.org/auth" }, internal, "https://wiki.gate.example.com").location).toBe("https://sso.example.org/auth");
+    expect(rewriteResponseHeaders({ location: "/relative" }, internal, "https://wiki.gate.example.com", gatewayCookies).location).toBe("https://wiki.gate.example.com/relative");
+    expect(rewriteResponseHeaders({ location: "https://sso.example.org/auth" }, internal, "https://wiki.gate.example.com", gatewayCookies).location).toBe("https://sso.example.org/auth");
+  });
+
+  it("lets no app set the gateway's cookies on its host, nor leave a Domain on one of its own", () => {
+    const cookies = ["__Host-gatehouse_app=forged; Path=/; Secure; HttpOnly", "__host-GATEHOUSE_STATE=forged; Path=/", "sid=1; Domain=10.0.0.5; Path=/; domain = gate.example.com", "theme=dark"];
+    expect(rewriteResponseHeaders({ "set-cookie": cookies }, internal, "https://wiki.gate.example.com", gatewayCookies)["set-cookie"]).toEqual(["sid=1; Path=/", "theme=dark"]);
+    expect(rewriteResponseHeaders({ "set-cookie": cookies.slice(0, 1) }, internal, "https://wiki.gate.example.com", gatewayCookies)).not.toHaveProperty("set-cookie");
   });
 
   it("never passes the gateway's cookies to the app", () => {
@@ -85,7 +92,7 @@ describe("the app proxy's headers", () => {
   });
 
   it("drops a redirect it cannot parse rather than pass it on", () => {
-    expect(rewriteResponseHeaders({ location: "http://[bad" }, internal, "https://wiki.gate.example.com").location).toBeUndefined();
+    expect(rewriteResponseHeaders({ location: "http://[bad" }, internal, "https://wiki.gate.example.com", gatewayCookies).location).toBeUndefined();
   });
 });
 
