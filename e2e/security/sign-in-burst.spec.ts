@@ -1,8 +1,8 @@
 // Password guessing in a burst, against a gateway on its embedded default (as `npm start` runs it): a hundred
 // wrong passwords at once from one address. Every attempt is counted before it is hashed, so only the allowed
 // number are hashed and evaluated, the rest are refused without hashing; and the real admin, from another
-// address, signs in at once afterwards. Loopback has a whole /8: the attacker and the admin connect from
-// 127.0.0.7 and 127.0.0.8.
+// address, signs in at once afterwards. A username of a megabyte is only a wrong guess. Loopback has a whole /8:
+// the attacker, the admin and the long name connect from 127.0.0.7, 127.0.0.8 and 127.0.0.9.
 import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
@@ -34,12 +34,12 @@ function request(port: number, from: string, method: string, route: string, head
 }
 
 /** Auth.js's password sign-in as a form posts it: the CSRF token and its cookie, then the callback. */
-async function signInAttempts(port: number, from: string, guesses: string[]) {
+async function signInAttempts(port: number, from: string, guesses: string[], username = "admin") {
   const csrf = await request(port, from, "GET", "/api/auth/csrf");
   const { csrfToken } = JSON.parse(csrf.body) as { csrfToken: string };
   return Promise.all(
     guesses.map((guess) =>
-      request(port, from, "POST", "/api/auth/callback/local", { "content-type": "application/x-www-form-urlencoded", cookie: csrf.cookies.join("; "), origin: `http://localhost:${port}` }, new URLSearchParams({ csrfToken, username: "admin", password: guess, callbackUrl: "/" }).toString()),
+      request(port, from, "POST", "/api/auth/callback/local", { "content-type": "application/x-www-form-urlencoded", cookie: csrf.cookies.join("; "), origin: `http://localhost:${port}` }, new URLSearchParams({ csrfToken, username, password: guess, callbackUrl: "/" }).toString()),
     ),
   );
 }
@@ -87,5 +87,13 @@ test.describe("a burst of password guesses", { tag: "@security" }, () => {
     expect(logins.filter((entry) => entry.outcome === "failure" && entry.sourceIp === "127.0.0.7")).toHaveLength(evaluated);
     expect(logins.filter((entry) => entry.outcome === "refused" && entry.sourceIp === "127.0.0.7").length).toBeGreaterThanOrEqual(refused);
     expect(logins.some((entry) => entry.outcome === "success" && entry.sourceIp === "127.0.0.8")).toBe(true);
+
+    // A username of a megabyte, from a third address: a wrong guess like any other, audited under a bounded name.
+    const [long] = await signInAttempts(port, "127.0.0.9", [password], `admin${"x".repeat(1024 * 1024)}`);
+    expect(new URL(long!.location, gateway.url).searchParams.get("code")).toBe("credentials");
+    const after = JSON.parse((await request(port, "127.0.0.8", "GET", "/api/admin/audit?action=login", { cookie: session! })).body) as { entries: { outcome: string; sourceIp: string; actorName: string }[] };
+    const guessed = after.entries.filter((entry) => entry.sourceIp === "127.0.0.9");
+    expect(guessed.map((entry) => entry.outcome)).toEqual(["failure"]);
+    expect(guessed[0]!.actorName.length).toBeLessThanOrEqual(256);
   });
 });

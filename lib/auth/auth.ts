@@ -14,6 +14,8 @@ import { verifyPassword } from "./password";
 import { sessionCookieName } from "./session-cookie";
 
 const sessionLifetimeSeconds = 8 * 60 * 60;
+/** Longer than any local account's name. */
+const typedUsernameLimit = 256;
 let loginThrottle: ReturnType<typeof createLoginThrottle> | null = null;
 
 class RateLimited extends CredentialsSignin {
@@ -95,7 +97,9 @@ export const { handlers, auth, signIn, signOut } = NextAuth(async (request): Pro
           name: "Local account",
           credentials: { username: { label: "Username" }, password: { label: "Password", type: "password" } },
           async authorize(input) {
-            const username = typeof input.username === "string" ? input.username.trim() : "";
+            const typed = typeof input.username === "string" ? input.username.trim() : "";
+            // What is counted, looked up and audited is bounded: a longer name is no account's, only a wrong guess.
+            const username = typed.slice(0, typedUsernameLimit);
             const password = typeof input.password === "string" ? input.password : "";
             const address = sourceIp ?? "unknown";
             loginThrottle ??= createLoginThrottle(db);
@@ -107,7 +111,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth(async (request): Pro
             let valid = false;
             let user: Awaited<ReturnType<typeof findLocalUser>>;
             try {
-              user = username ? await findLocalUser(db, username) : undefined;
+              user = username && typed.length <= typedUsernameLimit ? await findLocalUser(db, username) : undefined;
               valid = Boolean(user?.passwordHash && !user.disabled && (await verifyPassword(password, user.passwordHash)));
             } finally {
               await admission.finish(valid);
