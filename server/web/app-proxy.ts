@@ -45,9 +45,16 @@ export function createAppProxy(runtime: Runtime) {
     return login ? { header: target.webAuthHeader, username: login.username, secret: login.secret } : null;
   }
 
+  let activityPrunedAt = 0;
+
   /** The user did something in the app: written to the row (throttled), where the idle sweep of any node reads it. */
   function noteActivity({ session, target }: WebSessionRow) {
     const now = Date.now();
+    // A mark older than the longest throttle holds nothing back: dropped, so ended visits do not pile up here.
+    if (now - activityPrunedAt >= activityWriteMs) {
+      activityPrunedAt = now;
+      for (const [id, at] of activityWritten) if (now - at >= activityWriteMs) activityWritten.delete(id);
+    }
     if (now - (activityWritten.get(session.id) ?? 0) < Math.min(activityWriteMs, (target.idleTimeoutSeconds * 1000) / 4)) return;
     activityWritten.set(session.id, now);
     markWebSessionActive(db, session.id).catch((error) => console.error(`noting activity in session ${session.id} failed:`, error));
@@ -78,7 +85,6 @@ export function createAppProxy(runtime: Runtime) {
     () => [...new Set([...tunnels.sessionIds(), ...[...sessionRegistry.all()].filter((session) => session instanceof LiveWebSession).map((session) => session.sessionId)])],
     async (sessionId, reason, message) => {
       tunnels.close(sessionId);
-      activityWritten.delete(sessionId);
       await sessionRegistry.find(sessionId)?.end(reason, message);
     },
   );
