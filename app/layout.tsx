@@ -3,6 +3,8 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { signOut } from "@/lib/auth/auth";
 import { currentUser, hasRole } from "@/lib/auth/current-user";
+import { pendingForApprover } from "@/lib/governance/requests";
+import { runtime } from "@/lib/runtime";
 import "./globals.css";
 
 export const metadata: Metadata = { title: "Gatehouse", description: "Zero-trust access to SSH, desktops and web apps" };
@@ -14,8 +16,10 @@ async function signOutAction() {
 
 export default async function RootLayout({ children }: { children: ReactNode }) {
   const user = await currentUser();
+  const waiting = user ? await pendingForApprover(runtime().db, user) : 0;
   const adminLinks = [
     { href: "/admin/targets", label: "Targets" },
+    { href: "/admin/policies", label: "Policies" },
     { href: "/admin/credentials", label: "Credentials" },
     { href: "/admin/users", label: "Users" },
     { href: "/admin/settings", label: "Settings" },
@@ -29,6 +33,17 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
               Gatehouse
             </Link>
             {user ? <Link href="/">My targets</Link> : null}
+            {user ? <Link href="/requests">Requests</Link> : null}
+            {user ? (
+              <Link href="/approvals">
+                Approvals
+                {waiting > 0 ? (
+                  <span className="ml-1 rounded-full bg-amber-500 px-1.5 text-xs font-semibold text-white" aria-label={`${waiting} waiting`} data-testid="approvals-badge">
+                    {waiting}
+                  </span>
+                ) : null}
+              </Link>
+            ) : null}
             {user ? <Link href="/recordings">Sessions</Link> : null}
             {user && hasRole(user, ["security", "admin"]) ? <Link href="/live">Live</Link> : null}
             {user && hasRole(user, "admin") ? adminLinks.map((link) => <Link key={link.href} href={link.href}>{link.label}</Link>) : null}

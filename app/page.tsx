@@ -3,11 +3,13 @@ import { Badge, Card, EmptyState, PageTitle } from "@/app/_ui/primitives";
 import { hasRole, requirePageUser } from "@/lib/auth/current-user";
 import { runtime } from "@/lib/runtime";
 import { listReachableTargets } from "@/lib/targets";
+import { headers } from "next/headers";
 import Link from "next/link";
+import { clientAddress } from "@/lib/request-context";
 
 export default async function HomePage() {
   const user = await requirePageUser();
-  const targets = await listReachableTargets(runtime().db, user);
+  const targets = await listReachableTargets(runtime().db, user, clientAddress(await headers()));
   return (
     <>
       <PageTitle description="The servers, desktops and web apps you may open through Gatehouse.">My targets</PageTitle>
@@ -24,7 +26,7 @@ export default async function HomePage() {
         </EmptyState>
       ) : (
         <ul className="grid gap-4 sm:grid-cols-2" aria-label="Targets">
-          {targets.map((target) => (
+          {targets.map(({ target, decision }) => (
             <li key={target.id}>
               <Card>
                 <div className="flex items-baseline justify-between">
@@ -41,8 +43,26 @@ export default async function HomePage() {
                     ))}
                   </p>
                 ) : null}
+                {decision.allowed && decision.endsAt ? (
+                  <p className="mt-2 text-xs text-slate-600">Access until {decision.endsAt.toISOString().replace("T", " ").slice(0, 16)} UTC</p>
+                ) : null}
+                {decision.allowed ? null : (
+                  <p className="mt-2 text-sm text-amber-800" data-testid="access-refused">
+                    {decision.reason}
+                  </p>
+                )}
                 <div className="mt-4 flex flex-wrap items-center gap-3">
-                  {target.protocol !== "web" ? (
+                  {!decision.allowed ? (
+                    decision.requestable ? (
+                      <Link
+                        href={`/requests?target=${target.id}`}
+                        aria-label={`Request access to ${target.name}`}
+                        className="rounded-md border border-indigo-300 px-3 py-1.5 text-sm font-medium text-indigo-700 hover:bg-indigo-50"
+                      >
+                        Request access
+                      </Link>
+                    ) : null
+                  ) : target.protocol !== "web" ? (
                     <Link
                       href={`/connect/${target.id}`}
                       aria-label={`Connect to ${target.name}`}
@@ -50,7 +70,7 @@ export default async function HomePage() {
                     >
                       Connect
                     </Link>
-                  ) : target.protocol === "web" ? (
+                  ) : (
                     <a
                       href={`/apps/${target.name}`}
                       aria-label={`Open ${target.name}`}
@@ -58,8 +78,8 @@ export default async function HomePage() {
                     >
                       Open
                     </a>
-                  ) : null}
-                  <ProbeButton targetId={target.id} targetName={target.name} />
+                  )}
+                  {decision.allowed ? <ProbeButton targetId={target.id} targetName={target.name} /> : null}
                 </div>
               </Card>
             </li>

@@ -124,6 +124,16 @@ const environmentSchema = z
     WEB_SESSION_MAX_HOURS: z.coerce.number().min(0.01).max(24 * 30).default(12),
     GUACD_HOST: optionalString,
     GUACD_PORT: z.coerce.number().int().min(1).max(65535).default(4822),
+    /** Where notifications are mailed from: smtp://user:pass@host:port (STARTTLS when offered) or smtps:// (TLS). */
+    SMTP_URL: z
+      .string()
+      .trim()
+      .refine((value) => URL.canParse(value) && /^smtps?:$/.test(new URL(value).protocol), "must be smtp://host:port or smtps://host:port")
+      .optional(),
+    SMTP_FROM: z.string().trim().default("Gatehouse <gatehouse@localhost>"),
+    /** Every notification is also POSTed here as JSON, signed with NOTIFY_WEBHOOK_SECRET. */
+    NOTIFY_WEBHOOK_URL: absoluteHttpUrl.optional(),
+    NOTIFY_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
     BLOB_STORE: z.enum(["fs", "s3"]).default("fs"),
     BLOB_DIR: optionalString,
     S3_ENDPOINT: absoluteHttpUrl.optional(),
@@ -148,6 +158,9 @@ const environmentSchema = z
     }
     if (env.BLOB_STORE === "s3" && env.S3_BUCKET === undefined) {
       ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: "is required when BLOB_STORE=s3" });
+    }
+    if (env.NOTIFY_WEBHOOK_URL !== undefined && env.NOTIFY_WEBHOOK_SECRET === undefined) {
+      ctx.addIssue({ code: "custom", path: ["NOTIFY_WEBHOOK_SECRET"], message: "is required when NOTIFY_WEBHOOK_URL is set (the receiver checks the signature with it)" });
     }
   });
 
@@ -207,6 +220,8 @@ export interface Config {
   webSessionMaxMs: number;
   /** RDP and VNC: an Apache guacd to use instead of the engine this gateway builds and runs per connection. */
   guacd: { host: string; port: number } | undefined;
+  /** Outgoing notifications (lib/governance/notify.ts); each channel is off while unset. */
+  notifications: { smtpUrl: string | undefined; smtpFrom: string; webhook: { url: URL; secret: string } | undefined };
   blobStore: { kind: "fs"; dir: string } | { kind: "s3"; endpoint?: string; region: string; bucket: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean };
 }
 
@@ -267,6 +282,11 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     targetConnectTimeoutMs: env.TARGET_CONNECT_TIMEOUT_SECONDS * 1000,
     webSessionMaxMs: Math.round(env.WEB_SESSION_MAX_HOURS * 60 * 60 * 1000),
     guacd: env.GUACD_HOST ? { host: env.GUACD_HOST, port: env.GUACD_PORT } : undefined,
+    notifications: {
+      smtpUrl: env.SMTP_URL,
+      smtpFrom: env.SMTP_FROM,
+      webhook: env.NOTIFY_WEBHOOK_URL ? { url: new URL(env.NOTIFY_WEBHOOK_URL), secret: env.NOTIFY_WEBHOOK_SECRET! } : undefined,
+    },
     blobStore:
       env.BLOB_STORE === "s3"
         ? {

@@ -5,7 +5,7 @@ import { hasRole, type SignedInUser } from "./auth/current-user";
 import { ApiError } from "./errors";
 import type { Runtime } from "./runtime";
 import type { TicketRequest, TicketResponse } from "./protocol/tickets";
-import { mayReach } from "./revocations";
+import { decideAccess } from "./governance/access";
 import { findSession } from "./sessions";
 import { findTarget } from "./targets";
 import { mintConnectTicket, type TicketBinding } from "./tickets";
@@ -29,11 +29,14 @@ export async function requestConnectTicket(runtime: Runtime, user: SignedInUser,
     return mint(runtime, { userId: user.id, targetId: session.targetId, purpose: "watch", sessionId: session.id });
   }
   const target = await findTarget(db, request.targetId);
-  // An unknown target and a forbidden one look the same, so ids cannot be probed for existence.
-  if (!target || !(await mayReach(db, user, target))) {
-    await audit(db, actor, { action: "connect.ticket", outcome: "refused", objectType: "target", objectId: request.targetId, details: { purpose: request.purpose } });
-    throw new ApiError(403, "You may not reach this target");
+  const decision = target ? await decideAccess(db, user, target, actor.sourceIp) : undefined;
+  if (!target || !decision?.allowed) {
+    // An unknown target and one the person is not listed on look the same, so ids cannot be probed for existence;
+    // anyone listed is told why (outside the window, from another network, a request needed…).
+    const reason = decision && !decision.allowed && decision.code !== "not_listed" ? decision : undefined;
+    await audit(db, actor, { action: "connect.ticket", outcome: "refused", objectType: "target", objectId: request.targetId, details: { purpose: request.purpose, target: target?.name, code: reason?.code, reason: reason?.reason } });
+    throw new ApiError(403, reason ? `Access refused: ${reason.reason}` : "You may not reach this target");
   }
-  await audit(db, actor, { action: "connect.ticket", objectType: "target", objectId: target.id, details: { purpose: request.purpose, target: target.name } });
+  await audit(db, actor, { action: "connect.ticket", objectType: "target", objectId: target.id, details: { purpose: request.purpose, target: target.name, requestId: decision.requestId, policies: decision.policies } });
   return mint(runtime, { userId: user.id, targetId: target.id, purpose: request.purpose });
 }

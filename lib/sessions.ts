@@ -9,12 +9,21 @@ import { isUuid } from "./ids";
 import { escapeLike } from "./sql-text";
 
 /** A new session's row: `connecting` until its target answers (a web session is `active` from the start). */
-export async function openSessionRow(db: Database, row: { userId: string; targetId: string; targetName: string; protocol: Protocol; node: string; status?: "connecting" | "active"; expiresAt?: Date | null }) {
+export async function openSessionRow(
+  db: Database,
+  row: { userId: string; targetId: string; targetName: string; protocol: Protocol; node: string; status?: "connecting" | "active"; expiresAt?: Date | null; requestId: string | null; clientAddress: string | null },
+) {
   const [created] = await db
     .insert(sessions)
     .values({ status: "connecting", ...row })
     .returning({ id: sessions.id, startedAt: sessions.startedAt });
   return created!;
+}
+
+/** When a session must end: its target's time limit or the end of its access, whichever comes first; null for neither. */
+export function sessionDeadline(startedAt: number, ttlSeconds: number, accessEndsAt: Date | null): number | null {
+  const limits = [ttlSeconds > 0 ? startedAt + ttlSeconds * 1000 : null, accessEndsAt?.getTime() ?? null].filter((limit): limit is number => limit !== null);
+  return limits.length > 0 ? Math.min(...limits) : null;
 }
 
 export async function markSessionActive(db: Database, id: string) {
@@ -99,6 +108,8 @@ export async function listSessions(db: Database, filter: Partial<SessionFilter>,
       bytesFromUser: sessions.bytesFromUser,
       bytesToUser: sessions.bytesToUser,
       preview: sessions.preview,
+      requestId: sessions.requestId,
+      clientAddress: sessions.clientAddress,
       recorded: sql<boolean>`exists (select 1 from ${recordingChunks} where ${recordingChunks.sessionId} = ${sessions.id})`,
     })
     .from(sessions)

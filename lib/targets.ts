@@ -2,8 +2,8 @@
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { ApiError, notFound } from "./errors";
 import { audit, type Actor } from "./audit";
-import { canReach } from "./access";
-import { revokedTargetIds } from "./revocations";
+import { accessOverview } from "./governance/access";
+import type { Person } from "./governance/decide";
 import type { Database } from "./db/client";
 import { credentials, targets } from "./db/schema";
 import { isUuid } from "./ids";
@@ -21,9 +21,9 @@ export async function findTarget(db: Database, id: string): Promise<TargetRow | 
   return target;
 }
 
-export async function listReachableTargets(db: Database, user: Parameters<typeof canReach>[0] & { id: string }) {
-  const revoked = await revokedTargetIds(db, user.id);
-  return (await listTargets(db)).filter((target) => canReach(user, target) && !revoked.has(target.id));
+/** The targets the person is listed on or named by a policy for, each with the access decision for now. */
+export async function listReachableTargets(db: Database, person: Person, clientAddress: string | null) {
+  return accessOverview(db, person, await listTargets(db), clientAddress);
 }
 
 async function assertCredentialExists(db: Database, credentialId: string | null) {

@@ -10,10 +10,12 @@ import { and, eq, ne, sql, type SQL } from "drizzle-orm";
 import { audit, systemActor, type Actor } from "./audit";
 import type { Config } from "./config";
 import type { Database } from "./db/client";
-import { sessions, targets, users } from "./db/schema";
+import { accessRequests, sessions, targets, users } from "./db/schema";
 import type { EndReason } from "./protocol/terminal";
 import type { Runtime } from "./runtime";
-import { openSessionRow } from "./sessions";
+import type { AccessDecision } from "./governance/decide";
+import { extendRequestWindow } from "./governance/requests";
+import { openSessionRow, sessionDeadline } from "./sessions";
 import type { TargetRow } from "./targets";
 import { mintConnectTicket, redeemConnectTicket } from "./tickets";
 
@@ -75,7 +77,16 @@ export const browserStateHashPattern = /^[0-9a-f]{64}$/;
  * After the access decision on the gateway's origin: a web session, and the URL that hands it to the app's host,
  * redeemable only by the browser whose state cookie hashes to `stateHash`.
  */
-export async function startWebSession({ db, config }: Runtime, userId: string, actor: Actor, target: TargetRow, returnPath: string, stateHash: string) {
+export async function startWebSession(
+  { db, config }: Runtime,
+  userId: string,
+  actor: Actor,
+  target: TargetRow,
+  access: Extract<AccessDecision, { allowed: true }>,
+  returnPath: string,
+  stateHash: string,
+) {
+  const deadline = sessionDeadline(Date.now(), target.sessionTtlSeconds, access.endsAt);
   const session = await openSessionRow(db, {
     userId,
     targetId: target.id,
@@ -83,9 +94,11 @@ export async function startWebSession({ db, config }: Runtime, userId: string, a
     protocol: "web",
     node: config.nodeName,
     status: "active",
-    expiresAt: target.sessionTtlSeconds > 0 ? new Date(Date.now() + target.sessionTtlSeconds * 1000) : null,
+    expiresAt: deadline === null ? null : new Date(deadline),
+    requestId: access.requestId,
+    clientAddress: actor.sourceIp,
   });
-  await audit(db, actor, { action: "session.start", objectType: "session", objectId: session.id, details: { target: target.name, protocol: "web" } });
+  await audit(db, actor, { action: "session.start", objectType: "session", objectId: session.id, details: { target: target.name, protocol: "web", requestId: access.requestId ?? undefined } });
   const { ticket } = await mintConnectTicket(db, { userId, targetId: target.id, purpose: "app", sessionId: session.id, browserBinding: stateHash }, config.connectTicketTtlSeconds);
   const handoff = new URL(handoffPath, appOrigin(config, target.name));
   handoff.search = new URLSearchParams({ ticket, return: safeReturnPath(returnPath) }).toString();
@@ -167,7 +180,7 @@ export async function endLapsedWebSessions(db: Database, longestMs: number) {
  * Extends a time-limited visit by its target's extension, within its longest duration; the new end, or null
  * when it cannot be extended (no time limit, no extension, or past the longest duration).
  */
-export async function extendWebSession(db: Database, sessionId: string, target: Pick<TargetRow, "extensionSeconds" | "maxSessionSeconds">): Promise<Date | null> {
+export async function extendWebSession(db: Database, actor: Actor, sessionId: string, target: Pick<TargetRow, "extensionSeconds" | "maxSessionSeconds">): Promise<Date | null> {
   if (target.extensionSeconds <= 0) return null;
   const extended = sql`${sessions.expiresAt} + ${target.extensionSeconds} * interval '1 second'`;
   const [row] = await db
@@ -179,9 +192,12 @@ export async function extendWebSession(db: Database, sessionId: string, target: 
         ne(sessions.status, "ended"),
         sql`${sessions.expiresAt} is not null`,
         target.maxSessionSeconds > 0 ? sql`${extended} <= ${sessions.startedAt} + ${target.maxSessionSeconds} * interval '1 second'` : undefined,
+        // Under a request, no further than its policies let the request go.
+        sql`not exists (select 1 from ${accessRequests} where ${accessRequests.id} = ${sessions.requestId} and ${accessRequests.extendableUntil} < ${extended})`,
       ),
     )
-    .returning({ expiresAt: sessions.expiresAt });
+    .returning({ expiresAt: sessions.expiresAt, requestId: sessions.requestId });
+  if (row?.requestId && row.expiresAt) await extendRequestWindow(db, actor, row.requestId, row.expiresAt);
   return row?.expiresAt ?? null;
 }
 

@@ -1,13 +1,14 @@
 // Revocation that reaches live sessions, not only the next sign-in: every two seconds each node decides again,
-// for every session it carries, whether its user may still reach its target (lib/revocations.ts), and for
+// for every session it carries, whether its user may still reach its target (lib/governance/access.ts), and for
 // everyone watching a session here, whether they may still watch. Whatever changed — an account disabled, an
-// allow list or group edited, access cancelled, a role mapping removed — ends what it no longer allows, with the
-// reason shown to the person and audited, on every node within one sweep.
+// allow list, group or policy edited, access or its request cancelled, revoked or over, a role mapping removed —
+// ends what it no longer allows, with the reason shown to the person and audited, on every node within one sweep.
 import type { WebSocket } from "ws";
 import { audit, systemActor } from "../lib/audit";
 import type { WatchServerMessage } from "../lib/protocol/live";
 import type { Runtime } from "../lib/runtime";
-import { sessionsNoLongerAllowed } from "../lib/revocations";
+import { sessionsNoLongerAllowed } from "../lib/governance/access";
+import { expireAccessRequests } from "../lib/governance/requests";
 import { addSessionEvent } from "../lib/session-events";
 import { effectiveRoles, findUserById } from "../lib/users";
 import { sessionRegistry } from "./session-registry";
@@ -24,6 +25,7 @@ export function registerViewer(socket: WebSocket, userId: string) {
 
 export function startAccessSweep({ db, config }: Runtime, endWebVisit: (sessionId: string, message: string) => Promise<void>) {
   async function endSessions() {
+    await expireAccessRequests(db);
     for (const { id, protocol, username, targetName, why } of await sessionsNoLongerAllowed(db, config.nodeName)) {
       const message = `access revoked: ${why}`;
       const live = sessionRegistry.find(id);

@@ -15,7 +15,8 @@ import { Session } from "./session";
 export const engineLocation = (config: Config): EngineLocation => (config.guacd ? { kind: "guacd", ...config.guacd } : { kind: "built-in", path: builtInEnginePath });
 
 export function createDesktopRoute({ db, vault, config, blobStore }: Runtime): SocketRoute {
-  return (socket, { user, target, actor, url }) => {
+  return (socket, { user, target, actor, url, access }) => {
+    const recorded = target.recordSessions || Boolean(access?.recordingRequired);
     const refuse = (message: string) => refuseSession(socket, message);
     const protocol = target.protocol;
     if (protocol !== "rdp" && protocol !== "vnc") return refuse(`${target.name} is a ${protocol.toUpperCase()} target, not a desktop`);
@@ -42,10 +43,11 @@ export function createDesktopRoute({ db, vault, config, blobStore }: Runtime): S
         target,
         user,
         actor,
+        access,
         adapter,
         stream: new DesktopStream({ pasteAllowed: target.clipboardPaste }),
         startRecorder: ({ id, startedAt }) => {
-          const recorder = new DesktopRecorder({ db, blobStore, sessionId: id, startedAt, store: target.recordSessions, requestKeyframe: () => adapter.requestKeyframe() });
+          const recorder = new DesktopRecorder({ db, blobStore, sessionId: id, startedAt, store: recorded, requestKeyframe: () => adapter.requestKeyframe() });
           adapter.on("keyframe", () => recorder.keyframe());
           return recorder;
         },

@@ -11,9 +11,10 @@ import { socketPurposeSchema, type SocketPurpose } from "../lib/protocol/domain"
 import { gateCloseCodes } from "../lib/protocol/gate";
 import { clientAddressHeader } from "../lib/request-context";
 import type { Runtime } from "../lib/runtime";
+import { decideAccess } from "../lib/governance/access";
+import type { AccessDecision } from "../lib/governance/decide";
 import { findTarget, type TargetRow } from "../lib/targets";
 import { redeemConnectTicket } from "../lib/tickets";
-import { mayReach } from "../lib/revocations";
 import { effectiveRoles, findUserById, type UserRow } from "../lib/users";
 import { guardSocket } from "./socket-guard";
 
@@ -25,6 +26,8 @@ export interface GatePass {
   url: URL;
   /** For `watch`: the live session to show. */
   sessionId: string | null;
+  /** What the access decision granted: until when, under which request (none for `watch`). */
+  access: Extract<AccessDecision, { allowed: true }> | null;
 }
 
 /** Ends a session socket before a session began, with the reason the page shows. */
@@ -81,8 +84,11 @@ export function createGate(runtime: Runtime, routes: Record<SocketPurpose, Socke
     if (purpose.data === "watch") {
       // Watching needs the role, not reach to the target: security oversees every target.
       if (!effectiveRoles(user).some((role) => role === "security" || role === "admin")) throw new Refusal(gateCloseCodes.forbidden, "watching sessions needs the security or admin role");
-    } else if (!(await mayReach(db, user, target))) throw new Refusal(gateCloseCodes.forbidden, "you may not reach this target");
-    return { purpose: purpose.data, pass: { user, target, actor, url, sessionId: binding.sessionId ?? null } };
+      return { purpose: purpose.data, pass: { user, target, actor, url, sessionId: binding.sessionId ?? null, access: null } };
+    }
+    const decision = await decideAccess(db, user, target, actor.sourceIp);
+    if (!decision.allowed) throw new Refusal(gateCloseCodes.forbidden, decision.code === "not_listed" ? "you may not reach this target" : decision.reason);
+    return { purpose: purpose.data, pass: { user, target, actor, url, sessionId: binding.sessionId ?? null, access: decision } };
   }
 
   function onConnection(socket: WebSocket, request: IncomingMessage) {

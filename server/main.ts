@@ -19,6 +19,7 @@ import { createNodeLink, nodeLinkPath } from "./cluster/node-link";
 import { startNodeHeartbeat } from "./cluster/node-heartbeat";
 import { installCrashPolicy } from "./crash-policy";
 import { startAccessSweep } from "./access-sweep";
+import { startNotificationSender } from "./notification-sender";
 import { startAuditAnchoring } from "../lib/audit-anchors";
 import { createDesktopRoute, engineLocation } from "./desktop-route";
 import { createGate } from "./gate";
@@ -74,6 +75,7 @@ runtime.controlBus.serve(async (command) => {
   return session ? session.applyControl(command) : appProxy.applyControl(command);
 });
 const accessSweep = startAccessSweep(runtime, (sessionId, message) => appProxy.endVisit(sessionId, message));
+const notificationSender = startNotificationSender(runtime);
 const anchoring = startAuditAnchoring(runtime.db, { blobStore: runtime.blobStore, file: config.evidence.anchorFile }, config.nodeName, config.evidence.anchorEveryMs);
 // The node-to-node listener: relayed live views arrive here, never on the public port.
 const internalServer = createServer((_request, response) => response.writeHead(404).end());
@@ -172,6 +174,7 @@ async function shutdown(signal: string) {
   clearInterval(ticketSweep);
   clearInterval(retentionSweep);
   accessSweep.stop();
+  notificationSender.stop();
   anchoring.stop();
   // Whatever still hangs after this long must not keep a stopping node alive.
   setTimeout(() => {

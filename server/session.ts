@@ -9,10 +9,12 @@ import { parseJsonFrame } from "../lib/protocol/json-frame";
 import { lockedMessage, type ControlCommand, type LiveState, type WatchServerMessage } from "../lib/protocol/live";
 import { terminalClientMessageSchema, type EndReason, type TerminalServerMessage } from "../lib/protocol/terminal";
 import { addSessionEvent, recordWatching } from "../lib/session-events";
-import { closeSessionRow, markSessionActive, openSessionRow, setSessionStatus } from "../lib/sessions";
+import { extendRequestWindow } from "../lib/governance/requests";
+import { closeSessionRow, markSessionActive, openSessionRow, sessionDeadline, setSessionStatus } from "../lib/sessions";
 import type { TargetRow } from "../lib/targets";
 import { TargetError, type ProtocolAdapter } from "./protocols/adapter";
 import type { SessionRecorder } from "./recorder/terminal-recorder";
+import type { GatePass } from "./gate";
 import { sessionRegistry } from "./session-registry";
 import { logFailure, onMessage } from "./socket-guard";
 import { refuseWatcherInput, serveNodeLink, WatcherHub } from "./watchers";
@@ -45,6 +47,8 @@ export interface SessionContext {
   target: TargetRow;
   user: { id: string; username: string };
   actor: Actor;
+  /** What the access decision granted: the request the session runs under and when its access ends. */
+  access: GatePass["access"];
   adapter: ProtocolAdapter;
   stream: StreamInspector;
   /** The recording (or, where the target is not recorded, what a watcher needs to see the screen) once the session has its id. */
@@ -84,11 +88,19 @@ export class Session {
   async run(): Promise<void> {
     const { db, target, socket, adapter } = this.context;
     sessionRegistry.add(this);
-    const row = await openSessionRow(db, { userId: this.context.user.id, targetId: target.id, targetName: target.name, protocol: target.protocol, node: this.context.nodeName });
+    const row = await openSessionRow(db, {
+      userId: this.context.user.id,
+      targetId: target.id,
+      targetName: target.name,
+      protocol: target.protocol,
+      node: this.context.nodeName,
+      requestId: this.context.access?.requestId ?? null,
+      clientAddress: this.context.actor.sourceIp,
+    });
     this.id = row.id;
     this.startedAt = row.startedAt.getTime();
     this.recorder = this.context.startRecorder({ id: this.id, startedAt: this.startedAt });
-    await audit(db, this.context.actor, { action: "session.start", objectType: "session", objectId: this.id, details: { target: target.name, protocol: target.protocol } });
+    await audit(db, this.context.actor, { action: "session.start", objectType: "session", objectId: this.id, details: { target: target.name, protocol: target.protocol, requestId: this.context.access?.requestId ?? undefined } });
     this.send({ type: "connecting", sessionId: this.id });
 
     onMessage(socket, `session ${this.id}`, (data, isBinary) => (isBinary ? this.fromUser(data) : this.control(data)));
@@ -115,7 +127,8 @@ export class Session {
     this.state = "active";
     await markSessionActive(db, this.id);
     this.send({ type: "connected", sessionId: this.id });
-    if (target.sessionTtlSeconds > 0) this.setDeadline(this.startedAt + target.sessionTtlSeconds * 1000);
+    const deadline = sessionDeadline(this.startedAt, target.sessionTtlSeconds, this.context.access?.endsAt ?? null);
+    if (deadline !== null) this.setDeadline(deadline);
   }
 
   private send(message: TerminalServerMessage) {
@@ -288,7 +301,9 @@ export class Session {
   private get canExtend(): boolean {
     const { extensionSeconds, maxSessionSeconds } = this.context.target;
     if (this.expiresAt === null || extensionSeconds <= 0) return false;
-    return maxSessionSeconds === 0 || this.expiresAt + extensionSeconds * 1000 <= this.startedAt + maxSessionSeconds * 1000;
+    const extended = this.expiresAt + extensionSeconds * 1000;
+    const withinPolicy = !this.context.access?.extendableUntil || extended <= this.context.access.extendableUntil.getTime();
+    return withinPolicy && (maxSessionSeconds === 0 || extended <= this.startedAt + maxSessionSeconds * 1000);
   }
 
   private schedule(at: number, action: () => void) {
@@ -317,6 +332,9 @@ export class Session {
       return this.send({ type: "error", message: "this session cannot be extended further" });
     }
     const expiresAt = this.expiresAt + this.context.target.extensionSeconds * 1000;
+    // Past the request's window the request is extended too, or the re-check of access would end the session.
+    const requestId = this.context.access?.requestId;
+    if (requestId) await extendRequestWindow(this.context.db, this.context.actor, requestId, new Date(expiresAt));
     this.setDeadline(expiresAt);
     await audit(this.context.db, this.context.actor, { action: "session.extend", objectType: "session", objectId: this.id, details: { expiresAt: new Date(expiresAt).toISOString() } });
     this.send({ type: "expiry", expiresAt: new Date(expiresAt).toISOString(), canExtend: this.canExtend, extensionSeconds: this.context.target.extensionSeconds });

@@ -15,7 +15,8 @@ import { Session } from "./session";
 const defaultSize = { cols: 80, rows: 24 };
 
 export function createTerminalRoute({ db, vault, config, blobStore }: Runtime, keyframer: Keyframer): SocketRoute {
-  return (socket, { user, target, actor, url }) => {
+  return (socket, { user, target, actor, url, access }) => {
+    const recorded = target.recordSessions || Boolean(access?.recordingRequired);
     const refuse = (message: string) => refuseSession(socket, message);
     if (target.protocol !== "ssh") return refuse(`${target.name} is a ${target.protocol.toUpperCase()} target, not a terminal`);
     if (!target.credentialId) return refuse(`${target.name} has no credential to log in with; ask an admin to set one`);
@@ -40,10 +41,11 @@ export function createTerminalRoute({ db, vault, config, blobStore }: Runtime, k
         target,
         user,
         actor,
+        access,
         adapter,
         stream: new TerminalStream(),
         startRecorder: ({ id, startedAt }) =>
-          target.recordSessions
+          recorded
             ? new TerminalRecorder({ db, blobStore, sessionId: id, startedAt, size: initialSize, title: `${user.username}@${target.name}`, keyframes: keyframer.feed(id) })
             : new ScreenTail(initialSize),
       });

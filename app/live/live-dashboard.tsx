@@ -18,6 +18,8 @@ interface SessionListRow {
   endedAt: string | null;
   endReason: string | null;
   preview: string | null;
+  requestId: string | null;
+  clientAddress: string | null;
   recorded: boolean;
 }
 
@@ -128,7 +130,13 @@ export function LiveDashboard({ opensRecordings }: { opensRecordings: boolean })
                       </div>
                       <div className="text-slate-600">
                         {row.startedAt.slice(0, 19).replace("T", " ")} · {duration(row.startedAt, row.endedAt, now)} · node {row.node}
+                        {row.clientAddress ? ` · from ${row.clientAddress}` : ""}
                       </div>
+                      {row.requestId ? (
+                        <div className="text-xs text-slate-600" data-testid="session-request">
+                          request {row.requestId.slice(0, 8)}
+                        </div>
+                      ) : null}
                       <div className={`font-medium ${statusStyles[row.status] ?? ""}`} data-testid="session-status">
                         {live ? row.status : `ended (${row.endReason?.replace(/_/g, " ")})`}
                       </div>

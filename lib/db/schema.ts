@@ -3,6 +3,7 @@
 import { sql } from "drizzle-orm";
 import { bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import type { ConnectPurpose, CredentialKind, Protocol, RdpSecurity, Role } from "../protocol/domain";
+import type { AccessMode, RequestStatus, WeeklyWindow } from "../protocol/governance";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
 const textArray = (name: string) => text(name).array().notNull().default(sql`'{}'::text[]`);
@@ -205,8 +206,13 @@ export const sessions = pgTable(
     lastActiveAt: timestamp("last_active_at", { withTimezone: true }),
     /** Web sessions with a time limit: when the visit ends unless extended (the sweep of any node ends it). */
     expiresAt: timestamp("expires_at", { withTimezone: true }),
+    /** The approved access request the session was opened under, when its policy needs one. */
+    requestId: uuid("request_id").references(() => accessRequests.id, { onDelete: "set null" }),
+    /** Where the user connected from (the address policies' networks are checked against). */
+    clientAddress: text("client_address"),
   },
   (table) => [
+    index("sessions_request_idx").on(table.requestId),
     index("sessions_user_idx").on(table.userId, table.startedAt),
     index("sessions_status_idx").on(table.status),
     uniqueIndex("sessions_app_token_key").on(table.appTokenHash),
@@ -358,3 +364,133 @@ export const gatewaySettings = pgTable("gateway_settings", {
   showRecordingIndicator: boolean("show_recording_indicator").notNull().default(true),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * Reusable access rules (lib/governance/): which targets (by name or tag), who may use or request them, who
+ * approves, and the conditions (windows, networks, durations, concurrency) that bind those people there.
+ */
+export const accessPolicies = pgTable(
+  "access_policies",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    targetNames: textArray("target_names").$type<string[]>(),
+    targetTags: textArray("target_tags").$type<string[]>(),
+    /** Who the policy speaks for: usernames or emails, and IdP groups. */
+    subjectUsers: textArray("subject_users").$type<string[]>(),
+    subjectGroups: textArray("subject_groups").$type<string[]>(),
+    access: text("access").$type<AccessMode>().notNull(),
+    approverUsers: textArray("approver_users").$type<string[]>(),
+    approverGroups: textArray("approver_groups").$type<string[]>(),
+    approverRoles: textArray("approver_roles").$type<Role[]>(),
+    requiredApprovals: integer("required_approvals").notNull().default(1),
+    /** When access is allowed each week, in `timeZone`; none means at any time. */
+    weeklyWindows: jsonb("weekly_windows").$type<WeeklyWindow[]>().notNull().default([]),
+    timeZone: text("time_zone").notNull().default("UTC"),
+    validFrom: timestamp("valid_from", { withTimezone: true }),
+    validUntil: timestamp("valid_until", { withTimezone: true }),
+    /** CIDRs the client's address must be in; none means anywhere. */
+    sourceNetworks: textArray("source_networks").$type<string[]>(),
+    /** The longest a request (or, for standing access, a session) may last; 0 means no limit. */
+    maxDurationMinutes: integer("max_duration_minutes").notNull().default(0),
+    /** The most sessions one person may have open on the policy's targets at once; 0 means no limit. */
+    maxConcurrentSessions: integer("max_concurrent_sessions").notNull().default(0),
+    allowCredentialReveal: boolean("allow_credential_reveal").notNull().default(false),
+    /** Record sessions under this policy even where the target is set not to. */
+    requireRecording: boolean("require_recording").notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [uniqueIndex("access_policies_name_key").on(table.name)],
+);
+
+/** What a request is for ("Database maintenance"): the policies it may be made under and the ticket it needs. */
+export const activities = pgTable(
+  "activities",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    policyIds: uuid("policy_ids").array().notNull().default(sql`'{}'::uuid[]`),
+    /** A regular expression the ticket number must match; null: no ticket needed. */
+    ticketPattern: text("ticket_pattern"),
+    createdAt: createdAt(),
+  },
+  (table) => [uniqueIndex("activities_name_key").on(table.name)],
+);
+
+/** A person asking for access to targets for a while; its transitions are audited (lib/governance/requests.ts). */
+export const accessRequests = pgTable(
+  "access_requests",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    requesterId: uuid("requester_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    activityId: uuid("activity_id").references(() => activities.id, { onDelete: "set null" }),
+    /** Kept so the request still says what it was for after the activity is deleted. */
+    activityName: text("activity_name").notNull(),
+    targetIds: uuid("target_ids").array().notNull(),
+    notes: text("notes").notNull().default(""),
+    ticket: text("ticket"),
+    /** What was asked: from when, for how long. */
+    startsAt: timestamp("starts_at", { withTimezone: true }).notNull(),
+    durationMinutes: integer("duration_minutes").notNull(),
+    status: text("status").$type<RequestStatus>().notNull(),
+    requiredApprovals: integer("required_approvals").notNull(),
+    /** The window granted on approval: from the later of approval and start, for the duration asked. */
+    windowStartsAt: timestamp("window_starts_at", { withTimezone: true }),
+    windowEndsAt: timestamp("window_ends_at", { withTimezone: true }),
+    /** How far extensions may push the window: the start plus the policies' longest duration. */
+    extendableUntil: timestamp("extendable_until", { withTimezone: true }),
+    closedBy: text("closed_by"),
+    closedReason: text("closed_reason"),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [index("access_requests_requester_idx").on(table.requesterId, table.createdAt), index("access_requests_status_idx").on(table.status, table.windowEndsAt)],
+);
+
+/** One approver's decision on a request; one per approver. */
+export const requestDecisions = pgTable(
+  "request_decisions",
+  {
+    requestId: uuid("request_id")
+      .notNull()
+      .references(() => accessRequests.id, { onDelete: "cascade" }),
+    approverId: uuid("approver_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    approverName: text("approver_name").notNull(),
+    decision: text("decision").$type<"approve" | "deny">().notNull(),
+    comment: text("comment").notNull().default(""),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.requestId, table.approverId] })],
+);
+
+/**
+ * Notifications waiting to go out (lib/governance/notify.ts): written beside the change they tell of, sent by
+ * whichever node's sender claims them, retried with backoff, never on the request that caused them.
+ */
+export const notifications = pgTable(
+  "notifications",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    kind: text("kind").notNull(),
+    /** E-mail addresses to tell; empty: the webhook only. */
+    recipients: textArray("recipients").$type<string[]>(),
+    subject: text("subject").notNull(),
+    body: text("body").notNull(),
+    /** The event as the webhook receives it. */
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    emailSentAt: timestamp("email_sent_at", { withTimezone: true }),
+    webhookSentAt: timestamp("webhook_sent_at", { withTimezone: true }),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull().defaultNow(),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+  },
+  (table) => [index("notifications_due_idx").on(table.nextAttemptAt)],
+);

@@ -46,15 +46,32 @@ export function parseTrustedProxies(value: string): TrustedProxies | { problem: 
     const hops = Number(text);
     return hops >= 1 && hops <= 10 ? { kind: "hops", hops } : { problem: "must be a number of proxies from 1 to 10" };
   }
-  const networks = new BlockList();
-  for (const entry of text.split(",").map((part) => part.trim()).filter(Boolean)) {
-    const [address, bits] = entry.split("/");
-    const family = isIP(address ?? "");
-    const prefix = bits === undefined ? (family === 6 ? 128 : 32) : Number(bits);
-    if (family === 0 || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 6 ? 128 : 32)) {
-      return { problem: `"${entry}" is not a network; use false, true, a number of proxies, or CIDRs such as 10.0.0.0/8,fd00::/8` };
-    }
-    networks.addSubnet(address!, prefix, family === 6 ? "ipv6" : "ipv4");
-  }
+  const networks = networkList(text.split(","));
+  if ("problem" in networks) return { problem: `"${networks.problem}" is not a network; use false, true, a number of proxies, or CIDRs such as 10.0.0.0/8,fd00::/8` };
   return { kind: "networks", networks, description: text };
+}
+
+/** `10.0.0.0/8`, `fd00::/8` or a single address; null when it is none of these. */
+export function parseNetwork(entry: string): { address: string; prefix: number; family: "ipv4" | "ipv6" } | null {
+  const [address, bits, extra] = entry.trim().split("/");
+  const family = isIP(address ?? "");
+  const prefix = bits === undefined ? (family === 6 ? 128 : 32) : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
+  if (family === 0 || extra !== undefined || !Number.isInteger(prefix) || prefix > (family === 6 ? 128 : 32)) return null;
+  return { address: address!, prefix, family: family === 6 ? "ipv6" : "ipv4" };
+}
+
+/** The networks as one list to check addresses against, or the first entry that is not a network. */
+export function networkList(entries: string[]): BlockList | { problem: string } {
+  const networks = new BlockList();
+  for (const entry of entries.map((part) => part.trim()).filter(Boolean)) {
+    const network = parseNetwork(entry);
+    if (!network) return { problem: entry };
+    networks.addSubnet(network.address, network.prefix, network.family);
+  }
+  return networks;
+}
+
+/** Whether the address (as the gateway established it) is in the list; `::ffff:` forms count as IPv4. */
+export function addressIn(networks: BlockList, address: string): boolean {
+  return trusted(networks, normalize(address));
 }

@@ -189,7 +189,8 @@ export class LiveWebSession implements LiveSession {
     // One request in a few seconds is a person's; more is a page flooding the audit log.
     if (Date.now() - this.lastExtendAt < extendEveryMs) return;
     this.lastExtendAt = Date.now();
-    const extended = await extendWebSession(this.runtime.db, this.sessionId, this.row.target);
+    const user = { id: this.row.session.userId, name: this.row.username, sourceIp: this.row.session.clientAddress };
+    const extended = await extendWebSession(this.runtime.db, user, this.sessionId, this.row.target);
     if (!extended) {
       if (this.expiresAt) for (const page of this.pages) this.tell(page, { type: "expiry", expiresAt: this.expiresAt.toISOString(), canExtend: false, extensionSeconds: this.row.target.extensionSeconds });
       return;
@@ -197,7 +198,7 @@ export class LiveWebSession implements LiveSession {
     this.expiresAt = extended;
     this.scheduleExpiryWarning();
     for (const page of this.pages) this.tell(page, this.expiryMessage());
-    await audit(this.runtime.db, { id: this.row.session.userId, name: this.row.username, sourceIp: null }, { action: "session.extend", objectType: "session", objectId: this.sessionId, details: { expiresAt: extended.toISOString() } });
+    await audit(this.runtime.db, user, { action: "session.extend", objectType: "session", objectId: this.sessionId, details: { expiresAt: extended.toISOString() } });
   }
 
   /** With no page open, silence is put on the timeline once it lasts; a page attaching again ends it. */

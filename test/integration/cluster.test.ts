@@ -9,7 +9,8 @@ import { auditLog, nodes, sessions, users } from "@/lib/db/schema";
 import { recordHeartbeat, retireSilentNodes, silentAfterMs } from "@/lib/nodes";
 import { targetInputSchema } from "@/lib/protocol/admin";
 import type { ControlCommand } from "@/lib/protocol/live";
-import { isRevoked, mayReach, restoreAccess, revokeAccess } from "@/lib/revocations";
+import { decideAccess } from "@/lib/governance/access";
+import { restoreAccess, revokeAccess } from "@/lib/revocations";
 import { openSessionRow } from "@/lib/sessions";
 import { createTarget, listReachableTargets } from "@/lib/targets";
 
@@ -64,7 +65,7 @@ describe("cluster plumbing on PostgreSQL", () => {
     const startedAt = new Date();
     await recordHeartbeat(nodeA.db, { name: silent, version: "0.1.0", internalUrl: "http://127.0.0.1:1", startedAt });
     await recordHeartbeat(nodeA.db, { name: `a-${run}`, version: "0.1.0", internalUrl: "http://127.0.0.1:2", startedAt });
-    const { id: sessionId } = await openSessionRow(nodeA.db, { userId, targetId, targetName: `cluster-${run}`, protocol: "ssh", node: silent });
+    const { id: sessionId } = await openSessionRow(nodeA.db, { userId, targetId, targetName: `cluster-${run}`, protocol: "ssh", node: silent, requestId: null, clientAddress: null });
     const stillAlive = await retireSilentNodes(nodeA.db, `a-${run}`);
     expect(stillAlive.map((retired) => retired.node)).not.toContain(silent);
 
@@ -81,14 +82,15 @@ describe("cluster plumbing on PostgreSQL", () => {
 
   it("cancelled access overrides the allow list until an admin restores it", async () => {
     const subject = { id: userId, username: `carol-${run}`, email: null, groups: [] };
-    const target = { id: targetId, allowedUsers: [`carol-${run}`], allowedGroups: [] };
-    expect(await mayReach(nodeA.db, subject, target)).toBe(true);
+    const target = { id: targetId, name: `cluster-${run}`, tags: [], allowedUsers: [`carol-${run}`], allowedGroups: [] };
+    const allowed = async () => (await decideAccess(nodeA.db, subject, target, "127.0.0.1")).allowed;
+    expect(await allowed()).toBe(true);
     await revokeAccess(nodeA.db, { userId, targetId, revokedBy: "sam", reason: "copied data out" });
-    expect(await mayReach(nodeA.db, subject, target)).toBe(false);
-    expect((await listReachableTargets(nodeA.db, subject)).map((reachable) => reachable.id)).not.toContain(targetId);
+    expect(await decideAccess(nodeA.db, subject, target, "127.0.0.1")).toMatchObject({ allowed: false, code: "cancelled" });
+    // Still listed, so still shown, with why it cannot be opened.
+    expect((await listReachableTargets(nodeA.db, subject, null)).find((reachable) => reachable.target.id === targetId)?.decision).toMatchObject({ allowed: false, code: "cancelled" });
     await restoreAccess(nodeA.db, actor, targetId, userId);
-    expect(await isRevoked(nodeA.db, userId, targetId)).toBe(false);
-    expect(await mayReach(nodeA.db, subject, target)).toBe(true);
+    expect(await allowed()).toBe(true);
     await expect(restoreAccess(nodeA.db, actor, targetId, userId)).rejects.toThrow(/not found|No such/i);
   });
 });

@@ -3,4 +3,12 @@ import { targetView } from "@/lib/api/views";
 import { runtime } from "@/lib/runtime";
 import { listReachableTargets } from "@/lib/targets";
 
-export const GET = apiRoute({ role: "user" }, async ({ user }) => (await listReachableTargets(runtime().db, user)).map(targetView));
+/** The caller's targets, each with whether they may connect now and, if not, why and whether a request would help. */
+export const GET = apiRoute({ role: "user" }, async ({ user, actor }) =>
+  (await listReachableTargets(runtime().db, user, actor.sourceIp)).map(({ target, decision }) => ({
+    ...targetView(target),
+    access: decision.allowed
+      ? { allowed: true, requestId: decision.requestId, endsAt: decision.endsAt?.toISOString() ?? null }
+      : { allowed: false, code: decision.code, reason: decision.reason, requestable: decision.requestable },
+  })),
+);

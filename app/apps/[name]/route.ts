@@ -6,7 +6,7 @@ import { audit } from "@/lib/audit";
 import { actorOf, currentUser } from "@/lib/auth/current-user";
 import { targets } from "@/lib/db/schema";
 import { clientAddress } from "@/lib/request-context";
-import { mayReach } from "@/lib/revocations";
+import { decideAccess } from "@/lib/governance/access";
 import { runtime } from "@/lib/runtime";
 import { appOrigin, appPage, browserStateHashPattern, safeReturnPath, startPath, startWebSession } from "@/lib/web-apps";
 
@@ -17,7 +17,8 @@ export async function GET(request: Request, { params }: { params: Promise<{ name
   const query = new URL(request.url).searchParams;
   const returnPath = safeReturnPath(query.get("return"));
   const { db, config } = runtime();
-  const notAllowed = () => new Response(appPage("Not allowed", `You may not open ${name}. Ask an admin for access.`, "/"), { status: 403, headers: { "content-type": "text/html; charset=utf-8" } });
+  const notAllowed = (why = `You may not open ${name}. Ask an admin for access.`) =>
+    new Response(appPage("Not allowed", why, "/"), { status: 403, headers: { "content-type": "text/html; charset=utf-8" } });
   if (!nameShape.test(name)) return notAllowed();
   const state = query.get("state");
   if (!state || !browserStateHashPattern.test(state)) {
@@ -33,12 +34,14 @@ export async function GET(request: Request, { params }: { params: Promise<{ name
   }
   const actor = actorOf(user, clientAddress(request.headers));
   const [target] = await db.select().from(targets).where(and(eq(targets.name, name), eq(targets.protocol, "web")));
-  // An unknown app and a forbidden one look the same, so names cannot be probed.
-  if (!target || !(await mayReach(db, user, target))) {
-    await audit(db, actor, { action: "connect.ticket", outcome: "refused", objectType: "target", objectId: target?.id, details: { purpose: "app", target: name } });
-    return notAllowed();
+  const decision = target ? await decideAccess(db, user, target, actor.sourceIp) : undefined;
+  // An unknown app and one the person is not listed on look the same, so names cannot be probed.
+  if (!target || !decision?.allowed) {
+    const reason = decision && !decision.allowed && decision.code !== "not_listed" ? decision : undefined;
+    await audit(db, actor, { action: "connect.ticket", outcome: "refused", objectType: "target", objectId: target?.id, details: { purpose: "app", target: name, code: reason?.code, reason: reason?.reason } });
+    return notAllowed(reason ? `Access refused: ${reason.reason}.` : undefined);
   }
-  await audit(db, actor, { action: "connect.ticket", objectType: "target", objectId: target.id, details: { purpose: "app", target: target.name } });
-  const { handoffUrl } = await startWebSession(runtime(), user.id, actor, target, returnPath, state);
+  await audit(db, actor, { action: "connect.ticket", objectType: "target", objectId: target.id, details: { purpose: "app", target: target.name, requestId: decision.requestId, policies: decision.policies } });
+  const { handoffUrl } = await startWebSession(runtime(), user.id, actor, target, decision, returnPath, state);
   return Response.redirect(handoffUrl, 302);
 }

@@ -1,0 +1,109 @@
+"use client";
+import { useRouter } from "next/navigation";
+import { useState, type FormEvent } from "react";
+import { Button, Card, DataTable, Field, FormError, TextInput } from "@/app/_ui/primitives";
+import { callApi } from "@/lib/api/client";
+
+interface ActivitySummary {
+  id: string;
+  name: string;
+  description: string;
+  policyIds: string[];
+  ticketPattern: string | null;
+}
+
+/** What requests are for: each activity names the policies a request may be made under and the ticket it needs. */
+export function ActivityEditor({ activities, policies }: { activities: ActivitySummary[]; policies: { id: string; name: string }[] }) {
+  const router = useRouter();
+  const [editing, setEditing] = useState<ActivitySummary | null>(null);
+  const [formError, setFormError] = useState<string>();
+  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
+
+  async function save(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const body = { name: form.get("activityName"), description: form.get("activityDescription"), policyIds: form.getAll("policyIds"), ticketPattern: form.get("ticketPattern") || null };
+    const result = editing ? await callApi("PATCH", `/api/admin/activities/${editing.id}`, body) : await callApi("POST", "/api/admin/activities", body);
+    if (!result.ok) {
+      setFormError(result.error);
+      setFieldErrors(result.fields ?? {});
+      return;
+    }
+    setFormError(undefined);
+    setFieldErrors({});
+    setEditing(null);
+    router.refresh();
+  }
+
+  async function remove(activity: ActivitySummary) {
+    if (!window.confirm(`Delete activity ${activity.name}?`)) return;
+    const result = await callApi("DELETE", `/api/admin/activities/${activity.id}`);
+    setFormError(result.ok ? undefined : result.error);
+    router.refresh();
+  }
+
+  return (
+    <div className="grid items-start gap-6 lg:grid-cols-[1fr_22rem]">
+      <Card>
+        {activities.length === 0 ? (
+          <p className="text-sm text-slate-600">No activities yet. People request access for an activity, such as &ldquo;Database maintenance&rdquo;.</p>
+        ) : (
+          <DataTable caption="Activities" columns={["Name", "Policies", "Ticket", ""]}>
+            {activities.map((activity) => (
+              <tr key={activity.id} className="border-t border-slate-100">
+                <td className="py-2 font-medium">{activity.name}</td>
+                <td className="py-2">{activity.policyIds.map((id) => policies.find((policy) => policy.id === id)?.name).join(", ")}</td>
+                <td className="py-2 font-mono text-xs">{activity.ticketPattern ?? "—"}</td>
+                <td className="space-x-2 py-2 text-right whitespace-nowrap">
+                  <Button variant="secondary" onClick={() => setEditing(activity)} aria-label={`Edit activity ${activity.name}`}>
+                    Edit
+                  </Button>
+                  <Button variant="danger" onClick={() => remove(activity)} aria-label={`Delete activity ${activity.name}`}>
+                    Delete
+                  </Button>
+                </td>
+              </tr>
+            ))}
+          </DataTable>
+        )}
+      </Card>
+      <Card>
+        <h3 className="mb-4 text-lg font-semibold">{editing ? `Edit ${editing.name}` : "Add an activity"}</h3>
+        <form key={editing?.id ?? "new"} onSubmit={save} className="space-y-3" noValidate>
+          <FormError message={formError} />
+          <Field id="activityName" label="Name" error={fieldErrors.name}>
+            <TextInput id="activityName" defaultValue={editing?.name} invalid={Boolean(fieldErrors.name)} />
+          </Field>
+          <Field id="activityDescription" label="Description" error={fieldErrors.description}>
+            <TextInput id="activityDescription" defaultValue={editing?.description} />
+          </Field>
+          <fieldset>
+            <legend className="block text-sm font-medium text-slate-700">Policies</legend>
+            {policies.map((policy) => (
+              <label key={policy.id} className="mt-1 flex items-center gap-2 text-sm">
+                <input type="checkbox" name="policyIds" value={policy.id} defaultChecked={editing?.policyIds.includes(policy.id)} />
+                {policy.name}
+              </label>
+            ))}
+            {fieldErrors.policyIds ? (
+              <p role="alert" className="mt-1 text-xs text-red-700">
+                {fieldErrors.policyIds}
+              </p>
+            ) : null}
+          </fieldset>
+          <Field id="ticketPattern" label="Ticket format (regular expression)" error={fieldErrors.ticketPattern} hint="Empty: no ticket needed. Example: ^(INC|CHG)\d{6}$">
+            <TextInput id="ticketPattern" defaultValue={editing?.ticketPattern ?? ""} invalid={Boolean(fieldErrors.ticketPattern)} />
+          </Field>
+          <div className="flex gap-2 pt-2">
+            <Button type="submit">{editing ? "Save" : "Add activity"}</Button>
+            {editing ? (
+              <Button type="button" variant="secondary" onClick={() => setEditing(null)}>
+                Cancel
+              </Button>
+            ) : null}
+          </div>
+        </form>
+      </Card>
+    </div>
+  );
+}

@@ -1,0 +1,8 @@
+import { apiRoute } from "@/lib/api/route";
+import { deleteActivity, updateActivity } from "@/lib/governance/policies";
+import { activityInputSchema } from "@/lib/protocol/governance";
+import { runtime } from "@/lib/runtime";
+
+export const PATCH = apiRoute({ role: "admin", body: activityInputSchema }, ({ actor, body, params }) => updateActivity(runtime().db, actor, params.id!, body));
+
+export const DELETE = apiRoute({ role: "admin" }, ({ actor, params }) => deleteActivity(runtime().db, actor, params.id!));

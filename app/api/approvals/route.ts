@@ -1,0 +1,6 @@
+import { apiRoute } from "@/lib/api/route";
+import { approvalQueue } from "@/lib/governance/requests";
+import { runtime } from "@/lib/runtime";
+
+/** Requests this person may decide or oversee. */
+export const GET = apiRoute({ role: "user" }, ({ user }) => approvalQueue(runtime().db, user));

@@ -1,0 +1,6 @@
+import { apiRoute } from "@/lib/api/route";
+import { cancelAccessRequest } from "@/lib/governance/requests";
+import { requestClosingSchema } from "@/lib/protocol/governance";
+import { runtime } from "@/lib/runtime";
+
+export const POST = apiRoute({ role: "user", body: requestClosingSchema }, ({ user, actor, body, params }) => cancelAccessRequest(runtime().db, actor, user, params.id!, body.reason));

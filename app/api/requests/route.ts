@@ -1,0 +1,12 @@
+// A person's own access requests: listed, and made.
+import { apiRoute } from "@/lib/api/route";
+import { createAccessRequest, findRequestFor, listOwnRequests } from "@/lib/governance/requests";
+import { accessRequestInputSchema } from "@/lib/protocol/governance";
+import { runtime } from "@/lib/runtime";
+
+export const GET = apiRoute({ role: "user" }, ({ user }) => listOwnRequests(runtime().db, user));
+
+export const POST = apiRoute({ role: "user", body: accessRequestInputSchema }, async ({ user, actor, body }) => {
+  const created = await createAccessRequest(runtime().db, actor, user, body);
+  return findRequestFor(runtime().db, user, created.id);
+});

@@ -1,0 +1,20 @@
+import { PageTitle } from "@/app/_ui/primitives";
+import { requirePageUser } from "@/lib/auth/current-user";
+import { listOwnRequests, requestOptions } from "@/lib/governance/requests";
+import { runtime } from "@/lib/runtime";
+import { RequestForm } from "./request-form";
+import { RequestList } from "./request-list";
+
+export default async function RequestsPage({ searchParams }: { searchParams: Promise<{ target?: string }> }) {
+  const user = await requirePageUser();
+  const [options, requests] = await Promise.all([requestOptions(runtime().db, user), listOwnRequests(runtime().db, user)]);
+  return (
+    <>
+      <PageTitle description="Ask for time on targets that need an approved request; you are told of every decision.">Access requests</PageTitle>
+      <div className="grid items-start gap-6 lg:grid-cols-[1fr_24rem]">
+        <RequestList requests={requests} />
+        <RequestForm options={options} preselected={(await searchParams).target} />
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,149 @@
+// The one access decision: may this person use this target at this moment from this address, and if so until
+// when and under which request. Pure: the caller loads the facts (lib/governance/access.ts), so the ticket API, the
+// gate, the pages and the sweep that re-checks live sessions all decide alike.
+import { canReach } from "../access";
+import type { accessPolicies, accessRequests } from "../db/schema";
+import { addressIn, networkList } from "../http/client-address";
+import type { Role } from "../protocol/domain";
+import { describeWindows, isInWindow, windowEnd } from "./windows";
+
+export type PolicyRow = typeof accessPolicies.$inferSelect;
+export type RequestRow = typeof accessRequests.$inferSelect;
+
+export interface Person {
+  id: string;
+  username: string;
+  email: string | null;
+  groups: string[];
+}
+
+export interface Reachable {
+  id: string;
+  name: string;
+  tags: string[];
+  allowedUsers: string[];
+  allowedGroups: string[];
+}
+
+export type DenialCode = "not_listed" | "cancelled" | "outside_window" | "network" | "concurrency" | "needs_request" | "request_pending" | "request_scheduled";
+
+export type AccessDecision =
+  | {
+      allowed: true;
+      /** The policies that bound this access (empty: the target's own allow lists). */
+      policies: string[];
+      requestId: string | null;
+      /** When the access ends (the request's window, a weekly window, a policy's end date); null: no end. */
+      endsAt: Date | null;
+      /** How far the time limit may be extended within the policies; null: as far as the target allows. */
+      extendableUntil: Date | null;
+      recordingRequired: boolean;
+    }
+  | { allowed: false; code: DenialCode; reason: string; /** A request would make it possible. */ requestable: boolean };
+
+export interface DecisionFacts {
+  person: Person;
+  target: Reachable;
+  at: Date;
+  /** As the gateway established it; null where it is unknown (a re-check of a session opened before it was kept). */
+  clientAddress: string | null;
+  policies: PolicyRow[];
+  cancelled: boolean;
+  /** The person's open sessions, for the concurrency limits; omitted when re-checking a session already open. */
+  openSessions?: { targetName: string; tags: string[] }[];
+  /** The person's pending and approved requests that name this target. */
+  requests: Pick<RequestRow, "id" | "status" | "windowStartsAt" | "windowEndsAt" | "extendableUntil">[];
+}
+
+const lower = (values: string[]) => values.map((value) => value.toLowerCase());
+
+export function policyCovers(policy: Pick<PolicyRow, "targetNames" | "targetTags">, target: Pick<Reachable, "name" | "tags">): boolean {
+  return lower(policy.targetNames).includes(target.name.toLowerCase()) || policy.targetTags.some((tag) => target.tags.includes(tag));
+}
+
+function names(person: Pick<Person, "username" | "email">) {
+  return [person.username, person.email].filter((name): name is string => Boolean(name)).map((name) => name.toLowerCase());
+}
+
+export function policyNames(policy: Pick<PolicyRow, "subjectUsers" | "subjectGroups">, person: Person): boolean {
+  const own = names(person);
+  return lower(policy.subjectUsers).some((name) => own.includes(name)) || policy.subjectGroups.some((group) => person.groups.includes(group));
+}
+
+/** Whether the person may decide requests under this policy (never their own: the caller checks that). */
+export function policyApprover(policy: Pick<PolicyRow, "approverUsers" | "approverGroups" | "approverRoles">, person: Person & { roles: Role[] }): boolean {
+  const own = names(person);
+  return (
+    lower(policy.approverUsers).some((name) => own.includes(name)) ||
+    policy.approverGroups.some((group) => person.groups.includes(group)) ||
+    policy.approverRoles.some((role) => person.roles.includes(role))
+  );
+}
+
+/** The policies that bind this person on this target. */
+export function applicablePolicies(policies: PolicyRow[], person: Person, target: Reachable): PolicyRow[] {
+  return policies.filter((policy) => policyCovers(policy, target) && policyNames(policy, person)).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+const earliest = (...dates: (Date | null)[]) => dates.reduce<Date | null>((soonest, date) => (date && (!soonest || date < soonest) ? date : soonest), null);
+const when = (date: Date) => date.toISOString().replace("T", " ").slice(0, 16) + " UTC";
+
+export function decide(facts: DecisionFacts): AccessDecision {
+  const { person, target, at } = facts;
+  if (facts.cancelled) return { allowed: false, code: "cancelled", reason: `your access to ${target.name} was cancelled by security; an administrator can restore it`, requestable: false };
+  const policies = applicablePolicies(facts.policies, person, target);
+  if (policies.length === 0) {
+    return canReach(person, target)
+      ? { allowed: true, policies: [], requestId: null, endsAt: null, extendableUntil: null, recordingRequired: false }
+      : { allowed: false, code: "not_listed", reason: "you may not reach this target", requestable: false };
+  }
+  const requestable = policies.some((policy) => policy.access !== "standing");
+  const deny = (code: DenialCode, reason: string): AccessDecision => ({ allowed: false, code, reason, requestable });
+
+  // Every condition of every policy that binds the person must hold: the most restrictive wins.
+  let endsAt: Date | null = null;
+  for (const policy of policies) {
+    if (policy.validFrom && at < policy.validFrom) return deny("outside_window", `policy ${policy.name} allows access from ${when(policy.validFrom)}`);
+    if (policy.validUntil && at >= policy.validUntil) return deny("outside_window", `policy ${policy.name} allowed access until ${when(policy.validUntil)}`);
+    if (!isInWindow(policy.weeklyWindows, at, policy.timeZone)) return deny("outside_window", `policy ${policy.name} allows access ${describeWindows(policy.weeklyWindows, policy.timeZone)} only`);
+    if (policy.sourceNetworks.length > 0) {
+      const networks = networkList(policy.sourceNetworks);
+      if ("problem" in networks || !facts.clientAddress || !addressIn(networks, facts.clientAddress)) {
+        return deny("network", `your address ${facts.clientAddress ?? "(unknown)"} is not in the networks policy ${policy.name} allows`);
+      }
+    }
+    endsAt = earliest(endsAt, policy.validUntil, policy.weeklyWindows.length > 0 ? windowEnd(policy.weeklyWindows, at, policy.timeZone) : null);
+  }
+  if (facts.openSessions) {
+    for (const policy of policies.filter((candidate) => candidate.maxConcurrentSessions > 0)) {
+      const open = facts.openSessions.filter((session) => policyCovers(policy, { name: session.targetName, tags: session.tags })).length;
+      if (open >= policy.maxConcurrentSessions) {
+        return deny("concurrency", `policy ${policy.name} allows ${policy.maxConcurrentSessions} session${policy.maxConcurrentSessions === 1 ? "" : "s"} at once on its targets, and you have ${open} open`);
+      }
+    }
+  }
+  const recordingRequired = policies.some((policy) => policy.requireRecording);
+  const names = policies.map((policy) => policy.name);
+  const shortest = policies.filter((policy) => policy.maxDurationMinutes > 0).map((policy) => policy.maxDurationMinutes);
+  if (!requestable) {
+    // Standing access under a longest duration: each session is held to it.
+    const limit = shortest.length > 0 ? new Date(at.getTime() + Math.min(...shortest) * 60_000) : null;
+    const end = earliest(endsAt, limit);
+    return { allowed: true, policies: names, requestId: null, endsAt: end, extendableUntil: end, recordingRequired };
+  }
+  const current = facts.requests.find((request) => request.status === "approved" && request.windowStartsAt && request.windowEndsAt && request.windowStartsAt <= at && at < request.windowEndsAt);
+  if (!current) {
+    if (facts.requests.some((request) => request.status === "pending")) return deny("request_pending", `your access request for ${target.name} is waiting for approval`);
+    const next = facts.requests.find((request) => request.status === "approved" && request.windowStartsAt && request.windowStartsAt > at);
+    if (next) return deny("request_scheduled", `your approved access to ${target.name} starts at ${when(next.windowStartsAt!)}`);
+    return deny("needs_request", `${target.name} needs an approved access request (${names.join(", ")})`);
+  }
+  return {
+    allowed: true,
+    policies: names,
+    requestId: current.id,
+    endsAt: earliest(endsAt, current.windowEndsAt),
+    extendableUntil: earliest(endsAt, current.extendableUntil),
+    recordingRequired,
+  };
+}

@@ -1,0 +1,341 @@
+// Access requests, a state machine: pending → approved | denied | cancelled | expired; approved → cancelled |
+// revoked | expired. Every transition is audited and told to the people it concerns (lib/governance/notify.ts).
+// The window a request grants counts from the later of its approval and its scheduled start, so a slow approver
+// does not eat into it; a policy that approves at once still caps it at its longest duration.
+import { and, arrayOverlaps, desc, eq, inArray, lte, ne, or, sql } from "drizzle-orm";
+import { audit, systemActor, type Actor } from "../audit";
+import type { SignedInUser } from "../auth/current-user";
+import type { Database } from "../db/client";
+import { accessRequests, activities, requestDecisions, sessions, targets, users } from "../db/schema";
+import { ApiError, notFound } from "../errors";
+import { isUuid } from "../ids";
+import type { AccessRequestInput } from "../protocol/governance";
+import { loadPolicies } from "./access";
+import { applicablePolicies, policyApprover, type Person, type PolicyRow, type RequestRow } from "./decide";
+import { notify } from "./notify";
+
+type ActivityRow = typeof activities.$inferSelect;
+type TargetFacts = { id: string; name: string; tags: string[]; allowedUsers: string[]; allowedGroups: string[] };
+
+/** A start this far in the past still counts as "now" (clocks and forms are not exact). */
+const startSkewMs = 60_000;
+
+/** The policies a request for this activity on this target is made under: they name the requester and need a request. */
+function requestPolicies(policies: PolicyRow[], activity: Pick<ActivityRow, "policyIds">, requester: Person, target: TargetFacts) {
+  return applicablePolicies(policies, requester, target).filter((policy) => activity.policyIds.includes(policy.id) && policy.access !== "standing");
+}
+
+const minutesText = (minutes: number) => (minutes % 60 === 0 ? `${minutes / 60} h` : `${minutes} min`);
+const fieldError = (field: string, message: string) => new ApiError(400, "Some fields need attention", { [field]: message });
+
+/** What a person may ask for: each activity with the targets it covers for them. */
+export async function requestOptions(db: Database, person: Person) {
+  const [policies, allActivities, allTargets] = await Promise.all([loadPolicies(db), db.select().from(activities).orderBy(activities.name), db.select().from(targets).orderBy(targets.name)]);
+  return allActivities
+    .map((activity) => ({
+      id: activity.id,
+      name: activity.name,
+      description: activity.description,
+      ticketPattern: activity.ticketPattern,
+      targets: allTargets
+        .map((target) => ({ target, policies: requestPolicies(policies, activity, person, target) }))
+        .filter(({ policies }) => policies.length > 0)
+        .map(({ target, policies }) => {
+          const limits = policies.filter((policy) => policy.maxDurationMinutes > 0).map((policy) => policy.maxDurationMinutes);
+          return { id: target.id, name: target.name, protocol: target.protocol, maxDurationMinutes: limits.length > 0 ? Math.min(...limits) : null, autoApproved: policies.every((policy) => policy.access === "auto_approve") };
+        }),
+    }))
+    .filter((activity) => activity.targets.length > 0);
+}
+
+async function loadActivity(db: Database, id: string) {
+  const [activity] = await db.select().from(activities).where(eq(activities.id, id));
+  return activity;
+}
+
+function approvedWindow(request: Pick<RequestRow, "startsAt" | "durationMinutes">, policies: PolicyRow[], approvedAt: Date) {
+  const windowStartsAt = new Date(Math.max(approvedAt.getTime(), request.startsAt.getTime()));
+  const limits = policies.filter((policy) => policy.maxDurationMinutes > 0).map((policy) => policy.maxDurationMinutes);
+  return {
+    windowStartsAt,
+    windowEndsAt: new Date(windowStartsAt.getTime() + request.durationMinutes * 60_000),
+    extendableUntil: limits.length > 0 ? new Date(windowStartsAt.getTime() + Math.min(...limits) * 60_000) : null,
+  };
+}
+
+export async function createAccessRequest(db: Database, actor: Actor, requester: SignedInUser, input: AccessRequestInput, at = new Date()) {
+  const activity = await loadActivity(db, input.activityId);
+  if (!activity) throw fieldError("activityId", "No such activity");
+  if (activity.ticketPattern !== null) {
+    if (!input.ticket) throw fieldError("ticket", "This activity needs a ticket number");
+    if (!new RegExp(activity.ticketPattern, "u").test(input.ticket)) throw fieldError("ticket", `The ticket must match ${activity.ticketPattern}`);
+  }
+  const startsAt = input.startsAt ?? at;
+  if (startsAt.getTime() < at.getTime() - startSkewMs) throw fieldError("startsAt", "The start is in the past");
+  const targetIds = [...new Set(input.targetIds)];
+  const [policies, requested] = await Promise.all([loadPolicies(db), db.select().from(targets).where(inArray(targets.id, targetIds))]);
+  const perTarget = targetIds.map((id) => {
+    const target = requested.find((candidate) => candidate.id === id);
+    const under = target ? requestPolicies(policies, activity, requester, target) : [];
+    // An unknown target and one the person may not request read the same.
+    if (!target || under.length === 0) throw fieldError("targetIds", `You may not request ${target?.name ?? "one of these resources"} for ${activity.name}`);
+    return { target, policies: under };
+  });
+  for (const { target, policies: under } of perTarget) {
+    for (const policy of under) {
+      if (policy.maxDurationMinutes > 0 && input.durationMinutes > policy.maxDurationMinutes) {
+        throw fieldError("durationMinutes", `Policy ${policy.name} allows at most ${minutesText(policy.maxDurationMinutes)} on ${target.name}`);
+      }
+    }
+  }
+  const endsAt = new Date(startsAt.getTime() + input.durationMinutes * 60_000);
+  const overlapping = await db
+    .select({ id: accessRequests.id, startsAt: accessRequests.startsAt, targetIds: accessRequests.targetIds })
+    .from(accessRequests)
+    .where(
+      and(
+        eq(accessRequests.requesterId, requester.id),
+        inArray(accessRequests.status, ["pending", "approved"]),
+        arrayOverlaps(accessRequests.targetIds, targetIds),
+        sql`coalesce(${accessRequests.windowStartsAt}, ${accessRequests.startsAt}) < ${endsAt}`,
+        sql`coalesce(${accessRequests.windowEndsAt}, ${accessRequests.startsAt} + ${accessRequests.durationMinutes} * interval '1 minute') > ${startsAt}`,
+      ),
+    )
+    .limit(1);
+  if (overlapping[0]) {
+    const shared = perTarget.find(({ target }) => overlapping[0]!.targetIds.includes(target.id))!.target.name;
+    throw fieldError("targetIds", `You already have a request for ${shared} in that time`);
+  }
+  const all = perTarget.flatMap(({ policies: under }) => under);
+  const approving = all.filter((policy) => policy.access === "approval");
+  const autoApproved = approving.length === 0;
+  const requiredApprovals = autoApproved ? 0 : Math.max(...approving.map((policy) => policy.requiredApprovals));
+  const [created] = await db
+    .insert(accessRequests)
+    .values({
+      requesterId: requester.id,
+      activityId: activity.id,
+      activityName: activity.name,
+      targetIds,
+      notes: input.notes,
+      ticket: input.ticket,
+      startsAt,
+      durationMinutes: input.durationMinutes,
+      status: autoApproved ? "approved" : "pending",
+      requiredApprovals,
+      ...(autoApproved ? approvedWindow({ startsAt, durationMinutes: input.durationMinutes }, all, at) : {}),
+    })
+    .returning();
+  const summary = { activity: activity.name, targets: perTarget.map(({ target }) => target.name), ticket: input.ticket, startsAt: startsAt.toISOString(), durationMinutes: input.durationMinutes };
+  await audit(db, actor, { action: "request.create", objectType: "access_request", objectId: created!.id, details: summary });
+  if (autoApproved) {
+    await audit(db, systemActor, { action: "request.approve", objectType: "access_request", objectId: created!.id, details: { auto: true, policies: [...new Set(all.map((policy) => policy.name))] } });
+    await notify(db, { kind: "request.approved", requestId: created!.id, by: "policy (approved automatically)" });
+  } else await notify(db, { kind: "request.created", requestId: created!.id, by: requester.username });
+  return created!;
+}
+
+/** Whether `person` may decide this request: never its requester; otherwise an approver of a policy it is made under, for every target. */
+async function mayDecide(db: Database, person: SignedInUser, request: RequestRow): Promise<boolean> {
+  if (person.id === request.requesterId) return false;
+  const [requester] = await db.select().from(users).where(eq(users.id, request.requesterId));
+  const activity = request.activityId ? await loadActivity(db, request.activityId) : undefined;
+  if (!requester || !activity) return false;
+  const [policies, requested] = await Promise.all([loadPolicies(db), db.select().from(targets).where(inArray(targets.id, request.targetIds))]);
+  return (
+    requested.length > 0 &&
+    requested.every((target) =>
+      requestPolicies(policies, activity, requester, target).some((policy) => policy.access === "approval" && policyApprover(policy, person)),
+    )
+  );
+}
+
+async function lockedRequest(tx: Parameters<Parameters<Database["transaction"]>[0]>[0], id: string) {
+  const [request] = await tx.select().from(accessRequests).where(eq(accessRequests.id, id)).for("update");
+  return request;
+}
+
+export async function decideAccessRequest(db: Database, actor: Actor, approver: SignedInUser, id: string, input: { decision: "approve" | "deny"; comment: string }, at = new Date()) {
+  if (!isUuid(id)) throw notFound("Access request");
+  const [current] = await db.select().from(accessRequests).where(eq(accessRequests.id, id));
+  if (!current || !(current.requesterId === approver.id || (await mayDecide(db, approver, current)))) {
+    await audit(db, actor, { action: `request.${input.decision}`, outcome: "refused", objectType: "access_request", objectId: id, details: { reason: "not an approver of this request" } });
+    throw current ? new ApiError(403, "You may not decide this request") : notFound("Access request");
+  }
+  if (current.requesterId === approver.id) {
+    await audit(db, actor, { action: `request.${input.decision}`, outcome: "refused", objectType: "access_request", objectId: id, details: { reason: "own request" } });
+    throw new ApiError(403, "You may not decide your own request");
+  }
+  const policies = await loadPolicies(db);
+  const outcome = await db.transaction(async (tx) => {
+    const request = await lockedRequest(tx, id);
+    if (!request || request.status !== "pending") throw new ApiError(409, `This request is ${request?.status ?? "gone"}, not waiting for approval`);
+    const inserted = await tx
+      .insert(requestDecisions)
+      .values({ requestId: id, approverId: approver.id, approverName: approver.username, decision: input.decision, comment: input.comment })
+      .onConflictDoNothing()
+      .returning();
+    if (inserted.length === 0) throw new ApiError(409, "You have already decided this request");
+    if (input.decision === "deny") {
+      await tx.update(accessRequests).set({ status: "denied", closedBy: approver.username, closedReason: input.comment || null, updatedAt: at }).where(eq(accessRequests.id, id));
+      return "denied" as const;
+    }
+    const approvals = await tx.select({ approverId: requestDecisions.approverId }).from(requestDecisions).where(and(eq(requestDecisions.requestId, id), eq(requestDecisions.decision, "approve")));
+    if (approvals.length < request.requiredApprovals) return "recorded" as const;
+    const requested = await tx.select().from(targets).where(inArray(targets.id, request.targetIds));
+    const [requester] = await tx.select().from(users).where(eq(users.id, request.requesterId));
+    const under = requester ? requested.flatMap((target) => applicablePolicies(policies, requester, target)) : [];
+    await tx.update(accessRequests).set({ status: "approved", ...approvedWindow(request, under, at), updatedAt: at }).where(eq(accessRequests.id, id));
+    return "approved" as const;
+  });
+  await audit(db, actor, { action: `request.${input.decision}`, objectType: "access_request", objectId: id, details: { comment: input.comment, result: outcome } });
+  if (outcome !== "recorded") await notify(db, { kind: `request.${outcome}`, requestId: id, by: approver.username, comment: input.comment });
+  return { status: outcome === "recorded" ? "pending" : outcome };
+}
+
+/** The requester withdraws (pending or approved); an approved request's sessions end with it. */
+export async function cancelAccessRequest(db: Database, actor: Actor, person: SignedInUser, id: string, reason: string) {
+  return closeRequest(db, actor, id, { to: "cancelled", from: ["pending", "approved"], by: person.username, reason, allowed: (request) => request.requesterId === person.id });
+}
+
+/** Security, an admin or an approver of the request takes granted access back; its sessions end within a sweep. */
+export async function revokeAccessRequest(db: Database, actor: Actor, person: SignedInUser, id: string, reason: string) {
+  return closeRequest(db, actor, id, {
+    to: "revoked",
+    from: ["approved", "pending"],
+    by: person.username,
+    reason,
+    allowed: async (request) => person.roles.includes("security") || person.roles.includes("admin") || (await mayDecide(db, person, request)),
+  });
+}
+
+async function closeRequest(
+  db: Database,
+  actor: Actor,
+  id: string,
+  change: { to: "cancelled" | "revoked"; from: RequestRow["status"][]; by: string; reason: string; allowed: (request: RequestRow) => boolean | Promise<boolean> },
+) {
+  const [request] = isUuid(id) ? await db.select().from(accessRequests).where(eq(accessRequests.id, id)) : [];
+  if (!request || !(await change.allowed(request))) {
+    await audit(db, actor, { action: `request.${change.to === "cancelled" ? "cancel" : "revoke"}`, outcome: "refused", objectType: "access_request", objectId: id });
+    throw notFound("Access request");
+  }
+  const [closed] = await db
+    .update(accessRequests)
+    .set({ status: change.to, closedBy: change.by, closedReason: change.reason || null, updatedAt: new Date() })
+    .where(and(eq(accessRequests.id, id), inArray(accessRequests.status, change.from)))
+    .returning({ id: accessRequests.id });
+  if (!closed) throw new ApiError(409, `This request is ${request.status}; it cannot be ${change.to}`);
+  await audit(db, actor, { action: `request.${change.to === "cancelled" ? "cancel" : "revoke"}`, objectType: "access_request", objectId: id, details: { reason: change.reason, was: request.status } });
+  await notify(db, { kind: `request.${change.to}`, requestId: id, by: change.by, comment: change.reason });
+}
+
+/** Requests whose time is over, approved or still waiting, become expired, once, on whichever node gets there first. */
+export async function expireAccessRequests(db: Database, at = new Date()) {
+  const expired = await db
+    .update(accessRequests)
+    .set({ status: "expired", updatedAt: at })
+    .where(
+      or(
+        and(eq(accessRequests.status, "approved"), lte(accessRequests.windowEndsAt, at)),
+        and(eq(accessRequests.status, "pending"), sql`${accessRequests.startsAt} + ${accessRequests.durationMinutes} * interval '1 minute' <= ${at}`),
+      ),
+    )
+    .returning({ id: accessRequests.id });
+  for (const { id } of expired) {
+    await audit(db, systemActor, { action: "request.expire", objectType: "access_request", objectId: id });
+    await notify(db, { kind: "request.expired", requestId: id, by: "gatehouse" });
+  }
+}
+
+/** A session under the request was extended past its window: the window follows, within how far it may go. */
+export async function extendRequestWindow(db: Database, actor: Actor, id: string, until: Date) {
+  const [extended] = await db
+    .update(accessRequests)
+    .set({ windowEndsAt: until, updatedAt: new Date() })
+    .where(and(eq(accessRequests.id, id), eq(accessRequests.status, "approved"), sql`${accessRequests.windowEndsAt} < ${until}`, sql`(${accessRequests.extendableUntil} is null or ${accessRequests.extendableUntil} >= ${until})`))
+    .returning({ id: accessRequests.id });
+  if (extended) await audit(db, actor, { action: "request.extend", objectType: "access_request", objectId: id, details: { windowEndsAt: until.toISOString() } });
+}
+
+/** What a person reading a request sees of its state: an approved request is scheduled, available, active or over. */
+export function requestPhase(request: Pick<RequestRow, "status" | "windowStartsAt" | "windowEndsAt">, openSessions: number, at = new Date()) {
+  if (request.status !== "approved") return { pending: "Waiting for approval", denied: "Denied", cancelled: "Cancelled", revoked: "Revoked", expired: "Expired" }[request.status];
+  if (request.windowStartsAt && at < request.windowStartsAt) return "Approved";
+  if (request.windowEndsAt && at >= request.windowEndsAt) return "Expired";
+  return openSessions > 0 ? "Active" : "Available";
+}
+
+/** Requests with the names of their targets, their decisions and their open sessions, newest first. */
+async function describeRequests(db: Database, rows: RequestRow[], at = new Date()) {
+  if (rows.length === 0) return [];
+  const ids = rows.map((row) => row.id);
+  const [names, decisions, requesters, open] = await Promise.all([
+    db.select({ id: targets.id, name: targets.name }).from(targets).where(inArray(targets.id, [...new Set(rows.flatMap((row) => row.targetIds))])),
+    db.select().from(requestDecisions).where(inArray(requestDecisions.requestId, ids)).orderBy(requestDecisions.at),
+    db.select({ id: users.id, username: users.username }).from(users).where(inArray(users.id, [...new Set(rows.map((row) => row.requesterId))])),
+    db.select({ requestId: sessions.requestId, id: sessions.id }).from(sessions).where(and(inArray(sessions.requestId, ids), ne(sessions.status, "ended"))),
+  ]);
+  return rows.map((row) => {
+    const openSessions = open.filter((session) => session.requestId === row.id).map((session) => session.id);
+    return {
+      id: row.id,
+      requester: requesters.find((user) => user.id === row.requesterId)?.username ?? "(deleted)",
+      activity: row.activityName,
+      targets: row.targetIds.map((id) => ({ id, name: names.find((target) => target.id === id)?.name ?? "(removed)" })),
+      notes: row.notes,
+      ticket: row.ticket,
+      startsAt: row.startsAt.toISOString(),
+      durationMinutes: row.durationMinutes,
+      status: row.status,
+      phase: requestPhase(row, openSessions.length, at),
+      requiredApprovals: row.requiredApprovals,
+      windowStartsAt: row.windowStartsAt?.toISOString() ?? null,
+      windowEndsAt: row.windowEndsAt?.toISOString() ?? null,
+      closedBy: row.closedBy,
+      closedReason: row.closedReason,
+      createdAt: row.createdAt.toISOString(),
+      decisions: decisions.filter((decision) => decision.requestId === row.id).map((decision) => ({ approver: decision.approverName, decision: decision.decision, comment: decision.comment, at: decision.at.toISOString() })),
+      openSessions,
+    };
+  });
+}
+export type RequestView = Awaited<ReturnType<typeof describeRequests>>[number];
+
+export async function listOwnRequests(db: Database, person: Pick<Person, "id">) {
+  return describeRequests(db, await db.select().from(accessRequests).where(eq(accessRequests.requesterId, person.id)).orderBy(desc(accessRequests.createdAt)).limit(200));
+}
+
+/** What an approver sees: requests waiting for them (not their own, not yet decided by them), and the granted ones they may revoke. */
+export async function approvalQueue(db: Database, approver: SignedInUser) {
+  const open = await db
+    .select()
+    .from(accessRequests)
+    .where(and(inArray(accessRequests.status, ["pending", "approved"]), ne(accessRequests.requesterId, approver.id)))
+    .orderBy(desc(accessRequests.createdAt))
+    .limit(500);
+  const overseer = approver.roles.includes("security") || approver.roles.includes("admin");
+  const shown: { request: RequestRow; eligible: boolean }[] = [];
+  for (const request of open) {
+    const eligible = await mayDecide(db, approver, request);
+    if (eligible || overseer) shown.push({ request, eligible });
+  }
+  const described = await describeRequests(db, shown.map(({ request }) => request));
+  return described.map((request, index) => ({
+    ...request,
+    mayDecide: shown[index]!.eligible && request.status === "pending" && !request.decisions.some((decision) => decision.approver === approver.username),
+  }));
+}
+
+/** One request, for its requester, an approver of it, security or an admin; anyone else learns nothing. */
+export async function findRequestFor(db: Database, person: SignedInUser, id: string) {
+  const [request] = isUuid(id) ? await db.select().from(accessRequests).where(eq(accessRequests.id, id)) : [];
+  const visible = request && (request.requesterId === person.id || person.roles.includes("security") || person.roles.includes("admin") || (await mayDecide(db, person, request)));
+  if (!visible) throw notFound("Access request");
+  return (await describeRequests(db, [request]))[0]!;
+}
+
+/** How many requests wait for this approver's decision: the badge in the navigation. */
+export async function pendingForApprover(db: Database, approver: SignedInUser) {
+  return (await approvalQueue(db, approver)).filter((request) => request.mayDecide).length;
+}

@@ -1,0 +1,92 @@
+// Sends what lib/governance/notify.ts wrote down: e-mail over SMTP and a signed JSON POST to the webhook. Each node
+// claims a few due notifications at a time (SKIP LOCKED, so two nodes never send the same one at once), and a
+// failure is retried with a growing delay; nothing here ever waits inside a user's request.
+import { createHmac } from "node:crypto";
+import nodemailer from "nodemailer";
+import { and, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import type { Database } from "../lib/db/client";
+import { notifications } from "../lib/db/schema";
+import type { Runtime } from "../lib/runtime";
+
+const sendEveryMs = 1000;
+const batchSize = 20;
+const maxAttempts = 12;
+const sendTimeoutMs = 10_000;
+/** A claimed notification that no sender finished (the node died) is due again after this long. */
+const claimMs = 60_000;
+
+type NotificationRow = typeof notifications.$inferSelect;
+
+export const webhookSignature = (secret: string, body: string) => `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+
+async function claimDue(db: Database, channels: { email: boolean; webhook: boolean }): Promise<NotificationRow[]> {
+  const owed = or(channels.email ? and(isNull(notifications.emailSentAt), sql`cardinality(${notifications.recipients}) > 0`) : undefined, channels.webhook ? isNull(notifications.webhookSentAt) : undefined);
+  const due = db
+    .select({ id: notifications.id })
+    .from(notifications)
+    .where(and(owed, lte(notifications.nextAttemptAt, new Date()), sql`${notifications.attempts} < ${maxAttempts}`))
+    .orderBy(notifications.id)
+    .limit(batchSize)
+    .for("update", { skipLocked: true });
+  return db
+    .update(notifications)
+    .set({ nextAttemptAt: new Date(Date.now() + claimMs) })
+    .where(inArray(notifications.id, due))
+    .returning();
+}
+
+export function startNotificationSender({ db, config }: Runtime) {
+  const { smtpUrl, smtpFrom, webhook } = config.notifications;
+  const channels = { email: smtpUrl !== undefined, webhook: webhook !== undefined };
+  const mailer = smtpUrl ? nodemailer.createTransport(smtpUrl, { connectionTimeout: sendTimeoutMs, greetingTimeout: sendTimeoutMs, socketTimeout: sendTimeoutMs }) : null;
+
+  async function sendOne(notification: NotificationRow) {
+    const sent: Partial<Pick<NotificationRow, "emailSentAt" | "webhookSentAt">> = {};
+    try {
+      if (mailer && !notification.emailSentAt && notification.recipients.length > 0) {
+        const link = new URL(String(notification.payload.link ?? "/"), config.publicUrl).href;
+        await mailer.sendMail({ from: smtpFrom, to: notification.recipients, subject: notification.subject, text: `${notification.body}\n\n${link}\n` });
+        sent.emailSentAt = new Date();
+      }
+      if (webhook && !notification.webhookSentAt) {
+        const body = JSON.stringify({ id: notification.id, ...notification.payload });
+        const response = await fetch(webhook.url, {
+          method: "POST",
+          redirect: "manual",
+          signal: AbortSignal.timeout(sendTimeoutMs),
+          headers: { "content-type": "application/json", "x-gatehouse-event": notification.kind, "x-gatehouse-delivery": String(notification.id), "x-gatehouse-signature": webhookSignature(webhook.secret, body) },
+          body,
+        });
+        await response.body?.cancel();
+        if (!response.ok) throw new Error(`the webhook answered ${response.status}`);
+        sent.webhookSentAt = new Date();
+      }
+      await db.update(notifications).set({ ...sent, lastError: null }).where(eq(notifications.id, notification.id));
+    } catch (error) {
+      const attempts = notification.attempts + 1;
+      const delayMs = Math.min(10 * 60_000, 2 ** attempts * 1000);
+      const message = error instanceof Error ? error.message : String(error);
+      await db
+        .update(notifications)
+        .set({ ...sent, attempts, nextAttemptAt: new Date(Date.now() + delayMs), lastError: message.slice(0, 500) })
+        .where(eq(notifications.id, notification.id));
+      console.error(`notification ${notification.id} (${notification.kind}) not sent, attempt ${attempts} of ${maxAttempts}: ${message}`);
+    }
+  }
+
+  let sending = false;
+  const timer = setInterval(() => {
+    if (sending || (!channels.email && !channels.webhook)) return;
+    sending = true;
+    claimDue(db, channels)
+      .then((due) => Promise.all(due.map(sendOne)))
+      .catch((error) => console.error("sending notifications failed:", error))
+      .finally(() => (sending = false));
+  }, sendEveryMs).unref();
+  return {
+    stop: () => {
+      clearInterval(timer);
+      mailer?.close();
+    },
+  };
+}

@@ -1,0 +1,131 @@
+import { describe, expect, it } from "vitest";
+import { decide, type DecisionFacts, type PolicyRow } from "@/lib/governance/decide";
+import { parseWindowLines, windowEnd } from "@/lib/governance/windows";
+
+const carol = { id: "u-carol", username: "carol", email: "carol@example.com", groups: ["contractors"] };
+const db01 = { id: "t-db01", name: "db-01", tags: ["prod", "db"], allowedUsers: [], allowedGroups: [] };
+// Monday 2026-11-30 10:00 UTC is 11:00 in Berlin.
+const mondayMorning = new Date("2026-11-30T10:00:00Z");
+
+function policy(overrides: Partial<PolicyRow>): PolicyRow {
+  return {
+    id: "p-" + (overrides.name ?? "prod"),
+    name: "prod",
+    description: "",
+    targetNames: [],
+    targetTags: ["prod"],
+    subjectUsers: [],
+    subjectGroups: ["contractors"],
+    access: "standing",
+    approverUsers: [],
+    approverGroups: ["dba-leads"],
+    approverRoles: [],
+    requiredApprovals: 1,
+    weeklyWindows: [],
+    timeZone: "UTC",
+    validFrom: null,
+    validUntil: null,
+    sourceNetworks: [],
+    maxDurationMinutes: 0,
+    maxConcurrentSessions: 0,
+    allowCredentialReveal: false,
+    requireRecording: false,
+    createdAt: mondayMorning,
+    updatedAt: mondayMorning,
+    ...overrides,
+  };
+}
+
+const facts = (overrides: Partial<DecisionFacts>): DecisionFacts => ({ person: carol, target: db01, at: mondayMorning, clientAddress: "10.1.2.3", policies: [], cancelled: false, requests: [], ...overrides });
+
+describe("access decision", () => {
+  it("keeps the target's allow lists as standing access where no policy names the person", () => {
+    expect(decide(facts({ target: { ...db01, allowedUsers: ["carol"] } }))).toMatchObject({ allowed: true, policies: [], endsAt: null });
+    expect(decide(facts({}))).toMatchObject({ allowed: false, code: "not_listed" });
+    // A policy for someone else does not bind Carol.
+    expect(decide(facts({ target: { ...db01, allowedUsers: ["carol"] }, policies: [policy({ subjectGroups: ["engineers"], access: "approval" })] }))).toMatchObject({ allowed: true });
+  });
+
+  it("refuses cancelled access whatever the policies say", () => {
+    expect(decide(facts({ policies: [policy({})], cancelled: true }))).toMatchObject({ allowed: false, code: "cancelled", requestable: false });
+  });
+
+  it("allows inside a weekly window in the policy's time zone and ends access when the window closes", () => {
+    const office = policy({ weeklyWindows: [{ days: [1, 2, 3, 4, 5], from: "08:00", to: "18:00" }], timeZone: "Europe/Berlin" });
+    const decision = decide(facts({ policies: [office] }));
+    expect(decision).toMatchObject({ allowed: true, policies: ["prod"] });
+    expect(decision.allowed && decision.endsAt?.toISOString()).toBe("2026-11-30T17:00:00.000Z");
+    const evening = decide(facts({ policies: [office], at: new Date("2026-11-30T17:30:00Z") }));
+    expect(evening).toMatchObject({ allowed: false, code: "outside_window" });
+    expect(!evening.allowed && evening.reason).toBe("policy prod allows access Mon–Fri 08:00–18:00 (Europe/Berlin) only");
+    expect(decide(facts({ policies: [office], at: new Date("2026-12-05T10:00:00Z") }))).toMatchObject({ allowed: false, code: "outside_window" });
+  });
+
+  it("follows back-to-back windows across midnight to the end of the stretch", () => {
+    const windows = [
+      { days: [1], from: "20:00", to: "24:00" },
+      { days: [2], from: "00:00", to: "06:00" },
+    ];
+    expect(windowEnd(windows, new Date("2026-11-30T22:15:30Z"), "UTC")?.toISOString()).toBe("2026-12-01T06:00:00.000Z");
+  });
+
+  it("checks the client's address against every policy's networks, IPv4-mapped forms included", () => {
+    const office = policy({ sourceNetworks: ["10.0.0.0/8", "2001:db8::/32"] });
+    expect(decide(facts({ policies: [office] }))).toMatchObject({ allowed: true });
+    expect(decide(facts({ policies: [office], clientAddress: "::ffff:10.9.9.9" }))).toMatchObject({ allowed: true });
+    const outside = decide(facts({ policies: [office], clientAddress: "192.168.1.5" }));
+    expect(!outside.allowed && outside.reason).toBe("your address 192.168.1.5 is not in the networks policy prod allows");
+    expect(decide(facts({ policies: [office], clientAddress: null }))).toMatchObject({ allowed: false, code: "network" });
+  });
+
+  it("lets the most restrictive policy win: every condition of every applicable policy must hold", () => {
+    const anywhere = policy({ name: "anywhere" });
+    const vpnOnly = policy({ name: "vpn-only", targetNames: ["DB-01"], targetTags: [], sourceNetworks: ["172.16.0.0/12"] });
+    expect(decide(facts({ policies: [anywhere, vpnOnly] }))).toMatchObject({ allowed: false, code: "network" });
+    const short = policy({ name: "short", maxDurationMinutes: 30 });
+    const long = policy({ name: "long", maxDurationMinutes: 120 });
+    const decision = decide(facts({ policies: [long, short] }));
+    expect(decision.allowed && decision.endsAt?.toISOString()).toBe("2026-11-30T10:30:00.000Z");
+  });
+
+  it("counts open sessions on the policy's targets against its limit", () => {
+    const one = policy({ maxConcurrentSessions: 1 });
+    expect(decide(facts({ policies: [one], openSessions: [{ targetName: "web-01", tags: ["web"] }] }))).toMatchObject({ allowed: true });
+    const refused = decide(facts({ policies: [one], openSessions: [{ targetName: "db-02", tags: ["prod"] }] }));
+    expect(!refused.allowed && refused.reason).toBe("policy prod allows 1 session at once on its targets, and you have 1 open");
+  });
+
+  it("needs an approved request in its window where a policy says so, and says what stands in the way", () => {
+    const approval = policy({ access: "approval" });
+    expect(decide(facts({ policies: [approval] }))).toMatchObject({ allowed: false, code: "needs_request", requestable: true });
+    const pending = { id: "r1", status: "pending" as const, windowStartsAt: null, windowEndsAt: null, extendableUntil: null };
+    expect(decide(facts({ policies: [approval], requests: [pending] }))).toMatchObject({ allowed: false, code: "request_pending" });
+    const later = { ...pending, status: "approved" as const, windowStartsAt: new Date("2026-11-30T12:00:00Z"), windowEndsAt: new Date("2026-11-30T13:00:00Z") };
+    expect(decide(facts({ policies: [approval], requests: [later] }))).toMatchObject({ allowed: false, code: "request_scheduled" });
+    const now = { ...later, windowStartsAt: new Date("2026-11-30T09:30:00Z"), windowEndsAt: new Date("2026-11-30T10:45:00Z"), extendableUntil: new Date("2026-11-30T11:30:00Z") };
+    const decision = decide(facts({ policies: [approval], requests: [now] }));
+    expect(decision).toMatchObject({ allowed: true, requestId: "r1" });
+    expect(decision.allowed && [decision.endsAt?.toISOString(), decision.extendableUntil?.toISOString()]).toEqual(["2026-11-30T10:45:00.000Z", "2026-11-30T11:30:00.000Z"]);
+    const over = decide(facts({ policies: [approval], requests: [now], at: new Date("2026-11-30T10:45:00Z") }));
+    expect(over).toMatchObject({ allowed: false, code: "needs_request" });
+  });
+
+  it("requires recording when any applicable policy does", () => {
+    const decision = decide(facts({ policies: [policy({ name: "a" }), policy({ name: "b", requireRecording: true })] }));
+    expect(decision).toMatchObject({ allowed: true, recordingRequired: true, policies: ["a", "b"] });
+  });
+});
+
+describe("window lines", () => {
+  it("reads day ranges and lists", () => {
+    expect(parseWindowLines("Mon-Fri 08:00-18:00\nsat,SUN 09:00–12:00")).toEqual([
+      { days: [1, 2, 3, 4, 5], from: "08:00", to: "18:00" },
+      { days: [6, 7], from: "09:00", to: "12:00" },
+    ]);
+  });
+
+  it("says which line it cannot read", () => {
+    expect(parseWindowLines("Funday 08:00-18:00")).toEqual({ problem: '"Funday 08:00-18:00": days are Mon, Tue, … Sun, or ranges such as Mon-Fri' });
+    expect(parseWindowLines("Mon 8-18")).toMatchObject({ problem: expect.stringContaining("should look like") });
+  });
+});
