@@ -75,7 +75,10 @@ function QueuedRequestCard({ request }: { request: QueuedRequest }) {
           {request.status === "approved" ? (
             <Button
               variant="danger"
-              onClick={() => window.confirm(`Revoke the access granted to ${label}? Its sessions end now.`) && act(`/api/requests/${request.id}/revoke`, { reason: comment || "revoked by an approver" })}
+              onClick={() => {
+                const reason = window.prompt(`Why is the access granted to ${label} revoked? Its sessions end now.`);
+                if (reason !== null) void act(`/api/requests/${request.id}/revoke`, { reason });
+              }}
               aria-label={`Revoke request by ${label}`}
             >
               Revoke

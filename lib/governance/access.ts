@@ -78,7 +78,7 @@ export async function sessionsNoLongerAllowed(db: Database, node: string, graceM
     .leftJoin(accessRevocations, and(eq(accessRevocations.userId, sessions.userId), eq(accessRevocations.targetId, sessions.targetId)))
     .where(and(eq(sessions.node, node), ne(sessions.status, "ended")));
   if (rows.length === 0) return [];
-  const at = new Date(Date.now() - graceMs);
+  const now = new Date();
   const policies = await loadPolicies(db);
   const requestIds = rows.map((row) => row.requestId).filter((id): id is string => id !== null);
   const requests = requestIds.length > 0 ? await db.select().from(accessRequests).where(inArray(accessRequests.id, requestIds)) : [];
@@ -91,8 +91,11 @@ export async function sessionsNoLongerAllowed(db: Database, node: string, graceM
       const request = requests.find((candidate) => candidate.id === requestId);
       if (request && request.status !== "approved") why = `the access request was ${request.status}${request.closedReason ? `: ${request.closedReason}` : ""}`;
       else {
-        const decision = decide({ person: user, target, at, clientAddress, policies, cancelled: cancelled !== null, requests: request ? [request] : [] });
-        if (!decision.allowed) why = decision.code === "not_listed" ? `${targetName} no longer allows this account` : decision.code === "cancelled" ? `access to ${targetName} was cancelled` : decision.reason;
+        const facts = { person: user, target, clientAddress, policies, cancelled: cancelled !== null, requests: request ? [request] : [] };
+        // Refused now and a moment ago: a window that just closed is left to the session's own timer, one that just opened is not refused.
+        const refusal = [decide({ ...facts, at: now }), decide({ ...facts, at: new Date(now.getTime() - graceMs) })].every((decision) => !decision.allowed);
+        const decision = decide({ ...facts, at: now });
+        if (refusal && !decision.allowed) why = decision.code === "not_listed" ? `${targetName} no longer allows this account` : decision.code === "cancelled" ? `access to ${targetName} was cancelled` : decision.reason;
       }
     }
     if (why) refused.push({ id, protocol, username: user.username, targetName, why });

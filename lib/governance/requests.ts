@@ -97,8 +97,8 @@ export async function createAccessRequest(db: Database, actor: Actor, requester:
         eq(accessRequests.requesterId, requester.id),
         inArray(accessRequests.status, ["pending", "approved"]),
         arrayOverlaps(accessRequests.targetIds, targetIds),
-        sql`coalesce(${accessRequests.windowStartsAt}, ${accessRequests.startsAt}) < ${endsAt}`,
-        sql`coalesce(${accessRequests.windowEndsAt}, ${accessRequests.startsAt} + ${accessRequests.durationMinutes} * interval '1 minute') > ${startsAt}`,
+        sql`coalesce(${accessRequests.windowStartsAt}, ${accessRequests.startsAt}) < ${endsAt.toISOString()}::timestamptz`,
+        sql`coalesce(${accessRequests.windowEndsAt}, ${accessRequests.startsAt} + ${accessRequests.durationMinutes} * interval '1 minute') > ${startsAt.toISOString()}::timestamptz`,
       ),
     )
     .limit(1);
@@ -238,7 +238,7 @@ export async function expireAccessRequests(db: Database, at = new Date()) {
     .where(
       or(
         and(eq(accessRequests.status, "approved"), lte(accessRequests.windowEndsAt, at)),
-        and(eq(accessRequests.status, "pending"), sql`${accessRequests.startsAt} + ${accessRequests.durationMinutes} * interval '1 minute' <= ${at}`),
+        and(eq(accessRequests.status, "pending"), sql`${accessRequests.startsAt} + ${accessRequests.durationMinutes} * interval '1 minute' <= ${at.toISOString()}::timestamptz`),
       ),
     )
     .returning({ id: accessRequests.id });
@@ -253,7 +253,7 @@ export async function extendRequestWindow(db: Database, actor: Actor, id: string
   const [extended] = await db
     .update(accessRequests)
     .set({ windowEndsAt: until, updatedAt: new Date() })
-    .where(and(eq(accessRequests.id, id), eq(accessRequests.status, "approved"), sql`${accessRequests.windowEndsAt} < ${until}`, sql`(${accessRequests.extendableUntil} is null or ${accessRequests.extendableUntil} >= ${until})`))
+    .where(and(eq(accessRequests.id, id), eq(accessRequests.status, "approved"), sql`${accessRequests.windowEndsAt} < ${until.toISOString()}::timestamptz`, sql`(${accessRequests.extendableUntil} is null or ${accessRequests.extendableUntil} >= ${until.toISOString()}::timestamptz)`))
     .returning({ id: accessRequests.id });
   if (extended) await audit(db, actor, { action: "request.extend", objectType: "access_request", objectId: id, details: { windowEndsAt: until.toISOString() } });
 }

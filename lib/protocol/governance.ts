@@ -75,8 +75,8 @@ export const policyInputSchema = z
     validFrom: optionalDate,
     validUntil: optionalDate,
     sourceNetworks: nameList.pipe(z.array(z.string().refine((entry) => parseNetwork(entry) !== null, "Use networks such as 10.0.0.0/8 or 2001:db8::/32"))).default([]),
-    maxDurationMinutes: minutes(30 * 24 * 60),
-    maxConcurrentSessions: minutes(1000),
+    maxDurationMinutes: minutes(30 * 24 * 60).default(0),
+    maxConcurrentSessions: minutes(1000).default(0),
     allowCredentialReveal: z.boolean().default(false),
     requireRecording: z.boolean().default(false),
   })

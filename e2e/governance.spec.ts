@@ -1,0 +1,224 @@
+// Access governance end to end: an admin puts a tagged SSH target under a policy that needs an approved request;
+// Carol (a contractor) requests access, Sam (security, an approver) approves it in his queue, Carol connects under
+// the request and loses the session when Sam revokes it. Denials, field errors, network and window refusals are
+// refused with the reason and audited; approvers are mailed (a real SMTP server) and a signed webhook is called.
+import { createHmac } from "node:crypto";
+import path from "node:path";
+import type { BrowserContext } from "@playwright/test";
+import postgres from "postgres";
+import { startGateway, type RunningGateway } from "../test/fixtures/gateway";
+import { startSmtpServer, startWebhookReceiver } from "../test/fixtures/notification-sinks";
+import { freePort } from "../test/fixtures/ports";
+import { createCredential, createTarget, sshdUnderTest, TerminalClient } from "./fixtures/terminal-client";
+import { expect, signInWithSso, ssoUrl, test } from "./fixtures/test";
+
+const sshd = sshdUnderTest();
+const run = Date.now().toString(36);
+const webhookSecret = "governance-webhook-secret-0123456789";
+
+test.describe("access governance", () => {
+  test.describe.configure({ mode: "serial" });
+  let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+  let webhook: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let notifier: RunningGateway;
+  let alice: BrowserContext;
+  let carol: BrowserContext;
+  let sam: BrowserContext;
+  let bob: BrowserContext;
+  let sql: postgres.Sql;
+  let targetId = "";
+  let policyId = "";
+  let activityId = "";
+  const targetName = `gov-ssh-${run}`;
+  const activityName = `DB maintenance ${run}`;
+
+  const call = (context: BrowserContext, method: "get" | "post" | "patch" | "delete", route: string, data?: unknown) =>
+    context.request[method](`${ssoUrl()}${route}`, { headers: { origin: ssoUrl() }, data });
+  const ticket = (context: BrowserContext) => call(context, "post", "/api/tickets", { targetId, purpose: "terminal" });
+  const requestAccess = async (body: Record<string, unknown>) => call(carol, "post", "/api/requests", { activityId, targetIds: [targetId], ticket: "INC000001", durationMinutes: 30, ...body });
+  const policy = (overrides: Record<string, unknown> = {}) => ({
+    name: `gov-${run}`,
+    targetTags: [`gov-${run}`],
+    subjectUsers: ["carol@example.com"],
+    access: "approval",
+    approverGroups: ["secops"],
+    maxDurationMinutes: 60,
+    ...overrides,
+  });
+
+  test.beforeAll(async ({ browser }) => {
+    test.setTimeout(120_000);
+    [smtp, webhook] = await Promise.all([startSmtpServer(), startWebhookReceiver({ failFirst: 1 })]);
+    // Notifications go out from whichever node claims them: only this one has somewhere to send them.
+    notifier = await startGateway({
+      port: await freePort(),
+      env: { ...JSON.parse(process.env.E2E_SSO_ENV!), NODE_NAME: "e2e-governance-notifier", SMTP_URL: smtp.url, NOTIFY_WEBHOOK_URL: webhook.url, NOTIFY_WEBHOOK_SECRET: webhookSecret },
+      logFile: path.resolve(".test-artifacts/gateway-governance-notifier.log"),
+    });
+    sql = postgres(process.env.E2E_DATABASE_URL!, { max: 1, onnotice: () => {} });
+    [alice, carol, sam, bob] = await Promise.all([browser.newContext(), browser.newContext(), browser.newContext(), browser.newContext()]);
+    for (const [context, login] of [[alice, "alice"], [carol, "carol"], [sam, "sam"], [bob, "bob"]] as const) await signInWithSso(await context.newPage(), login);
+    const credentialId = await createCredential(alice.request, { name: `gov-${run}`, kind: "password", username: sshd.username, secret: sshd.password });
+    targetId = await createTarget(alice.request, { name: targetName, protocol: "ssh", host: sshd.host, port: sshd.port, credentialId, tags: [`gov-${run}`], extensionSeconds: 600 });
+    const created = await call(alice, "post", "/api/admin/policies", policy());
+    expect(created.status(), await created.text()).toBe(200);
+    policyId = ((await created.json()) as { id: string }).id;
+    const activity = await call(alice, "post", "/api/admin/activities", { name: activityName, policyIds: [policyId], ticketPattern: "^(INC|CHG)\\d{6}$" });
+    expect(activity.status(), await activity.text()).toBe(200);
+    activityId = ((await activity.json()) as { id: string }).id;
+  });
+
+  test.afterAll(async () => {
+    // Other specs share this database: the policy must not outlive this one.
+    if (activityId) await call(alice, "delete", `/api/admin/activities/${activityId}`);
+    if (policyId) await call(alice, "delete", `/api/admin/policies/${policyId}`);
+    await Promise.all([alice?.close(), carol?.close(), sam?.close(), bob?.close()]);
+    await sql?.end();
+    await notifier?.stop();
+    await Promise.all([smtp?.stop(), webhook?.stop()]);
+  });
+
+  test("a request goes from the requester through the approver's queue to a session, and revoking it ends the session", async () => {
+    const home = await carol.newPage();
+    await home.goto(`${ssoUrl()}/`);
+    const card = home.getByRole("listitem").filter({ hasText: targetName });
+    await expect(card.getByTestId("access-refused")).toHaveText(`${targetName} needs an approved access request (gov-${run})`);
+    const refused = await ticket(carol);
+    expect(refused.status()).toBe(403);
+    expect(((await refused.json()) as { error: string }).error).toBe(`Access refused: ${targetName} needs an approved access request (gov-${run})`);
+
+    await card.getByRole("link", { name: `Request access to ${targetName}` }).click();
+    await expect(home.getByRole("heading", { name: "Access requests" })).toBeVisible();
+    await expect(home.getByRole("checkbox", { name: new RegExp(targetName) })).toBeChecked();
+    await home.getByLabel("Ticket").fill("TICKET-1");
+    await home.getByLabel("Duration (minutes)").fill("30");
+    await home.getByLabel("Notes").fill("rotate the replication slot");
+    await home.getByRole("button", { name: "Review" }).click();
+    await home.getByRole("button", { name: "Submit request" }).click();
+    await expect(home.getByText("The ticket must match ^(INC|CHG)\\d{6}$")).toBeVisible();
+    // What was typed is still there to correct.
+    await expect(home.getByLabel("Notes")).toHaveValue("rotate the replication slot");
+    await home.getByLabel("Ticket").fill("CHG123456");
+    await home.getByRole("button", { name: "Review" }).click();
+    const summary = home.getByTestId("request-summary");
+    await expect(summary).toContainText(targetName);
+    await expect(summary).toContainText("CHG123456");
+    await expect(summary).toContainText("30 minutes");
+    await home.getByRole("button", { name: "Submit request" }).click();
+    const row = home.getByRole("row").filter({ hasText: "CHG123456" });
+    await expect(row).toContainText("Waiting for approval");
+    const [found] = await sql`select id from access_requests where ticket = 'CHG123456' and activity_name = ${activityName}`;
+    const requestId = found!.id as string;
+
+    // Nobody approves their own request, and nobody else reads it.
+    expect((await call(carol, "post", `/api/requests/${requestId}/decision`, { decision: "approve" })).status()).toBe(403);
+    expect((await call(bob, "get", `/api/requests/${requestId}`)).status()).toBe(404);
+    expect((await call(bob, "post", `/api/requests/${requestId}/decision`, { decision: "approve" })).status()).toBe(403);
+
+    const queue = await sam.newPage();
+    await queue.goto(`${ssoUrl()}/`);
+    await expect(queue.getByTestId("approvals-badge")).toHaveText("1");
+    await queue.getByRole("link", { name: /Approvals/ }).click();
+    const label = `carol for ${targetName}`;
+    await queue.getByLabel(`Comment on request by ${label}`).fill("go ahead, CHG checked");
+    await queue.getByRole("button", { name: `Approve request by ${label}` }).click();
+    await expect(queue.getByRole("listitem").filter({ hasText: label })).toContainText("Available");
+
+    await home.reload();
+    await expect(row).toContainText("Available");
+    await expect(row).toContainText("Approved by sam: go ahead, CHG checked");
+    const terminal = await TerminalClient.open(carol, targetId);
+    const { sessionId } = await terminal.waitForMessage("connected");
+    terminal.type("echo under-request\r");
+    await terminal.waitForOutput("under-request\r\n");
+    const [session] = await sql`select request_id, client_address from sessions where id = ${sessionId}`;
+    expect(session!.request_id).toBe(requestId);
+    await home.reload();
+    await expect(row).toContainText("Active");
+
+    // Approvers were mailed, Carol was told of the decision, and the webhook got both, signed, after a refused first try.
+    await expect.poll(() => smtp.mails.map((mail) => mail.to.join(",")), { timeout: 20_000 }).toEqual(expect.arrayContaining(["sam@example.com", "carol@example.com"]));
+    expect(smtp.mails.find((mail) => mail.to.includes("sam@example.com"))!.raw).toContain(`Access request by carol for ${targetName} waits for your approval`);
+    await expect.poll(() => webhook.calls.map((call) => call.headers["x-gatehouse-event"]), { timeout: 20_000 }).toEqual(expect.arrayContaining(["request.created", "request.approved"]));
+    expect(webhook.refusedCount()).toBe(1);
+    for (const received of webhook.calls) {
+      expect(received.headers["x-gatehouse-signature"]).toBe(`sha256=${createHmac("sha256", webhookSecret).update(received.body).digest("hex")}`);
+      expect(JSON.parse(received.body)).toMatchObject({ request: { id: requestId, targets: [targetName], ticket: "CHG123456" } });
+    }
+
+    // Sam revokes the access: the live session ends within a sweep, saying why.
+    queue.once("dialog", (dialog) => void dialog.accept("leaving the project"));
+    await queue.getByRole("button", { name: `Revoke request by ${label}` }).click();
+    const ended = await terminal.waitForMessage("ended", 6000);
+    expect(ended.message).toBe("access revoked: the access request was revoked: leaving the project");
+    expect((await ticket(carol)).status()).toBe(403);
+    const actions = await sql`select action, actor_name, outcome from audit_log where object_id = ${requestId} order by seq`;
+    expect(actions.map((entry) => `${entry.action} by ${entry.actor_name}: ${entry.outcome}`)).toEqual([
+      "request.create by carol: success",
+      "request.approve by carol: refused",
+      "request.approve by bob: refused",
+      "request.approve by sam: success",
+      "request.revoke by sam: success",
+    ]);
+    // The end is audited just after the user is told.
+    await expect.poll(async () => (await sql`select details from audit_log where action = 'session.revoked' and object_id = ${sessionId}`)[0]?.details.why).toMatch(/request was revoked/);
+  });
+
+  test("a denied request tells the requester why and grants nothing", async () => {
+    const created = await requestAccess({ ticket: "INC654321" });
+    expect(created.status(), await created.text()).toBe(200);
+    const { id } = (await created.json()) as { id: string };
+    const denied = await call(sam, "post", `/api/requests/${id}/decision`, { decision: "deny", comment: "not during the freeze" });
+    expect(await denied.json()).toEqual({ status: "denied" });
+    expect((await call(sam, "post", `/api/requests/${id}/decision`, { decision: "approve" })).status()).toBe(409);
+    const page = await carol.newPage();
+    await page.goto(`${ssoUrl()}/requests`);
+    const row = page.getByRole("row").filter({ hasText: "INC654321" });
+    await expect(row).toContainText("Denied");
+    await expect(row).toContainText("Denied by sam: not during the freeze");
+    expect((await ticket(carol)).status()).toBe(403);
+  });
+
+  test("bad requests get a field error each", async () => {
+    const fields = async (body: Record<string, unknown>) => {
+      const response = await requestAccess(body);
+      expect(response.status()).toBe(400);
+      return ((await response.json()) as { fields: Record<string, string> }).fields;
+    };
+    expect(await fields({ ticket: null })).toEqual({ ticket: "This activity needs a ticket number" });
+    expect(await fields({ startsAt: new Date(Date.now() - 3600_000).toISOString() })).toEqual({ startsAt: "The start is in the past" });
+    expect(await fields({ durationMinutes: 90 })).toEqual({ durationMinutes: `Policy gov-${run} allows at most 1 h on ${targetName}` });
+    expect(await fields({ targetIds: ["00000000-0000-4000-8000-000000000000"] })).toEqual({ targetIds: `You may not request one of these resources for ${activityName}` });
+    const bobs = await call(bob, "post", "/api/requests", { activityId, targetIds: [targetId], ticket: "INC000002", durationMinutes: 30 });
+    expect(((await bobs.json()) as { fields: Record<string, string> }).fields).toEqual({ targetIds: `You may not request ${targetName} for ${activityName}` });
+    const later = new Date(Date.now() + 24 * 3600_000).toISOString();
+    expect((await requestAccess({ startsAt: later, ticket: "INC000003" })).status()).toBe(200);
+    expect(await fields({ startsAt: later, ticket: "INC000004" })).toEqual({ targetIds: `You already have a request for ${targetName} in that time` });
+  });
+
+  test("a policy's networks and weekly windows refuse the connect with the reason, audited", async () => {
+    const auto = await call(alice, "patch", `/api/admin/policies/${policyId}`, policy({ access: "auto_approve" }));
+    expect(auto.status(), await auto.text()).toBe(200);
+    // Auto-approval still caps the request at the policy's longest duration.
+    expect((await requestAccess({ ticket: "INC000005", durationMinutes: 61 })).status()).toBe(400);
+    const approved = await requestAccess({ ticket: "INC000005", durationMinutes: 20 });
+    expect(((await approved.json()) as { status: string }).status).toBe("approved");
+    expect((await ticket(carol)).status()).toBe(200);
+
+    expect((await call(alice, "patch", `/api/admin/policies/${policyId}`, policy({ access: "auto_approve", sourceNetworks: ["10.0.0.0/8"] }))).status()).toBe(200);
+    const fromElsewhere = await ticket(carol);
+    expect(fromElsewhere.status()).toBe(403);
+    expect(((await fromElsewhere.json()) as { error: string }).error).toMatch(new RegExp(`^Access refused: your address (127\\.0\\.0\\.1|::1) is not in the networks policy gov-${run} allows$`));
+
+    const today = ((new Date().getUTCDay() + 6) % 7) + 1;
+    const otherDay = (today % 7) + 1;
+    const windows = [{ days: [otherDay], from: "00:00", to: "24:00" }];
+    expect((await call(alice, "patch", `/api/admin/policies/${policyId}`, policy({ access: "auto_approve", weeklyWindows: windows }))).status()).toBe(200);
+    const offHours = await ticket(carol);
+    expect(offHours.status()).toBe(403);
+    expect(((await offHours.json()) as { error: string }).error).toMatch(new RegExp(`^Access refused: policy gov-${run} allows access \\w{3} 00:00–24:00 \\(UTC\\) only$`));
+    const refusals = await sql`select details from audit_log where action = 'connect.ticket' and outcome = 'refused' and object_id = ${targetId}`;
+    expect(refusals.map((row) => row.details.code)).toEqual(expect.arrayContaining(["needs_request", "network", "outside_window"]));
+    expect((await call(alice, "patch", `/api/admin/policies/${policyId}`, policy())).status()).toBe(200);
+  });
+});
