@@ -36,6 +36,13 @@ export function refuseSession(socket: WebSocket, message: string) {
   socket.close(1000, "error");
 }
 
+/** A close frame's reason holds 123 bytes: longer ones (a policy's refusal may be) are cut on a character boundary. */
+export function closeReason(reason: string): string {
+  const bytes = Buffer.from(reason);
+  if (bytes.length <= 123) return reason;
+  return new TextDecoder().decode(bytes.subarray(0, 120)).replace(/\uFFFD+$/, "") + "…";
+}
+
 /** What serves one purpose once the gate has let a socket through. */
 export type SocketRoute = (socket: WebSocket, pass: GatePass) => void;
 
@@ -101,7 +108,7 @@ export function createGate(runtime: Runtime, routes: Record<SocketPurpose, Socke
       await audit(db, actor, { action: "connect", outcome: "refused", details: { path: socketUrl.pathname, reason: refusal.reason } }).catch((auditError) => console.error("audit failed:", auditError));
       // Reading must resume for the close handshake to complete.
       socket.resume();
-      socket.close(refusal.code, refusal.reason);
+      socket.close(refusal.code, closeReason(refusal.reason));
     };
     void (async () => {
       let admitted: Awaited<ReturnType<typeof admit>>;

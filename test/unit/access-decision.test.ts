@@ -129,3 +129,15 @@ describe("window lines", () => {
     expect(parseWindowLines("Mon 8-18")).toMatchObject({ problem: expect.stringContaining("should look like") });
   });
 });
+
+describe("gate refusal reasons", () => {
+  it("fit a close frame's 123 bytes, cut on a character boundary", async () => {
+    const { closeReason } = await import("@/server/gate");
+    const long = `policy prod allows access ${"Mon–Fri 08:00–18:00; ".repeat(10)}only`;
+    const cut = closeReason(long);
+    expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(123);
+    expect(cut.endsWith("…")).toBe(true);
+    expect(cut).not.toContain("\uFFFD");
+    expect(closeReason("short")).toBe("short");
+  });
+});
