@@ -5,6 +5,7 @@ import { runtime } from "@/lib/runtime";
 import { listReachableTargets } from "@/lib/targets";
 import { headers } from "next/headers";
 import Link from "next/link";
+import { utcMinute } from "@/lib/governance/decide";
 import { clientAddress } from "@/lib/request-context";
 
 export default async function HomePage() {
@@ -44,7 +45,7 @@ export default async function HomePage() {
                   </p>
                 ) : null}
                 {decision.allowed && decision.endsAt ? (
-                  <p className="mt-2 text-xs text-slate-600">Access until {decision.endsAt.toISOString().replace("T", " ").slice(0, 16)} UTC</p>
+                  <p className="mt-2 text-xs text-slate-600">Access until {utcMinute(decision.endsAt)}</p>
                 ) : null}
                 {decision.allowed ? null : (
                   <p className="mt-2 text-sm text-amber-800" data-testid="access-refused">

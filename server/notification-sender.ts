@@ -17,7 +17,7 @@ const claimMs = 60_000;
 
 type NotificationRow = typeof notifications.$inferSelect;
 
-export const webhookSignature = (secret: string, body: string) => `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+const webhookSignature = (secret: string, body: string) => `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 
 async function claimDue(db: Database, channels: { email: boolean; webhook: boolean }): Promise<NotificationRow[]> {
   const owed = or(channels.email ? and(isNull(notifications.emailSentAt), sql`cardinality(${notifications.recipients}) > 0`) : undefined, channels.webhook ? isNull(notifications.webhookSentAt) : undefined);

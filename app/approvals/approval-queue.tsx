@@ -1,8 +1,7 @@
 "use client";
-import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { Badge, Button, Card, EmptyState, FormError } from "@/app/_ui/primitives";
-import { callApi } from "@/lib/api/client";
+import { useApiForm } from "@/app/_ui/use-api-form";
 import type { approvalQueue } from "@/lib/governance/requests";
 
 type QueuedRequest = Awaited<ReturnType<typeof approvalQueue>>[number];
@@ -10,15 +9,9 @@ type QueuedRequest = Awaited<ReturnType<typeof approvalQueue>>[number];
 const time = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "—");
 
 function QueuedRequestCard({ request }: { request: QueuedRequest }) {
-  const router = useRouter();
   const [comment, setComment] = useState("");
-  const [error, setError] = useState<string>();
+  const { formError, submit } = useApiForm();
   const label = `${request.requester} for ${request.targets.map((target) => target.name).join(", ")}`;
-  async function act(url: string, body: unknown) {
-    const result = await callApi("POST", url, body);
-    setError(result.ok ? undefined : result.error);
-    router.refresh();
-  }
   return (
     <li>
       <Card>
@@ -56,7 +49,7 @@ function QueuedRequestCard({ request }: { request: QueuedRequest }) {
             ))}
           </dd>
         </dl>
-        <FormError message={error} />
+        <FormError message={formError} />
         <div className="mt-3 flex flex-wrap items-end gap-2">
           {request.mayDecide ? (
             <>
@@ -64,10 +57,10 @@ function QueuedRequestCard({ request }: { request: QueuedRequest }) {
                 <span className="block text-slate-700">Comment</span>
                 <input value={comment} onChange={(event) => setComment(event.target.value)} className="mt-1 w-full rounded-md border border-slate-300 px-2.5 py-1.5 text-sm" aria-label={`Comment on request by ${label}`} />
               </label>
-              <Button onClick={() => act(`/api/requests/${request.id}/decision`, { decision: "approve", comment })} aria-label={`Approve request by ${label}`}>
+              <Button onClick={() => submit("POST", `/api/requests/${request.id}/decision`, { decision: "approve", comment })} aria-label={`Approve request by ${label}`}>
                 Approve
               </Button>
-              <Button variant="danger" onClick={() => act(`/api/requests/${request.id}/decision`, { decision: "deny", comment })} aria-label={`Deny request by ${label}`}>
+              <Button variant="danger" onClick={() => submit("POST", `/api/requests/${request.id}/decision`, { decision: "deny", comment })} aria-label={`Deny request by ${label}`}>
                 Deny
               </Button>
             </>
@@ -77,7 +70,7 @@ function QueuedRequestCard({ request }: { request: QueuedRequest }) {
               variant="danger"
               onClick={() => {
                 const reason = window.prompt(`Why is the access granted to ${label} revoked? Its sessions end now.`);
-                if (reason !== null) void act(`/api/requests/${request.id}/revoke`, { reason });
+                if (reason !== null) void submit("POST", `/api/requests/${request.id}/revoke`, { reason });
               }}
               aria-label={`Revoke request by ${label}`}
             >

@@ -1,8 +1,7 @@
 "use client";
-import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { Button, Card, Field, FormError, Select, TextInput } from "@/app/_ui/primitives";
-import { callApi } from "@/lib/api/client";
+import { useApiForm } from "@/app/_ui/use-api-form";
 import type { requestOptions } from "@/lib/governance/requests";
 
 type Options = Awaited<ReturnType<typeof requestOptions>>;
@@ -17,14 +16,12 @@ interface Draft {
 
 /** Pick an activity and resources, say why and for how long, review the summary, submit. */
 export function RequestForm({ options, preselected }: { options: Options; preselected?: string }) {
-  const router = useRouter();
   const initialActivity = options.find((activity) => activity.targets.some((target) => target.id === preselected)) ?? options[0];
   const [activityId, setActivityId] = useState(initialActivity?.id ?? "");
   const [review, setReview] = useState<Draft | null>(null);
   /** What was typed last: going back or a refused submit returns to it, not to an empty form. */
   const [draft, setDraft] = useState<Draft | null>(null);
-  const [formError, setFormError] = useState<string>();
-  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
+  const { formError, fieldErrors, submit: send } = useApiForm();
   const activity = options.find((candidate) => candidate.id === activityId);
 
   if (options.length === 0) {
@@ -53,18 +50,9 @@ export function RequestForm({ options, preselected }: { options: Options; presel
   async function submit() {
     if (!review) return;
     const startsAt = review.startsAt ? new Date(review.startsAt).toISOString() : null;
-    const result = await callApi("POST", "/api/requests", { ...review, startsAt, ticket: review.ticket || null });
-    if (!result.ok) {
-      setFormError(result.error);
-      setFieldErrors(result.fields ?? {});
-      setReview(null);
-      return;
-    }
-    setFormError(undefined);
-    setFieldErrors({});
+    const sent = await send("POST", "/api/requests", { ...review, startsAt, ticket: review.ticket || null });
     setReview(null);
-    setDraft(null);
-    router.refresh();
+    if (sent) setDraft(null);
   }
 
   const names = (ids: string[]) => activity?.targets.filter((target) => ids.includes(target.id)).map((target) => target.name).join(", ") || "none";

@@ -1,25 +1,20 @@
 "use client";
-import { useRouter } from "next/navigation";
-import { useState } from "react";
 import { Badge, Button, Card, DataTable, FormError } from "@/app/_ui/primitives";
-import { callApi } from "@/lib/api/client";
+import { useApiForm } from "@/app/_ui/use-api-form";
 import type { RequestView } from "@/lib/governance/requests";
 
 const shortTime = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "—");
 
 /** The caller's requests, with what became of each and a Cancel while it can still be withdrawn. */
 export function RequestList({ requests }: { requests: RequestView[] }) {
-  const router = useRouter();
-  const [error, setError] = useState<string>();
+  const { formError, submit } = useApiForm();
   async function cancel(request: RequestView) {
     if (!window.confirm(`Cancel your request for ${request.targets.map((target) => target.name).join(", ")}? Sessions under it end.`)) return;
-    const result = await callApi("POST", `/api/requests/${request.id}/cancel`, { reason: "cancelled by the requester" });
-    setError(result.ok ? undefined : result.error);
-    router.refresh();
+    await submit("POST", `/api/requests/${request.id}/cancel`, { reason: "cancelled by the requester" });
   }
   return (
     <Card>
-      <FormError message={error} />
+      <FormError message={formError} />
       {requests.length === 0 ? (
         <p className="text-sm text-slate-600">You have made no requests yet.</p>
       ) : (

@@ -92,10 +92,9 @@ export async function sessionsNoLongerAllowed(db: Database, node: string, graceM
       if (request && request.status !== "approved") why = `the access request was ${request.status}${request.closedReason ? `: ${request.closedReason}` : ""}`;
       else {
         const facts = { person: user, target, clientAddress, policies, cancelled: cancelled !== null, requests: request ? [request] : [] };
-        // Refused now and a moment ago: a window that just closed is left to the session's own timer, one that just opened is not refused.
-        const refusal = [decide({ ...facts, at: now }), decide({ ...facts, at: new Date(now.getTime() - graceMs) })].every((decision) => !decision.allowed);
         const decision = decide({ ...facts, at: now });
-        if (refusal && !decision.allowed) why = decision.code === "not_listed" ? `${targetName} no longer allows this account` : decision.code === "cancelled" ? `access to ${targetName} was cancelled` : decision.reason;
+        // Refused a moment ago too: a window that just closed is left to the session's own timer, one that just opened is not refused.
+        if (!decision.allowed && !decide({ ...facts, at: new Date(now.getTime() - graceMs) }).allowed) why = decision.code === "not_listed" ? `${targetName} no longer allows this account` : decision.code === "cancelled" ? `access to ${targetName} was cancelled` : decision.reason;
       }
     }
     if (why) refused.push({ id, protocol, username: user.username, targetName, why });

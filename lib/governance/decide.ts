@@ -85,8 +85,24 @@ export function applicablePolicies(policies: PolicyRow[], person: Person, target
   return policies.filter((policy) => policyCovers(policy, target) && policyNames(policy, person)).sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** The policies a request for this activity on this target is made under: they bind the requester there and need a request. */
+export function requestPolicies(policies: PolicyRow[], activity: { policyIds: string[] }, requester: Person, target: Reachable): PolicyRow[] {
+  return applicablePolicies(policies, requester, target).filter((policy) => activity.policyIds.includes(policy.id) && policy.access !== "standing");
+}
+
+/** Whether `person` may decide such a request: never its requester; an approver of a policy needing approval it is made under, for every target. */
+export function approvesEveryTarget(policies: PolicyRow[], activity: { policyIds: string[] }, requester: Person, requested: Reachable[], person: Person & { roles: Role[] }): boolean {
+  return (
+    person.id !== requester.id &&
+    requested.length > 0 &&
+    requested.every((target) => requestPolicies(policies, activity, requester, target).some((policy) => policy.access === "approval" && policyApprover(policy, person)))
+  );
+}
+
+/** "2026-11-30 10:00 UTC": how the gateway writes a moment in a reason. */
+export const utcMinute = (date: Date) => date.toISOString().replace("T", " ").slice(0, 16) + " UTC";
+
 const earliest = (...dates: (Date | null)[]) => dates.reduce<Date | null>((soonest, date) => (date && (!soonest || date < soonest) ? date : soonest), null);
-const when = (date: Date) => date.toISOString().replace("T", " ").slice(0, 16) + " UTC";
 
 export function decide(facts: DecisionFacts): AccessDecision {
   const { person, target, at } = facts;
@@ -103,8 +119,8 @@ export function decide(facts: DecisionFacts): AccessDecision {
   // Every condition of every policy that binds the person must hold: the most restrictive wins.
   let endsAt: Date | null = null;
   for (const policy of policies) {
-    if (policy.validFrom && at < policy.validFrom) return deny("outside_window", `policy ${policy.name} allows access from ${when(policy.validFrom)}`);
-    if (policy.validUntil && at >= policy.validUntil) return deny("outside_window", `policy ${policy.name} allowed access until ${when(policy.validUntil)}`);
+    if (policy.validFrom && at < policy.validFrom) return deny("outside_window", `policy ${policy.name} allows access from ${utcMinute(policy.validFrom)}`);
+    if (policy.validUntil && at >= policy.validUntil) return deny("outside_window", `policy ${policy.name} allowed access until ${utcMinute(policy.validUntil)}`);
     if (!isInWindow(policy.weeklyWindows, at, policy.timeZone)) return deny("outside_window", `policy ${policy.name} allows access ${describeWindows(policy.weeklyWindows, policy.timeZone)} only`);
     if (policy.sourceNetworks.length > 0) {
       const networks = networkList(policy.sourceNetworks);
@@ -135,7 +151,7 @@ export function decide(facts: DecisionFacts): AccessDecision {
   if (!current) {
     if (facts.requests.some((request) => request.status === "pending")) return deny("request_pending", `your access request for ${target.name} is waiting for approval`);
     const next = facts.requests.find((request) => request.status === "approved" && request.windowStartsAt && request.windowStartsAt > at);
-    if (next) return deny("request_scheduled", `your approved access to ${target.name} starts at ${when(next.windowStartsAt!)}`);
+    if (next) return deny("request_scheduled", `your approved access to ${target.name} starts at ${utcMinute(next.windowStartsAt!)}`);
     return deny("needs_request", `${target.name} needs an approved access request (${names.join(", ")})`);
   }
   return {

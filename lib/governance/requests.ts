@@ -11,19 +11,13 @@ import { ApiError, notFound } from "../errors";
 import { isUuid } from "../ids";
 import type { AccessRequestInput } from "../protocol/governance";
 import { loadPolicies } from "./access";
-import { applicablePolicies, policyApprover, type Person, type PolicyRow, type RequestRow } from "./decide";
+import { applicablePolicies, approvesEveryTarget, requestPolicies, type Person, type PolicyRow, type RequestRow } from "./decide";
 import { notify } from "./notify";
 
 type ActivityRow = typeof activities.$inferSelect;
-type TargetFacts = { id: string; name: string; tags: string[]; allowedUsers: string[]; allowedGroups: string[] };
 
 /** A start this far in the past still counts as "now" (clocks and forms are not exact). */
 const startSkewMs = 60_000;
-
-/** The policies a request for this activity on this target is made under: they name the requester and need a request. */
-function requestPolicies(policies: PolicyRow[], activity: Pick<ActivityRow, "policyIds">, requester: Person, target: TargetFacts) {
-  return applicablePolicies(policies, requester, target).filter((policy) => activity.policyIds.includes(policy.id) && policy.access !== "standing");
-}
 
 const minutesText = (minutes: number) => (minutes % 60 === 0 ? `${minutes / 60} h` : `${minutes} min`);
 const fieldError = (field: string, message: string) => new ApiError(400, "Some fields need attention", { [field]: message });
@@ -135,20 +129,24 @@ export async function createAccessRequest(db: Database, actor: Actor, requester:
   return created!;
 }
 
-/** Whether `person` may decide this request: never its requester; otherwise an approver of a policy it is made under, for every target. */
-async function mayDecide(db: Database, person: SignedInUser, request: RequestRow): Promise<boolean> {
-  if (person.id === request.requesterId) return false;
-  const [requester] = await db.select().from(users).where(eq(users.id, request.requesterId));
-  const activity = request.activityId ? await loadActivity(db, request.activityId) : undefined;
-  if (!requester || !activity) return false;
-  const [policies, requested] = await Promise.all([loadPolicies(db), db.select().from(targets).where(inArray(targets.id, request.targetIds))]);
-  return (
-    requested.length > 0 &&
-    requested.every((target) =>
-      requestPolicies(policies, activity, requester, target).some((policy) => policy.access === "approval" && policyApprover(policy, person)),
-    )
-  );
+/** Who may decide which of these requests: the policies, activities, requesters and targets that takes, read once for all. */
+async function approverCheck(db: Database, requests: RequestRow[]): Promise<(person: SignedInUser, request: RequestRow) => boolean> {
+  if (requests.length === 0) return () => false;
+  const activityIds = [...new Set(requests.map((request) => request.activityId).filter((id): id is string => id !== null))];
+  const [policies, requesters, named, requested] = await Promise.all([
+    loadPolicies(db),
+    db.select().from(users).where(inArray(users.id, [...new Set(requests.map((request) => request.requesterId))])),
+    activityIds.length > 0 ? db.select().from(activities).where(inArray(activities.id, activityIds)) : [],
+    db.select().from(targets).where(inArray(targets.id, [...new Set(requests.flatMap((request) => request.targetIds))])),
+  ]);
+  return (person, request) => {
+    const requester = requesters.find((user) => user.id === request.requesterId);
+    const activity = named.find((candidate) => candidate.id === request.activityId);
+    return Boolean(requester && activity) && approvesEveryTarget(policies, activity!, requester!, requested.filter((target) => request.targetIds.includes(target.id)), person);
+  };
 }
+
+const mayDecide = async (db: Database, person: SignedInUser, request: RequestRow) => (await approverCheck(db, [request]))(person, request);
 
 async function lockedRequest(tx: Parameters<Parameters<Database["transaction"]>[0]>[0], id: string) {
   const [request] = await tx.select().from(accessRequests).where(eq(accessRequests.id, id)).for("update");
@@ -158,14 +156,13 @@ async function lockedRequest(tx: Parameters<Parameters<Database["transaction"]>[
 export async function decideAccessRequest(db: Database, actor: Actor, approver: SignedInUser, id: string, input: { decision: "approve" | "deny"; comment: string }, at = new Date()) {
   if (!isUuid(id)) throw notFound("Access request");
   const [current] = await db.select().from(accessRequests).where(eq(accessRequests.id, id));
-  if (!current || !(current.requesterId === approver.id || (await mayDecide(db, approver, current)))) {
-    await audit(db, actor, { action: `request.${input.decision}`, outcome: "refused", objectType: "access_request", objectId: id, details: { reason: "not an approver of this request" } });
-    throw current ? new ApiError(403, "You may not decide this request") : notFound("Access request");
-  }
-  if (current.requesterId === approver.id) {
-    await audit(db, actor, { action: `request.${input.decision}`, outcome: "refused", objectType: "access_request", objectId: id, details: { reason: "own request" } });
-    throw new ApiError(403, "You may not decide your own request");
-  }
+  const refuse = async (reason: string, error: ApiError) => {
+    await audit(db, actor, { action: `request.${input.decision}`, outcome: "refused", objectType: "access_request", objectId: id, details: { reason } });
+    return error;
+  };
+  if (!current) throw await refuse("not an approver of this request", notFound("Access request"));
+  if (current.requesterId === approver.id) throw await refuse("own request", new ApiError(403, "You may not decide your own request"));
+  if (!(await mayDecide(db, approver, current))) throw await refuse("not an approver of this request", new ApiError(403, "You may not decide this request"));
   const policies = await loadPolicies(db);
   const outcome = await db.transaction(async (tx) => {
     const request = await lockedRequest(tx, id);
@@ -315,15 +312,12 @@ export async function approvalQueue(db: Database, approver: SignedInUser) {
     .orderBy(desc(accessRequests.createdAt))
     .limit(500);
   const overseer = approver.roles.includes("security") || approver.roles.includes("admin");
-  const shown: { request: RequestRow; eligible: boolean }[] = [];
-  for (const request of open) {
-    const eligible = await mayDecide(db, approver, request);
-    if (eligible || overseer) shown.push({ request, eligible });
-  }
-  const described = await describeRequests(db, shown.map(({ request }) => request));
+  const eligible = await approverCheck(db, open);
+  const shown = open.filter((request) => overseer || eligible(approver, request));
+  const described = await describeRequests(db, shown);
   return described.map((request, index) => ({
     ...request,
-    mayDecide: shown[index]!.eligible && request.status === "pending" && !request.decisions.some((decision) => decision.approver === approver.username),
+    mayDecide: eligible(approver, shown[index]!) && request.status === "pending" && !request.decisions.some((decision) => decision.approver === approver.username),
   }));
 }
 
@@ -335,7 +329,21 @@ export async function findRequestFor(db: Database, person: SignedInUser, id: str
   return (await describeRequests(db, [request]))[0]!;
 }
 
-/** How many requests wait for this approver's decision: the badge in the navigation. */
+/** How many requests wait for this approver's decision: the badge in the navigation, on every page, so it only counts. */
 export async function pendingForApprover(db: Database, approver: SignedInUser) {
-  return (await approvalQueue(db, approver)).filter((request) => request.mayDecide).length;
+  const pending = await db
+    .select()
+    .from(accessRequests)
+    .where(and(eq(accessRequests.status, "pending"), ne(accessRequests.requesterId, approver.id)))
+    .limit(500);
+  if (pending.length === 0) return 0;
+  const [eligible, decided] = await Promise.all([
+    approverCheck(db, pending),
+    db
+      .select({ requestId: requestDecisions.requestId })
+      .from(requestDecisions)
+      .where(and(eq(requestDecisions.approverId, approver.id), inArray(requestDecisions.requestId, pending.map((request) => request.id)))),
+  ]);
+  const done = new Set(decided.map((row) => row.requestId));
+  return pending.filter((request) => !done.has(request.id) && eligible(approver, request)).length;
 }

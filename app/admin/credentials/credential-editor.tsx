@@ -1,8 +1,7 @@
 "use client";
-import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { Button, Card, DataTable, Field, FormError, Select, TextInput } from "@/app/_ui/primitives";
-import { callApi } from "@/lib/api/client";
+import { useApiForm } from "@/app/_ui/use-api-form";
 
 interface CredentialSummary {
   id: string;
@@ -14,10 +13,8 @@ interface CredentialSummary {
 
 /** Secrets go in and never come out: the list shows names and usernames; replacing is the only edit. */
 export function CredentialEditor({ credentials }: { credentials: CredentialSummary[] }) {
-  const router = useRouter();
   const [replacing, setReplacing] = useState<CredentialSummary | null>(null);
-  const [formError, setFormError] = useState<string>();
-  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
+  const { formError, fieldErrors, submit } = useApiForm();
   const [kind, setKind] = useState<"password" | "private_key">("password");
 
   async function save(event: FormEvent<HTMLFormElement>) {
@@ -25,24 +22,14 @@ export function CredentialEditor({ credentials }: { credentials: CredentialSumma
     const formElement = event.currentTarget;
     // On replace, an empty field keeps the stored value.
     const form = Object.fromEntries([...new FormData(formElement)].filter(([, value]) => !replacing || value !== ""));
-    const result = replacing ? await callApi("PATCH", `/api/admin/credentials/${replacing.id}`, form) : await callApi("POST", "/api/admin/credentials", form);
-    if (!result.ok) {
-      setFormError(result.error);
-      setFieldErrors(result.fields ?? {});
-      return;
-    }
-    setFormError(undefined);
-    setFieldErrors({});
+    if (!(await (replacing ? submit("PATCH", `/api/admin/credentials/${replacing.id}`, form) : submit("POST", "/api/admin/credentials", form)))) return;
     setReplacing(null);
     formElement.reset();
-    router.refresh();
   }
 
   async function remove(credential: CredentialSummary) {
     if (!window.confirm(`Delete credential ${credential.name}? Targets using it will have none.`)) return;
-    const result = await callApi("DELETE", `/api/admin/credentials/${credential.id}`);
-    if (!result.ok) setFormError(result.error);
-    router.refresh();
+    await submit("DELETE", `/api/admin/credentials/${credential.id}`);
   }
 
   return (

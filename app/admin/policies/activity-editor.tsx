@@ -1,8 +1,7 @@
 "use client";
-import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { Button, Card, DataTable, Field, FormError, TextInput } from "@/app/_ui/primitives";
-import { callApi } from "@/lib/api/client";
+import { useApiForm } from "@/app/_ui/use-api-form";
 
 interface ActivitySummary {
   id: string;
@@ -14,32 +13,19 @@ interface ActivitySummary {
 
 /** What requests are for: each activity names the policies a request may be made under and the ticket it needs. */
 export function ActivityEditor({ activities, policies }: { activities: ActivitySummary[]; policies: { id: string; name: string }[] }) {
-  const router = useRouter();
   const [editing, setEditing] = useState<ActivitySummary | null>(null);
-  const [formError, setFormError] = useState<string>();
-  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
+  const { formError, fieldErrors, submit } = useApiForm();
 
   async function save(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const body = { name: form.get("activityName"), description: form.get("activityDescription"), policyIds: form.getAll("policyIds"), ticketPattern: form.get("ticketPattern") || null };
-    const result = editing ? await callApi("PATCH", `/api/admin/activities/${editing.id}`, body) : await callApi("POST", "/api/admin/activities", body);
-    if (!result.ok) {
-      setFormError(result.error);
-      setFieldErrors(result.fields ?? {});
-      return;
-    }
-    setFormError(undefined);
-    setFieldErrors({});
-    setEditing(null);
-    router.refresh();
+    if (await (editing ? submit("PATCH", `/api/admin/activities/${editing.id}`, body) : submit("POST", "/api/admin/activities", body))) setEditing(null);
   }
 
   async function remove(activity: ActivitySummary) {
     if (!window.confirm(`Delete activity ${activity.name}?`)) return;
-    const result = await callApi("DELETE", `/api/admin/activities/${activity.id}`);
-    setFormError(result.ok ? undefined : result.error);
-    router.refresh();
+    await submit("DELETE", `/api/admin/activities/${activity.id}`);
   }
 
   return (

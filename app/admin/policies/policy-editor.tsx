@@ -1,8 +1,7 @@
 "use client";
-import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { Badge, Button, Card, DataTable, Field, FormError, Select, TextInput } from "@/app/_ui/primitives";
-import { callApi } from "@/lib/api/client";
+import { useApiForm } from "@/app/_ui/use-api-form";
 import { parseWindowLines, windowLines } from "@/lib/governance/windows";
 import { roleNames } from "@/lib/protocol/domain";
 import type { AccessMode, WeeklyWindow } from "@/lib/protocol/governance";
@@ -34,10 +33,8 @@ const accessLabels: Record<AccessMode, string> = { standing: "Standing access", 
 const listFields = ["targetNames", "targetTags", "subjectUsers", "subjectGroups", "approverUsers", "approverGroups", "sourceNetworks"] as const;
 
 export function PolicyEditor({ policies }: { policies: PolicySummary[] }) {
-  const router = useRouter();
   const [editing, setEditing] = useState<PolicySummary | null>(null);
-  const [formError, setFormError] = useState<string>();
-  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
+  const { formError, fieldErrors, setFieldErrors, submit } = useApiForm();
 
   async function save(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -63,23 +60,12 @@ export function PolicyEditor({ policies }: { policies: PolicySummary[] }) {
       maxConcurrentSessions: form.get("maxConcurrentSessions"),
       requireRecording: form.get("requireRecording") === "on",
     };
-    const result = editing ? await callApi("PATCH", `/api/admin/policies/${editing.id}`, body) : await callApi("POST", "/api/admin/policies", body);
-    if (!result.ok) {
-      setFormError(result.error);
-      setFieldErrors(result.fields ?? {});
-      return;
-    }
-    setFormError(undefined);
-    setFieldErrors({});
-    setEditing(null);
-    router.refresh();
+    if (await (editing ? submit("PATCH", `/api/admin/policies/${editing.id}`, body) : submit("POST", "/api/admin/policies", body))) setEditing(null);
   }
 
   async function remove(policy: PolicySummary) {
     if (!window.confirm(`Delete policy ${policy.name}? People it names lose what it grants.`)) return;
-    const result = await callApi("DELETE", `/api/admin/policies/${policy.id}`);
-    setFormError(result.ok ? undefined : result.error);
-    router.refresh();
+    await submit("DELETE", `/api/admin/policies/${policy.id}`);
   }
 
   const text = (id: (typeof listFields)[number], label: string, hint?: string) => (

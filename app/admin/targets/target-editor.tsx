@@ -1,8 +1,7 @@
 "use client";
-import { useRouter } from "next/navigation";
 import { useEffect, useState, type FormEvent } from "react";
 import { Badge, Button, Card, DataTable, Field, FormError, ProtocolOptions, Select, TextInput } from "@/app/_ui/primitives";
-import { callApi } from "@/lib/api/client";
+import { useApiForm } from "@/app/_ui/use-api-form";
 import { defaultPorts, keyboardLayouts, type Protocol, type RdpSecurity } from "@/lib/protocol/domain";
 
 export interface EditableTarget {
@@ -96,10 +95,8 @@ function formToTarget(form: FormData) {
 }
 
 export function TargetEditor({ targets, credentials, cancelledAccess }: Props) {
-  const router = useRouter();
   const [editing, setEditing] = useState<EditableTarget>(blank);
-  const [formError, setFormError] = useState<string>();
-  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
+  const { formError, fieldErrors, submit } = useApiForm();
   const [busy, setBusy] = useState(false);
   // The warning follows the choice as it is made, and the target being edited.
   const [standardRdpSecurity, setStandardRdpSecurity] = useState(false);
@@ -110,32 +107,21 @@ export function TargetEditor({ targets, credentials, cancelledAccess }: Props) {
     const formElement = event.currentTarget;
     setBusy(true);
     const form = formToTarget(new FormData(formElement));
-    const result = editing.id ? await callApi("PATCH", `/api/admin/targets/${editing.id}`, form) : await callApi("POST", "/api/admin/targets", form);
+    const saved = await (editing.id ? submit("PATCH", `/api/admin/targets/${editing.id}`, form) : submit("POST", "/api/admin/targets", form));
     setBusy(false);
-    if (!result.ok) {
-      setFormError(result.error);
-      setFieldErrors(result.fields ?? {});
-      return;
-    }
-    setFormError(undefined);
-    setFieldErrors({});
+    if (!saved) return;
     setEditing(blank);
     formElement.reset();
-    router.refresh();
   }
 
   async function remove(target: EditableTarget) {
     if (!window.confirm(`Delete target ${target.name}? Its session history stays.`)) return;
-    const result = await callApi("DELETE", `/api/admin/targets/${target.id}`);
-    if (!result.ok) setFormError(result.error);
-    router.refresh();
+    await submit("DELETE", `/api/admin/targets/${target.id}`);
   }
 
   async function restore(cancelled: CancelledAccess, targetName: string) {
     if (!window.confirm(`Give ${cancelled.username} access to ${targetName} again?`)) return;
-    const result = await callApi("DELETE", `/api/admin/targets/${cancelled.targetId}/revocations/${cancelled.userId}`);
-    if (!result.ok) setFormError(result.error);
-    router.refresh();
+    await submit("DELETE", `/api/admin/targets/${cancelled.targetId}/revocations/${cancelled.userId}`);
   }
 
   const targetNames = new Map(targets.map((target) => [target.id, target.name]));
