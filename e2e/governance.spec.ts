@@ -191,6 +191,14 @@ test.describe("access governance", () => {
     expect(await fields({ targetIds: ["00000000-0000-4000-8000-000000000000"] })).toEqual({ targetIds: `You may not request one of these resources for ${activityName}` });
     const bobs = await call(bob, "post", "/api/requests", { activityId, targetIds: [targetId], ticket: "INC000002", durationMinutes: 30 });
     expect(((await bobs.json()) as { fields: Record<string, string> }).fields).toEqual({ targetIds: `You may not request ${targetName} for ${activityName}` });
+    expect(await fields({ startsAt: new Date(Date.now() + 400 * 24 * 3600_000).toISOString() })).toEqual({ startsAt: "The start may be at most a year ahead" });
+    // An activity whose ticket format backtracks catastrophically is cut off, and the gateway keeps answering.
+    const slow = await call(alice, "post", "/api/admin/activities", { name: `Slow format ${run}`, policyIds: [policyId], ticketPattern: "^(a+)+$" });
+    const slowId = ((await slow.json()) as { id: string }).id;
+    const stalled = await call(carol, "post", "/api/requests", { activityId: slowId, targetIds: [targetId], ticket: `${"a".repeat(40)}!`, durationMinutes: 30 });
+    expect(((await stalled.json()) as { fields: Record<string, string> }).fields).toEqual({ ticket: "The ticket format of this activity takes too long to check; ask an administrator to simplify it" });
+    expect((await call(carol, "get", "/api/requests")).status()).toBe(200);
+    expect((await call(alice, "delete", `/api/admin/activities/${slowId}`)).status()).toBe(200);
     const later = new Date(Date.now() + 24 * 3600_000).toISOString();
     expect((await requestAccess({ startsAt: later, ticket: "INC000003" })).status()).toBe(200);
     expect(await fields({ startsAt: later, ticket: "INC000004" })).toEqual({ targetIds: `You already have a request for ${targetName} in that time` });

@@ -11,13 +11,16 @@ import { ApiError, notFound } from "../errors";
 import { isUuid } from "../ids";
 import type { AccessRequestInput } from "../protocol/governance";
 import { loadPolicies } from "./access";
-import { applicablePolicies, approvesEveryTarget, requestPolicies, type Person, type PolicyRow, type RequestRow } from "./decide";
+import { approvesEveryTarget, requestPolicies, type Person, type PolicyRow, type RequestRow } from "./decide";
 import { notify } from "./notify";
+import { ticketMatches } from "./ticket-pattern";
 
 type ActivityRow = typeof activities.$inferSelect;
 
 /** A start this far in the past still counts as "now" (clocks and forms are not exact). */
 const startSkewMs = 60_000;
+/** Requests are for work that is planned, not for standing access booked years ahead. */
+const longestLeadMs = 365 * 24 * 3600_000;
 
 const minutesText = (minutes: number) => (minutes % 60 === 0 ? `${minutes / 60} h` : `${minutes} min`);
 const fieldError = (field: string, message: string) => new ApiError(400, "Some fields need attention", { [field]: message });
@@ -62,10 +65,13 @@ export async function createAccessRequest(db: Database, actor: Actor, requester:
   if (!activity) throw fieldError("activityId", "No such activity");
   if (activity.ticketPattern !== null) {
     if (!input.ticket) throw fieldError("ticket", "This activity needs a ticket number");
-    if (!new RegExp(activity.ticketPattern, "u").test(input.ticket)) throw fieldError("ticket", `The ticket must match ${activity.ticketPattern}`);
+    const matches = ticketMatches(activity.ticketPattern, input.ticket);
+    if (matches === "undecided") throw fieldError("ticket", "The ticket format of this activity takes too long to check; ask an administrator to simplify it");
+    if (!matches) throw fieldError("ticket", `The ticket must match ${activity.ticketPattern}`);
   }
   const startsAt = input.startsAt ?? at;
   if (startsAt.getTime() < at.getTime() - startSkewMs) throw fieldError("startsAt", "The start is in the past");
+  if (startsAt.getTime() > at.getTime() + longestLeadMs) throw fieldError("startsAt", "The start may be at most a year ahead");
   const targetIds = [...new Set(input.targetIds)];
   const [policies, requested] = await Promise.all([loadPolicies(db), db.select().from(targets).where(inArray(targets.id, targetIds))]);
   const perTarget = targetIds.map((id) => {
@@ -181,7 +187,9 @@ export async function decideAccessRequest(db: Database, actor: Actor, approver: 
     if (approvals.length < request.requiredApprovals) return "recorded" as const;
     const requested = await tx.select().from(targets).where(inArray(targets.id, request.targetIds));
     const [requester] = await tx.select().from(users).where(eq(users.id, request.requesterId));
-    const under = requester ? requested.flatMap((target) => applicablePolicies(policies, requester, target)) : [];
+    const [activity] = request.activityId ? await tx.select().from(activities).where(eq(activities.id, request.activityId)) : [];
+    // The window is capped by the policies the request was made under, as its duration was checked against them.
+    const under = requester && activity ? requested.flatMap((target) => requestPolicies(policies, activity, requester, target)) : [];
     await tx.update(accessRequests).set({ status: "approved", ...approvedWindow(request, under, at), updatedAt: at }).where(eq(accessRequests.id, id));
     return "approved" as const;
   });

@@ -40,6 +40,7 @@ const nameList = z
 const timeZone = z
   .string()
   .trim()
+  .max(64, "Not a time zone; use an IANA name such as Europe/Berlin or UTC")
   .default("UTC")
   .refine((zone) => {
     try {

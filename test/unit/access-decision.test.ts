@@ -141,3 +141,12 @@ describe("gate refusal reasons", () => {
     expect(closeReason("short")).toBe("short");
   });
 });
+
+describe("ticket formats", () => {
+  it("match as regular expressions, and a catastrophic one is cut off instead of stalling the gateway", async () => {
+    const { ticketMatches } = await import("@/lib/governance/ticket-pattern");
+    expect(ticketMatches("^(INC|CHG)\\d{6}$", "CHG123456")).toBe(true);
+    expect(ticketMatches("^(INC|CHG)\\d{6}$", "CHG12345")).toBe(false);
+    expect(ticketMatches("^(a+)+$", `${"a".repeat(40)}!`)).toBe("undecided");
+  });
+});
