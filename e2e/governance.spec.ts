@@ -49,10 +49,11 @@ test.describe("access governance", () => {
   test.beforeAll(async ({ browser }) => {
     test.setTimeout(120_000);
     [smtp, webhook] = await Promise.all([startSmtpServer(), startWebhookReceiver({ failFirst: 1 })]);
-    // Notifications go out from whichever node claims them: only this one has somewhere to send them.
+    // Notifications go out from whichever node claims them: only this one has somewhere to send them. It also
+    // stands behind a (pretend) proxy, so a test can give the client an address other than loopback.
     notifier = await startGateway({
       port: await freePort(),
-      env: { ...JSON.parse(process.env.E2E_SSO_ENV!), NODE_NAME: "e2e-governance-notifier", SMTP_URL: smtp.url, NOTIFY_WEBHOOK_URL: webhook.url, NOTIFY_WEBHOOK_SECRET: webhookSecret },
+      env: { ...JSON.parse(process.env.E2E_SSO_ENV!), NODE_NAME: "e2e-governance-notifier", SMTP_URL: smtp.url, NOTIFY_WEBHOOK_URL: webhook.url, NOTIFY_WEBHOOK_SECRET: webhookSecret, TRUST_PROXY: "true" },
       logFile: path.resolve(".test-artifacts/gateway-governance-notifier.log"),
     });
     sql = postgres(process.env.E2E_DATABASE_URL!, { max: 1, onnotice: () => {} });
@@ -133,6 +134,8 @@ test.describe("access governance", () => {
     await terminal.waitForOutput("under-request\r\n");
     const [session] = await sql`select request_id, client_address from sessions where id = ${sessionId}`;
     expect(session!.request_id).toBe(requestId);
+    // Sam approved it; that lets Carol in, not him.
+    expect((await ticket(sam)).status()).toBe(403);
     await home.reload();
     await expect(row).toContainText("Active");
 
@@ -217,6 +220,12 @@ test.describe("access governance", () => {
     const fromElsewhere = await ticket(carol);
     expect(fromElsewhere.status()).toBe(403);
     expect(((await fromElsewhere.json()) as { error: string }).error).toMatch(new RegExp(`^Access refused: your address (127\\.0\\.0\\.1|::1) is not in the networks policy gov-${run} allows$`));
+    // Behind a trusted proxy the address is the one the proxy saw.
+    const behindProxy = (address: string) =>
+      carol.request.post(`${notifier.url}/api/tickets`, { headers: { origin: notifier.url, "x-forwarded-for": address }, data: { targetId, purpose: "terminal" } });
+    expect((await behindProxy("10.20.30.40")).status()).toBe(200);
+    const outsider = await behindProxy("192.168.7.7");
+    expect(((await outsider.json()) as { error: string }).error).toBe(`Access refused: your address 192.168.7.7 is not in the networks policy gov-${run} allows`);
 
     const today = ((new Date().getUTCDay() + 6) % 7) + 1;
     const otherDay = (today % 7) + 1;
@@ -228,5 +237,64 @@ test.describe("access governance", () => {
     const refusals = await sql`select details from audit_log where action = 'connect.ticket' and outcome = 'refused' and object_id = ${targetId}`;
     expect(refusals.map((row) => row.details.code)).toEqual(expect.arrayContaining(["needs_request", "network", "outside_window"]));
     expect((await call(alice, "patch", `/api/admin/policies/${policyId}`, policy())).status()).toBe(200);
+  });
+
+  test("terminate and cancel from Live revokes the request the session ran under; a reviewer puts its recording on hold", async () => {
+    // The auto-approved request of the test before is still in its window.
+    const [open] = await sql`select id from access_requests where ticket = 'INC000005' and status = 'approved'`;
+    const terminal = await TerminalClient.open(carol, targetId);
+    const { sessionId } = await terminal.waitForMessage("connected");
+    terminal.type("echo before-cancel\r");
+    await terminal.waitForOutput("before-cancel\r\n");
+    const control = await call(sam, "post", `/api/sessions/${sessionId}/control`, { action: "terminate_and_cancel", reason: "copied data out" });
+    expect(control.status(), await control.text()).toBe(200);
+    await terminal.waitForMessage("ended");
+    const [request] = await sql`select status, closed_by, closed_reason from access_requests where id = ${open!.id}`;
+    expect(request).toEqual({ status: "revoked", closed_by: "sam", closed_reason: "copied data out" });
+    const [carolRow] = await sql`select id from users where username = 'carol'`;
+    expect((await call(alice, "delete", `/api/admin/targets/${targetId}/revocations/${carolRow!.id}`)).status()).toBe(200);
+
+    const page = await alice.newPage();
+    await page.goto(`${ssoUrl()}/recordings/${sessionId}`);
+    await expect(page.getByText(`under access request ${open!.id}`)).toBeVisible();
+    await page.getByRole("button", { name: "Prevent purge" }).click();
+    await expect(page.getByTestId("legal-hold-state")).toHaveText("On hold: retention will not purge this recording.");
+    await page.goto(`${ssoUrl()}/recordings?status=ended&target=${targetName}`);
+    await expect(page.locator(`tr[data-session-id="${sessionId}"]`).getByTestId("legal-hold")).toHaveText("On hold");
+    const [held] = await sql`select prevent_purge from sessions where id = ${sessionId}`;
+    expect(held!.prevent_purge).toBe(true);
+  });
+
+  test("access that ends with its weekly window ends the session with the warning first, and refuses after", async () => {
+    test.setTimeout(150_000);
+    const name = `gov-window-${run}`;
+    const credentialId = await createCredential(alice.request, { name, kind: "password", username: sshd.username, secret: sshd.password });
+    const windowTarget = await createTarget(alice.request, { name, protocol: "ssh", host: sshd.host, port: sshd.port, credentialId, tags: [name] });
+    // The window closes at the next whole minute at least 30 s away (at midnight if that is tomorrow).
+    const now = new Date();
+    const end = new Date(Math.ceil((now.getTime() + 30_000) / 60_000) * 60_000);
+    const to = end.getUTCDate() === now.getUTCDate() ? end.toISOString().slice(11, 16) : "24:00";
+    const today = ((now.getUTCDay() + 6) % 7) + 1;
+    const created = await call(alice, "post", "/api/admin/policies", {
+      name,
+      targetTags: [name],
+      subjectUsers: ["carol"],
+      access: "standing",
+      weeklyWindows: [{ days: [today], from: "00:00", to }],
+    });
+    expect(created.status(), await created.text()).toBe(200);
+    const windowPolicy = ((await created.json()) as { id: string }).id;
+    try {
+      const terminal = await TerminalClient.open(carol, windowTarget);
+      await terminal.waitForMessage("connected");
+      const warning = await terminal.waitForMessage("expiry");
+      expect(Math.abs(new Date(warning.expiresAt).getTime() - (to === "24:00" ? new Date(now.toISOString().slice(0, 10) + "T00:00:00Z").getTime() + 86_400_000 : end.getTime()))).toBeLessThan(1000);
+      const ended = await terminal.waitForMessage("ended", 100_000);
+      expect(ended).toMatchObject({ reason: "expired", message: "your access ended: its window or request is over" });
+      const refused = await call(carol, "post", "/api/tickets", { targetId: windowTarget, purpose: "terminal" });
+      expect(((await refused.json()) as { error: string }).error).toMatch(/^Access refused: policy gov-window-\w+ allows access \w{3} 00:00–\d\d:\d\d \(UTC\) only$/);
+    } finally {
+      await call(alice, "delete", `/api/admin/policies/${windowPolicy}`);
+    }
   });
 });

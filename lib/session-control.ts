@@ -5,6 +5,7 @@ import { audit, type Actor } from "./audit";
 import { sessions } from "./db/schema";
 import { ApiError, notFound } from "./errors";
 import type { ControlRequest } from "./protocol/live";
+import { revokeRequestOfSession } from "./governance/requests";
 import { revokeAccess } from "./revocations";
 import type { Runtime } from "./runtime";
 import { findSession } from "./sessions";
@@ -22,6 +23,11 @@ export async function endSessionsOfUser({ db, controlBus }: Runtime, actor: Acto
   return { live: live.length, ended };
 }
 
+/** The request may have ended already (expired, cancelled): the access is cancelled all the same. */
+const ignoreClosedRequest = (error: unknown) => {
+  if (!(error instanceof ApiError && error.status === 409)) throw error;
+};
+
 export async function controlSession({ db, controlBus }: Runtime, actor: Actor, sessionId: string, { action, reason }: ControlRequest) {
   const session = await findSession(db, sessionId);
   if (!session) throw notFound("Session");
@@ -33,6 +39,7 @@ export async function controlSession({ db, controlBus }: Runtime, actor: Actor, 
   if (action === "terminate_and_cancel" && session.targetId) {
     // Cancelled first: the user cannot reconnect in the moment between the end and the revocation.
     await revokeAccess(db, { userId: session.userId, targetId: session.targetId, revokedBy: actor.name, reason });
+    if (session.requestId) await revokeRequestOfSession(db, actor, session.requestId, reason).catch(ignoreClosedRequest);
   }
   const reply = await controlBus.send({ node: session.node, sessionId: session.id, action, reason, actorName: actor.name });
   await audit(db, actor, { action: `session.${action}`, outcome: reply.ok ? "success" : "failure", objectType: "session", objectId: session.id, details: { ...details, result: reply.message } });

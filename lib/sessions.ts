@@ -110,6 +110,7 @@ export async function listSessions(db: Database, filter: Partial<SessionFilter>,
       preview: sessions.preview,
       requestId: sessions.requestId,
       clientAddress: sessions.clientAddress,
+      preventPurge: sessions.preventPurge,
       recorded: sql<boolean>`exists (select 1 from ${recordingChunks} where ${recordingChunks.sessionId} = ${sessions.id})`,
     })
     .from(sessions)

@@ -319,7 +319,10 @@ export class Session {
     this.timers.clear();
     this.expiresAt = expiresAt;
     this.schedule(expiresAt - expiryWarningMs, () => this.warnOfExpiry());
-    this.schedule(expiresAt, () => void this.end("expired", "the session reached its time limit"));
+    // Where the access runs out before the target's own limit, the person is told that it is the access that ended.
+    const accessEndsAt = this.context.access?.endsAt?.getTime();
+    const message = accessEndsAt !== undefined && expiresAt >= accessEndsAt ? "your access ended: its window or request is over" : "the session reached its time limit";
+    this.schedule(expiresAt, () => void this.end("expired", message));
   }
 
   private warnOfExpiry() {

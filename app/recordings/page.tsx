@@ -123,7 +123,14 @@ export default async function RecordingsPage({ searchParams }: { searchParams: P
                     {row.targetName} <Badge>{row.protocol.toUpperCase()}</Badge>
                   </td>
                   <td className="py-1.5">{duration(row.startedAt, row.endedAt)}</td>
-                  <td className="py-1.5">{row.status === "ended" ? `ended (${row.endReason?.replace("_", " ")})` : row.status}</td>
+                  <td className="py-1.5">
+                    {row.status === "ended" ? `ended (${row.endReason?.replace("_", " ")})` : row.status}
+                    {row.preventPurge ? (
+                      <span className="ml-2" data-testid="legal-hold">
+                        <Badge>On hold</Badge>
+                      </span>
+                    ) : null}
+                  </td>
                   <td className="py-1.5 text-slate-500">{row.node}</td>
                   <td className="py-1.5 text-right whitespace-nowrap">
                     {opensRecordings && row.recorded ? (

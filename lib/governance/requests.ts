@@ -214,6 +214,11 @@ export async function revokeAccessRequest(db: Database, actor: Actor, person: Si
   });
 }
 
+/** Security ended a session "and cancelled" its access: the request it ran under is revoked with it. */
+export async function revokeRequestOfSession(db: Database, actor: Actor, requestId: string, reason: string) {
+  return closeRequest(db, actor, requestId, { to: "revoked", from: ["approved"], by: actor.name, reason, allowed: () => true });
+}
+
 async function closeRequest(
   db: Database,
   actor: Actor,

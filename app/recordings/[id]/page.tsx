@@ -8,6 +8,7 @@ import { clientAddress } from "@/lib/request-context";
 import { runtime } from "@/lib/runtime";
 import { findSession } from "@/lib/sessions";
 import { DesktopPlayer } from "./desktop-player";
+import { LegalHold } from "./legal-hold";
 import { Player } from "./player";
 import { WebPlayer } from "./web-player";
 
@@ -20,9 +21,10 @@ export default async function RecordingPage({ params, searchParams }: { params: 
   const startAt = Math.max(0, Number((await searchParams).t) || 0);
   return (
     <>
-      <PageTitle description={`Started ${session.startedAt.toISOString().replace("T", " ").slice(0, 19)} UTC`}>
+      <PageTitle description={`Started ${session.startedAt.toISOString().replace("T", " ").slice(0, 19)} UTC${session.requestId ? ` · under access request ${session.requestId}` : ""}`}>
         {session.username} on {session.targetName}
       </PageTitle>
+      <LegalHold sessionId={id} held={session.preventPurge} />
       {session.protocol === "web" ? (
         <WebPlayer sessionId={id} startAt={startAt} />
       ) : session.protocol === "rdp" || session.protocol === "vnc" ? (
