@@ -1,3 +1,4 @@
+import { PasswordCheckout } from "@/app/_components/password-checkout";
 import { ProbeButton } from "@/app/_components/probe-button";
 import { Badge, Card, EmptyState, PageTitle } from "@/app/_ui/primitives";
 import { hasRole, requirePageUser } from "@/lib/auth/current-user";
@@ -54,7 +55,15 @@ export default async function HomePage() {
                 )}
                 <div className="mt-4 flex flex-wrap items-center gap-3">
                   {!decision.allowed ? (
-                    decision.requestable ? (
+                    decision.code === "notice_not_accepted" ? (
+                      <Link
+                        href={`/connect/${target.id}`}
+                        aria-label={`Read the notice for ${target.name}`}
+                        className="rounded-md border border-indigo-300 px-3 py-1.5 text-sm font-medium text-indigo-700 hover:bg-indigo-50"
+                      >
+                        Read the notice
+                      </Link>
+                    ) : decision.requestable ? (
                       <Link
                         href={`/requests?target=${target.id}`}
                         aria-label={`Request access to ${target.name}`}
@@ -81,6 +90,7 @@ export default async function HomePage() {
                     </a>
                   )}
                   {decision.allowed ? <ProbeButton targetId={target.id} targetName={target.name} /> : null}
+                  {decision.allowed && decision.mayRevealCredential && target.credentialId ? <PasswordCheckout targetId={target.id} targetName={target.name} /> : null}
                 </div>
               </Card>
             </li>

@@ -69,8 +69,12 @@ test.describe("access governance", () => {
     activityId = ((await activity.json()) as { id: string }).id;
   });
 
+  /** The gateway's texts as they were: other specs expect the built-in wording. */
+  const builtInSettings = { revealSeconds: 20, lockMessage: null, terminationMessage: null, recordingNotice: null, logonNotice: null };
+
   test.afterAll(async () => {
-    // Other specs share this database: the policy must not outlive this one.
+    // Other specs share this database: the policy and the texts must not outlive this one.
+    if (alice) await call(alice, "patch", "/api/admin/settings", builtInSettings);
     if (activityId) await call(alice, "delete", `/api/admin/activities/${activityId}`);
     if (policyId) await call(alice, "delete", `/api/admin/policies/${policyId}`);
     await Promise.all([alice?.close(), carol?.close(), sam?.close(), bob?.close()]);
@@ -295,6 +299,81 @@ test.describe("access governance", () => {
       expect(((await refused.json()) as { error: string }).error).toMatch(/^Access refused: policy gov-window-\w+ allows access \w{3} 00:00–\d\d:\d\d \(UTC\) only$/);
     } finally {
       await call(alice, "delete", `/api/admin/policies/${windowPolicy}`);
+    }
+  });
+
+  test("a password is shown for the seconds the settings allow, copied, audited and marked for rotation; only under a request", async () => {
+    expect((await call(alice, "patch", "/api/admin/settings", { revealSeconds: 5 })).status()).toBe(200);
+    expect((await call(alice, "patch", `/api/admin/policies/${policyId}`, policy({ allowCredentialReveal: true }))).status()).toBe(200);
+    const checkout = () => call(carol, "post", `/api/targets/${targetId}/checkout`);
+    // No request in its window yet: the policy's permission alone shows nothing.
+    expect((await checkout()).status()).toBe(403);
+    const created = await requestAccess({ ticket: "INC000006", durationMinutes: 20 });
+    const { id: requestId } = (await created.json()) as { id: string };
+    expect((await call(sam, "post", `/api/requests/${requestId}/decision`, { decision: "approve" })).status()).toBe(200);
+
+    await carol.grantPermissions(["clipboard-read", "clipboard-write"], { origin: ssoUrl() });
+    const home = await carol.newPage();
+    await home.goto(`${ssoUrl()}/`);
+    home.once("dialog", (dialog) => void dialog.accept());
+    await home.getByRole("button", { name: `Show the password of ${targetName}` }).click();
+    await expect(home.getByTestId("password-value")).toHaveText(sshd.password);
+    await home.getByTestId("checked-out-password").getByRole("button", { name: "Copy" }).click();
+    expect(await home.evaluate(() => navigator.clipboard.readText())).toBe(sshd.password);
+    await expect(home.getByTestId("checked-out-password")).toHaveCount(0, { timeout: 10_000 });
+
+    const [revealed] = await sql`select details from audit_log where action = 'credential.reveal' and outcome = 'success' and object_id = ${targetId}`;
+    expect(revealed!.details).toMatchObject({ target: targetName, username: sshd.username, requestId });
+    const credentials = await alice.newPage();
+    await credentials.goto(`${ssoUrl()}/admin/credentials`);
+    await expect(credentials.getByRole("row").filter({ hasText: `gov-${run}` }).getByTestId("rotation-due")).toContainText(`shown to carol for ${targetName}`);
+    // Nobody else sees it, and it is gone with the request.
+    expect((await call(bob, "post", `/api/targets/${targetId}/checkout`)).status()).toBe(404);
+    expect((await call(carol, "post", `/api/requests/${requestId}/cancel`, { reason: "done" })).status()).toBe(200);
+    expect((await checkout()).status()).toBe(403);
+    const refusals = await sql`select count(*)::int as count from audit_log where action = 'credential.reveal' and outcome = 'refused' and object_id = ${targetId}`;
+    expect(refusals[0]!.count).toBeGreaterThanOrEqual(2);
+    expect((await call(alice, "patch", `/api/admin/policies/${policyId}`, policy())).status()).toBe(200);
+  });
+
+  test("a logon notice must be accepted before connecting, and the texts admins write are what the user sees", async () => {
+    const name = `gov-notice-${run}`;
+    const credentialId = await createCredential(alice.request, { name, kind: "password", username: sshd.username, secret: sshd.password });
+    const noticeTarget = await createTarget(alice.request, { name, protocol: "ssh", host: sshd.host, port: sshd.port, credentialId, tags: [name] });
+    const created = await call(alice, "post", "/api/admin/policies", { name, targetTags: [name], subjectUsers: ["carol"], access: "standing", requireNoticeAcceptance: true });
+    const noticePolicy = ((await created.json()) as { id: string }).id;
+    const texts = { logonNotice: `Authorized use only (${run}).`, lockMessage: `Locked by the SOC (${run})`, terminationMessage: "Ended by the SOC", recordingNotice: `Recorded for audit (${run})` };
+    try {
+      const settings = await alice.newPage();
+      await settings.goto(`${ssoUrl()}/admin/settings`);
+      await settings.getByLabel("Logon notice").fill(texts.logonNotice);
+      await settings.getByLabel("Lock message").fill(texts.lockMessage);
+      await settings.getByLabel("Termination message").fill(texts.terminationMessage);
+      await settings.getByLabel("Recording notice").fill(texts.recordingNotice);
+      await settings.getByRole("button", { name: "Save texts" }).click();
+      await expect(settings.getByRole("status")).toHaveText("Saved.");
+
+      const refused = await call(carol, "post", "/api/tickets", { targetId: noticeTarget, purpose: "terminal" });
+      expect(((await refused.json()) as { error: string }).error).toBe(`Access refused: accept the logon notice before connecting to ${name}`);
+      const page = await carol.newPage();
+      await page.goto(`${ssoUrl()}/`);
+      await page.getByRole("link", { name: `Read the notice for ${name}` }).click();
+      await expect(page.getByTestId("logon-notice")).toHaveText(texts.logonNotice);
+      await page.getByRole("button", { name: "I accept" }).click();
+      await expect(page.getByTestId("terminal-status")).toHaveText("Connected");
+      await expect(page.getByTestId("recording-indicator")).toHaveText(texts.recordingNotice);
+      const [accepted] = await sql`select details from audit_log where action = 'notice.accept' and object_id = ${noticeTarget}`;
+      expect(accepted!.details.noticeSha256).toMatch(/^[0-9a-f]{64}$/);
+
+      const [live] = await sql`select id from sessions where target_id = ${noticeTarget} and status <> 'ended'`;
+      const sessionId = live!.id as string;
+      expect((await call(sam, "post", `/api/sessions/${sessionId}/control`, { action: "lock", reason: "checking" })).status()).toBe(200);
+      await expect(page.getByTestId("control-banner")).toHaveText(texts.lockMessage);
+      expect((await call(sam, "post", `/api/sessions/${sessionId}/control`, { action: "terminate", reason: "shift over" })).status()).toBe(200);
+      await expect(page.getByTestId("terminal-status")).toHaveText("Session terminated: Ended by the SOC: shift over");
+    } finally {
+      await call(alice, "patch", "/api/admin/settings", builtInSettings);
+      await call(alice, "delete", `/api/admin/policies/${noticePolicy}`);
     }
   });
 });

@@ -1,5 +1,6 @@
-// Target credentials: written by admins, never read back by anyone. The API and pages see name, kind and
-// username only; the secret is decrypted in server memory when a connection needs it.
+// Target credentials: written by admins, never read back by them. The API and pages see name, kind and
+// username only; the secret is decrypted in server memory when a connection needs it, and shown to a person only
+// by a password checkout that a policy allows during an approved request (lib/governance/checkout.ts).
 import { randomUUID } from "node:crypto";
 import { asc, eq } from "drizzle-orm";
 import { notFound } from "./errors";
@@ -15,11 +16,23 @@ const publicColumns = {
   name: credentials.name,
   kind: credentials.kind,
   username: credentials.username,
+  rotationDueAt: credentials.rotationDueAt,
+  rotationDueReason: credentials.rotationDueReason,
   createdAt: credentials.createdAt,
   updatedAt: credentials.updatedAt,
 };
 
-export type CredentialSummary = { id: string; name: string; kind: CredentialInput["kind"]; username: string; createdAt: Date; updatedAt: Date };
+export type CredentialSummary = {
+  id: string;
+  name: string;
+  kind: CredentialInput["kind"];
+  username: string;
+  /** A person was shown the password; a new secret clears it. */
+  rotationDueAt: Date | null;
+  rotationDueReason: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+};
 
 export async function listCredentials(db: Database): Promise<CredentialSummary[]> {
   return db.select(publicColumns).from(credentials).orderBy(asc(credentials.name));
@@ -41,7 +54,7 @@ export async function updateCredential(db: Database, vault: Vault, actor: Actor,
   const { secret, ...visible } = input;
   const [updated] = await db
     .update(credentials)
-    .set({ ...visible, ...(secret ? { secretCiphertext: vault.seal(id, secret) } : {}), updatedAt: new Date() })
+    .set({ ...visible, ...(secret ? { secretCiphertext: vault.seal(id, secret), rotationDueAt: null, rotationDueReason: null } : {}), updatedAt: new Date() })
     .where(eq(credentials.id, id))
     .returning(publicColumns);
   if (!updated) throw notFound("Credential");

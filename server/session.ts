@@ -6,7 +6,8 @@ import type { WebSocket } from "ws";
 import { audit, type Actor } from "../lib/audit";
 import type { Database } from "../lib/db/client";
 import { parseJsonFrame } from "../lib/protocol/json-frame";
-import { lockedMessage, type ControlCommand, type LiveState, type WatchServerMessage } from "../lib/protocol/live";
+import { sessionTexts, terminationNotice } from "../lib/settings";
+import { type ControlCommand, type LiveState, type WatchServerMessage } from "../lib/protocol/live";
 import { terminalClientMessageSchema, type EndReason, type TerminalServerMessage } from "../lib/protocol/terminal";
 import { addSessionEvent, recordWatching } from "../lib/session-events";
 import { extendRequestWindow } from "../lib/governance/requests";
@@ -277,7 +278,7 @@ export class Session {
     if (this.state === "ended") return { ok: false, message: "the session has already ended" };
     if (action === "terminate" || action === "terminate_and_cancel") {
       await addSessionEvent(this.context.db, { sessionId: this.id, kind: action, actorName, details: { reason } });
-      await this.end("terminated", `terminated by ${actorName} from security: ${reason}`);
+      await this.end("terminated", terminationNotice((await sessionTexts(this.context.db)).terminationMessage, actorName, reason));
       return { ok: true, message: "the session was terminated" };
     }
     const transitions = { lock: ["active", "locked"], unlock: ["locked", "active"], pause: ["active", "paused"], resume: ["paused", "active"] } as const;
@@ -288,7 +289,7 @@ export class Session {
     this.syncTargetFlow();
     this.syncInputFlow();
     if (action === "resume") for (const data of this.heldInput.splice(0)) this.fromUser(data);
-    const userMessage = { lock: lockedMessage, unlock: "Your session has been unlocked.", pause: `Your session was paused by ${actorName} from security.`, resume: "Your session has been resumed." }[action];
+    const userMessage = { lock: (await sessionTexts(this.context.db)).lockMessage, unlock: "Your session has been unlocked.", pause: `Your session was paused by ${actorName} from security.`, resume: "Your session has been resumed." }[action];
     this.send({ type: "state", state: to, message: userMessage });
     this.watchers.notice(this.stateMessage());
     await setSessionStatus(this.context.db, this.id, to);

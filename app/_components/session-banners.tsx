@@ -13,11 +13,11 @@ export function SessionStatusLine({ status, testId }: { status: SessionStatus; t
   );
 }
 
-export function RecordingIndicator() {
+export function RecordingIndicator({ notice }: { notice: string }) {
   return (
     <span className="flex items-center gap-1.5 text-xs font-medium text-red-700" data-testid="recording-indicator">
       <span aria-hidden className="h-2.5 w-2.5 animate-pulse rounded-full bg-red-600" />
-      This session is recorded
+      {notice}
     </span>
   );
 }

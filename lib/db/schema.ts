@@ -98,6 +98,9 @@ export const credentials = pgTable(
     username: text("username").notNull(),
     /** AES-256-GCM under the master key, bound to this row's id (lib/vault.ts). Never leaves the server. */
     secretCiphertext: text("secret_ciphertext").notNull(),
+    /** Set when a person was shown the password (a checkout under a policy that rotates after it); replacing the secret clears it. */
+    rotationDueAt: timestamp("rotation_due_at", { withTimezone: true }),
+    rotationDueReason: text("rotation_due_reason"),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -362,6 +365,15 @@ export const gatewaySettings = pgTable("gateway_settings", {
   id: integer("id").primaryKey().default(1),
   /** The red "This session is recorded" dot on the user's page. */
   showRecordingIndicator: boolean("show_recording_indicator").notNull().default(true),
+  /** How long a checked-out password stays on screen. */
+  revealSeconds: integer("reveal_seconds").notNull().default(20),
+  /** The texts people see; null keeps the built-in wording. */
+  lockMessage: text("lock_message"),
+  /** Shown to someone whose session security ended, before the reason given. */
+  terminationMessage: text("termination_message"),
+  recordingNotice: text("recording_notice"),
+  /** The logon banner / acceptable-use notice that policies may require people to accept before connecting. */
+  logonNotice: text("logon_notice"),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -396,7 +408,12 @@ export const accessPolicies = pgTable(
     maxDurationMinutes: integer("max_duration_minutes").notNull().default(0),
     /** The most sessions one person may have open on the policy's targets at once; 0 means no limit. */
     maxConcurrentSessions: integer("max_concurrent_sessions").notNull().default(0),
+    /** During an approved request, the person may see the target's password (never a private key). */
     allowCredentialReveal: boolean("allow_credential_reveal").notNull().default(false),
+    /** A password once shown is marked for rotation. */
+    rotateAfterCheckout: boolean("rotate_after_checkout").notNull().default(true),
+    /** The logon notice (gateway settings) must be accepted before connecting. */
+    requireNoticeAcceptance: boolean("require_notice_acceptance").notNull().default(false),
     /** Record sessions under this policy even where the target is set not to. */
     requireRecording: boolean("require_recording").notNull().default(false),
     createdAt: createdAt(),
@@ -493,4 +510,21 @@ export const notifications = pgTable(
     createdAt: createdAt(),
   },
   (table) => [index("notifications_due_idx").on(table.nextAttemptAt)],
+);
+
+/** A person accepted the logon notice for a target: good for a while, and only for the notice as it read then. */
+export const noticeAcceptances = pgTable(
+  "notice_acceptances",
+  {
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    targetId: uuid("target_id")
+      .notNull()
+      .references(() => targets.id, { onDelete: "cascade" }),
+    /** SHA-256 of the notice accepted: editing the notice asks everyone again. */
+    noticeSha256: text("notice_sha256").notNull(),
+    acceptedAt: timestamp("accepted_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.userId, table.targetId] })],
 );

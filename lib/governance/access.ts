@@ -3,6 +3,7 @@
 import { and, arrayContains, asc, eq, gt, inArray, isNull, ne, or } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { accessPolicies, accessRequests, accessRevocations, sessions, targets, users } from "../db/schema";
+import { acceptedNotices } from "./notice";
 import { decide, type AccessDecision, type Person, type PolicyRow, type Reachable } from "./decide";
 
 export async function loadPolicies(db: Database): Promise<PolicyRow[]> {
@@ -25,7 +26,7 @@ async function openRequests(db: Database, personId: string, at: Date, targetId?:
 
 /** The decision for one connect, including the concurrency limits (the person's open sessions). */
 export async function decideAccess(db: Database, person: Person, target: Reachable, clientAddress: string | null, at = new Date()): Promise<AccessDecision> {
-  const [policies, cancelled, open, requests] = await Promise.all([
+  const [policies, cancelled, open, requests, notices] = await Promise.all([
     loadPolicies(db),
     db.select({ userId: accessRevocations.userId }).from(accessRevocations).where(and(eq(accessRevocations.userId, person.id), eq(accessRevocations.targetId, target.id))),
     db
@@ -34,22 +35,34 @@ export async function decideAccess(db: Database, person: Person, target: Reachab
       .leftJoin(targets, eq(targets.id, sessions.targetId))
       .where(and(eq(sessions.userId, person.id), ne(sessions.status, "ended"))),
     openRequests(db, person.id, at, target.id),
+    acceptedNotices(db, person.id, at),
   ]);
-  return decide({ person, target, at, clientAddress, policies, cancelled: cancelled.length > 0, openSessions: open.map((row) => ({ targetName: row.targetName, tags: row.tags ?? [] })), requests });
+  const openSessions = open.map((row) => ({ targetName: row.targetName, tags: row.tags ?? [] }));
+  return decide({ person, target, at, clientAddress, policies, cancelled: cancelled.length > 0, openSessions, requests, noticeAccepted: notices.accepted(target.id) });
 }
 
 /** Every target the person can see (listed, or named by a policy), each with what they may do with it now. */
 export async function accessOverview<T extends Reachable>(db: Database, person: Person, candidates: T[], clientAddress: string | null, at = new Date()) {
-  const [policies, cancelled, requests] = await Promise.all([
+  const [policies, cancelled, requests, notices] = await Promise.all([
     loadPolicies(db),
     db.select({ targetId: accessRevocations.targetId }).from(accessRevocations).where(eq(accessRevocations.userId, person.id)),
     openRequests(db, person.id, at),
+    acceptedNotices(db, person.id, at),
   ]);
   const cancelledIds = new Set(cancelled.map((row) => row.targetId));
   return candidates
     .map((target) => ({
       target,
-      decision: decide({ person, target, at, clientAddress, policies, cancelled: cancelledIds.has(target.id), requests: requests.filter((request) => request.targetIds.includes(target.id)) }),
+      decision: decide({
+        person,
+        target,
+        at,
+        clientAddress,
+        policies,
+        cancelled: cancelledIds.has(target.id),
+        requests: requests.filter((request) => request.targetIds.includes(target.id)),
+        noticeAccepted: notices.accepted(target.id),
+      }),
     }))
     .filter(({ decision }) => decision.allowed || decision.code !== "not_listed");
 }
@@ -91,7 +104,8 @@ export async function sessionsNoLongerAllowed(db: Database, node: string, graceM
       const request = requests.find((candidate) => candidate.id === requestId);
       if (request && request.status !== "approved") why = `the access request was ${request.status}${request.closedReason ? `: ${request.closedReason}` : ""}`;
       else {
-        const facts = { person: user, target, clientAddress, policies, cancelled: cancelled !== null, requests: request ? [request] : [] };
+        // A notice accepted when the session began holds for all of it.
+        const facts = { person: user, target, clientAddress, policies, cancelled: cancelled !== null, requests: request ? [request] : [], noticeAccepted: true };
         const decision = decide({ ...facts, at: now });
         // Refused a moment ago too: a window that just closed is left to the session's own timer, one that just opened is not refused.
         if (!decision.allowed && !decide({ ...facts, at: new Date(now.getTime() - graceMs) }).allowed) why = decision.code === "not_listed" ? `${targetName} no longer allows this account` : decision.code === "cancelled" ? `access to ${targetName} was cancelled` : decision.reason;

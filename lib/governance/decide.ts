@@ -25,7 +25,7 @@ export interface Reachable {
   allowedGroups: string[];
 }
 
-export type DenialCode = "not_listed" | "cancelled" | "outside_window" | "network" | "concurrency" | "needs_request" | "request_pending" | "request_scheduled";
+export type DenialCode = "not_listed" | "cancelled" | "outside_window" | "network" | "concurrency" | "needs_request" | "request_pending" | "request_scheduled" | "notice_not_accepted";
 
 export type AccessDecision =
   | {
@@ -38,6 +38,12 @@ export type AccessDecision =
       /** How far the time limit may be extended within the policies; null: as far as the target allows. */
       extendableUntil: Date | null;
       recordingRequired: boolean;
+      /** The person may be shown the target's password: only under a request, and only where every policy allows it. */
+      mayRevealCredential: boolean;
+      /** A password shown is marked for rotation. */
+      rotateAfterCheckout: boolean;
+      /** The logon notice must be accepted before connecting. */
+      noticeRequired: boolean;
     }
   | { allowed: false; code: DenialCode; reason: string; /** A request would make it possible. */ requestable: boolean };
 
@@ -51,6 +57,8 @@ export interface DecisionFacts {
   cancelled: boolean;
   /** The person's open sessions, for the concurrency limits; omitted when re-checking a session already open. */
   openSessions?: { targetName: string; tags: string[] }[];
+  /** Whether the person has accepted the logon notice as it reads now (true where there is none to accept). */
+  noticeAccepted: boolean;
   /** The person's pending and approved requests that name this target. */
   requests: Pick<RequestRow, "id" | "status" | "windowStartsAt" | "windowEndsAt" | "extendableUntil">[];
 }
@@ -110,7 +118,7 @@ export function decide(facts: DecisionFacts): AccessDecision {
   const policies = applicablePolicies(facts.policies, person, target);
   if (policies.length === 0) {
     return canReach(person, target)
-      ? { allowed: true, policies: [], requestId: null, endsAt: null, extendableUntil: null, recordingRequired: false }
+      ? { allowed: true, policies: [], requestId: null, endsAt: null, extendableUntil: null, recordingRequired: false, mayRevealCredential: false, rotateAfterCheckout: false, noticeRequired: false }
       : { allowed: false, code: "not_listed", reason: "you may not reach this target", requestable: false };
   }
   const requestable = policies.some((policy) => policy.access !== "standing");
@@ -139,13 +147,19 @@ export function decide(facts: DecisionFacts): AccessDecision {
     }
   }
   const recordingRequired = policies.some((policy) => policy.requireRecording);
+  const terms = {
+    recordingRequired,
+    rotateAfterCheckout: policies.some((policy) => policy.rotateAfterCheckout),
+    noticeRequired: policies.some((policy) => policy.requireNoticeAcceptance),
+  };
   const names = policies.map((policy) => policy.name);
   const shortest = policies.filter((policy) => policy.maxDurationMinutes > 0).map((policy) => policy.maxDurationMinutes);
+  if (terms.noticeRequired && !facts.noticeAccepted) return deny("notice_not_accepted", `accept the logon notice before connecting to ${target.name}`);
   if (!requestable) {
     // Standing access under a longest duration: each session is held to it.
     const limit = shortest.length > 0 ? new Date(at.getTime() + Math.min(...shortest) * 60_000) : null;
     const end = earliest(endsAt, limit);
-    return { allowed: true, policies: names, requestId: null, endsAt: end, extendableUntil: end, recordingRequired };
+    return { allowed: true, policies: names, requestId: null, endsAt: end, extendableUntil: end, ...terms, mayRevealCredential: false };
   }
   const current = facts.requests.find((request) => request.status === "approved" && request.windowStartsAt && request.windowEndsAt && request.windowStartsAt <= at && at < request.windowEndsAt);
   if (!current) {
@@ -160,6 +174,7 @@ export function decide(facts: DecisionFacts): AccessDecision {
     requestId: current.id,
     endsAt: earliest(endsAt, current.windowEndsAt),
     extendableUntil: earliest(endsAt, current.extendableUntil),
-    recordingRequired,
+    ...terms,
+    mayRevealCredential: policies.every((policy) => policy.allowCredentialReveal),
   };
 }

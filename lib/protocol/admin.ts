@@ -132,5 +132,21 @@ export const sessionUpdateSchema = z.object({ preventPurge: z.boolean() });
 /** Body of POST /api/admin/users/<id>/end-sessions: the reason goes to the audit log and to the person. */
 export const endSessionsRequestSchema = z.object({ reason: z.string().trim().min(1, "Say why: the reason goes to the audit log").max(500, "At most 500 characters") });
 
-export const gatewaySettingsSchema = z.object({ showRecordingIndicator: z.boolean() });
+/** A text people see; empty keeps the built-in wording. */
+const sessionText = (max: number) =>
+  z
+    .union([z.string().trim().max(max, `At most ${max} characters`), z.null()])
+    .transform((value) => value || null);
+
+/** Settings change one at a time or together: what is absent stays as it is. */
+export const gatewaySettingsSchema = z
+  .object({
+    showRecordingIndicator: z.boolean(),
+    revealSeconds: z.coerce.number({ message: "Must be a number" }).int("Must be whole").min(5, "At least 5 seconds").max(300, "At most 5 minutes"),
+    lockMessage: sessionText(500),
+    terminationMessage: sessionText(500),
+    recordingNotice: sessionText(200),
+    logonNotice: sessionText(5000),
+  })
+  .partial();
 export type GatewaySettingsInput = z.infer<typeof gatewaySettingsSchema>;

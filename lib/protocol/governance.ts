@@ -79,6 +79,8 @@ export const policyInputSchema = z
     maxDurationMinutes: minutes(30 * 24 * 60).default(0),
     maxConcurrentSessions: minutes(1000).default(0),
     allowCredentialReveal: z.boolean().default(false),
+    rotateAfterCheckout: z.boolean().default(true),
+    requireNoticeAcceptance: z.boolean().default(false),
     requireRecording: z.boolean().default(false),
   })
   .superRefine((policy, context) => {

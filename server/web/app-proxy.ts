@@ -14,6 +14,7 @@ import { pageEventsPath, recorderScriptPath } from "../../lib/protocol/page-reco
 import type { Runtime } from "../../lib/runtime";
 import { addSessionEvent, SessionEventBatcher } from "../../lib/session-events";
 import { setSessionStatus } from "../../lib/sessions";
+import { sessionTexts, terminationNotice } from "../../lib/settings";
 import { appNameOfHost, appOrigin, endWebSession, handoffPath, liveWebSessionOnNode, markWebSessionActive, redeemAppHandoff, safeReturnPath, startPath, takeOverWebSession, type WebSessionRow } from "../../lib/web-apps";
 import { sessionRegistry } from "../session-registry";
 import { createAdmission, type WebTarget } from "./admission";
@@ -70,7 +71,7 @@ export function createAppProxy(runtime: Runtime) {
       if ((action === "lock") !== (session.status === "active")) return { ok: false, message: `the session is ${session.status}` };
       await setSessionStatus(db, session.id, action === "lock" ? "locked" : "active");
     } else {
-      await endWebSession(db, session.id, "terminated", `terminated by ${actorName} from security: ${reason}`);
+      await endWebSession(db, session.id, "terminated", terminationNotice((await sessionTexts(db)).terminationMessage, actorName, reason));
       tunnels.close(session.id);
     }
     await addSessionEvent(db, { sessionId: session.id, kind: action, actorName, details: { reason } });

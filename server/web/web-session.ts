@@ -7,7 +7,8 @@
 import type { WebSocket } from "ws";
 import { audit, type Actor } from "../../lib/audit";
 import type { Runtime } from "../../lib/runtime";
-import { lockedMessage, type ControlCommand, type WatchServerMessage } from "../../lib/protocol/live";
+import { sessionTexts, terminationNotice } from "../../lib/settings";
+import { type ControlCommand, type WatchServerMessage } from "../../lib/protocol/live";
 import { parseJsonFrame } from "../../lib/protocol/json-frame";
 import { isUserActivity, navigationOf, type PageEvent, type PageMessage } from "../../lib/protocol/page-recorder";
 import type { EndReason } from "../../lib/protocol/terminal";
@@ -17,7 +18,7 @@ import { endWebSession, extendWebSession, type WebSessionRow } from "../../lib/w
 import { chainEnd } from "../recorder/chunk-writer";
 import { WebRecorder } from "../recorder/web-recorder";
 import { sessionRegistry, type LiveSession } from "../session-registry";
-import { guardSocket, onMessage } from "../socket-guard";
+import { guardSocket, logFailure, onMessage } from "../socket-guard";
 import { refuseWatcherInput, serveNodeLink, WatcherHub } from "../watchers";
 import { PageEventBudget, pageLimits } from "./page-limits";
 
@@ -45,7 +46,8 @@ export class LiveWebSession implements LiveSession {
     return events ? [{ type: "page" }, events] : [{ type: "page" }];
   });
   private readonly recorder: WebRecorder;
-  private locked: { by: string; reason: string } | null;
+  /** `message`: what the user was told; null for a lock this node took over with the visit (told afresh). */
+  private locked: { by: string; reason: string; message: string | null } | null;
   private lastAddress: string | null = null;
   private addressShown = true;
   private ended = false;
@@ -68,7 +70,7 @@ export class LiveWebSession implements LiveSession {
     private readonly hooks: WebSessionHooks,
   ) {
     const { session, target } = row;
-    this.locked = session.status === "locked" ? { by: "security", reason: "" } : null;
+    this.locked = session.status === "locked" ? { by: "security", reason: "", message: null } : null;
     this.expiresAt = session.expiresAt;
     this.scheduleExpiryWarning();
     this.recorder = new WebRecorder({
@@ -108,7 +110,13 @@ export class LiveWebSession implements LiveSession {
     this.noticeSilence();
     if (this.reading()) socket.resume();
     else socket.pause();
-    if (this.locked) this.tell(socket, { type: "state", state: "locked", message: lockedMessage });
+    if (this.locked) {
+      const { message } = this.locked;
+      logFailure(
+        (message ? Promise.resolve(message) : sessionTexts(this.runtime.db).then((texts) => texts.lockMessage)).then((lockMessage) => this.tell(socket, { type: "state", state: "locked", message: lockMessage })),
+        `session ${this.sessionId}: telling a page of its lock`,
+      );
+    }
     if (this.expiresAt && this.expiresAt.getTime() - Date.now() <= expiryWarningMs) this.tell(socket, this.expiryMessage());
     // The page's clock may be off the gateway's: its events are shifted by the difference seen on the first batch.
     let clockOffset: number | null = null;
@@ -282,13 +290,14 @@ export class LiveWebSession implements LiveSession {
     const outcome = await this.hooks.applyToRow(command);
     if (!outcome.ok) return outcome;
     const { action, actorName, reason } = command;
+    const texts = await sessionTexts(this.runtime.db);
     if (action === "lock" || action === "unlock") {
-      this.locked = action === "lock" ? { by: actorName, reason } : null;
-      const message: PageMessage = action === "lock" ? { type: "state", state: "locked", message: lockedMessage } : { type: "state", state: "active", message: "" };
+      this.locked = action === "lock" ? { by: actorName, reason, message: texts.lockMessage } : null;
+      const message: PageMessage = action === "lock" ? { type: "state", state: "locked", message: texts.lockMessage } : { type: "state", state: "active", message: "" };
       for (const page of this.pages) this.tell(page, message);
       this.watchers.notice(this.stateMessage());
     } else {
-      await this.end("terminated", `terminated by ${actorName} from security: ${reason}`);
+      await this.end("terminated", terminationNotice(texts.terminationMessage, actorName, reason));
     }
     return outcome;
   }

@@ -29,6 +29,8 @@ function policy(overrides: Partial<PolicyRow>): PolicyRow {
     maxDurationMinutes: 0,
     maxConcurrentSessions: 0,
     allowCredentialReveal: false,
+    rotateAfterCheckout: true,
+    requireNoticeAcceptance: false,
     requireRecording: false,
     createdAt: mondayMorning,
     updatedAt: mondayMorning,
@@ -36,7 +38,7 @@ function policy(overrides: Partial<PolicyRow>): PolicyRow {
   };
 }
 
-const facts = (overrides: Partial<DecisionFacts>): DecisionFacts => ({ person: carol, target: db01, at: mondayMorning, clientAddress: "10.1.2.3", policies: [], cancelled: false, requests: [], ...overrides });
+const facts = (overrides: Partial<DecisionFacts>): DecisionFacts => ({ person: carol, target: db01, at: mondayMorning, clientAddress: "10.1.2.3", policies: [], cancelled: false, requests: [], noticeAccepted: true, ...overrides });
 
 describe("access decision", () => {
   it("keeps the target's allow lists as standing access where no policy names the person", () => {
@@ -108,6 +110,21 @@ describe("access decision", () => {
     expect(decision.allowed && [decision.endsAt?.toISOString(), decision.extendableUntil?.toISOString()]).toEqual(["2026-11-30T10:45:00.000Z", "2026-11-30T11:30:00.000Z"]);
     const over = decide(facts({ policies: [approval], requests: [now], at: new Date("2026-11-30T10:45:00Z") }));
     expect(over).toMatchObject({ allowed: false, code: "needs_request" });
+  });
+
+  it("shows a password only under a request and only where every policy allows it", () => {
+    const request = { id: "r1", status: "approved" as const, windowStartsAt: new Date("2026-11-30T09:00:00Z"), windowEndsAt: new Date("2026-11-30T11:00:00Z"), extendableUntil: null };
+    const revealing = policy({ name: "a", access: "approval", allowCredentialReveal: true });
+    expect(decide(facts({ policies: [revealing], requests: [request] }))).toMatchObject({ allowed: true, mayRevealCredential: true, rotateAfterCheckout: true });
+    expect(decide(facts({ policies: [revealing, policy({ name: "b", access: "approval" })], requests: [request] }))).toMatchObject({ allowed: true, mayRevealCredential: false });
+    expect(decide(facts({ policies: [policy({ allowCredentialReveal: true })] }))).toMatchObject({ allowed: true, mayRevealCredential: false });
+  });
+
+  it("asks for the logon notice to be accepted where a policy says so", () => {
+    const noticed = policy({ requireNoticeAcceptance: true });
+    expect(decide(facts({ policies: [noticed], noticeAccepted: false }))).toMatchObject({ allowed: false, code: "notice_not_accepted" });
+    expect(decide(facts({ policies: [noticed] }))).toMatchObject({ allowed: true, noticeRequired: true });
+    expect(decide(facts({ policies: [policy({})], noticeAccepted: false }))).toMatchObject({ allowed: true });
   });
 
   it("requires recording when any applicable policy does", () => {

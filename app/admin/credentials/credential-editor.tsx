@@ -9,6 +9,8 @@ interface CredentialSummary {
   kind: "password" | "private_key";
   username: string;
   updatedAt: string;
+  rotationDueAt: string | null;
+  rotationDueReason: string | null;
 }
 
 /** Secrets go in and never come out: the list shows names and usernames; replacing is the only edit. */
@@ -41,7 +43,14 @@ export function CredentialEditor({ credentials }: { credentials: CredentialSumma
           <DataTable caption="Credentials" columns={["Name", "Username", "Kind", "Changed", ""]}>
               {credentials.map((credential) => (
                 <tr key={credential.id} className="border-t border-slate-100">
-                  <td className="py-2 font-medium">{credential.name}</td>
+                  <td className="py-2 font-medium">
+                    {credential.name}
+                    {credential.rotationDueAt ? (
+                      <span className="block text-xs font-normal text-amber-800" data-testid="rotation-due">
+                        Rotation due: {credential.rotationDueReason} ({new Date(credential.rotationDueAt).toLocaleString()}). Replace the password to clear.
+                      </span>
+                    ) : null}
+                  </td>
                   <td className="py-2 font-mono">{credential.username}</td>
                   <td className="py-2">{credential.kind === "password" ? "Password" : "Private key"}</td>
                   <td className="py-2 text-slate-600">{new Date(credential.updatedAt).toLocaleString()}</td>

@@ -9,8 +9,8 @@ export default async function CredentialsPage() {
   const credentials = await listCredentials(runtime().db);
   return (
     <>
-      <PageTitle description="Logins the gateway injects into sessions. They are encrypted at rest and never shown again, to anyone.">Credentials</PageTitle>
-      <CredentialEditor credentials={credentials.map((credential) => ({ ...credential, updatedAt: credential.updatedAt.toISOString() }))} />
+      <PageTitle description="Logins the gateway injects into sessions. They are encrypted at rest and never shown again, except a password to someone a policy lets check it out during an approved request (marked here for rotation).">Credentials</PageTitle>
+      <CredentialEditor credentials={credentials.map((credential) => ({ ...credential, updatedAt: credential.updatedAt.toISOString(), rotationDueAt: credential.rotationDueAt?.toISOString() ?? null }))} />
     </>
   );
 }

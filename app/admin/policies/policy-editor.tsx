@@ -27,6 +27,9 @@ interface PolicySummary {
   maxDurationMinutes: number;
   maxConcurrentSessions: number;
   requireRecording: boolean;
+  allowCredentialReveal: boolean;
+  rotateAfterCheckout: boolean;
+  requireNoticeAcceptance: boolean;
 }
 
 const accessLabels: Record<AccessMode, string> = { standing: "Standing access", approval: "Approved request", auto_approve: "Request, approved at once" };
@@ -59,6 +62,9 @@ export function PolicyEditor({ policies }: { policies: PolicySummary[] }) {
       maxDurationMinutes: form.get("maxDurationMinutes"),
       maxConcurrentSessions: form.get("maxConcurrentSessions"),
       requireRecording: form.get("requireRecording") === "on",
+      allowCredentialReveal: form.get("allowCredentialReveal") === "on",
+      rotateAfterCheckout: form.get("rotateAfterCheckout") === "on",
+      requireNoticeAcceptance: form.get("requireNoticeAcceptance") === "on",
     };
     if (await (editing ? submit("PATCH", `/api/admin/policies/${editing.id}`, body) : submit("POST", "/api/admin/policies", body))) setEditing(null);
   }
@@ -174,6 +180,15 @@ export function PolicyEditor({ policies }: { policies: PolicySummary[] }) {
           </div>
           <label className="flex items-center gap-2 text-sm">
             <input type="checkbox" name="requireRecording" defaultChecked={editing?.requireRecording} /> Record sessions even where the target is not recorded
+          </label>
+          <label className="flex items-center gap-2 text-sm">
+            <input type="checkbox" name="requireNoticeAcceptance" defaultChecked={editing?.requireNoticeAcceptance} /> Accept the logon notice (Settings) before connecting
+          </label>
+          <label className="flex items-center gap-2 text-sm">
+            <input type="checkbox" name="allowCredentialReveal" defaultChecked={editing?.allowCredentialReveal} /> During an approved request, show the password (never a key)
+          </label>
+          <label className="flex items-center gap-2 text-sm">
+            <input type="checkbox" name="rotateAfterCheckout" defaultChecked={editing?.rotateAfterCheckout ?? true} /> Mark a shown password for rotation
           </label>
           <div className="flex gap-2 pt-2">
             <Button type="submit">{editing ? "Save" : "Add policy"}</Button>

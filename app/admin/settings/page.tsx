@@ -1,7 +1,7 @@
 import { PageTitle } from "@/app/_ui/primitives";
 import { requirePageUser } from "@/lib/auth/current-user";
 import { runtime } from "@/lib/runtime";
-import { readSettings } from "@/lib/settings";
+import { defaultTexts, readSettings } from "@/lib/settings";
 import { SettingsForm } from "./settings-form";
 
 export default async function SettingsPage() {
@@ -9,7 +9,7 @@ export default async function SettingsPage() {
   return (
     <>
       <PageTitle description="Gateway-wide settings. Every change is in the audit log.">Settings</PageTitle>
-      <SettingsForm settings={await readSettings(runtime().db)} />
+      <SettingsForm settings={await readSettings(runtime().db)} defaults={defaultTexts} />
     </>
   );
 }

@@ -36,6 +36,7 @@ export async function GET(request: Request, { params }: { params: Promise<{ name
   const [target] = await db.select().from(targets).where(and(eq(targets.name, name), eq(targets.protocol, "web")));
   const decision = target ? await decideAccess(db, user, target, actor.sourceIp) : undefined;
   // An unknown app and one the person is not listed on look the same, so names cannot be probed.
+  if (target && decision && !decision.allowed && decision.code === "notice_not_accepted") return Response.redirect(new URL(`/connect/${target.id}`, config.publicUrl), 302);
   if (!target || !decision?.allowed) {
     const reason = decision && !decision.allowed && decision.code !== "not_listed" ? decision : undefined;
     await audit(db, actor, { action: "connect.ticket", outcome: "refused", objectType: "target", objectId: target?.id, details: { purpose: "app", target: name, code: reason?.code, reason: reason?.reason } });

@@ -16,7 +16,7 @@ import { useSessionState } from "@/app/_components/session-state";
 /** A resize is sent once the window has stopped changing for this long: each one may reconnect an RDP server. */
 const resizeSettleMs = 400;
 
-export function DesktopView({ targetId, targetName, showRecordingIndicator }: { targetId: string; targetName: string; showRecordingIndicator: boolean }) {
+export function DesktopView({ targetId, targetName, recordingNotice }: { targetId: string; targetName: string; recordingNotice: string | null }) {
   const viewport = useRef<HTMLDivElement>(null);
   const socket = useRef<WebSocket | null>(null);
   const client = useRef<Client | null>(null);
@@ -137,7 +137,7 @@ export function DesktopView({ targetId, targetName, showRecordingIndicator }: { 
             Disconnect
           </Button>
         )}
-        {showRecordingIndicator ? <RecordingIndicator /> : null}
+        {recordingNotice ? <RecordingIndicator notice={recordingNotice} /> : null}
         <Button variant="secondary" className="ml-auto" aria-expanded={clipboardOpen} onClick={() => setClipboardOpen((open) => !open)}>
           Clipboard
         </Button>

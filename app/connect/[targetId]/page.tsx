@@ -1,14 +1,15 @@
 import { headers } from "next/headers";
 import Link from "next/link";
-import { notFound } from "next/navigation";
+import { notFound, redirect } from "next/navigation";
 import { Card, PageTitle } from "@/app/_ui/primitives";
 import { requirePageUser } from "@/lib/auth/current-user";
 import { decideAccess } from "@/lib/governance/access";
 import { clientAddress } from "@/lib/request-context";
 import { runtime } from "@/lib/runtime";
-import { readSettings } from "@/lib/settings";
+import { sessionTexts } from "@/lib/settings";
 import { findTarget } from "@/lib/targets";
 import { DesktopView } from "./desktop-view";
+import { NoticeAcceptance } from "./notice-acceptance";
 import { TerminalView } from "./terminal-view";
 
 export default async function ConnectPage({ params }: { params: Promise<{ targetId: string }> }) {
@@ -16,7 +17,16 @@ export default async function ConnectPage({ params }: { params: Promise<{ target
   const target = await findTarget(runtime().db, (await params).targetId);
   const decision = target ? await decideAccess(runtime().db, user, target, clientAddress(await headers())) : undefined;
   // A target this user may not reach looks exactly like one that does not exist.
-  if (!target || !decision || (!decision.allowed && decision.code === "not_listed") || target.protocol === "web") notFound();
+  if (!target || !decision || (!decision.allowed && decision.code === "not_listed")) notFound();
+  const texts = await sessionTexts(runtime().db);
+  if (!decision.allowed && decision.code === "notice_not_accepted" && texts.logonNotice) {
+    return (
+      <>
+        <PageTitle>{target.name}</PageTitle>
+        <NoticeAcceptance targetId={target.id} notice={texts.logonNotice} next={target.protocol === "web" ? `/apps/${target.name}` : `/connect/${target.id}`} />
+      </>
+    );
+  }
   if (!decision.allowed) {
     return (
       <>
@@ -34,7 +44,7 @@ export default async function ConnectPage({ params }: { params: Promise<{ target
       </>
     );
   }
-  const { showRecordingIndicator } = await readSettings(runtime().db);
+  if (target.protocol === "web") redirect(`/apps/${target.name}`);
   const View = target.protocol === "ssh" ? TerminalView : DesktopView;
-  return <View targetId={target.id} targetName={target.name} showRecordingIndicator={showRecordingIndicator && (target.recordSessions || decision.recordingRequired)} />;
+  return <View targetId={target.id} targetName={target.name} recordingNotice={target.recordSessions || decision.recordingRequired ? texts.recordingNotice : null} />;
 }

@@ -17,7 +17,7 @@ import { confirmedLinks } from "@/app/_components/terminal-links";
 /** Input goes out in frames of at most this size, however much is pasted at once (the gateway takes up to 1 MiB). */
 const inputFrameBytes = 64 * 1024;
 
-export function TerminalView({ targetId, targetName, showRecordingIndicator }: { targetId: string; targetName: string; showRecordingIndicator: boolean }) {
+export function TerminalView({ targetId, targetName, recordingNotice }: { targetId: string; targetName: string; recordingNotice: string | null }) {
   const container = useRef<HTMLDivElement>(null);
   const terminal = useRef<Terminal | null>(null);
   const fit = useRef<FitAddon | null>(null);
@@ -108,7 +108,7 @@ export function TerminalView({ targetId, targetName, showRecordingIndicator }: {
             Reconnect
           </Button>
         ) : null}
-        {showRecordingIndicator ? <RecordingIndicator /> : null}
+        {recordingNotice ? <RecordingIndicator notice={recordingNotice} /> : null}
         <span className="ml-auto text-xs text-slate-500">Copy: Ctrl+Shift+C · Paste: Ctrl+Shift+V</span>
       </div>
       {control ? (

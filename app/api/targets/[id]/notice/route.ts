@@ -1,0 +1,15 @@
+import { apiRoute } from "@/lib/api/route";
+import { notFound } from "@/lib/errors";
+import { decideAccess } from "@/lib/governance/access";
+import { acceptNotice } from "@/lib/governance/notice";
+import { runtime } from "@/lib/runtime";
+import { findTarget } from "@/lib/targets";
+
+/** The person accepts the logon notice for a target they may otherwise reach. */
+export const POST = apiRoute({ role: "user" }, async ({ user, actor, params }) => {
+  const { db } = runtime();
+  const target = await findTarget(db, params.id!);
+  const decision = target ? await decideAccess(db, user, target, actor.sourceIp) : undefined;
+  if (!target || !decision || (!decision.allowed && decision.code === "not_listed")) throw notFound("Target");
+  await acceptNotice(db, actor, user.id, target);
+});
