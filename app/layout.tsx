@@ -3,6 +3,7 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { signOut } from "@/lib/auth/auth";
 import { currentUser, hasRole } from "@/lib/auth/current-user";
+import { pendingAudits } from "@/lib/governance/audits";
 import { pendingForApprover } from "@/lib/governance/requests";
 import { runtime } from "@/lib/runtime";
 import "./globals.css";
@@ -16,7 +17,7 @@ async function signOutAction() {
 
 export default async function RootLayout({ children }: { children: ReactNode }) {
   const user = await currentUser();
-  const waiting = user ? await pendingForApprover(runtime().db, user) : 0;
+  const [waiting, toAudit] = user ? await Promise.all([pendingForApprover(runtime().db, user), pendingAudits(runtime().db, user)]) : [0, 0];
   const adminLinks = [
     { href: "/admin/targets", label: "Targets" },
     { href: "/admin/policies", label: "Policies" },
@@ -42,6 +43,14 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
                     {waiting}
                   </span>
                 ) : null}
+              </Link>
+            ) : null}
+            {toAudit > 0 ? (
+              <Link href="/audits">
+                Audits
+                <span className="ml-1 rounded-full bg-amber-500 px-1.5 text-xs font-semibold text-white" aria-label={`${toAudit} to audit`} data-testid="audits-badge">
+                  {toAudit}
+                </span>
               </Link>
             ) : null}
             {user ? <Link href="/recordings">Sessions</Link> : null}

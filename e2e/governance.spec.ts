@@ -258,6 +258,8 @@ test.describe("access governance", () => {
     const [carolRow] = await sql`select id from users where username = 'carol'`;
     expect((await call(alice, "delete", `/api/admin/targets/${targetId}/revocations/${carolRow!.id}`)).status()).toBe(200);
 
+    // Recordings of the policy's targets open to the reviewers it names.
+    expect((await call(alice, "patch", `/api/admin/policies/${policyId}`, policy({ reviewerUsers: ["alice"] }))).status()).toBe(200);
     const page = await alice.newPage();
     await page.goto(`${ssoUrl()}/recordings/${sessionId}`);
     await expect(page.getByText(`under access request ${open!.id}`)).toBeVisible();
@@ -267,6 +269,7 @@ test.describe("access governance", () => {
     await expect(page.locator(`tr[data-session-id="${sessionId}"]`).getByTestId("legal-hold")).toHaveText("On hold");
     const [held] = await sql`select prevent_purge from sessions where id = ${sessionId}`;
     expect(held!.prevent_purge).toBe(true);
+    expect((await call(alice, "patch", `/api/admin/policies/${policyId}`, policy())).status()).toBe(200);
   });
 
   test("access that ends with its weekly window ends the session with the warning first, and refuses after", async () => {
@@ -374,6 +377,76 @@ test.describe("access governance", () => {
     } finally {
       await call(alice, "patch", "/api/admin/settings", builtInSettings);
       await call(alice, "delete", `/api/admin/policies/${noticePolicy}`);
+    }
+  });
+
+  test("a covered target's recordings open to its reviewers, or on a justification an approver accepts; search shows only what may be opened", async () => {
+    const [first] = await sql`select id from sessions where target_id = ${targetId} and request_id is not null order by started_at limit 1`;
+    const sessionId = first!.id as string;
+    const hitsFor = async () => ((await (await alice.request.get(`${ssoUrl()}/api/recordings/search?q=under-request`)).json()) as { sessionId: string }[]).some((hit) => hit.sessionId === sessionId);
+    const page = await alice.newPage();
+    await page.goto(`${ssoUrl()}/recordings/${sessionId}`);
+    await expect(page.getByRole("alert").filter({ hasText: "You may not open" })).toHaveText(`You may not open this recording: recordings of ${targetName} open to the reviewers of gov-${run}, or with an approved justification.`);
+    expect((await alice.request.get(`${ssoUrl()}/api/recordings/${sessionId}/window?at=0`)).status()).toBe(403);
+    expect(await hitsFor()).toBe(false);
+
+    await page.getByLabel("Why do you need to see it?").fill("Incident INC-42: what ran on the replica");
+    await page.getByRole("button", { name: "Ask for access" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "Asked" })).toBeVisible();
+    const [asked] = await sql`select id, notes from access_requests where kind = 'recording' and session_id = ${sessionId} and status = 'pending'`;
+    expect(asked!.notes).toBe("Incident INC-42: what ran on the replica");
+    // The approvers of the policy decide, as for access to the target.
+    expect((await call(carol, "post", `/api/requests/${asked!.id}/decision`, { decision: "approve" })).status()).toBe(403);
+    expect(await (await call(sam, "post", `/api/requests/${asked!.id}/decision`, { decision: "approve", comment: "for INC-42" })).json()).toEqual({ status: "approved" });
+
+    await page.reload();
+    await expect(page.getByTestId("player-terminal")).toBeVisible();
+    expect((await alice.request.get(`${ssoUrl()}/api/recordings/${sessionId}/window?at=0`)).status()).toBe(200);
+    expect(await hitsFor()).toBe(true);
+    const [refused] = await sql`select count(*)::int as count from audit_log where action = 'recording.read' and outcome = 'refused' and object_id = ${sessionId}`;
+    expect(refused!.count).toBeGreaterThanOrEqual(1);
+  });
+
+  test("auditors get the sessions their policy samples, review or flag them, and flagged ones show on Live", async () => {
+    const name = `gov-audit-${run}`;
+    const credentialId = await createCredential(alice.request, { name, kind: "password", username: sshd.username, secret: sshd.password });
+    const auditTarget = await createTarget(alice.request, { name, protocol: "ssh", host: sshd.host, port: sshd.port, credentialId, tags: [name] });
+    const created = await call(alice, "post", "/api/admin/policies", { name, targetTags: [name], subjectUsers: ["carol"], access: "standing", auditorUsers: ["bob"], auditSamplePercent: 100 });
+    expect(created.status(), await created.text()).toBe(200);
+    const auditPolicy = ((await created.json()) as { id: string }).id;
+    try {
+      const terminal = await TerminalClient.open(carol, auditTarget);
+      const { sessionId } = await terminal.waitForMessage("connected");
+      terminal.type(`echo audited-${run}\r`);
+      await terminal.waitForOutput(`audited-${run}\r\n`);
+      await terminal.close();
+      const [assigned] = await sql`select status from session_audits where session_id = ${sessionId}`;
+      expect(assigned!.status).toBe("pending");
+
+      // Bob holds no role beyond user: being the policy's auditor is what lets him in.
+      const page = await bob.newPage();
+      await page.goto(`${ssoUrl()}/`);
+      await expect(page.getByTestId("audits-badge")).toHaveText("1");
+      await page.getByRole("link", { name: /Audits/ }).click();
+      const card = page.getByRole("listitem", { name: `Audit of carol on ${name}` });
+      await card.getByRole("link", { name: "Open the recording" }).click();
+      await expect(page.getByTestId("player-terminal")).toBeVisible();
+      await page.goBack();
+      await card.getByRole("button", { name: "Start review" }).click();
+      await expect(card.getByTestId("audit-status")).toHaveText("In review");
+      await card.getByLabel(`Notes on carol on ${name}`).fill("printed the shadow file");
+      await card.getByRole("button", { name: `Flag carol on ${name}` }).click();
+      await expect(card.getByTestId("audit-status")).toHaveText("Flagged");
+      // Only the assigning policy's auditors may mark it.
+      expect((await call(sam, "patch", `/api/audits/${sessionId}/${auditPolicy}`, { status: "reviewed" })).status()).toBe(404);
+
+      const live = await sam.newPage();
+      await live.goto(`${ssoUrl()}/live`);
+      await expect(live.getByRole("list", { name: "Flagged sessions" })).toContainText(`carol on ${name} flagged by bob: printed the shadow file`);
+      const steps = await sql`select actor_name, outcome, details->>'status' as status from audit_log where action = 'session.audit' and object_id = ${sessionId} order by seq`;
+      expect(steps.map((step) => `${step.actor_name} ${step.status} ${step.outcome}`)).toEqual(["bob in_review success", "bob flagged success", "sam reviewed refused"]);
+    } finally {
+      await call(alice, "delete", `/api/admin/policies/${auditPolicy}`);
     }
   });
 });

@@ -6,9 +6,9 @@
 // chain reached and what it said there.
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { desc } from "drizzle-orm";
+import { desc, sql } from "drizzle-orm";
 import { z } from "zod";
-import type { AuditAnchor } from "./audit";
+import { chainLockKey, type AuditAnchor } from "./audit";
 import type { BlobStore } from "./blob-store";
 import type { Database } from "./db/client";
 import { auditLog } from "./db/schema";
@@ -26,7 +26,12 @@ export interface AnchorSinks {
 
 /** Writes the chain's head to every sink, unless it is the head this node anchored last; returns what it wrote. */
 export async function anchorAuditHead(db: Database, sinks: AnchorSinks, node: string, lastAnchoredSeq: number): Promise<AuditAnchor | null> {
-  const [head] = await db.select({ seq: auditLog.seq, hash: auditLog.hash, at: auditLog.at }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1);
+  // Read under the chain's append lock, like an append: whoever holds it (an append, or a test that stands in for
+  // an insider rewriting rows and putting them back) is never caught half-way.
+  const [head] = await db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${chainLockKey})`);
+    return tx.select({ seq: auditLog.seq, hash: auditLog.hash, at: auditLog.at }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1);
+  });
   if (!head || head.seq === lastAnchoredSeq) return null;
   const anchor = { seq: head.seq, hash: head.hash, at: head.at.toISOString(), node };
   const line = JSON.stringify(anchor);

@@ -27,6 +27,12 @@ export async function auditRecordingRead(db: Database, actor: Actor, sessionId: 
   await audit(db, actor, { action: "recording.read", objectType: "session", objectId: sessionId, details: { how, user: session?.username, target: session?.targetName } });
 }
 
+/** A refused attempt to read a recording, once per reader, recording and hour: a player retrying is one row. */
+export async function auditRecordingRefusal(db: Database, actor: Actor, sessionId: string, reason: string) {
+  if (!(await firstThisHour(db, actor, `refused:${sessionId}`))) return;
+  await audit(db, actor, { action: "recording.read", outcome: "refused", objectType: "session", objectId: sessionId, details: { reason } });
+}
+
 export async function auditTranscriptSearch(db: Database, actor: Actor, query: string) {
   if (!(await firstThisHour(db, actor, `search:${createHash("sha256").update(query).digest("hex")}`))) return;
   await audit(db, actor, { action: "recording.search", details: { query } });

@@ -13,6 +13,7 @@ import type { Database } from "./db/client";
 import { accessRequests, sessions, targets, users } from "./db/schema";
 import type { EndReason } from "./protocol/terminal";
 import type { Runtime } from "./runtime";
+import { assignAuditors } from "./governance/audits";
 import type { AccessDecision } from "./governance/decide";
 import { extendRequestWindow } from "./governance/requests";
 import { openSessionRow, sessionDeadline } from "./sessions";
@@ -98,6 +99,7 @@ export async function startWebSession(
     requestId: access.requestId,
     clientAddress: actor.sourceIp,
   });
+  await assignAuditors(db, session.id, target);
   await audit(db, actor, { action: "session.start", objectType: "session", objectId: session.id, details: { target: target.name, protocol: "web", requestId: access.requestId ?? undefined } });
   const { ticket } = await mintConnectTicket(db, { userId, targetId: target.id, purpose: "app", sessionId: session.id, browserBinding: stateHash }, config.connectTicketTtlSeconds);
   const handoff = new URL(handoffPath, appOrigin(config, target.name));

@@ -10,6 +10,7 @@ import { sessionTexts, terminationNotice } from "../lib/settings";
 import { type ControlCommand, type LiveState, type WatchServerMessage } from "../lib/protocol/live";
 import { terminalClientMessageSchema, type EndReason, type TerminalServerMessage } from "../lib/protocol/terminal";
 import { addSessionEvent, recordWatching } from "../lib/session-events";
+import { assignAuditors } from "../lib/governance/audits";
 import { extendRequestWindow } from "../lib/governance/requests";
 import { closeSessionRow, markSessionActive, openSessionRow, sessionDeadline, setSessionStatus } from "../lib/sessions";
 import type { TargetRow } from "../lib/targets";
@@ -100,6 +101,7 @@ export class Session {
     });
     this.id = row.id;
     this.startedAt = row.startedAt.getTime();
+    await assignAuditors(db, this.id, target);
     this.recorder = this.context.startRecorder({ id: this.id, startedAt: this.startedAt });
     await audit(db, this.context.actor, { action: "session.start", objectType: "session", objectId: this.id, details: { target: target.name, protocol: target.protocol, requestId: this.context.access?.requestId ?? undefined } });
     this.send({ type: "connecting", sessionId: this.id });

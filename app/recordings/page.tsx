@@ -4,7 +4,7 @@ import { hasRole, requirePageUser } from "@/lib/auth/current-user";
 import { sessionFilterSchema } from "@/lib/protocol/sessions";
 import { runtime } from "@/lib/runtime";
 import { listSessions } from "@/lib/sessions";
-import { searchTranscripts } from "@/lib/transcripts";
+import { searchReadableTranscripts } from "@/lib/governance/recording-access";
 
 const inputStyle = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1 text-sm";
 
@@ -22,7 +22,7 @@ export default async function RecordingsPage({ searchParams }: { searchParams: P
   const opensRecordings = hasRole(user, ["reviewer", "admin"]);
   const rows = await listSessions(runtime().db, filter, seesEveryone ? {} : { onlyUserId: user.id });
   const query = opensRecordings ? (raw.q ?? "").trim() : "";
-  const hits = query.length >= 2 ? await searchTranscripts(runtime().db, query.slice(0, 200)) : null;
+  const hits = query.length >= 2 ? await searchReadableTranscripts(runtime().db, user, query.slice(0, 200)) : null;
   return (
     <>
       {opensRecordings ? (

@@ -1,7 +1,7 @@
 // The Gatehouse data model. One schema serves PostgreSQL (postgres.js) and the embedded PGlite database;
 // SQL migrations in drizzle/ are generated from it with `npm run db:generate`.
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { type AnyPgColumn, bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import type { ConnectPurpose, CredentialKind, Protocol, RdpSecurity, Role } from "../protocol/domain";
 import type { AccessMode, RequestStatus, WeeklyWindow } from "../protocol/governance";
 
@@ -397,6 +397,13 @@ export const accessPolicies = pgTable(
     approverGroups: textArray("approver_groups").$type<string[]>(),
     approverRoles: textArray("approver_roles").$type<Role[]>(),
     requiredApprovals: integer("required_approvals").notNull().default(1),
+    /** Reviewers (with the reviewer or admin role) who may open recordings of these targets without asking. */
+    reviewerUsers: textArray("reviewer_users").$type<string[]>(),
+    reviewerGroups: textArray("reviewer_groups").$type<string[]>(),
+    /** Auditors assigned sessions of these targets, and the share of sessions they get (100: every one). */
+    auditorUsers: textArray("auditor_users").$type<string[]>(),
+    auditorGroups: textArray("auditor_groups").$type<string[]>(),
+    auditSamplePercent: integer("audit_sample_percent").notNull().default(0),
     /** When access is allowed each week, in `timeZone`; none means at any time. */
     weeklyWindows: jsonb("weekly_windows").$type<WeeklyWindow[]>().notNull().default([]),
     timeZone: text("time_zone").notNull().default("UTC"),
@@ -445,6 +452,11 @@ export const accessRequests = pgTable(
     requesterId: uuid("requester_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
+    /** `access`: to use targets; `recording`: to open one session's recording, with a justification. */
+    kind: text("kind").$type<"access" | "recording">().notNull().default("access"),
+    /** For a recording request: the session whose recording it opens. */
+    // Sessions point at requests and recording requests at sessions: the annotation breaks the type cycle.
+    sessionId: uuid("session_id").references((): AnyPgColumn => sessions.id, { onDelete: "cascade" }),
     activityId: uuid("activity_id").references(() => activities.id, { onDelete: "set null" }),
     /** Kept so the request still says what it was for after the activity is deleted. */
     activityName: text("activity_name").notNull(),
@@ -527,4 +539,23 @@ export const noticeAcceptances = pgTable(
     acceptedAt: timestamp("accepted_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [primaryKey({ columns: [table.userId, table.targetId] })],
+);
+
+/** A session given to auditors by a policy, and what became of the review (lib/governance/audits.ts). */
+export const sessionAudits = pgTable(
+  "session_audits",
+  {
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    policyId: uuid("policy_id")
+      .notNull()
+      .references(() => accessPolicies.id, { onDelete: "cascade" }),
+    status: text("status").$type<"pending" | "in_review" | "reviewed" | "flagged">().notNull().default("pending"),
+    notes: text("notes").notNull().default(""),
+    reviewedBy: text("reviewed_by"),
+    reviewedAt: timestamp("reviewed_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (table) => [primaryKey({ columns: [table.sessionId, table.policyId] }), index("session_audits_status_idx").on(table.status)],
 );

@@ -69,24 +69,21 @@ export function policyCovers(policy: Pick<PolicyRow, "targetNames" | "targetTags
   return lower(policy.targetNames).includes(target.name.toLowerCase()) || policy.targetTags.some((tag) => target.tags.includes(tag));
 }
 
-function names(person: Pick<Person, "username" | "email">) {
-  return [person.username, person.email].filter((name): name is string => Boolean(name)).map((name) => name.toLowerCase());
+/** Whether a list of usernames or e-mails (any case) and a list of groups name the person. */
+function lists(people: string[], groups: string[], person: Person): boolean {
+  const own = [person.username, person.email].filter((name): name is string => Boolean(name)).map((name) => name.toLowerCase());
+  return lower(people).some((name) => own.includes(name)) || groups.some((group) => person.groups.includes(group));
 }
 
-export function policyNames(policy: Pick<PolicyRow, "subjectUsers" | "subjectGroups">, person: Person): boolean {
-  const own = names(person);
-  return lower(policy.subjectUsers).some((name) => own.includes(name)) || policy.subjectGroups.some((group) => person.groups.includes(group));
-}
+export const policyNames = (policy: Pick<PolicyRow, "subjectUsers" | "subjectGroups">, person: Person) => lists(policy.subjectUsers, policy.subjectGroups, person);
 
 /** Whether the person may decide requests under this policy (never their own: the caller checks that). */
 export function policyApprover(policy: Pick<PolicyRow, "approverUsers" | "approverGroups" | "approverRoles">, person: Person & { roles: Role[] }): boolean {
-  const own = names(person);
-  return (
-    lower(policy.approverUsers).some((name) => own.includes(name)) ||
-    policy.approverGroups.some((group) => person.groups.includes(group)) ||
-    policy.approverRoles.some((role) => person.roles.includes(role))
-  );
+  return lists(policy.approverUsers, policy.approverGroups, person) || policy.approverRoles.some((role) => person.roles.includes(role));
 }
+
+export const policyReviewer = (policy: Pick<PolicyRow, "reviewerUsers" | "reviewerGroups">, person: Person) => lists(policy.reviewerUsers, policy.reviewerGroups, person);
+export const policyAuditor = (policy: Pick<PolicyRow, "auditorUsers" | "auditorGroups">, person: Person) => lists(policy.auditorUsers, policy.auditorGroups, person);
 
 /** The policies that bind this person on this target. */
 export function applicablePolicies(policies: PolicyRow[], person: Person, target: Reachable): PolicyRow[] {
@@ -98,13 +95,21 @@ export function requestPolicies(policies: PolicyRow[], activity: { policyIds: st
   return applicablePolicies(policies, requester, target).filter((policy) => activity.policyIds.includes(policy.id) && policy.access !== "standing");
 }
 
-/** Whether `person` may decide such a request: never its requester; an approver of a policy needing approval it is made under, for every target. */
-export function approvesEveryTarget(policies: PolicyRow[], activity: { policyIds: string[] }, requester: Person, requested: Reachable[], person: Person & { roles: Role[] }): boolean {
-  return (
-    person.id !== requester.id &&
-    requested.length > 0 &&
-    requested.every((target) => requestPolicies(policies, activity, requester, target).some((policy) => policy.access === "approval" && policyApprover(policy, person)))
-  );
+/**
+ * Whether `person` may decide a request, never their own. Access to targets: an approver of a policy needing
+ * approval it is made under, for every target. A recording: an approver of a policy covering its target.
+ */
+export function mayApprove(
+  policies: PolicyRow[],
+  request: { kind: "access" | "recording"; activity: { policyIds: string[] } | undefined },
+  requester: Person,
+  requested: Reachable[],
+  person: Person & { roles: Role[] },
+): boolean {
+  if (person.id === requester.id || requested.length === 0) return false;
+  if (request.kind === "recording") return requested.some((target) => policies.some((policy) => policyCovers(policy, target) && policyApprover(policy, person)));
+  const { activity } = request;
+  return activity !== undefined && requested.every((target) => requestPolicies(policies, activity, requester, target).some((policy) => policy.access === "approval" && policyApprover(policy, person)));
 }
 
 /** "2026-11-30 10:00 UTC": how the gateway writes a moment in a reason. */
@@ -176,5 +181,43 @@ export function decide(facts: DecisionFacts): AccessDecision {
     extendableUntil: earliest(endsAt, current.extendableUntil),
     ...terms,
     mayRevealCredential: policies.every((policy) => policy.allowCredentialReveal),
+  };
+}
+
+export type RecordingAccess =
+  | { allowed: true; via: "role" | "policy" | "audit" | "request"; requestId: string | null }
+  | { allowed: false; reason: string; /** A recording access request could open it. */ requestable: boolean };
+
+/**
+ * Who may open a session's recording. Where no policy covers its target, the reviewer and admin roles (as before
+ * policies). Where policies do: a reviewer or admin those policies name as reviewers; an auditor the session was
+ * assigned to; or whoever holds an approved recording access request for it, in its window.
+ */
+export function decideRecordingAccess(facts: {
+  person: Person & { roles: Role[] };
+  target: Pick<Reachable, "name" | "tags">;
+  policies: PolicyRow[];
+  /** The policies that assigned this session to auditors. */
+  auditedUnder: string[];
+  /** The person's approved recording requests for this session. */
+  requests: Pick<RequestRow, "id" | "windowStartsAt" | "windowEndsAt">[];
+  at: Date;
+}): RecordingAccess {
+  const { person, target, at } = facts;
+  const reviewerRole = person.roles.includes("reviewer") || person.roles.includes("admin");
+  const assigning = facts.policies.filter((policy) => facts.auditedUnder.includes(policy.id));
+  if (assigning.some((policy) => policyAuditor(policy, person))) return { allowed: true, via: "audit", requestId: null };
+  const covering = facts.policies.filter((policy) => policyCovers(policy, target));
+  if (covering.length === 0) {
+    return reviewerRole ? { allowed: true, via: "role", requestId: null } : { allowed: false, reason: "opening recordings needs the reviewer role", requestable: false };
+  }
+  if (!reviewerRole) return { allowed: false, reason: "opening recordings needs the reviewer role", requestable: false };
+  if (covering.some((policy) => policyReviewer(policy, person))) return { allowed: true, via: "policy", requestId: null };
+  const granted = facts.requests.find((request) => request.windowStartsAt && request.windowEndsAt && request.windowStartsAt <= at && at < request.windowEndsAt);
+  if (granted) return { allowed: true, via: "request", requestId: granted.id };
+  return {
+    allowed: false,
+    reason: `recordings of ${target.name} open to the reviewers of ${covering.map((policy) => policy.name).join(", ")}, or with an approved justification`,
+    requestable: covering.some((policy) => policy.approverUsers.length + policy.approverGroups.length + policy.approverRoles.length > 0),
   };
 }

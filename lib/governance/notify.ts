@@ -5,7 +5,7 @@ import type { Database } from "../db/client";
 import { accessRequests, activities, notifications, targets, users } from "../db/schema";
 import { effectiveRoles } from "../users";
 import { loadPolicies } from "./access";
-import { approvesEveryTarget } from "./decide";
+import { mayApprove } from "./decide";
 
 export type RequestEventKind = "request.created" | "request.approved" | "request.denied" | "request.cancelled" | "request.revoked" | "request.expired";
 
@@ -26,10 +26,10 @@ async function approverEmails(db: Database, request: typeof accessRequests.$infe
     request.activityId ? db.select().from(activities).where(eq(activities.id, request.activityId)) : [],
     db.select().from(targets).where(inArray(targets.id, request.targetIds)),
   ]);
-  if (!requester[0] || !activity[0]) return [];
+  if (!requester[0]) return [];
   // Approvers are few; the people with an address are read once and matched here, as a decision matches them.
   const candidates = await db.select().from(users).where(and(eq(users.disabled, false), isNotNull(users.email)));
-  return candidates.filter((user) => approvesEveryTarget(policies, activity[0]!, requester[0]!, requested, { ...user, roles: effectiveRoles(user) })).map((user) => user.email!);
+  return candidates.filter((user) => mayApprove(policies, { kind: request.kind, activity: activity[0] }, requester[0]!, requested, { ...user, roles: effectiveRoles(user) })).map((user) => user.email!);
 }
 
 export async function notify(db: Database, event: { kind: RequestEventKind; requestId: string; by: string; comment?: string }) {

@@ -11,7 +11,7 @@ import { ApiError, notFound } from "../errors";
 import { isUuid } from "../ids";
 import type { AccessRequestInput } from "../protocol/governance";
 import { loadPolicies } from "./access";
-import { approvesEveryTarget, requestPolicies, type Person, type PolicyRow, type RequestRow } from "./decide";
+import { mayApprove, requestPolicies, type Person, type PolicyRow, type RequestRow } from "./decide";
 import { notify } from "./notify";
 import { ticketMatches } from "./ticket-pattern";
 
@@ -148,7 +148,7 @@ async function approverCheck(db: Database, requests: RequestRow[]): Promise<(per
   return (person, request) => {
     const requester = requesters.find((user) => user.id === request.requesterId);
     const activity = named.find((candidate) => candidate.id === request.activityId);
-    return Boolean(requester && activity) && approvesEveryTarget(policies, activity!, requester!, requested.filter((target) => request.targetIds.includes(target.id)), person);
+    return Boolean(requester) && mayApprove(policies, { kind: request.kind, activity }, requester!, requested.filter((target) => request.targetIds.includes(target.id)), person);
   };
 }
 

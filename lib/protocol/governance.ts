@@ -71,6 +71,11 @@ export const policyInputSchema = z
     approverGroups: nameList.default([]),
     approverRoles: z.array(z.enum(roleNames)).max(4).default([]),
     requiredApprovals: z.coerce.number().int().min(1, "At least one approval").max(10, "At most 10").default(1),
+    reviewerUsers: nameList.default([]),
+    reviewerGroups: nameList.default([]),
+    auditorUsers: nameList.default([]),
+    auditorGroups: nameList.default([]),
+    auditSamplePercent: z.coerce.number({ message: "Must be a number" }).int("Must be whole").min(0, "0 to 100").max(100, "0 to 100").default(0),
     weeklyWindows: z.array(weeklyWindowSchema).max(21).default([]),
     timeZone,
     validFrom: optionalDate,
@@ -88,6 +93,9 @@ export const policyInputSchema = z
     if (policy.subjectUsers.length === 0 && policy.subjectGroups.length === 0) context.addIssue({ code: "custom", path: ["subjectGroups"], message: "Name at least one user or group" });
     if (policy.access === "approval" && policy.approverUsers.length + policy.approverGroups.length + policy.approverRoles.length === 0) {
       context.addIssue({ code: "custom", path: ["approverGroups"], message: "Name who approves: users, groups or a role" });
+    }
+    if (policy.auditSamplePercent > 0 && policy.auditorUsers.length + policy.auditorGroups.length === 0) {
+      context.addIssue({ code: "custom", path: ["auditorGroups"], message: "Name the auditors the sessions go to" });
     }
     if (policy.validFrom && policy.validUntil && policy.validUntil <= policy.validFrom) context.addIssue({ code: "custom", path: ["validUntil"], message: "Must be after the start" });
   });
@@ -134,3 +142,15 @@ export const requestDecisionSchema = z.object({
 
 /** Closing a request: its requester cancels, security or an approver revokes. */
 export const requestClosingSchema = z.object({ reason: z.string().trim().max(500).default("") });
+
+/** Asking to open one session's recording: why, and for how long. */
+export const recordingRequestInputSchema = z.object({
+  justification: z.string().trim().min(10, "Say why, in a sentence: approvers read it").max(2000),
+  durationMinutes: z.coerce.number({ message: "Must be a number" }).int("Must be whole").min(5, "At least 5 minutes").max(7 * 24 * 60, "At most 7 days").default(24 * 60),
+});
+
+/** An auditor's step on an assigned session. */
+export const auditUpdateSchema = z.object({
+  status: z.enum(["in_review", "reviewed", "flagged"]),
+  notes: z.string().trim().max(4000).default(""),
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decide, type DecisionFacts, type PolicyRow } from "@/lib/governance/decide";
+import { decide, decideRecordingAccess, type DecisionFacts, type PolicyRow } from "@/lib/governance/decide";
+import type { Role } from "@/lib/protocol/domain";
 import { parseWindowLines, windowEnd } from "@/lib/governance/windows";
 
 const carol = { id: "u-carol", username: "carol", email: "carol@example.com", groups: ["contractors"] };
@@ -21,6 +22,11 @@ function policy(overrides: Partial<PolicyRow>): PolicyRow {
     approverGroups: ["dba-leads"],
     approverRoles: [],
     requiredApprovals: 1,
+    reviewerUsers: [],
+    reviewerGroups: [],
+    auditorUsers: [],
+    auditorGroups: [],
+    auditSamplePercent: 0,
     weeklyWindows: [],
     timeZone: "UTC",
     validFrom: null,
@@ -130,6 +136,34 @@ describe("access decision", () => {
   it("requires recording when any applicable policy does", () => {
     const decision = decide(facts({ policies: [policy({ name: "a" }), policy({ name: "b", requireRecording: true })] }));
     expect(decision).toMatchObject({ allowed: true, recordingRequired: true, policies: ["a", "b"] });
+  });
+});
+
+describe("recording access", () => {
+  const reviewer = { ...carol, roles: ["user", "reviewer"] as Role[] };
+  const plain = { ...carol, roles: ["user"] as Role[] };
+  const covered = policy({ approverGroups: ["dba-leads"] });
+  const base = { target: db01, policies: [covered], auditedUnder: [], requests: [], at: mondayMorning };
+
+  it("keeps the reviewer role's access where no policy covers the target", () => {
+    expect(decideRecordingAccess({ ...base, person: reviewer, policies: [] })).toMatchObject({ allowed: true, via: "role" });
+    expect(decideRecordingAccess({ ...base, person: plain, policies: [] })).toMatchObject({ allowed: false, requestable: false });
+  });
+
+  it("opens a covered target's recordings to the reviewers its policy names, others ask with a justification", () => {
+    expect(decideRecordingAccess({ ...base, person: reviewer })).toMatchObject({ allowed: false, requestable: true });
+    expect(decideRecordingAccess({ ...base, person: reviewer, policies: [policy({ reviewerUsers: ["CAROL"] })] })).toMatchObject({ allowed: true, via: "policy" });
+    const granted = { id: "r9", windowStartsAt: new Date("2026-11-30T09:00:00Z"), windowEndsAt: new Date("2026-11-30T11:00:00Z") };
+    expect(decideRecordingAccess({ ...base, person: reviewer, requests: [granted] })).toMatchObject({ allowed: true, via: "request", requestId: "r9" });
+    expect(decideRecordingAccess({ ...base, person: reviewer, requests: [granted], at: new Date("2026-11-30T11:00:00Z") })).toMatchObject({ allowed: false });
+    // Being named a reviewer does not make someone without the role one.
+    expect(decideRecordingAccess({ ...base, person: plain, policies: [policy({ reviewerUsers: ["carol"] })] })).toMatchObject({ allowed: false, requestable: false });
+  });
+
+  it("opens a session to the auditors of the policy that assigned it, role or not", () => {
+    const auditing = policy({ id: "p-audit", auditorGroups: ["contractors"], auditSamplePercent: 100 });
+    expect(decideRecordingAccess({ ...base, person: plain, policies: [auditing], auditedUnder: ["p-audit"] })).toMatchObject({ allowed: true, via: "audit" });
+    expect(decideRecordingAccess({ ...base, person: plain, policies: [auditing], auditedUnder: [] })).toMatchObject({ allowed: false });
   });
 });
 

@@ -19,6 +19,11 @@ interface PolicySummary {
   approverGroups: string[];
   approverRoles: string[];
   requiredApprovals: number;
+  reviewerUsers: string[];
+  reviewerGroups: string[];
+  auditorUsers: string[];
+  auditorGroups: string[];
+  auditSamplePercent: number;
   weeklyWindows: WeeklyWindow[];
   timeZone: string;
   validFrom: string | null;
@@ -33,7 +38,7 @@ interface PolicySummary {
 }
 
 const accessLabels: Record<AccessMode, string> = { standing: "Standing access", approval: "Approved request", auto_approve: "Request, approved at once" };
-const listFields = ["targetNames", "targetTags", "subjectUsers", "subjectGroups", "approverUsers", "approverGroups", "sourceNetworks"] as const;
+const listFields = ["targetNames", "targetTags", "subjectUsers", "subjectGroups", "approverUsers", "approverGroups", "reviewerUsers", "reviewerGroups", "auditorUsers", "auditorGroups", "sourceNetworks"] as const;
 
 export function PolicyEditor({ policies }: { policies: PolicySummary[] }) {
   const [editing, setEditing] = useState<PolicySummary | null>(null);
@@ -55,6 +60,7 @@ export function PolicyEditor({ policies }: { policies: PolicySummary[] }) {
       access: form.get("access"),
       approverRoles: form.getAll("approverRoles"),
       requiredApprovals: form.get("requiredApprovals"),
+      auditSamplePercent: form.get("auditSamplePercent"),
       weeklyWindows: windows,
       timeZone: form.get("timeZone"),
       validFrom: date("validFrom"),
@@ -154,6 +160,13 @@ export function PolicyEditor({ policies }: { policies: PolicySummary[] }) {
           </fieldset>
           <Field id="requiredApprovals" label="Approvals needed" error={fieldErrors.requiredApprovals} hint="The requester never counts">
             <TextInput id="requiredApprovals" type="number" min={1} defaultValue={editing?.requiredApprovals ?? 1} />
+          </Field>
+          {text("reviewerUsers", "Recordings open to reviewers", "Users with the reviewer role; others ask with a justification")}
+          {text("reviewerGroups", "Recordings open to reviewer groups")}
+          {text("auditorUsers", "Auditors")}
+          {text("auditorGroups", "Auditor groups")}
+          <Field id="auditSamplePercent" label="Sessions given to auditors (%)" error={fieldErrors.auditSamplePercent} hint="100: every session of these targets; 0: none">
+            <TextInput id="auditSamplePercent" type="number" min={0} max={100} defaultValue={editing?.auditSamplePercent ?? 0} />
           </Field>
           <Field id="weeklyWindows" label="Weekly windows" error={fieldErrors.weeklyWindows} hint="One per line, e.g. Mon-Fri 08:00-18:00. Empty: at any time">
             <textarea id="weeklyWindows" name="weeklyWindows" rows={2} defaultValue={editing ? windowLines(editing.weeklyWindows) : ""} className="mt-1 block w-full rounded-md border border-slate-300 px-2.5 py-1.5 font-mono text-sm" />

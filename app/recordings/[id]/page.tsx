@@ -1,30 +1,53 @@
-import { notFound } from "next/navigation";
+import { forbidden, notFound } from "next/navigation";
 import { SessionTimeline } from "@/app/_components/session-timeline";
-import { PageTitle } from "@/app/_ui/primitives";
+import { Card, PageTitle } from "@/app/_ui/primitives";
 import { headers } from "next/headers";
 import { audit } from "@/lib/audit";
-import { actorOf, requirePageUser } from "@/lib/auth/current-user";
+import { actorOf, hasRole, requirePageUser } from "@/lib/auth/current-user";
 import { clientAddress } from "@/lib/request-context";
+import { recordingAccess } from "@/lib/governance/recording-access";
+import { auditRecordingRefusal } from "@/lib/read-audit";
 import { runtime } from "@/lib/runtime";
 import { findSession } from "@/lib/sessions";
 import { DesktopPlayer } from "./desktop-player";
 import { LegalHold } from "./legal-hold";
+import { RecordingRequestForm } from "./recording-request-form";
 import { Player } from "./player";
 import { WebPlayer } from "./web-player";
 
 export default async function RecordingPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ t?: string }> }) {
-  const user = await requirePageUser(["reviewer", "admin"]);
+  const user = await requirePageUser();
   const { id } = await params;
   const session = await findSession(runtime().db, id);
-  if (!session) notFound();
-  await audit(runtime().db, actorOf(user, clientAddress(await headers())), { action: "recording.view", objectType: "session", objectId: id, details: { target: session.targetName, user: session.username } });
+  const access = session ? await recordingAccess(runtime().db, user, id) : undefined;
+  if (!session || !access) notFound();
+  const actor = actorOf(user, clientAddress(await headers()));
+  if (!access.allowed) {
+    await auditRecordingRefusal(runtime().db, actor, id, access.reason);
+    // Someone who could not even ask gets the plain 403 page; a reviewer may ask with a justification.
+    if (!access.requestable) forbidden();
+    return (
+      <>
+        <PageTitle>
+          {session.username} on {session.targetName}
+        </PageTitle>
+        <Card className="max-w-2xl space-y-3">
+          <p role="alert" className="text-sm text-slate-800">
+            You may not open this recording: {access.reason}.
+          </p>
+          <RecordingRequestForm sessionId={id} />
+        </Card>
+      </>
+    );
+  }
+  await audit(runtime().db, actor, { action: "recording.view", objectType: "session", objectId: id, details: { target: session.targetName, user: session.username } });
   const startAt = Math.max(0, Number((await searchParams).t) || 0);
   return (
     <>
       <PageTitle description={`Started ${session.startedAt.toISOString().replace("T", " ").slice(0, 19)} UTC${session.requestId ? ` · under access request ${session.requestId}` : ""}`}>
         {session.username} on {session.targetName}
       </PageTitle>
-      <LegalHold sessionId={id} held={session.preventPurge} />
+      {hasRole(user, ["reviewer", "admin"]) ? <LegalHold sessionId={id} held={session.preventPurge} /> : null}
       {session.protocol === "web" ? (
         <WebPlayer sessionId={id} startAt={startAt} />
       ) : session.protocol === "rdp" || session.protocol === "vnc" ? (

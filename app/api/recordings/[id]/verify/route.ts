@@ -1,10 +1,10 @@
-import { apiRoute } from "@/lib/api/route";
+import { recordingRoute } from "@/lib/api/recording-route";
 import { findRecording, verifyRecording } from "@/lib/recordings";
 import { auditRecordingRead } from "@/lib/read-audit";
 import { runtime } from "@/lib/runtime";
 
 /** Whether the recording is whole and untouched, and if not, the first chunk where it is not. */
-export const GET = apiRoute({ role: ["reviewer", "admin"] }, async ({ actor, params }) => {
+export const GET = recordingRoute(async ({ actor, params }) => {
   const { db, blobStore } = runtime();
   const recording = await findRecording(db, params.id);
   await auditRecordingRead(db, actor, params.id!, "verify");

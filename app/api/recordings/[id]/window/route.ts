@@ -1,4 +1,5 @@
-import { apiRoute, fieldErrors } from "@/lib/api/route";
+import { recordingRoute } from "@/lib/api/recording-route";
+import { fieldErrors } from "@/lib/api/route";
 import { ApiError } from "@/lib/errors";
 import { recordingWindowQuerySchema } from "@/lib/protocol/recordings";
 import { readRecordingWindow } from "@/lib/recordings";
@@ -6,7 +7,7 @@ import { auditRecordingRead } from "@/lib/read-audit";
 import { runtime } from "@/lib/runtime";
 
 /** A stretch of a terminal recording for the player: `?at=<ms>` to seek, `?seq=<chunk>` to continue. */
-export const GET = apiRoute({ role: ["reviewer", "admin"] }, async ({ actor, params, request }) => {
+export const GET = recordingRoute(async ({ actor, params, request }) => {
   const query = recordingWindowQuerySchema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
   if (!query.success) throw new ApiError(400, "Ask for ?at=<milliseconds> or ?seq=<chunk number>", fieldErrors(query.error));
   const { db, blobStore } = runtime();

@@ -1,0 +1,6 @@
+import { apiRoute } from "@/lib/api/route";
+import { updateAudit } from "@/lib/governance/audits";
+import { auditUpdateSchema } from "@/lib/protocol/governance";
+import { runtime } from "@/lib/runtime";
+
+export const PATCH = apiRoute({ role: "user", body: auditUpdateSchema }, ({ user, actor, params, body }) => updateAudit(runtime().db, actor, user, params.sessionId!, params.policyId!, body));
