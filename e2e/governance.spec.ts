@@ -6,6 +6,7 @@ import { createHmac } from "node:crypto";
 import path from "node:path";
 import type { BrowserContext } from "@playwright/test";
 import postgres from "postgres";
+import ssh2 from "ssh2";
 import { startGateway, type RunningGateway } from "../test/fixtures/gateway";
 import { startSmtpServer, startWebhookReceiver } from "../test/fixtures/notification-sinks";
 import { freePort } from "../test/fixtures/ports";
@@ -311,7 +312,10 @@ test.describe("access governance", () => {
     const checkout = () => call(carol, "post", `/api/targets/${targetId}/checkout`);
     // No request in its window yet: the policy's permission alone shows nothing.
     expect((await checkout()).status()).toBe(403);
-    const created = await requestAccess({ ticket: "INC000006", durationMinutes: 20 });
+    // A target under the same policy that logs in with a key: its key is never shown.
+    const keyCredential = await createCredential(alice.request, { name: `gov-key-${run}`, kind: "private_key", username: sshd.username, secret: ssh2.utils.generateKeyPairSync("ed25519").private });
+    const keyTarget = await createTarget(alice.request, { name: `gov-key-${run}`, protocol: "ssh", host: sshd.host, port: sshd.port, credentialId: keyCredential, tags: [`gov-${run}`] });
+    const created = await requestAccess({ ticket: "INC000006", durationMinutes: 20, targetIds: [targetId, keyTarget] });
     const { id: requestId } = (await created.json()) as { id: string };
     expect((await call(sam, "post", `/api/requests/${requestId}/decision`, { decision: "approve" })).status()).toBe(200);
 
@@ -324,6 +328,9 @@ test.describe("access governance", () => {
     await home.getByTestId("checked-out-password").getByRole("button", { name: "Copy" }).click();
     expect(await home.evaluate(() => navigator.clipboard.readText())).toBe(sshd.password);
     await expect(home.getByTestId("checked-out-password")).toHaveCount(0, { timeout: 10_000 });
+    const keyRefused = await call(carol, "post", `/api/targets/${keyTarget}/checkout`);
+    expect(keyRefused.status()).toBe(403);
+    expect(((await keyRefused.json()) as { error: string }).error).toBe("Private keys are never shown");
 
     const [revealed] = await sql`select details from audit_log where action = 'credential.reveal' and outcome = 'success' and object_id = ${targetId}`;
     expect(revealed!.details).toMatchObject({ target: targetName, username: sshd.username, requestId });
@@ -448,5 +455,37 @@ test.describe("access governance", () => {
     } finally {
       await call(alice, "delete", `/api/admin/policies/${auditPolicy}`);
     }
+  });
+
+  test("a session under a request is warned before the request ends and extended within the policy's longest duration, the request with it", async () => {
+    const created = await requestAccess({ ticket: "INC000007", durationMinutes: 5 });
+    const { id: requestId } = (await created.json()) as { id: string };
+    expect((await call(sam, "post", `/api/requests/${requestId}/decision`, { decision: "approve" })).status()).toBe(200);
+    const terminal = await TerminalClient.open(carol, targetId);
+    await terminal.waitForMessage("connected");
+    // Five minutes from the approval: the warning comes at once, with room to extend (the target adds 10 minutes).
+    const warning = await terminal.waitForMessage("expiry");
+    expect(warning.canExtend).toBe(true);
+    const [{ window_ends_at: granted }] = (await sql`select window_ends_at from access_requests where id = ${requestId}`) as unknown as [{ window_ends_at: Date }];
+    expect(Math.abs(new Date(warning.expiresAt).getTime() - granted.getTime())).toBeLessThan(1000);
+    const extensions: { expiresAt: string; canExtend: boolean }[] = [];
+    const expiries = () => terminal.messages.filter((message) => message.type === "expiry") as { expiresAt: string; canExtend: boolean }[];
+    // 5 + 10 × 5 = 55 minutes fit the policy's 60; a sixth would not.
+    for (let step = 1; step <= 5; step++) {
+      terminal.control({ type: "extend" });
+      await expect.poll(() => expiries().length, { timeout: 5000 }).toBe(step + 1);
+      extensions.push(expiries().at(-1)!);
+    }
+    expect(extensions.map((extension) => Math.round((new Date(extension.expiresAt).getTime() - granted.getTime()) / 60_000))).toEqual([10, 20, 30, 40, 50]);
+    expect(extensions.at(-1)!.canExtend).toBe(false);
+    const [request] = await sql`select window_ends_at from access_requests where id = ${requestId}`;
+    expect(new Date(request!.window_ends_at).toISOString()).toBe(new Date(extensions.at(-1)!.expiresAt).toISOString());
+    const extended = await sql`select count(*)::int as count from audit_log where action = 'request.extend' and object_id = ${requestId}`;
+    expect(extended[0]!.count).toBe(5);
+    // Still connected past the request's first end: the re-check follows the extended window.
+    terminal.type("echo extended\r");
+    await terminal.waitForOutput("extended\r\n");
+    await terminal.close();
+    expect((await call(carol, "post", `/api/requests/${requestId}/cancel`, { reason: "done" })).status()).toBe(200);
   });
 });
