@@ -210,6 +210,16 @@ test.describe("access governance", () => {
     const later = new Date(Date.now() + 24 * 3600_000).toISOString();
     expect((await requestAccess({ startsAt: later, ticket: "INC000003" })).status()).toBe(200);
     expect(await fields({ startsAt: later, ticket: "INC000004" })).toEqual({ targetIds: `You already have a request for ${targetName} in that time` });
+    // Twenty waiting at once is the most: each one mails the approvers.
+    const waiting = [];
+    for (let day = 2; day <= 20; day++) {
+      const made = await requestAccess({ startsAt: new Date(Date.now() + day * 24 * 3600_000).toISOString(), ticket: "INC000010" });
+      expect(made.status(), await made.text()).toBe(200);
+      waiting.push(((await made.json()) as { id: string }).id);
+    }
+    const flooding = await requestAccess({ startsAt: new Date(Date.now() + 21 * 24 * 3600_000).toISOString(), ticket: "INC000010" });
+    expect(flooding.status()).toBe(429);
+    for (const id of waiting) expect((await call(carol, "post", `/api/requests/${id}/cancel`, { reason: "test" })).status()).toBe(200);
   });
 
   test("a policy's networks and weekly windows refuse the connect with the reason, audited", async () => {

@@ -13,6 +13,7 @@ import { searchTranscripts } from "../transcripts";
 import { loadPolicies } from "./access";
 import { decideRecordingAccess, policyCovers, type RecordingAccess } from "./decide";
 import { notify } from "./notify";
+import { assertRoomToAsk } from "./requests";
 
 /** The decision for each of these sessions (unknown ids are absent). */
 async function recordingAccessFor(db: Database, person: SignedInUser, sessionIds: string[], at = new Date()): Promise<Map<string, RecordingAccess & { targetName: string }>> {
@@ -74,6 +75,7 @@ export async function requestRecordingAccess(db: Database, actor: Actor, person:
   if (!access) throw notFound("Recording");
   if (access.allowed) throw new ApiError(409, "You may already open this recording");
   if (!access.requestable) throw new ApiError(403, `You may not ask for this recording: ${access.reason}`);
+  await assertRoomToAsk(db, person.id);
   const [session] = await db.select({ targetId: sessions.targetId, targetName: sessions.targetName, tags: targets.tags }).from(sessions).leftJoin(targets, eq(targets.id, sessions.targetId)).where(eq(sessions.id, sessionId));
   const [waiting] = await db
     .select({ id: accessRequests.id })

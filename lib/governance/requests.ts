@@ -2,7 +2,7 @@
 // revoked | expired. Every transition is audited and told to the people it concerns (lib/governance/notify.ts).
 // The window a request grants counts from the later of its approval and its scheduled start, so a slow approver
 // does not eat into it; a policy that approves at once still caps it at its longest duration.
-import { and, arrayOverlaps, desc, eq, inArray, lte, ne, or, sql } from "drizzle-orm";
+import { and, arrayOverlaps, count, desc, eq, inArray, lte, ne, or, sql } from "drizzle-orm";
 import { audit, systemActor, type Actor } from "../audit";
 import type { SignedInUser } from "../auth/current-user";
 import type { Database } from "../db/client";
@@ -16,6 +16,15 @@ import { notify } from "./notify";
 import { ticketMatches } from "./ticket-pattern";
 
 type ActivityRow = typeof activities.$inferSelect;
+
+/** Requests one person may have waiting at once: each one mails the approvers, so a script cannot flood them. */
+const mostWaiting = 20;
+
+/** Refuses a new request from someone who already has `mostWaiting` waiting for approval. */
+export async function assertRoomToAsk(db: Database, requesterId: string) {
+  const [row] = await db.select({ waiting: count() }).from(accessRequests).where(and(eq(accessRequests.requesterId, requesterId), eq(accessRequests.status, "pending")));
+  if ((row?.waiting ?? 0) >= mostWaiting) throw new ApiError(429, `You have ${mostWaiting} requests waiting for approval; cancel some or wait for an answer`);
+}
 
 /** A start this far in the past still counts as "now" (clocks and forms are not exact). */
 const startSkewMs = 60_000;
@@ -61,6 +70,7 @@ function approvedWindow(request: Pick<RequestRow, "startsAt" | "durationMinutes"
 }
 
 export async function createAccessRequest(db: Database, actor: Actor, requester: SignedInUser, input: AccessRequestInput, at = new Date()) {
+  await assertRoomToAsk(db, requester.id);
   const activity = await loadActivity(db, input.activityId);
   if (!activity) throw fieldError("activityId", "No such activity");
   if (activity.ticketPattern !== null) {
