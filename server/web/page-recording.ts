@@ -10,8 +10,12 @@ import { brotliDecompress, gunzip, inflate, type ZlibOptions } from "node:zlib";
 import { recorderScript } from "./recorder-script/bundle";
 import { allowRecorder, injectRecorder, recorderAllowance } from "./recorder-injection";
 
-/** A page larger than this, as sent or once decoded, is passed on without the recorder rather than held. */
-export const recordablePageLimit = 16 * 1024 * 1024;
+/**
+ * A page larger than this, as sent or once decoded, is passed on without the recorder rather than held. Real pages
+ * are far smaller; what a bomb costs is this much output per decode until the garbage collector reclaims it, so it
+ * is kept well under the point where V8 collects external memory (~64 MiB), with two decodes at once.
+ */
+export const recordablePageLimit = 8 * 1024 * 1024;
 /**
  * Pages decoded and rewritten at once, per gateway: with the limit above, what decoding can hold at any moment
  * stays bounded however many bombs arrive together; the others wait their turn (a page takes milliseconds).
