@@ -8,7 +8,7 @@ import { pendingForApprover } from "@/lib/governance/requests";
 import { runtime } from "@/lib/runtime";
 import "./globals.css";
 
-export const metadata: Metadata = { title: "Gatehouse", description: "Zero-trust access to SSH, desktops and web apps" };
+export const metadata: Metadata = { title: "Gatehouse", description: "Zero-trust access to SSH, desktops and web apps", icons: { icon: "/icon.svg" }, robots: { index: false, follow: false } };
 
 async function signOutAction() {
   "use server";
@@ -21,6 +21,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   const adminLinks = [
     { href: "/admin/targets", label: "Targets" },
     { href: "/admin/policies", label: "Policies" },
+    { href: "/admin/command-rules", label: "Command policy" },
     { href: "/admin/credentials", label: "Credentials" },
     { href: "/admin/users", label: "Users" },
     { href: "/admin/settings", label: "Settings" },
@@ -29,9 +30,9 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
     <html lang="en">
       <body className="min-h-screen bg-slate-50 text-slate-900 antialiased">
         <header className="border-b border-slate-200 bg-white">
-          <nav aria-label="Main" className="mx-auto flex max-w-6xl items-center gap-5 px-4 py-3 text-sm">
-            <Link href="/" className="font-semibold text-indigo-700">
-              Gatehouse
+          <nav aria-label="Main" className="mx-auto flex max-w-6xl flex-wrap items-center gap-x-5 gap-y-2 px-4 py-3 text-sm">
+            <Link href="/" className="shrink-0">
+              <img src="/logo.svg" alt="Gatehouse" width={112} height={24} />
             </Link>
             {user ? <Link href="/">My targets</Link> : null}
             {user ? <Link href="/requests">Requests</Link> : null}
@@ -58,7 +59,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
             {user && hasRole(user, "admin") ? adminLinks.map((link) => <Link key={link.href} href={link.href}>{link.label}</Link>) : null}
             {user && (hasRole(user, "admin") || hasRole(user, "security")) ? <Link href="/admin/audit">Audit log</Link> : null}
             {user ? (
-              <form action={signOutAction} className="ml-auto flex items-center gap-3">
+              <form action={signOutAction} className="ml-auto flex flex-wrap items-center gap-3">
                 <span className="text-slate-600" data-testid="signed-in-as">
                   {user.displayName} · {user.roles.join(", ")}
                 </span>

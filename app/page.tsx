@@ -8,14 +8,21 @@ import { headers } from "next/headers";
 import Link from "next/link";
 import { utcMinute } from "@/lib/governance/decide";
 import { clientAddress } from "@/lib/request-context";
+import { matchesTargetSearch, tagsOf, targetSearchSchema } from "@/lib/protocol/target-search";
+import { TargetSearchForm } from "@/app/_components/target-search-form";
 
-export default async function HomePage() {
+export default async function HomePage({ searchParams }: { searchParams: Promise<Record<string, string>> }) {
   const user = await requirePageUser();
-  const targets = await listReachableTargets(runtime().db, user, clientAddress(await headers()));
+  const search = targetSearchSchema.parse(await searchParams);
+  const reachable = await listReachableTargets(runtime().db, user, clientAddress(await headers()));
+  const targets = reachable.filter(({ target }) => matchesTargetSearch(target, search));
   return (
     <>
       <PageTitle description="The servers, desktops and web apps you may open through Gatehouse.">My targets</PageTitle>
-      {targets.length === 0 ? (
+      {reachable.length > 1 ? <TargetSearchForm search={search} tags={tagsOf(reachable.map(({ target }) => target))} shown={targets.length} total={reachable.length} clearHref="/" /> : null}
+      {reachable.length > 0 && targets.length === 0 ? (
+        <EmptyState title="No target matches">Try other words, or another tag.</EmptyState>
+      ) : targets.length === 0 ? (
         <EmptyState title="No targets for you yet">
           {hasRole(user, "admin") ? (
             <p>
@@ -41,7 +48,9 @@ export default async function HomePage() {
                 {target.tags.length > 0 ? (
                   <p className="mt-2 flex flex-wrap gap-1">
                     {target.tags.map((tag) => (
-                      <Badge key={tag}>{tag}</Badge>
+                      <Link key={tag} href={`/?tag=${encodeURIComponent(tag)}`} aria-label={`Targets tagged ${tag}`}>
+                        <Badge>{tag}</Badge>
+                      </Link>
                     ))}
                   </p>
                 ) : null}

@@ -2,6 +2,7 @@
 // started on a fresh PostgreSQL database with a signed-in account and SSH targets, and process figures from /proc.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { encode } from "next-auth/jwt";
@@ -22,6 +23,20 @@ import { createScratchDatabase } from "../test/fixtures/postgres-database";
 import type { startSshd } from "../test/fixtures/sshd";
 
 type Sshd = Awaited<ReturnType<typeof startSshd>>;
+
+/** One step of a benchmark, named as it starts, that fails with its name when it passes its deadline. */
+export async function phase<T>(name: string, deadlineMs: number, work: () => Promise<T>): Promise<T> {
+  console.log(`${name}…`);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`phase "${name}" passed its deadline of ${deadlineMs / 1000} s`)), deadlineMs);
+  });
+  try {
+    return await Promise.race([work(), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export function percentile(values: number[], p: number) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -89,7 +104,8 @@ export function directPty(sshd: Sshd): Promise<Pty> {
         }),
       )
       .on("error", reject)
-      .connect({ host: sshd.host, port: sshd.port, username: sshd.username, password: sshd.password });
+      // As a tuned client would: keys go out at once, not held back for the previous packet's acknowledgement.
+      .connect({ sock: connect({ host: sshd.host, port: sshd.port, noDelay: true }), username: sshd.username, password: sshd.password });
   });
 }
 

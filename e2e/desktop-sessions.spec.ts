@@ -80,6 +80,9 @@ test.describe("RDP and VNC desktops", () => {
 
   async function openDesktop(key: string) {
     const page = await bob.newPage();
+    // The engine's thumbnails are for the dashboard: none may reach the user's browser.
+    const thumbnailsSeen: string[] = [];
+    page.on("websocket", (socket) => socket.on("framereceived", ({ payload }) => void (String(payload).includes(".thumbnail,") && thumbnailsSeen.push(String(payload).slice(0, 80)))));
     await page.goto(`${ssoUrl()}/`);
     await page.getByRole("link", { name: `Connect to ${targets[key]!.name}` }).click();
     await expect(page.getByTestId("desktop-status")).toHaveText("Connected", { timeout: 20_000 });
@@ -89,7 +92,7 @@ test.describe("RDP and VNC desktops", () => {
     await typeIntoXterm(page, paintXterm(blue));
     await expect.poll(() => shareOf(desktop, blue), { timeout: 15_000, message: "the remote xterm shows on the canvas" }).toBeGreaterThan(0.03);
     const [session] = await sql<{ id: string }[]>`select id from sessions where target_name = ${targets[key]!.name} and status <> 'ended' order by started_at desc limit 1`;
-    return { page, desktop, sessionId: session!.id };
+    return { page, desktop, sessionId: session!.id, thumbnailsSeen };
   }
 
   test("an RDP desktop: the desktop on the canvas, typing reaches it, the recording replays it", async () => {
@@ -108,7 +111,7 @@ test.describe("RDP and VNC desktops", () => {
 
     const review = await alice.newPage();
     // A seek: the window from the last keyframe before the moment, replayed up to it, shows the red xterm.
-    await review.goto(`${ssoUrl()}/recordings/${sessionId}?t=3600000`);
+    await review.goto(`${ssoUrl()}/recordings/${sessionId}?t=3600`);
     await expect(review.getByTestId("verification")).toContainText("Verified");
     const player = review.getByTestId("desktop-player");
     await expect.poll(() => shareOf(player, red), { timeout: 15_000, message: "seeking to the end shows the xterm turned red" }).toBeGreaterThan(0.02);
@@ -123,8 +126,24 @@ test.describe("RDP and VNC desktops", () => {
 
   test("security watches an RDP desktop live, locks it (input dropped, an overlay) and terminates it", async () => {
     test.setTimeout(120_000);
-    const { page, desktop, sessionId } = await openDesktop("rdp");
+    const { page, desktop, sessionId, thumbnailsSeen } = await openDesktop("rdp");
     const security = await sam.newPage();
+    const who = `bob on ${targets.rdp!.name}`;
+    // The dashboard shows the desktop as a small picture, a few times a minute.
+    await security.goto(`${ssoUrl()}/live`);
+    const thumbnail = security.getByRole("img", { name: new RegExp(`^The screen of ${who} at \\d\\d:\\d\\d:\\d\\d$`) });
+    await expect(thumbnail).toBeVisible({ timeout: 15_000 });
+    await expect.poll(() => thumbnail.evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth)).toBeGreaterThan(0);
+    expect(await thumbnail.evaluate((image: HTMLImageElement) => image.naturalWidth)).toBeLessThanOrEqual(320);
+    // The first picture may predate the xterm's paint (it is taken as the session starts); the next comes 20 s on.
+    await expect.poll(() => shareOf(thumbnail, blue), { timeout: 30_000, message: "the thumbnail shows the blue xterm" }).toBeGreaterThan(0.01);
+    const thumbnailUrl = (await thumbnail.getAttribute("src"))!;
+    const picture = await sam.request.get(`${ssoUrl()}${thumbnailUrl}`);
+    expect(picture.headers()["content-type"]).toBe("image/jpeg");
+    expect(picture.headers()["cache-control"]).toBe("private, no-store");
+    expect((await picture.body()).subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
+    expect((await bob.request.get(`${ssoUrl()}${thumbnailUrl}`)).status(), "a plain user sees no one's screen").toBe(403);
+
     await security.goto(`${ssoUrl()}/live/${sessionId}`);
     await expect(security.getByTestId("watch-status")).toHaveText("Watching live");
     const watched = security.getByTestId("watch-desktop");
@@ -132,7 +151,6 @@ test.describe("RDP and VNC desktops", () => {
     await typeIntoXterm(page, paintXterm(green));
     await expect.poll(() => shareOf(watched, green), { timeout: 15_000, message: "the watcher sees the change live" }).toBeGreaterThan(0.02);
 
-    const who = `bob on ${targets.rdp!.name}`;
     await security.getByRole("button", { name: `Lock ${who}` }).click();
     await security.getByLabel(`Reason to lock ${who}`).fill("unexpected admin tool");
     await security.getByRole("button", { name: "Confirm lock" }).click();
@@ -140,14 +158,24 @@ test.describe("RDP and VNC desktops", () => {
     await typeIntoXterm(page, paintXterm(red));
     await page.waitForTimeout(2000);
     expect(await shareOf(desktop, red), "keys typed while locked never reach the desktop").toBeLessThan(0.005);
+    // A later thumbnail shows the change.
+    const dashboard = await sam.newPage();
+    await dashboard.goto(`${ssoUrl()}/live`);
+    await expect
+      .poll(() => shareOf(dashboard.getByRole("img", { name: new RegExp(`^The screen of ${who}`) }), green), { timeout: 30_000, message: "the dashboard's thumbnail turned green" })
+      .toBeGreaterThan(0.01);
+    await dashboard.close();
+    expect(thumbnailsSeen).toEqual([]);
 
     await security.getByRole("button", { name: `Terminate ${who}`, exact: true }).click();
     await security.getByLabel(`Reason to terminate ${who}`).fill("end of the change window");
     await security.getByRole("button", { name: "Confirm terminate" }).click();
     await expect(page.getByTestId("desktop-status")).toHaveText("Session terminated: terminated by sam from security: end of the change window");
     await expect(security.getByTestId("watch-status")).toHaveText("The session ended: terminated by sam from security: end of the change window");
-    const audited = await sql`select action from audit_log where object_id = ${sessionId} and action in ('session.lock', 'session.terminate') order by seq`;
-    expect(audited.map((row) => row.action)).toEqual(["session.lock", "session.terminate"]);
+    // The control is audited once the node that ran it has answered, a moment after the user was told.
+    await expect
+      .poll(async () => (await sql`select action from audit_log where object_id = ${sessionId} and action in ('session.lock', 'session.terminate') order by seq`).map((row) => row.action))
+      .toEqual(["session.lock", "session.terminate"]);
   });
 
   test("a VNC desktop: shown, typed into, resized with the window; a wrong password is a clear error", async () => {
@@ -166,5 +194,92 @@ test.describe("RDP and VNC desktops", () => {
     const refused = await bob.newPage();
     await refused.goto(`${ssoUrl()}/connect/${targets["vnc-wrong"]!.id}`);
     await expect(refused.getByTestId("desktop-status")).toHaveText(`Could not connect: ${targets["vnc-wrong"]!.name} rejected the stored credential for user vnc-viewer; ask an admin to check it`, { timeout: 20_000 });
+  });
+
+  test("the desktop player skips a still stretch, and lists its keyboard shortcuts", async () => {
+    test.setTimeout(120_000);
+    const { page, desktop, sessionId } = await openDesktop("vnc");
+    // Twelve seconds where nothing on the screen changes, then the xterm turns red.
+    await page.waitForTimeout(12_000);
+    await typeIntoXterm(page, paintXterm(red));
+    await expect.poll(() => shareOf(desktop, red), { timeout: 15_000, message: "the xterm turned red" }).toBeGreaterThan(0.03);
+    await page.getByRole("button", { name: "Disconnect" }).click();
+    await expect.poll(async () => (await sql`select status from sessions where id = ${sessionId}`)[0]?.status).toBe("ended");
+
+    const review = await alice.newPage();
+    await review.goto(`${ssoUrl()}/recordings/${sessionId}`);
+    const player = review.getByTestId("desktop-player");
+    await expect(review.getByRole("button", { name: "Play" })).toBeEnabled();
+    await expect(review.getByLabel("Skip idle")).toBeChecked();
+    // At 1×: the still stretch plays as a second, so the red shows well before the 12 s it lasted.
+    await review.getByRole("button", { name: "Play" }).click();
+    await expect.poll(() => shareOf(player, red), { timeout: 8_000, message: "skipping the still stretch, the red xterm shows" }).toBeGreaterThan(0.02);
+
+    // The keys: ? lists them, Space pauses.
+    await player.click();
+    await review.keyboard.press("?");
+    await expect(review.getByRole("dialog", { name: "Keyboard shortcuts" })).toContainText("Spaceplay or pause");
+    await review.keyboard.press("?");
+    await expect(review.getByRole("dialog", { name: "Keyboard shortcuts" })).toHaveCount(0);
+    if (await review.getByRole("button", { name: "Pause" }).isVisible()) await review.keyboard.press(" ");
+    await expect(review.getByRole("button", { name: "Play" })).toBeVisible();
+    for (let back = 0; back < 8; back++) await review.keyboard.press("ArrowLeft");
+    await expect(review.getByTestId("desktop-player-position")).toHaveText(/^0:00 /);
+    await review.keyboard.press(" ");
+    await expect(review.getByRole("button", { name: "Pause" })).toBeVisible();
+    await review.keyboard.press(" ");
+    await expect(review.getByRole("button", { name: "Play" })).toBeVisible();
+    await review.close();
+  });
+  test("clipboard rules: a large paste is held at the gateway and dropped, a small one goes through; a copy out of the desktop is measured and alerted", async () => {
+    test.setTimeout(120_000);
+    const rules: string[] = [];
+    const addRule = async (rule: Record<string, unknown>) => {
+      const response = await alice.request.post(`${ssoUrl()}/api/admin/command-rules`, { headers: { origin: ssoUrl() }, data: { kind: "clipboard", severity: "high", targetNames: [targets.rdp!.name], ...rule } });
+      expect(response.status(), await response.text()).toBe(200);
+      rules.push(((await response.json()) as { id: string }).id);
+    };
+    try {
+      await addRule({ name: named("big pastes"), pattern: "paste >= 1k", action: "block", testMatch: ["paste 1024"], testNoMatch: ["paste 1023", "copy 5000"] });
+      await addRule({ name: named("copies out"), pattern: "copy >= 10", action: "alert", severity: "medium" });
+      const { page, desktop, sessionId } = await openDesktop("rdp");
+      await page.getByRole("button", { name: "Clipboard" }).click();
+      const paste = async (text: string) => {
+        await page.getByLabel("Clipboard text").fill(text);
+        await page.getByRole("button", { name: "Send to the desktop" }).click();
+      };
+      // Pasted into the xterm with Shift+Insert (then Return, after the text has come), a command that paints it:
+      // only the small paste may arrive.
+      const pasteIntoXterm = async () => {
+        await typeIntoXterm(page, "");
+        await page.keyboard.press("Shift+Insert");
+        await page.waitForTimeout(1500);
+        await page.keyboard.press("Enter");
+      };
+      await paste(`${paintXterm(red).trimEnd()} # ${"x".repeat(1100)}`);
+      await expect(page.getByTestId("policy-banner")).toContainText(`Not done: the command policy does not allow a paste of`);
+      await pasteIntoXterm();
+      await page.waitForTimeout(1500);
+      expect(await shareOf(desktop, red), "the dropped paste never reached the desktop").toBeLessThan(0.005);
+      await paste(paintXterm(green).trimEnd());
+      // The desktop owns the text only once its clipboard has announced it, which takes a moment on a busy
+      // machine: an early Shift+Insert pastes nothing. Each try starts from an empty command line.
+      await expect(async () => {
+        await typeIntoXterm(page, "");
+        await page.keyboard.press("Control+u");
+        await pasteIntoXterm();
+        await expect.poll(() => shareOf(desktop, green), { timeout: 5_000 }).toBeGreaterThan(0.03);
+      }, "the small paste reached the desktop").toPass({ timeout: 40_000 });
+
+      // Copied on the desktop (OSC 52 puts text on its clipboard): it reaches the panel, measured on its way.
+      const copied = `copied-${run}-out-of-the-desktop`;
+      await typeIntoXterm(page, `printf '\\033]52;c;${Buffer.from(copied).toString("base64")}\\007'\n`);
+      await expect(page.getByLabel("Clipboard text")).toHaveValue(copied, { timeout: 15_000 });
+      await expect
+        .poll(async () => (await sql`select rule_name, outcome, subject from risk_events where session_id = ${sessionId} order by id`).map((event) => `${event.rule_name}: ${event.outcome}: ${event.subject}`))
+        .toEqual(expect.arrayContaining([`${named("big pastes")}: blocked: a paste of ${paintXterm(red).trimEnd().length + 3 + 1100} bytes into the desktop`, `${named("copies out")}: alerted: a copy of ${copied.length} bytes out of the desktop`]));
+    } finally {
+      for (const id of rules) await alice.request.delete(`${ssoUrl()}/api/admin/command-rules/${id}`, { headers: { origin: ssoUrl() } });
+    }
   });
 });

@@ -403,7 +403,8 @@ test.describe("terminal recordings", () => {
     expect(await page.title()).toBe(title);
     expect(dialogs).toBe(0);
 
-    await page.getByRole("button", { name: "Go to command: echo first-$((1))" }).click();
+    // The command's mark on the activity strip, under the scrub bar.
+    await page.getByRole("region", { name: "Activity in the recording" }).getByRole("button", { name: /echo first-\$\(\(1\)\)$/ }).click();
     await expect(screen).toContainText("echo first-$((1))");
     await expect(screen).not.toContainText("last-2");
     await page.getByTestId("player-terminal").focus();
@@ -423,6 +424,75 @@ test.describe("terminal recordings", () => {
 
     const bobPage = await bob.newPage();
     expect((await bobPage.goto(`${ssoUrl()}/recordings/${sessionId}`))?.status()).toBe(403);
+    await bobPage.close();
+  });
+
+  test("a session's page shows it whole, one timeline of its events, audit rows and commands, each playing the recording from its moment", async () => {
+    const { sessionId } = await recordEndedSession(async (terminal) => {
+      terminal.type("echo opening-$((1))\r");
+      await terminal.waitForOutput("\ropening-1\r\n");
+      const { sessionId: id } = await terminal.waitForMessage("connected");
+      const locked = await alice.request.post(`${ssoUrl()}/api/sessions/${id}/control`, { headers: { origin: ssoUrl() }, data: { action: "lock", reason: "checking the change window" } });
+      expect(locked.status()).toBe(200);
+      const unlocked = await alice.request.post(`${ssoUrl()}/api/sessions/${id}/control`, { headers: { origin: ssoUrl() }, data: { action: "unlock", reason: "window confirmed" } });
+      expect(unlocked.status()).toBe(200);
+      // A few seconds in, so that a link counted in the wrong unit would land elsewhere.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      terminal.type("echo closing-$((2))\r");
+      await terminal.waitForOutput("\rclosing-2\r\n");
+    });
+    const [closing] = await sql`select at_ms from transcript_lines where session_id = ${sessionId} and kind = 'command' and text like 'echo closing-%'`;
+    expect(closing!.at_ms).toBeGreaterThanOrEqual(2500);
+    const [opening] = await sql`select at_ms from transcript_lines where session_id = ${sessionId} and kind = 'command' and text like 'echo opening-%'`;
+
+    // Reached from the sessions list.
+    const page = await alice.newPage();
+    await page.goto(`${ssoUrl()}/recordings?user=bob`);
+    await page.getByRole("link", { name: `Details of bob on rec-${run}` }).first().click();
+    await page.waitForURL(`${ssoUrl()}/sessions/${sessionId}`);
+    const facts = page.getByLabel("Session facts");
+    await expect(facts).toContainText(`Userbob`);
+    await expect(facts).toContainText(/Connected from(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)/);
+    await expect(facts).toContainText("ended");
+    await expect(facts).toContainText("(user closed)");
+    await expect(facts).toContainText(/Data\d+(\.\d)? (B|KiB) from the user · \d+(\.\d)? (B|KiB) to the user/);
+    await expect(facts).toContainText("Access requestnone: standing access");
+    const timeline = page.getByLabel("Session timeline");
+    await expect(timeline.locator('[data-source="command"]')).toHaveText([/\$ echo opening-\$\(\(1\)\)/, /\$ echo closing-\$\(\(2\)\)/]);
+    await expect(timeline.locator('[data-source="session"]').filter({ hasText: "lock by alice: checking the change window" })).toHaveCount(1);
+    await expect(timeline.locator('[data-source="audit"]').filter({ hasText: "session.lock by alice: checking the change window" })).toHaveCount(1);
+    await expect(timeline.locator('[data-source="audit"]').filter({ hasText: "session.unlock by alice: window confirmed" })).toHaveCount(1);
+    // Oldest first, the lock between the two commands.
+    const order = await timeline.locator("li").allTextContents();
+    const at = (text: string) => order.findIndex((line) => line.includes(text));
+    expect(at("echo opening")).toBeLessThan(at("lock by alice"));
+    expect(at("lock by alice")).toBeLessThan(at("echo closing"));
+
+    // A moment's link opens the player at that second (seconds, not milliseconds), the line on screen.
+    await timeline.locator('[data-source="command"]').filter({ hasText: "closing" }).getByRole("link").click();
+    await page.waitForURL(new RegExp(`/recordings/${sessionId}\\?t=`));
+    await expect(page.getByTestId("player-clock")).toHaveText(new RegExp(`^${clockText(closing!.at_ms)} / `));
+    await expect(page.getByTestId("player-terminal").locator(".xterm-rows")).toContainText("echo closing-$((2))");
+    // Under the scrub bar, where things happened: output over time, and a mark for each command and control.
+    const strip = page.getByRole("region", { name: "Activity in the recording" });
+    await expect(strip.locator('[data-source="command"]')).toHaveCount(2);
+    await expect(strip.getByRole("button", { name: /^\d+:\d\d: lock by alice: checking the change window$/ })).toHaveCount(1);
+    const shares = (await page.getByTestId("activity-density").locator("[data-share]").evaluateAll((bars) => bars.map((bar) => Number(bar.getAttribute("data-share"))))) as number[];
+    expect(shares).toHaveLength(120);
+    expect(Math.max(...shares)).toBe(1);
+    expect(shares.filter((share) => share === 0).length).toBeGreaterThan(10);
+    // A mark moves the player there, in place.
+    await strip.getByRole("button", { name: /echo opening/ }).click();
+    await expect(page.getByTestId("player-clock")).toHaveText(new RegExp(`^${clockText(opening!.at_ms)} / `));
+    await expect(page.getByTestId("player-terminal").locator(".xterm-rows")).toContainText("echo opening-$((1))");
+    await page.close();
+
+    // Opening it is audited; a user who may not open the recording gets no page, an unknown session a 404.
+    await expect.poll(async () => (await sql`select count(*)::int as n from audit_log where action = 'session.view' and object_id = ${sessionId} and actor_name = 'alice'`)[0]!.n).toBe(1);
+    const bobPage = await bob.newPage();
+    expect((await bobPage.goto(`${ssoUrl()}/sessions/${sessionId}`))?.status()).toBe(403);
+    expect((await bobPage.goto(`${ssoUrl()}/sessions/00000000-0000-4000-8000-000000000000`))?.status()).toBe(404);
+    expect((await bobPage.goto(`${ssoUrl()}/sessions/not-a-session`))?.status()).toBe(404);
     await bobPage.close();
   });
 

@@ -1,6 +1,6 @@
 // The terminal as a person uses it, in Chromium: sign in, click Connect, type, read the answer. Every byte the
 // browser receives over HTTP and WebSocket is captured and searched for the target's secrets.
-import type { Page } from "@playwright/test";
+import type { Browser, Page } from "@playwright/test";
 import { createCredential, createTarget, sshdUnderTest } from "./fixtures/terminal-client";
 import { expect, signInWithSso, ssoUrl, test } from "./fixtures/test";
 
@@ -20,6 +20,27 @@ function captureTraffic(page: Page) {
     socket.on("framesent", ({ payload }) => received.push(Buffer.from(payload)));
   });
   return received;
+}
+
+/** An SSH target on the test sshd that bob may use, created by alice. */
+async function bobsTarget(browser: Browser, name: string) {
+  const admin = await browser.newContext();
+  await signInWithSso(await admin.newPage(), "alice");
+  const credential = await createCredential(admin.request, { name, kind: "password", username: sshd.username, secret: sshd.password });
+  await createTarget(admin.request, { name, protocol: "ssh", host: sshd.host, port: sshd.port, allowedUsers: ["bob"], credentialId: credential });
+  await admin.close();
+  return name;
+}
+
+/** Bob's browser, allowed the clipboard, at the target's terminal. */
+async function bobAtTerminal(browser: Browser, targetName: string) {
+  const context = await browser.newContext();
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: ssoUrl() });
+  const page = await context.newPage();
+  await signInWithSso(page, "bob");
+  await page.getByRole("link", { name: `Connect to ${targetName}` }).click();
+  await expect(page.getByTestId("terminal-status")).toHaveText("Connected");
+  return { context, page };
 }
 
 test("a user opens a terminal, types echo hello, sees hello — and never receives the target's password or key", async ({ browser }) => {
@@ -91,19 +112,8 @@ test("the page shows the time limit, extends it on request, and says when the se
 });
 
 test("a target cannot forge the gateway's notices, retitle the page, write the clipboard, or disguise where a link goes", { tag: "@security" }, async ({ browser }) => {
-  const admin = await browser.newContext();
-  await signInWithSso(await admin.newPage(), "alice");
-  const credential = await createCredential(admin.request, { name: `hygiene-${run}`, kind: "password", username: sshd.username, secret: sshd.password });
-  const targetName = `hygiene-${run}`;
-  await createTarget(admin.request, { name: targetName, protocol: "ssh", host: sshd.host, port: sshd.port, allowedUsers: ["bob"], credentialId: credential });
-  await admin.close();
-
-  const context = await browser.newContext();
-  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: ssoUrl() });
-  const page = await context.newPage();
-  await signInWithSso(page, "bob");
-  await page.getByRole("link", { name: `Connect to ${targetName}` }).click();
-  await expect(page.getByTestId("terminal-status")).toHaveText("Connected");
+  const targetName = await bobsTarget(browser, `hygiene-${run}`);
+  const { context, page } = await bobAtTerminal(browser, targetName);
   const title = await page.title();
   await page.evaluate(() => navigator.clipboard.writeText("what the user copied"));
   await page.getByTestId("terminal").click();
@@ -161,4 +171,38 @@ test("the terminal page of a target the user may not reach is a 404", async ({ p
   const response = await page.goto(`${ssoUrl()}/connect/00000000-0000-4000-8000-000000000000`);
   expect(response?.status()).toBe(404);
   expect((await page.goto(`${ssoUrl()}/connect/not-an-id`))?.status()).toBe(404);
+});
+
+test("copy and paste in the terminal: Ctrl+Shift+C copies the selection, Ctrl+Shift+V pastes, Ctrl+C still interrupts", async ({ browser }) => {
+  const { context, page } = await bobAtTerminal(browser, await bobsTarget(browser, `clip-terminal-${run}`));
+  await page.getByTestId("terminal").click();
+  await page.keyboard.type("echo copied-$((20+22))-text\n");
+  const rows = page.locator(".xterm-rows");
+  await expect(rows).toContainText(/\n?copied-42-text/);
+
+  // The word on screen, selected with a double click, copied.
+  await page.evaluate(() => navigator.clipboard.writeText("nothing yet"));
+  const line = await rows.locator(":scope > div").filter({ hasText: /^\s*copied-42-text\s*$/ }).boundingBox();
+  await page.mouse.dblclick(line!.x + 20, line!.y + line!.height / 2);
+  await page.keyboard.press("Control+Shift+C");
+  await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe("copied-42-text");
+
+  // Pasted once, as one marked paste: the shell shows both lines and runs them at Enter, not before.
+  await page.evaluate(() => navigator.clipboard.writeText("echo pasted-$((6*7))\necho second-$((1+1))"));
+  await page.getByTestId("terminal").click();
+  await page.keyboard.press("Control+Shift+V");
+  await expect(rows).toContainText("echo second-$((1+1))");
+  expect((await rows.textContent())!.split("echo pasted-$((6*7))").length - 1).toBe(1);
+  await expect(rows).not.toContainText("pasted-42");
+  await page.keyboard.press("Enter");
+  await expect(rows).toContainText("pasted-42");
+  await expect(rows).toContainText("second-2");
+
+  // Ctrl+C is the shell's interrupt, not a copy.
+  await page.keyboard.type("sleep 30");
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Control+C");
+  await page.keyboard.type("echo after-$((3*3))\n");
+  await expect(rows).toContainText("after-9", { timeout: 5_000 });
+  await context.close();
 });

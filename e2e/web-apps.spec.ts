@@ -109,6 +109,11 @@ test.describe("web apps", () => {
   test("the visit is recorded with its pages and navigations but never the password, and replays in the player", async () => {
     // Every page's events are stored, from a full snapshot at each page load.
     await expect.poll(async () => (await sql`select count(*)::int as n from recording_chunks where session_id = ${recordedSession} and snapshot`)[0]!.n, { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
+    // Navigations reach the timeline in batches, a moment after their pages' events arrive.
+    const navigated = async () => (await sql`select details->>'path' as path from session_events where session_id = ${recordedSession} and kind = 'web.navigation'`).map((row) => row.path);
+    await expect.poll(navigated).toEqual(expect.arrayContaining(["/", "/page1", "/page2", "/headers"]));
+    const loaded = async () => (await recordedEvents(recordedSession)).filter((event) => event.type === 4).map((event) => new URL((event.data as { href: string }).href).pathname);
+    await expect.poll(loaded, { timeout: 10_000 }).toEqual(expect.arrayContaining(["/", "/page1", "/page2", "/headers"]));
     const events = await recordedEvents(recordedSession);
     const stored = JSON.stringify(events);
     for (const shown of ["Page one", "Quarterly numbers", "Page two", "echo: hello through the gateway", "Pages"]) expect(stored).toContain(shown);
@@ -118,7 +123,11 @@ test.describe("web apps", () => {
     expect(typed).toContain("*".repeat(nodeRed.password.length));
     const logged = await sql`select kind, details from session_events where session_id = ${recordedSession}`;
     expect(JSON.stringify(logged).includes(nodeRed.password), "the password is on the timeline").toBe(false);
-    expect(logged.filter((event) => event.kind === "web.navigation").map((event) => event.details.path)).toEqual(expect.arrayContaining(["/", "/page1", "/page2", "/headers"]));
+    // Each page is on the timeline at its own load, not when its events reached the gateway (a batch or a
+    // reconnect later, which could be after the next page), so its link plays that page.
+    const loads = events.filter((event) => event.type === 4 || (event.data as { tag?: string }).tag === "gatehouse.navigation").map((event) => event.timestamp);
+    const timed = await sql`select extract(epoch from at) * 1000 as ms from session_events where session_id = ${recordedSession} and kind = 'web.navigation'`;
+    for (const { ms } of timed) expect(loads).toContain(Number(ms));
 
     // The player starts at the moment asked for, from the page's last snapshot before it.
     const page = await alice.newPage();
@@ -146,6 +155,22 @@ test.describe("web apps", () => {
     await expect(replayed(watcher, "watch-page").locator("#echo")).toHaveText("echo: hello through the gateway");
     await expect.poll(async () => (await sql`select kind from session_events where session_id = ${sessionId} and kind like 'watch.%'`).map((event) => event.kind)).toContain("watch.join");
     await Promise.all([watcher.close(), user.close()]);
+  });
+
+  test("search engines are asked to keep out of the gateway and of every app host, whatever the app's own robots.txt says", async ({ browser }) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    // Through the browser, which finds the app host (`<name>.localhost`); not signed in to either.
+    for (const origin of [ssoUrl(), appUrl()]) {
+      const robots = await page.goto(`${origin}/robots.txt`);
+      expect(robots?.status(), origin).toBe(200);
+      expect(robots?.url()).toBe(`${origin}/robots.txt`);
+      expect(await robots?.text()).toMatch(/^User-agent: \*\nDisallow: \/$/m);
+    }
+    await page.goto(`${ssoUrl()}/signin`);
+    await expect(page.locator('meta[name="robots"]')).toHaveAttribute("content", "noindex, nofollow");
+    expect((await context.request.get(`${ssoUrl()}/icon.svg`)).headers()["content-type"]).toContain("image/svg+xml");
+    await context.close();
   });
 
   test("someone not signed in is sent to sign in, then lands on the page they asked for", async ({ browser }) => {

@@ -3,10 +3,11 @@
 // by verifyAuditChain even when whoever did it recomputed every hash they could. The chain's head is anchored
 // outside the database from time to time (lib/audit-anchors.ts), so cutting off the newest rows shows too.
 import { createHash } from "node:crypto";
-import { and, asc, desc, gt, ilike, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, ilike, lt, sql } from "drizzle-orm";
 import type { Database } from "./db/client";
 import { auditLog } from "./db/schema";
 import { evidenceKeys, evidenceMac, type EvidenceKeys } from "./evidence-keys";
+import { auditPageSize, type AuditFilter } from "./protocol/audit";
 import { escapeLike } from "./sql-text";
 
 export interface Actor {
@@ -94,21 +95,31 @@ export type AuditChainProblem =
   | "anchor mismatch";
 
 export type AuditChainReport =
-  | { intact: true; rows: number; headHash: string; anchors: number }
+  | { intact: true; rows: number; headHash: string; anchors: number; /** Where a later walk may go on from. */ head: ChainPoint }
   | { intact: false; rows: number; brokenAtSeq: number; problem: AuditChainProblem; detail?: string };
 
+/** A verified row of the chain: a walk may go on from it instead of from the first row. */
+export interface ChainPoint {
+  seq: number;
+  hash: string;
+  /** Rows verified up to it. */
+  rows: number;
+  /** Whether a signed row came before (after one, an unsigned row is a forgery). */
+  keyed: boolean;
+}
+
 /**
- * Walks the chain from the first row and reports the first row whose hash does not match its content (under its
- * key), whose link does not match its predecessor, or that an anchor from outside the database contradicts —
- * including rows cut off after the last anchor that recorded them.
+ * Walks the chain (from the first row, or on from a point an earlier walk verified) and reports the first row
+ * whose hash does not match its content (under its key), whose link does not match its predecessor, or that an
+ * anchor from outside the database contradicts — including rows cut off after the last anchor that recorded them.
  */
-export async function verifyAuditChain(db: Database, anchors: AuditAnchor[] = [], batchSize = 1000): Promise<AuditChainReport> {
+export async function verifyAuditChain(db: Database, anchors: AuditAnchor[] = [], batchSize = 1000, from?: ChainPoint): Promise<AuditChainReport> {
   const keys = evidenceKeys();
   const anchored = new Map(anchors.map((anchor) => [anchor.seq, anchor]));
-  let previousHash = genesisHash;
-  let afterSeq = 0;
-  let rows = 0;
-  let keyed = false;
+  let previousHash = from?.hash ?? genesisHash;
+  let afterSeq = from?.seq ?? 0;
+  let rows = from?.rows ?? 0;
+  let keyed = from?.keyed ?? false;
   for (;;) {
     const batch = await db.select().from(auditLog).where(gt(auditLog.seq, afterSeq)).orderBy(asc(auditLog.seq)).limit(batchSize);
     for (const { seq, hash, ...fields } of batch) {
@@ -129,24 +140,75 @@ export async function verifyAuditChain(db: Database, anchors: AuditAnchor[] = []
   }
   const beyond = anchors.filter((anchor) => anchor.seq > afterSeq).sort((a, b) => b.seq - a.seq)[0];
   if (beyond) return { intact: false, rows, brokenAtSeq: afterSeq + 1, problem: "truncated", detail: `the chain ends at #${afterSeq}, but #${beyond.seq} was anchored at ${beyond.at}` };
-  return { intact: true, rows, headHash: previousHash, anchors: anchors.length };
+  return { intact: true, rows, headHash: previousHash, anchors: anchors.length, head: { seq: afterSeq, hash: previousHash, rows, keyed } };
 }
 
-/** What the audit page and API can narrow the log to: an action (or its start, `recording.`) and an actor. */
-export interface AuditFilter {
-  action?: string;
-  actor?: string;
+/**
+ * The audit page's verification without a walk of the whole log on every load: each check goes on from the head
+ * the last one verified (still there with the same hash), and the whole chain is walked again when that is older
+ * than `wholeEveryMs`, so a row rewritten behind the head is found within that time.
+ */
+export class AuditChainChecker {
+  private verified: ChainPoint | null = null;
+  private wholeWalkedAt: Date | null = null;
+
+  constructor(private readonly wholeEveryMs = 10 * 60_000) {}
+
+  async check(db: Database, anchors: AuditAnchor[], options: { whole?: boolean } = {}) {
+    const now = new Date();
+    const from = options.whole || !this.wholeWalkedAt || now.getTime() - this.wholeWalkedAt.getTime() > this.wholeEveryMs ? null : await this.stillThere(db);
+    const report = await verifyAuditChain(db, anchors, 1000, from ?? undefined);
+    if (!from) this.wholeWalkedAt = report.intact ? now : null;
+    this.verified = report.intact ? report.head : null;
+    return { report, checkedFromSeq: (from?.seq ?? 0) + 1, wholeWalkedAt: this.wholeWalkedAt };
+  }
+
+  /** The verified head, if its row is still there as it was verified (its hash and its content under it). */
+  private async stillThere(db: Database) {
+    if (!this.verified) return null;
+    const [row] = await db.select().from(auditLog).where(eq(auditLog.seq, this.verified.seq));
+    if (!row || row.hash !== this.verified.hash) return null;
+    const { seq: _seq, hash, ...fields } = row;
+    return auditRowHash(fields, evidenceKeys()) === hash ? this.verified : null;
+  }
 }
 
-export async function listAuditEntries(db: Database, limit: number, filter: AuditFilter = {}) {
-  const conditions = [
+function auditConditions(filter: AuditFilter) {
+  return [
     filter.action ? ilike(auditLog.action, `${escapeLike(filter.action)}%`) : undefined,
     filter.actor ? ilike(auditLog.actorName, `%${escapeLike(filter.actor)}%`) : undefined,
+    filter.objectType ? eq(auditLog.objectType, filter.objectType) : undefined,
+    filter.objectId ? eq(auditLog.objectId, filter.objectId) : undefined,
+    filter.outcome ? eq(auditLog.outcome, filter.outcome) : undefined,
+    filter.from ? gte(auditLog.at, filter.from) : undefined,
+    filter.to ? lt(auditLog.at, filter.to) : undefined,
   ];
-  return db
+}
+
+/** One page of the log, newest first, older than entry `before`; `olderBefore` is where the next page starts, if there is one. */
+export async function listAuditPage(db: Database, filter: AuditFilter, before?: number, limit = auditPageSize) {
+  const rows = await db
     .select()
     .from(auditLog)
-    .where(and(...conditions))
+    .where(and(...auditConditions(filter), before ? lt(auditLog.seq, before) : undefined))
     .orderBy(desc(auditLog.seq))
-    .limit(limit);
+    .limit(limit + 1);
+  const entries = rows.slice(0, limit);
+  return { entries, olderBefore: rows.length > limit ? entries.at(-1)!.seq : null };
+}
+
+/** Every entry the filter matches, oldest first, a batch at a time (for exports of any size). */
+export async function* auditEntries(db: Database, filter: AuditFilter, batchSize = 1000) {
+  let afterSeq = 0;
+  for (;;) {
+    const batch = await db
+      .select()
+      .from(auditLog)
+      .where(and(...auditConditions(filter), gt(auditLog.seq, afterSeq)))
+      .orderBy(asc(auditLog.seq))
+      .limit(batchSize);
+    yield* batch;
+    if (batch.length < batchSize) return;
+    afterSeq = batch.at(-1)!.seq;
+  }
 }

@@ -3,7 +3,7 @@
 // drops the images that later drawing covers entirely before anything reads the pixels underneath (a copy, a
 // cursor taken from a layer, a resize…), and makes those frames one: what the screen shows at the moment is
 // the same. Only images whose size the stream itself tells (PNG and JPEG headers) are considered.
-import { encodeInstruction, GuacamoleParser, GuacamoleSyntaxError, type GuacInstruction } from "./protocol/guacamole";
+import { encodeInstruction, GuacamoleParser, GuacamoleSyntaxError, storedStreamLimits, type GuacInstruction } from "./protocol/guacamole";
 
 interface Rect {
   x: number;
@@ -189,8 +189,6 @@ export function withoutOverdrawnImages(instructions: GuacInstruction[]): GuacIns
   return dropped.size === 0 ? instructions : instructions.filter((_, index) => !dropped.has(index));
 }
 
-/** Instructions up to this long are read (a stored stream is the engine's, whose longest is a 6 KiB blob). */
-const storedStreamLimits = { maxInstructionLength: 1024 * 1024, maxElements: 4096 };
 
 /**
  * The frames of a stored stretch up to `withinMs` after its first one, made into one frame that draws what they

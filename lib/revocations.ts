@@ -13,9 +13,10 @@ export async function revokeAccess(db: Database, revocation: { userId: string; t
 
 export async function listAllRevocations(db: Database) {
   return db
-    .select({ targetId: accessRevocations.targetId, userId: accessRevocations.userId, username: users.username, revokedAt: accessRevocations.revokedAt, revokedBy: accessRevocations.revokedBy, reason: accessRevocations.reason })
+    .select({ targetId: accessRevocations.targetId, targetName: targets.name, userId: accessRevocations.userId, username: users.username, revokedAt: accessRevocations.revokedAt, revokedBy: accessRevocations.revokedBy, reason: accessRevocations.reason })
     .from(accessRevocations)
     .innerJoin(users, eq(users.id, accessRevocations.userId))
+    .innerJoin(targets, eq(targets.id, accessRevocations.targetId))
     .orderBy(accessRevocations.revokedAt);
 }
 

@@ -4,6 +4,9 @@ import { and, eq, ne } from "drizzle-orm";
 import { audit, type Actor } from "./audit";
 import { sessions } from "./db/schema";
 import { ApiError, notFound } from "./errors";
+import { findHold } from "./command-policy/holds";
+import { isUuid } from "./ids";
+import type { HoldDecision } from "./protocol/command-rules";
 import type { ControlRequest } from "./protocol/live";
 import { revokeRequestOfSession } from "./governance/requests";
 import { revokeAccess } from "./revocations";
@@ -56,5 +59,18 @@ export async function controlSession({ db, controlBus }: Runtime, actor: Actor, 
       await audit(db, actor, { action: "session.terminate", outcome: ended.ok ? "success" : "failure", objectType: "session", objectId: other.id, details: { reason: `access cancelled: ${reason}`, result: ended.message } });
     }
   }
+  return { ok: true, message: reply.message };
+}
+
+/** Security answers a command or request the command policy holds, on whichever node holds it. */
+export async function decideHold({ db, controlBus }: Runtime, actor: Actor, sessionId: string, holdId: string, { decision, reason }: HoldDecision) {
+  const session = await findSession(db, sessionId);
+  const hold = session && isUuid(holdId) ? await findHold(db, holdId) : undefined;
+  if (!session || !hold || hold.sessionId !== session.id) throw notFound("Held command");
+  const reply = hold.outcome
+    ? { ok: false, message: `it was already ${hold.outcome.replace("_", " ")}` }
+    : await controlBus.send({ node: hold.node, sessionId: session.id, action: decision === "approve" ? "approve_hold" : "deny_hold", holdId, reason, actorName: actor.name });
+  await audit(db, actor, { action: `session.hold_${decision}`, outcome: reply.ok ? "success" : "failure", objectType: "session", objectId: session.id, details: { holdId, reason, subject: hold.subject, rule: hold.ruleName, user: session.username, target: session.targetName, result: reply.message } });
+  if (!reply.ok) throw new ApiError(reply.message.includes("did not answer") ? 504 : 409, `No decision was taken: ${reply.message}`);
   return { ok: true, message: reply.message };
 }

@@ -27,6 +27,8 @@ export interface SessionEventInput {
   kind: SessionEventKind;
   actorName: string;
   details?: Record<string, unknown>;
+  /** When it happened, if not now: a page's navigation reaches the gateway up to a batch (or a reconnect) late. */
+  at?: Date;
 }
 
 export async function addSessionEvent(db: Database, event: SessionEventInput) {
@@ -35,7 +37,7 @@ export async function addSessionEvent(db: Database, event: SessionEventInput) {
 
 /**
  * Session events that come in floods (a web session's requests and navigations): written in one INSERT per
- * `flushMs` at most, each with the moment it was queued. The queue is bounded; what would overflow it is
+ * `flushMs` at most, each with its own moment or the one it was queued. The queue is bounded; what would overflow it is
  * counted and said in the log instead of held.
  */
 export class SessionEventBatcher {
@@ -51,7 +53,7 @@ export class SessionEventBatcher {
 
   add(event: SessionEventInput) {
     if (this.queued.length >= this.limit) return void (this.dropped += 1);
-    this.queued.push({ ...event, details: event.details ?? {}, at: new Date() });
+    this.queued.push({ ...event, details: event.details ?? {}, at: event.at ?? new Date() });
     this.timer ??= setTimeout(() => void this.flush(), this.flushMs).unref();
   }
 
@@ -66,8 +68,8 @@ export class SessionEventBatcher {
   }
 }
 
-export async function listSessionEvents(db: Database, sessionId: string) {
-  return db.select().from(sessionEvents).where(eq(sessionEvents.sessionId, sessionId)).orderBy(asc(sessionEvents.id));
+export async function listSessionEvents(db: Database, sessionId: string, limit: number) {
+  return db.select().from(sessionEvents).where(eq(sessionEvents.sessionId, sessionId)).orderBy(asc(sessionEvents.id)).limit(limit);
 }
 
 /** Someone from security started or stopped watching: on the session's timeline and in the audit log. */

@@ -1,10 +1,10 @@
 // Session rows: who reached what, from which node, when, for how long, how it ended, how many bytes.
-import { and, desc, eq, gte, ilike, inArray, lt, ne, sql } from "drizzle-orm";
+import { and, desc, eq, gt, gte, ilike, inArray, lt, ne, sql } from "drizzle-orm";
 import type { Database } from "./db/client";
-import { recordingChunks, sessions, users } from "./db/schema";
+import { recordingChunks, sessions, sessionThumbnails, users } from "./db/schema";
 import type { EndReason } from "./protocol/terminal";
-import type { Protocol } from "./protocol/domain";
-import type { SessionFilter } from "./protocol/sessions";
+import { protocolSchema, type Protocol } from "./protocol/domain";
+import { sessionCursor, sessionPageSize, sessionsOverTimeDays, type SessionCursor, type SessionFilter, type SessionsOverTime } from "./protocol/sessions";
 import { isUuid } from "./ids";
 import { escapeLike } from "./sql-text";
 
@@ -38,6 +38,31 @@ export async function savePreview(db: Database, id: string, preview: string) {
   await db.update(sessions).set({ preview }).where(and(eq(sessions.id, id), ne(sessions.status, "ended")));
 }
 
+/** A live desktop's latest thumbnail replaces the one before; none is kept for a session that has ended. */
+export async function saveThumbnail(db: Database, id: string, jpeg: Buffer) {
+  await db.execute(sql`
+    insert into ${sessionThumbnails} (session_id, taken_at, jpeg)
+    select ${id}::uuid, now(), ${jpeg} from ${sessions} where ${sessions.id} = ${id}::uuid and ${sessions.status} <> 'ended'
+    on conflict (session_id) do update set taken_at = excluded.taken_at, jpeg = excluded.jpeg`);
+}
+
+/** A live session's latest thumbnail (undefined for an ended, unknown or malformed one, or before the first). */
+export async function readThumbnail(db: Database, id: string | undefined) {
+  if (!isUuid(id)) return undefined;
+  const [row] = await db
+    .select({ jpeg: sessionThumbnails.jpeg, takenAt: sessionThumbnails.takenAt })
+    .from(sessionThumbnails)
+    .innerJoin(sessions, eq(sessions.id, sessionThumbnails.sessionId))
+    .where(and(eq(sessionThumbnails.sessionId, id), ne(sessions.status, "ended")));
+  return row;
+}
+
+/** What showed a live session's screen on the dashboard goes with its end: the recording is the record. */
+const noLivePreview = { preview: null };
+async function dropThumbnails(db: Database, ids: string[]) {
+  if (ids.length > 0) await db.delete(sessionThumbnails).where(inArray(sessionThumbnails.sessionId, ids));
+}
+
 export type SessionRow = typeof sessions.$inferSelect;
 
 /** A session by id (undefined for a malformed or unknown id), with its user's name. */
@@ -56,8 +81,9 @@ export async function endedSessions(db: Database, ids: string[]) {
 export async function closeSessionRow(db: Database, id: string, end: { reason: EndReason; message: string; bytesFromUser: number; bytesToUser: number }) {
   await db
     .update(sessions)
-    .set({ status: "ended", endedAt: new Date(), endReason: end.reason, endMessage: end.message, bytesFromUser: end.bytesFromUser, bytesToUser: end.bytesToUser })
+    .set({ status: "ended", endedAt: new Date(), endReason: end.reason, endMessage: end.message, bytesFromUser: end.bytesFromUser, bytesToUser: end.bytesToUser, ...noLivePreview })
     .where(eq(sessions.id, id));
+  await dropThumbnails(db, [id]);
 }
 
 /**
@@ -68,19 +94,19 @@ export async function markInterruptedSessions(db: Database, node: string): Promi
   const lastEvent = sql`(select max(${recordingChunks.endMs}) from ${recordingChunks} where ${recordingChunks.sessionId} = ${sessions.id})`;
   const ended = await db
     .update(sessions)
-    .set({ status: "ended", endReason: "interrupted", endedAt: sql`${sessions.startedAt} + coalesce(${lastEvent}, 0) * interval '1 millisecond'` })
+    .set({ status: "ended", endReason: "interrupted", ...noLivePreview, endedAt: sql`${sessions.startedAt} + coalesce(${lastEvent}, 0) * interval '1 millisecond'` })
     .where(and(eq(sessions.node, node), ne(sessions.status, "ended")))
     .returning({ id: sessions.id });
+  await dropThumbnails(db, ended.map(({ id }) => id));
   return ended.length;
 }
 
-const listLimit = 200;
-
 /**
- * Sessions, newest first, with who and whether a recording exists. `onlyUserId` limits the list to one
- * user's own sessions (what a plain user may see).
+ * A page of sessions, newest (or riskiest) first, with who and whether a recording exists, and the cursor of the
+ * next page if there is one. Pages are cut by the sort keys (keyset), so a deep page costs what the first does.
+ * `onlyUserId` limits the list to one user's own sessions (what a plain user may see).
  */
-export async function listSessions(db: Database, filter: Partial<SessionFilter>, scope: { onlyUserId?: string } = {}) {
+export async function listSessions(db: Database, filter: Partial<SessionFilter>, scope: { onlyUserId?: string } = {}, pageSize = sessionPageSize) {
   const conditions = [
     scope.onlyUserId ? eq(sessions.userId, scope.onlyUserId) : undefined,
     // Someone limited to their own sessions has no one else to filter by.
@@ -93,8 +119,10 @@ export async function listSessions(db: Database, filter: Partial<SessionFilter>,
     filter.status === "interrupted" ? eq(sessions.endReason, "interrupted") : undefined,
     filter.from ? gte(sessions.startedAt, filter.from) : undefined,
     filter.to ? lt(sessions.startedAt, new Date(filter.to.getTime() + 24 * 60 * 60 * 1000)) : undefined,
+    filter.risk === "risky" ? gt(sessions.riskScore, 0) : undefined,
+    filter.after ? afterCursor(filter.after, filter.sort === "risk") : undefined,
   ].filter((condition) => condition !== undefined);
-  return db
+  const rows = await db
     .select({
       id: sessions.id,
       username: users.username,
@@ -108,14 +136,45 @@ export async function listSessions(db: Database, filter: Partial<SessionFilter>,
       bytesFromUser: sessions.bytesFromUser,
       bytesToUser: sessions.bytesToUser,
       preview: sessions.preview,
+      thumbnailAt: sql<string | null>`(select ${sessionThumbnails.takenAt}::text from ${sessionThumbnails} where ${sessionThumbnails.sessionId} = ${sessions.id})`,
       requestId: sessions.requestId,
       clientAddress: sessions.clientAddress,
       preventPurge: sessions.preventPurge,
+      riskScore: sessions.riskScore,
+      startedAtExact: sql<string>`${sessions.startedAt}::text`,
       recorded: sql<boolean>`exists (select 1 from ${recordingChunks} where ${recordingChunks.sessionId} = ${sessions.id})`,
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(conditions.length > 0 ? and(...conditions) : undefined)
-    .orderBy(desc(sessions.startedAt))
-    .limit(listLimit);
+    .orderBy(...(filter.sort === "risk" ? [desc(sessions.riskScore)] : []), desc(sessions.startedAt), desc(sessions.id))
+    .limit(pageSize + 1);
+  const page = rows.slice(0, pageSize).map(({ startedAtExact: _exact, ...row }) => row);
+  const last = rows.length > pageSize ? rows[pageSize - 1]! : null;
+  return { rows: page, next: last ? sessionCursor({ riskScore: last.riskScore, startedAt: last.startedAtExact, id: last.id }) : null };
+}
+
+/** Rows after the cursor's in the list's order (every key descending, so one row comparison says it). */
+function afterCursor(cursor: SessionCursor, byRisk: boolean) {
+  const startedAt = sql`${cursor.startedAt}::timestamptz`;
+  return byRisk ? sql`(${sessions.riskScore}, ${sessions.startedAt}, ${sessions.id}) < (${cursor.riskScore}, ${startedAt}, ${cursor.id}::uuid)` : sql`(${sessions.startedAt}, ${sessions.id}) < (${startedAt}, ${cursor.id}::uuid)`;
+}
+
+/** Sessions started in each hour of the last `days` days, by protocol (hours with none included, as zeros). */
+export async function sessionsOverTime(db: Database, days = sessionsOverTimeDays, now = new Date()): Promise<SessionsOverTime> {
+  const hourMs = 3_600_000;
+  const last = Math.floor(now.getTime() / hourMs) * hourMs;
+  const first = last - (days * 24 - 1) * hourMs;
+  const rows = await db
+    .select({ hour: sql<string>`date_trunc('hour', ${sessions.startedAt})::text`, protocol: sessions.protocol, count: sql<number>`count(*)::int` })
+    .from(sessions)
+    .where(gte(sessions.startedAt, new Date(first)))
+    .groupBy(sql`1`, sessions.protocol);
+  const hours = Array.from({ length: days * 24 }, (_, index) => (first + index * hourMs) / 1000);
+  const started = Object.fromEntries(protocolSchema.options.map((protocol) => [protocol, hours.map(() => 0)])) as SessionsOverTime["started"];
+  for (const row of rows) {
+    const index = Math.round((Date.parse(row.hour.replace(" ", "T").replace(/\+00$/, "Z")) - first) / hourMs);
+    if (index >= 0 && index < hours.length) started[row.protocol][index] = row.count;
+  }
+  return { hours, started };
 }

@@ -1,23 +1,58 @@
 // Targets: the machines and apps users connect to, and who may reach each.
-import { and, asc, eq, isNull } from "drizzle-orm";
+import { and, asc, count, eq, getTableColumns, gt, isNull, sql } from "drizzle-orm";
 import { ApiError, notFound } from "./errors";
 import { audit, type Actor } from "./audit";
 import { accessOverview } from "./governance/access";
 import type { Person } from "./governance/decide";
 import type { Database } from "./db/client";
-import { credentials, targets } from "./db/schema";
+import { credentials, targetTags, targets } from "./db/schema";
 import { isUuid } from "./ids";
 import type { TargetInput } from "./protocol/admin";
+import { targetPageSize, type TargetPageQuery, type TargetSearch } from "./protocol/target-search";
+import { escapeLike } from "./sql-text";
 
-export type TargetRow = typeof targets.$inferSelect;
+/** A target as the gateway uses it: every column but the search's own. */
+const { searchText: _searchText, ...targetColumns } = getTableColumns(targets);
+export type TargetRow = Omit<typeof targets.$inferSelect, "searchText">;
 
 export async function listTargets(db: Database): Promise<TargetRow[]> {
-  return db.select().from(targets).orderBy(asc(targets.name));
+  return db.select(targetColumns).from(targets).orderBy(asc(targets.name));
+}
+
+/** The search as SQL: what matchesTargetSearch (lib/protocol/target-search.ts) says of one target. */
+function targetSearchConditions({ q, tag }: TargetSearch) {
+  const words = (q ?? "").split(/\s+/).filter((word) => word !== "");
+  return [tag ? sql`${targets.tags} @> array[${tag}]::text[]` : undefined, ...words.map((word) => sql`${targets.searchText} like lower(${`%${escapeLike(word)}%`})`)];
+}
+
+/**
+ * A page of targets in name order for the admin's list: those matching the search after the `after` name, how
+ * many match and how many there are, the name to go on after, and (for the page's filter) every tag in use.
+ */
+export async function listTargetsPage(db: Database, query: TargetPageQuery, { withTags = false, pageSize = targetPageSize } = {}) {
+  const matching = targetSearchConditions(query);
+  const [rows, [counted], tags] = await Promise.all([
+    db
+      .select(targetColumns)
+      .from(targets)
+      .where(and(...matching, query.after ? gt(targets.name, query.after) : undefined))
+      .orderBy(asc(targets.name))
+      .limit(pageSize + 1),
+    db.select({ matching: count(), total: sql<number>`(select count(*) from ${targets})::int` }).from(targets).where(and(...matching)),
+    withTags ? db.select({ tag: targetTags.tag }).from(targetTags).orderBy(asc(targetTags.tag)) : [],
+  ]);
+  return {
+    targets: rows.slice(0, pageSize),
+    next: rows.length > pageSize ? rows[pageSize - 1]!.name : null,
+    matching: counted?.matching ?? 0,
+    total: counted?.total ?? 0,
+    tags: tags.map(({ tag }) => tag),
+  };
 }
 
 export async function findTarget(db: Database, id: string): Promise<TargetRow | undefined> {
   if (!isUuid(id)) return undefined;
-  const [target] = await db.select().from(targets).where(eq(targets.id, id));
+  const [target] = await db.select(targetColumns).from(targets).where(eq(targets.id, id));
   return target;
 }
 
@@ -34,7 +69,7 @@ async function assertCredentialExists(db: Database, credentialId: string | null)
 
 export async function createTarget(db: Database, actor: Actor, input: TargetInput): Promise<TargetRow> {
   await assertCredentialExists(db, input.credentialId);
-  const [created] = await db.insert(targets).values(input).returning();
+  const [created] = await db.insert(targets).values(input).returning(targetColumns);
   await audit(db, actor, { action: "target.create", objectType: "target", objectId: created!.id, details: { ...input } });
   return created!;
 }
@@ -46,7 +81,7 @@ export async function updateTarget(db: Database, actor: Actor, id: string, input
     .update(targets)
     .set({ ...input, updatedAt: new Date() })
     .where(eq(targets.id, id))
-    .returning();
+    .returning(targetColumns);
   await audit(db, actor, { action: "target.update", objectType: "target", objectId: id, details: { ...input } });
   return updated!;
 }

@@ -94,13 +94,3 @@ function clean(raw: string): string {
   return afterReturn.replace(otherControls, "").replace(/\r/g, "").trim().slice(0, longestLine);
 }
 
-/** The last few lines a terminal showed, as plain text: the dashboard's preview of a live session. */
-export function previewLines(output: string, count = 6): string {
-  return output
-    .split("\n")
-    .map(clean)
-    .filter((line) => line !== "")
-    .slice(-count)
-    .map((line) => line.slice(0, 160))
-    .join("\n");
-}

@@ -129,7 +129,7 @@ export type WebSessionRow = NonNullable<Awaited<ReturnType<typeof findWebSession
 /** The session an app cookie stands for, with its target, whatever its state (an ended one says why). */
 export async function findWebSession(db: Database, token: string) {
   const [row] = await db
-    .select({ session: sessions, target: targets, username: users.username })
+    .select({ session: sessions, target: targets, username: users.username, email: users.email, groups: users.groups })
     .from(sessions)
     .innerJoin(targets, eq(targets.id, sessions.targetId))
     .innerJoin(users, eq(users.id, sessions.userId))

@@ -14,7 +14,8 @@ import { Session } from "./session";
 
 export const engineLocation = (config: Config): EngineLocation => (config.guacd ? { kind: "guacd", ...config.guacd } : { kind: "built-in", path: builtInEnginePath });
 
-export function createDesktopRoute({ db, vault, config, blobStore }: Runtime): SocketRoute {
+export function createDesktopRoute(runtime: Runtime): SocketRoute {
+  const { db, vault, config, blobStore } = runtime;
   return (socket, { user, target, actor, url, access }) => {
     const recorded = target.recordSessions || Boolean(access?.recordingRequired);
     const refuse = (message: string) => refuseSession(socket, message);
@@ -36,6 +37,9 @@ export function createDesktopRoute({ db, vault, config, blobStore }: Runtime): S
           await audit(db, actor, { action: "target.certificate_pinned", objectType: "target", objectId: target.id, details: { target: target.name, fingerprint } });
         },
       });
+      const clipboardRules = runtime.ruleBook.forSession({ person: user, target, protocol, policyNames: access?.policies ?? [] });
+      // The stream reports clipboard matches to the session it belongs to, made just below.
+      const matched: { to: Session | null } = { to: null };
       const session = new Session({
         db,
         nodeName: config.nodeName,
@@ -45,13 +49,18 @@ export function createDesktopRoute({ db, vault, config, blobStore }: Runtime): S
         actor,
         access,
         adapter,
-        stream: new DesktopStream({ pasteAllowed: target.clipboardPaste }),
+        stream: new DesktopStream({
+          pasteAllowed: target.clipboardPaste,
+          clipboardRules: () => clipboardRules.of("clipboard").rules,
+          matched: (match) => void matched.to?.policyMatched(match),
+        }),
         startRecorder: ({ id, startedAt }) => {
           const recorder = new DesktopRecorder({ db, blobStore, sessionId: id, startedAt, store: recorded, requestKeyframe: () => adapter.requestKeyframe() });
           adapter.on("keyframe", () => recorder.keyframe());
           return recorder;
         },
       });
+      matched.to = session;
       await session.run();
     })().catch((error) => {
       console.error(`desktop session to ${target.name} failed:`, error);

@@ -70,9 +70,10 @@ const gate = createGate(runtime, {
   watch: createWatchRoute(runtime, nodeLink),
 });
 const appProxy = createAppProxy(runtime);
-runtime.controlBus.serve(async (command) => {
+runtime.controlBus.serve(async ({ holdId, action, ...command }) => {
+  if (action === "approve_hold" || action === "deny_hold") return runtime.holds.decide(holdId ?? "", action === "approve_hold" ? "approved" : "denied", command.actorName);
   const session = sessionRegistry.find(command.sessionId);
-  return session ? session.applyControl(command) : appProxy.applyControl(command);
+  return session ? session.applyControl({ ...command, action }) : appProxy.applyControl({ ...command, action });
 });
 const accessSweep = startAccessSweep(runtime, (sessionId, message) => appProxy.endVisit(sessionId, message));
 const notificationSender = startNotificationSender(runtime);

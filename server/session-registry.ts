@@ -3,7 +3,7 @@
 // before the process exits.
 import type { WebSocket } from "ws";
 import type { Actor } from "../lib/audit";
-import type { ControlCommand } from "../lib/protocol/live";
+import type { SessionControlCommand } from "../lib/protocol/live";
 import type { EndReason } from "../lib/protocol/terminal";
 
 /** What oversight needs of a live session, whatever its protocol. */
@@ -13,9 +13,11 @@ export interface LiveSession {
   watch(socket: WebSocket, viewer: Actor): void;
   /** The view for another node's watchers, over one link (server/cluster/relayed-session.ts). */
   relayTo(link: WebSocket): void;
-  applyControl(command: ControlCommand): Promise<{ ok: boolean; message: string }>;
+  applyControl(command: SessionControlCommand): Promise<{ ok: boolean; message: string }>;
   /** What the dashboard shows of it now, when that changed since the last call. */
-  takePreview(): string | null;
+  takePreview(): Promise<string | null>;
+  /** A picture of its screen for the dashboard, when one is due and the screen changed since the last. */
+  takeThumbnail(): Promise<Buffer | null>;
   end(reason: EndReason, message: string): Promise<void>;
 }
 

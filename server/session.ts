@@ -4,17 +4,23 @@
 // taking input pauses the browser's socket. Protocol specifics live in server/protocols/.
 import type { WebSocket } from "ws";
 import { audit, type Actor } from "../lib/audit";
+import { recordRiskEvent, settleRiskEvent } from "../lib/command-policy/risk";
+import { policyActor, strongestRule, type CommandRuleRow } from "../lib/command-policy/rules";
+import type { RiskEventView, RiskOutcome } from "../lib/protocol/command-rules";
+import { runtime } from "../lib/runtime";
+import { controlSession } from "../lib/session-control";
 import type { Database } from "../lib/db/client";
 import { parseJsonFrame } from "../lib/protocol/json-frame";
 import { sessionTexts, terminationNotice } from "../lib/settings";
-import { type ControlCommand, type LiveState, type WatchServerMessage } from "../lib/protocol/live";
+import { type SessionControlCommand, type LiveState, type WatchServerMessage } from "../lib/protocol/live";
 import { terminalClientMessageSchema, type EndReason, type TerminalServerMessage } from "../lib/protocol/terminal";
 import { addSessionEvent, recordWatching } from "../lib/session-events";
 import { assignAuditors } from "../lib/governance/audits";
 import { extendRequestWindow } from "../lib/governance/requests";
 import { closeSessionRow, markSessionActive, openSessionRow, sessionDeadline, setSessionStatus } from "../lib/sessions";
 import type { TargetRow } from "../lib/targets";
-import { TargetError, type ProtocolAdapter } from "./protocols/adapter";
+import type { CommandPolicy, PolicyMatch } from "./inspector/command-policy";
+import { TargetError, type ProtocolAdapter, type TerminalSize } from "./protocols/adapter";
 import type { SessionRecorder } from "./recorder/terminal-recorder";
 import type { GatePass } from "./gate";
 import { sessionRegistry } from "./session-registry";
@@ -23,8 +29,18 @@ import { refuseWatcherInput, serveNodeLink, WatcherHub } from "./watchers";
 
 /** Output bytes handed to the socket but not yet flushed to the kernel: above high we pause the target. */
 const outputWatermarks = { high: 1024 * 1024, low: 256 * 1024 };
+/** A desktop's dashboard picture: this wide at most, a few a minute while its screen changes. */
+const thumbnailWidth = 320;
+const thumbnailEveryMs = 20_000;
 /** Users are warned, and may extend, when this much time is left. */
 const expiryWarningMs = 5 * 60 * 1000;
+/** Input that arrives while an Enter waits for the command policy is kept in order, up to this much. */
+const inputWaitingLimit = 64 * 1024;
+/** Risk events recorded per session and minute; a flood of matches is acted on but not recorded one by one. */
+const riskEventsPerMinute = 60;
+/** Keys that clear the line a withheld Enter leaves behind: to its end (Ctrl-E), then all of it (Ctrl-U). */
+const clearLine = Buffer.from("\x05\x15");
+
 
 /**
  * How the session reads its protocol's stream (server/protocols/terminal-stream.ts, guac/desktop-stream.ts):
@@ -39,7 +55,9 @@ export interface StreamInspector {
   /** What of the input still reaches the target while security has the session locked. */
   inputWhileLocked(data: Buffer): Buffer | null;
   /** What the dashboard shows of the screen, when it changed since the last call. */
-  takePreview(): string | null;
+  takePreview(): Promise<string | null>;
+  /** Terminals: the screen's new size, for what the dashboard shows of it. */
+  resize?(size: TerminalSize): void;
 }
 
 export interface SessionContext {
@@ -53,6 +71,8 @@ export interface SessionContext {
   access: GatePass["access"];
   adapter: ProtocolAdapter;
   stream: StreamInspector;
+  /** Terminals: the command policy every Enter and output line passes. */
+  commandPolicy?: CommandPolicy;
   /** The recording (or, where the target is not recorded, what a watcher needs to see the screen) once the session has its id. */
   startRecorder(session: { id: string; startedAt: number }): SessionRecorder;
 }
@@ -80,6 +100,13 @@ export class Session {
   /** Links to other nodes among the watchers, each with how many people watch through it. */
   private readonly relayedViewers = new Map<WebSocket, number>();
   private announcedWatchers = 0;
+  /** Input that came while an Enter waited for the command policy (null: none is waiting). */
+  private waitingInput: Buffer[] | null = null;
+  private waitingInputBytes = 0;
+  private riskEventsThisMinute = 0;
+  private thumbnailTakenAt = 0;
+  private bytesAtThumbnail = 0;
+  private riskMinuteStartedAt = 0;
 
   constructor(private readonly context: SessionContext) {}
 
@@ -144,6 +171,10 @@ export class Session {
     this.bytesToUser += data.length;
     this.unflushedOutput += data.length;
     this.context.stream.observeOutput(data);
+    this.context.commandPolicy
+      ?.output(data)
+      ?.then((matches) => matches.forEach((match) => void this.policyMatched(match)))
+      .catch((error: unknown) => console.error(`session ${this.id}: matching output failed:`, error));
     this.recorder?.output(data);
     this.watchers.screen(data);
     socket.send(data, { binary: true }, () => {
@@ -180,13 +211,148 @@ export class Session {
       return;
     }
     if (this.state !== "active") return;
+    if (this.waitingInput) {
+      if (this.waitingInputBytes + data.length > inputWaitingLimit) return this.send({ type: "error", message: "input was dropped: the command before it is still waiting for the command policy" });
+      this.waitingInputBytes += data.length;
+      return void this.waitingInput.push(data);
+    }
+    const policy = this.context.commandPolicy;
+    let rest = data;
+    while (policy && rest.length > 0) {
+      const at = policy.nextEnter(rest);
+      if (at === -1) break;
+      this.forwardInput(rest.subarray(0, at));
+      const enter = rest.subarray(at, at + 1);
+      rest = rest.subarray(at + 1);
+      const verdict = policy.atEnter()?.then((match) => this.judgeEnter(match)) ?? this.state === "active";
+      // What follows the Enter in the same frame (a pasted block) waits for the verdict and then for the
+      // target's answer, as if typed after it.
+      if (verdict instanceof Promise || rest.length > 0) {
+        this.waitingInput = [rest];
+        this.waitingInputBytes = rest.length;
+        void Promise.resolve(verdict)
+          .then((send) => this.finishEnter(enter, send))
+          .then(() => (this.state === "active" && rest.length > 0 ? policy.echo() : undefined))
+          .catch((error: unknown) => console.error(`session ${this.id}: the command policy failed:`, error))
+          .finally(() => this.releaseWaitingInput());
+        return;
+      }
+      this.finishEnter(enter, verdict);
+    }
+    this.forwardInput(rest);
+  }
+
+  private releaseWaitingInput() {
+    const waiting = this.waitingInput ?? [];
+    this.waitingInput = null;
+    this.waitingInputBytes = 0;
+    for (const data of waiting) this.fromUser(data);
+  }
+
+  private forwardInput(data: Buffer) {
+    if (data.length === 0) return;
     this.bytesFromUser += data.length;
+    this.context.commandPolicy?.keys(data);
     const { forward, shown, commands } = this.context.stream.input(data);
     this.recorder?.input(shown, commands);
     const at = Date.now();
     const entries = [...(shown ? [{ at, kind: "keys" as const, text: shown }] : []), ...commands.map((text) => ({ at, kind: "command" as const, text }))];
     if (entries.length > 0) this.watchers.notice({ type: "log", entries });
     if (forward) this.toTarget(forward);
+  }
+
+  /** The Enter runs the line (send), or the line is cleared and stays unrun. */
+  private finishEnter(enter: Buffer, send: boolean) {
+    if (send && this.state === "active") this.forwardInput(enter);
+    else if (this.state !== "ended") this.toTarget(clearLine);
+    this.context.commandPolicy?.lineEnded(send);
+  }
+
+  // ── Command policy ──────────────────────────────────────────────────────────────────────────────────
+
+  /** What the matched rules make of an Enter: run the line (true), withhold it (false), or wait for security. */
+  private judgeEnter(match: PolicyMatch | null): boolean | Promise<boolean> {
+    if (!match || this.state !== "active") return this.state === "active";
+    if (match.unchecked) {
+      const why = match.unchecked === "too_long" ? "the line is too long to check" : "the rules could not check the line in time";
+      if (match.rules.length === 0) return true;
+      this.send({ type: "policy", message: `Not run: ${why}; shorten or simplify it.` });
+      void this.recordMatch({ id: null, name: `unchecked line (${why})`, severity: "high", action: "block" }, "blocked", match.subject);
+      return false;
+    }
+    const strongest = strongestRule(match.rules);
+    const others = match.rules.filter((rule) => rule !== strongest);
+    for (const rule of others) void this.recordMatch(rule, "alerted", match.subject);
+    if (strongest.action === "alert") {
+      void this.recordMatch(strongest, "alerted", match.subject);
+      return true;
+    }
+    if (strongest.action === "hold") return this.hold(strongest, match.subject);
+    if (strongest.action === "block") {
+      this.send({ type: "policy", message: `Not run: the command policy does not allow this (${strongest.name}).` });
+      void this.recordMatch(strongest, "blocked", match.subject);
+      return false;
+    }
+    void this.enforce(strongest, match.subject);
+    return false;
+  }
+
+  /**
+   * A match after the fact (an output line, a clipboard transfer): every rule is recorded, the strongest acts. A
+   * block here is one the stream already applied (a paste it dropped): the user is told.
+   */
+  async policyMatched(match: PolicyMatch) {
+    if (match.rules.length === 0) return;
+    const strongest = strongestRule(match.rules);
+    for (const rule of match.rules) if (rule !== strongest) await this.recordMatch(rule, "alerted", match.subject);
+    if (strongest.action === "alert") return void (await this.recordMatch(strongest, "alerted", match.subject));
+    if (strongest.action === "block") {
+      this.send({ type: "policy", message: `Not done: the command policy does not allow ${match.subject} (${strongest.name}).` });
+      return void (await this.recordMatch(strongest, "blocked", match.subject));
+    }
+    await this.enforce(strongest, match.subject);
+  }
+
+  /** Lock, pause or terminate as security would: through the control bus, audited, with the rule as the reason. */
+  private async enforce(rule: CommandRuleRow, subject: string) {
+    const outcome: Record<string, RiskOutcome> = { lock: "locked", pause: "paused", terminate: "terminated", terminate_and_cancel: "terminated" };
+    await this.recordMatch(rule, outcome[rule.action] ?? "alerted", subject);
+    const action = rule.action as "lock" | "pause" | "terminate" | "terminate_and_cancel";
+    try {
+      await controlSession(runtime(), policyActor, this.id, { action, reason: `rule ${rule.name} matched: ${subject.slice(0, 200)}` });
+    } catch (error) {
+      console.error(`session ${this.id}: the command policy could not ${action} it:`, error);
+    }
+  }
+
+  /** A held line waits for security's answer on the watch page; no answer in time is a denial. */
+  private async hold(rule: CommandRuleRow, subject: string): Promise<boolean> {
+    this.send({ type: "policy", message: `This command waits for approval by security (${rule.name}); it runs if approved within ${rule.holdSeconds} s.` });
+    const eventId = await this.recordMatch(rule, "held", subject);
+    const { outcome, by } = await runtime().holds.hold(this.id, rule, subject);
+    if (eventId !== null) await settleRiskEvent(this.context.db, eventId, outcome, by).catch((error) => console.error(`settling a hold in session ${this.id} failed:`, error));
+    const approved = outcome === "approved";
+    this.send({ type: "policy", message: approved ? `Approved by ${by}: the command runs.` : outcome === "denied" ? `Denied by ${by}: the command was not run.` : "No one approved the command in time: it was not run." });
+    return approved;
+  }
+
+  /** Records a match as a risk event (at most riskEventsPerMinute) and shows it to watchers; its id, or null when not recorded. */
+  private async recordMatch(rule: Pick<CommandRuleRow, "name" | "severity" | "action"> & { id: string | null }, outcome: RiskOutcome, subject: string): Promise<number | null> {
+    const now = Date.now();
+    if (now - this.riskMinuteStartedAt >= 60_000) {
+      this.riskMinuteStartedAt = now;
+      this.riskEventsThisMinute = 0;
+    }
+    if (++this.riskEventsThisMinute > riskEventsPerMinute) return null;
+    try {
+      const id = await recordRiskEvent(this.context.db, this.context.actor, { sessionId: this.id, rule, outcome, subject });
+      const event: RiskEventView = { id, at: new Date(now).toISOString(), offsetSeconds: (now - this.startedAt) / 1000, ruleName: rule.name, severity: rule.severity, action: rule.action, outcome, subject: subject.slice(0, 2000), decidedBy: null };
+      this.watchers.notice({ type: "risk", event });
+      return id;
+    } catch (error) {
+      console.error(`recording a risk event of session ${this.id} failed:`, error);
+      return null;
+    }
   }
 
   private toTarget(data: Buffer) {
@@ -203,6 +369,8 @@ export class Session {
       if (this.state !== "connecting" && this.state !== "ended" && this.context.adapter.resize) {
         const size = { cols: message.data.cols, rows: message.data.rows };
         this.context.adapter.resize(size);
+        this.context.commandPolicy?.resize(size);
+        this.context.stream.resize?.(size);
         this.recorder?.resize?.(size);
         this.watchers.screen({ type: "resize", ...size });
       }
@@ -214,8 +382,23 @@ export class Session {
   // ── Oversight: watchers and controls ────────────────────────────────────────────────────────────────
 
   /** What the dashboard shows of the user's screen, when it changed since the last call. */
-  takePreview(): string | null {
+  async takePreview(): Promise<string | null> {
     return this.id ? this.context.stream.takePreview() : null;
+  }
+
+  async takeThumbnail(): Promise<Buffer | null> {
+    const { adapter } = this.context;
+    const now = Date.now();
+    const due = this.thumbnailTakenAt === 0 || now - this.thumbnailTakenAt >= thumbnailEveryMs;
+    const screenAt = this.bytesToUser;
+    if (!adapter.thumbnail || this.state === "connecting" || this.state === "ended" || !due || screenAt === this.bytesAtThumbnail) return null;
+    const jpeg = await adapter.thumbnail(thumbnailWidth);
+    // No picture (none drawn yet, the engine busy): asked again at the next check, not after a whole interval.
+    if (jpeg) {
+      this.thumbnailTakenAt = now;
+      this.bytesAtThumbnail = screenAt;
+    }
+    return jpeg;
   }
 
   private stateMessage(): Extract<WatchServerMessage, { type: "state" }> {
@@ -275,7 +458,7 @@ export class Session {
   }
 
   /** Applies a control sent by security through the control bus; the requester has audited it. */
-  async applyControl(command: ControlCommand): Promise<ControlOutcome> {
+  async applyControl(command: SessionControlCommand): Promise<ControlOutcome> {
     const { action, reason, actorName } = command;
     if (this.state === "ended") return { ok: false, message: "the session has already ended" };
     if (action === "terminate" || action === "terminate_and_cancel") {
@@ -353,6 +536,8 @@ export class Session {
     this.state = "ended";
     sessionRegistry.delete(this);
     for (const timer of this.timers) clearTimeout(timer);
+    runtime().holds.releaseSession(this.id);
+    this.context.commandPolicy?.dispose();
     const { socket, adapter, db } = this.context;
     adapter.close();
     this.send({ type: "ended", reason, message });

@@ -1,7 +1,9 @@
 // Brings up the process-wide services in order: configuration, secrets, database (migrated), vault, and
 // the first-start setup of the embedded admin.
-import { audit, systemActor } from "../lib/audit";
+import { audit, AuditChainChecker, systemActor } from "../lib/audit";
 import { createBlobStore } from "../lib/blob-store";
+import { PolicyHolds } from "../lib/command-policy/holds";
+import { RuleBook } from "../lib/command-policy/rule-book";
 import type { Config } from "../lib/config";
 import { createControlBus } from "../lib/control-bus";
 import { openDatabase, type DatabaseHandle } from "../lib/db/client";
@@ -27,7 +29,8 @@ export async function startRuntime(config: Config): Promise<StartedRuntime> {
   installEvidenceKeys(createEvidenceKeys({ masterKey, chainKey: config.evidence.key, previous }));
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const controlBus = await createControlBus(database, config.nodeName);
-  const runtime: Runtime = { config: { ...config, ...secrets }, db: database.db, vault: createVault(secrets.masterKey), blobStore: createBlobStore(config), controlBus };
+  const ruleBook = await RuleBook.open(database);
+  const runtime: Runtime = { config: { ...config, ...secrets }, db: database.db, vault: createVault(secrets.masterKey), blobStore: createBlobStore(config), controlBus, ruleBook, holds: new PolicyHolds(database.db, config.nodeName), auditChecker: new AuditChainChecker() };
   installRuntime(runtime);
 
   // Sessions this node carried when it last stopped without ending them (a crash, kill -9) are over.

@@ -5,6 +5,7 @@ import { terminalSizeSchema } from "../lib/protocol/terminal";
 import type { Runtime } from "../lib/runtime";
 import { pinHostKey } from "../lib/targets";
 import { refuseSession, type SocketRoute } from "./gate";
+import { CommandPolicy } from "./inspector/command-policy";
 import { SshAdapter } from "./protocols/ssh/ssh-adapter";
 import { TerminalStream } from "./protocols/terminal-stream";
 import type { Keyframer } from "./recorder/keyframer";
@@ -14,7 +15,7 @@ import { Session } from "./session";
 
 const defaultSize = { cols: 80, rows: 24 };
 
-export function createTerminalRoute({ db, vault, config, blobStore }: Runtime, keyframer: Keyframer): SocketRoute {
+export function createTerminalRoute({ db, vault, config, blobStore, ruleBook }: Runtime, keyframer: Keyframer): SocketRoute {
   return (socket, { user, target, actor, url, access }) => {
     const recorded = target.recordSessions || Boolean(access?.recordingRequired);
     const refuse = (message: string) => refuseSession(socket, message);
@@ -43,7 +44,8 @@ export function createTerminalRoute({ db, vault, config, blobStore }: Runtime, k
         actor,
         access,
         adapter,
-        stream: new TerminalStream(),
+        stream: new TerminalStream(initialSize),
+        commandPolicy: new CommandPolicy(ruleBook.forSession({ person: user, target, protocol: "ssh", policyNames: access?.policies ?? [] }), initialSize),
         startRecorder: ({ id, startedAt }) =>
           recorded
             ? new TerminalRecorder({ db, blobStore, sessionId: id, startedAt, size: initialSize, title: `${user.username}@${target.name}`, keyframes: keyframer.feed(id) })

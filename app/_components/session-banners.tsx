@@ -49,3 +49,13 @@ export function ExpiryBanner({ expiry, onExtend }: { expiry: Expiry; onExtend: (
     </div>
   );
 }
+
+/** What the command policy said of the last line: not run, waiting for approval, approved. */
+export function PolicyBanner({ message }: { message: string | null }) {
+  if (!message) return null;
+  return (
+    <div role="alert" data-testid="policy-banner" className="rounded-md border border-orange-300 bg-orange-50 px-3 py-1.5 text-sm text-orange-900">
+      {message}
+    </div>
+  );
+}

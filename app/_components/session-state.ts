@@ -1,6 +1,6 @@
 // What the terminal and the desktop page know of their session, from the gateway's JSON frames on the session
 // socket (the binary frames are the protocol's own): connecting, connected or ended and why; a lock or pause;
-// who watches; when it expires.
+// who watches; when it expires; what the command policy last said.
 import { useCallback, useState } from "react";
 import type { Expiry } from "./session-banners";
 import { gateCloseCodes } from "@/lib/protocol/gate";
@@ -24,6 +24,7 @@ export function useSessionState() {
   const [expiry, setExpiry] = useState<Expiry>(null);
   const [control, setControl] = useState<SessionControl>(null);
   const [watchers, setWatchers] = useState(0);
+  const [policyNotice, setPolicyNotice] = useState<string | null>(null);
 
   /** A new connection starts: nothing is known of it yet. */
   const starting = useCallback(() => {
@@ -31,6 +32,7 @@ export function useSessionState() {
     setExpiry(null);
     setControl(null);
     setWatchers(0);
+    setPolicyNotice(null);
   }, []);
 
   /** The connection could not start (its ticket was refused, say). */
@@ -50,6 +52,8 @@ export function useSessionState() {
       setControl(data.state === "active" ? null : { state: data.state, message: data.message });
     } else if (data.type === "watchers") {
       setWatchers(data.count);
+    } else if (data.type === "policy") {
+      setPolicyNotice(data.message);
     } else if (data.type === "ended") {
       setExpiry(null);
       setControl(null);
@@ -67,5 +71,5 @@ export function useSessionState() {
     setStatus({ kind: "ended", message: refused ? `Refused: ${event.reason}` : "The connection to the gateway was lost" });
   }, []);
 
-  return { status, expiry, control, watchers, starting, failed, onServerMessage, onSocketClose };
+  return { status, expiry, control, watchers, policyNotice, starting, failed, onServerMessage, onSocketClose };
 }

@@ -1,6 +1,6 @@
 // The few shared UI pieces; everything else is Tailwind classes where it is used.
 import { protocolSchema } from "@/lib/protocol/domain";
-import type { ButtonHTMLAttributes, InputHTMLAttributes, ReactNode, SelectHTMLAttributes } from "react";
+import type { ButtonHTMLAttributes, FormEventHandler, InputHTMLAttributes, ReactNode, SelectHTMLAttributes } from "react";
 
 export function PageTitle({ children, description }: { children: ReactNode; description?: ReactNode }) {
   return (
@@ -84,6 +84,51 @@ export function FormError({ message }: { message?: string }) {
   ) : null;
 }
 
+/** The form beside an admin list: add one, or change the one picked (Cancel goes back to adding). */
+export function EditorCard({
+  title,
+  formKey,
+  onSubmit,
+  formError,
+  submitLabel,
+  submitDisabled,
+  onCancel,
+  autoComplete,
+  children,
+}: {
+  title: string;
+  /** A new key gives a fresh form: the fields show the picked item's values. */
+  formKey: string;
+  onSubmit: FormEventHandler<HTMLFormElement>;
+  formError?: string;
+  submitLabel: string;
+  submitDisabled?: boolean;
+  /** Shown while an item is picked. */
+  onCancel?: () => void;
+  autoComplete?: "off";
+  children: ReactNode;
+}) {
+  return (
+    <Card>
+      <h2 className="mb-4 text-lg font-semibold">{title}</h2>
+      <form key={formKey} onSubmit={onSubmit} className="space-y-3" noValidate autoComplete={autoComplete}>
+        <FormError message={formError} />
+        {children}
+        <div className="flex gap-2 pt-2">
+          <Button type="submit" disabled={submitDisabled}>
+            {submitLabel}
+          </Button>
+          {onCancel ? (
+            <Button type="button" variant="secondary" onClick={onCancel}>
+              Cancel
+            </Button>
+          ) : null}
+        </div>
+      </form>
+    </Card>
+  );
+}
+
 export function Badge({ children }: { children: ReactNode }) {
   return <span className="inline-flex rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-700">{children}</span>;
 }
@@ -99,7 +144,9 @@ export function EmptyState({ title, children }: { title: string; children: React
 
 /** A list of rows with a header; a column named with an empty string is an actions column, labelled for screen readers. */
 export function DataTable({ caption, columns, children }: { caption: string; columns: string[]; children: ReactNode }) {
+  // A table wider than a phone scrolls in its own box, not the page.
   return (
+    <div className="overflow-x-auto">
     <table className="w-full text-left text-sm">
       <caption className="sr-only">{caption}</caption>
       <thead className="text-xs uppercase text-slate-500">
@@ -113,6 +160,7 @@ export function DataTable({ caption, columns, children }: { caption: string; col
       </thead>
       <tbody>{children}</tbody>
     </table>
+    </div>
   );
 }
 

@@ -4,6 +4,7 @@ import { hasRole, requirePageUser } from "@/lib/auth/current-user";
 import { flaggedSessions } from "@/lib/governance/audits";
 import { runtime } from "@/lib/runtime";
 import { LiveDashboard } from "./live-dashboard";
+import { SessionsChart } from "./sessions-chart";
 
 export default async function LivePage() {
   const user = await requirePageUser(["security", "admin"]);
@@ -31,6 +32,7 @@ export default async function LivePage() {
           </ul>
         </Card>
       ) : null}
+      <SessionsChart />
       <LiveDashboard opensRecordings={hasRole(user, ["reviewer", "admin"])} />
     </>
   );

@@ -1,4 +1,5 @@
 import Link from "next/link";
+import { spanOfTime } from "@/app/_ui/format";
 import { Badge, Card, DataTable, EmptyState, PageTitle, ProtocolOptions } from "@/app/_ui/primitives";
 import { hasRole, requirePageUser } from "@/lib/auth/current-user";
 import { sessionFilterSchema } from "@/lib/protocol/sessions";
@@ -8,11 +9,6 @@ import { searchReadableTranscripts } from "@/lib/governance/recording-access";
 
 const inputStyle = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1 text-sm";
 
-function duration(startedAt: Date, endedAt: Date | null) {
-  const seconds = Math.round(((endedAt ?? new Date()).getTime() - startedAt.getTime()) / 1000);
-  return seconds < 60 ? `${seconds} s` : seconds < 3600 ? `${Math.floor(seconds / 60)} min ${seconds % 60} s` : `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
-}
-
 export default async function RecordingsPage({ searchParams }: { searchParams: Promise<Record<string, string>> }) {
   const user = await requirePageUser();
   const raw = await searchParams;
@@ -20,7 +16,10 @@ export default async function RecordingsPage({ searchParams }: { searchParams: P
   const filter = parsed.success ? parsed.data : {};
   const seesEveryone = hasRole(user, ["reviewer", "security", "admin"]);
   const opensRecordings = hasRole(user, ["reviewer", "admin"]);
-  const rows = await listSessions(runtime().db, filter, seesEveryone ? {} : { onlyUserId: user.id });
+  const { rows, next } = await listSessions(runtime().db, filter, seesEveryone ? {} : { onlyUserId: user.id });
+  // The filters as they came, for the next page's and the first page's links.
+  const carried = Object.entries(raw).filter(([name, value]) => name !== "after" && name !== "q" && typeof value === "string" && value !== "");
+  const pageLink = (after?: string) => `/recordings?${new URLSearchParams([...carried, ...(after ? [["after", after]] : [])])}`;
   const query = opensRecordings ? (raw.q ?? "").trim() : "";
   const hits = query.length >= 2 ? await searchReadableTranscripts(runtime().db, user, query.slice(0, 200)) : null;
   return (
@@ -50,6 +49,9 @@ export default async function RecordingsPage({ searchParams }: { searchParams: P
                     {/* The player opens at the end of the hit's second, so the line itself is on screen. */}
                     <Link href={`/recordings/${hit.sessionId}?t=${second + 1}`} className="text-sm font-medium text-indigo-700">
                       {hit.username} on {hit.targetName} · {hit.startedAt.toISOString().slice(0, 16).replace("T", " ")} · at {Math.floor(second / 60)}:{String(second % 60).padStart(2, "0")}
+                    </Link>{" "}
+                    <Link href={`/sessions/${hit.sessionId}`} className="text-xs text-indigo-700" aria-label={`Details of ${hit.username} on ${hit.targetName}`}>
+                      session details
                     </Link>
                     <pre className="mt-1 overflow-x-auto text-xs whitespace-pre-wrap text-slate-700">
                       {hit.before ? <span className="text-slate-400">{hit.before}{"\n"}</span> : null}
@@ -92,6 +94,20 @@ export default async function RecordingsPage({ searchParams }: { searchParams: P
           </select>
         </label>
         <label className="text-sm">
+          Risk
+          <select name="risk" defaultValue={raw.risk ?? ""} className={inputStyle}>
+            <option value="">Any</option>
+            <option value="risky">Rules matched</option>
+          </select>
+        </label>
+        <label className="text-sm">
+          Sort
+          <select name="sort" defaultValue={raw.sort ?? ""} className={inputStyle}>
+            <option value="">Newest first</option>
+            <option value="risk">Riskiest first</option>
+          </select>
+        </label>
+        <label className="text-sm">
           From
           <input type="date" name="from" defaultValue={raw.from} className={inputStyle} />
         </label>
@@ -110,11 +126,26 @@ export default async function RecordingsPage({ searchParams }: { searchParams: P
           {parsed.error.issues[0]?.message}
         </p>
       ) : null}
+      {raw.after || next ? (
+        <nav aria-label="Pages of sessions" className="mb-2 flex gap-4 text-sm">
+          <span className="text-slate-600">{next ? `${rows.length} sessions on this page, more after it` : `${rows.length} sessions on this page, the last`}</span>
+          {raw.after ? (
+            <Link href={pageLink()} className="font-medium text-indigo-700">
+              First page
+            </Link>
+          ) : null}
+          {next ? (
+            <Link href={pageLink(next)} className="font-medium text-indigo-700">
+              Next page
+            </Link>
+          ) : null}
+        </nav>
+      ) : null}
       {rows.length === 0 ? (
         <EmptyState title="No sessions match">Sessions appear here as soon as someone connects to a target.</EmptyState>
       ) : (
         <Card className="overflow-x-auto">
-          <DataTable caption="Sessions" columns={["Started", "User", "Target", "Duration", "Status", "Node", ""]}>
+          <DataTable caption="Sessions" columns={["Started", "User", "Target", "Duration", "Status", "Risk", "Node", ""]}>
               {rows.map((row) => (
                 <tr key={row.id} className="border-t border-slate-100" data-session-id={row.id}>
                   <td className="py-1.5 whitespace-nowrap">{row.startedAt.toISOString().replace("T", " ").slice(0, 19)}</td>
@@ -122,7 +153,7 @@ export default async function RecordingsPage({ searchParams }: { searchParams: P
                   <td className="py-1.5">
                     {row.targetName} <Badge>{row.protocol.toUpperCase()}</Badge>
                   </td>
-                  <td className="py-1.5">{duration(row.startedAt, row.endedAt)}</td>
+                  <td className="py-1.5">{spanOfTime((row.endedAt ?? new Date()).getTime() - row.startedAt.getTime())}</td>
                   <td className="py-1.5">
                     {row.status === "ended" ? `ended (${row.endReason?.replace("_", " ")})` : row.status}
                     {row.preventPurge ? (
@@ -131,8 +162,22 @@ export default async function RecordingsPage({ searchParams }: { searchParams: P
                       </span>
                     ) : null}
                   </td>
+                  <td className="py-1.5" data-testid="risk-score">
+                    {row.riskScore > 0 ? (
+                      <Link href={`/sessions/${row.id}/risk`} className="font-semibold text-red-700" aria-label={`Risk analysis of ${row.username} on ${row.targetName}: score ${row.riskScore}`}>
+                        {row.riskScore}
+                      </Link>
+                    ) : (
+                      <span className="text-slate-400">0</span>
+                    )}
+                  </td>
                   <td className="py-1.5 text-slate-500">{row.node}</td>
                   <td className="py-1.5 text-right whitespace-nowrap">
+                    {seesEveryone ? (
+                      <Link href={`/sessions/${row.id}`} className="mr-3 font-medium text-indigo-700" aria-label={`Details of ${row.username} on ${row.targetName}`}>
+                        Details
+                      </Link>
+                    ) : null}
                     {opensRecordings && row.recorded ? (
                       <span className="space-x-3">
                         <Link href={`/recordings/${row.id}`} className="font-medium text-indigo-700" aria-label={`Play the recording of ${row.username} on ${row.targetName}`}>

@@ -11,7 +11,7 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
   return (
     <>
       <PageTitle description="Ask for time on targets that need an approved request; you are told of every decision.">Access requests</PageTitle>
-      <div className="grid items-start gap-6 lg:grid-cols-[1fr_24rem]">
+      <div className="grid items-start gap-6 grid-cols-[minmax(0,1fr)] lg:grid-cols-[minmax(0,1fr)_24rem]">
         <RequestList requests={requests} />
         <RequestForm options={options} preselected={(await searchParams).target} />
       </div>

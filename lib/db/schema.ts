@@ -3,6 +3,7 @@
 import { sql } from "drizzle-orm";
 import { type AnyPgColumn, bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import type { ConnectPurpose, CredentialKind, Protocol, RdpSecurity, Role } from "../protocol/domain";
+import type { MatchMode, RiskOutcome, RuleAction, RuleKind, Severity } from "../protocol/command-rules";
 import type { AccessMode, RequestStatus, WeeklyWindow } from "../protocol/governance";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
@@ -116,6 +117,8 @@ export const targets = pgTable(
     host: text("host").notNull(),
     port: integer("port").notNull(),
     tags: textArray("tags").$type<string[]>(),
+    /** Name, address, protocol and tags in lower case, kept by a trigger (migration 0025): what a search reads. */
+    searchText: text("search_text").notNull().default(""),
     /** Usernames or emails allowed to connect. */
     allowedUsers: textArray("allowed_users").$type<string[]>(),
     /** IdP groups allowed to connect. */
@@ -213,11 +216,16 @@ export const sessions = pgTable(
     requestId: uuid("request_id").references(() => accessRequests.id, { onDelete: "set null" }),
     /** Where the user connected from (the address policies' networks are checked against). */
     clientAddress: text("client_address"),
+    /** The sum of its risk events' weights (severityWeight), kept beside them for the lists to sort by. */
+    riskScore: integer("risk_score").notNull().default(0),
   },
   (table) => [
     index("sessions_request_idx").on(table.requestId),
     index("sessions_user_idx").on(table.userId, table.startedAt),
     index("sessions_status_idx").on(table.status),
+    // The sessions list's two orders, paged by their keys.
+    index("sessions_started_idx").on(table.startedAt, table.id),
+    index("sessions_risk_idx").on(table.riskScore, table.startedAt, table.id),
     uniqueIndex("sessions_app_token_key").on(table.appTokenHash),
   ],
 );
@@ -244,7 +252,12 @@ export const auditLog = pgTable(
     hash: text("hash").notNull(),
     keyId: text("key_id"),
   },
-  (table) => [index("audit_log_action_idx").on(table.action, table.at), index("audit_log_actor_idx").on(table.actorId, table.at)],
+  (table) => [
+    index("audit_log_action_idx").on(table.action, table.at),
+    index("audit_log_actor_idx").on(table.actorId, table.at),
+    // A session's page shows the rows that name it.
+    index("audit_log_object_idx").on(table.objectType, table.objectId, table.seq),
+  ],
 );
 
 /** One stored piece of a session's recording: a gzip blob of asciicast lines, chained to the piece before it. */
@@ -277,6 +290,24 @@ export const recordingChunks = pgTable(
  * The terminal's screen as it was after a chunk (serialized by a headless terminal), every ~30 s of a
  * recording: the player starts from the nearest one instead of replaying from the beginning.
  */
+// postgres.js reads bytea as a Buffer, PGlite as a Uint8Array: both become a Buffer.
+/** Every tag in use and how many targets carry it, kept by a trigger on targets (migration 0025): the filter's choices. */
+export const targetTags = pgTable("target_tags", {
+  tag: text("tag").primaryKey(),
+  targets: integer("targets").notNull(),
+});
+
+const bytea = customType<{ data: Buffer; driverData: Uint8Array }>({ dataType: () => "bytea", fromDriver: (value) => Buffer.from(value) });
+
+/** The latest small picture of a live desktop for the dashboard, replaced a few times a minute and dropped at its end. */
+export const sessionThumbnails = pgTable("session_thumbnails", {
+  sessionId: uuid("session_id")
+    .primaryKey()
+    .references(() => sessions.id, { onDelete: "cascade" }),
+  takenAt: timestamp("taken_at", { withTimezone: true }).notNull(),
+  jpeg: bytea("jpeg").notNull(),
+});
+
 export const recordingKeyframes = pgTable(
   "recording_keyframes",
   {
@@ -558,4 +589,83 @@ export const sessionAudits = pgTable(
     createdAt: createdAt(),
   },
   (table) => [primaryKey({ columns: [table.sessionId, table.policyId] }), index("session_audits_status_idx").on(table.status)],
+);
+
+/**
+ * A command or request policy rule (lib/command-policy). Built-in rules carry the key of their entry in the pack;
+ * they can be edited and disabled, not deleted, so a restart does not bring a deleted one back.
+ */
+export const commandRules = pgTable(
+  "command_rules",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    builtinKey: text("builtin_key"),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    enabled: boolean("enabled").notNull().default(true),
+    kind: text("kind").$type<RuleKind>().notNull(),
+    matchMode: text("match_mode").$type<MatchMode>().notNull().default("regex"),
+    pattern: text("pattern").notNull(),
+    action: text("action").$type<RuleAction>().notNull(),
+    severity: text("severity").$type<Severity>().notNull(),
+    holdSeconds: integer("hold_seconds").notNull().default(120),
+    /** Scope: each list, when not empty, must name the session's target (or a tag of it), user, protocol or policy. */
+    targetNames: textArray("target_names").$type<string[]>(),
+    targetTags: textArray("target_tags").$type<string[]>(),
+    subjectUsers: textArray("subject_users").$type<string[]>(),
+    subjectGroups: textArray("subject_groups").$type<string[]>(),
+    protocols: textArray("protocols").$type<string[]>(),
+    policyNames: textArray("policy_names").$type<string[]>(),
+    testMatch: textArray("test_match").$type<string[]>(),
+    testNoMatch: textArray("test_no_match").$type<string[]>(),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [uniqueIndex("command_rules_name_key").on(table.name), uniqueIndex("command_rules_builtin_key").on(table.builtinKey)],
+);
+
+/** A rule's match in a session: what was matched, what the gateway did, and who decided a held one. */
+export const riskEvents = pgTable(
+  "risk_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    ruleId: uuid("rule_id").references(() => commandRules.id, { onDelete: "set null" }),
+    /** Kept so the event still says which rule matched after the rule is renamed or deleted. */
+    ruleName: text("rule_name").notNull(),
+    severity: text("severity").$type<Severity>().notNull(),
+    action: text("action").$type<RuleAction>().notNull(),
+    outcome: text("outcome").$type<RiskOutcome>().notNull(),
+    /** The command line, output line or request that matched. */
+    subject: text("subject").notNull(),
+    decidedBy: text("decided_by"),
+  },
+  (table) => [index("risk_events_session_idx").on(table.sessionId, table.id)],
+);
+
+/**
+ * A command or web request the command policy holds for security's decision. The node that holds it waits in
+ * memory; the row says which node that is (the decision is carried there by the control bus), lets any node's
+ * watch page list what waits, and keeps the decision.
+ */
+export const policyHolds = pgTable(
+  "policy_holds",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    node: text("node").notNull(),
+    ruleName: text("rule_name").notNull(),
+    severity: text("severity").$type<Severity>().notNull(),
+    subject: text("subject").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    outcome: text("outcome").$type<"approved" | "denied" | "timed_out">(),
+    decidedBy: text("decided_by"),
+    createdAt: createdAt(),
+  },
+  (table) => [index("policy_holds_session_idx").on(table.sessionId)],
 );

@@ -24,11 +24,14 @@ async function openRequests(db: Database, personId: string, at: Date, targetId?:
     );
 }
 
+/** What a cancellation says to the person it refuses. */
+const cancellation = { by: accessRevocations.revokedBy, at: accessRevocations.revokedAt, reason: accessRevocations.reason };
+
 /** The decision for one connect, including the concurrency limits (the person's open sessions). */
 export async function decideAccess(db: Database, person: Person, target: Reachable, clientAddress: string | null, at = new Date()): Promise<AccessDecision> {
   const [policies, cancelled, open, requests, notices] = await Promise.all([
     loadPolicies(db),
-    db.select({ userId: accessRevocations.userId }).from(accessRevocations).where(and(eq(accessRevocations.userId, person.id), eq(accessRevocations.targetId, target.id))),
+    db.select(cancellation).from(accessRevocations).where(and(eq(accessRevocations.userId, person.id), eq(accessRevocations.targetId, target.id))),
     db
       .select({ targetName: sessions.targetName, tags: targets.tags })
       .from(sessions)
@@ -38,18 +41,18 @@ export async function decideAccess(db: Database, person: Person, target: Reachab
     acceptedNotices(db, person.id, at),
   ]);
   const openSessions = open.map((row) => ({ targetName: row.targetName, tags: row.tags ?? [] }));
-  return decide({ person, target, at, clientAddress, policies, cancelled: cancelled.length > 0, openSessions, requests, noticeAccepted: notices.accepted(target.id) });
+  return decide({ person, target, at, clientAddress, policies, cancelled: cancelled[0] ?? null, openSessions, requests, noticeAccepted: notices.accepted(target.id) });
 }
 
 /** Every target the person can see (listed, or named by a policy), each with what they may do with it now. */
 export async function accessOverview<T extends Reachable>(db: Database, person: Person, candidates: T[], clientAddress: string | null, at = new Date()) {
   const [policies, cancelled, requests, notices] = await Promise.all([
     loadPolicies(db),
-    db.select({ targetId: accessRevocations.targetId }).from(accessRevocations).where(eq(accessRevocations.userId, person.id)),
+    db.select({ targetId: accessRevocations.targetId, ...cancellation }).from(accessRevocations).where(eq(accessRevocations.userId, person.id)),
     openRequests(db, person.id, at),
     acceptedNotices(db, person.id, at),
   ]);
-  const cancelledIds = new Set(cancelled.map((row) => row.targetId));
+  const cancelledTargets = new Map(cancelled.map(({ targetId, ...row }) => [targetId, row]));
   return candidates
     .map((target) => ({
       target,
@@ -59,7 +62,7 @@ export async function accessOverview<T extends Reachable>(db: Database, person: 
         at,
         clientAddress,
         policies,
-        cancelled: cancelledIds.has(target.id),
+        cancelled: cancelledTargets.get(target.id) ?? null,
         requests: requests.filter((request) => request.targetIds.includes(target.id)),
         noticeAccepted: notices.accepted(target.id),
       }),
@@ -83,7 +86,9 @@ export async function sessionsNoLongerAllowed(db: Database, node: string, graceM
       clientAddress: sessions.clientAddress,
       user: { id: users.id, username: users.username, email: users.email, groups: users.groups, disabled: users.disabled },
       target: targets,
-      cancelled: accessRevocations.userId,
+      cancelledBy: accessRevocations.revokedBy,
+      cancelledAt: accessRevocations.revokedAt,
+      cancelledFor: accessRevocations.reason,
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
@@ -96,7 +101,8 @@ export async function sessionsNoLongerAllowed(db: Database, node: string, graceM
   const requestIds = rows.map((row) => row.requestId).filter((id): id is string => id !== null);
   const requests = requestIds.length > 0 ? await db.select().from(accessRequests).where(inArray(accessRequests.id, requestIds)) : [];
   const refused = [];
-  for (const { id, protocol, targetName, requestId, clientAddress, user, target, cancelled } of rows) {
+  for (const { id, protocol, targetName, requestId, clientAddress, user, target, cancelledBy, cancelledAt, cancelledFor } of rows) {
+    const cancelled = cancelledBy !== null && cancelledAt !== null ? { by: cancelledBy, at: cancelledAt, reason: cancelledFor ?? "" } : null;
     let why: string | null = null;
     if (user.disabled) why = "the account was disabled";
     else if (!target) why = `${targetName} was removed`;
@@ -105,7 +111,7 @@ export async function sessionsNoLongerAllowed(db: Database, node: string, graceM
       if (request && request.status !== "approved") why = `the access request was ${request.status}${request.closedReason ? `: ${request.closedReason}` : ""}`;
       else {
         // A notice accepted when the session began holds for all of it.
-        const facts = { person: user, target, clientAddress, policies, cancelled: cancelled !== null, requests: request ? [request] : [], noticeAccepted: true };
+        const facts = { person: user, target, clientAddress, policies, cancelled, requests: request ? [request] : [], noticeAccepted: true };
         const decision = decide({ ...facts, at: now });
         // Refused a moment ago too: a window that just closed is left to the session's own timer, one that just opened is not refused.
         if (!decision.allowed && !decide({ ...facts, at: new Date(now.getTime() - graceMs) }).allowed) why = decision.code === "not_listed" ? `${targetName} no longer allows this account` : decision.code === "cancelled" ? `access to ${targetName} was cancelled` : decision.reason;

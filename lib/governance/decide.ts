@@ -47,6 +47,12 @@ export type AccessDecision =
     }
   | { allowed: false; code: DenialCode; reason: string; /** A request would make it possible. */ requestable: boolean };
 
+export interface Cancellation {
+  by: string;
+  at: Date;
+  reason: string;
+}
+
 export interface DecisionFacts {
   person: Person;
   target: Reachable;
@@ -54,7 +60,8 @@ export interface DecisionFacts {
   /** As the gateway established it; null where it is unknown (a re-check of a session opened before it was kept). */
   clientAddress: string | null;
   policies: PolicyRow[];
-  cancelled: boolean;
+  /** Security cancelled this person's access to the target: who, when and why (null: not cancelled). */
+  cancelled: Cancellation | null;
   /** The person's open sessions, for the concurrency limits; omitted when re-checking a session already open. */
   openSessions?: { targetName: string; tags: string[] }[];
   /** Whether the person has accepted the logon notice as it reads now (true where there is none to accept). */
@@ -70,20 +77,20 @@ export function policyCovers(policy: Pick<PolicyRow, "targetNames" | "targetTags
 }
 
 /** Whether a list of usernames or e-mails (any case) and a list of groups name the person. */
-function lists(people: string[], groups: string[], person: Person): boolean {
+export function namesPerson(people: string[], groups: string[], person: Person): boolean {
   const own = [person.username, person.email].filter((name): name is string => Boolean(name)).map((name) => name.toLowerCase());
   return lower(people).some((name) => own.includes(name)) || groups.some((group) => person.groups.includes(group));
 }
 
-export const policyNames = (policy: Pick<PolicyRow, "subjectUsers" | "subjectGroups">, person: Person) => lists(policy.subjectUsers, policy.subjectGroups, person);
+export const policyNames = (policy: Pick<PolicyRow, "subjectUsers" | "subjectGroups">, person: Person) => namesPerson(policy.subjectUsers, policy.subjectGroups, person);
 
 /** Whether the person may decide requests under this policy (never their own: the caller checks that). */
 export function policyApprover(policy: Pick<PolicyRow, "approverUsers" | "approverGroups" | "approverRoles">, person: Person & { roles: Role[] }): boolean {
-  return lists(policy.approverUsers, policy.approverGroups, person) || policy.approverRoles.some((role) => person.roles.includes(role));
+  return namesPerson(policy.approverUsers, policy.approverGroups, person) || policy.approverRoles.some((role) => person.roles.includes(role));
 }
 
-export const policyReviewer = (policy: Pick<PolicyRow, "reviewerUsers" | "reviewerGroups">, person: Person) => lists(policy.reviewerUsers, policy.reviewerGroups, person);
-export const policyAuditor = (policy: Pick<PolicyRow, "auditorUsers" | "auditorGroups">, person: Person) => lists(policy.auditorUsers, policy.auditorGroups, person);
+export const policyReviewer = (policy: Pick<PolicyRow, "reviewerUsers" | "reviewerGroups">, person: Person) => namesPerson(policy.reviewerUsers, policy.reviewerGroups, person);
+export const policyAuditor = (policy: Pick<PolicyRow, "auditorUsers" | "auditorGroups">, person: Person) => namesPerson(policy.auditorUsers, policy.auditorGroups, person);
 
 /** The policies that bind this person on this target. */
 export function applicablePolicies(policies: PolicyRow[], person: Person, target: Reachable): PolicyRow[] {
@@ -119,7 +126,10 @@ const earliest = (...dates: (Date | null)[]) => dates.reduce<Date | null>((soone
 
 export function decide(facts: DecisionFacts): AccessDecision {
   const { person, target, at } = facts;
-  if (facts.cancelled) return { allowed: false, code: "cancelled", reason: `your access to ${target.name} was cancelled by security; an administrator can restore it`, requestable: false };
+  if (facts.cancelled) {
+    const { by, at, reason } = facts.cancelled;
+    return { allowed: false, code: "cancelled", reason: `your access to ${target.name} was cancelled by ${by} at ${utcMinute(at)} (${reason}); ask ${by} or an administrator to restore it`, requestable: false };
+  }
   const policies = applicablePolicies(facts.policies, person, target);
   if (policies.length === 0) {
     return canReach(person, target)

@@ -50,6 +50,9 @@ export interface ParserLimits {
   maxElements: number;
 }
 
+/** Instructions up to this long are read from a stored stream (the engine's, whose longest is a 6 KiB blob). */
+export const storedStreamLimits: ParserLimits = { maxInstructionLength: 1024 * 1024, maxElements: 4096 };
+
 /** A streaming parser: feed it bytes or text as they arrive, get the instructions completed so far. */
 export class GuacamoleParser {
   private pending = "";

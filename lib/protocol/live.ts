@@ -1,6 +1,7 @@
 // Live oversight: the watch WebSocket (/ws/watch), the controls security applies to a live session, and the
 // messages nodes exchange to apply them wherever the session runs.
 import { z } from "zod";
+import { riskEventSchema } from "./command-rules";
 import { endReasonSchema, terminalSizeSchema } from "./terminal";
 
 /** What a session is doing now; `locked` drops the user's input, `paused` holds output and input. */
@@ -46,6 +47,8 @@ export const watchServerMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("resize"), ...terminalSizeSchema.shape }),
   z.object({ type: z.literal("log"), entries: z.array(keystrokeLogEntrySchema) }),
   z.object({ type: z.literal("state"), state: liveStateSchema, by: z.string().nullable(), reason: z.string().nullable() }),
+  /** A rule matched: the risk event as it was recorded. */
+  z.object({ type: z.literal("risk"), event: riskEventSchema }),
   z.object({ type: z.literal("ended"), reason: endReasonSchema, message: z.string() }),
   z.object({ type: z.literal("error"), message: z.string() }),
 ]);
@@ -62,16 +65,23 @@ export const nodeLinkMessageSchema = z.discriminatedUnion("type", [
 ]);
 export type NodeLinkMessage = z.infer<typeof nodeLinkMessageSchema>;
 
+/** What the control bus carries: security's controls, and their answers to held commands or requests (`holdId`). */
+export const busActionSchema = z.enum([...controlActionSchema.options, "approve_hold", "deny_hold"]);
+export type BusAction = z.infer<typeof busActionSchema>;
+
 /** A control travelling from the node where it was asked for to the node that runs the session (NOTIFY). */
 export const controlCommandSchema = z.object({
   requestId: z.string(),
   node: z.string(),
   sessionId: z.string(),
-  action: controlActionSchema,
+  action: busActionSchema,
+  holdId: z.string().max(64).optional(),
   reason: z.string(),
   actorName: z.string(),
 });
 export type ControlCommand = z.infer<typeof controlCommandSchema>;
+/** A control for the session itself, as the node that runs it applies it (hold decisions go to the node's holds). */
+export type SessionControlCommand = Omit<ControlCommand, "action" | "holdId"> & { action: ControlAction };
 
 export const controlReplySchema = z.object({ requestId: z.string(), ok: z.boolean(), message: z.string() });
 export type ControlReply = z.infer<typeof controlReplySchema>;

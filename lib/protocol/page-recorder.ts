@@ -6,7 +6,7 @@ export const recorderScriptPath = "/__gatehouse/rec.js";
 export const pageEventsPath = "/__gatehouse/events";
 
 /** rrweb's event types that the gateway reads (the rest it only stores and forwards). */
-export const pageEventType = { incrementalSnapshot: 3, meta: 4, custom: 5 } as const;
+export const pageEventType = { fullSnapshot: 2, incrementalSnapshot: 3, meta: 4, custom: 5 } as const;
 /** Incremental sources that mean a person did something: pointer, clicks, scrolling, typing, touch, media, drag, selection. */
 const userSources = new Set([1, 2, 3, 5, 6, 7, 12, 14]);
 /** The custom event the page adds when the app changes its URL without loading a page (history API). */

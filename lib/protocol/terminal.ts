@@ -28,6 +28,8 @@ export const terminalServerMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("state"), state: z.enum(["active", "locked", "paused"]), message: z.string() }),
   /** How many people from security watch the session now (sent only where the target announces watchers). */
   z.object({ type: z.literal("watchers"), count: z.number().int().min(0) }),
+  /** The command policy withheld a line, holds it for approval, or let a held one through: said apart from the screen. */
+  z.object({ type: z.literal("policy"), message: z.string() }),
   /** A frame the gateway could not use; the session goes on. */
   z.object({ type: z.literal("error"), message: z.string() }),
 ]);

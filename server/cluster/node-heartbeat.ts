@@ -1,12 +1,14 @@
 // This node's place in the registry: a heartbeat every few seconds, and the survivor's duty of retiring nodes
 // whose heartbeat stopped (their sessions become `interrupted`). Also refreshes the dashboard's previews of
-// this node's sessions, on the same beat.
+// this node's sessions (their text every 2 s, their desktops' thumbnails when each session says one is due).
 import { heartbeatEveryMs, recordHeartbeat, removeNode, retireSilentNodes } from "../../lib/nodes";
 import type { Runtime } from "../../lib/runtime";
-import { savePreview } from "../../lib/sessions";
+import { savePreview, saveThumbnail } from "../../lib/sessions";
 import { sessionRegistry } from "../session-registry";
 
 const previewEveryMs = 2_000;
+/** How often sessions are asked whether a thumbnail is due (a new desktop gets its first within this). */
+const thumbnailCheckEveryMs = 5_000;
 
 export function startNodeHeartbeat({ db, config }: Runtime, version: string, internalUrl: URL) {
   const node = { name: config.nodeName, version, internalUrl: internalUrl.origin, startedAt: new Date() };
@@ -18,18 +20,28 @@ export function startNodeHeartbeat({ db, config }: Runtime, version: string, int
   };
   const previews = async () => {
     for (const session of sessionRegistry.all()) {
-      const preview = session.takePreview();
+      const preview = await session.takePreview();
       if (preview !== null) await savePreview(db, session.sessionId, preview);
     }
   };
+  // Asked all at once: an engine that is slow to answer holds up only its own session's picture.
+  const thumbnails = () =>
+    Promise.all(
+      [...sessionRegistry.all()].map(async (session) => {
+        const jpeg = await session.takeThumbnail();
+        if (jpeg) await saveThumbnail(db, session.sessionId, jpeg);
+      }),
+    );
   const heartbeat = setInterval(() => beat().catch((error) => console.error("heartbeat failed:", error)), heartbeatEveryMs);
   const previewTimer = setInterval(() => previews().catch((error) => console.error("saving previews failed:", error)), previewEveryMs);
+  const thumbnailTimer = setInterval(() => thumbnails().catch((error) => console.error("saving thumbnails failed:", error)), thumbnailCheckEveryMs);
   const first = beat();
   return {
     started: first,
     async stop() {
       clearInterval(heartbeat);
       clearInterval(previewTimer);
+      clearInterval(thumbnailTimer);
       await removeNode(db, node.name);
     },
   };

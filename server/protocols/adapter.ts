@@ -35,5 +35,7 @@ export interface ProtocolAdapter extends EventEmitter {
   /** Stop reading from the target (it then stops sending), for backpressure and pause. */
   pause(): void;
   resume(): void;
+  /** A small JPEG of the screen as it is now, for the dashboard; absent where the protocol draws no picture. */
+  thumbnail?(maxWidth: number): Promise<Buffer | null>;
   close(): void;
 }

@@ -4,12 +4,13 @@
 // page comes back with the recorder in it (./page-recording.ts), whose events return over a WebSocket on the
 // same host (./web-session.ts). The app's own WebSockets are tunnelled (./tunnels.ts).
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import { readFileSync } from "node:fs";
 import type { Duplex } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { gzipSync } from "node:zlib";
 import { WebSocketServer } from "ws";
 import { openCredential } from "../../lib/credentials";
-import type { ControlCommand } from "../../lib/protocol/live";
+import type { SessionControlCommand } from "../../lib/protocol/live";
 import { pageEventsPath, recorderScriptPath } from "../../lib/protocol/page-recorder";
 import type { Runtime } from "../../lib/runtime";
 import { addSessionEvent, SessionEventBatcher } from "../../lib/session-events";
@@ -17,6 +18,7 @@ import { setSessionStatus } from "../../lib/sessions";
 import { sessionTexts, terminationNotice } from "../../lib/settings";
 import { appNameOfHost, appOrigin, endWebSession, handoffPath, liveWebSessionOnNode, markWebSessionActive, redeemAppHandoff, safeReturnPath, startPath, takeOverWebSession, type WebSessionRow } from "../../lib/web-apps";
 import { sessionRegistry } from "../session-registry";
+import { createRequestPolicy } from "./request-policy";
 import { createAdmission, type WebTarget } from "./admission";
 import { sendRecordedPage } from "./page-recording";
 import { recorderScript } from "./recorder-script/bundle";
@@ -36,6 +38,8 @@ export function createAppProxy(runtime: Runtime) {
   const { db, config, vault } = runtime;
   const admission = createAdmission(runtime);
   const timeline = new SessionEventBatcher(db);
+  const requestPolicy = createRequestPolicy(runtime);
+  const policyRefusal = (reason: string) => ({ status: 403, title: "Blocked by policy", message: `Gatehouse refused this request: ${reason}.` });
   const gatewayCookieNames = Object.values(admission.cookieNames);
   const tunnels = createTunnels(gatewayCookieNames);
   const pageEvents = new WebSocketServer({ noServer: true, maxPayload: pageEventFrameLimit });
@@ -62,7 +66,7 @@ export function createAppProxy(runtime: Runtime) {
   }
 
   /** Lock, unlock and terminate act on the session's row: the next request on any node sees them. */
-  async function applyToRow(command: ControlCommand) {
+  async function applyToRow(command: SessionControlCommand) {
     const session = await liveWebSessionOnNode(db, command.sessionId, config.nodeName);
     if (!session) return { ok: false, message: `the session is not running on ${config.nodeName} any more` };
     const { action, reason, actorName } = command;
@@ -73,6 +77,7 @@ export function createAppProxy(runtime: Runtime) {
     } else {
       await endWebSession(db, session.id, "terminated", terminationNotice((await sessionTexts(db)).terminationMessage, actorName, reason));
       tunnels.close(session.id);
+      runtime.holds.releaseSession(session.id);
     }
     await addSessionEvent(db, { sessionId: session.id, kind: action, actorName, details: { reason } });
     return { ok: true, message: action === "lock" || action === "unlock" ? `the session was ${action}ed` : "the session was terminated" };
@@ -89,6 +94,13 @@ export function createAppProxy(runtime: Runtime) {
       await sessionRegistry.find(sessionId)?.end(reason, message);
     },
   );
+
+  /** The gateway's own robots.txt on every app host too: the app's would invite crawlers to a private app. */
+  const robots = readFileSync(new URL("../../public/robots.txt", import.meta.url));
+  function serveRobots(response: ServerResponse) {
+    response.writeHead(200, { "content-type": "text/plain; charset=utf-8", "cache-control": "public, max-age=86400", "x-content-type-options": "nosniff" });
+    response.end(robots);
+  }
 
   let compressedScript: Buffer | null = null;
   async function serveRecorderScript(request: IncomingMessage, response: ServerResponse) {
@@ -133,6 +145,7 @@ export function createAppProxy(runtime: Runtime) {
     upstream.on("response", (answer) => {
       answer.on("error", (error) => console.warn(`web app ${name}: the app's answer broke off: ${error.message}`));
       const status = answer.statusCode ?? 502;
+      void requestPolicy.answered(session, method, path, status);
       const headers: OutgoingHttpHeaders = rewriteResponseHeaders(answer.headers, internal, origin, gatewayCookieNames);
       if (isRecordablePage(method, request.headers, status, answer.headers)) {
         sendRecordedPage(answer, response, headers, { origin, maskAllInputs: target.maskAllInputs }).then(
@@ -180,9 +193,12 @@ export function createAppProxy(runtime: Runtime) {
       if (request.method === "GET" && url.pathname === startPath) return startVisit(request, response, name, url);
       if (request.method === "GET" && url.pathname === handoffPath) return redeemHandoff(request, response, name, url);
       if (url.pathname === recorderScriptPath) return serveRecorderScript(request, response);
+      if (url.pathname === "/robots.txt") return serveRobots(response);
       const admitted = await admission.admit(request, name, line.path);
       if ("refusal" in admitted) return admission.refuse(request, response, admitted.refusal, name, admitted.found);
       if (request.headers["sec-fetch-mode"] === "navigate") noteActivity(admitted.session);
+      const verdict = await requestPolicy.check(admitted.session, request.method ?? "GET", admitted.path);
+      if (!verdict.allowed) return admission.refuse(request, response, policyRefusal(verdict.reason), name, admitted.session);
       forward(request, response, name, admitted, await credentialOf(admitted.target));
     },
 
@@ -203,6 +219,8 @@ export function createAppProxy(runtime: Runtime) {
         return refuseUpgrade(socket, admitted.target ? 403 : 404, admitted.target ? "Forbidden" : "Not Found");
       }
       const { session, target, path } = admitted;
+      const verdict = await requestPolicy.check(session, "GET", path);
+      if (!verdict.allowed) return refuseUpgrade(socket, 403, "Forbidden");
       if (new URL(path, "http://app").pathname === pageEventsPath) {
         const live = await LiveWebSession.open(runtime, session, liveHooks);
         if (session.session.node !== config.nodeName) await takeOverWebSession(db, live.sessionId, config.nodeName);
@@ -218,6 +236,7 @@ export function createAppProxy(runtime: Runtime) {
     /** Ends a visit this node carries (its access was revoked): the row, its WebSockets, its pages and watchers. */
     async endVisit(sessionId: string, message: string) {
       tunnels.close(sessionId);
+      runtime.holds.releaseSession(sessionId);
       const live = sessionRegistry.find(sessionId);
       if (live) await live.end("terminated", message);
       else await endWebSession(db, sessionId, "terminated", message);

@@ -8,7 +8,7 @@ import type { WebSocket } from "ws";
 import { audit, type Actor } from "../../lib/audit";
 import type { Runtime } from "../../lib/runtime";
 import { sessionTexts, terminationNotice } from "../../lib/settings";
-import { type ControlCommand, type WatchServerMessage } from "../../lib/protocol/live";
+import { type SessionControlCommand, type WatchServerMessage } from "../../lib/protocol/live";
 import { parseJsonFrame } from "../../lib/protocol/json-frame";
 import { isUserActivity, navigationOf, type PageEvent, type PageMessage } from "../../lib/protocol/page-recorder";
 import type { EndReason } from "../../lib/protocol/terminal";
@@ -33,7 +33,7 @@ export interface WebSessionHooks {
   /** The user did something: the idle timeout starts again. */
   active(row: WebSessionRow): void;
   /** A control from security, applied to the session's row (lock, unlock, terminate) wherever its requests land. */
-  applyToRow(command: ControlCommand): Promise<{ ok: boolean; message: string }>;
+  applyToRow(command: SessionControlCommand): Promise<{ ok: boolean; message: string }>;
   /** Where the session's navigations and notes go on the timeline (written in batches). */
   timeline: SessionEventBatcher;
 }
@@ -242,7 +242,7 @@ export class LiveWebSession implements LiveSession {
       if (firstPast) this.note("web.recording_limited", { reason: `more than ${pageLimits.navigationsPerMinute} navigations in a minute: the rest this minute are not put on the timeline` });
       if (!allowed) continue;
       const path = new URL(address).pathname;
-      this.hooks.timeline.add({ sessionId: this.sessionId, kind: "web.navigation", actorName: this.row.username, details: { href: address, path, atMs: Math.round(event.timestamp - this.row.session.startedAt.getTime()) } });
+      this.hooks.timeline.add({ sessionId: this.sessionId, kind: "web.navigation", actorName: this.row.username, details: { href: address, path }, at: new Date(event.timestamp) });
     }
   }
 
@@ -286,7 +286,7 @@ export class LiveWebSession implements LiveSession {
     serveNodeLink(this.watchers, link, this.greeting(), { viewers: () => {}, closed: () => {} });
   }
 
-  async applyControl(command: ControlCommand) {
+  async applyControl(command: SessionControlCommand) {
     const outcome = await this.hooks.applyToRow(command);
     if (!outcome.ok) return outcome;
     const { action, actorName, reason } = command;
@@ -302,7 +302,12 @@ export class LiveWebSession implements LiveSession {
     return outcome;
   }
 
-  takePreview(): string | null {
+  /** The dashboard shows a web visit's address, not a picture: its pages are in the recording. */
+  async takeThumbnail(): Promise<null> {
+    return null;
+  }
+
+  async takePreview(): Promise<string | null> {
     if (this.addressShown || this.lastAddress === null) return null;
     this.addressShown = true;
     return this.lastAddress;

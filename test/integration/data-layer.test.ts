@@ -7,7 +7,7 @@ import path from "node:path";
 import { desc, eq, gte, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createScratchDatabase } from "../fixtures/postgres-database";
-import { audit, auditRowHash, verifyAuditChain, type Actor } from "@/lib/audit";
+import { audit, AuditChainChecker, auditEntries, auditRowHash, listAuditPage, verifyAuditChain, type Actor } from "@/lib/audit";
 import { anchorAuditHead, readAuditAnchors } from "@/lib/audit-anchors";
 import { createEvidenceKeys, evidenceKeys, installEvidenceKeys } from "@/lib/evidence-keys";
 import { createCredential, openCredential, updateCredential } from "@/lib/credentials";
@@ -18,8 +18,11 @@ import { createLoginThrottle, loginLimits } from "@/lib/auth/login-throttle";
 import { chunkBlobKey, keyframeBlobKey } from "@/lib/recordings";
 import { purgeExpiredRecordings, setPreventPurge } from "@/lib/retention";
 import { searchTranscripts } from "@/lib/transcripts";
+import { closeSessionRow, listSessions, readThumbnail, savePreview, saveThumbnail } from "@/lib/sessions";
+import { sessionFilterSchema } from "@/lib/protocol/sessions";
 import { targetInputSchema } from "@/lib/protocol/admin";
-import { createTarget } from "@/lib/targets";
+import { createTarget, deleteTarget, listTargetsPage, updateTarget } from "@/lib/targets";
+import { matchesTargetSearch } from "@/lib/protocol/target-search";
 import { mintConnectTicket, redeemConnectTicket } from "@/lib/tickets";
 import { completeSetup, effectiveRoles, isSetupTokenValid, prepareLocalAdmin, seedGroupRoleMappings, upsertSsoUser } from "@/lib/users";
 import { createVault } from "@/lib/vault";
@@ -124,6 +127,62 @@ describe.each(backends)("data layer on %s", (_name, open) => {
       // Each sink alone is enough: the anchor file, with the blob store emptied by the same insider.
       for (const key of await sinks.blobStore.list("anchors/")) await sinks.blobStore.delete(key);
       expect(await verifyAuditChain(db(), await readAuditAnchors(sinks))).toMatchObject({ intact: false, problem: "truncated" });
+    });
+
+    it("a checker goes on from the head it verified, and walks the whole chain when that head changed or when asked", async () => {
+      const checker = new AuditChainChecker(60 * 60_000);
+      const first = await checker.check(db(), []);
+      expect(first).toMatchObject({ report: { intact: true }, checkedFromSeq: 1 });
+      const head = (first.report as { head: { seq: number } }).head.seq;
+      await audit(db(), actor, { action: "target.update", objectId: "after-the-head" });
+      expect(await checker.check(db(), [])).toMatchObject({ report: { intact: true, rows: first.report.rows + 1 }, checkedFromSeq: head + 1 });
+      // A row behind the head, edited: found by the next whole walk (the page's periodic one, or asked for).
+      const rows = await db().select().from(auditLog).orderBy(auditLog.seq);
+      const victim = rows[2]!;
+      await db().update(auditLog).set({ actorName: "rewritten" }).where(eq(auditLog.seq, victim.seq));
+      try {
+        expect((await checker.check(db(), [])).report.intact).toBe(true);
+        expect((await checker.check(db(), [], { whole: true })).report).toMatchObject({ intact: false, brokenAtSeq: victim.seq, problem: "content changed" });
+      } finally {
+        await db().update(auditLog).set({ actorName: victim.actorName }).where(eq(auditLog.seq, victim.seq));
+      }
+      expect(await checker.check(db(), [])).toMatchObject({ report: { intact: true }, checkedFromSeq: 1 });
+      // The head itself rewritten: the checker cannot go on from it, and walks everything.
+      const newest = rows.at(-1)!;
+      await db().update(auditLog).set({ actorName: "rewritten" }).where(eq(auditLog.seq, newest.seq));
+      try {
+        expect(await checker.check(db(), [])).toMatchObject({ report: { intact: false, brokenAtSeq: newest.seq }, checkedFromSeq: 1 });
+      } finally {
+        await db().update(auditLog).set({ actorName: newest.actorName }).where(eq(auditLog.seq, newest.seq));
+      }
+    });
+
+    it("pages the log newest first by entry number, with every filter, and exports everything a filter matches", async () => {
+      const marker = `page-${randomBytes(3).toString("hex")}`;
+      for (let index = 0; index < 7; index++) {
+        await audit(db(), { ...actor, name: `${marker}-${index % 2 ? "odd" : "even"}` }, { action: `${marker}.act`, outcome: index === 3 ? "refused" : "success", objectType: "session", objectId: `${marker}-${index}` });
+      }
+      const mine = { actor: marker };
+      const first = await listAuditPage(db(), mine, undefined, 3);
+      expect(first.entries.map((entry) => entry.objectId)).toEqual([`${marker}-6`, `${marker}-5`, `${marker}-4`]);
+      expect(first.olderBefore).toBe(first.entries[2]!.seq);
+      const second = await listAuditPage(db(), mine, first.olderBefore!, 3);
+      expect(second.entries.map((entry) => entry.objectId)).toEqual([`${marker}-3`, `${marker}-2`, `${marker}-1`]);
+      const last = await listAuditPage(db(), mine, second.olderBefore!, 3);
+      expect(last).toEqual({ entries: [expect.objectContaining({ objectId: `${marker}-0` })], olderBefore: null });
+
+      expect((await listAuditPage(db(), { actor: `${marker}-odd` })).entries).toHaveLength(3);
+      expect((await listAuditPage(db(), { action: `${marker}.`, outcome: "refused" })).entries.map((entry) => entry.objectId)).toEqual([`${marker}-3`]);
+      expect((await listAuditPage(db(), { objectType: "session", objectId: `${marker}-5` })).entries).toHaveLength(1);
+      // Wildcards typed into a filter are plain characters.
+      expect((await listAuditPage(db(), { actor: "%" })).entries).toHaveLength(0);
+      const at = first.entries[0]!.at;
+      expect((await listAuditPage(db(), { ...mine, from: new Date(at.getTime() + 1) })).entries).toHaveLength(0);
+      expect((await listAuditPage(db(), { ...mine, to: new Date(at.getTime() + 1) })).entries).toHaveLength(7);
+
+      const exported: string[] = [];
+      for await (const entry of auditEntries(db(), mine, 2)) exported.push(entry.objectId!);
+      expect(exported).toEqual(Array.from({ length: 7 }, (_, index) => `${marker}-${index}`));
     });
 
     it("verifies across a key rotation with the rotated-out key listed, and says which key it lacks without it", async () => {
@@ -240,7 +299,7 @@ describe.each(backends)("data layer on %s", (_name, open) => {
 
       await updateCredential(db(), vault, actor, created.id, { username: "deploy2" });
       expect((await openCredential(db(), vault, created.id))?.secret).toBe("hunter2-but-longer");
-      const trail = await db().select().from(auditLog).where(eq(auditLog.objectId, created.id));
+      const trail = await db().select().from(auditLog).where(eq(auditLog.objectId, created.id)).orderBy(auditLog.seq);
       expect(trail.map((entry) => entry.action)).toEqual(["credential.create", "credential.update"]);
       expect(JSON.stringify(trail)).not.toContain("hunter2");
     });
@@ -267,6 +326,102 @@ describe.each(backends)("data layer on %s", (_name, open) => {
       expect(bySubstring[0]!.before).toBe("Job for postgresql.service failed");
       expect((await searchTranscripts(db(), "failed")).map((hit) => hit.kind)).toEqual(["output"]);
       expect(await searchTranscripts(db(), "100%_done")).toEqual([]);
+    });
+  });
+
+  describe("sessions list", () => {
+    it("pages by its sort keys: every session once, in order, sessions started in the same microsecond included", async () => {
+      const [user] = await db().insert(users).values({ username: `pager-${randomBytes(3).toString("hex")}`, source: "local" }).returning();
+      const base = Date.now() - 3_600_000;
+      // Three sessions share a start to the microsecond (finer than a JavaScript date); risk scores repeat.
+      const same = "2026-11-30 09:15:00.123456+00";
+      for (let index = 0; index < 7; index++) {
+        await db()
+          .insert(sessions)
+          .values({ userId: user!.id, targetName: "paged", protocol: "ssh", node: "n", status: "ended", startedAt: index < 3 ? sql`${same}::timestamptz` : new Date(base + index), riskScore: index % 3 });
+      }
+      const scope = { onlyUserId: user!.id };
+      for (const sort of [undefined, "risk"] as const) {
+        const all = (await listSessions(db(), { sort }, scope, 100)).rows.map((row) => row.id);
+        expect(all).toHaveLength(7);
+        const paged: string[] = [];
+        let after: string | null = null;
+        for (let page = 0; page < 5; page++) {
+          const filter = sessionFilterSchema.parse({ sort: sort ?? "", after: after ?? "" });
+          const { rows, next } = await listSessions(db(), filter, scope, 3);
+          paged.push(...rows.map((row) => row.id));
+          after = next;
+          if (!next) break;
+        }
+        expect(paged).toEqual(all);
+      }
+      const riskiest = (await listSessions(db(), { sort: "risk" }, scope, 100)).rows.map((row) => row.riskScore);
+      expect(riskiest).toEqual([...riskiest].sort((a, b) => b - a));
+      // A cursor is read, never trusted: anything else is a clear error.
+      for (const forged of ["not-a-cursor", Buffer.from(JSON.stringify([0, "2026-01-01 00:00:00+00", "x'); drop table sessions; --"])).toString("base64url")]) {
+        expect(sessionFilterSchema.safeParse({ after: forged }).error?.issues[0]?.message).toBe("Not a page of this list: start again from its first page");
+      }
+    });
+  });
+
+  describe("targets list", () => {
+    it("finds in the database what the home page finds in memory, and pages by name: every target once, in order", async () => {
+      const run = randomBytes(3).toString("hex");
+      const made = [
+        { name: `t-${run}-db-primary`, host: "10.0.4.12", protocol: "ssh" as const, tags: [`prod-${run}`, "postgres"] },
+        { name: `t-${run}-db-replica`, host: "10.0.4.13", protocol: "ssh" as const, tags: [`prod-${run}`, "postgres_100%"] },
+        { name: `t-${run}-wiki`, host: "wiki.internal", protocol: "vnc" as const, tags: [`staging-${run}`] },
+        { name: `t-${run}-desk`, host: "10.9.0.1", protocol: "rdp" as const, tags: [] },
+      ];
+      const ids: string[] = [];
+      for (const target of made) ids.push((await createTarget(db(), actor, targetInputSchema.parse({ port: 22, ...target }))).id);
+      const searches = [{ q: run }, { q: `${run} DB prod` }, { q: `${run} 10.0.4` }, { q: `${run} vnc` }, { q: `${run} postgres_1` }, { q: `${run} _` }, { q: `${run} %` }, { q: run, tag: `prod-${run}` }, { tag: "pro" }, { q: `${run} nothing-like-this` }];
+      for (const search of searches) {
+        const found = (await listTargetsPage(db(), search)).targets.map((target) => target.name);
+        const expected = made.filter((target) => matchesTargetSearch(target, search)).map((target) => target.name).sort();
+        expect(found, JSON.stringify(search)).toEqual(expected);
+      }
+      const paged: string[] = [];
+      let after: string | undefined;
+      for (let page = 0; page < 5; page++) {
+        const { targets, next, matching } = await listTargetsPage(db(), { q: run, after }, { pageSize: 3 });
+        expect(matching).toBe(4);
+        paged.push(...targets.map((target) => target.name));
+        if (!next) break;
+        after = next;
+      }
+      expect(paged).toEqual(made.map((target) => target.name).sort());
+      const tags = async () => (await listTargetsPage(db(), {}, { withTags: true })).tags;
+      expect(await tags()).toEqual(expect.arrayContaining([`prod-${run}`, "postgres", `staging-${run}`]));
+      // The tags in use follow every change: a tag leaves the choices with the last target that carried it.
+      await updateTarget(db(), actor, ids[2]!, targetInputSchema.parse({ port: 22, ...made[2], tags: [`prod-${run}`] }));
+      expect(await tags()).not.toContain(`staging-${run}`);
+      expect((await listTargetsPage(db(), { q: `${run} prod-${run}` })).matching).toBe(3);
+      await deleteTarget(db(), actor, ids[0]!);
+      await deleteTarget(db(), actor, ids[1]!);
+      expect(await tags()).toContain(`prod-${run}`);
+      await deleteTarget(db(), actor, ids[2]!);
+      expect(await tags()).not.toContain(`prod-${run}`);
+    });
+  });
+
+  describe("live thumbnails", () => {
+    it("keeps a live session's latest picture, none before it starts showing and none after it ends", async () => {
+      const [user] = await db().insert(users).values({ username: `viewer-${randomBytes(3).toString("hex")}`, source: "local" }).returning();
+      const [session] = await db().insert(sessions).values({ userId: user!.id, targetName: "desk", protocol: "rdp", node: "n", status: "active" }).returning();
+      expect(await readThumbnail(db(), session!.id)).toBeUndefined();
+      await savePreview(db(), session!.id, "$ ls");
+      await saveThumbnail(db(), session!.id, Buffer.from("first"));
+      await saveThumbnail(db(), session!.id, Buffer.from("second"));
+      expect((await readThumbnail(db(), session!.id))?.jpeg.toString()).toBe("second");
+      expect(await readThumbnail(db(), "not-a-uuid")).toBeUndefined();
+      await closeSessionRow(db(), session!.id, { reason: "user_closed", message: "closed", bytesFromUser: 0, bytesToUser: 0 });
+      expect(await readThumbnail(db(), session!.id)).toBeUndefined();
+      // A picture that arrives after the end is not kept.
+      await saveThumbnail(db(), session!.id, Buffer.from("late"));
+      expect(await readThumbnail(db(), session!.id)).toBeUndefined();
+      const [row] = await db().select({ preview: sessions.preview }).from(sessions).where(eq(sessions.id, session!.id));
+      expect(row?.preview).toBeNull();
     });
   });
 

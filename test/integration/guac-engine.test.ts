@@ -328,6 +328,19 @@ describe("desktop engine over RDP (xrdp)", () => {
       await engine.next((i) => i.opcode === "keyframe", 5000, "keyframe");
       await engine.next((i) => i.opcode === "sync", 5000, "the keyframe's sync");
       expect(checkKeyframe(engine, start)).toEqual({ width: 1024, height: 768 });
+
+      // A thumbnail for the dashboard: the whole screen at 320 px wide, a JPEG within the gateway's limit.
+      engine.send("thumbnail", ["320"]);
+      const thumbnail = await engine.next((i) => i.opcode === "thumbnail", 5000, "thumbnail");
+      expect(thumbnail.args.slice(0, 2)).toEqual(["320", "240"]);
+      const pictureBytes = Buffer.from(thumbnail.args[2]!, "base64");
+      expect(pictureBytes.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
+      expect(pictureBytes.length).toBeLessThanOrEqual(40 * 1024);
+      // It shows the screen: the blue xterm where the xterm is, scaled down.
+      const small = jpeg.decode(pictureBytes, { useTArray: true });
+      const at = (Math.round((insideXterm.y * 240) / 768) * small.width + Math.round((insideXterm.x * 320) / 1024)) * 4;
+      const seen = [...small.data.subarray(at, at + 3)];
+      expect(seen.every((value, index) => Math.abs(value - blue[index]!) <= 24), `the thumbnail shows ${seen.join(",")} inside the xterm`).toBe(true);
     } finally {
       await engine.close();
     }

@@ -44,7 +44,7 @@ function policy(overrides: Partial<PolicyRow>): PolicyRow {
   };
 }
 
-const facts = (overrides: Partial<DecisionFacts>): DecisionFacts => ({ person: carol, target: db01, at: mondayMorning, clientAddress: "10.1.2.3", policies: [], cancelled: false, requests: [], noticeAccepted: true, ...overrides });
+const facts = (overrides: Partial<DecisionFacts>): DecisionFacts => ({ person: carol, target: db01, at: mondayMorning, clientAddress: "10.1.2.3", policies: [], cancelled: null, requests: [], noticeAccepted: true, ...overrides });
 
 describe("access decision", () => {
   it("keeps the target's allow lists as standing access where no policy names the person", () => {
@@ -55,7 +55,12 @@ describe("access decision", () => {
   });
 
   it("refuses cancelled access whatever the policies say", () => {
-    expect(decide(facts({ policies: [policy({})], cancelled: true }))).toMatchObject({ allowed: false, code: "cancelled", requestable: false });
+    expect(decide(facts({ policies: [policy({})], cancelled: { by: "sam", at: new Date("2026-11-23T09:05:00Z"), reason: "left the project" } }))).toMatchObject({
+      allowed: false,
+      code: "cancelled",
+      reason: "your access to db-01 was cancelled by sam at 2026-11-23 09:05 UTC (left the project); ask sam or an administrator to restore it",
+      requestable: false,
+    });
   });
 
   it("allows inside a weekly window in the policy's time zone and ends access when the window closes", () => {

@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import type { WebSocket } from "ws";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { visibleKeys, type KeystrokeLogEntry, type WatchServerMessage } from "@/lib/protocol/live";
-import { previewLines } from "@/lib/transcript-lines";
+import { TerminalStream } from "@/server/protocols/terminal-stream";
 import { KeystrokeInspector, maskedInput } from "@/server/recorder/input-masker";
 import { terminalScreenFrames } from "@/server/recorder/terminal-recorder";
 import { RelayedSession } from "@/server/cluster/relayed-session";
@@ -252,8 +252,17 @@ describe("live view text", () => {
     expect(visibleKeys("\x1b[A\x7f\x03\t")).toBe("↑⌫^C⇥");
   });
 
-  it("previews the last lines of a screen as plain text", () => {
-    expect(previewLines("\x1b[32mone\x1b[0m\r\ntwo\r\n\r\nthree\r\nprogress 10%\rprogress 99%\r\n$ ", 3)).toBe("three\nprogress 99%\n$");
+  it("previews the screen as a terminal draws it: the last lines that hold anything, overwrites and moves applied", async () => {
+    const stream = new TerminalStream({ cols: 40, rows: 10 });
+    expect(await stream.takePreview()).toBeNull();
+    for (let line = 1; line <= 8; line++) stream.observeOutput(Buffer.from(`line ${line}\r\n`));
+    stream.observeOutput(Buffer.from("\x1b[32mprogress 10%\x1b[0m\rprogress 99%\r\n$ ech\x08\x08\x08\x1b[Kls -l"));
+    expect(await stream.takePreview()).toBe(["line 4", "line 5", "line 6", "line 7", "line 8", "progress 99%"].slice(-5).concat("$ ls -l").join("\n"));
+    // Nothing new: nothing to write.
+    expect(await stream.takePreview()).toBeNull();
+    // A full-screen program draws by position; the preview shows where it drew, not the order of the bytes.
+    stream.observeOutput(Buffer.from("\x1b[2J\x1b[10;1Hstatus bar\x1b[1;1Htop line"));
+    expect(await stream.takePreview()).toBe("top line\nstatus bar");
   });
 });
 

@@ -1,6 +1,6 @@
 "use client";
 import { useState, type FormEvent } from "react";
-import { Button, Card, DataTable, Field, FormError, Select, TextInput } from "@/app/_ui/primitives";
+import { Button, Card, DataTable, EditorCard, Field, Select, TextInput } from "@/app/_ui/primitives";
 import { useApiForm } from "@/app/_ui/use-api-form";
 
 interface CredentialSummary {
@@ -35,7 +35,7 @@ export function CredentialEditor({ credentials }: { credentials: CredentialSumma
   }
 
   return (
-    <div className="grid items-start gap-6 lg:grid-cols-[1fr_22rem]">
+    <div className="grid items-start gap-6 grid-cols-[minmax(0,1fr)] lg:grid-cols-[minmax(0,1fr)_22rem]">
       <Card>
         {credentials.length === 0 ? (
           <p className="text-sm text-slate-600">No credentials yet. A credential is a username with a password or private key that the gateway uses to log in to a target.</p>
@@ -67,45 +67,41 @@ export function CredentialEditor({ credentials }: { credentials: CredentialSumma
           </DataTable>
         )}
       </Card>
-      <Card>
-        <h2 className="mb-4 text-lg font-semibold">{replacing ? `Replace ${replacing.name}` : "Add a credential"}</h2>
-        <form key={replacing?.id ?? "new"} onSubmit={save} className="space-y-3" noValidate autoComplete="off">
-          <FormError message={formError} />
-          <Field id="name" label="Name" error={fieldErrors.name}>
-            <TextInput id="name" defaultValue={replacing?.name} invalid={Boolean(fieldErrors.name)} required />
-          </Field>
-          <Field id="kind" label="Kind" error={fieldErrors.kind}>
-            <Select id="kind" defaultValue={replacing?.kind ?? "password"} onChange={(event) => setKind(event.target.value as typeof kind)}>
-              <option value="password">Password</option>
-              <option value="private_key">Private key (OpenSSH or PEM)</option>
-            </Select>
-          </Field>
-          <Field id="username" label="Username on the target" error={fieldErrors.username}>
-            <TextInput id="username" defaultValue={replacing?.username} invalid={Boolean(fieldErrors.username)} required />
-          </Field>
-          <Field id="secret" label={kind === "password" ? "Password" : "Private key"} error={fieldErrors.secret} hint="Stored encrypted; it cannot be shown again">
-            {kind === "password" ? (
-              <TextInput id="secret" type="password" autoComplete="new-password" invalid={Boolean(fieldErrors.secret)} required />
-            ) : (
-              <textarea
-                id="secret"
-                name="secret"
-                rows={6}
-                aria-invalid={Boolean(fieldErrors.secret) || undefined}
-                className="mt-1 block w-full rounded-md border border-slate-300 px-2.5 py-1.5 font-mono text-xs"
-              />
-            )}
-          </Field>
-          <div className="flex gap-2 pt-2">
-            <Button type="submit">{replacing ? "Replace" : "Add credential"}</Button>
-            {replacing ? (
-              <Button type="button" variant="secondary" onClick={() => setReplacing(null)}>
-                Cancel
-              </Button>
-            ) : null}
-          </div>
-        </form>
-      </Card>
+      <EditorCard
+        title={replacing ? `Replace ${replacing.name}` : "Add a credential"}
+        formKey={replacing?.id ?? "new"}
+        onSubmit={save}
+        formError={formError}
+        submitLabel={replacing ? "Replace" : "Add credential"}
+        onCancel={replacing ? () => setReplacing(null) : undefined}
+        autoComplete="off"
+      >
+        <Field id="name" label="Name" error={fieldErrors.name}>
+          <TextInput id="name" defaultValue={replacing?.name} invalid={Boolean(fieldErrors.name)} required />
+        </Field>
+        <Field id="kind" label="Kind" error={fieldErrors.kind}>
+          <Select id="kind" defaultValue={replacing?.kind ?? "password"} onChange={(event) => setKind(event.target.value as typeof kind)}>
+            <option value="password">Password</option>
+            <option value="private_key">Private key (OpenSSH or PEM)</option>
+          </Select>
+        </Field>
+        <Field id="username" label="Username on the target" error={fieldErrors.username}>
+          <TextInput id="username" defaultValue={replacing?.username} invalid={Boolean(fieldErrors.username)} required />
+        </Field>
+        <Field id="secret" label={kind === "password" ? "Password" : "Private key"} error={fieldErrors.secret} hint="Stored encrypted; it cannot be shown again">
+          {kind === "password" ? (
+            <TextInput id="secret" type="password" autoComplete="new-password" invalid={Boolean(fieldErrors.secret)} required />
+          ) : (
+            <textarea
+              id="secret"
+              name="secret"
+              rows={6}
+              aria-invalid={Boolean(fieldErrors.secret) || undefined}
+              className="mt-1 block w-full rounded-md border border-slate-300 px-2.5 py-1.5 font-mono text-xs"
+            />
+          )}
+        </Field>
+      </EditorCard>
     </div>
   );
 }

@@ -1,6 +1,6 @@
 "use client";
 import { useState, type FormEvent } from "react";
-import { Button, Card, DataTable, Field, FormError, TextInput } from "@/app/_ui/primitives";
+import { Button, Card, DataTable, EditorCard, Field, TextInput } from "@/app/_ui/primitives";
 import { useApiForm } from "@/app/_ui/use-api-form";
 
 interface ActivitySummary {
@@ -29,7 +29,7 @@ export function ActivityEditor({ activities, policies }: { activities: ActivityS
   }
 
   return (
-    <div className="grid items-start gap-6 lg:grid-cols-[1fr_22rem]">
+    <div className="grid items-start gap-6 grid-cols-[minmax(0,1fr)] lg:grid-cols-[minmax(0,1fr)_22rem]">
       <Card>
         {activities.length === 0 ? (
           <p className="text-sm text-slate-600">No activities yet. People request access for an activity, such as &ldquo;Database maintenance&rdquo;.</p>
@@ -53,43 +53,38 @@ export function ActivityEditor({ activities, policies }: { activities: ActivityS
           </DataTable>
         )}
       </Card>
-      <Card>
-        <h3 className="mb-4 text-lg font-semibold">{editing ? `Edit ${editing.name}` : "Add an activity"}</h3>
-        <form key={editing?.id ?? "new"} onSubmit={save} className="space-y-3" noValidate>
-          <FormError message={formError} />
-          <Field id="activityName" label="Name" error={fieldErrors.name}>
-            <TextInput id="activityName" defaultValue={editing?.name} invalid={Boolean(fieldErrors.name)} />
-          </Field>
-          <Field id="activityDescription" label="Description" error={fieldErrors.description}>
-            <TextInput id="activityDescription" defaultValue={editing?.description} />
-          </Field>
-          <fieldset>
-            <legend className="block text-sm font-medium text-slate-700">Policies</legend>
-            {policies.map((policy) => (
-              <label key={policy.id} className="mt-1 flex items-center gap-2 text-sm">
-                <input type="checkbox" name="policyIds" value={policy.id} defaultChecked={editing?.policyIds.includes(policy.id)} />
-                {policy.name}
-              </label>
-            ))}
-            {fieldErrors.policyIds ? (
-              <p role="alert" className="mt-1 text-xs text-red-700">
-                {fieldErrors.policyIds}
-              </p>
-            ) : null}
-          </fieldset>
-          <Field id="ticketPattern" label="Ticket format (regular expression)" error={fieldErrors.ticketPattern} hint="Empty: no ticket needed. Example: ^(INC|CHG)\d{6}$">
-            <TextInput id="ticketPattern" defaultValue={editing?.ticketPattern ?? ""} invalid={Boolean(fieldErrors.ticketPattern)} />
-          </Field>
-          <div className="flex gap-2 pt-2">
-            <Button type="submit">{editing ? "Save" : "Add activity"}</Button>
-            {editing ? (
-              <Button type="button" variant="secondary" onClick={() => setEditing(null)}>
-                Cancel
-              </Button>
-            ) : null}
-          </div>
-        </form>
-      </Card>
+      <EditorCard
+        title={editing ? `Edit ${editing.name}` : "Add an activity"}
+        formKey={editing?.id ?? "new"}
+        onSubmit={save}
+        formError={formError}
+        submitLabel={editing ? "Save" : "Add activity"}
+        onCancel={editing ? () => setEditing(null) : undefined}
+      >
+        <Field id="activityName" label="Name" error={fieldErrors.name}>
+          <TextInput id="activityName" defaultValue={editing?.name} invalid={Boolean(fieldErrors.name)} />
+        </Field>
+        <Field id="activityDescription" label="Description" error={fieldErrors.description}>
+          <TextInput id="activityDescription" defaultValue={editing?.description} />
+        </Field>
+        <fieldset>
+          <legend className="block text-sm font-medium text-slate-700">Policies</legend>
+          {policies.map((policy) => (
+            <label key={policy.id} className="mt-1 flex items-center gap-2 text-sm">
+              <input type="checkbox" name="policyIds" value={policy.id} defaultChecked={editing?.policyIds.includes(policy.id)} />
+              {policy.name}
+            </label>
+          ))}
+          {fieldErrors.policyIds ? (
+            <p role="alert" className="mt-1 text-xs text-red-700">
+              {fieldErrors.policyIds}
+            </p>
+          ) : null}
+        </fieldset>
+        <Field id="ticketPattern" label="Ticket format (regular expression)" error={fieldErrors.ticketPattern} hint="Empty: no ticket needed. Example: ^(INC|CHG)\d{6}$">
+          <TextInput id="ticketPattern" defaultValue={editing?.ticketPattern ?? ""} invalid={Boolean(fieldErrors.ticketPattern)} />
+        </Field>
+      </EditorCard>
     </div>
   );
 }

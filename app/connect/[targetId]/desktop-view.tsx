@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { Client, Keyboard, Mouse } from "guacamole-common-js";
 import { createFedTunnel, fitDisplay, loadGuacamole, type Guacamole } from "@/app/_components/guacamole";
-import { ExpiryBanner, RecordingIndicator, SessionStatusLine, WatchersBanner } from "@/app/_components/session-banners";
+import { ExpiryBanner, PolicyBanner, RecordingIndicator, SessionStatusLine, WatchersBanner } from "@/app/_components/session-banners";
 import { Button } from "@/app/_ui/primitives";
 import { callApi } from "@/lib/api/client";
 import { desktopSocketPath } from "@/lib/protocol/desktop";
@@ -20,7 +20,7 @@ export function DesktopView({ targetId, targetName, recordingNotice }: { targetI
   const viewport = useRef<HTMLDivElement>(null);
   const socket = useRef<WebSocket | null>(null);
   const client = useRef<Client | null>(null);
-  const { status, expiry, control, watchers, starting, failed, onServerMessage, onSocketClose } = useSessionState();
+  const { status, expiry, control, watchers, policyNotice, starting, failed, onServerMessage, onSocketClose } = useSessionState();
   const [clipboardOpen, setClipboardOpen] = useState(false);
   const [clipboardText, setClipboardText] = useState("");
   const guacamole = useRef<Guacamole | null>(null);
@@ -143,6 +143,7 @@ export function DesktopView({ targetId, targetName, recordingNotice }: { targetI
         </Button>
       </div>
       <WatchersBanner count={watchers} />
+      <PolicyBanner message={policyNotice} />
       <ExpiryBanner expiry={expiry} onExtend={() => sendControl({ type: "extend" })} />
       <div className="flex min-h-0 flex-1 gap-2">
         <div className="relative min-h-0 min-w-0 flex-1">

@@ -6,7 +6,7 @@ import { FitAddon } from "@xterm/addon-fit";
 import { Unicode11Addon } from "@xterm/addon-unicode11";
 import { Terminal } from "@xterm/xterm";
 import { useCallback, useEffect, useRef } from "react";
-import { ExpiryBanner, RecordingIndicator, SessionStatusLine, WatchersBanner } from "@/app/_components/session-banners";
+import { ExpiryBanner, PolicyBanner, RecordingIndicator, SessionStatusLine, WatchersBanner } from "@/app/_components/session-banners";
 import { Button } from "@/app/_ui/primitives";
 import { callApi } from "@/lib/api/client";
 import { terminalSocketPath, type TerminalClientMessage } from "@/lib/protocol/terminal";
@@ -22,7 +22,7 @@ export function TerminalView({ targetId, targetName, recordingNotice }: { target
   const terminal = useRef<Terminal | null>(null);
   const fit = useRef<FitAddon | null>(null);
   const socket = useRef<WebSocket | null>(null);
-  const { status, expiry, control, watchers, starting, failed, onServerMessage, onSocketClose } = useSessionState();
+  const { status, expiry, control, watchers, policyNotice, starting, failed, onServerMessage, onSocketClose } = useSessionState();
 
   const sendControl = (message: TerminalClientMessage) => {
     if (socket.current?.readyState === WebSocket.OPEN) socket.current.send(JSON.stringify(message));
@@ -74,18 +74,16 @@ export function TerminalView({ targetId, targetName, recordingNotice }: { target
       for (let offset = 0; offset < bytes.length; offset += inputFrameBytes) ws.send(bytes.subarray(offset, offset + inputFrameBytes));
     });
     term.onResize(({ cols, rows }) => sendControl({ type: "resize", cols, rows }));
-    // Ctrl+Shift+C / Ctrl+Shift+V copy and paste, as in desktop terminals; Ctrl+C stays an interrupt.
+    // Ctrl+Shift+C / Ctrl+Shift+V copy and paste, as in desktop terminals; Ctrl+C stays an interrupt. The paste is
+    // the browser's own (its paste event reaches xterm), which needs no clipboard permission; reading the clipboard
+    // here as well pasted everything twice.
     term.attachCustomKeyEventHandler((event) => {
       if (event.type !== "keydown" || !event.ctrlKey || !event.shiftKey) return true;
       if (event.code === "KeyC") {
         void navigator.clipboard?.writeText(term.getSelection());
         return false;
       }
-      if (event.code === "KeyV") {
-        void navigator.clipboard?.readText().then((text) => term.paste(text));
-        return false;
-      }
-      return true;
+      return event.code !== "KeyV";
     });
     const onWindowResize = () => fitAddon.fit();
     window.addEventListener("resize", onWindowResize);
@@ -117,6 +115,7 @@ export function TerminalView({ targetId, targetName, recordingNotice }: { target
         </div>
       ) : null}
       <WatchersBanner count={watchers} />
+      <PolicyBanner message={policyNotice} />
       <ExpiryBanner expiry={expiry} onExtend={() => sendControl({ type: "extend" })} />
       <div ref={container} data-testid="terminal" className="min-h-0 flex-1 overflow-hidden rounded-md bg-slate-900 p-2" />
     </div>

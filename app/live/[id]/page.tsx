@@ -4,6 +4,7 @@ import { SessionTimeline } from "@/app/_components/session-timeline";
 import { PageTitle } from "@/app/_ui/primitives";
 import { hasRole, requirePageUser } from "@/lib/auth/current-user";
 import { runtime } from "@/lib/runtime";
+import { sessionMoments } from "@/lib/session-details";
 import { findSession } from "@/lib/sessions";
 import { WatchView } from "./watch-view";
 
@@ -16,6 +17,9 @@ export default async function WatchPage({ params }: { params: Promise<{ id: stri
       <PageTitle description={`Started ${session.startedAt.toISOString().slice(0, 19).replace("T", " ")} on node ${session.node}. A read-only view: nothing you type reaches the session.`}>
         {session.username} on {session.targetName}
       </PageTitle>
+      <Link href={`/sessions/${session.id}`} className="mb-3 inline-block text-sm font-medium text-indigo-700">
+        Session details
+      </Link>
       {session.status === "ended" ? (
         <p className="text-sm text-slate-700">
           This session has ended ({session.endReason?.replace(/_/g, " ")}).{" "}
@@ -28,7 +32,7 @@ export default async function WatchPage({ params }: { params: Promise<{ id: stri
       ) : (
         <WatchView sessionId={session.id} who={`${session.username} on ${session.targetName}`} protocol={session.protocol} />
       )}
-      <SessionTimeline sessionId={session.id} startedAt={session.startedAt} />
+      <SessionTimeline session={session} timeline={await sessionMoments(runtime().db, session)} />
     </>
   );
 }

@@ -3,10 +3,12 @@
 // catch-up and live frames (./watch-screens.ts), the keystroke and command log beside a terminal, and the controls.
 import { useEffect, useMemo, useRef, useState } from "react";
 import { callApi } from "@/lib/api/client";
+import type { RiskEventView } from "@/lib/protocol/command-rules";
 import { gateCloseCodes } from "@/lib/protocol/gate";
 import { visibleKeys, watchServerMessageSchema, type KeystrokeLogEntry, type LiveState } from "@/lib/protocol/live";
 import type { TicketResponse } from "@/lib/protocol/tickets";
 import { SessionControls } from "../_components/session-controls";
+import { HeldCommands } from "./held-commands";
 import { desktopScreen, pageScreen, terminalScreen, type WatchScreen } from "./watch-screens";
 
 type LogLine = { at: number; kind: "typed" | "command"; text: string; open: boolean };
@@ -38,6 +40,7 @@ export function WatchView({ sessionId, who, protocol }: { sessionId: string; who
   const [log, setLog] = useState<LogLine[]>([]);
   const [newestFirst, setNewestFirst] = useState(false);
   const [ended, setEnded] = useState(false);
+  const [risks, setRisks] = useState<RiskEventView[]>([]);
 
   useEffect(() => {
     let screen: WatchScreen | null = null;
@@ -64,6 +67,7 @@ export function WatchView({ sessionId, who, protocol }: { sessionId: string; who
         else if (data.type === "screen" || data.type === "page" || data.type === "desktop") screen?.restart(data);
         else if (data.type === "resize") screen?.resize(data.cols, data.rows);
         else if (data.type === "log") setLog((lines) => appendToLog(lines, data.entries));
+        else if (data.type === "risk") setRisks((events) => [...events, data.event].slice(-200));
         else if (data.type === "state") {
           setState(data.state);
           setControl(data.state === "active" || data.state === "connecting" ? null : `${data.state === "locked" ? "Locked" : "Paused"} by ${data.by ?? "security"}${data.reason ? `: ${data.reason}` : ""}`);
@@ -90,7 +94,7 @@ export function WatchView({ sessionId, who, protocol }: { sessionId: string; who
   const shownLog = useMemo(() => (newestFirst ? [...log].reverse() : log), [log, newestFirst]);
 
   return (
-    <div className={isTerminal ? "grid gap-4 lg:grid-cols-[1fr_20rem]" : "grid gap-4"}>
+    <div className={isTerminal ? "grid grid-cols-[minmax(0,1fr)] gap-4 lg:grid-cols-[minmax(0,1fr)_20rem]" : "grid gap-4"}>
       <div className="flex min-w-0 flex-col gap-2">
         <div className="flex flex-wrap items-center gap-3 text-sm">
           <span role="status" data-testid="watch-status" className={ended ? "text-slate-600" : "text-emerald-700"}>
@@ -102,6 +106,22 @@ export function WatchView({ sessionId, who, protocol }: { sessionId: string; who
             </div>
           ) : null}
         </div>
+        {ended ? null : <HeldCommands sessionId={sessionId} />}
+        {risks.length > 0 ? (
+          <section aria-label="Risk events" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm">
+            <h2 className="font-semibold text-red-900">
+              Risk events ({risks.length}) · <a className="underline" href={`/sessions/${sessionId}/risk`}>risk analysis</a>
+            </h2>
+            <ol data-testid="risk-events" className="mt-1 max-h-32 space-y-0.5 overflow-y-auto font-mono text-xs">
+              {risks.map((event) => (
+                <li key={event.id}>
+                  <span className="mr-2 text-slate-500">{new Date(event.at).toLocaleTimeString()}</span>
+                  {event.severity} · {event.ruleName} · {event.outcome}: {event.subject}
+                </li>
+              ))}
+            </ol>
+          </section>
+        ) : null}
         {control && !ended ? (
           <div data-testid="watch-control-state" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-1.5 text-sm text-amber-900">
             {control}

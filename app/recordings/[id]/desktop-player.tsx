@@ -3,16 +3,22 @@
 // starts at the last full frame the engine drew before the moment asked for, without the images painted over
 // before that moment, and reaches some seconds past it, so a seek anywhere in a long recording decodes little
 // more than one screen. Playing drives the recording's own seek by the clock, which gives speeds other than
-// real time; the next window is fetched while the current one still plays.
+// real time; the next window is fetched while the current one still plays. With "skip idle", a stretch where
+// the screen stands still plays as at most a second.
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { SessionRecording } from "guacamole-common-js";
 import { createFedTunnel, fitDisplay, loadGuacamole } from "@/app/_components/guacamole";
 import { Button } from "@/app/_ui/primitives";
+import { drawingMoments, nextMoment } from "@/lib/desktop-activity";
 import { desktopWindowSchema, type DesktopWindow } from "@/lib/protocol/recordings";
-import { playbackClock, SpeedSelect } from "./playback-controls";
+import type { RecordingActivity } from "@/lib/recording-activity";
+import { ActivityStrip } from "./activity-strip";
+import { playbackClock, ShortcutList, SkipIdleAndKeys, SpeedSelect } from "./playback-controls";
 import { Verification } from "./verification";
 
 const speeds = [1, 2, 4, 8];
+/** With "skip idle", no still stretch lasts longer than this. */
+const idleCapMs = 1_000;
 /** Playing, the next window is fetched when the current one has this much (at 1×) left to play. */
 const prefetchLeadMs = 5_000;
 
@@ -31,9 +37,11 @@ interface LoadedWindow {
   untilMs: number;
   /** False for the recording's last window. */
   hasNext: boolean;
+  /** When its frames drew something (ms from the session's start). */
+  drawings: number[];
 }
 
-export function DesktopPlayer({ sessionId, startAt }: { sessionId: string; startAt: number }) {
+export function DesktopPlayer({ sessionId, startAt, activity }: { sessionId: string; startAt: number; activity: RecordingActivity | null }) {
   const screen = useRef<HTMLDivElement>(null);
   const loaded = useRef<LoadedWindow | null>(null);
   /** The window fetched ahead while playing, from the moment it starts. */
@@ -43,6 +51,8 @@ export function DesktopPlayer({ sessionId, startAt }: { sessionId: string; start
   const [durationMs, setDurationMs] = useState(0);
   const [playing, setPlaying] = useState(false);
   const [speed, setSpeed] = useState(1);
+  const [skipIdle, setSkipIdle] = useState(true);
+  const [shortcutsShown, setShortcutsShown] = useState(false);
   const [loading, setLoading] = useState(true);
   const [problem, setProblem] = useState<string>();
 
@@ -76,13 +86,22 @@ export function DesktopPlayer({ sessionId, startAt }: { sessionId: string; start
         const display = recording.getDisplay();
         container.replaceChildren(display.getElement());
         display.onresize = () => fitDisplay(display, container);
-        current = { recording, startMs: found.startMs, playableFromMs: found.playableFromMs, untilMs: Math.max(found.untilMs, found.startMs + recording.getDuration()), hasNext: found.nextSeq !== null };
+        current = {
+          recording,
+          startMs: found.startMs,
+          playableFromMs: found.playableFromMs,
+          untilMs: Math.max(found.untilMs, found.startMs + recording.getDuration()),
+          hasNext: found.nextSeq !== null,
+          drawings: drawingMoments(found.instructions, found.startMs),
+        };
         loaded.current = current;
         // Frames are timed by the engine's clock, chunks by the gateway's: the last frame may end a little later.
         setDurationMs(Math.max(found.durationMs, found.nextSeq === null ? current.untilMs : 0));
         setLoading(false);
       }
       const within = Math.max(0, Math.min(atMs, current.untilMs) - current.startMs);
+      // A window without a frame has nothing to seek to (and guacamole's seek would never call back).
+      if (current.drawings.length === 0 && current.recording.getDuration() === 0) return;
       await new Promise<void>((resolve) => current.recording.seek(within, resolve));
       // The display draws one frame per animation frame: playing fast waits for it rather than queue frames.
       await new Promise<void>((resolve) => current.recording.getDisplay().flush(resolve));
@@ -109,9 +128,15 @@ export function DesktopPlayer({ sessionId, startAt }: { sessionId: string; start
       last = now;
       frame = requestAnimationFrame(step);
       if (busy) return;
-      position.current = Math.min(position.current + elapsed * speed, durationMs);
-      setShownPosition(position.current);
       const current = loaded.current;
+      let next = position.current + elapsed * speed;
+      if (skipIdle && current) {
+        // The next change: a frame that draws, or (none left in this window) the start of the next window.
+        const change = nextMoment(current.drawings, position.current) ?? (current.hasNext ? current.untilMs : durationMs);
+        if (change - next > idleCapMs) next = change - idleCapMs;
+      }
+      position.current = Math.min(next, durationMs);
+      setShownPosition(position.current);
       if (current?.hasNext && !upcoming.current && position.current >= current.untilMs - prefetchLeadMs * speed) {
         upcoming.current = { atMs: current.untilMs, window: fetchWindow(sessionId, current.untilMs).catch(() => null) };
       }
@@ -130,7 +155,7 @@ export function DesktopPlayer({ sessionId, startAt }: { sessionId: string; start
     };
     frame = requestAnimationFrame(step);
     return () => cancelAnimationFrame(frame);
-  }, [playing, speed, durationMs, show, sessionId]);
+  }, [playing, speed, skipIdle, durationMs, show, sessionId]);
 
   useEffect(() => {
     const container = screen.current!;
@@ -145,8 +170,25 @@ export function DesktopPlayer({ sessionId, startAt }: { sessionId: string; start
     show(atMs).catch((error: Error) => setProblem(error.message));
   };
 
+  const shiftSpeed = (step: number) => setSpeed((current) => speeds[Math.max(0, Math.min(speeds.length - 1, speeds.indexOf(current) + step))]!);
+
   return (
-    <div className="flex flex-col gap-2">
+    <div
+      className="flex flex-col gap-2 outline-none"
+      tabIndex={0}
+      aria-label="Desktop recording player: Space plays or pauses, arrows move 5 seconds, plus and minus change the speed, ? lists the keys"
+      onKeyDown={(event) => {
+        if (event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement || event.target instanceof HTMLButtonElement) return;
+        if (event.key === "?") setShortcutsShown((shown) => !shown);
+        else if (event.key === " ") setPlaying((on) => !on);
+        else if (event.key === "ArrowRight") seek(Math.min(durationMs, position.current + 5_000));
+        else if (event.key === "ArrowLeft") seek(Math.max(0, position.current - 5_000));
+        else if (event.key === "+") shiftSpeed(1);
+        else if (event.key === "-") shiftSpeed(-1);
+        else return;
+        event.preventDefault();
+      }}
+    >
       <Verification sessionId={sessionId} />
       <div className="flex flex-wrap items-center gap-3 text-sm">
         <Button onClick={() => setPlaying((on) => !on)} disabled={loading && !playing}>
@@ -166,8 +208,11 @@ export function DesktopPlayer({ sessionId, startAt }: { sessionId: string; start
         <span data-testid="desktop-player-position" className="font-mono text-xs text-slate-600">
           {playbackClock(shownPosition)} / {playbackClock(durationMs)}
         </span>
+        <SkipIdleAndKeys skipIdle={skipIdle} onSkipIdle={setSkipIdle} shortcutsShown={shortcutsShown} onShortcuts={() => setShortcutsShown((shown) => !shown)} />
         {loading ? <span className="text-xs text-slate-500">Loading…</span> : null}
       </div>
+      {activity ? <ActivityStrip activity={activity} onSeek={seek} /> : null}
+      <ShortcutList shown={shortcutsShown} onClose={() => setShortcutsShown(false)} />
       {problem ? <p className="text-sm text-red-700">{problem}</p> : null}
       <div ref={screen} data-testid="desktop-player" className="h-[65vh] overflow-hidden rounded-md bg-slate-900" />
     </div>

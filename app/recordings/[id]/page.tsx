@@ -9,6 +9,8 @@ import { recordingAccess } from "@/lib/governance/recording-access";
 import { auditRecordingRefusal } from "@/lib/read-audit";
 import { runtime } from "@/lib/runtime";
 import { findSession } from "@/lib/sessions";
+import { recordingActivity } from "@/lib/recording-activity";
+import { sessionMoments } from "@/lib/session-details";
 import { DesktopPlayer } from "./desktop-player";
 import { LegalHold } from "./legal-hold";
 import { RecordingRequestForm } from "./recording-request-form";
@@ -41,7 +43,10 @@ export default async function RecordingPage({ params, searchParams }: { params: 
     );
   }
   await audit(runtime().db, actor, { action: "recording.view", objectType: "session", objectId: id, details: { target: session.targetName, user: session.username } });
+  // `t` is seconds into the session for every player (search hits, the timeline and the risk view link with it).
   const startAt = Math.max(0, Number((await searchParams).t) || 0);
+  const timeline = await sessionMoments(runtime().db, session);
+  const activity = await recordingActivity(runtime().db, session, timeline.moments);
   return (
     <>
       <PageTitle description={`Started ${session.startedAt.toISOString().replace("T", " ").slice(0, 19)} UTC${session.requestId ? ` · under access request ${session.requestId}` : ""}`}>
@@ -49,13 +54,13 @@ export default async function RecordingPage({ params, searchParams }: { params: 
       </PageTitle>
       {hasRole(user, ["reviewer", "admin"]) ? <LegalHold sessionId={id} held={session.preventPurge} /> : null}
       {session.protocol === "web" ? (
-        <WebPlayer sessionId={id} startAt={startAt} />
+        <WebPlayer sessionId={id} startAt={startAt * 1000} activity={activity} />
       ) : session.protocol === "rdp" || session.protocol === "vnc" ? (
-        <DesktopPlayer sessionId={id} startAt={startAt} />
+        <DesktopPlayer sessionId={id} startAt={startAt * 1000} activity={activity} />
       ) : (
-        <Player sessionId={id} startAt={startAt} />
+        <Player sessionId={id} startAt={startAt} activity={activity} />
       )}
-      <SessionTimeline sessionId={id} startedAt={session.startedAt} seekable />
+      <SessionTimeline session={session} timeline={timeline} playerHref={`/recordings/${id}`} />
     </>
   );
 }

@@ -1,4 +1,4 @@
-// What the recording players share: how a position reads, and the speed choice.
+// What the recording players share: how a position reads, the speed choice, and the keyboard shortcuts.
 
 /** A position as minutes:seconds. */
 export const playbackClock = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, "0")}`;
@@ -15,5 +15,47 @@ export function SpeedSelect({ label, speeds, value, onChange }: { label: string;
         ))}
       </select>
     </label>
+  );
+}
+
+/** The keys every player takes while it has focus; `?` shows this list. */
+export const playerShortcuts = [
+  ["Space", "play or pause"],
+  ["← →", "back or on 5 seconds"],
+  ["+ −", "faster or slower"],
+  ["?", "show or hide these keys"],
+] as const;
+
+export function ShortcutList({ shown, onClose }: { shown: boolean; onClose: () => void }) {
+  if (!shown) return null;
+  return (
+    <div role="dialog" aria-label="Keyboard shortcuts" className="rounded-md border border-slate-200 bg-white p-3 text-sm shadow-sm">
+      <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1">
+        {playerShortcuts.map(([keys, does]) => (
+          <div key={keys} className="contents">
+            <dt className="font-mono font-semibold">{keys}</dt>
+            <dd>{does}</dd>
+          </div>
+        ))}
+      </dl>
+      <button type="button" className="mt-2 text-xs font-medium text-indigo-700" onClick={onClose}>
+        Close
+      </button>
+    </div>
+  );
+}
+
+/** "Skip idle" and the button that shows the keys, beside each player's controls. */
+export function SkipIdleAndKeys({ skipIdle, onSkipIdle, shortcutsShown, onShortcuts }: { skipIdle: boolean; onSkipIdle: (on: boolean) => void; shortcutsShown: boolean; onShortcuts: () => void }) {
+  return (
+    <>
+      <label className="flex items-center gap-1">
+        <input type="checkbox" checked={skipIdle} onChange={(event) => onSkipIdle(event.target.checked)} />
+        Skip idle
+      </label>
+      <button type="button" className="text-xs font-medium text-indigo-700" aria-expanded={shortcutsShown} onClick={onShortcuts}>
+        Keyboard shortcuts (?)
+      </button>
+    </>
   );
 }

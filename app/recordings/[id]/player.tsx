@@ -2,7 +2,7 @@
 // The terminal recording player: xterm.js fed by windows of the recording — a seek fetches the nearest
 // keyframe and the few chunks after it, playing on fetches the next chunks ahead of the playhead — so a
 // 10-hour recording starts and seeks as fast as a short one. Play/pause, speed, skip idle, a scrub bar with
-// command markers, keyboard shortcuts and the recording's verification. Nothing a recording contains can act
+// the activity strip under it, keyboard shortcuts and the recording's verification. Nothing a recording contains can act
 // on the reviewer's machine: links do nothing, the title is never set, and the clipboard is not reachable from
 // the terminal (no clipboard addon).
 import "@xterm/xterm/css/xterm.css";
@@ -12,7 +12,9 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { inertLinks } from "@/app/_components/terminal-links";
 import { Button } from "@/app/_ui/primitives";
 import { recordingWindowSchema, replay, type CastEvent, type RecordingWindow } from "@/lib/protocol/recordings";
-import { playbackClock, SpeedSelect } from "./playback-controls";
+import type { RecordingActivity } from "@/lib/recording-activity";
+import { ActivityStrip } from "./activity-strip";
+import { playbackClock, ShortcutList, SkipIdleAndKeys, SpeedSelect } from "./playback-controls";
 import { Verification } from "./verification";
 
 const speeds = [0.5, 1, 2, 4, 8, 16];
@@ -37,7 +39,7 @@ interface Playhead {
   fetching: boolean;
 }
 
-export function Player({ sessionId, startAt }: { sessionId: string; startAt: number }) {
+export function Player({ sessionId, startAt, activity }: { sessionId: string; startAt: number; activity: RecordingActivity | null }) {
   const container = useRef<HTMLDivElement>(null);
   const terminal = useRef<Terminal | null>(null);
   const playhead = useRef<Playhead>({ position: 0, events: [], nextIndex: 0, nextSeq: null, fetching: false });
@@ -51,6 +53,7 @@ export function Player({ sessionId, startAt }: { sessionId: string; startAt: num
   const [playing, setPlaying] = useState(false);
   const [speed, setSpeed] = useState(1);
   const [skipIdle, setSkipIdle] = useState(true);
+  const [shortcutsShown, setShortcutsShown] = useState(false);
   const [commands, setCommands] = useState<{ atMs: number; text: string }[]>([]);
 
   const play = useCallback((events: CastEvent[]) => {
@@ -176,10 +179,11 @@ export function Player({ sessionId, startAt }: { sessionId: string; startAt: num
     <div
       className="flex flex-col gap-3 outline-none"
       tabIndex={0}
-      aria-label="Recording player: Space plays or pauses, arrows move 5 seconds, plus and minus change the speed"
+      aria-label="Recording player: Space plays or pauses, arrows move 5 seconds, plus and minus change the speed, ? lists the keys"
       onKeyDown={(event) => {
         if (!loaded) return;
-        if (event.key === " ") togglePlay();
+        if (event.key === "?") setShortcutsShown((shown) => !shown);
+        else if (event.key === " ") togglePlay();
         else if (event.key === "ArrowRight") jump(Math.min(duration, position + 5));
         else if (event.key === "ArrowLeft") jump(position - 5);
         else if (event.key === "+") shiftSpeed(1);
@@ -203,12 +207,10 @@ export function Player({ sessionId, startAt }: { sessionId: string; startAt: num
           {playbackClock(position * 1000)} / {playbackClock(duration * 1000)}
         </span>
         <SpeedSelect label="Speed" speeds={speeds} value={speed} onChange={setSpeed} />
-        <label className="flex items-center gap-1">
-          <input type="checkbox" checked={skipIdle} onChange={(event) => setSkipIdle(event.target.checked)} />
-          Skip idle
-        </label>
+        <SkipIdleAndKeys skipIdle={skipIdle} onSkipIdle={setSkipIdle} shortcutsShown={shortcutsShown} onShortcuts={() => setShortcutsShown((shown) => !shown)} />
       </div>
-      <div className="relative pb-4">
+      <ShortcutList shown={shortcutsShown} onClose={() => setShortcutsShown(false)} />
+      <div>
         <input
           type="range"
           aria-label="Position"
@@ -220,17 +222,7 @@ export function Player({ sessionId, startAt }: { sessionId: string; startAt: num
           onChange={(event) => jump(Number(event.target.value))}
           className="w-full"
         />
-        {commands.map((command, index) => (
-          <button
-            key={`${command.atMs}-${index}`}
-            type="button"
-            title={command.text}
-            aria-label={`Go to command: ${command.text}`}
-            onClick={() => jump(command.atMs / 1000)}
-            className="absolute bottom-0 h-3 w-1 -translate-x-1/2 rounded bg-amber-500 hover:bg-amber-700"
-            style={{ left: `${duration ? Math.min(100, (command.atMs / 1000 / duration) * 100) : 0}%` }}
-          />
-        ))}
+        {activity ? <ActivityStrip activity={activity} onSeek={(atMs) => jump(atMs / 1000)} /> : null}
       </div>
       {commands.length > 0 ? (
         <details className="text-sm">

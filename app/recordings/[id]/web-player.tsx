@@ -6,9 +6,12 @@
 // runs on the reviewer's machine.
 import "rrweb-player/dist/style.css";
 import type RrwebPlayer from "rrweb-player";
+import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
-import { navigationTag } from "@/lib/protocol/page-recorder";
+import { navigationTag, pageEventType } from "@/lib/protocol/page-recorder";
 import { pageEventsWindowSchema, type PageEventsWindow } from "@/lib/protocol/web-recording";
+import type { RecordingActivity } from "@/lib/recording-activity";
+import { ActivityStrip } from "./activity-strip";
 import { playbackClock } from "./playback-controls";
 import { Verification } from "./verification";
 
@@ -23,7 +26,8 @@ async function fetchWindow(sessionId: string, query: string): Promise<PageEvents
 
 type PlayerEvents = ConstructorParameters<typeof RrwebPlayer>[0]["props"]["events"];
 
-export function WebPlayer({ sessionId, startAt }: { sessionId: string; startAt: number }) {
+export function WebPlayer({ sessionId, startAt, activity }: { sessionId: string; startAt: number; activity: RecordingActivity | null }) {
+  const router = useRouter();
   const container = useRef<HTMLDivElement>(null);
   const [problem, setProblem] = useState<string>();
   const [shown, setShown] = useState<{ fromMs: number; durationMs: number } | null>(null);
@@ -48,7 +52,10 @@ export function WebPlayer({ sessionId, startAt }: { sessionId: string; startAt: 
           props: { events: first.events as PlayerEvents, width, height: Math.round(width * 0.56), autoPlay: false, skipInactive: true, speedOption: [1, 2, 4, 8], tags: { [navigationTag]: "#4f46e5" }, mouseTail: false },
         });
         setShown({ fromMs: windowStart - first.startedAt, durationMs: first.durationMs });
-        player.goto(Math.max(0, first.startedAt + startAt - windowStart), false);
+        // The page as drawn at the moment: never before the window's snapshot (a moment between a page's start
+        // and its drawing shows it drawn), and with what is stamped at the moment itself, which rrweb leaves out.
+        const drawnAt = first.events.find((event) => event.type === pageEventType.fullSnapshot)?.timestamp ?? windowStart;
+        player.goto(Math.max(drawnAt, first.startedAt + startAt) - windowStart + 1, false);
         // Playing on: the next chunks are added before the playhead reaches the end of what is loaded.
         player.addEventListener("ui-update-current-time", (update) => {
           const at = windowStart + ((update as { payload: number }).payload ?? 0);
@@ -85,6 +92,8 @@ export function WebPlayer({ sessionId, startAt }: { sessionId: string; startAt: 
       ) : null}
       {problem ? <p className="text-sm text-red-700">{problem}</p> : null}
       <div ref={container} data-testid="web-player" className="min-h-[24rem] rounded-md border border-slate-200 bg-white" />
+      {/* rrweb-player draws its own scrub bar; a moment here loads the window from the page's snapshot before it. */}
+      {activity ? <ActivityStrip activity={activity} onSeek={(atMs) => router.push(`/recordings/${sessionId}?t=${atMs / 1000}`)} /> : null}
     </div>
   );
 }

@@ -1,7 +1,8 @@
 // RDP and VNC targets: a Guacamole connection to the desktop engine (./engine-link.ts). The adapter does guacd's
 // handshake with the vault's credential (which never reaches the browser), checks the RDP certificate against
 // the pinned one, then carries the instruction stream both ways. The engine's `keyframe` marker, which says
-// where a full frame starts, is taken out of the stream and raised as an event for the recorder.
+// where a full frame starts, is taken out of the stream and raised as an event for the recorder; its `thumbnail`
+// answers (a small JPEG for the dashboard) are taken out too and never reach the browser.
 import { EventEmitter } from "node:events";
 import type { DesktopSize } from "../../../lib/protocol/desktop";
 import type { RdpSecurity } from "../../../lib/protocol/domain";
@@ -40,11 +41,20 @@ export interface GuacAdapterOptions {
 const status = { upstreamTimeout: 514, upstreamNotFound: 519, unauthorized: 769, forbidden: 771 } as const;
 /** The engine's handshake answer includes its own connect timeout; this covers a stuck engine. */
 const handshakeGraceMs = 5000;
+/** A thumbnail not answered by then is given up (the engine may be busy connecting or reconnecting). */
+const thumbnailWaitMs = 5000;
+/**
+ * The engine keeps its thumbnails under this (it lowers the quality of a busy screen's); a bigger one is refused.
+ * As base64 it stays inside the parser's 64 KiB instruction limit, which would otherwise end the session.
+ */
+const thumbnailLimitBytes = 40 * 1024;
+const jpegStart = Buffer.from([0xff, 0xd8, 0xff]);
 
 export class GuacAdapter extends EventEmitter implements ProtocolAdapter {
   private link: EngineLink | null = null;
   private readonly parser = new GuacamoleParser();
   private ready = false;
+  private thumbnailWanted: ((jpeg: Buffer | null) => void) | null = null;
 
   constructor(
     private readonly target: DesktopTarget,
@@ -207,6 +217,8 @@ export class GuacAdapter extends EventEmitter implements ProtocolAdapter {
         if (output) this.emit("output", Buffer.from(output, "utf8"));
         output = "";
         this.emit("keyframe");
+      } else if (opcode === "thumbnail") {
+        this.thumbnailAnswered(args);
       } else if (opcode === "error") {
         this.emit("closed", `${this.target.name}: ${args[0] ?? "the desktop connection failed"}`);
       } else if (opcode !== "disconnect") {
@@ -223,6 +235,30 @@ export class GuacAdapter extends EventEmitter implements ProtocolAdapter {
     return true;
   }
 
+  /** Asks the built-in engine for the screen scaled down; null where there is none (yet) or no answer came. */
+  thumbnail(maxWidth: number): Promise<Buffer | null> {
+    if (!this.ready || !this.link?.ownEngine || this.thumbnailWanted) return Promise.resolve(null);
+    const link = this.link;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.thumbnailAnswered(null), thumbnailWaitMs);
+      this.thumbnailWanted = (jpeg) => {
+        clearTimeout(timer);
+        resolve(jpeg);
+      };
+      link.toEngine.write(encodeInstruction("thumbnail", [String(maxWidth)]));
+    });
+  }
+
+  /** `thumbnail,<width>,<height>,<base64 JPEG>` from the engine, checked before anyone shows it. */
+  private thumbnailAnswered(args: string[] | null) {
+    const waiting = this.thumbnailWanted;
+    this.thumbnailWanted = null;
+    if (!waiting) return;
+    const data = args?.[2] ?? "";
+    const jpeg = /^[A-Za-z0-9+/]+={0,2}$/.test(data) && data.length <= Math.ceil(thumbnailLimitBytes / 3) * 4 ? Buffer.from(data, "base64") : null;
+    waiting(jpeg && jpeg.subarray(0, 3).equals(jpegStart) ? jpeg : null);
+  }
+
   write(data: Buffer): boolean {
     return this.link ? this.link.toEngine.write(data) : true;
   }
@@ -236,6 +272,7 @@ export class GuacAdapter extends EventEmitter implements ProtocolAdapter {
   }
 
   close(): void {
+    this.thumbnailAnswered(null);
     if (this.ready) this.link?.toEngine.write(encodeInstruction("disconnect"));
     this.link?.close();
   }

@@ -1,6 +1,7 @@
 // SSH targets: an ssh2 client logs in with the vault's credential, checks the pinned host key, and opens an
 // interactive PTY shell whose bytes the session carries.
 import { EventEmitter } from "node:events";
+import { connect } from "node:net";
 import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
 import { TargetError, type ProtocolAdapter, type TerminalSize } from "../adapter";
 import { legacyAlgorithms, modernAlgorithms } from "./algorithms";
@@ -79,8 +80,8 @@ export class SshAdapter extends EventEmitter implements ProtocolAdapter {
   start(): Promise<void> {
     const { size } = this.options;
     const config: ConnectConfig = {
-      host: this.target.host,
-      port: this.target.port,
+      // Keystrokes are small packets: sent at once, not held back for the previous one's acknowledgement.
+      sock: connect({ host: this.target.host, port: this.target.port, noDelay: true }),
       username: this.login.username,
       ...(this.login.kind === "password" ? { password: this.login.secret } : { privateKey: this.login.secret }),
       readyTimeout: this.options.connectTimeoutMs,

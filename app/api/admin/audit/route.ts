@@ -1,12 +1,17 @@
-import { apiRoute } from "@/lib/api/route";
-import { listAuditEntries, verifyAuditChain } from "@/lib/audit";
-import { readAuditAnchors } from "@/lib/audit-anchors";
-import { runtime } from "@/lib/runtime";
+import { apiRoute, fieldErrors } from "@/lib/api/route";
+import { readAuditLog } from "@/lib/audit-reading";
+import { ApiError } from "@/lib/errors";
+import { auditPageSchema } from "@/lib/protocol/audit";
 
-/** Recent entries, newest first (`?action=` prefix, `?actor=`), with the chain's verification. Security reads the log as well as admins. */
+/**
+ * A page of entries, newest first, filtered (`action` prefix, `actor`, `objectType`, `objectId`, `outcome`, `from`,
+ * `to`), older than `before`; with the chain's verification (`verify=whole` walks all of it now). Security reads
+ * the log as well as admins.
+ */
 export const GET = apiRoute({ role: ["admin", "security"] }, async ({ request }) => {
-  const { db } = runtime();
   const query = new URL(request.url).searchParams;
-  const filter = { action: query.get("action")?.trim().slice(0, 100) || undefined, actor: query.get("actor")?.trim().slice(0, 100) || undefined };
-  return { chain: await verifyAuditChain(db, await readAuditAnchors({ blobStore: runtime().blobStore, file: runtime().config.evidence.anchorFile })), entries: await listAuditEntries(db, 200, filter) };
+  const parsed = auditPageSchema.safeParse(Object.fromEntries(query));
+  if (!parsed.success) throw new ApiError(400, "Some filters need attention", fieldErrors(parsed.error));
+  const { before, ...filter } = parsed.data;
+  return readAuditLog(filter, before, { wholeChain: query.get("verify") === "whole" });
 });

@@ -2,8 +2,17 @@ import { apiRoute } from "@/lib/api/route";
 import { adminTargetView } from "@/lib/api/views";
 import { targetInputSchema } from "@/lib/protocol/admin";
 import { runtime } from "@/lib/runtime";
-import { createTarget, listTargets } from "@/lib/targets";
+import { targetPageHref, targetPageQuerySchema } from "@/lib/protocol/target-search";
+import { createTarget, listTargetsPage } from "@/lib/targets";
 
-export const GET = apiRoute({ role: "admin" }, async () => (await listTargets(runtime().db)).map(adminTargetView));
+/** A page of targets by name (`q`, `tag`, `after`); a Link header names the next page when there is one. */
+export const GET = apiRoute({ role: "admin" }, async ({ request }) => {
+  const url = new URL(request.url);
+  const query = targetPageQuerySchema.parse(Object.fromEntries(url.searchParams));
+  const page = await listTargetsPage(runtime().db, query);
+  const headers = new Headers({ "x-total-count": String(page.matching) });
+  if (page.next) headers.set("link", `<${targetPageHref(url.pathname, query, page.next)}>; rel="next"`);
+  return Response.json(page.targets.map(adminTargetView), { headers });
+});
 
 export const POST = apiRoute({ role: "admin", body: targetInputSchema }, async ({ actor, body }) => adminTargetView(await createTarget(runtime().db, actor, body)));

@@ -20,6 +20,8 @@
 #define KEYFRAME_STRIPE 256
 /* Image streams cycle through 1..4096; the cursor has its own. */
 #define CURSOR_STREAM "4097"
+/* What the gateway accepts as a thumbnail (server/protocols/guac/guac-adapter.ts). */
+#define THUMBNAIL_MAX_BYTES (40 * 1024)
 
 typedef struct {
 	int x, y, w, h;
@@ -286,7 +288,7 @@ static int encode_png(uint8_t* row, membuf* out, const uint8_t* pixels, int stri
 	return 0;
 }
 
-static int encode_jpeg(membuf* out, const uint8_t* pixels, int stride, int w, int h)
+static int encode_jpeg(membuf* out, const uint8_t* pixels, int stride, int w, int h, int quality)
 {
 	struct jpeg_compress_struct cinfo;
 	struct jpeg_error_mgr jerr;
@@ -300,7 +302,7 @@ static int encode_jpeg(membuf* out, const uint8_t* pixels, int stride, int w, in
 	cinfo.input_components = 4;
 	cinfo.in_color_space = JCS_EXT_BGRX;
 	jpeg_set_defaults(&cinfo);
-	jpeg_set_quality(&cinfo, 85, TRUE);
+	jpeg_set_quality(&cinfo, quality, TRUE);
 	jpeg_start_compress(&cinfo, TRUE);
 	while (cinfo.next_scanline < cinfo.image_height) {
 		JSAMPROW row = (JSAMPROW)(pixels + (size_t)cinfo.next_scanline * (size_t)stride);
@@ -367,7 +369,7 @@ static void send_rect(display* d, const rect* r, int use_heat)
 {
 	const uint8_t* origin = d->fb + (size_t)r->y * (size_t)d->stride + (size_t)r->x * 4;
 	int jpeg = wants_jpeg(d, r, use_heat);
-	int failed = jpeg ? encode_jpeg(&d->encoded, origin, d->stride, r->w, r->h)
+	int failed = jpeg ? encode_jpeg(&d->encoded, origin, d->stride, r->w, r->h, 85)
 	                  : encode_png(d->row, &d->encoded, origin, d->stride, r->w, r->h, 0);
 	if (failed) {
 		log_line("could not encode a %dx%d rect", r->w, r->h);
@@ -463,6 +465,65 @@ void display_flush(display* d)
 	d->ndirty = 0;
 	send_sync(d);
 	gp_unlock();
+	gp_flush();
+}
+
+void display_send_thumbnail(display* d, int max_width)
+{
+	if (!d->fb || max_width < 16)
+		return;
+	int tw = d->width < max_width ? d->width : max_width;
+	int th = (int)((long long)d->height * tw / d->width);
+	if (th < 1)
+		th = 1;
+	uint8_t* small = malloc((size_t)tw * (size_t)th * 4);
+	if (!small)
+		return;
+	/* Each thumbnail pixel is the mean of the screen pixels it covers (a box filter: text stays a grey
+	 * texture instead of the noise that picking one pixel in many gives). */
+	for (int ty = 0; ty < th; ty++) {
+		int y0 = (int)((long long)ty * d->height / th);
+		int y1 = (int)((long long)(ty + 1) * d->height / th);
+		if (y1 <= y0)
+			y1 = y0 + 1;
+		for (int tx = 0; tx < tw; tx++) {
+			int x0 = (int)((long long)tx * d->width / tw);
+			int x1 = (int)((long long)(tx + 1) * d->width / tw);
+			if (x1 <= x0)
+				x1 = x0 + 1;
+			uint32_t b = 0, g = 0, r = 0, n = 0;
+			for (int y = y0; y < y1; y++) {
+				const uint8_t* p = d->fb + (size_t)y * (size_t)d->stride + (size_t)x0 * 4;
+				for (int x = x0; x < x1; x++, p += 4) {
+					b += p[0];
+					g += p[1];
+					r += p[2];
+					n++;
+				}
+			}
+			uint8_t* o = small + ((size_t)ty * (size_t)tw + (size_t)tx) * 4;
+			o[0] = (uint8_t)(b / n);
+			o[1] = (uint8_t)(g / n);
+			o[2] = (uint8_t)(r / n);
+			o[3] = 0;
+		}
+	}
+	/* A busy screen gets a lower quality rather than a bigger picture; one too busy even then is answered
+	 * with no picture at all. */
+	static const int qualities[] = { 70, 50, 30 };
+	membuf jpeg = { 0 };
+	for (size_t i = 0; i < sizeof(qualities) / sizeof(qualities[0]); i++) {
+		encode_jpeg(&jpeg, small, tw * 4, tw, th, qualities[i]);
+		if (jpeg.len <= THUMBNAIL_MAX_BYTES)
+			break;
+	}
+	free(small);
+	char w[16], h[16];
+	snprintf(w, sizeof(w), "%d", tw);
+	snprintf(h, sizeof(h), "%d", th);
+	const char* size[] = { w, h };
+	gp_sendv_with_data("thumbnail", 2, size, jpeg.data, jpeg.len <= THUMBNAIL_MAX_BYTES ? jpeg.len : 0);
+	free(jpeg.data);
 	gp_flush();
 }
 

@@ -18,6 +18,9 @@ int display_width(const display* d);
 int display_height(const display* d);
 void display_damage(display* d, int x, int y, int w, int h);
 void display_request_keyframe(display* d);
+/* Sends thumbnail,<width>,<height>,<base64 JPEG>: the whole screen scaled to at most max_width wide, for the
+ * gateway's dashboard (never drawn by a client). Nothing before the first framebuffer. */
+void display_send_thumbnail(display* d, int max_width);
 void display_ack(display* d, int64_t timestamp);
 /* Milliseconds until display_flush() has something to do (0: now), or -1 when it waits for input. */
 int display_due_in(display* d);

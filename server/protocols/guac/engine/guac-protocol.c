@@ -234,41 +234,60 @@ void gp_send(const char* opcode, ...)
 /* 6048 base64 characters per blob, as guacd does: 4536 raw bytes. */
 #define BLOB_RAW_CHUNK 4536
 
-void gp_send_blob(int stream, const uint8_t* data, size_t len)
+static void out_base64(const uint8_t* p, size_t len)
 {
 	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	out_reserve((len + 2) / 3 * 4);
+	char* o = out_buf + out_len;
+	size_t i = 0;
+	for (; i + 3 <= len; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+		*o++ = alphabet[v >> 18];
+		*o++ = alphabet[(v >> 12) & 63];
+		*o++ = alphabet[(v >> 6) & 63];
+		*o++ = alphabet[v & 63];
+	}
+	if (i < len) {
+		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < len ? (uint32_t)p[i + 1] << 8 : 0);
+		*o++ = alphabet[v >> 18];
+		*o++ = alphabet[(v >> 12) & 63];
+		*o++ = i + 1 < len ? alphabet[(v >> 6) & 63] : '=';
+		*o++ = '=';
+	}
+	out_len = (size_t)(o - out_buf);
+}
+
+/* The data as the last element, base64 (a length in code points is its length in bytes). */
+static void out_base64_element(const uint8_t* data, size_t len)
+{
+	char prefix[24];
+	int n = snprintf(prefix, sizeof(prefix), "%zu.", (len + 2) / 3 * 4);
+	out_append(prefix, (size_t)n);
+	out_base64(data, len);
+	out_append(";", 1);
+}
+
+void gp_send_blob(int stream, const uint8_t* data, size_t len)
+{
 	char stream_text[16];
 	snprintf(stream_text, sizeof(stream_text), "%d", stream);
 	gp_lock();
 	for (size_t offset = 0; offset < len; offset += BLOB_RAW_CHUNK) {
 		size_t chunk = len - offset < BLOB_RAW_CHUNK ? len - offset : BLOB_RAW_CHUNK;
-		size_t encoded = (chunk + 2) / 3 * 4;
 		out_element("blob", 4, ',');
 		out_element(stream_text, strlen(stream_text), ',');
-		char prefix[24];
-		int n = snprintf(prefix, sizeof(prefix), "%zu.", encoded);
-		out_append(prefix, (size_t)n);
-		out_reserve(encoded + 1);
-		char* o = out_buf + out_len;
-		const uint8_t* p = data + offset;
-		size_t i = 0;
-		for (; i + 3 <= chunk; i += 3) {
-			uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-			*o++ = alphabet[v >> 18];
-			*o++ = alphabet[(v >> 12) & 63];
-			*o++ = alphabet[(v >> 6) & 63];
-			*o++ = alphabet[v & 63];
-		}
-		if (i < chunk) {
-			uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < chunk ? (uint32_t)p[i + 1] << 8 : 0);
-			*o++ = alphabet[v >> 18];
-			*o++ = alphabet[(v >> 12) & 63];
-			*o++ = i + 1 < chunk ? alphabet[(v >> 6) & 63] : '=';
-			*o++ = '=';
-		}
-		*o++ = ';';
-		out_len += encoded + 1;
+		out_base64_element(data + offset, chunk);
 	}
+	gp_unlock();
+}
+
+void gp_sendv_with_data(const char* opcode, int argc, const char* const* argv, const uint8_t* data, size_t len)
+{
+	gp_lock();
+	out_element(opcode, strlen(opcode), ',');
+	for (int i = 0; i < argc; i++)
+		out_element(argv[i], strlen(argv[i]), ',');
+	out_base64_element(data, len);
 	gp_unlock();
 }
 

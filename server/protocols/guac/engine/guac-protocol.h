@@ -33,6 +33,8 @@ int gp_parser_next(gp_parser* parser, gp_instruction* out, const char** why);
 void gp_send(const char* opcode, ...); /* NULL-terminated list of const char* arguments */
 void gp_sendv(const char* opcode, int argc, const char* const* argv);
 void gp_send_blob(int stream, const uint8_t* data, size_t len);
+/* opcode,argv...,<data as base64>; — one instruction, for data the gateway reads whole (a thumbnail). */
+void gp_sendv_with_data(const char* opcode, int argc, const char* const* argv, const uint8_t* data, size_t len);
 void gp_flush(void);
 /* Sends error,<message>,<status> and flushes. */
 void gp_send_error(const char* message, int status);

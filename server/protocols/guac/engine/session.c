@@ -170,6 +170,10 @@ static int dispatch(session* s, const gp_instruction* in)
 		s->ops->resize(s->impl, (int)a, (int)b);
 	} else if (strcmp(op, "keyframe") == 0) {
 		display_request_keyframe(s->display);
+	} else if (strcmp(op, "thumbnail") == 0) {
+		if (in->argc < 1 || parse_int(in->argv[0], 16, 1024, &a))
+			return -1;
+		display_send_thumbnail(s->display, (int)a);
 	} else if (strcmp(op, "clipboard") == 0) {
 		if (in->argc < 2 || (a = parse_stream(in->argv[0])) < 0)
 			return -1;

@@ -1,0 +1,7 @@
+import { apiRoute } from "@/lib/api/route";
+import { holdDecisionSchema } from "@/lib/protocol/command-rules";
+import { runtime } from "@/lib/runtime";
+import { decideHold } from "@/lib/session-control";
+
+/** Security approves or denies a command or request the command policy holds for them. */
+export const POST = apiRoute({ role: ["security", "admin"], body: holdDecisionSchema }, ({ actor, body, params }) => decideHold(runtime(), actor, params.id!, params.holdId!, body));

