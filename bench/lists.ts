@@ -3,22 +3,17 @@
 // real gateway, next to the same run's floor (the signed-in session's own route: the server and sign-in check,
 // no query of ours). Also the
 // whole audit chain walk, which the audit page does only every ten minutes.
-// Every phase has a deadline; on one, the phase is named and the figures so far are printed as the JSON line.
+// Every phase has a deadline; on one, the phase is named and the figures so far are printed as the JSON line, last.
 import postgres from "postgres";
 import { auditRowHash, chainLockKey, genesisHash } from "../lib/audit";
 import { evidenceKeys } from "../lib/evidence-keys";
 import { sessionCursor } from "../lib/protocol/sessions";
-import { percentile, phase, startBenchGateway } from "./support";
+import { atEnd, percentile, phase, runBenchmark, startBenchGateway, type BenchGateway } from "./support";
 
 const rowCount = Number(process.env.BENCH_LISTS_ROWS ?? 100_000);
 const samples = Number(process.env.BENCH_LISTS_SAMPLES ?? 40);
-const figures: Record<string, unknown> = { benchmark: "lists", rows: rowCount, samples };
-
-const bench = await startBenchGateway({ name: "lists", roles: ["admin"], targets: {} });
-const sql = postgres(bench.databaseUrl, { max: 1, onnotice: () => {} });
-
 /** p50 and p95 of `samples` GETs of `path` (after 3 unmeasured), in ms; every answer must be 200. */
-async function timeGets(path: string) {
+async function timeGets(bench: BenchGateway, path: string) {
   const times: number[] = [];
   for (let index = 0; index < samples + 3; index++) {
     const started = performance.now();
@@ -31,7 +26,12 @@ async function timeGets(path: string) {
   return { p50: round(percentile(times, 50)), p95: round(percentile(times, 95)) };
 }
 
-try {
+await runBenchmark("lists", async (figures) => {
+  Object.assign(figures, { rows: rowCount, samples });
+  const bench = await phase("starting the gateway", 180_000, () => startBenchGateway({ name: "lists", roles: ["admin"], targets: {} }));
+  const sql = postgres(bench.databaseUrl, { max: 1, onnotice: () => {} });
+  atEnd(() => sql.end());
+
   await phase(`seeding ${rowCount} sessions, ${rowCount} audit entries and ${rowCount} targets`, 300_000, async () => {
     const [bencher] = await sql`select id from users where username = 'bench'`;
     // Ten users, a hundred days, some sessions risky: rows as the gateway writes them.
@@ -123,16 +123,9 @@ try {
   const measured: Record<string, { p50: number; p95: number }> = {};
   figures.pagesMs = measured;
   for (const [name, path] of Object.entries(pages)) {
-    measured[name] = await phase(`timing ${name} (${path.slice(0, 60)})`, 120_000, () => timeGets(path));
+    measured[name] = await phase(`timing ${name} (${path.slice(0, 60)})`, 120_000, () => timeGets(bench, path));
     console.log(`  ${name}: p50 ${measured[name]!.p50} ms, p95 ${measured[name]!.p95} ms`);
   }
   const worst = Object.entries(measured).filter(([name]) => name !== "floor").sort((a, b) => b[1].p95 - a[1].p95)[0]!;
   figures.worstPage = { name: worst[0], p95: worst[1].p95, target: 200 };
-} catch (error) {
-  console.error(`bench:lists stopped: ${(error as Error).message}; the figures so far are below`);
-  process.exitCode = 1;
-} finally {
-  console.log(JSON.stringify(figures));
-  await sql.end();
-  await bench.stop();
-}
+});

@@ -1,10 +1,10 @@
 // npm run bench:live — watching a live session: how far behind the user each watcher sees the output (p50/p99)
 // with 1, 10 and 50 watchers under steady bulk output, on the session's node and relayed from another node;
 // and the user's throughput with no watcher next to one with a stalled watcher (same run, alternating).
-// Starts its own sshd, PostgreSQL database and two gateway nodes; prints a JSON line with the figures at the end.
+// Starts its own sshd, PostgreSQL database and two gateway nodes; every phase has a deadline; prints a JSON line
+// with the figures last, also when it stops early.
 import WebSocket from "ws";
-import { startSshd } from "../test/fixtures/sshd";
-import { gatewayPty, measureThroughput, percentile, settle, sleep, startBenchGateway, type Pty } from "./support";
+import { atEnd, benchSshd, gatewayPty, measureThroughput, percentile, phase, runBenchmark, settle, sleep, startBenchGateway, type Pty } from "./support";
 
 const watcherCounts = (process.env.BENCH_LIVE_WATCHERS ?? "1,10,50").split(",").map(Number);
 const measureSeconds = Number(process.env.BENCH_LIVE_SECONDS ?? 10);
@@ -142,31 +142,34 @@ async function measureLag(user: Pty, nodeUrl: string, cookie: string, sessionId:
   };
 }
 
-async function main() {
-  const sshd = await startSshd();
-  const bench = await startBenchGateway({ name: "live", sshd, roles: ["security"], targets: { "bench-live": {} } });
+await runBenchmark("live", async (figures) => {
+  figures.measureSeconds = measureSeconds;
+  const sshd = await benchSshd();
+  const bench = await phase("starting the gateway", 180_000, () => startBenchGateway({ name: "live", sshd, roles: ["security"], targets: { "bench-live": {} } }));
   const targetId = bench.targetIds["bench-live"]!;
-  try {
-    const secondNode = await bench.addNode("bench-2");
-    const user = await gatewayPty(bench.url, bench.cookie, targetId);
-    await settle(user);
-    const sessions = (await (await fetch(`${bench.url}/api/sessions?status=live`, { headers: { cookie: bench.cookie } })).json()) as { id: string }[];
-    const sessionId = sessions[0]!.id;
+  const secondNode = await phase("starting a second node", 180_000, () => bench.addNode("bench-2"));
+  const user = await phase("connecting", 60_000, () => gatewayPty(bench.url, bench.cookie, targetId));
+  atEnd(() => user.close());
+  await settle(user);
+  const sessions = (await (await fetch(`${bench.url}/api/sessions?status=live`, { headers: { cookie: bench.cookie } })).json()) as { id: string }[];
+  const sessionId = sessions[0]!.id;
 
-    user.write(bulkLoop);
-    await sleep(2000);
-    const lag: Record<string, Awaited<ReturnType<typeof measureLag>>> = {};
-    for (const count of watcherCounts) {
-      for (const [where, nodeUrl] of [["sameNode", bench.url], ["crossNode", secondNode.url]] as const) {
-        const result = await measureLag(user, nodeUrl, bench.cookie, sessionId, count);
-        lag[`${where}:${count}`] = result;
-        console.log(`${count} watcher(s), ${where === "sameNode" ? "same node " : "cross-node"}: lag behind the user p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms (${result.samples} samples, ${result.missed} missed, ${result.catchUps} catch-ups; joined in p50 ${result.joinMs.p50.toFixed(0)} ms, max ${result.joinMs.max.toFixed(0)} ms; end to end: user p50 ${result.endToEnd.user.p50.toFixed(1)} ms, watchers p50 ${result.endToEnd.watchers.p50.toFixed(1)} p99 ${result.endToEnd.watchers.p99.toFixed(1)} ms; output ${result.userMBps.toFixed(2)} MB/s)`);
-      }
+  user.write(bulkLoop);
+  await sleep(2000);
+  const lag: Record<string, Awaited<ReturnType<typeof measureLag>>> = {};
+  figures.lagMs = lag;
+  for (const count of watcherCounts) {
+    for (const [where, nodeUrl] of [["sameNode", bench.url], ["crossNode", secondNode.url]] as const) {
+      const result = await phase(`${count} watcher(s), ${where}`, 180_000, () => measureLag(user, nodeUrl, bench.cookie, sessionId, count));
+      lag[`${where}:${count}`] = result;
+      console.log(`${count} watcher(s), ${where === "sameNode" ? "same node " : "cross-node"}: lag behind the user p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms (${result.samples} samples, ${result.missed} missed, ${result.catchUps} catch-ups; joined in p50 ${result.joinMs.p50.toFixed(0)} ms, max ${result.joinMs.max.toFixed(0)} ms; end to end: user p50 ${result.endToEnd.user.p50.toFixed(1)} ms, watchers p50 ${result.endToEnd.watchers.p50.toFixed(1)} p99 ${result.endToEnd.watchers.p99.toFixed(1)} ms; output ${result.userMBps.toFixed(2)} MB/s)`);
     }
-    await stopBulkLoop(user);
+  }
+  await phase("stopping the output loop", 60_000, () => stopBulkLoop(user));
 
-    // The user's bulk throughput with nobody watching and with one watcher that never reads, alternating.
-    const rounds = { alone: [] as number[], stalled: [] as number[] };
+  // The user's bulk throughput with nobody watching and with one watcher that never reads, alternating.
+  const rounds = { alone: [] as number[], stalled: [] as number[] };
+  await phase(`bulk output alone and with a stalled watcher, ${stallRounds} rounds`, 600_000, async () => {
     for (let round = 0; round < stallRounds; round++) {
       rounds.alone.push((await measureThroughput(user, stallBulkBytes)).mbPerSecond);
       const stalled = await openWatcher(bench.url, bench.cookie, sessionId, { stalled: true });
@@ -174,15 +177,9 @@ async function main() {
       rounds.stalled.push((await measureThroughput(user, stallBulkBytes)).mbPerSecond);
       stalled.close();
     }
-    const median = (values: number[]) => percentile(values, 50);
-    const throughput = { aloneMBps: median(rounds.alone), withStalledWatcherMBps: median(rounds.stalled), ratio: median(rounds.stalled) / median(rounds.alone), rounds };
-    console.log(`user throughput, median of ${stallRounds}: alone ${throughput.aloneMBps.toFixed(1)} MB/s, with a stalled watcher ${throughput.withStalledWatcherMBps.toFixed(1)} MB/s (${(100 * throughput.ratio).toFixed(0)} %)`);
-    user.close();
-    console.log(JSON.stringify({ benchmark: "live", measureSeconds, lagMs: lag, stalledWatcher: throughput }));
-  } finally {
-    await bench.stop();
-    await sshd.stop();
-  }
-}
-
-await main();
+  });
+  const median = (values: number[]) => percentile(values, 50);
+  const throughput = { aloneMBps: median(rounds.alone), withStalledWatcherMBps: median(rounds.stalled), ratio: median(rounds.stalled) / median(rounds.alone), rounds };
+  figures.stalledWatcher = throughput;
+  console.log(`user throughput, median of ${stallRounds}: alone ${throughput.aloneMBps.toFixed(1)} MB/s, with a stalled watcher ${throughput.withStalledWatcherMBps.toFixed(1)} MB/s (${(100 * throughput.ratio).toFixed(0)} %)`);
+});

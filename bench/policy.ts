@@ -6,8 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { openDatabase } from "../lib/db/client";
 import { commandRules } from "../lib/db/schema";
-import { startSshd } from "../test/fixtures/sshd";
-import { directPty, gatewayPty, measureThroughput, percentile, phase, sleep, startBenchGateway, waitForBytes, type Pty } from "./support";
+import { atEnd, benchSshd, directPty, endCat, gatewayPty, measureThroughput, percentile, phase, runBenchmark, sleep, startBenchGateway, startCat, waitForBytes, type Pty } from "./support";
 
 const commandRuleCount = 500;
 const outputRuleCount = 50;
@@ -18,8 +17,6 @@ const throughputRounds = 3;
 const settleMs = 3_000;
 /** Between the last key's echo and Enter: a fast typist's gap. 0 measures Enter sent the moment the echo lands. */
 const pauseBeforeEnterMs = Number(process.env.BENCH_POLICY_PAUSE_MS ?? 20);
-
-const figures: Record<string, unknown> = { benchmark: "policy", commandRules: commandRuleCount, outputRules: outputRuleCount, pauseBeforeEnterMs };
 
 /** Rules shaped like real ones (a command, its options, a path), each different, none matching the typed lines. */
 function syntheticRules(targetName: string) {
@@ -33,12 +30,6 @@ function syntheticRules(targetName: string) {
   }));
   const outputs = Array.from({ length: outputRuleCount }, (_, index) => ({ ...scope, name: `bench output ${index}`, kind: "output" as const, action: "alert" as const, pattern: `SECRET${index}-[A-Z0-9]{16}` }));
   return [...commands, ...outputs];
-}
-
-async function startCat(pty: Pty) {
-  const ready = waitForBytes(pty, Buffer.from("/dev/null\r\n"));
-  pty.write("cat > /dev/null\r");
-  await ready;
 }
 
 /** Types a line key by key (each after its echo), then times Enter to the terminal's answer (its new line). */
@@ -58,73 +49,63 @@ async function enterOnce(pty: Pty, line: string) {
 
 const typedLines = ["ls -la /var/log", "grep -r error app", "systemctl status x", "tail -n 50 out.log"];
 
-async function main() {
-  const sshd = await startSshd();
-  const bench = await phase("start", 120_000, () => startBenchGateway({ name: "policy", sshd, roles: [], targets: { "bench-ruled": {}, "bench-plain": {} } }));
+await runBenchmark("policy", async (figures) => {
+  Object.assign(figures, { commandRules: commandRuleCount, outputRules: outputRuleCount, pauseBeforeEnterMs });
+  const sshd = await benchSshd();
+  const bench = await phase("starting the gateway", 180_000, () => startBenchGateway({ name: "policy", sshd, roles: [], targets: { "bench-ruled": {}, "bench-plain": {} } }));
   const seed = await openDatabase({ databaseUrl: bench.databaseUrl, dataDir: "unused" });
+  atEnd(() => seed.close());
   const open: Pty[] = [];
-  try {
-    await phase("rules", 60_000, async () => {
-      // The built-in pack applies everywhere: off, so that the plain target runs under no rules at all.
-      await seed.db.update(commandRules).set({ enabled: false });
-      await seed.db.insert(commandRules).values(syntheticRules("bench-ruled").map((rule) => ({ ...rule, id: randomUUID() })));
-      await seed.db.execute("select pg_notify('gatehouse_rules_changed', '')");
-    });
-    const [direct, plain, ruled] = await phase("connect", 60_000, async () => Promise.all([directPty(sshd), gatewayPty(bench.url, bench.cookie, bench.targetIds["bench-plain"]!), gatewayPty(bench.url, bench.cookie, bench.targetIds["bench-ruled"]!)]));
-    open.push(direct, plain, ruled);
+  atEnd(() => open.forEach((pty) => pty.close()));
+  await phase("rules", 60_000, async () => {
+    // The built-in pack applies everywhere: off, so that the plain target runs under no rules at all.
+    await seed.db.update(commandRules).set({ enabled: false });
+    await seed.db.insert(commandRules).values(syntheticRules("bench-ruled").map((rule) => ({ ...rule, id: randomUUID() })));
+    await seed.db.execute("select pg_notify('gatehouse_rules_changed', '')");
+  });
+  const [direct, plain, ruled] = await phase("connect", 60_000, async () => Promise.all([directPty(sshd), gatewayPty(bench.url, bench.cookie, bench.targetIds["bench-plain"]!), gatewayPty(bench.url, bench.cookie, bench.targetIds["bench-ruled"]!)]));
+  open.push(direct, plain, ruled);
 
-    const samples = { direct: [] as number[], plain: [] as number[], ruled: [] as number[] };
-    await phase("enter latency", 600_000, async () => {
-      for (const pty of [direct, plain, ruled]) await startCat(pty);
-      // The three paths take turns, so each sees the same moments of a noisy machine.
-      for (let index = 0; index < enterSamples; index++) {
-        const line = typedLines[index % typedLines.length]!;
-        samples.direct.push(await enterOnce(direct, line));
-        samples.plain.push(await enterOnce(plain, line));
-        samples.ruled.push(await enterOnce(ruled, line));
+  const samples = { direct: [] as number[], plain: [] as number[], ruled: [] as number[] };
+  await phase("enter latency", 600_000, async () => {
+    for (const pty of [direct, plain, ruled]) await startCat(pty);
+    // The three paths take turns, so each sees the same moments of a noisy machine.
+    for (let index = 0; index < enterSamples; index++) {
+      const line = typedLines[index % typedLines.length]!;
+      samples.direct.push(await enterOnce(direct, line));
+      samples.plain.push(await enterOnce(plain, line));
+      samples.ruled.push(await enterOnce(ruled, line));
+    }
+    for (const pty of [direct, plain, ruled]) await endCat(pty);
+  }).finally(() => {
+    const summary = (values: number[]) => (values.length ? { p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99), samples: values.length } : null);
+    // What the rules add, turn by turn: both gateway paths saw the same moment of the machine.
+    const added = samples.ruled.slice(0, samples.plain.length).map((ruled, index) => ruled - samples.plain[index]!);
+    figures.enterMs = { direct: summary(samples.direct), noRules: summary(samples.plain), rules: summary(samples.ruled), addedByRules: summary(added) };
+    console.log(`Enter to answer (ms): ${JSON.stringify(figures.enterMs)}`);
+  });
+
+  const rounds = { direct: [] as number[], plain: [] as number[], ruled: [] as number[] };
+  await phase("bulk output", 600_000, async () => {
+    // The gateway records both sessions and goes on storing a run's chunks after it: each run starts after a
+    // pause, and the two gateway paths take turns going first.
+    const run = async (pty: Pty, into: number[]) => {
+      await sleep(settleMs);
+      into.push((await measureThroughput(pty, bulkBytes)).mbPerSecond);
+    };
+    for (let round = 0; round < throughputRounds; round++) {
+      await run(direct, rounds.direct);
+      if (round % 2 === 0) {
+        await run(plain, rounds.plain);
+        await run(ruled, rounds.ruled);
+      } else {
+        await run(ruled, rounds.ruled);
+        await run(plain, rounds.plain);
       }
-      for (const pty of [direct, plain, ruled]) pty.write("\x03");
-    }).finally(() => {
-      const summary = (values: number[]) => (values.length ? { p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99), samples: values.length } : null);
-      // What the rules add, turn by turn: both gateway paths saw the same moment of the machine.
-      const added = samples.ruled.slice(0, samples.plain.length).map((ruled, index) => ruled - samples.plain[index]!);
-      figures.enterMs = { direct: summary(samples.direct), noRules: summary(samples.plain), rules: summary(samples.ruled), addedByRules: summary(added) };
-      console.log(`Enter to answer (ms): ${JSON.stringify(figures.enterMs)}`);
-    });
-
-    const rounds = { direct: [] as number[], plain: [] as number[], ruled: [] as number[] };
-    await phase("bulk output", 600_000, async () => {
-      // The gateway records both sessions and goes on storing a run's chunks after it: each run starts after a
-      // pause, and the two gateway paths take turns going first.
-      const run = async (pty: Pty, into: number[]) => {
-        await sleep(settleMs);
-        into.push((await measureThroughput(pty, bulkBytes)).mbPerSecond);
-      };
-      for (let round = 0; round < throughputRounds; round++) {
-        await run(direct, rounds.direct);
-        if (round % 2 === 0) {
-          await run(plain, rounds.plain);
-          await run(ruled, rounds.ruled);
-        } else {
-          await run(ruled, rounds.ruled);
-          await run(plain, rounds.plain);
-        }
-      }
-    }).finally(() => {
-      const median = (values: number[]) => (values.length ? [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] : null);
-      figures.bulkMBps = { direct: median(rounds.direct), noRules: median(rounds.plain), rules: median(rounds.ruled), rounds };
-      console.log(`bulk output, median of ${rounds.ruled.length} (MB/s): ${JSON.stringify(figures.bulkMBps)}`);
-    });
-  } catch (error) {
-    console.error(`bench:policy stopped: ${(error as Error).message}; the figures so far are below`);
-    process.exitCode = 1;
-  } finally {
-    console.log(JSON.stringify(figures));
-    for (const pty of open) pty.close();
-    await seed.close();
-    await bench.stop();
-    await sshd.stop();
-  }
-}
-
-await main();
+    }
+  }).finally(() => {
+    const median = (values: number[]) => (values.length ? [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] : null);
+    figures.bulkMBps = { direct: median(rounds.direct), noRules: median(rounds.plain), rules: median(rounds.ruled), rounds };
+    console.log(`bulk output, median of ${rounds.ruled.length} (MB/s): ${JSON.stringify(figures.bulkMBps)}`);
+  });
+});

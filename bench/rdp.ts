@@ -2,7 +2,8 @@
 // xrdp): time to the first frame, frames per second and bandwidth at 1280×800 while the remote screen changes
 // all the time (an xterm of 210×60 filling the screen with scrolling numbers), the engine's memory per session,
 // and the recording's size per hour; then seeks in an hour of such recording in Chromium's player
-// (./desktop-seek.ts). Starts its own xrdp, PostgreSQL database and gateway; ends with one JSON line.
+// (./desktop-seek.ts). Starts its own xrdp, PostgreSQL database and gateway; every phase has a deadline; ends with one
+// JSON line of the figures, also when it stops early.
 // Shorter runs: BENCH_RDP_SECONDS, BENCH_RDP_SEEK_HOURS, BENCH_RDP_SEEKS.
 import { readFileSync } from "node:fs";
 import postgres from "postgres";
@@ -13,7 +14,7 @@ import { builtInEnginePath } from "../server/protocols/guac/engine-link";
 import { GuacAdapter } from "../server/protocols/guac/guac-adapter";
 import { startXrdp } from "../test/fixtures/desktop-targets";
 import { measureDesktopSeeks, synthesizeDesktopRecording } from "./desktop-seek";
-import { sleep, startBenchGateway, treeRss } from "./support";
+import { atEnd, phase, runBenchmark, sleep, startBenchGateway, treeRss } from "./support";
 
 const seconds = Number(process.env.BENCH_RDP_SECONDS ?? 20);
 const seekHours = Number(process.env.BENCH_RDP_SEEK_HOURS ?? 1);
@@ -69,15 +70,20 @@ function typed(text: string): string {
   return instructions;
 }
 
-const xrdp = await startXrdp();
-const bench = await startBenchGateway({
-  name: "rdp",
-  login: { username: xrdp.username, password: xrdp.password },
-  roles: ["user", "reviewer"],
-  targets: { desktop: { protocol: "rdp", host: xrdp.host, port: xrdp.port } },
-});
-const sql = postgres(bench.databaseUrl, { max: 1, onnotice: () => {} });
-try {
+await runBenchmark("rdp", async (figures) => {
+  Object.assign(figures, { seconds, size: `${size.width}x${size.height}`, targets: { firstFrameMs: 1500, framesPerSecond: 15, seekMs: 1000 } });
+  const xrdp = await phase("starting xrdp", 60_000, () => startXrdp());
+  atEnd(() => xrdp.stop());
+  const bench = await phase("starting the gateway", 180_000, () =>
+    startBenchGateway({
+      name: "rdp",
+      login: { username: xrdp.username, password: xrdp.password },
+      roles: ["user", "reviewer"],
+      targets: { desktop: { protocol: "rdp", host: xrdp.host, port: xrdp.port } },
+    }),
+  );
+  const sql = postgres(bench.databaseUrl, { max: 1, onnotice: () => {} });
+  atEnd(() => sql.end());
   const target = { name: "desktop", protocol: "rdp" as const, host: xrdp.host, port: xrdp.port, hostKeyFingerprint: null, rdpSecurity: "any" as const, keyboardLayout: "en-us-qwerty", clipboardCopy: true, clipboardPaste: true };
   const directSession = async (meanwhile?: (adapter: GuacAdapter) => void) => {
     const startedAt = performance.now();
@@ -93,20 +99,20 @@ try {
 
   // The first login starts the user's X session on the server, where a big xterm is started that scrolls numbers
   // for as long as the benchmark runs; both measured connections then find the session running and busy.
-  console.log("warming up: the first login starts the remote X session and a screen-filling xterm…");
-  await directSession((adapter) => {
-    // twm gives the keyboard to the window under the pointer: the test xterm at (40, 40).
-    adapter.write(Buffer.from(encodeInstruction("mouse", [200, 150, 0])));
-    setTimeout(() => adapter.write(Buffer.from(typed("xterm -geometry 210x60+0+0 -e seq 999999999999 &\n"))), 1000);
-  });
+  await phase("warming up: the first login starts the remote X session and a screen-filling xterm", 120_000, () =>
+    directSession((adapter) => {
+      // twm gives the keyboard to the window under the pointer: the test xterm at (40, 40).
+      adapter.write(Buffer.from(encodeInstruction("mouse", [200, 150, 0])));
+      setTimeout(() => adapter.write(Buffer.from(typed("xterm -geometry 210x60+0+0 -e seq 999999999999 &\n"))), 1000);
+    }),
+  );
   await sleep(1000);
 
-  console.log(`the engine on its own, ${seconds} s…`);
-  const direct = await directSession();
+  const direct = await phase(`the engine on its own, ${seconds} s`, (seconds + 60) * 1000, () => directSession());
+  figures.direct = direct;
   console.log(`  first frame ${direct.firstFrameMs} ms, ${direct.framesPerSecond} frames/s, ${direct.megabitsPerSecond} Mbit/s, engine RSS ${direct.engineRssMb} MB`);
   await sleep(1000);
 
-  console.log(`through the gateway, ${seconds} s…`);
   const ticket = await fetch(`${bench.url}/api/tickets`, {
     method: "POST",
     headers: { cookie: bench.cookie, origin: bench.url, "content-type": "application/json" },
@@ -116,14 +122,17 @@ try {
   const { url } = (await ticket.json()) as { url: string };
   const startedAt = performance.now();
   const socket = new WebSocket(`${bench.url.replace(/^http/, "ws")}${desktopSocketPath(url, size)}`, { headers: { cookie: bench.cookie, origin: bench.url } });
-  const viaGateway = await measureStream(
-    startedAt,
-    (onData) =>
-      socket.on("message", (data: Buffer, isBinary: boolean) => {
-        if (isBinary) onData(data);
-        else if (JSON.parse(String(data)).type === "ended") throw new Error(`the session ended: ${String(data)}`);
-      }),
-    (ack) => socket.send(Buffer.from(ack), { binary: true }),
+  socket.on("error", (error) => console.error("the desktop socket failed:", error.message));
+  const viaGateway = await phase(`through the gateway, ${seconds} s`, (seconds + 60) * 1000, () =>
+    measureStream(
+      startedAt,
+      (onData) =>
+        socket.on("message", (data: Buffer, isBinary: boolean) => {
+          if (isBinary) onData(data);
+          else if (JSON.parse(String(data)).type === "ended") throw new Error(`the session ended: ${String(data)}`);
+        }),
+      (ack) => socket.send(Buffer.from(ack), { binary: true }),
+    ),
   );
   const gatewayEngineRss = engineProcesses(bench.gateway.pid).reduce((sum, pid) => sum + treeRss(pid), 0);
   socket.close();
@@ -131,27 +140,12 @@ try {
   const [recording] = await sql<{ id: string; bytes: string; ms: number }[]>`
     select s.id, coalesce(sum(c.size), 0) as bytes, max(c.end_ms) as ms from recording_chunks c join sessions s on s.id = c.session_id where s.target_name = 'desktop' group by s.id`;
   const recordingMbPerHour = (Number(recording!.bytes) / 1e6 / Math.max(1, recording!.ms)) * 3_600_000;
+  figures.gateway = { ...viaGateway, engineRssMb: Number((gatewayEngineRss / 1024 / 1024).toFixed(1)), recordingMbPerHour: Number(recordingMbPerHour.toFixed(1)) };
   console.log(
     `  first frame ${viaGateway.firstFrameMs} ms, ${viaGateway.framesPerSecond} frames/s, ${viaGateway.megabitsPerSecond} Mbit/s, engine RSS ${(gatewayEngineRss / 1024 / 1024).toFixed(1)} MB, recording ${recordingMbPerHour.toFixed(0)} MB/h of a screen changing all the time`,
   );
 
-  console.log(`a ${seekHours} h recording of such a screen, and ${seeks} seeks in it…`);
-  const synthetic = await synthesizeDesktopRecording(bench, recording!.id, seekHours);
-  const seek = await measureDesktopSeeks(bench, synthetic.sessionId, synthetic.durationMs, seeks);
-  console.log(
-    JSON.stringify({
-      benchmark: "rdp",
-      seconds,
-      size: `${size.width}x${size.height}`,
-      direct,
-      gateway: { ...viaGateway, engineRssMb: Number((gatewayEngineRss / 1024 / 1024).toFixed(1)), recordingMbPerHour: Number(recordingMbPerHour.toFixed(1)) },
-      seekRecording: synthetic.figures,
-      seek,
-      targets: { firstFrameMs: 1500, framesPerSecond: 15, seekMs: 1000 },
-    }),
-  );
-} finally {
-  await sql.end();
-  await bench.stop();
-  await xrdp.stop();
-}
+  const synthetic = await phase(`a ${seekHours} h recording of such a screen`, 1_800_000, () => synthesizeDesktopRecording(bench, recording!.id, seekHours));
+  figures.seekRecording = synthetic.figures;
+  figures.seek = await phase(`${seeks} seeks in it`, 900_000, () => measureDesktopSeeks(bench, synthetic.sessionId, synthetic.durationMs, seeks));
+});

@@ -5,7 +5,8 @@
 //  3. seeks in it through the gateway's HTTP API into a headless terminal, each checked against the true screen
 //     at that moment: start-up and p50/p95 latency over 100 random seeks;
 //  4. transcript search over ≥ 2 GB of text from ≥ 10,000 sessions: p50/p95 over a mix of queries.
-// Starts its own sshd, PostgreSQL database and gateway; prints a JSON line with the figures at the end.
+// Starts its own sshd, PostgreSQL database and gateway; every phase has a deadline; prints a JSON line with the
+// figures last, also when it stops early.
 // Smaller runs: BENCH_RECORDING_HOURS, BENCH_RECORDING_MB, BENCH_SEARCH_MB, BENCH_SEARCH_SESSIONS, BENCH_SSH_BULK_MB;
 // some parts only: BENCH_RECORDING_PARTS (throughput, recording, search).
 import { randomBytes } from "node:crypto";
@@ -18,10 +19,10 @@ import { recordingWindowSchema, replay } from "../lib/protocol/recordings";
 import { recordingCipher } from "../lib/recording-cipher";
 import { Keyframer } from "../server/recorder/keyframer";
 import { TerminalRecorder } from "../server/recorder/terminal-recorder";
-import { startSshd } from "../test/fixtures/sshd";
+import type { startSshd } from "../test/fixtures/sshd";
 import { headlessTerminal, recordSynthetic, screenOf, syntheticSession } from "../test/fixtures/synthetic-terminal";
 import { loadSearchCorpus, searchQueries } from "./search-corpus";
-import { directPty, gatewayPty, measureThroughput, percentile, startBenchGateway, treeCpuSeconds, type BenchGateway, type Pty } from "./support";
+import { benchSshd, directPty, gatewayPty, measureThroughput, percentile, phase, runBenchmark, startBenchGateway, treeCpuSeconds, type BenchGateway, type Pty } from "./support";
 
 const hours = Number(process.env.BENCH_RECORDING_HOURS ?? 10);
 const recordingBytes = Number(process.env.BENCH_RECORDING_MB ?? 600) * 1_000_000;
@@ -210,21 +211,17 @@ async function measureSearch(bench: BenchGateway) {
   return figures;
 }
 
-async function main() {
-  const sshd = await startSshd();
-  const bench = await startBenchGateway({ name: "recording", sshd, roles: ["reviewer"], targets: { recorded: {}, unrecorded: { recordSessions: false } } });
-  try {
-    // BENCH_RECORDING_PARTS=search (say) runs only the parts named: throughput, recording (with seeks), search.
-    const parts = new Set((process.env.BENCH_RECORDING_PARTS ?? "throughput,recording,search").split(","));
-    const throughput = parts.has("throughput") ? await measureRecordingCost(bench, sshd) : null;
-    const recording = parts.has("recording") ? await recordLongSession(bench) : null;
-    const seek = recording ? await measureSeeks(bench, recording.sessionId, recording.screens) : null;
-    const search = parts.has("search") ? await measureSearch(bench) : null;
-    console.log(JSON.stringify({ benchmark: "recording", throughputMBps: throughput, recording: recording?.figures ?? null, seek, search, runId: randomBytes(3).toString("hex") }));
-  } finally {
-    await bench.stop();
-    await sshd.stop();
+await runBenchmark("recording", async (figures) => {
+  const sshd = await benchSshd();
+  const bench = await phase("starting the gateway", 180_000, () => startBenchGateway({ name: "recording", sshd, roles: ["reviewer"], targets: { recorded: {}, unrecorded: { recordSessions: false } } }));
+  figures.runId = randomBytes(3).toString("hex");
+  // BENCH_RECORDING_PARTS=search (say) runs only the parts named: throughput, recording (with seeks), search.
+  const parts = new Set((process.env.BENCH_RECORDING_PARTS ?? "throughput,recording,search").split(","));
+  if (parts.has("throughput")) figures.throughputMBps = await phase("bulk output, direct, recorded and unrecorded", 1_200_000, () => measureRecordingCost(bench, sshd));
+  if (parts.has("recording")) {
+    const recording = await phase(`recording a synthetic ${hours} h session`, 1_800_000, () => recordLongSession(bench));
+    figures.recording = recording.figures;
+    figures.seek = await phase(`${seeks} seeks`, 600_000, () => measureSeeks(bench, recording.sessionId, recording.screens));
   }
-}
-
-await main();
+  if (parts.has("search")) figures.search = await phase("loading the search corpus and searching it", 1_800_000, () => measureSearch(bench));
+});

@@ -1,20 +1,13 @@
 // npm run bench:ssh — SSH through the gateway (recording on, as always) against a direct ssh2 client, same
 // sshd, same run: bulk PTY output MB/s, keystroke echo latency, and gateway memory per idle session.
-// Starts its own sshd, PostgreSQL database and gateway; prints a JSON line with the figures at the end.
-import { startSshd } from "../test/fixtures/sshd";
-import { directPty, gatewayPty, measureThroughput, percentile, settle, sleep, startBenchGateway, treeCpuSeconds, treeRss, waitForBytes, type Pty } from "./support";
+// Starts its own sshd, PostgreSQL database and gateway; every phase has a deadline; prints a JSON line with the
+// figures last, also when it stops early.
+import { atEnd, benchSshd, directPty, endCat, gatewayPty, measureThroughput, percentile, phase, runBenchmark, sleep, startBenchGateway, startCat, treeCpuSeconds, treeRss, waitForBytes, type Pty } from "./support";
 
 const bulkBytes = Number(process.env.BENCH_SSH_BULK_MB ?? 75) * 1_000_000; // base64 makes 4/3 of it: ≥ 100 MB on the wire
 const echoKeys = 500;
 const throughputRounds = 3;
 const idleCounts = (process.env.BENCH_SSH_IDLE ?? "200,1000").split(",").map(Number);
-
-async function startCat(pty: Pty) {
-  await settle(pty);
-  const ready = waitForBytes(pty, Buffer.from("/dev/null\r\n"));
-  pty.write("cat > /dev/null\r");
-  await ready;
-}
 
 async function echoOnce(pty: Pty, letter: string) {
   const echoed = waitForBytes(pty, Buffer.from(letter));
@@ -41,49 +34,55 @@ async function measureEcho(direct: Pty, viaGateway: Pty) {
       }
     }
   }
-  for (const pty of [direct, viaGateway]) pty.write("\x03");
+  for (const pty of [direct, viaGateway]) await endCat(pty);
   const summary = (values: number[]) => ({ p50: percentile(values, 50), p99: percentile(values, 99) });
   return { direct: summary(samples.direct), gateway: summary(samples.gateway) };
 }
 
-async function main() {
-  const sshd = await startSshd();
-  const bench = await startBenchGateway({ name: "ssh", sshd, roles: [], targets: { "bench-sshd": {} } });
+await runBenchmark("ssh", async (figures) => {
+  const sshd = await benchSshd();
+  const bench = await phase("starting the gateway", 180_000, () => startBenchGateway({ name: "ssh", sshd, roles: [], targets: { "bench-sshd": {} } }));
   const targetId = bench.targetIds["bench-sshd"]!;
+  const [direct, viaGateway] = await phase("connecting", 60_000, () => Promise.all([directPty(sshd), gatewayPty(bench.url, bench.cookie, targetId)]));
+  atEnd(() => direct.close());
+  atEnd(() => viaGateway.close());
 
-  try {
-    const direct = await directPty(sshd);
-    const viaGateway = await gatewayPty(bench.url, bench.cookie, targetId);
-    // Echo first: after the bulk run the recorder is still compressing and storing its chunks for a while.
-    const { direct: directEcho, gateway: gatewayEcho } = await measureEcho(direct, viaGateway);
-    console.log(`keystroke echo over ${echoKeys} keys: direct p50 ${directEcho.p50.toFixed(2)} ms p99 ${directEcho.p99.toFixed(2)} ms; gateway p50 ${gatewayEcho.p50.toFixed(2)} ms p99 ${gatewayEcho.p99.toFixed(2)} ms`);
+  // Echo first: after the bulk run the recorder is still compressing and storing its chunks for a while.
+  const echo = await phase(`keystroke echo, ${echoKeys} keys`, 300_000, () => measureEcho(direct, viaGateway));
+  figures.echoMs = { ...echo, keys: echoKeys };
+  console.log(`keystroke echo over ${echoKeys} keys: direct p50 ${echo.direct.p50.toFixed(2)} ms p99 ${echo.direct.p99.toFixed(2)} ms; gateway p50 ${echo.gateway.p50.toFixed(2)} ms p99 ${echo.gateway.p99.toFixed(2)} ms`);
 
-    console.log(`bulk output: ${((bulkBytes * 4) / 3 / 1e6).toFixed(0)} MB of base64 through a PTY`);
-    // Three rounds, alternating, and the median of each: one slow moment of the machine does not decide.
-    const rounds = { direct: [] as Awaited<ReturnType<typeof measureThroughput>>[], gateway: [] as Awaited<ReturnType<typeof measureThroughput>>[] };
-    let gatewayCpu = 0;
+  // Three rounds, alternating, and the median of each: one slow moment of the machine does not decide.
+  const rounds = { direct: [] as Awaited<ReturnType<typeof measureThroughput>>[], gateway: [] as Awaited<ReturnType<typeof measureThroughput>>[] };
+  let gatewayCpu = 0;
+  await phase(`bulk output: ${((bulkBytes * 4) / 3 / 1e6).toFixed(0)} MB of base64 through a PTY, ${throughputRounds} rounds`, 900_000, async () => {
     for (let round = 0; round < throughputRounds; round++) {
       rounds.direct.push(await measureThroughput(direct, bulkBytes));
       const cpuBefore = treeCpuSeconds(bench.gateway.pid);
       rounds.gateway.push(await measureThroughput(viaGateway, bulkBytes));
       gatewayCpu += treeCpuSeconds(bench.gateway.pid) - cpuBefore;
     }
-    // Steadier than MB/s on a shared machine: what relaying (and recording) a megabyte costs the gateway.
-    const gatewayCpuMsPerMB = (1000 * gatewayCpu) / (rounds.gateway.reduce((sum, result) => sum + result.bytes, 0) / 1e6);
-    const median = (results: typeof rounds.direct) => [...results].sort((a, b) => a.mbPerSecond - b.mbPerSecond)[Math.floor(results.length / 2)]!;
-    const directThroughput = median(rounds.direct);
-    const gatewayThroughput = median(rounds.gateway);
-    console.log(`  median of ${throughputRounds}: direct ssh2 ${directThroughput.mbPerSecond.toFixed(1)} MB/s, gateway ${gatewayThroughput.mbPerSecond.toFixed(1)} MB/s (${((100 * gatewayThroughput.mbPerSecond) / directThroughput.mbPerSecond).toFixed(0)} %); gateway CPU ${gatewayCpuMsPerMB.toFixed(1)} ms per MB`);
-    direct.close();
-    viaGateway.close();
-    // Memory per idle session is measured on a fresh process, not one still holding what the bulk run allocated.
-    await bench.restart("bench-ssh-gateway-idle");
-    await sleep(2000);
+  });
+  // Steadier than MB/s on a shared machine: what relaying (and recording) a megabyte costs the gateway.
+  const gatewayCpuMsPerMB = (1000 * gatewayCpu) / (rounds.gateway.reduce((sum, result) => sum + result.bytes, 0) / 1e6);
+  const median = (results: typeof rounds.direct) => [...results].sort((a, b) => a.mbPerSecond - b.mbPerSecond)[Math.floor(results.length / 2)]!;
+  const directThroughput = median(rounds.direct);
+  const gatewayThroughput = median(rounds.gateway);
+  figures.throughputMBps = { direct: directThroughput.mbPerSecond, gateway: gatewayThroughput.mbPerSecond, ratio: gatewayThroughput.mbPerSecond / directThroughput.mbPerSecond, bytes: gatewayThroughput.bytes, gatewayCpuMsPerMB };
+  console.log(`  median of ${throughputRounds}: direct ssh2 ${directThroughput.mbPerSecond.toFixed(1)} MB/s, gateway ${gatewayThroughput.mbPerSecond.toFixed(1)} MB/s (${((100 * gatewayThroughput.mbPerSecond) / directThroughput.mbPerSecond).toFixed(0)} %); gateway CPU ${gatewayCpuMsPerMB.toFixed(1)} ms per MB`);
+  direct.close();
+  viaGateway.close();
 
-    const idle: Record<string, { sessions: number; rssBytes: number; bytesPerSession: number }> = {};
-    const baseline = treeRss(bench.gateway.pid);
-    const open: Pty[] = [];
-    for (const count of idleCounts) {
+  // Memory per idle session is measured on a fresh process, not one still holding what the bulk run allocated.
+  await phase("restarting the gateway", 180_000, () => bench.restart("bench-ssh-gateway-idle"));
+  await sleep(2000);
+  const baseline = treeRss(bench.gateway.pid);
+  const idle: Record<string, unknown> = { baselineRssBytes: baseline };
+  figures.idleSessions = idle;
+  const open: Pty[] = [];
+  atEnd(() => open.forEach((pty) => pty.close()));
+  for (const count of idleCounts) {
+    await phase(`${count} idle sessions`, 600_000, async () => {
       const started = performance.now();
       while (open.length < count) {
         const batch = Math.min(20, count - open.length);
@@ -91,23 +90,9 @@ async function main() {
       }
       await sleep(5000);
       const total = treeRss(bench.gateway.pid);
-      idle[count] = { sessions: count, rssBytes: total, bytesPerSession: (total - baseline) / count };
-      console.log(`${count} idle sessions (opened in ${((performance.now() - started) / 1000).toFixed(0)} s): gateway RSS ${(total / 2 ** 20).toFixed(0)} MiB, ${(idle[count]!.bytesPerSession / 1024).toFixed(0)} KiB per session over the ${(baseline / 2 ** 20).toFixed(0)} MiB baseline`);
-    }
-    for (const pty of open) pty.close();
-
-    console.log(
-      JSON.stringify({
-        benchmark: "ssh",
-        throughputMBps: { direct: directThroughput.mbPerSecond, gateway: gatewayThroughput.mbPerSecond, ratio: gatewayThroughput.mbPerSecond / directThroughput.mbPerSecond, bytes: gatewayThroughput.bytes, gatewayCpuMsPerMB },
-        echoMs: { direct: directEcho, gateway: gatewayEcho, keys: echoKeys },
-        idleSessions: { baselineRssBytes: baseline, ...idle },
-      }),
-    );
-  } finally {
-    await bench.stop();
-    await sshd.stop();
+      const measured = { sessions: count, rssBytes: total, bytesPerSession: (total - baseline) / count };
+      idle[count] = measured;
+      console.log(`${count} idle sessions (opened in ${((performance.now() - started) / 1000).toFixed(0)} s): gateway RSS ${(total / 2 ** 20).toFixed(0)} MiB, ${(measured.bytesPerSession / 1024).toFixed(0)} KiB per session over the ${(baseline / 2 ** 20).toFixed(0)} MiB baseline`);
+    });
   }
-}
-
-await main();
+});

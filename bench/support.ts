@@ -20,7 +20,7 @@ import { createVault } from "../lib/vault";
 import { startGateway, type RunningGateway } from "../test/fixtures/gateway";
 import { freePort } from "../test/fixtures/ports";
 import { createScratchDatabase } from "../test/fixtures/postgres-database";
-import type { startSshd } from "../test/fixtures/sshd";
+import { startSshd } from "../test/fixtures/sshd";
 
 type Sshd = Awaited<ReturnType<typeof startSshd>>;
 
@@ -36,6 +36,57 @@ export async function phase<T>(name: string, deadlineMs: number, work: () => Pro
   } finally {
     clearTimeout(timer);
   }
+}
+
+type Cleanup = () => unknown;
+const cleanups: Cleanup[] = [];
+
+/** Something to stop when the benchmark ends, however it ends; the last registered is stopped first. */
+export function atEnd(cleanup: Cleanup) {
+  cleanups.push(cleanup);
+}
+
+/** The figures a benchmark has measured so far: printed as its last line even when it stops early. */
+export type Figures = Record<string, unknown>;
+
+/**
+ * Runs a benchmark so that it cannot hang: its phases have deadlines, and whatever ends it (done, a phase past its
+ * deadline, an error anywhere, even one no promise awaits) it stops what it started within a deadline, prints the
+ * figures it has as one JSON line, last, and exits non-zero unless it finished.
+ */
+export async function runBenchmark(name: string, body: (figures: Figures) => Promise<void>): Promise<never> {
+  const figures: Figures = { benchmark: name };
+  const escaped = new Promise<never>((_, reject) => {
+    process.once("uncaughtException", reject);
+    process.once("unhandledRejection", reject);
+  });
+  let stopped: string | null = null;
+  try {
+    await Promise.race([body(figures), escaped]);
+  } catch (error) {
+    stopped = error instanceof Error ? error.message : String(error);
+    console.error(`bench:${name} stopped: ${stopped}`, error);
+    console.error("the figures measured so far are on the last line");
+    figures.stopped = stopped;
+  }
+  await phase("stopping what the benchmark started", 60_000, async () => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        console.error("cleaning up failed:", error);
+      }
+    }
+  }).catch((error: Error) => console.error(error.message));
+  console.log(JSON.stringify(figures));
+  process.exit(stopped === null ? 0 : 1);
+}
+
+/** A fresh sshd for the benchmark, stopped at its end. */
+export async function benchSshd(): Promise<Sshd> {
+  const sshd = await phase("starting sshd", 30_000, () => startSshd());
+  atEnd(() => sshd.stop());
+  return sshd;
 }
 
 export function percentile(values: number[], p: number) {
@@ -73,6 +124,26 @@ export async function settle(pty: Pty) {
   const ready = waitForBytes(pty, Buffer.from(marker));
   pty.write(`echo ${marker.slice(0, 4)}''${marker.slice(4)}\r`);
   await ready;
+}
+
+/** Starts `cat > /dev/null` at a settled prompt: every key typed is echoed by the target's terminal and kept nowhere. */
+export async function startCat(pty: Pty) {
+  await settle(pty);
+  const ready = waitForBytes(pty, Buffer.from("/dev/null\r\n"));
+  pty.write("cat > /dev/null\r");
+  await ready;
+}
+
+/**
+ * Ends `cat` with end-of-file on an empty line, not Ctrl-C: the terminal flushes its queues when it raises SIGINT,
+ * so a command typed right after a Ctrl-C can vanish, and a benchmark waiting for its answer would wait for ever.
+ */
+export async function endCat(pty: Pty) {
+  const line = waitForBytes(pty, Buffer.from("\n"));
+  pty.write("\r");
+  await line;
+  pty.write("\x04");
+  await settle(pty);
 }
 
 const endMarker = Buffer.from("__BENCH_END__");
@@ -245,10 +316,6 @@ export async function startBenchGateway(options: {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-  // A benchmark that dies of an uncaught error still stops the gateway and drops the database it made.
-  process.once("uncaughtException", (error) => {
-    console.error(error);
-    void bench.stop().finally(() => process.exit(1));
-  });
+  atEnd(() => bench.stop());
   return bench;
 }

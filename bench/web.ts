@@ -2,12 +2,13 @@
 // through the gateway next to 1,000 straight to the app, same run, alternating), for a plain response and for a
 // page that gets the recorder injected; and the recording's stored bytes per minute of scripted browsing in
 // Chromium (sign in to the app's own login form, its editor, page to page, mouse and scroll).
-// Starts its own app (Node-RED), PostgreSQL database and gateway; prints a JSON line with the figures at the end.
+// Starts its own app (Node-RED), PostgreSQL database and gateway; every phase has a deadline; prints a JSON line
+// with the figures last, also when it stops early.
 import http from "node:http";
 import { chromium } from "@playwright/test";
 import postgres from "postgres";
 import { startNodeRed } from "../test/fixtures/node-red";
-import { percentile, sleep, startBenchGateway } from "./support";
+import { atEnd, percentile, phase, runBenchmark, sleep, startBenchGateway } from "./support";
 
 const requestCount = Number(process.env.BENCH_WEB_REQUESTS ?? 1000);
 const browseSeconds = Number(process.env.BENCH_WEB_SECONDS ?? 60);
@@ -31,10 +32,13 @@ function timedGet(url: string, headers: Record<string, string>): Promise<number>
 
 const summary = (times: number[]) => ({ p50Ms: Number(percentile(times, 50).toFixed(2)), p99Ms: Number(percentile(times, 99).toFixed(2)) });
 
-const app = await startNodeRed();
-const bench = await startBenchGateway({ name: "web", roles: ["user"], targets: { red: { protocol: "web", internalUrl: app.url } } });
-const sql = postgres(bench.databaseUrl, { max: 1, onnotice: () => {} });
-try {
+await runBenchmark("web", async (figures) => {
+  const app = await phase("starting the app", 120_000, () => startNodeRed());
+  atEnd(() => app.stop());
+  const bench = await phase("starting the gateway", 180_000, () => startBenchGateway({ name: "web", roles: ["user"], targets: { red: { protocol: "web", internalUrl: app.url } } }));
+  const sql = postgres(bench.databaseUrl, { max: 1, onnotice: () => {} });
+  atEnd(() => sql.end());
+  atEnd(() => agent.destroy());
   const gatewayPort = new URL(bench.url).port;
   const appHost = `red.localhost:${gatewayPort}`;
   // The app cookie, as a browser gets it: a state cookie on the app's host, the launch on the gateway's origin
@@ -61,19 +65,30 @@ try {
     page: { "sec-fetch-dest": "document" },
   };
   const times = { direct: [] as number[], plain: [] as number[], page: [] as number[] };
-  for (let warm = 0; warm < 50; warm++) {
-    await timedGet(direct, {});
-    await timedGet(proxied, { host: appHost, cookie: appCookie, ...kinds.plain });
-  }
-  for (let round = 0; round < rounds; round++) {
-    for (let index = 0; index < requestCount / rounds; index++) times.direct.push(await timedGet(direct, {}));
-    for (let index = 0; index < requestCount / rounds; index++) times.plain.push(await timedGet(proxied, { host: appHost, cookie: appCookie, ...kinds.plain }));
-    for (let index = 0; index < requestCount / rounds; index++) times.page.push(await timedGet(proxied, { host: appHost, cookie: appCookie, ...kinds.page }));
-  }
+  await phase(`latency, ${requestCount} requests each way`, 300_000, async () => {
+    for (let warm = 0; warm < 50; warm++) {
+      await timedGet(direct, {});
+      await timedGet(proxied, { host: appHost, cookie: appCookie, ...kinds.plain });
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (let index = 0; index < requestCount / rounds; index++) times.direct.push(await timedGet(direct, {}));
+      for (let index = 0; index < requestCount / rounds; index++) times.plain.push(await timedGet(proxied, { host: appHost, cookie: appCookie, ...kinds.plain }));
+      for (let index = 0; index < requestCount / rounds; index++) times.page.push(await timedGet(proxied, { host: appHost, cookie: appCookie, ...kinds.page }));
+    }
+  });
+  Object.assign(figures, {
+    requests: requestCount,
+    direct: summary(times.direct),
+    proxied: summary(times.plain),
+    proxiedPageWithRecorder: summary(times.page),
+    addedP50Ms: Number((percentile(times.plain, 50) - percentile(times.direct, 50)).toFixed(2)),
+    addedP99Ms: Number((percentile(times.plain, 99) - percentile(times.direct, 99)).toFixed(2)),
+  });
   console.log(`latency of ${requestCount} requests each: direct ${JSON.stringify(summary(times.direct))}, through the gateway ${JSON.stringify(summary(times.plain))}, pages with the recorder ${JSON.stringify(summary(times.page))}`);
 
   // Scripted browsing, recorded: Chromium signed in to the gateway (the benchmark account's cookie).
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
+  atEnd(() => browser.close());
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const [cookieName, cookieValue] = bench.cookie.split(/=(.*)/s);
   await context.addCookies([{ name: cookieName!, value: cookieValue!, domain: "localhost", path: "/" }]);
@@ -82,20 +97,22 @@ try {
   const [visit] = await sql<{ id: string }[]>`select id from sessions where target_name = 'red' and status <> 'ended' order by started_at desc limit 1`;
   const sessionId = visit!.id;
   const browsingStarted = Date.now();
-  await page.locator("#node-dialog-login-username").fill(app.username);
-  await page.locator("#node-dialog-login-password").fill(app.password);
-  await page.getByRole("button", { name: "Login" }).click();
-  await page.locator("#red-ui-workspace-tabs").getByText("Pages").waitFor({ timeout: 30_000 });
   let pagesOpened = 1;
-  while (Date.now() - browsingStarted < browseSeconds * 1000) {
-    await page.goto(`http://${appHost}/page1`);
-    for (let move = 0; move < 10; move++) await page.mouse.move(100 + move * 40, 100 + move * 20);
-    await page.mouse.wheel(0, 200);
-    await page.getByRole("link", { name: "Next page" }).click();
-    await page.locator("#echo").getByText("echo:").waitFor();
-    pagesOpened += 2;
-    await sleep(1000);
-  }
+  await phase(`${browseSeconds} s of scripted browsing`, (browseSeconds + 120) * 1000, async () => {
+    await page.locator("#node-dialog-login-username").fill(app.username);
+    await page.locator("#node-dialog-login-password").fill(app.password);
+    await page.getByRole("button", { name: "Login" }).click();
+    await page.locator("#red-ui-workspace-tabs").getByText("Pages").waitFor({ timeout: 30_000 });
+    while (Date.now() - browsingStarted < browseSeconds * 1000) {
+      await page.goto(`http://${appHost}/page1`);
+      for (let move = 0; move < 10; move++) await page.mouse.move(100 + move * 40, 100 + move * 20);
+      await page.mouse.wheel(0, 200);
+      await page.getByRole("link", { name: "Next page" }).click();
+      await page.locator("#echo").getByText("echo:").waitFor();
+      pagesOpened += 2;
+      await sleep(1000);
+    }
+  });
   const browsedMinutes = (Date.now() - browsingStarted) / 60_000;
   await page.close();
   await browser.close();
@@ -104,23 +121,5 @@ try {
   const bytesPerMinute = Math.round(stored!.bytes / browsedMinutes);
   console.log(`recording: ${stored!.chunks} chunks, ${stored!.bytes} bytes stored for ${browsedMinutes.toFixed(2)} min of browsing (${pagesOpened} pages) = ${(bytesPerMinute / 1024).toFixed(1)} KiB/min`);
 
-  console.log(
-    JSON.stringify({
-      bench: "web",
-      requests: requestCount,
-      direct: summary(times.direct),
-      proxied: summary(times.plain),
-      proxiedPageWithRecorder: summary(times.page),
-      addedP50Ms: Number((percentile(times.plain, 50) - percentile(times.direct, 50)).toFixed(2)),
-      addedP99Ms: Number((percentile(times.plain, 99) - percentile(times.direct, 99)).toFixed(2)),
-      recordingBytesPerMinute: bytesPerMinute,
-      browsedMinutes: Number(browsedMinutes.toFixed(2)),
-      pagesOpened,
-    }),
-  );
-} finally {
-  agent.destroy();
-  await sql.end();
-  await bench.stop();
-  await app.stop();
-}
+  Object.assign(figures, { recordingBytesPerMinute: bytesPerMinute, browsedMinutes: Number(browsedMinutes.toFixed(2)), pagesOpened });
+});
