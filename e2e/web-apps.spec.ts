@@ -3,12 +3,16 @@
 // app's own Content-Security-Policy; the recording holds the pages but never the password, and replays in the
 // player; security watches a visit live; someone not signed in is sent to sign in; someone without access, a
 // forged cookie, a handoff opened in another browser or replayed, and a cross-site WebSocket are refused; terminate, sign-out and the idle
-// timeout end a visit and the app stops answering.
+// timeout end a visit and the app stops answering; another node, which keeps the visit in memory, sees a lock or
+// termination at its very next request.
 import http from "node:http";
+import path from "node:path";
 import type { BrowserContext, Page } from "@playwright/test";
 import postgres from "postgres";
 import WebSocket from "ws";
+import { startGateway } from "../test/fixtures/gateway";
 import { startNodeRed, type RunningNodeRed } from "../test/fixtures/node-red";
+import { freePort } from "../test/fixtures/ports";
 import { createCredential, createTarget } from "./fixtures/terminal-client";
 import { expect, signInWithSso, ssoUrl, test } from "./fixtures/test";
 
@@ -27,11 +31,10 @@ test.describe("web apps", () => {
   /** A WebSocket to the app host from this process, whose resolver (unlike Chromium's) knows no `*.localhost`. */
   const appSocket = (path: string, headers: Record<string, string>) =>
     new WebSocket(`${ssoUrl().replace(/^http/, "ws").replace("//localhost", "//127.0.0.1")}${path}`, { headers: { host: new URL(appUrl()).host, ...headers } });
-  /** A request to the app host from this process (see appSocket), without following redirects. */
-  const appGet = (path: string) =>
+  /** A request to the app host from this process (see appSocket), without following redirects; to a node's own port. */
+  const appGet = (path: string, { port = new URL(ssoUrl()).port, cookie }: { port?: string | number; cookie?: string } = {}) =>
     new Promise<http.IncomingMessage>((resolve, reject) => {
-      const gateway = new URL(ssoUrl());
-      http.get({ host: "127.0.0.1", port: gateway.port, path, headers: { host: new URL(appUrl()).host } }, (answer) => resolve(answer.resume())).once("error", reject);
+      http.get({ host: "127.0.0.1", port, path, headers: { host: new URL(appUrl()).host, ...(cookie ? { cookie } : {}) } }, (answer) => resolve(answer.resume())).once("error", reject);
     });
   const appCookie = async (context: BrowserContext) => (await context.cookies(appUrl())).find((cookie) => cookie.name === "__gatehouse_app");
   const newestSession = async (target = name) => (await sql`select id from sessions where target_name = ${target} and status <> 'ended' order by started_at desc limit 1`)[0]!.id as string;
@@ -270,6 +273,33 @@ test.describe("web apps", () => {
     expect(await appCookie(bob)).toBeUndefined();
     const [ended] = await sql`select status, end_reason from sessions where id = ${session.id}`;
     expect(ended).toMatchObject({ status: "ended", end_reason: "terminated" });
+  });
+
+  test("another node keeps the visit in memory, and a lock, unlock or termination made through the first reaches its very next request", async () => {
+    test.setTimeout(90_000);
+    const port = await freePort();
+    // Behind one public address, as a cluster is: the same app hosts on every node.
+    const otherNode = await startGateway({ port, env: { ...JSON.parse(process.env.E2E_SSO_ENV!), PUBLIC_URL: ssoUrl(), NODE_NAME: "e2e-web-2" }, logFile: path.resolve(".test-artifacts/gateway-web-2.log") });
+    try {
+      const page = await bob.newPage();
+      await page.goto(`${ssoUrl()}/apps/${name}?return=/page1`);
+      await expect(page.getByRole("heading", { name: "Page one" })).toBeVisible();
+      const cookie = `__gatehouse_app=${(await appCookie(bob))!.value}`;
+      const onOtherNode = async () => (await appGet("/page1", { port, cookie })).statusCode;
+      expect(await onOtherNode()).toBe(200);
+      expect(await onOtherNode()).toBe(200);
+      const sessionId = await newestSession();
+      const control = (action: string) => sam.request.post(`${ssoUrl()}/api/sessions/${sessionId}/control`, { headers: { origin: ssoUrl() }, data: { action, reason: "cluster test" } });
+      expect((await control("lock")).status()).toBe(200);
+      expect(await onOtherNode()).toBe(423);
+      expect((await control("unlock")).status()).toBe(200);
+      expect(await onOtherNode()).toBe(200);
+      expect((await control("terminate")).status()).toBe(200);
+      expect(await onOtherNode()).toBe(403);
+      await page.close();
+    } finally {
+      await otherNode.stop();
+    }
   });
 
   test("signing out of Gatehouse ends the user's visits to apps", async ({ browser }) => {

@@ -69,7 +69,7 @@ const gate = createGate(runtime, {
   desktop: createDesktopRoute(runtime),
   watch: createWatchRoute(runtime, nodeLink),
 });
-const appProxy = createAppProxy(runtime);
+const appProxy = createAppProxy(runtime, database);
 runtime.controlBus.serve(async ({ holdId, action, ...command }) => {
   if (action === "approve_hold" || action === "deny_hold") return runtime.holds.decide(holdId ?? "", action === "approve_hold" ? "approved" : "denied", command.actorName);
   const session = sessionRegistry.find(command.sessionId);

@@ -11,8 +11,11 @@ export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface DatabaseHandle {
   db: Database;
   kind: "postgres" | "pglite";
-  /** Calls `onMessage` with the payload of every NOTIFY on the channel, from any node (this one included). */
-  listen(channel: string, onMessage: (payload: string) => void): Promise<void>;
+  /**
+   * Calls `onMessage` with the payload of every NOTIFY on the channel, from any node (this one included), and
+   * `onListening` each time the subscription starts, again after a lost connection (whose notices are gone).
+   */
+  listen(channel: string, onMessage: (payload: string) => void, onListening?: () => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -41,7 +44,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
       db: db as unknown as Database,
       kind: "postgres",
       // postgres.js keeps one connection for listening and re-listens after a reconnect.
-      listen: async (channel, onMessage) => void (await client.listen(channel, onMessage)),
+      listen: async (channel, onMessage, onListening) => void (await client.listen(channel, onMessage, onListening)),
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -57,7 +60,10 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
   return {
     db: db as unknown as Database,
     kind: "pglite",
-    listen: async (channel, onMessage) => void (await client.listen(channel, onMessage)),
+    listen: async (channel, onMessage, onListening) => {
+      await client.listen(channel, onMessage);
+      onListening?.();
+    },
     close: () => client.close(),
   };
 }

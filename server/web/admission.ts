@@ -16,8 +16,9 @@ import { targets } from "../../lib/db/schema";
 import { cookieValues, singleCookie } from "../../lib/http/cookies";
 import { clientAddressHeader } from "../../lib/request-context";
 import type { TargetRow } from "../../lib/targets";
-import { appCookieNames, appOrigin, appPage, findWebSession, newBrowserState, safeReturnPath, type WebSessionRow } from "../../lib/web-apps";
+import { appCookieNames, appOrigin, appPage, newBrowserState, safeReturnPath, type WebSessionRow } from "../../lib/web-apps";
 import { upstreamPath } from "./upstream";
+import type { AppLogin, VisitCache } from "./visit-cache";
 
 /** A web target with somewhere to send its requests. */
 export type WebTarget = TargetRow & { internalUrl: string };
@@ -34,8 +35,8 @@ export interface Refusal {
   audited?: boolean;
 }
 
-/** Admitted: the target, the live session and the path to ask for. Refused: why, and whose session it was. */
-export type Admission = { target: WebTarget; session: WebSessionRow; path: string } | { target?: WebTarget; refusal: Refusal; found?: WebSessionRow };
+/** Admitted: the target, the live session, the target's login and the path to ask for. Refused: why, and whose session it was. */
+export type Admission = { target: WebTarget; session: WebSessionRow; login: AppLogin; path: string } | { target?: WebTarget; refusal: Refusal; found?: WebSessionRow };
 
 const unsafeMethods = (method: string | undefined) => !["GET", "HEAD", "OPTIONS"].includes((method ?? "").toUpperCase());
 
@@ -46,7 +47,7 @@ const auditBudgetAddresses = 10_000;
 /** A policy for the gateway's own answers on app hosts: static HTML, no script, not framed. */
 export const appPagePolicy = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-export function createAdmission({ db, config }: { db: Database; config: Config }) {
+export function createAdmission({ db, config }: { db: Database; config: Config }, visits: VisitCache) {
   const cookieNames = appCookieNames(config.publicUrl);
   const secure = config.publicUrl.protocol === "https:";
   const cookieAttributes = `Path=/; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`;
@@ -110,7 +111,7 @@ export function createAdmission({ db, config }: { db: Database; config: Config }
 
   async function auditRefusal(request: IncomingMessage, name: string, refusal: Refusal, known?: WebSessionRow) {
     const tokens = cookieValues(request.headers.cookie, cookieNames.session);
-    const found = known ?? (tokens.length === 1 ? await findWebSession(db, tokens[0]!) : undefined);
+    const found = known ?? (tokens.length === 1 ? (await visits.find(tokens[0]!))?.visit : undefined);
     const actor = actorOf(request, found);
     const address = actor.sourceIp ?? "unknown";
     const minute = Math.floor(Date.now() / 60_000);
@@ -141,7 +142,8 @@ export function createAdmission({ db, config }: { db: Database; config: Config }
   async function admit(request: IncomingMessage, name: string, path: string): Promise<Admission> {
     const crossSite = crossSiteRefusal(request, appOrigin(config, name));
     const tokens = cookieValues(request.headers.cookie, cookieNames.session);
-    const found = tokens.length === 1 ? await findWebSession(db, tokens[0]!) : undefined;
+    const kept = tokens.length === 1 ? await visits.find(tokens[0]!) : undefined;
+    const found = kept?.visit;
     if (crossSite) return { refusal: crossSite, found };
     if (tokens.length > 1) {
       return { refusal: { status: 400, title: "Conflicting cookies", message: `Your browser sent ${tokens.length} Gatehouse cookies for ${name}; another site may have set one. Open the app again from Gatehouse.`, setCookies: [`${cookieNames.session}=; ${cookieAttributes}; Max-Age=0`], audited: true } };
@@ -162,7 +164,7 @@ export function createAdmission({ db, config }: { db: Database; config: Config }
       return { target, refusal: { status: 403, title: "Session ended", message: `Your session on ${name} is over. ${why} Open the app again from Gatehouse if you still have access.`, setCookies: [`${cookieNames.session}=; ${cookieAttributes}; Max-Age=0`] } };
     }
     if (found.session.status === "locked") return { target, refusal: { status: 423, title: "Session locked", message: "Your session has been locked, please contact your Administrator." } };
-    return { target, session: found, path };
+    return { target, session: found, login: kept!.login, path };
   }
 
   return {

@@ -9,7 +9,7 @@ import type { Duplex } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { gzipSync } from "node:zlib";
 import { WebSocketServer } from "ws";
-import { openCredential } from "../../lib/credentials";
+import type { DatabaseHandle } from "../../lib/db/client";
 import type { SessionControlCommand } from "../../lib/protocol/live";
 import { pageEventsPath, recorderScriptPath } from "../../lib/protocol/page-recorder";
 import type { Runtime } from "../../lib/runtime";
@@ -27,6 +27,7 @@ import { rewriteResponseHeaders, upstreamHeaders } from "./proxy-headers";
 import { startWebSessionSweep } from "./session-sweep";
 import { createTunnels, refuseUpgrade } from "./tunnels";
 import { openUpstream } from "./upstream";
+import { createVisitCache, type AppLogin } from "./visit-cache";
 import { LiveWebSession } from "./web-session";
 
 /** The user's activity is written to the session row at most this often (and at least four times per idle timeout). */
@@ -34,9 +35,10 @@ const activityWriteMs = 30_000;
 /** A page's events arrive in frames of at most this size (a full snapshot of a large page fits). */
 const pageEventFrameLimit = 16 * 1024 * 1024;
 
-export function createAppProxy(runtime: Runtime) {
+export function createAppProxy(runtime: Runtime, database: DatabaseHandle) {
   const { db, config, vault } = runtime;
-  const admission = createAdmission(runtime);
+  const visits = createVisitCache(database, vault);
+  const admission = createAdmission(runtime, visits);
   const timeline = new SessionEventBatcher(db);
   const requestPolicy = createRequestPolicy(runtime);
   const policyRefusal = (reason: string) => ({ status: 403, title: "Blocked by policy", message: `Gatehouse refused this request: ${reason}.` });
@@ -44,11 +46,6 @@ export function createAppProxy(runtime: Runtime) {
   const tunnels = createTunnels(gatewayCookieNames);
   const pageEvents = new WebSocketServer({ noServer: true, maxPayload: pageEventFrameLimit });
   const activityWritten = new Map<string, number>();
-
-  async function credentialOf(target: WebTarget) {
-    const login = target.credentialId ? await openCredential(db, vault, target.credentialId) : undefined;
-    return login ? { header: target.webAuthHeader, username: login.username, secret: login.secret } : null;
-  }
 
   let activityPrunedAt = 0;
 
@@ -79,6 +76,8 @@ export function createAppProxy(runtime: Runtime) {
       tunnels.close(session.id);
       runtime.holds.releaseSession(session.id);
     }
+    // This node's next request must not wait for the database's notice of the change.
+    visits.forget(session.id);
     await addSessionEvent(db, { sessionId: session.id, kind: action, actorName, details: { reason } });
     return { ok: true, message: action === "lock" || action === "unlock" ? `the session was ${action}ed` : "the session was terminated" };
   }
@@ -135,12 +134,12 @@ export function createAppProxy(runtime: Runtime) {
     response.end();
   }
 
-  function forward(request: IncomingMessage, response: ServerResponse, name: string, { target, session, path }: { target: WebTarget; session: WebSessionRow; path: string }, credential: Awaited<ReturnType<typeof credentialOf>>) {
+  function forward(request: IncomingMessage, response: ServerResponse, name: string, { target, session, login, path }: { target: WebTarget; session: WebSessionRow; login: AppLogin; path: string }) {
     const internal = new URL(target.internalUrl);
     const origin = appOrigin(config, name);
     const startedAt = performance.now();
     const method = request.method ?? "GET";
-    const upstream = openUpstream(internal, path, { method, headers: upstreamHeaders(request, config, internal, credential) });
+    const upstream = openUpstream(internal, path, { method, headers: upstreamHeaders(request, config, internal, login) });
     const log = (status: number, bytes: number) => timeline.add({ sessionId: session.session.id, kind: "web.request", actorName: session.username, details: { method, path: path.slice(0, 2048), status, bytes, ms: Math.round(performance.now() - startedAt) } });
     upstream.on("response", (answer) => {
       answer.on("error", (error) => console.warn(`web app ${name}: the app's answer broke off: ${error.message}`));
@@ -199,7 +198,7 @@ export function createAppProxy(runtime: Runtime) {
       if (request.headers["sec-fetch-mode"] === "navigate") noteActivity(admitted.session);
       const verdict = await requestPolicy.check(admitted.session, request.method ?? "GET", admitted.path);
       if (!verdict.allowed) return admission.refuse(request, response, policyRefusal(verdict.reason), name, admitted.session);
-      forward(request, response, name, admitted, await credentialOf(admitted.target));
+      forward(request, response, name, admitted);
     },
 
     /** WebSockets to the app: the same admission, plus the app's own origin (no cross-site socket rides the cookie). */
@@ -218,7 +217,7 @@ export function createAppProxy(runtime: Runtime) {
         admission.audit(request, admitted.refusal, name, admitted.found);
         return refuseUpgrade(socket, admitted.target ? 403 : 404, admitted.target ? "Forbidden" : "Not Found");
       }
-      const { session, target, path } = admitted;
+      const { session, target, login, path } = admitted;
       const verdict = await requestPolicy.check(session, "GET", path);
       if (!verdict.allowed) return refuseUpgrade(socket, 403, "Forbidden");
       if (new URL(path, "http://app").pathname === pageEventsPath) {
@@ -227,7 +226,7 @@ export function createAppProxy(runtime: Runtime) {
         return pageEvents.handleUpgrade(request, socket, head, (page) => live.attachPage(page));
       }
       const internal = new URL(target.internalUrl);
-      tunnels.open(request, socket, head, { internal, path, headers: upstreamHeaders(request, config, internal, await credentialOf(target)), sessionId: session.session.id, label: `web app ${name}` });
+      tunnels.open(request, socket, head, { internal, path, headers: upstreamHeaders(request, config, internal, login), sessionId: session.session.id, label: `web app ${name}` });
     },
 
     /** A control from security for a web session of this node whose pages do not record here (those apply their own). */
