@@ -142,6 +142,23 @@ test.describe("command policy", () => {
     await terminal.close();
   });
 
+  test("a line longer than the screen the gateway keeps does not stall it: the next command is read and run, and other sessions go on @security", async () => {
+    const { terminal } = await openShell();
+    // 600 full rows with no newline (more than the gateway's mirror of the screen keeps), just after keys were
+    // typed, then a bell that leaves the cursor at the end of a full row: reading the line there once walked off
+    // the mirror's ring of rows for ever, the gateway stuck in that loop. The prompt comes after, on the same line.
+    terminal.type("head -c 60000 /dev/zero | tr '\\0' A; sleep 1; printf '\\a'; sleep 1\r");
+    await terminal.waitFor((client) => /A{100}[^A\n]*\$ $/.test(client.recent), 30_000, "the long line, then the prompt");
+    await typeSlowly(terminal, "echo after-the-long-line-$((6*7))");
+    terminal.type("\r");
+    await terminal.waitFor((client) => client.recent.includes("after-the-long-line-42"), 15_000, "the next command's output");
+    const other = await openShell();
+    await typeSlowly(other.terminal, "echo other-session-$((6*7))");
+    other.terminal.type("\r");
+    await other.terminal.waitFor((client) => client.recent.includes("other-session-42"), 15_000, "another session's output");
+    await Promise.all([terminal.close(), other.terminal.close()]);
+  });
+
   test("the ways around a terminal filter that the policy sees are caught on the real shell; those it cannot see are as documented", async () => {
     const { terminal, sessionId } = await openShell();
     const attempts: [string, string][] = [

@@ -219,8 +219,9 @@ export class CommandPolicy {
   private speculate() {
     this.speculationDue = false;
     const commandRules = this.rules.of("command");
+    if (commandRules.size === 0) return;
     const line = this.readLine();
-    if (commandRules.size === 0 || line === null || line === "lost" || line.trim() === "" || line.length > longestCheckedLine) return;
+    if (line === null || line === "lost" || line.trim() === "" || line.length > longestCheckedLine) return;
     if (this.speculation?.line === line && this.speculation.rules === commandRules) return;
     this.speculation = { line, rules: commandRules, result: this.matchLine(line, commandRules) };
   }

@@ -128,7 +128,7 @@ export class ScreenMirror {
     const line = this.text(firstRow, 0, lastRow);
     const redrawnBelow = start !== null && firstRow > startRow && start.prompt.trim() !== "" && line.startsWith(start.prompt);
     const read =
-      start && !redrawnBelow && startRow <= firstRow && this.rowText(startRow).startsWith(start.prompt)
+      start && !redrawnBelow && startRow <= lastRow && this.rowText(startRow).startsWith(start.prompt)
         ? this.text(startRow, start.column, lastRow)
         : start && start.prompt.trim() && line.startsWith(start.prompt)
           ? line.slice(start.prompt.length)
@@ -142,7 +142,7 @@ export class ScreenMirror {
     const buffer = this.terminal.buffer.active;
     let text = "";
     for (let row = fromRow; row <= toRow; row++) {
-      const line = buffer.getLine(row);
+      const line = this.line(row);
       if (!line) continue;
       if (row > fromRow && !this.continues(row)) text += "\n";
       const wrapsOn = this.continues(row + 1);
@@ -157,13 +157,21 @@ export class ScreenMirror {
    * stale wrapped flag, so the row above must also be full to its last column.
    */
   private continues(row: number): boolean {
+    if (row <= 0 || !this.line(row)?.isWrapped) return false;
+    return (this.line(row - 1)?.getCell(this.terminal.cols - 1)?.getChars() ?? "") !== "";
+  }
+
+  /**
+   * A row of the buffer, or undefined outside it. xterm's own getLine does not check: past the last row it wraps
+   * around its ring of rows, so a line longer than the scrollback (`base64 -w 0`) would continue for ever.
+   */
+  private line(row: number) {
     const buffer = this.terminal.buffer.active;
-    if (row <= 0 || !buffer.getLine(row)?.isWrapped) return false;
-    return (buffer.getLine(row - 1)?.getCell(this.terminal.cols - 1)?.getChars() ?? "") !== "";
+    return row >= 0 && row < buffer.length ? buffer.getLine(row) : undefined;
   }
 
   private rowText(row: number): string {
-    return this.terminal.buffer.active.getLine(row)?.translateToString(false, 0, this.terminal.cols) ?? "";
+    return this.line(row)?.translateToString(false, 0, this.terminal.cols) ?? "";
   }
 
   /** Null where no row can be followed (a full-screen program has the screen). */

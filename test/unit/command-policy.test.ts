@@ -45,6 +45,13 @@ describe("the command policy reads the line at Enter off the screen", () => {
     expect((await enter(policy))?.subject).toBe("rm -rf /");
   });
 
+  it("sees the command after output that did not end its line, over many rows", async () => {
+    const policy = policyWith([rule("^rm -rf /$")]);
+    policy.output(bytes(`${"A".repeat(40 * 7 + 13)}${prompt}`));
+    await typeEchoed(policy, "rm -rf /");
+    expect((await enter(policy))?.subject).toBe("rm -rf /");
+  });
+
   it("sees a line edited with Backspace as the shell shows it", async () => {
     const policy = policyWith([rule("^rm -rf /$")]);
     policy.output(bytes(prompt));
