@@ -170,13 +170,7 @@ export class Session {
     if (socket.readyState !== socket.OPEN) return;
     this.bytesToUser += data.length;
     this.unflushedOutput += data.length;
-    this.context.stream.observeOutput(data);
-    this.context.commandPolicy
-      ?.output(data)
-      ?.then((matches) => matches.forEach((match) => void this.policyMatched(match)))
-      .catch((error: unknown) => console.error(`session ${this.id}: matching output failed:`, error));
-    this.recorder?.output(data);
-    this.watchers.screen(data);
+    // To the user first (an echo waits for nothing of ours), then to everything that follows the screen.
     socket.send(data, { binary: true }, () => {
       this.unflushedOutput -= data.length;
       if (this.outputBackpressure && this.unflushedOutput <= outputWatermarks.low) {
@@ -184,6 +178,13 @@ export class Session {
         this.syncTargetFlow();
       }
     });
+    this.watchers.screen(data);
+    this.context.stream.observeOutput(data);
+    this.context.commandPolicy
+      ?.output(data)
+      ?.then((matches) => matches.forEach((match) => void this.policyMatched(match)))
+      .catch((error: unknown) => console.error(`session ${this.id}: matching output failed:`, error));
+    this.recorder?.output(data);
     if (!this.outputBackpressure && this.unflushedOutput > outputWatermarks.high) {
       this.outputBackpressure = true;
       this.syncTargetFlow();
