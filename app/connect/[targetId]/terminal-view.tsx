@@ -50,7 +50,9 @@ export function TerminalView({ targetId, targetName, recordingNotice }: { target
   useEffect(() => {
     const term = new Terminal({
       allowProposedApi: true,
-      cursorBlink: true,
+      // A steady cursor: a blinking one is an animation that never stops, and where the browser draws without a
+      // GPU (virtual desktops) every echo waited a frame for it (bench:typing).
+      cursorBlink: false,
       fontFamily: '"DejaVu Sans Mono", "Noto Sans Mono", Menlo, Consolas, monospace',
       fontSize: 14,
       scrollback: 5000,
