@@ -3,6 +3,7 @@
 // nodes on one database. Plus who may not do any of it, and what happens when a node dies.
 import path from "node:path";
 import type { BrowserContext, Page } from "@playwright/test";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import postgres from "postgres";
 import WebSocket from "ws";
 import { lockedMessage, watchServerMessageSchema, type WatchServerMessage } from "../lib/protocol/live";
@@ -448,6 +449,39 @@ test.describe("live sessions", () => {
       await security.close();
     });
 
+    test("each node answers /healthz and /readyz, and gives its figures to Prometheus on its internal listener only", async () => {
+      for (const url of [ssoUrl(), node2.url]) {
+        const alive = await fetch(`${url}/healthz`);
+        expect(alive.status).toBe(200);
+        expect(await alive.json()).toMatchObject({ status: "alive" });
+        const ready = await fetch(`${url}/readyz`);
+        expect(ready.status).toBe(200);
+        expect(await ready.json()).toMatchObject({ status: "ready" });
+        expect((await fetch(`${url}/metrics`)).status).toBe(404);
+      }
+      const target = await newTarget("live-metrics");
+      const terminal = await TerminalClient.open(bob, target.id, { cols: 80, rows: 24 }, node2.url);
+      await terminal.waitForMessage("connected");
+      terminal.type("echo counted-$((6*7))\r");
+      await terminal.waitForOutput("counted-42");
+      const [node] = await sql`select internal_url from nodes where name = 'e2e-live-2'`;
+      const scraped = await fetch(`${node!.internal_url as string}/metrics`);
+      expect(scraped.headers.get("content-type")).toContain("text/plain; version=0.0.4");
+      const families = parsePrometheusTextFormat(await scraped.text());
+      const family = (name: string) => families.find((candidate) => candidate.name === name);
+      expect(family("gatehouse_node_info")?.metrics).toEqual([{ labels: { node: "e2e-live-2", version: "0.1.0" }, value: "1" }]);
+      expect(family("gatehouse_sessions")?.metrics).toContainEqual({ labels: { protocol: "ssh", state: "active" }, value: "1" });
+      const relayed = (direction: string) => Number(family("gatehouse_relayed_bytes_total")?.metrics.find((sample) => sample.labels?.protocol === "ssh" && sample.labels.direction === direction)?.value);
+      expect(relayed("to_user")).toBeGreaterThan(0);
+      expect(relayed("from_user")).toBeGreaterThanOrEqual("echo counted-$((6*7))\r".length);
+      expect(family("gatehouse_audit_events_total")?.metrics).toContainEqual(expect.objectContaining({ labels: { action: "session.start", outcome: "success" } }));
+      const requests = family("gatehouse_http_request_duration_seconds");
+      expect(requests?.type).toBe("HISTOGRAM");
+      expect(requests?.metrics.some((sample) => Number(sample.buckets?.["+Inf"]) > 0)).toBe(true);
+      for (const name of ["gatehouse_login_failures_total", "gatehouse_keyframer_backlog_bytes", "gatehouse_event_loop_delay_p99_seconds", "gatehouse_desktop_engine_up", "gatehouse_process_resident_memory_bytes"]) expect(family(name), name).toBeDefined();
+      await terminal.close();
+    });
+
     test("the nodes list each other; when a node dies, a survivor marks its sessions interrupted within 30 s", async () => {
       test.setTimeout(120_000);
       const port = await freePort();
@@ -458,13 +492,31 @@ test.describe("live sessions", () => {
         const target = await newTarget("live-doomed");
         const terminal = await TerminalClient.open(bob, target.id, { cols: 80, rows: 24 }, doomed.url);
         const { sessionId } = await terminal.waitForMessage("connected");
+        // The fleet, as security sees it: the node up, carrying the session, with its figures.
+        const fleet = async () => ((await (await sam.request.get(`${ssoUrl()}/api/admin/nodes`)).json()) as { name: string; health: string; stats: Record<string, unknown> }[]).find((node) => node.name === "e2e-live-doomed");
+        await expect.poll(async () => (await fleet())?.stats.sessions, { timeout: 15_000 }).toEqual({ ssh: 1 });
+        expect(await fleet()).toMatchObject({ health: "up", stats: { desktopEngine: "ok", cpuPercent: expect.any(Number), rssBytes: expect.any(Number), eventLoopDelayMs: expect.any(Number), keyframerBacklogBytes: expect.any(Number) } });
+        const page = await sam.newPage();
+        await page.goto(`${ssoUrl()}/admin/nodes`);
+        await expect(page.getByTestId("node-e2e-live-doomed")).toContainText("Up");
+        await expect(page.getByTestId("node-e2e-live-doomed")).toContainText("1 SSH");
         process.kill(doomed.pid, "SIGKILL");
         const killedAt = Date.now();
+        // The page says so once the node misses its heartbeat, before a survivor retires it.
+        await expect(async () => {
+          await page.reload();
+          await expect(page.getByTestId("node-e2e-live-doomed")).toContainText(/Late: no heartbeat for \d+ s|Stopped sending heartbeats/, { timeout: 1_000 });
+        }).toPass({ timeout: 15_000 });
+        expect(Date.now() - killedAt).toBeLessThan(15_000);
         await expect
           .poll(async () => (await sql`select status, end_reason from sessions where id = ${sessionId}`)[0], { timeout: 30_000, intervals: [500] })
           .toEqual({ status: "ended", end_reason: "interrupted" });
         expect(Date.now() - killedAt).toBeLessThan(30_000);
-        expect(await sql`select name from nodes where name = 'e2e-live-doomed'`).toEqual([]);
+        const [kept] = await sql`select retired_at from nodes where name = 'e2e-live-doomed'`;
+        expect(kept?.retired_at).toBeInstanceOf(Date);
+        await page.reload();
+        await expect(page.getByTestId("node-e2e-live-doomed")).toContainText("Stopped sending heartbeats; retired at");
+        await page.close();
         const [retired] = await sql`select details from audit_log where action = 'node.retire' and object_id = 'e2e-live-doomed'`;
         expect(retired?.details).toMatchObject({ interruptedSessions: 1 });
       } finally {

@@ -49,14 +49,14 @@ test("a plain user gets 403 on every admin page and API route, and nothing chang
   await expect(page.getByTestId("signed-in-as")).toHaveText("Bob Builder · user");
   await expect(navLink(page, "Targets")).toHaveCount(0);
 
-  for (const path of ["/admin/targets", "/admin/credentials", "/admin/users", "/admin/audit"]) {
+  for (const path of ["/admin/targets", "/admin/credentials", "/admin/users", "/admin/audit", "/admin/nodes"]) {
     const response = await page.goto(`${ssoUrl()}${path}`);
     expect(response?.status(), path).toBe(403);
     await expect(page.getByRole("heading", { name: "You do not have access to this page" })).toBeVisible();
   }
 
   const api = page.request;
-  for (const path of ["/api/admin/targets", "/api/admin/credentials", "/api/admin/users", "/api/admin/role-mappings", "/api/admin/audit"]) {
+  for (const path of ["/api/admin/targets", "/api/admin/credentials", "/api/admin/users", "/api/admin/role-mappings", "/api/admin/audit", "/api/admin/nodes"]) {
     expect((await api.get(`${ssoUrl()}${path}`)).status(), path).toBe(403);
   }
   const attempt = await api.post(`${ssoUrl()}/api/admin/targets`, {

@@ -4,6 +4,7 @@
 // outside the database from time to time (lib/audit-anchors.ts), so cutting off the newest rows shows too.
 import { createHash } from "node:crypto";
 import { and, asc, desc, eq, gt, gte, ilike, lt, sql } from "drizzle-orm";
+import { metrics } from "./metrics";
 import type { Database } from "./db/client";
 import { auditLog } from "./db/schema";
 import { evidenceKeys, evidenceMac, type EvidenceKeys } from "./evidence-keys";
@@ -80,6 +81,9 @@ export async function audit(db: Database, actor: Actor, entry: AuditEntry): Prom
     };
     await tx.insert(auditLog).values({ ...row, hash: auditRowHash(row, keys)! });
   });
+  const outcome = entry.outcome ?? "success";
+  metrics.auditEvents.add({ action: entry.action, outcome });
+  if (entry.action === "login" && outcome !== "success") metrics.loginFailures.add({ method: String(entry.details?.method ?? "unknown").slice(0, 32) });
 }
 
 export type AuditChainProblem =

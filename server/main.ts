@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { sql } from "drizzle-orm";
 import next from "next";
 import { ConfigError, internalUrlOf, loadConfig } from "../lib/config";
 import { clientAddressOf } from "../lib/http/client-address";
@@ -15,6 +16,8 @@ import { purgeExpiredRecordings } from "../lib/retention";
 import { deleteStaleConnectTickets } from "../lib/tickets";
 import { deleteStaleLoginCounts } from "../lib/auth/login-throttle";
 import { deleteOldReadMarks } from "../lib/read-audit";
+import { metrics } from "../lib/metrics";
+import { heartbeatEveryMs } from "../lib/nodes";
 import { createNodeLink, nodeLinkPath } from "./cluster/node-link";
 import { startNodeHeartbeat } from "./cluster/node-heartbeat";
 import { installCrashPolicy } from "./crash-policy";
@@ -25,6 +28,7 @@ import { createDesktopRoute, engineLocation } from "./desktop-route";
 import { createGate } from "./gate";
 import { probeRoute } from "./probe";
 import { engineAvailable, engineMissingMessage } from "./protocols/guac/engine-link";
+import { createNodeMetrics } from "./node-metrics";
 import { Keyframer } from "./recorder/keyframer";
 import { sessionRegistry } from "./session-registry";
 import { guardSocket } from "./socket-guard";
@@ -78,8 +82,14 @@ runtime.controlBus.serve(async ({ holdId, action, ...command }) => {
 const accessSweep = startAccessSweep(runtime, (sessionId, message) => appProxy.endVisit(sessionId, message));
 const notificationSender = startNotificationSender(runtime);
 const anchoring = startAuditAnchoring(runtime.db, { blobStore: runtime.blobStore, file: config.evidence.anchorFile }, config.nodeName, config.evidence.anchorEveryMs);
-// The node-to-node listener: relayed live views arrive here, never on the public port.
-const internalServer = createServer((_request, response) => response.writeHead(404).end());
+const nodeMetrics = createNodeMetrics({ nodeName: config.nodeName, version, keyframer, engine: engineLocation(config) });
+// The node-to-node listener: relayed live views arrive here, never on the public port; and Prometheus scrapes
+// this node's figures here.
+const internalServer = createServer((request, response) => {
+  if (request.method !== "GET" || request.url !== "/metrics") return void response.writeHead(404).end();
+  response.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" });
+  response.end(nodeMetrics.render());
+});
 internalServer.on("upgrade", (request, socket, head) => {
   guardSocket(socket, "internal upgrade");
   if (request.url?.startsWith(`${nodeLinkPath}?`)) nodeLink.handleUpgrade(request, socket, head);
@@ -87,7 +97,7 @@ internalServer.on("upgrade", (request, socket, head) => {
 });
 await new Promise<void>((resolve, reject) => internalServer.once("error", reject).listen(config.internal.port, config.internal.host, () => resolve()));
 const internalUrl = internalUrlOf(config, (internalServer.address() as import("node:net").AddressInfo).port);
-const heartbeat = startNodeHeartbeat(runtime, version, internalUrl);
+const heartbeat = startNodeHeartbeat(runtime, version, internalUrl, () => nodeMetrics.heartbeatStats());
 await heartbeat.started;
 
 /** The only source of a request's client address for app code; whatever a client sent in that header is replaced. */
@@ -118,9 +128,34 @@ function serveGateway(request: import("node:http").IncomingMessage, response: im
   handleRequest(request, response).catch(answerFailure(response, `${request.method} ${request.url?.slice(0, 200)}`));
 }
 
+/**
+ * For load balancers and orchestrators, on the gateway's own host: `/healthz` answers while the process serves;
+ * `/readyz` only while the node can do its work (its database answers, its heartbeat is recent, it is not
+ * stopping), else 503 with the reason.
+ */
+async function serveHealth(request: import("node:http").IncomingMessage, response: import("node:http").ServerResponse) {
+  const answer = (status: number, body: Record<string, unknown>) => {
+    response.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
+    response.end(JSON.stringify(body));
+  };
+  if (request.url === "/healthz") return answer(200, { status: "alive", node: config.nodeName });
+  const problems: string[] = [];
+  if (stopping) problems.push("the node is stopping");
+  if (Date.now() - heartbeat.lastBeatAt > 3 * heartbeatEveryMs) problems.push("its heartbeat is late: the database may be unreachable");
+  const databaseAnswered = await Promise.race([
+    runtime.db.execute(sql`select 1`).then(() => true, () => false),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000).unref()),
+  ]);
+  if (!databaseAnswered) problems.push("the database did not answer within 2 s");
+  answer(problems.length === 0 ? 200 : 503, problems.length === 0 ? { status: "ready", node: config.nodeName } : { status: "not ready", node: config.nodeName, problems });
+}
+
 const server = createServer((request, response) => {
   stampClientAddress(request);
   const app = appProxy.appNameOf(request);
+  const startedAt = performance.now();
+  response.once("finish", () => metrics.requestSeconds.observe({ kind: app ? "app" : "gateway" }, (performance.now() - startedAt) / 1000));
+  if (!app && request.method === "GET" && (request.url === "/healthz" || request.url === "/readyz")) return void serveHealth(request, response).catch(answerFailure(response, "health check"));
   if (!app) return serveGateway(request, response);
   appProxy.handleRequest(request, response, app).catch(answerFailure(response, `web app ${app}: ${request.method}`));
 });
@@ -177,6 +212,7 @@ async function shutdown(signal: string) {
   accessSweep.stop();
   notificationSender.stop();
   anchoring.stop();
+  nodeMetrics.stop();
   // Whatever still hangs after this long must not keep a stopping node alive.
   setTimeout(() => {
     console.error("shutdown took longer than 15 s; exiting anyway");

@@ -9,6 +9,9 @@ import type { EndReason } from "../lib/protocol/terminal";
 /** What oversight needs of a live session, whatever its protocol. */
 export interface LiveSession {
   readonly sessionId: string;
+  /** What it is and where it stands, for the node's figures: its protocol, and active, paused or locked. */
+  readonly protocol: string;
+  readonly liveState: string;
   /** A read-only view for someone from security on this node. */
   watch(socket: WebSocket, viewer: Actor): void;
   /** The view for another node's watchers, over one link (server/cluster/relayed-session.ts). */

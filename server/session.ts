@@ -20,6 +20,7 @@ import { extendRequestWindow } from "../lib/governance/requests";
 import { closeSessionRow, markSessionActive, openSessionRow, sessionDeadline, setSessionStatus } from "../lib/sessions";
 import type { TargetRow } from "../lib/targets";
 import type { CommandPolicy, PolicyMatch } from "./inspector/command-policy";
+import { metrics } from "../lib/metrics";
 import { TargetError, type ProtocolAdapter, type TerminalSize } from "./protocols/adapter";
 import type { SessionRecorder } from "./recorder/terminal-recorder";
 import type { GatePass } from "./gate";
@@ -114,6 +115,14 @@ export class Session {
     return this.id;
   }
 
+  get protocol(): string {
+    return this.context.target.protocol;
+  }
+
+  get liveState(): string {
+    return this.state;
+  }
+
   async run(): Promise<void> {
     const { db, target, socket, adapter } = this.context;
     sessionRegistry.add(this);
@@ -170,6 +179,7 @@ export class Session {
     if (socket.readyState !== socket.OPEN) return;
     this.bytesToUser += data.length;
     this.unflushedOutput += data.length;
+    metrics.relayedBytes.add({ protocol: this.context.target.protocol, direction: "to_user" }, data.length);
     // To the user first (an echo waits for nothing of ours), then to everything that follows the screen.
     socket.send(data, { binary: true }, () => {
       this.unflushedOutput -= data.length;
@@ -253,6 +263,7 @@ export class Session {
   private forwardInput(data: Buffer) {
     if (data.length === 0) return;
     this.bytesFromUser += data.length;
+    metrics.relayedBytes.add({ protocol: this.context.target.protocol, direction: "from_user" }, data.length);
     this.context.commandPolicy?.keys(data);
     const { forward, shown, commands } = this.context.stream.input(data);
     this.recorder?.input(shown, commands);

@@ -5,6 +5,7 @@ import { type AnyPgColumn, bigint, bigserial, boolean, customType, index, intege
 import type { ConnectPurpose, CredentialKind, Protocol, RdpSecurity, Role } from "../protocol/domain";
 import type { MatchMode, RiskOutcome, RuleAction, RuleKind, Severity } from "../protocol/command-rules";
 import type { AccessMode, RequestStatus, WeeklyWindow } from "../protocol/governance";
+import type { NodeStats } from "../protocol/nodes";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
 const textArray = (name: string) => text(name).array().notNull().default(sql`'{}'::text[]`);
@@ -389,6 +390,10 @@ export const nodes = pgTable("nodes", {
   internalUrl: text("internal_url").notNull(),
   startedAt: timestamp("started_at", { withTimezone: true }).notNull(),
   heartbeatAt: timestamp("heartbeat_at", { withTimezone: true }).notNull(),
+  /** What the node reported with its last heartbeat: its sessions, CPU, memory and backlogs (lib/protocol/nodes.ts). */
+  stats: jsonb("stats").$type<NodeStats>().notNull().default({ sessions: {} }),
+  /** Set by the survivor that found this node silent; its row stays, for the fleet page, until it starts again. */
+  retiredAt: timestamp("retired_at", { withTimezone: true }),
 });
 
 /** Gateway-wide settings an admin changes at run time (one row). */

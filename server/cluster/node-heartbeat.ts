@@ -1,7 +1,8 @@
-// This node's place in the registry: a heartbeat every few seconds, and the survivor's duty of retiring nodes
-// whose heartbeat stopped (their sessions become `interrupted`). Also refreshes the dashboard's previews of
-// this node's sessions (their text every 2 s, their desktops' thumbnails when each session says one is due).
+// This node's place in the registry: a heartbeat every few seconds with how the node fares (../node-metrics.ts),
+// and the survivor's duty of retiring nodes whose heartbeat stopped (their sessions become `interrupted`). Also
+// refreshes the dashboard's previews of this node's sessions (their text every 2 s, their desktops' thumbnails when each session says one is due).
 import { heartbeatEveryMs, recordHeartbeat, removeNode, retireSilentNodes } from "../../lib/nodes";
+import type { NodeStats } from "../../lib/protocol/nodes";
 import type { Runtime } from "../../lib/runtime";
 import { savePreview, saveThumbnail } from "../../lib/sessions";
 import { sessionRegistry } from "../session-registry";
@@ -10,10 +11,12 @@ const previewEveryMs = 2_000;
 /** How often sessions are asked whether a thumbnail is due (a new desktop gets its first within this). */
 const thumbnailCheckEveryMs = 5_000;
 
-export function startNodeHeartbeat({ db, config }: Runtime, version: string, internalUrl: URL) {
+export function startNodeHeartbeat({ db, config }: Runtime, version: string, internalUrl: URL, stats: () => NodeStats) {
   const node = { name: config.nodeName, version, internalUrl: internalUrl.origin, startedAt: new Date() };
+  let lastBeatAt = 0;
   const beat = async () => {
-    await recordHeartbeat(db, node);
+    await recordHeartbeat(db, node, stats());
+    lastBeatAt = Date.now();
     for (const { node: retired, interruptedSessions } of await retireSilentNodes(db, node.name)) {
       console.warn(`node ${retired} stopped sending heartbeats: retired it and marked its ${interruptedSessions} live session(s) interrupted`);
     }
@@ -38,6 +41,10 @@ export function startNodeHeartbeat({ db, config }: Runtime, version: string, int
   const first = beat();
   return {
     started: first,
+    /** When this node last wrote its heartbeat: a node that cannot is not ready to serve. */
+    get lastBeatAt() {
+      return lastBeatAt;
+    },
     async stop() {
       clearInterval(heartbeat);
       clearInterval(previewTimer);

@@ -244,6 +244,11 @@ export class Keyframer {
     return this.child !== null && this.inFlight < inFlightLimit;
   }
 
+  /** Recording bytes sent to the keyframer and not yet turned into keyframes. */
+  get backlogBytes(): number {
+    return this.inFlight;
+  }
+
   waitForRoom(feed: KeyframeFeed): void {
     this.waiting.add(feed);
   }

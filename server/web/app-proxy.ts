@@ -10,6 +10,7 @@ import { pipeline } from "node:stream/promises";
 import { gzipSync } from "node:zlib";
 import { WebSocketServer } from "ws";
 import type { DatabaseHandle } from "../../lib/db/client";
+import { metrics } from "../../lib/metrics";
 import type { SessionControlCommand } from "../../lib/protocol/live";
 import { pageEventsPath, recorderScriptPath } from "../../lib/protocol/page-recorder";
 import type { Runtime } from "../../lib/runtime";
@@ -140,7 +141,10 @@ export function createAppProxy(runtime: Runtime, database: DatabaseHandle) {
     const startedAt = performance.now();
     const method = request.method ?? "GET";
     const upstream = openUpstream(internal, path, { method, headers: upstreamHeaders(request, config, internal, login) });
-    const log = (status: number, bytes: number) => timeline.add({ sessionId: session.session.id, kind: "web.request", actorName: session.username, details: { method, path: path.slice(0, 2048), status, bytes, ms: Math.round(performance.now() - startedAt) } });
+    const log = (status: number, bytes: number) => {
+      metrics.relayedBytes.add({ protocol: "web", direction: "to_user" }, bytes);
+      timeline.add({ sessionId: session.session.id, kind: "web.request", actorName: session.username, details: { method, path: path.slice(0, 2048), status, bytes, ms: Math.round(performance.now() - startedAt) } });
+    };
     upstream.on("response", (answer) => {
       answer.on("error", (error) => console.warn(`web app ${name}: the app's answer broke off: ${error.message}`));
       const status = answer.statusCode ?? 502;

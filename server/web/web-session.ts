@@ -39,6 +39,7 @@ export interface WebSessionHooks {
 }
 
 export class LiveWebSession implements LiveSession {
+  readonly protocol = "web";
   private readonly pages = new Set<WebSocket>();
   private readonly watchers = new WatcherHub(async () => {
     const events = this.recorder.currentPageEvents();
@@ -100,6 +101,10 @@ export class LiveWebSession implements LiveSession {
 
   get sessionId() {
     return this.row.session.id;
+  }
+
+  get liveState(): string {
+    return this.locked ? "locked" : "active";
   }
 
   /** A page of the user's: its recorder streams events here until the page goes away. */

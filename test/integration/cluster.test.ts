@@ -6,7 +6,7 @@ import type { Actor } from "@/lib/audit";
 import { createControlBus, type ControlBus } from "@/lib/control-bus";
 import { openDatabase, type DatabaseHandle } from "@/lib/db/client";
 import { auditLog, nodes, sessions, users } from "@/lib/db/schema";
-import { recordHeartbeat, retireSilentNodes, silentAfterMs } from "@/lib/nodes";
+import { findNode, listNodeViews, recordHeartbeat, retireSilentNodes, silentAfterMs } from "@/lib/nodes";
 import { targetInputSchema } from "@/lib/protocol/admin";
 import type { ControlCommand } from "@/lib/protocol/live";
 import { decideAccess } from "@/lib/governance/access";
@@ -75,9 +75,20 @@ describe("cluster plumbing on PostgreSQL", () => {
     expect([...fromA, ...fromB].filter((retired) => retired.node === silent)).toEqual([{ node: silent, interruptedSessions: 1 }]);
     const [row] = await nodeA.db.select().from(sessions).where(eq(sessions.id, sessionId));
     expect(row).toMatchObject({ status: "ended", endReason: "interrupted" });
-    expect(await nodeA.db.select().from(nodes).where(eq(nodes.name, silent))).toEqual([]);
+    // Its row stays, marked, for the fleet page; no live view is relayed from it.
+    const [kept] = await nodeA.db.select().from(nodes).where(eq(nodes.name, silent));
+    expect(kept!.retiredAt).toEqual(later);
+    expect(await findNode(nodeA.db, silent)).toBeUndefined();
+    expect((await listNodeViews(nodeA.db, later)).find((node) => node.name === silent)).toMatchObject({ health: "retired", versionDrift: false });
     const audited = await nodeA.db.select().from(auditLog).where(eq(auditLog.objectId, silent));
     expect(audited.map((entry) => entry.action)).toEqual(["node.retire"]);
+    // Started again, it is up again; on a version the others do not run, which is flagged.
+    for (const other of [`a-${run}`, `c-${run}`]) await recordHeartbeat(nodeA.db, { name: other, version: "0.1.0", internalUrl: "http://127.0.0.1:2", startedAt });
+    await recordHeartbeat(nodeA.db, { name: silent, version: "0.2.0", internalUrl: "http://127.0.0.1:1", startedAt: new Date() }, { sessions: { ssh: 2 } });
+    expect(await findNode(nodeA.db, silent)).toMatchObject({ retiredAt: null, stats: { sessions: { ssh: 2 } } });
+    const views = await listNodeViews(nodeA.db);
+    expect(views.find((node) => node.name === silent)).toMatchObject({ health: "up", versionDrift: true });
+    expect(views.find((node) => node.name === `a-${run}`)).toMatchObject({ health: "up", versionDrift: false });
   });
 
   it("cancelled access overrides the allow list until an admin restores it", async () => {
