@@ -96,6 +96,7 @@ test.describe("every page is accessible and fits a phone and a laptop", () => {
     ["admin-users", () => "/admin/users"],
     ["admin-settings", () => "/admin/settings"],
     ["admin-audit", () => "/admin/audit"],
+    ["admin-nodes", () => "/admin/nodes"],
   ];
   for (const [label, path] of pages) {
     test(`${label}`, async () => {

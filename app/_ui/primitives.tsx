@@ -144,9 +144,10 @@ export function EmptyState({ title, children }: { title: string; children: React
 
 /** A list of rows with a header; a column named with an empty string is an actions column, labelled for screen readers. */
 export function DataTable({ caption, columns, children }: { caption: string; columns: string[]; children: ReactNode }) {
-  // A table wider than a phone scrolls in its own box, not the page.
+  // A table wider than a phone scrolls in its own box, not the page; the box takes the keyboard focus, so that it
+  // scrolls with the arrow keys too.
   return (
-    <div className="overflow-x-auto">
+    <div className="overflow-x-auto" tabIndex={0} role="region" aria-label={caption}>
     <table className="w-full text-left text-sm">
       <caption className="sr-only">{caption}</caption>
       <thead className="text-xs uppercase text-slate-500">
