@@ -141,6 +141,10 @@ test.describe("web apps", () => {
     await page.getByRole("listitem").filter({ hasText: "opened /page1" }).getByRole("link").click();
     await expect(replayed(page, "web-player").getByRole("heading", { name: "Page one" })).toBeVisible({ timeout: 15_000 });
     await expect(page.locator(".rr-controller")).toBeVisible();
+    // A moment that is not a whole number of milliseconds in floating point (1.005 s × 1000 = 1004.9999…).
+    await page.goto(`${ssoUrl()}/recordings/${recordedSession}?t=1.005`);
+    await expect(page.locator(".rr-controller")).toBeVisible({ timeout: 15_000 });
+    await expect(page.getByText(/The gateway answered/)).toHaveCount(0);
     await page.close();
   });
 

@@ -45,6 +45,9 @@ export default async function RecordingPage({ params, searchParams }: { params: 
   await audit(runtime().db, actor, { action: "recording.view", objectType: "session", objectId: id, details: { target: session.targetName, user: session.username } });
   // `t` is seconds into the session for every player (search hits, the timeline and the risk view link with it).
   const startAt = Math.max(0, Number((await searchParams).t) || 0);
+  // Whole milliseconds for the players that ask the gateway by the millisecond: 1.005 s is 1004.9999999999999 ms
+  // in floating point, which the gateway rightly refuses.
+  const startAtMs = Math.round(startAt * 1000);
   const timeline = await sessionMoments(runtime().db, session);
   const activity = await recordingActivity(runtime().db, session, timeline.moments);
   return (
@@ -54,9 +57,9 @@ export default async function RecordingPage({ params, searchParams }: { params: 
       </PageTitle>
       {hasRole(user, ["reviewer", "admin"]) ? <LegalHold sessionId={id} held={session.preventPurge} /> : null}
       {session.protocol === "web" ? (
-        <WebPlayer sessionId={id} startAt={startAt * 1000} activity={activity} />
+        <WebPlayer sessionId={id} startAt={startAtMs} activity={activity} />
       ) : session.protocol === "rdp" || session.protocol === "vnc" ? (
-        <DesktopPlayer sessionId={id} startAt={startAt * 1000} activity={activity} />
+        <DesktopPlayer sessionId={id} startAt={startAtMs} activity={activity} />
       ) : (
         <Player sessionId={id} startAt={startAt} activity={activity} />
       )}
