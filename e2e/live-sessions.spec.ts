@@ -478,7 +478,7 @@ test.describe("live sessions", () => {
       const requests = family("gatehouse_http_request_duration_seconds");
       expect(requests?.type).toBe("HISTOGRAM");
       expect(requests?.metrics.some((sample) => Number(sample.buckets?.["+Inf"]) > 0)).toBe(true);
-      for (const name of ["gatehouse_login_failures_total", "gatehouse_keyframer_backlog_bytes", "gatehouse_event_loop_delay_p99_seconds", "gatehouse_desktop_engine_up", "gatehouse_process_resident_memory_bytes"]) expect(family(name), name).toBeDefined();
+      for (const name of ["gatehouse_login_failures_total", "gatehouse_keyframer_backlog_bytes", "gatehouse_blob_spool_pending", "gatehouse_event_loop_delay_p99_seconds", "gatehouse_desktop_engine_up", "gatehouse_process_resident_memory_bytes"]) expect(family(name), name).toBeDefined();
       await terminal.close();
     });
 
@@ -495,7 +495,7 @@ test.describe("live sessions", () => {
         // The fleet, as security sees it: the node up, carrying the session, with its figures.
         const fleet = async () => ((await (await sam.request.get(`${ssoUrl()}/api/admin/nodes`)).json()) as { name: string; health: string; stats: Record<string, unknown> }[]).find((node) => node.name === "e2e-live-doomed");
         await expect.poll(async () => (await fleet())?.stats.sessions, { timeout: 15_000 }).toEqual({ ssh: 1 });
-        expect(await fleet()).toMatchObject({ health: "up", stats: { desktopEngine: "ok", cpuPercent: expect.any(Number), rssBytes: expect.any(Number), eventLoopDelayMs: expect.any(Number), keyframerBacklogBytes: expect.any(Number) } });
+        expect(await fleet()).toMatchObject({ health: "up", stats: { desktopEngine: "ok", cpuPercent: expect.any(Number), rssBytes: expect.any(Number), eventLoopDelayMs: expect.any(Number), keyframerBacklogBytes: expect.any(Number), spooledBlobs: 0 } });
         const page = await sam.newPage();
         await page.goto(`${ssoUrl()}/admin/nodes`);
         await expect(page.getByTestId("node-e2e-live-doomed")).toContainText("Up");

@@ -82,7 +82,7 @@ runtime.controlBus.serve(async ({ holdId, action, ...command }) => {
 const accessSweep = startAccessSweep(runtime, (sessionId, message) => appProxy.endVisit(sessionId, message));
 const notificationSender = startNotificationSender(runtime);
 const anchoring = startAuditAnchoring(runtime.db, { blobStore: runtime.blobStore, file: config.evidence.anchorFile }, config.nodeName, config.evidence.anchorEveryMs);
-const nodeMetrics = createNodeMetrics({ nodeName: config.nodeName, version, keyframer, engine: engineLocation(config) });
+const nodeMetrics = createNodeMetrics({ nodeName: config.nodeName, version, keyframer, engine: engineLocation(config), blobStore: runtime.blobStore });
 // The node-to-node listener: relayed live views arrive here, never on the public port; and Prometheus scrapes
 // this node's figures here.
 const internalServer = createServer((request, response) => {

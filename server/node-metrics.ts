@@ -1,14 +1,19 @@
 // How this node fares, read when asked: for its heartbeat (the fleet page) and for Prometheus (GET /metrics on
 // the internal listener). Sessions by protocol and state, CPU and memory, how late the event loop runs, the
-// keyframer's backlog, and whether the desktop engine is there to start (or guacd configured).
+// keyframer's backlog, blobs spooled while the remote blob store is away, and whether the desktop engine is there
+// to start (or guacd configured).
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import type { BlobStore } from "../lib/blob-store";
 import { renderMetrics, type GaugeSample } from "../lib/metrics";
 import type { NodeStats } from "../lib/protocol/nodes";
 import { engineAvailable, type EngineLocation } from "./protocols/guac/engine-link";
 import type { Keyframer } from "./recorder/keyframer";
 import { sessionRegistry } from "./session-registry";
 
-export function createNodeMetrics({ nodeName, version, keyframer, engine }: { nodeName: string; version: string; keyframer: Keyframer; engine: EngineLocation }) {
+/** Blobs written while the remote store was away, waiting in the local spool (a local store has none). */
+const spooledBlobs = (store: BlobStore) => ("pending" in store && typeof store.pending === "number" ? store.pending : 0);
+
+export function createNodeMetrics({ nodeName, version, keyframer, engine, blobStore }: { nodeName: string; version: string; keyframer: Keyframer; engine: EngineLocation; blobStore: BlobStore }) {
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   loopDelay.enable();
   let cpuSince = { usage: process.cpuUsage(), at: performance.now() };
@@ -43,6 +48,7 @@ export function createNodeMetrics({ nodeName, version, keyframer, engine }: { no
         heapUsedBytes: memory.heapUsed,
         eventLoopDelayMs: Math.round(eventLoopDelayMs * 10) / 10,
         keyframerBacklogBytes: keyframer.backlogBytes,
+        spooledBlobs: spooledBlobs(blobStore),
         desktopEngine: engineAvailable(engine) ? "ok" : "missing",
       };
     },
@@ -55,6 +61,7 @@ export function createNodeMetrics({ nodeName, version, keyframer, engine }: { no
         { name: "gatehouse_node_info", help: "This node's name and version.", values: [{ labels: { node: nodeName, version }, value: 1 }] },
         { name: "gatehouse_sessions", help: "Live sessions on this node, by protocol and state.", values: sessionCounts().map(({ protocol, state, count }) => ({ labels: { protocol, state }, value: count })) },
         { name: "gatehouse_keyframer_backlog_bytes", help: "Recording bytes waiting for the keyframer.", values: [{ labels: {}, value: keyframer.backlogBytes }] },
+        { name: "gatehouse_blob_spool_pending", help: "Recording blobs waiting in the local spool for the remote blob store.", values: [{ labels: {}, value: spooledBlobs(blobStore) }] },
         { name: "gatehouse_event_loop_delay_p99_seconds", help: "How late the event loop ran its timers (p99, since the last heartbeat).", values: [{ labels: {}, value: loopDelay.percentile(99) / 1e9 }] },
         { name: "gatehouse_desktop_engine_up", help: "1 when the built-in desktop engine is there to start.", values: [{ labels: {}, value: engineAvailable(engine) ? 1 : 0 }] },
         { name: "gatehouse_process_cpu_seconds", help: "CPU time this node's process has used.", values: [{ labels: {}, value: (cpu.user + cpu.system) / 1e6 }] },

@@ -13,6 +13,8 @@ export const nodeStatsSchema = z.object({
   eventLoopDelayMs: z.number().nonnegative().optional(),
   /** Recording bytes waiting for the keyframer. */
   keyframerBacklogBytes: z.number().int().nonnegative().optional(),
+  /** Recording blobs spooled locally while the remote blob store does not take them: it is down when this grows. */
+  spooledBlobs: z.number().int().nonnegative().optional(),
   /** Whether the built-in desktop engine is present and runnable on this node. */
   desktopEngine: z.enum(["ok", "missing"]).optional(),
 });

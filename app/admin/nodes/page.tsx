@@ -28,7 +28,7 @@ export default async function NodesPage() {
         </div>
       ) : null}
       <Card>
-        <DataTable caption="Gateway nodes" columns={["Node", "Health", "Version", "Started", "Last heartbeat", "Live sessions", "CPU", "Memory", "Event loop p99", "Keyframer backlog", "Desktop engine"]}>
+        <DataTable caption="Gateway nodes" columns={["Node", "Health", "Version", "Started", "Last heartbeat", "Live sessions", "CPU", "Memory", "Event loop p99", "Keyframer backlog", "Blob spool", "Desktop engine"]}>
           {nodes.map((node) => (
             <tr key={node.name} className="border-t border-slate-100 align-top" data-testid={`node-${node.name}`}>
               <td className="py-2 font-medium">{node.name}</td>
@@ -46,6 +46,7 @@ export default async function NodesPage() {
               <td>{mebibytes(node.stats.rssBytes)}</td>
               <td>{node.stats.eventLoopDelayMs === undefined ? "—" : `${node.stats.eventLoopDelayMs} ms`}</td>
               <td>{mebibytes(node.stats.keyframerBacklogBytes)}</td>
+              <td>{node.stats.spooledBlobs ? <span className="text-amber-700">{node.stats.spooledBlobs} waiting: the blob store is not taking writes</span> : node.stats.spooledBlobs === 0 ? "empty" : "—"}</td>
               <td>{node.stats.desktopEngine === "missing" ? <span className="text-red-700">missing</span> : (node.stats.desktopEngine ?? "—")}</td>
             </tr>
           ))}
