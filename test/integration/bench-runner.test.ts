@@ -19,21 +19,15 @@ function runStalled(stall: "phase" | "handler"): Promise<{ code: number | null; 
 }
 
 describe("a benchmark that goes wrong", () => {
-  it("names the phase past its deadline, stops what it started, prints its figures last and exits 1", async () => {
-    const { code, stdout, stderr } = await runStalled("phase");
+  it.each([
+    ["a phase passes its deadline", "phase", 'phase "a phase that never ends" passed its deadline of 2 s'],
+    ["an event handler throws", "handler", "a socket handler failed"],
+  ] as const)("names what stopped it when %s, stops what it started, prints its figures last and exits 1", async (_case, stall, why) => {
+    const { code, stdout, stderr } = await runStalled(stall);
     expect(code).toBe(1);
-    expect(stderr).toContain('phase "a phase that never ends" passed its deadline of 2 s');
+    expect(stderr).toContain(why);
     const lines = stdout.trim().split("\n");
     expect(lines).toContain("stopped what it started");
-    expect(JSON.parse(lines.at(-1)!)).toEqual({ benchmark: "stalled", first: 42, stopped: 'phase "a phase that never ends" passed its deadline of 2 s' });
-  });
-
-  it("ends the same way when an event handler throws", async () => {
-    const { code, stdout, stderr } = await runStalled("handler");
-    expect(code).toBe(1);
-    expect(stderr).toContain("a socket handler failed");
-    const lines = stdout.trim().split("\n");
-    expect(lines).toContain("stopped what it started");
-    expect(JSON.parse(lines.at(-1)!)).toEqual({ benchmark: "stalled", first: 42, stopped: "a socket handler failed" });
+    expect(JSON.parse(lines.at(-1)!)).toEqual({ benchmark: "stalled", first: 42, stopped: why });
   });
 });
