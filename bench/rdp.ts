@@ -4,6 +4,7 @@
 // and the recording's size per hour; then seeks in an hour of such recording in Chromium's player
 // (./desktop-seek.ts). Starts its own xrdp, PostgreSQL database and gateway; every phase has a deadline; ends with one
 // JSON line of the figures, also when it stops early.
+// Also the first frame alone, over BENCH_RDP_CONNECTS connects each way (BENCH_RDP_PARTS=first-frames: only that).
 // Shorter runs: BENCH_RDP_SECONDS, BENCH_RDP_SEEK_HOURS, BENCH_RDP_SEEKS.
 import { readFileSync } from "node:fs";
 import postgres from "postgres";
@@ -14,11 +15,14 @@ import { builtInEnginePath } from "../server/protocols/guac/engine-link";
 import { GuacAdapter } from "../server/protocols/guac/guac-adapter";
 import { startXrdp } from "../test/fixtures/desktop-targets";
 import { measureDesktopSeeks, synthesizeDesktopRecording } from "./desktop-seek";
-import { atEnd, phase, runBenchmark, sleep, startBenchGateway, treeRss } from "./support";
+import { atEnd, percentile, phase, runBenchmark, sleep, startBenchGateway, treeRss } from "./support";
 
 const seconds = Number(process.env.BENCH_RDP_SECONDS ?? 20);
 const seekHours = Number(process.env.BENCH_RDP_SEEK_HOURS ?? 1);
 const seeks = Number(process.env.BENCH_RDP_SEEKS ?? 50);
+const firstFrameConnects = Number(process.env.BENCH_RDP_CONNECTS ?? 10);
+/** `first-frames` measures only the connects; the default measures everything. */
+const parts = process.env.BENCH_RDP_PARTS ?? "all";
 const size = { width: 1280, height: 800, dpi: 96 };
 
 interface Measured {
@@ -50,6 +54,16 @@ function measureStream(startedAt: number, feed: (onData: (data: Buffer) => void)
           }, seconds * 1000);
         } else frames += 1;
       }
+    });
+  });
+}
+
+/** Resolves with the time of the first frame (`sync`) in a Guacamole stream. */
+function firstFrameAt(feed: (onData: (data: Buffer) => void) => void): Promise<number> {
+  return new Promise((resolve) => {
+    const parser = new GuacamoleParser();
+    feed((data) => {
+      for (const { opcode } of parser.push(data)) if (opcode === "sync") return resolve(performance.now());
     });
   });
 }
@@ -97,6 +111,20 @@ await runBenchmark("rdp", async (figures) => {
     return { ...measured, engineRssMb: Number((rss / 1024 / 1024).toFixed(1)) };
   };
 
+  /** A desktop through the gateway, as a browser opens one: a ticket, then the WebSocket. */
+  const openGatewayDesktop = async () => {
+    const ticket = await fetch(`${bench.url}/api/tickets`, {
+      method: "POST",
+      headers: { cookie: bench.cookie, origin: bench.url, "content-type": "application/json" },
+      body: JSON.stringify({ targetId: bench.targetIds.desktop, purpose: "desktop" }),
+    });
+    if (!ticket.ok) throw new Error(`ticket refused: ${ticket.status} ${await ticket.text()}`);
+    const { url } = (await ticket.json()) as { url: string };
+    const socket = new WebSocket(`${bench.url.replace(/^http/, "ws")}${desktopSocketPath(url, size)}`, { headers: { cookie: bench.cookie, origin: bench.url } });
+    socket.on("error", (error) => console.error("the desktop socket failed:", error.message));
+    return socket;
+  };
+
   // The first login starts the user's X session on the server, where a big xterm is started that scrolls numbers
   // for as long as the benchmark runs; both measured connections then find the session running and busy.
   await phase("warming up: the first login starts the remote X session and a screen-filling xterm", 120_000, () =>
@@ -108,21 +136,37 @@ await runBenchmark("rdp", async (figures) => {
   );
   await sleep(1000);
 
+  // What the gateway adds to the engine's own first frame: connects alternating, the median of each (the target's
+  // certificate is pinned by now, as for every connection after a target's first).
+  const firstFrames = { direct: [] as number[], gateway: [] as number[] };
+  await phase(`first frames, ${firstFrameConnects} connects each way`, 600_000, async () => {
+    for (let connect = 0; connect < firstFrameConnects; connect++) {
+      let startedAt = performance.now();
+      const adapter = new GuacAdapter(target, { username: xrdp.username, secret: xrdp.password }, { engine: { kind: "built-in", path: builtInEnginePath }, connectTimeoutMs: 15_000, size, onFirstCertificate: async () => {} });
+      const directFrame = firstFrameAt((onData) => adapter.on("output", onData));
+      await adapter.start();
+      firstFrames.direct.push((await directFrame) - startedAt);
+      adapter.close();
+      await sleep(500);
+      startedAt = performance.now();
+      const socket = await openGatewayDesktop();
+      firstFrames.gateway.push((await firstFrameAt((onData) => socket.on("message", (data: Buffer, isBinary: boolean) => isBinary && onData(data)))) - startedAt);
+      socket.close();
+      await sleep(500);
+    }
+  });
+  const median = (values: number[]) => Math.round(percentile(values, 50));
+  figures.firstFrameMs = { direct: median(firstFrames.direct), gateway: median(firstFrames.gateway), added: median(firstFrames.gateway) - median(firstFrames.direct), connects: firstFrameConnects, target: { added: 100 } };
+  console.log(`  first frame, median of ${firstFrameConnects}: the engine on its own ${median(firstFrames.direct)} ms, through the gateway (ticket, WebSocket, engine) ${median(firstFrames.gateway)} ms`);
+  if (parts === "first-frames") return;
+
   const direct = await phase(`the engine on its own, ${seconds} s`, (seconds + 60) * 1000, () => directSession());
   figures.direct = direct;
   console.log(`  first frame ${direct.firstFrameMs} ms, ${direct.framesPerSecond} frames/s, ${direct.megabitsPerSecond} Mbit/s, engine RSS ${direct.engineRssMb} MB`);
   await sleep(1000);
 
-  const ticket = await fetch(`${bench.url}/api/tickets`, {
-    method: "POST",
-    headers: { cookie: bench.cookie, origin: bench.url, "content-type": "application/json" },
-    body: JSON.stringify({ targetId: bench.targetIds.desktop, purpose: "desktop" }),
-  });
-  if (!ticket.ok) throw new Error(`ticket refused: ${ticket.status} ${await ticket.text()}`);
-  const { url } = (await ticket.json()) as { url: string };
   const startedAt = performance.now();
-  const socket = new WebSocket(`${bench.url.replace(/^http/, "ws")}${desktopSocketPath(url, size)}`, { headers: { cookie: bench.cookie, origin: bench.url } });
-  socket.on("error", (error) => console.error("the desktop socket failed:", error.message));
+  const socket = await openGatewayDesktop();
   const viaGateway = await phase(`through the gateway, ${seconds} s`, (seconds + 60) * 1000, () =>
     measureStream(
       startedAt,
