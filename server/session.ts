@@ -236,14 +236,14 @@ export class Session {
       const enter = rest.subarray(at, at + 1);
       rest = rest.subarray(at + 1);
       const verdict = policy.atEnter()?.then((match) => this.judgeEnter(match)) ?? this.state === "active";
-      // What follows the Enter in the same frame (a pasted block) waits for the verdict and then for the
-      // target's answer, as if typed after it.
+      // What follows the Enter (in the same frame, a pasted block; or typed while the line waits for security)
+      // waits for the verdict and then for the target's answer, as if typed after it.
       if (verdict instanceof Promise || rest.length > 0) {
         this.waitingInput = [rest];
         this.waitingInputBytes = rest.length;
         void Promise.resolve(verdict)
           .then((send) => this.finishEnter(enter, send))
-          .then(() => (this.state === "active" && rest.length > 0 ? policy.echo() : undefined))
+          .then(() => (this.state === "active" && this.waitingInputBytes > 0 ? policy.echo() : undefined))
           .catch((error: unknown) => console.error(`session ${this.id}: the command policy failed:`, error))
           .finally(() => this.releaseWaitingInput());
         return;
