@@ -38,6 +38,18 @@ export interface WebSessionHooks {
   timeline: SessionEventBatcher;
 }
 
+/** How long a page that broke the rules has to answer the close before its socket is cut (ws would wait 30 s). */
+const closeAnswerMs = 1_000;
+
+/**
+ * A page that broke the rules is told why, then cut off: a hostile page does not answer the close, and while it
+ * does not, its socket would still count as an open page (and hold what the kernel buffered of its flood).
+ */
+function cutOff(socket: WebSocket, code: number, reason: string) {
+  socket.close(code, reason);
+  setTimeout(() => socket.terminate(), closeAnswerMs).unref();
+}
+
 export class LiveWebSession implements LiveSession {
   readonly protocol = "web";
   private readonly pages = new Set<WebSocket>();
@@ -126,9 +138,9 @@ export class LiveWebSession implements LiveSession {
     // The page's clock may be off the gateway's: its events are shifted by the difference seen on the first batch.
     let clockOffset: number | null = null;
     onMessage(socket, `session ${this.sessionId}: page events`, async (data, isBinary) => {
-      if (isBinary) return socket.close(1003, "page events are JSON text");
+      if (isBinary) return cutOff(socket, 1003, "page events are JSON text");
       const message = parseJsonFrame(pageClientMessageSchema, data.toString("utf8"));
-      if (!message.success) return socket.close(1008, "not a batch of page events");
+      if (!message.success) return cutOff(socket, 1008, "not a batch of page events");
       if ("type" in message.data) return this.extend();
       const batch = message.data;
       clockOffset ??= Date.now() - batch.sentAt;
@@ -166,7 +178,7 @@ export class LiveWebSession implements LiveSession {
   private throttle(waitMs: number, sender: WebSocket) {
     if (waitMs > pageLimits.longestPauseMs) {
       this.note("web.recording_limited", { reason: "a page sent far more events than a session may record; its recorder was cut off" });
-      return sender.close(1008, "page events over the limit");
+      return cutOff(sender, 1008, "page events over the limit");
     }
     if (waitMs > 0) {
       this.heldUntil = Math.max(this.heldUntil, Date.now() + waitMs);
