@@ -459,6 +459,9 @@ test.describe("live sessions", () => {
         expect(await ready.json()).toMatchObject({ status: "ready" });
         expect((await fetch(`${url}/metrics`)).status).toBe(404);
       }
+      // Anyone may ask, many at once: each still answers, and the database is asked at most once a second.
+      const burst = await Promise.all(Array.from({ length: 100 }, () => fetch(`${node2.url}/readyz`).then((answer) => answer.status)));
+      expect(new Set(burst)).toEqual(new Set([200]));
       const target = await newTarget("live-metrics");
       const terminal = await TerminalClient.open(bob, target.id, { cols: 80, rows: 24 }, node2.url);
       await terminal.waitForMessage("connected");

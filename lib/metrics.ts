@@ -15,13 +15,16 @@ const labelSetsLimit = 1_000;
 
 class Counter {
   private readonly values = new Map<string, { labels: Labels; value: number }>();
+  /** The text of label sets passed again and again (a session's, on every chunk it relays), made once. */
+  private readonly keys = new WeakMap<Labels, string>();
   constructor(
     readonly name: string,
     readonly help: string,
   ) {}
 
   add(labels: Labels, by = 1) {
-    const key = labelText(labels);
+    let key = this.keys.get(labels);
+    if (key === undefined) this.keys.set(labels, (key = labelText(labels)));
     const entry = this.values.get(key);
     if (entry) entry.value += by;
     else if (this.values.size < labelSetsLimit) this.values.set(key, { labels, value: by });

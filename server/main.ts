@@ -139,15 +139,22 @@ async function serveHealth(request: import("node:http").IncomingMessage, respons
     response.end(JSON.stringify(body));
   };
   if (request.url === "/healthz") return answer(200, { status: "alive", node: config.nodeName });
+  // Anyone can ask, as often as they like: the database is asked at most once a second, whatever the rate.
+  if (Date.now() - readiness.at >= 1_000) readiness = { at: Date.now(), problems: readinessProblems() };
+  const problems = [...(stopping ? ["the node is stopping"] : []), ...(await readiness.problems)];
+  answer(problems.length === 0 ? 200 : 503, problems.length === 0 ? { status: "ready", node: config.nodeName } : { status: "not ready", node: config.nodeName, problems });
+}
+
+let readiness: { at: number; problems: Promise<string[]> } = { at: 0, problems: Promise.resolve([]) };
+async function readinessProblems(): Promise<string[]> {
   const problems: string[] = [];
-  if (stopping) problems.push("the node is stopping");
   if (Date.now() - heartbeat.lastBeatAt > 3 * heartbeatEveryMs) problems.push("its heartbeat is late: the database may be unreachable");
   const databaseAnswered = await Promise.race([
     runtime.db.execute(sql`select 1`).then(() => true, () => false),
     new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000).unref()),
   ]);
   if (!databaseAnswered) problems.push("the database did not answer within 2 s");
-  answer(problems.length === 0 ? 200 : 503, problems.length === 0 ? { status: "ready", node: config.nodeName } : { status: "not ready", node: config.nodeName, problems });
+  return problems;
 }
 
 const server = createServer((request, response) => {

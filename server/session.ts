@@ -30,6 +30,14 @@ import { refuseWatcherInput, serveNodeLink, WatcherHub } from "./watchers";
 
 /** Output bytes handed to the socket but not yet flushed to the kernel: above high we pause the target. */
 const outputWatermarks = { high: 1024 * 1024, low: 256 * 1024 };
+
+/** The relayed-bytes counter's labels, one object per protocol and direction: counted on every chunk without building them. */
+const relayedLabelSets = new Map<string, { toUser: Record<string, string>; fromUser: Record<string, string> }>();
+function relayedLabels(protocol: string) {
+  let labels = relayedLabelSets.get(protocol);
+  if (!labels) relayedLabelSets.set(protocol, (labels = { toUser: { protocol, direction: "to_user" }, fromUser: { protocol, direction: "from_user" } }));
+  return labels;
+}
 /** A desktop's dashboard picture: this wide at most, a few a minute while its screen changes. */
 const thumbnailWidth = 320;
 const thumbnailEveryMs = 20_000;
@@ -179,7 +187,7 @@ export class Session {
     if (socket.readyState !== socket.OPEN) return;
     this.bytesToUser += data.length;
     this.unflushedOutput += data.length;
-    metrics.relayedBytes.add({ protocol: this.context.target.protocol, direction: "to_user" }, data.length);
+    metrics.relayedBytes.add(relayedLabels(this.context.target.protocol).toUser, data.length);
     // To the user first (an echo waits for nothing of ours), then to everything that follows the screen.
     socket.send(data, { binary: true }, () => {
       this.unflushedOutput -= data.length;
@@ -263,7 +271,7 @@ export class Session {
   private forwardInput(data: Buffer) {
     if (data.length === 0) return;
     this.bytesFromUser += data.length;
-    metrics.relayedBytes.add({ protocol: this.context.target.protocol, direction: "from_user" }, data.length);
+    metrics.relayedBytes.add(relayedLabels(this.context.target.protocol).fromUser, data.length);
     this.context.commandPolicy?.keys(data);
     const { forward, shown, commands } = this.context.stream.input(data);
     this.recorder?.input(shown, commands);
