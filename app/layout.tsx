@@ -59,6 +59,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
             {user && hasRole(user, "admin") ? adminLinks.map((link) => <Link key={link.href} href={link.href}>{link.label}</Link>) : null}
             {user && (hasRole(user, "admin") || hasRole(user, "security")) ? <Link href="/admin/audit">Audit log</Link> : null}
             {user && (hasRole(user, "admin") || hasRole(user, "security")) ? <Link href="/admin/nodes">Nodes</Link> : null}
+            {user ? <Link href="/tokens">API tokens</Link> : null}
             {user ? (
               <form action={signOutAction} className="ml-auto flex flex-wrap items-center gap-3">
                 <span className="text-slate-600" data-testid="signed-in-as">

@@ -97,6 +97,8 @@ test.describe("every page is accessible and fits a phone and a laptop", () => {
     ["admin-settings", () => "/admin/settings"],
     ["admin-audit", () => "/admin/audit"],
     ["admin-nodes", () => "/admin/nodes"],
+    ["tokens", () => "/tokens"],
+    ["api-reference", () => "/api-reference"],
   ];
   for (const [label, path] of pages) {
     test(`${label}`, async () => {

@@ -173,3 +173,7 @@ export async function removeGroupRoleMapping(db: Database, actor: Actor, mapping
   await recomputeIdpRolesOfGroup(db, mapping.group);
   await audit(db, actor, { action: "role_mapping.remove", objectType: "role_mapping", objectId: `${mapping.group}=${mapping.role}`, details: mapping });
 }
+
+export async function listServiceAccounts(db: Database) {
+  return db.select().from(users).where(eq(users.source, "service")).orderBy(asc(users.username));
+}

@@ -4,6 +4,7 @@
 // allow list, group or policy edited, access or its request cancelled, revoked or over, a role mapping removed —
 // ends what it no longer allows, with the reason shown to the person and audited, on every node within one sweep.
 import type { WebSocket } from "ws";
+import { liveTokenIds } from "../lib/api-tokens";
 import { audit, systemActor } from "../lib/audit";
 import type { WatchServerMessage } from "../lib/protocol/live";
 import type { Runtime } from "../lib/runtime";
@@ -15,11 +16,14 @@ import { sessionRegistry } from "./session-registry";
 
 const sweepEveryMs = 2000;
 
-/** People watching sessions on this node, by account: their sockets close when they may no longer watch. */
-const viewers = new Map<WebSocket, string>();
+/**
+ * People watching sessions on this node, by account (and the API token a program watches with): their sockets
+ * close when they may no longer watch.
+ */
+const viewers = new Map<WebSocket, { userId: string; tokenId: string | null }>();
 
-export function registerViewer(socket: WebSocket, userId: string) {
-  viewers.set(socket, userId);
+export function registerViewer(socket: WebSocket, userId: string, tokenId: string | null) {
+  viewers.set(socket, { userId, tokenId });
   socket.once("close", () => viewers.delete(socket));
 }
 
@@ -39,12 +43,13 @@ export function startAccessSweep({ db, config }: Runtime, endWebVisit: (sessionI
 
   async function closeViewers() {
     const accounts = new Map<string, boolean>();
-    for (const [socket, userId] of viewers) {
+    const tokens = await liveTokenIds(db, [...new Set([...viewers.values()].flatMap(({ tokenId }) => (tokenId ? [tokenId] : [])))]);
+    for (const [socket, { userId, tokenId }] of viewers) {
       if (!accounts.has(userId)) {
         const user = await findUserById(db, userId);
         accounts.set(userId, Boolean(user && !user.disabled && effectiveRoles(user).some((role) => role === "security" || role === "admin")));
       }
-      if (accounts.get(userId)) continue;
+      if (accounts.get(userId) && (tokenId === null || tokens.has(tokenId))) continue;
       viewers.delete(socket);
       socket.send(JSON.stringify({ type: "ended", reason: "terminated", message: "you may no longer watch sessions" } satisfies WatchServerMessage));
       socket.close(4403, "watching no longer allowed");

@@ -4,6 +4,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
+import { authenticateToken, bearerSecret } from "../lib/api-tokens";
 import { audit, type Actor } from "../lib/audit";
 import { accountIdFromSessionCookie, sessionCookieName } from "../lib/auth/session-cookie";
 import { singleCookie } from "../lib/http/cookies";
@@ -28,6 +29,8 @@ export interface GatePass {
   sessionId: string | null;
   /** What the access decision granted: until when, under which request (none for `watch`). */
   access: Extract<AccessDecision, { allowed: true }> | null;
+  /** The API token a program watches with; its revocation ends the watch. */
+  tokenId: string | null;
 }
 
 /** Ends a session socket before a session began, with the reason the page shows. */
@@ -70,12 +73,7 @@ export function createGate(runtime: Runtime, routes: Record<SocketPurpose, Socke
   async function admit(socket: WebSocket, request: IncomingMessage, url: URL, actor: Actor): Promise<{ purpose: SocketPurpose; pass: GatePass }> {
     const purpose = socketPurposeSchema.safeParse(url.pathname.slice("/ws/".length));
     if (!purpose.success) throw new Refusal(gateCloseCodes.notFound, "no such WebSocket route");
-    if (request.headers.origin !== config.publicUrl.origin) throw new Refusal(gateCloseCodes.forbidden, "origin not allowed");
-
-    const cookie = singleCookie(request.headers.cookie, cookieName);
-    const accountId = cookie ? await accountIdFromSessionCookie(cookie, cookieName, config.authSecret) : null;
-    const user = accountId ? await findUserById(db, accountId) : undefined;
-    if (!user || user.disabled) throw new Refusal(gateCloseCodes.unauthenticated, "sign in first");
+    const { user, tokenId } = await identify(request, purpose.data, actor);
     Object.assign(actor, { id: user.id, name: user.username });
 
     const redemption = await redeemConnectTicket(db, url.searchParams.get("ticket") ?? "");
@@ -91,11 +89,32 @@ export function createGate(runtime: Runtime, routes: Record<SocketPurpose, Socke
     if (purpose.data === "watch") {
       // Watching needs the role, not reach to the target: security oversees every target.
       if (!effectiveRoles(user).some((role) => role === "security" || role === "admin")) throw new Refusal(gateCloseCodes.forbidden, "watching sessions needs the security or admin role");
-      return { purpose: purpose.data, pass: { user, target, actor, url, sessionId: binding.sessionId ?? null, access: null } };
+      return { purpose: purpose.data, pass: { user, target, actor, url, sessionId: binding.sessionId ?? null, access: null, tokenId } };
     }
     const decision = await decideAccess(db, user, target, actor.sourceIp);
     if (!decision.allowed) throw new Refusal(gateCloseCodes.forbidden, decision.code === "not_listed" ? "you may not reach this target" : decision.reason);
-    return { purpose: purpose.data, pass: { user, target, actor, url, sessionId: binding.sessionId ?? null, access: decision } };
+    return { purpose: purpose.data, pass: { user, target, actor, url, sessionId: binding.sessionId ?? null, access: decision, tokenId } };
+  }
+
+  /**
+   * A browser is known by its session cookie, and must come from the gateway's own page (no cross-site WebSocket);
+   * a program by its API token, which may only watch (sessions are opened by people, in the browser).
+   */
+  async function identify(request: IncomingMessage, purpose: SocketPurpose, actor: Actor): Promise<{ user: UserRow; tokenId: string | null }> {
+    if (request.headers.authorization !== undefined) {
+      const secret = bearerSecret(request.headers.authorization);
+      const found = secret ? await authenticateToken(db, secret, actor.sourceIp) : null;
+      if (!found) throw new Refusal(gateCloseCodes.unauthenticated, "the API token is not valid");
+      if (purpose !== "watch") throw new Refusal(gateCloseCodes.forbidden, "an API token may only watch sessions; open sessions in the browser");
+      if (!found.token.scopes.includes("sessions:read")) throw new Refusal(gateCloseCodes.forbidden, "watching needs a token with the sessions:read scope");
+      return { user: found.user, tokenId: found.token.id };
+    }
+    if (request.headers.origin !== config.publicUrl.origin) throw new Refusal(gateCloseCodes.forbidden, "origin not allowed");
+    const cookie = singleCookie(request.headers.cookie, cookieName);
+    const accountId = cookie ? await accountIdFromSessionCookie(cookie, cookieName, config.authSecret) : null;
+    const user = accountId ? await findUserById(db, accountId) : undefined;
+    if (!user || user.disabled) throw new Refusal(gateCloseCodes.unauthenticated, "sign in first");
+    return { user, tokenId: null };
   }
 
   function onConnection(socket: WebSocket, request: IncomingMessage) {

@@ -16,8 +16,8 @@ function finish(socket: WebSocket, message: WatchServerMessage) {
 }
 
 export function createWatchRoute({ db, config }: Runtime, nodeLink: NodeLink): SocketRoute {
-  return (socket, { actor, sessionId, user }) => {
-    registerViewer(socket, user.id);
+  return (socket, { actor, sessionId, user, tokenId }) => {
+    registerViewer(socket, user.id, tokenId);
     void (async () => {
       const session = await findSession(db, sessionId ?? undefined);
       if (!session || session.status === "ended") return finish(socket, { type: "ended", reason: session?.endReason ?? "user_closed", message: "this session has ended; its recording is under Sessions" });

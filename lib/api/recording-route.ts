@@ -2,10 +2,11 @@
 // decision (lib/governance/recording-access.ts), then the handler.
 import { requireRecordingAccess } from "../governance/recording-access";
 import { runtime } from "../runtime";
-import { apiRoute, type RouteContext } from "./route";
+import type { OperationKey } from "./operations";
+import { apiRoute, type OperationContext } from "./route";
 
-export function recordingRoute(handler: (context: RouteContext<undefined>) => Promise<unknown>) {
-  return apiRoute({ role: "user" }, async (context) => {
+export function recordingRoute<Key extends OperationKey>(key: Key, handler: (context: OperationContext<Key>) => Promise<unknown>) {
+  return apiRoute(key, async (context) => {
     await requireRecordingAccess(runtime().db, context.user, context.actor, context.params.id!);
     return handler(context);
   });

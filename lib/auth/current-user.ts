@@ -4,7 +4,7 @@ import { forbidden, redirect } from "next/navigation";
 import type { Actor } from "../audit";
 import type { Role } from "../protocol/domain";
 import { runtime } from "../runtime";
-import { effectiveRoles, findUserById } from "../users";
+import { effectiveRoles, findUserById, type UserRow } from "../users";
 import { auth } from "./auth";
 
 export interface SignedInUser {
@@ -22,6 +22,10 @@ export async function currentUser(): Promise<SignedInUser | null> {
   if (!id) return null;
   const user = await findUserById(runtime().db, id);
   if (!user || user.disabled) return null;
+  return signedInUser(user);
+}
+
+export function signedInUser(user: UserRow): SignedInUser {
   return {
     id: user.id,
     username: user.username,

@@ -6,6 +6,7 @@ import type { ConnectPurpose, CredentialKind, Protocol, RdpSecurity, Role } from
 import type { MatchMode, RiskOutcome, RuleAction, RuleKind, Severity } from "../protocol/command-rules";
 import type { AccessMode, RequestStatus, WeeklyWindow } from "../protocol/governance";
 import type { NodeStats } from "../protocol/nodes";
+import type { ApiScope } from "../protocol/api-tokens";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
 const textArray = (name: string) => text(name).array().notNull().default(sql`'{}'::text[]`);
@@ -18,7 +19,8 @@ export const users = pgTable(
     username: text("username").notNull(),
     email: text("email"),
     displayName: text("display_name"),
-    source: text("source").$type<"local" | "oidc">().notNull(),
+    /** `service`: an account for automation; it never signs in, it acts only through its API tokens. */
+    source: text("source").$type<"local" | "oidc" | "service">().notNull(),
     /** `issuer|sub` for SSO accounts: the IdP's stable identity, never the (changeable) email. */
     externalId: text("external_id"),
     passwordHash: text("password_hash"),
@@ -90,6 +92,28 @@ export const setupTokens = pgTable("setup_tokens", {
   expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
   usedAt: timestamp("used_at", { withTimezone: true }),
 });
+
+/** API tokens: only a hash of the secret is kept; a token works until it expires or is revoked. */
+export const apiTokens = pgTable(
+  "api_tokens",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    scopes: textArray("scopes").$type<ApiScope[]>(),
+    tokenHash: text("token_hash").notNull(),
+    hint: text("hint").notNull(),
+    createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+    lastUsedFrom: text("last_used_from"),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  },
+  (table) => [uniqueIndex("api_tokens_hash_key").on(table.tokenHash), index("api_tokens_user_idx").on(table.userId)],
+);
 
 export const credentials = pgTable(
   "credentials",

@@ -49,6 +49,8 @@ export type AuditFilter = Partial<z.infer<typeof auditFilterSchema>>;
 /** The page: entries older than `before` (an entry number), newest first. */
 export const auditPageSchema = auditFilterSchema.extend({
   before: z.coerce.number().int().positive().optional().catch(undefined),
+  /** `whole`: verify the whole chain now, not only the page. */
+  verify: z.literal("whole").optional().catch(undefined),
 });
 
 export const auditExportSchema = auditFilterSchema.extend({ format: z.enum(["csv", "jsonl"]) });

@@ -92,7 +92,9 @@ export type Keyframe = z.infer<typeof keyframeSchema>;
 
 const chunkOrMs = z.coerce.number({ message: "Must be a number" }).int("Must be whole").min(0, "Cannot be negative").max(2 ** 31 - 1, "Too large");
 /** How the player asks for a stretch of a recording: `?at=<ms>` to seek, `?seq=<chunk>` to continue. */
-export const recordingWindowQuerySchema = z.union([z.object({ at: chunkOrMs }).transform(({ at }) => ({ atMs: at })), z.object({ seq: chunkOrMs })]);
+export const recordingWindowQuerySchema = z.union([z.object({ at: chunkOrMs }).transform(({ at }) => ({ atMs: at })), z.object({ seq: chunkOrMs })], {
+  error: "Ask for ?at=<milliseconds> or ?seq=<chunk number>",
+});
 
 /**
  * A stretch of a recording for the player. A seek (`?at=`) starts at the nearest keyframe before that moment,
@@ -127,3 +129,8 @@ export const desktopWindowSchema = z.object({
   nextSeq: z.number().nullable(),
 });
 export type DesktopWindow = z.infer<typeof desktopWindowSchema>;
+
+/** `GET /api/recordings/search?q=`: words or a phrase to find in commands and output. */
+export const recordingSearchQuerySchema = z.object({
+  q: z.string().trim().min(2, "Search for at least 2 characters").max(200, "Search for at most 200 characters"),
+});

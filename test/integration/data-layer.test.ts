@@ -13,7 +13,7 @@ import { createEvidenceKeys, evidenceKeys, installEvidenceKeys } from "@/lib/evi
 import { createCredential, openCredential, updateCredential } from "@/lib/credentials";
 import { openDatabase, type DatabaseHandle } from "@/lib/db/client";
 import { createFsBlobStore } from "@/lib/blob-store/fs";
-import { auditLog, connectTickets, credentials, loginThrottle, recordingChunks, recordingKeyframes, sessions, transcriptLines, users } from "@/lib/db/schema";
+import { apiTokens, auditLog, connectTickets, credentials, loginThrottle, recordingChunks, recordingKeyframes, sessions, transcriptLines, users } from "@/lib/db/schema";
 import { createLoginThrottle, loginLimits } from "@/lib/auth/login-throttle";
 import { chunkBlobKey, keyframeBlobKey } from "@/lib/recordings";
 import { purgeExpiredRecordings, setPreventPurge } from "@/lib/retention";
@@ -26,6 +26,9 @@ import { matchesTargetSearch } from "@/lib/protocol/target-search";
 import { mintConnectTicket, redeemConnectTicket } from "@/lib/tickets";
 import { completeSetup, effectiveRoles, isSetupTokenValid, prepareLocalAdmin, seedGroupRoleMappings, upsertSsoUser } from "@/lib/users";
 import { createVault } from "@/lib/vault";
+import { authenticateToken, createApiToken, createServiceAccount, listApiTokens, revokeApiToken } from "@/lib/api-tokens";
+import { apiTokenPattern, apiTokenPrefix } from "@/lib/protocol/api-tokens";
+import type { Role } from "@/lib/protocol/domain";
 
 const actor: Actor = { id: null, name: "test", sourceIp: "127.0.0.1" };
 
@@ -490,6 +493,57 @@ describe.each(backends)("data layer on %s", (_name, open) => {
       const second = await upsertSsoUser(db(), { ...identity, groups: [] });
       expect(second.id).toBe(first.id);
       expect(effectiveRoles(second)).toEqual(["reviewer", "user"]);
+    });
+  });
+
+  describe("API tokens", () => {
+    it("keeps only a hash, authenticates live tokens of enabled accounts, and writes the last use at most once a minute", async () => {
+      const owner = await upsertSsoUser(db(), { issuer: "https://idp", subject: "sub-tokens", username: "tilda", email: null, displayName: null, groups: [] });
+      const caller = { id: owner.id, roles: effectiveRoles(owner) };
+      const { token, secret } = await createApiToken(db(), actor, caller, { name: "ci", scopes: ["sessions:read", "sessions:read"], expiresInDays: 30 });
+      expect(token.scopes).toEqual(["sessions:read"]);
+      expect(secret).toMatch(apiTokenPattern);
+      const [row] = await db().select().from(apiTokens).where(eq(apiTokens.id, token.id));
+      expect(JSON.stringify(row)).not.toContain(secret.slice(apiTokenPrefix.length));
+      expect(row!.hint).toBe(secret.slice(apiTokenPrefix.length, apiTokenPrefix.length + 6));
+
+      const first = await authenticateToken(db(), secret, "10.0.0.1");
+      expect(first?.user.id).toBe(owner.id);
+      const [used] = await db().select().from(apiTokens).where(eq(apiTokens.id, token.id));
+      expect(used!.lastUsedFrom).toBe("10.0.0.1");
+      await authenticateToken(db(), secret, "10.0.0.1");
+      const [again] = await db().select().from(apiTokens).where(eq(apiTokens.id, token.id));
+      expect(again!.lastUsedAt).toEqual(used!.lastUsedAt);
+      // A new address is written at once: the page shows where a token is used from.
+      await authenticateToken(db(), secret, "10.0.0.2");
+      expect((await db().select().from(apiTokens).where(eq(apiTokens.id, token.id)))[0]!.lastUsedFrom).toBe("10.0.0.2");
+
+      expect(await authenticateToken(db(), `${secret.slice(0, -1)}${secret.endsWith("A") ? "B" : "A"}`, null)).toBeNull();
+      expect(await authenticateToken(db(), "gatehouse_short", null)).toBeNull();
+      await db().update(users).set({ disabled: true }).where(eq(users.id, owner.id));
+      expect(await authenticateToken(db(), secret, null)).toBeNull();
+      await db().update(users).set({ disabled: false }).where(eq(users.id, owner.id));
+      await db().update(apiTokens).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(apiTokens.id, token.id));
+      expect(await authenticateToken(db(), secret, null)).toBeNull();
+      await db().update(apiTokens).set({ expiresAt: new Date(Date.now() + 60_000) }).where(eq(apiTokens.id, token.id));
+      expect(await authenticateToken(db(), secret, null)).not.toBeNull();
+      const revoked = await revokeApiToken(db(), actor, caller, token.id);
+      expect(revoked.revokedAt).not.toBeNull();
+      expect(await authenticateToken(db(), secret, null)).toBeNull();
+    });
+
+    it("refuses scopes the owner's roles could never use, and service-account tokens to anyone but admins", async () => {
+      const owner = await upsertSsoUser(db(), { issuer: "https://idp", subject: "sub-plain", username: "plain", email: null, displayName: null, groups: [] });
+      const caller = { id: owner.id, roles: effectiveRoles(owner) };
+      await expect(createApiToken(db(), actor, caller, { name: "x", scopes: ["admin"], expiresInDays: 1 })).rejects.toMatchObject({ status: 400, fields: { scopes: "Not for these roles: admin" } });
+      const robot = await createServiceAccount(db(), actor, { name: "robot", roles: ["security"] });
+      await expect(createApiToken(db(), actor, caller, { name: "x", scopes: ["sessions:read"], expiresInDays: 1, serviceAccountId: robot.id })).rejects.toMatchObject({ status: 403 });
+      const admin = { id: owner.id, roles: ["admin", "user"] as Role[] };
+      const { secret } = await createApiToken(db(), actor, admin, { name: "pull", scopes: ["sessions:control"], expiresInDays: 1, serviceAccountId: robot.id });
+      expect((await authenticateToken(db(), secret, null))?.user.username).toBe("robot");
+      // Someone else's token is not found, not merely refused.
+      const [robotToken] = await listApiTokens(db(), robot.id);
+      await expect(revokeApiToken(db(), actor, caller, robotToken!.id)).rejects.toMatchObject({ status: 404 });
     });
   });
 });

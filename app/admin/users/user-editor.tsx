@@ -8,11 +8,13 @@ import type { Role } from "@/lib/protocol/domain";
 const roles: Role[] = ["admin", "security", "reviewer", "user"];
 const grantableRoles = roles.filter((role) => role !== "user");
 
+const sourceLabels = { local: "local account", oidc: "SSO", service: "service account" } as const;
+
 interface UserSummary {
   id: string;
   username: string;
   displayName: string | null;
-  source: "local" | "oidc";
+  source: "local" | "oidc" | "service";
   groups: string[];
   idpRoles: Role[];
   grantedRoles: Role[];
@@ -79,7 +81,7 @@ export function UserEditor({ users, mappings }: { users: UserSummary[]; mappings
                 <td className="py-2">
                   <div className="font-medium">{user.displayName ?? user.username}</div>
                   <div className="text-xs text-slate-500">
-                    {user.username} · {user.source === "local" ? "local account" : "SSO"}
+                    {user.username} · {sourceLabels[user.source]}
                     {user.disabled ? " · disabled" : ""}
                   </div>
                 </td>

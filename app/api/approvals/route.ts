@@ -3,4 +3,4 @@ import { approvalQueue } from "@/lib/governance/requests";
 import { runtime } from "@/lib/runtime";
 
 /** Requests this person may decide or oversee. */
-export const GET = apiRoute({ role: "user" }, ({ user }) => approvalQueue(runtime().db, user));
+export const GET = apiRoute("GET /api/approvals", ({ user }) => approvalQueue(runtime().db, user));

@@ -3,4 +3,4 @@ import { auditQueue } from "@/lib/governance/audits";
 import { runtime } from "@/lib/runtime";
 
 /** The sessions assigned to the caller for audit. Auditors are named by policies, not by a role. */
-export const GET = apiRoute({ role: "user" }, ({ user }) => auditQueue(runtime().db, user));
+export const GET = apiRoute("GET /api/audits", ({ user }) => auditQueue(runtime().db, user));

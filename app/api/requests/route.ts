@@ -4,9 +4,9 @@ import { createAccessRequest, findRequestFor, listOwnRequests } from "@/lib/gove
 import { accessRequestInputSchema } from "@/lib/protocol/governance";
 import { runtime } from "@/lib/runtime";
 
-export const GET = apiRoute({ role: "user" }, ({ user }) => listOwnRequests(runtime().db, user));
+export const GET = apiRoute("GET /api/requests", ({ user }) => listOwnRequests(runtime().db, user));
 
-export const POST = apiRoute({ role: "user", body: accessRequestInputSchema }, async ({ user, actor, body }) => {
+export const POST = apiRoute("POST /api/requests", async ({ user, actor, body }) => {
   const created = await createAccessRequest(runtime().db, actor, user, body);
   return findRequestFor(runtime().db, user, created.id);
 });

@@ -4,7 +4,7 @@ import { runtime } from "@/lib/runtime";
 import { listReachableTargets } from "@/lib/targets";
 
 /** The caller's targets, each with whether they may connect now and, if not, why and whether a request would help. */
-export const GET = apiRoute({ role: "user" }, async ({ user, actor }) =>
+export const GET = apiRoute("GET /api/targets", async ({ user, actor }) =>
   (await listReachableTargets(runtime().db, user, actor.sourceIp)).map(({ target, decision }) => ({
     ...targetView(target),
     access: decision.allowed

@@ -1,6 +1,11 @@
 import { apiRoute } from "@/lib/api/route";
 import { requestConnectTicket } from "@/lib/connect";
 import { ticketRequestSchema } from "@/lib/protocol/tickets";
+import { ApiError } from "@/lib/errors";
 import { runtime } from "@/lib/runtime";
 
-export const POST = apiRoute({ role: "user", body: ticketRequestSchema }, ({ user, actor, body }) => requestConnectTicket(runtime(), user, actor, body));
+/** A ticket for one WebSocket; with an API token, only for watching (sessions are opened in the browser). */
+export const POST = apiRoute("POST /api/tickets", async ({ user, actor, body, token }) => {
+  if (token && body.purpose !== "watch") throw new ApiError(403, "An API token may only ask for watch tickets; open sessions in the browser");
+  return requestConnectTicket(runtime(), user, actor, body);
+});

@@ -3,6 +3,6 @@ import { createCredential, listCredentials } from "@/lib/credentials";
 import { credentialInputSchema } from "@/lib/protocol/admin";
 import { runtime } from "@/lib/runtime";
 
-export const GET = apiRoute({ role: "admin" }, () => listCredentials(runtime().db));
+export const GET = apiRoute("GET /api/admin/credentials", () => listCredentials(runtime().db));
 
-export const POST = apiRoute({ role: "admin", body: credentialInputSchema }, ({ actor, body }) => createCredential(runtime().db, runtime().vault, actor, body));
+export const POST = apiRoute("POST /api/admin/credentials", ({ actor, body }) => createCredential(runtime().db, runtime().vault, actor, body));

@@ -3,4 +3,4 @@ import { listNodeViews } from "@/lib/nodes";
 import { runtime } from "@/lib/runtime";
 
 /** The fleet: every node up, late or retired, with what it reported at its last heartbeat. Security and admins. */
-export const GET = apiRoute({ role: ["admin", "security"] }, async () => listNodeViews(runtime().db));
+export const GET = apiRoute("GET /api/admin/nodes", async () => listNodeViews(runtime().db));

@@ -2,17 +2,16 @@ import { apiRoute } from "@/lib/api/route";
 import { adminTargetView } from "@/lib/api/views";
 import { targetInputSchema } from "@/lib/protocol/admin";
 import { runtime } from "@/lib/runtime";
-import { targetPageHref, targetPageQuerySchema } from "@/lib/protocol/target-search";
+import { targetPageHref } from "@/lib/protocol/target-search";
 import { createTarget, listTargetsPage } from "@/lib/targets";
 
 /** A page of targets by name (`q`, `tag`, `after`); a Link header names the next page when there is one. */
-export const GET = apiRoute({ role: "admin" }, async ({ request }) => {
+export const GET = apiRoute("GET /api/admin/targets", async ({ query, request }) => {
   const url = new URL(request.url);
-  const query = targetPageQuerySchema.parse(Object.fromEntries(url.searchParams));
   const page = await listTargetsPage(runtime().db, query);
   const headers = new Headers({ "x-total-count": String(page.matching) });
   if (page.next) headers.set("link", `<${targetPageHref(url.pathname, query, page.next)}>; rel="next"`);
   return Response.json(page.targets.map(adminTargetView), { headers });
 });
 
-export const POST = apiRoute({ role: "admin", body: targetInputSchema }, async ({ actor, body }) => adminTargetView(await createTarget(runtime().db, actor, body)));
+export const POST = apiRoute("POST /api/admin/targets", async ({ actor, body }) => adminTargetView(await createTarget(runtime().db, actor, body)));

@@ -3,4 +3,4 @@ import { userView } from "@/lib/api/views";
 import { runtime } from "@/lib/runtime";
 import { listUsers } from "@/lib/users";
 
-export const GET = apiRoute({ role: "admin" }, async () => (await listUsers(runtime().db)).map(userView));
+export const GET = apiRoute("GET /api/admin/users", async () => (await listUsers(runtime().db)).map(userView));

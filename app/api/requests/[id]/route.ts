@@ -2,4 +2,4 @@ import { apiRoute } from "@/lib/api/route";
 import { findRequestFor } from "@/lib/governance/requests";
 import { runtime } from "@/lib/runtime";
 
-export const GET = apiRoute({ role: "user" }, ({ user, params }) => findRequestFor(runtime().db, user, params.id!));
+export const GET = apiRoute("GET /api/requests/{id}", ({ user, params }) => findRequestFor(runtime().db, user, params.id!));

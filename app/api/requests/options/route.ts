@@ -3,4 +3,4 @@ import { requestOptions } from "@/lib/governance/requests";
 import { runtime } from "@/lib/runtime";
 
 /** The activities this person may request, each with the resources it covers for them. */
-export const GET = apiRoute({ role: "user" }, ({ user }) => requestOptions(runtime().db, user));
+export const GET = apiRoute("GET /api/requests/options", ({ user }) => requestOptions(runtime().db, user));

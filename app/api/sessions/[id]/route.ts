@@ -4,6 +4,6 @@ import { setPreventPurge } from "@/lib/retention";
 import { runtime } from "@/lib/runtime";
 
 /** A reviewer or admin puts a recording on hold (or releases it): the retention purge then leaves it alone. */
-export const PATCH = apiRoute({ role: ["reviewer", "admin"], body: sessionUpdateSchema }, ({ actor, body, params }) =>
+export const PATCH = apiRoute("PATCH /api/sessions/{id}", ({ actor, body, params }) =>
   setPreventPurge(runtime().db, actor, params.id!, body.preventPurge),
 );

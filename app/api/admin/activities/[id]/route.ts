@@ -3,6 +3,6 @@ import { deleteActivity, updateActivity } from "@/lib/governance/policies";
 import { activityInputSchema } from "@/lib/protocol/governance";
 import { runtime } from "@/lib/runtime";
 
-export const PATCH = apiRoute({ role: "admin", body: activityInputSchema }, ({ actor, body, params }) => updateActivity(runtime().db, actor, params.id!, body));
+export const PATCH = apiRoute("PATCH /api/admin/activities/{id}", ({ actor, body, params }) => updateActivity(runtime().db, actor, params.id!, body));
 
-export const DELETE = apiRoute({ role: "admin" }, ({ actor, params }) => deleteActivity(runtime().db, actor, params.id!));
+export const DELETE = apiRoute("DELETE /api/admin/activities/{id}", ({ actor, params }) => deleteActivity(runtime().db, actor, params.id!));

@@ -3,8 +3,8 @@ import { deleteCredential, updateCredential } from "@/lib/credentials";
 import { credentialUpdateSchema } from "@/lib/protocol/admin";
 import { runtime } from "@/lib/runtime";
 
-export const PATCH = apiRoute({ role: "admin", body: credentialUpdateSchema }, ({ actor, body, params }) =>
+export const PATCH = apiRoute("PATCH /api/admin/credentials/{id}", ({ actor, body, params }) =>
   updateCredential(runtime().db, runtime().vault, actor, params.id!, body),
 );
 
-export const DELETE = apiRoute({ role: "admin" }, ({ actor, params }) => deleteCredential(runtime().db, actor, params.id!));
+export const DELETE = apiRoute("DELETE /api/admin/credentials/{id}", ({ actor, params }) => deleteCredential(runtime().db, actor, params.id!));

@@ -4,8 +4,8 @@ import { targetInputSchema } from "@/lib/protocol/admin";
 import { runtime } from "@/lib/runtime";
 import { deleteTarget, updateTarget } from "@/lib/targets";
 
-export const PATCH = apiRoute({ role: "admin", body: targetInputSchema }, async ({ actor, body, params }) =>
+export const PATCH = apiRoute("PATCH /api/admin/targets/{id}", async ({ actor, body, params }) =>
   adminTargetView(await updateTarget(runtime().db, actor, params.id!, body)),
 );
 
-export const DELETE = apiRoute({ role: "admin" }, ({ actor, params }) => deleteTarget(runtime().db, actor, params.id!));
+export const DELETE = apiRoute("DELETE /api/admin/targets/{id}", ({ actor, params }) => deleteTarget(runtime().db, actor, params.id!));

@@ -4,6 +4,6 @@ import { userUpdateSchema } from "@/lib/protocol/admin";
 import { runtime } from "@/lib/runtime";
 import { updateUser } from "@/lib/users";
 
-export const PATCH = apiRoute({ role: "admin", body: userUpdateSchema }, async ({ actor, body, params }) =>
+export const PATCH = apiRoute("PATCH /api/admin/users/{id}", async ({ actor, body, params }) =>
   userView(await updateUser(runtime().db, actor, params.id!, body)),
 );

@@ -3,4 +3,4 @@ import { updateAudit } from "@/lib/governance/audits";
 import { auditUpdateSchema } from "@/lib/protocol/governance";
 import { runtime } from "@/lib/runtime";
 
-export const PATCH = apiRoute({ role: "user", body: auditUpdateSchema }, ({ user, actor, params, body }) => updateAudit(runtime().db, actor, user, params.sessionId!, params.policyId!, body));
+export const PATCH = apiRoute("PATCH /api/audits/{sessionId}/{policyId}", ({ user, actor, params, body }) => updateAudit(runtime().db, actor, user, params.sessionId!, params.policyId!, body));

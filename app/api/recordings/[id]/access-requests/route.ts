@@ -4,4 +4,4 @@ import { recordingRequestInputSchema } from "@/lib/protocol/governance";
 import { runtime } from "@/lib/runtime";
 
 /** Asks to open this recording, with a justification the approvers read. */
-export const POST = apiRoute({ role: "user", body: recordingRequestInputSchema }, ({ user, actor, params, body }) => requestRecordingAccess(runtime().db, actor, user, params.id!, body));
+export const POST = apiRoute("POST /api/recordings/{id}/access-requests", ({ user, actor, params, body }) => requestRecordingAccess(runtime().db, actor, user, params.id!, body));

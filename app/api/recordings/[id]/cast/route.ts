@@ -4,7 +4,7 @@ import { exportCast, findRecording } from "@/lib/recordings";
 import { runtime } from "@/lib/runtime";
 
 /** The whole terminal recording as one asciicast v2 file, for `asciinema play` or any cast player. */
-export const GET = recordingRoute(async ({ actor, params }) => {
+export const GET = recordingRoute("GET /api/recordings/{id}/cast", async ({ actor, params }) => {
   const { db, blobStore } = runtime();
   const cast = await exportCast(db, blobStore, await findRecording(db, params.id));
   await audit(db, actor, { action: "recording.export", objectType: "session", objectId: params.id, details: { bytes: cast.length } });

@@ -4,7 +4,7 @@ import { auditRecordingRead } from "@/lib/read-audit";
 import { listCommands } from "@/lib/transcripts";
 
 /** The commands typed in a session with their time offsets: the player's markers. */
-export const GET = recordingRoute(async ({ actor, params }) => {
+export const GET = recordingRoute("GET /api/recordings/{id}/commands", async ({ actor, params }) => {
   await auditRecordingRead(runtime().db, actor, params.id!, "commands");
   return listCommands(runtime().db, params.id!);
 });

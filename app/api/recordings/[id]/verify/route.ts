@@ -4,7 +4,7 @@ import { auditRecordingRead } from "@/lib/read-audit";
 import { runtime } from "@/lib/runtime";
 
 /** Whether the recording is whole and untouched, and if not, the first chunk where it is not. */
-export const GET = recordingRoute(async ({ actor, params }) => {
+export const GET = recordingRoute("GET /api/recordings/{id}/verify", async ({ actor, params }) => {
   const { db, blobStore } = runtime();
   const recording = await findRecording(db, params.id);
   await auditRecordingRead(db, actor, params.id!, "verify");

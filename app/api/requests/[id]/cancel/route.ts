@@ -3,4 +3,4 @@ import { cancelAccessRequest } from "@/lib/governance/requests";
 import { requestClosingSchema } from "@/lib/protocol/governance";
 import { runtime } from "@/lib/runtime";
 
-export const POST = apiRoute({ role: "user", body: requestClosingSchema }, ({ user, actor, body, params }) => cancelAccessRequest(runtime().db, actor, user, params.id!, body.reason));
+export const POST = apiRoute("POST /api/requests/{id}/cancel", ({ user, actor, body, params }) => cancelAccessRequest(runtime().db, actor, user, params.id!, body.reason));

@@ -4,4 +4,4 @@ import { requestDecisionSchema } from "@/lib/protocol/governance";
 import { runtime } from "@/lib/runtime";
 
 /** Approvers are named by policies, not by a role: who may decide is checked per request. */
-export const POST = apiRoute({ role: "user", body: requestDecisionSchema }, ({ user, actor, body, params }) => decideAccessRequest(runtime().db, actor, user, params.id!, body));
+export const POST = apiRoute("POST /api/requests/{id}/decision", ({ user, actor, body, params }) => decideAccessRequest(runtime().db, actor, user, params.id!, body));

@@ -3,4 +3,4 @@ import { revokeAccessRequest } from "@/lib/governance/requests";
 import { requestClosingSchema } from "@/lib/protocol/governance";
 import { runtime } from "@/lib/runtime";
 
-export const POST = apiRoute({ role: "user", body: requestClosingSchema }, ({ user, actor, body, params }) => revokeAccessRequest(runtime().db, actor, user, params.id!, body.reason));
+export const POST = apiRoute("POST /api/requests/{id}/revoke", ({ user, actor, body, params }) => revokeAccessRequest(runtime().db, actor, user, params.id!, body.reason));

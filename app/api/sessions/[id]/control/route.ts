@@ -4,4 +4,4 @@ import { runtime } from "@/lib/runtime";
 import { controlSession } from "@/lib/session-control";
 
 /** Security locks, unlocks, pauses, resumes or terminates a live session on whichever node runs it. */
-export const POST = apiRoute({ role: ["security", "admin"], body: controlRequestSchema }, ({ actor, body, params }) => controlSession(runtime(), actor, params.id!, body));
+export const POST = apiRoute("POST /api/sessions/{id}/control", ({ actor, body, params }) => controlSession(runtime(), actor, params.id!, body));

@@ -3,4 +3,4 @@ import { openHolds } from "@/lib/command-policy/holds";
 import { runtime } from "@/lib/runtime";
 
 /** What the command policy holds in a session now, waiting for security. */
-export const GET = apiRoute({ role: ["security", "admin"] }, ({ params }) => openHolds(runtime().db, params.id!));
+export const GET = apiRoute("GET /api/sessions/{id}/holds", ({ params }) => openHolds(runtime().db, params.id!));

@@ -3,7 +3,7 @@ import { readRiskAnalysis } from "@/lib/command-policy/risk-access";
 import { runtime } from "@/lib/runtime";
 
 /** A session's risk events, each with the commands around it. */
-export const GET = apiRoute({ role: "user" }, async ({ user, actor, params }) => {
+export const GET = apiRoute("GET /api/sessions/{id}/risk", async ({ user, actor, params }) => {
   const { session, events } = await readRiskAnalysis(runtime().db, user, actor, params.id!);
   return { sessionId: session.id, riskScore: session.riskScore, events };
 });

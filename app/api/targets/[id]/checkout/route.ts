@@ -3,4 +3,4 @@ import { checkOutPassword } from "@/lib/governance/checkout";
 import { runtime } from "@/lib/runtime";
 
 /** The target's password, for a person whose approved request and policies allow it; audited. */
-export const POST = apiRoute({ role: "user" }, ({ user, actor, params }) => checkOutPassword(runtime(), actor, user, params.id!));
+export const POST = apiRoute("POST /api/targets/{id}/checkout", ({ user, actor, params }) => checkOutPassword(runtime(), actor, user, params.id!));

@@ -6,7 +6,7 @@ import { runtime } from "@/lib/runtime";
 import { findTarget } from "@/lib/targets";
 
 /** The person accepts the logon notice for a target they may otherwise reach. */
-export const POST = apiRoute({ role: "user" }, async ({ user, actor, params }) => {
+export const POST = apiRoute("POST /api/targets/{id}/notice", async ({ user, actor, params }) => {
   const { db } = runtime();
   const target = await findTarget(db, params.id!);
   const decision = target ? await decideAccess(db, user, target, actor.sourceIp) : undefined;

@@ -6,7 +6,7 @@ import { endSessionsOfUser } from "@/lib/session-control";
 import { findUserById } from "@/lib/users";
 
 /** Ends every live session of one person, on every node (terminals, desktops, web apps). */
-export const POST = apiRoute({ role: "admin", body: endSessionsRequestSchema }, async ({ actor, body, params }) => {
+export const POST = apiRoute("POST /api/admin/users/{id}/end-sessions", async ({ actor, body, params }) => {
   const user = await findUserById(runtime().db, params.id!);
   if (!user) throw notFound("User");
   return endSessionsOfUser(runtime(), actor, user.id, body.reason);

@@ -4,4 +4,4 @@ import { runtime } from "@/lib/runtime";
 import { decideHold } from "@/lib/session-control";
 
 /** Security approves or denies a command or request the command policy holds for them. */
-export const POST = apiRoute({ role: ["security", "admin"], body: holdDecisionSchema }, ({ actor, body, params }) => decideHold(runtime(), actor, params.id!, params.holdId!, body));
+export const POST = apiRoute("POST /api/sessions/{id}/holds/{holdId}", ({ actor, body, params }) => decideHold(runtime(), actor, params.id!, params.holdId!, body));

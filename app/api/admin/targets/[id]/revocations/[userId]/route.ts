@@ -3,4 +3,4 @@ import { restoreAccess } from "@/lib/revocations";
 import { runtime } from "@/lib/runtime";
 
 /** An admin restores a user's access to a target that security cancelled. */
-export const DELETE = apiRoute({ role: "admin" }, ({ actor, params }) => restoreAccess(runtime().db, actor, params.id!, params.userId!));
+export const DELETE = apiRoute("DELETE /api/admin/targets/{id}/revocations/{userId}", ({ actor, params }) => restoreAccess(runtime().db, actor, params.id!, params.userId!));

@@ -1,0 +1,8 @@
+import { createServiceAccount } from "@/lib/api-tokens";
+import { apiRoute } from "@/lib/api/route";
+import { runtime } from "@/lib/runtime";
+
+export const POST = apiRoute("POST /api/admin/service-accounts", async ({ actor, body }) => {
+  const account = await createServiceAccount(runtime().db, actor, body);
+  return { id: account.id, username: account.username };
+});

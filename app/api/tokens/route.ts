@@ -1,0 +1,7 @@
+import { createApiToken, listApiTokens } from "@/lib/api-tokens";
+import { apiRoute } from "@/lib/api/route";
+import { runtime } from "@/lib/runtime";
+
+export const GET = apiRoute("GET /api/tokens", ({ user }) => listApiTokens(runtime().db, user.id));
+
+export const POST = apiRoute("POST /api/tokens", ({ user, actor, body }) => createApiToken(runtime().db, actor, user, body));
