@@ -4,9 +4,10 @@
 // route files themselves.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { request as playwrightRequest, type APIRequestContext, type Page } from "@playwright/test";
+import { request as playwrightRequest, type APIRequestContext } from "@playwright/test";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import postgres from "postgres";
+import { issueToken } from "./fixtures/api-tokens";
 import { expect, signInWithSso, ssoUrl, test } from "./fixtures/test";
 
 const run = Date.now().toString(36);
@@ -14,19 +15,6 @@ const run = Date.now().toString(36);
 /** A client with no cookie at all: only the token speaks for it. */
 async function tokenClient(secret: string): Promise<APIRequestContext> {
   return playwrightRequest.newContext({ baseURL: ssoUrl(), extraHTTPHeaders: { authorization: `Bearer ${secret}` } });
-}
-
-async function issueToken(page: Page, name: string, scopes: string[], owner?: string): Promise<string> {
-  await page.goto(`${ssoUrl()}/tokens`);
-  const form = page.getByRole("form", { name: "New token" });
-  await form.getByLabel("Name").fill(name);
-  if (owner) await form.getByLabel("For").selectOption({ label: owner });
-  for (const scope of scopes) await form.getByRole("checkbox", { name: new RegExp(`^${scope} `) }).check();
-  await form.getByRole("button", { name: "Issue token" }).click();
-  await expect(page.getByRole("status").filter({ hasText: `Token ${name} for` })).toBeVisible();
-  const secret = (await page.getByTestId("new-token-secret").textContent())!.trim();
-  expect(secret).toMatch(/^gatehouse_[A-Za-z0-9_-]{43}$/);
-  return secret;
 }
 
 test("a token calls the API as its owner within its scopes, is audited, and stops at once when revoked or expired", async ({ browser }) => {

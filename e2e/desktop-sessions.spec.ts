@@ -206,6 +206,14 @@ test.describe("RDP and VNC desktops", () => {
     await page.getByRole("button", { name: "Disconnect" }).click();
     await expect.poll(async () => (await sql`select status from sessions where id = ${sessionId}`)[0]?.status).toBe("ended");
 
+    // The download is Guacamole's own instruction stream, named for it: what its recording player reads.
+    const download = await alice.request.get(`${ssoUrl()}/api/recordings/${sessionId}/export`);
+    expect(download.headers()["content-disposition"]).toBe(`attachment; filename="gatehouse-${sessionId}.guac"`);
+    const stream = await download.text();
+    expect(stream).toMatch(/^\d+\.[a-z]+[,;]/);
+    expect(stream).toContain("4.sync,");
+    expect(stream.endsWith(";")).toBe(true);
+
     const review = await alice.newPage();
     await review.goto(`${ssoUrl()}/recordings/${sessionId}`);
     const player = review.getByTestId("desktop-player");

@@ -69,7 +69,7 @@ test.describe("terminal recordings", () => {
   }
 
   const castOf = async (sessionId: string) => {
-    const response = await alice.request.get(`${ssoUrl()}/api/recordings/${sessionId}/cast`);
+    const response = await alice.request.get(`${ssoUrl()}/api/recordings/${sessionId}/export`);
     expect(response.status()).toBe(200);
     return response.text();
   };
@@ -142,7 +142,7 @@ test.describe("terminal recordings", () => {
     });
     const session = { id: sessionId };
     for (const [who, context] of [["bob (the session's own user)", bob], ["sam (security)", sam]] as const) {
-      expect((await context.request.get(`${ssoUrl()}/api/recordings/${session.id}/cast`)).status(), who).toBe(403);
+      expect((await context.request.get(`${ssoUrl()}/api/recordings/${session.id}/export`)).status(), who).toBe(403);
       expect((await context.request.get(`${ssoUrl()}/api/recordings/${session.id}/verify`)).status(), who).toBe(403);
       expect((await context.request.get(`${ssoUrl()}/api/recordings/${session.id}/window?at=0`)).status(), who).toBe(403);
       expect((await context.request.get(`${ssoUrl()}/api/recordings/${session.id}/commands`)).status(), who).toBe(403);
@@ -150,7 +150,7 @@ test.describe("terminal recordings", () => {
       expect((await page.goto(`${ssoUrl()}/recordings/${session.id}`))!.status(), who).toBe(403);
       await page.close();
     }
-    expect((await alice.request.get(`${ssoUrl()}/api/recordings/not-a-uuid/cast`)).status()).toBe(404);
+    expect((await alice.request.get(`${ssoUrl()}/api/recordings/not-a-uuid/export`)).status()).toBe(404);
     expect((await alice.request.get(`${ssoUrl()}/api/recordings/not-a-uuid/window?at=0`)).status()).toBe(404);
     expect((await alice.request.get(`${ssoUrl()}/api/recordings/00000000-0000-4000-8000-000000000000/window?at=0`)).status()).toBe(404);
     const badQuery = await alice.request.get(`${ssoUrl()}/api/recordings/${session.id}/window?at=-5`);
@@ -162,8 +162,8 @@ test.describe("terminal recordings", () => {
     await viewer.close();
     const [viewed] = await sql`select * from audit_log where action = 'recording.view' and object_id = ${session.id}`;
     expect(viewed?.actor_name).toBe("alice");
-    expect((await alice.request.get(`${ssoUrl()}/api/recordings/00000000-0000-4000-8000-000000000000/cast`)).status()).toBe(404);
-    expect((await alice.request.get(`${ssoUrl()}/api/recordings/${session.id}/cast`)).status()).toBe(200);
+    expect((await alice.request.get(`${ssoUrl()}/api/recordings/00000000-0000-4000-8000-000000000000/export`)).status()).toBe(404);
+    expect((await alice.request.get(`${ssoUrl()}/api/recordings/${session.id}/export`)).status()).toBe(200);
     const [exported] = await sql`select * from audit_log where action = 'recording.export' and object_id = ${session.id}`;
     expect(exported?.actor_name).toBe("alice");
 
@@ -546,7 +546,7 @@ test.describe("terminal recordings", () => {
       await expect
         .poll(async () => ((await (await alice.request.get(`${node.url}/api/recordings/${sessionId}/verify`, { headers: { origin: node.url } })).json()) as { intact: boolean }).intact, { timeout: 20_000 })
         .toBe(true);
-      const cast = await (await alice.request.get(`${node.url}/api/recordings/${sessionId}/cast`)).text();
+      const cast = await (await alice.request.get(`${node.url}/api/recordings/${sessionId}/export`)).text();
       const output = parseCast(cast).events.filter(([, code]) => code === "o").map(([, , text]) => text).join("");
       expect(output).toBe(terminal.output);
       for (const line of ["before-outage", "during-outage-3", "after-outage"]) expect(output).toContain(line);
@@ -566,7 +566,7 @@ test.describe("terminal recordings", () => {
       const [row] = await sql`select status, end_reason, ended_at, started_at from sessions where id = ${sessionId}`;
       expect(row).toMatchObject({ status: "ended", end_reason: "interrupted" });
       expect(row!.ended_at.getTime()).toBeGreaterThan(row!.started_at.getTime());
-      const cast = await (await alice.request.get(`${node.url}/api/recordings/${sessionId}/cast`)).text();
+      const cast = await (await alice.request.get(`${node.url}/api/recordings/${sessionId}/export`)).text();
       expect(cast).toContain("written-before-crash");
       expect(await (await alice.request.get(`${node.url}/api/recordings/${sessionId}/verify`)).json()).toMatchObject({ intact: true });
     });

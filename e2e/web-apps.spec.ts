@@ -121,6 +121,12 @@ test.describe("web apps", () => {
     const stored = JSON.stringify(events);
     for (const shown of ["Page one", "Quarterly numbers", "Page two", "echo: hello through the gateway", "Pages"]) expect(stored).toContain(shown);
     expect(stored.includes(nodeRed.password), "the password is in the stored events").toBe(false);
+    // The download is rrweb's events as one JSON array, as rrweb-player takes them (the visit may record on meanwhile).
+    const download = await alice.request.get(`${ssoUrl()}/api/recordings/${recordedSession}/export`);
+    expect(download.headers()["content-type"]).toBe("application/json");
+    expect(download.headers()["content-disposition"]).toBe(`attachment; filename="gatehouse-${recordedSession}.json"`);
+    const exported = (await download.json()) as typeof events;
+    expect(exported.slice(0, events.length)).toEqual(events);
     // The typing into Node-RED's password field is there, as asterisks.
     const typed = events.filter((event) => event.type === 3 && (event.data as { source?: number }).source === 5).map((event) => (event.data as { text?: string }).text ?? "");
     expect(typed).toContain("*".repeat(nodeRed.password.length));

@@ -15,7 +15,7 @@ import { condenseLead } from "./guacamole-overdraw";
 import { isUuid } from "./ids";
 import type { Protocol } from "./protocol/domain";
 import type { PageEvent } from "./protocol/page-recorder";
-import { keyframeSchema, parseChunk, type CastEvent, type DesktopWindow, type Keyframe, type RecordingVerdict, type RecordingWindow } from "./protocol/recordings";
+import { exportKindOf, keyframeSchema, parseChunk, type CastEvent, type DesktopWindow, type Keyframe, type RecordingVerdict, type RecordingWindow } from "./protocol/recordings";
 import { pageEventSchema, type PageEventsWindow } from "./protocol/web-recording";
 
 const decompress = promisify(gunzip);
@@ -100,13 +100,34 @@ async function chunkText(blobStore: BlobStore, cipher: RecordingCipher, chunk: P
   return openRecordingBlob(cipher, chunk.blobKey, await blobStore.get(chunk.blobKey));
 }
 
-/** The whole recording as one asciicast v2 file. */
-export async function exportCast(db: Database, blobStore: BlobStore, chunks: RecordingChunk[]): Promise<Buffer> {
-  if (!chunks[0]) return Buffer.alloc(0);
-  const cipher = await recordingCipher(db, chunks[0].sessionId, { create: false });
-  const parts: string[] = [];
-  for (const chunk of chunks) parts.push(await chunkText(blobStore, cipher, chunk));
-  return Buffer.from(parts.join(""), "utf8");
+/**
+ * The whole recording in its kind's format, read a chunk at a time as the client takes it (a slow reader holds
+ * one chunk, not the recording). A web recording's events are checked as the player checks them.
+ */
+export function exportRecording(db: Database, blobStore: BlobStore, chunks: RecordingChunk[], protocol: Protocol): ReadableStream<Uint8Array> {
+  const kind = exportKindOf(protocol);
+  const encoder = new TextEncoder();
+  let next = 0;
+  let cipher: RecordingCipher | undefined;
+  let events = 0;
+  return new ReadableStream({
+    async pull(controller) {
+      if (next === chunks.length) {
+        if (kind === "web") controller.enqueue(encoder.encode(events === 0 ? "[]\n" : "\n]\n"));
+        controller.close();
+        return;
+      }
+      const chunk = chunks[next++]!;
+      cipher ??= await recordingCipher(db, chunk.sessionId, { create: false });
+      const text = await chunkText(blobStore, cipher, chunk);
+      if (kind !== "web") return controller.enqueue(encoder.encode(text));
+      const lines: string[] = [];
+      for (const line of text.split("\n")) {
+        if (line && pageEventSchema.safeParse(parseJsonLine(line)).success) lines.push(`${events++ === 0 ? "[\n" : ",\n"}${line}`);
+      }
+      controller.enqueue(encoder.encode(lines.join("")));
+    },
+  });
 }
 
 /** A window reaches this far past the moment asked for, so that playing on does not wait for the next one. */

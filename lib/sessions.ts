@@ -106,9 +106,10 @@ export async function markInterruptedSessions(db: Database, node: string): Promi
  * next page if there is one. Pages are cut by the sort keys (keyset), so a deep page costs what the first does.
  * `onlyUserId` limits the list to one user's own sessions (what a plain user may see).
  */
-export async function listSessions(db: Database, filter: Partial<SessionFilter>, scope: { onlyUserId?: string } = {}, pageSize = sessionPageSize) {
+export async function listSessions(db: Database, filter: Partial<SessionFilter>, scope: { onlyUserId?: string; id?: string } = {}, pageSize = sessionPageSize) {
   const conditions = [
     scope.onlyUserId ? eq(sessions.userId, scope.onlyUserId) : undefined,
+    scope.id ? eq(sessions.id, scope.id) : undefined,
     // Someone limited to their own sessions has no one else to filter by.
     filter.user && !scope.onlyUserId ? ilike(users.username, `%${escapeLike(filter.user)}%`) : undefined,
     filter.target ? ilike(sessions.targetName, `%${escapeLike(filter.target)}%`) : undefined,

@@ -7,7 +7,7 @@ import { useCallback, useEffect, useState } from "react";
 import { Badge, Card, EmptyState, ProtocolOptions } from "@/app/_ui/primitives";
 import type { LiveState } from "@/lib/protocol/live";
 import { SessionControls } from "./_components/session-controls";
-import { spanOfTime } from "@/app/_ui/format";
+import { spanOfTime } from "@/lib/format";
 
 interface SessionListRow {
   id: string;

@@ -1,7 +1,8 @@
 import Link from "next/link";
-import { spanOfTime } from "@/app/_ui/format";
+import { spanOfTime } from "@/lib/format";
 import { Badge, Card, DataTable, EmptyState, PageTitle, ProtocolOptions } from "@/app/_ui/primitives";
 import { hasRole, requirePageUser } from "@/lib/auth/current-user";
+import { exportKindOf, recordingExports } from "@/lib/protocol/recordings";
 import { sessionFilterSchema } from "@/lib/protocol/sessions";
 import { runtime } from "@/lib/runtime";
 import { listSessions } from "@/lib/sessions";
@@ -183,8 +184,8 @@ export default async function RecordingsPage({ searchParams }: { searchParams: P
                         <Link href={`/recordings/${row.id}`} className="font-medium text-indigo-700" aria-label={`Play the recording of ${row.username} on ${row.targetName}`}>
                           Play
                         </Link>
-                        <a href={`/api/recordings/${row.id}/cast`} className="font-medium text-indigo-700" aria-label={`Download the recording of ${row.username} on ${row.targetName}`}>
-                          Download .cast
+                        <a href={`/api/recordings/${row.id}/export`} className="font-medium text-indigo-700" aria-label={`Download the recording of ${row.username} on ${row.targetName}`}>
+                          Download .{recordingExports[exportKindOf(row.protocol)].extension}
                         </a>
                       </span>
                     ) : null}

@@ -274,8 +274,9 @@ export const operations = {
     scope: "recordings:read",
     body: recordingRequestInputSchema,
   },
-  "GET /api/recordings/{id}/cast": {
-    summary: "The whole terminal recording as one asciicast v2 file, for `asciinema play` or any cast player.",
+  "GET /api/recordings/{id}/export": {
+    summary: "The whole recording in the format its players read.",
+    description: "asciicast v2 (`.cast`) for terminals, the Guacamole instruction stream (`.guac`) for desktops, rrweb's events as a JSON array (`.json`, for `rrweb-player`) for web apps; streamed, and audited. `X-Recording-Kind` says which.",
     tag: "Recordings",
     role: "user",
     scope: "recordings:read",
@@ -417,6 +418,12 @@ export const operations = {
     description: `Sessions started per hour over the last week, by protocol: security's and admins' dashboard chart.`,
     tag: "Sessions",
     role: ["security", "admin"],
+    scope: "sessions:read",
+  },
+  "GET /api/sessions/{id}": {
+    summary: "One session as the sessions list shows it: its own for a user, anyone's for reviewers, security and admins.",
+    tag: "Sessions",
+    role: "user",
     scope: "sessions:read",
   },
   "GET /api/sessions": {

@@ -1,5 +1,6 @@
 // The recording formats the browser reads: an asciicast v2 file and the verification verdict.
 import { z } from "zod";
+import type { Protocol } from "./domain";
 
 export const castHeaderSchema = z.object({ version: z.literal(2), width: z.number(), height: z.number() }).loose();
 export const castEventSchema = z.tuple([z.number(), z.enum(["o", "i", "r", "m"]), z.string()]);
@@ -134,3 +135,15 @@ export type DesktopWindow = z.infer<typeof desktopWindowSchema>;
 export const recordingSearchQuerySchema = z.object({
   q: z.string().trim().min(2, "Search for at least 2 characters").max(200, "Search for at most 200 characters"),
 });
+
+/** How each kind of recording leaves the gateway: in the format of the tools that play it. */
+export const recordingExports = {
+  /** asciicast v2: `asciinema play`, any cast player. */
+  terminal: { contentType: "application/x-asciicast", extension: "cast" },
+  /** The Guacamole instruction stream, as Guacamole's own recording player reads it. */
+  desktop: { contentType: "application/octet-stream", extension: "guac" },
+  /** rrweb's events as one JSON array: what `rrweb-player` takes. */
+  web: { contentType: "application/json", extension: "json" },
+} as const;
+
+export const exportKindOf = (protocol: Protocol) => (protocol === "ssh" ? "terminal" : protocol === "web" ? "web" : "desktop");

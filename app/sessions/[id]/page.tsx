@@ -2,7 +2,7 @@ import Link from "next/link";
 import { headers } from "next/headers";
 import { forbidden, notFound } from "next/navigation";
 import { SessionTimeline } from "@/app/_components/session-timeline";
-import { amountOfData, spanOfTime } from "@/app/_ui/format";
+import { amountOfData, spanOfTime } from "@/lib/format";
 import { Badge, Card, PageTitle } from "@/app/_ui/primitives";
 import { actorOf, hasRole, requirePageUser } from "@/lib/auth/current-user";
 import { ApiError } from "@/lib/errors";

@@ -1,4 +1,4 @@
-// How the pages write amounts of time and data.
+// How the pages and the command line write amounts of time and data.
 
 /** A span of time as people read it: `42 s`, `3 min 5 s`, `2 h 10 min`. */
 export function spanOfTime(milliseconds: number) {

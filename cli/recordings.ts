@@ -1,0 +1,130 @@
+// `gatehouse recordings …`: a recording downloaded in its players' format, its integrity checked, or a terminal
+// recording played here (with its timing, or as plain text for grep).
+import { createWriteStream } from "node:fs";
+import { once } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
+import { castEventSchema, castHeaderSchema, exportKindOf, recordingExports, type RecordingVerdict } from "../lib/protocol/recordings";
+import type { Protocol } from "../lib/protocol/domain";
+import { OutputLineTracker } from "../lib/transcript-lines";
+import { CliError, type GatewayClient } from "./gateway-client";
+import { amountOfData } from "../lib/format";
+import { ProgressBar } from "./output";
+import { findSession } from "./sessions";
+
+/** How far into the recording a piece of the export reaches, in ms from the session's start, by its kind's clock. */
+const reachedMs = {
+  // asciicast lines start with the event's second.
+  terminal: (text: string, _startedAt: number, _first: { sync?: number }) => last(text, /\n\[(\d+(?:\.\d+)?),/g, (seconds) => seconds * 1000),
+  // Guacamole's `sync` carries the frame's timestamp; the first one is the recording's start.
+  desktop: (text: string, _startedAt: number, first: { sync?: number }) =>
+    last(text, /4\.sync,\d+\.(\d+)[;,]/g, (stamp) => {
+      first.sync ??= stamp;
+      return stamp - first.sync;
+    }),
+  // rrweb events carry the wall-clock time they happened.
+  web: (text: string, startedAt: number) => last(text, /"timestamp":(\d+)/g, (stamp) => stamp - startedAt),
+};
+
+function last(text: string, pattern: RegExp, toMs: (value: number) => number): number | null {
+  let value: number | null = null;
+  for (const match of text.matchAll(pattern)) value = toMs(Number(match[1]));
+  return value;
+}
+
+async function* piecesOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    yield value;
+  }
+}
+
+async function* lines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let pending = "";
+  for await (const piece of piecesOf(body)) {
+    pending += decoder.decode(piece, { stream: true });
+    const parts = pending.split("\n");
+    pending = parts.pop()!;
+    yield* parts;
+  }
+  if (pending) yield pending;
+}
+
+/** Saves the recording as `.cast`, `.guac` or rrweb `.json` (`-` writes it to stdout), with a progress bar. */
+export async function exportRecording(client: GatewayClient, id: string, file: string | undefined) {
+  const session = await findSession(client, id);
+  const kind = exportKindOf(session.protocol as Protocol);
+  const target = file ?? `gatehouse-${session.id}.${recordingExports[kind].extension}`;
+  const response = await client.request("GET", `/api/recordings/${encodeURIComponent(id)}/export`);
+  const startedAt = Date.parse(session.startedAt);
+  const lengthMs = Math.max(1, (session.endedAt ? Date.parse(session.endedAt) : Date.now()) - startedAt);
+  const out = target === "-" ? process.stdout : createWriteStream(target, { mode: 0o600 });
+  const progress = new ProgressBar(`Exporting ${session.id.slice(0, 8)}`);
+  const first: { sync?: number } = {};
+  let received = 0;
+  let reached = 0;
+  const decoder = new TextDecoder();
+  for await (const piece of piecesOf(response.body!)) {
+    received += piece.length;
+    reached = reachedMs[kind](decoder.decode(piece, { stream: true }), startedAt, first) ?? reached;
+    progress.update(reached / lengthMs, amountOfData(received));
+    if (!out.write(piece)) await once(out, "drain");
+  }
+  progress.done(amountOfData(received));
+  if (out !== process.stdout) {
+    out.end();
+    await once(out, "close");
+    process.stderr.write(`Saved ${amountOfData(received)} to ${target} (${recordingExports[kind].extension}).\n`);
+  }
+}
+
+/** Whether every chunk is there, unaltered and in order; exit code 1 when not. */
+export async function verifyRecording(client: GatewayClient, id: string): Promise<number> {
+  const verdict = await client.json<RecordingVerdict>("GET", `/api/recordings/${encodeURIComponent(id)}/verify`);
+  if (verdict.intact) {
+    process.stdout.write(`intact: ${verdict.chunks} chunks, ${verdict.sealed ? "sealed at the session's end" : "not sealed yet (still recording, or ended without a seal)"}\n`);
+    return 0;
+  }
+  process.stdout.write(`NOT INTACT: ${verdict.problem} at chunk ${verdict.brokenAtSeq} of ${verdict.chunks}${verdict.detail ? ` (${verdict.detail})` : ""}\n`);
+  return 1;
+}
+
+/**
+ * A terminal recording played in this terminal with its own timing (`speed` times faster, pauses cut to
+ * `maxIdleMs`), or as plain text: the lines shown, without control sequences, for grep.
+ */
+export async function playRecording(client: GatewayClient, id: string, options: { text: boolean; speed: number; maxIdleMs: number }) {
+  const response = await client.request("GET", `/api/recordings/${encodeURIComponent(id)}/export`);
+  if (response.headers.get("x-recording-kind") !== "terminal") {
+    await response.body?.cancel();
+    throw new CliError(`only terminal recordings play here; export this one and open it in the player (${new URL(`/recordings/${id}`, client.url)})`);
+  }
+  const tracker = new OutputLineTracker();
+  let header = false;
+  let previousSeconds = 0;
+  for await (const line of lines(response.body!)) {
+    if (!header) {
+      if (!castHeaderSchema.safeParse(JSON.parse(line)).success) throw new CliError("the recording does not start with an asciicast v2 header");
+      header = true;
+      continue;
+    }
+    const event = castEventSchema.safeParse(JSON.parse(line));
+    if (!event.success || event.data[1] !== "o") continue;
+    const [seconds, , data] = event.data;
+    if (options.text) {
+      const shown = tracker.write(data);
+      if (shown.length > 0) process.stdout.write(`${shown.join("\n")}\n`);
+      continue;
+    }
+    const pauseMs = Math.min(options.maxIdleMs, ((seconds - previousSeconds) * 1000) / options.speed);
+    previousSeconds = seconds;
+    if (pauseMs > 0) await sleep(pauseMs);
+    if (!process.stdout.write(data)) await once(process.stdout, "drain");
+  }
+  if (options.text) {
+    const rest = tracker.end();
+    if (rest.length > 0) process.stdout.write(`${rest.join("\n")}\n`);
+  }
+}
