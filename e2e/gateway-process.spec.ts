@@ -45,7 +45,12 @@ test("a restart keeps the generated secrets, rotates the setup link, and SIGTERM
     expect(statSync(path.join(dataDir, "secrets", "auth-secret")).mode & 0o777).toBe(0o600);
     const key = readFileSync(secretFile, "utf8");
     await first.stop();
-    expect(readFileSync(path.join(logDir, "gateway-restart-1.log"), "utf8")).toMatch(/SIGTERM: ending 0 session\(s\) and closing connections/);
+    // Not at a terminal, the log is one JSON object per line, with level, time, node and message.
+    const lines = readFileSync(path.join(logDir, "gateway-restart-1.log"), "utf8").split("\n").filter((line) => line.startsWith("{"));
+    const entries = lines.map((line) => JSON.parse(line) as { level: number; time: string; node: string; msg: string });
+    expect(entries.find((entry) => entry.msg.includes("listening on"))).toMatchObject({ level: 30, node: expect.any(String), time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    expect(entries.find((entry) => entry.msg.includes("First start"))?.msg).toContain(first.setupUrl!);
+    expect(entries.map((entry) => entry.msg)).toContain("SIGTERM: ending 0 session(s) and closing connections");
 
     const second = await startGateway({ port, env: { DATA_DIR: dataDir }, logFile: path.join(logDir, "gateway-restart-2.log") });
     try {

@@ -12,6 +12,7 @@ import { chainLockKey, type AuditAnchor } from "./audit";
 import type { BlobStore } from "./blob-store";
 import type { Database } from "./db/client";
 import { auditLog } from "./db/schema";
+import { log } from "./log";
 
 const anchorPrefix = "anchors/audit/";
 /** The anchors verification reads: the newest ones (truncation is what anchors exist to catch). */
@@ -66,7 +67,7 @@ export function startAuditAnchoring(db: Database, sinks: AnchorSinks, node: stri
       (written) => {
         if (written) lastSeq = written.seq;
       },
-      (error) => console.error("anchoring the audit chain failed:", error),
+      (error) => log.error({ err: error }, "anchoring the audit chain failed"),
     );
   void anchor();
   const timer = setInterval(anchor, everyMs).unref();

@@ -4,6 +4,7 @@ import { audit, auditEntries, listAuditPage, type Actor } from "./audit";
 import { readAuditAnchors } from "./audit-anchors";
 import type { AuditFilter } from "./protocol/audit";
 import { runtime } from "./runtime";
+import { log } from "./log";
 
 export async function readAuditLog(filter: AuditFilter, before: number | undefined, options: { wholeChain?: boolean } = {}) {
   const { db, blobStore, config, auditChecker } = runtime();
@@ -50,7 +51,7 @@ export function exportAuditLog(actor: Actor, filter: AuditFilter, format: "csv" 
     },
     async cancel() {
       await entries.return(undefined);
-      console.log(`audit export by ${actor.name} stopped by the client after ${exported} entries`);
+      log.info(`audit export by ${actor.name} stopped by the client after ${exported} entries`);
     },
   });
 }

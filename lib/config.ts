@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { parseTrustedProxies, type TrustedProxies } from "./http/client-address";
+import { logLevels, type LogFormat, type LogLevel } from "./log";
 import { roleNames, type Role } from "./protocol/domain";
 
 const optionalString = z.string().trim().min(1).optional();
@@ -56,6 +57,9 @@ const groupRoleMapping = z
 const environmentSchema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
+    /** Log lines as JSON objects (for a log shipper) or text; JSON unless standard output is a terminal. */
+    LOG_FORMAT: z.enum(["json", "text"]).optional(),
+    LOG_LEVEL: z.enum(logLevels).default("info"),
     HOST: z.string().trim().min(1).default("127.0.0.1"),
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
     PUBLIC_URL: absoluteHttpUrl.optional(),
@@ -194,6 +198,7 @@ export interface Config {
   /** Which proxies' X-Forwarded-For entries are believed (lib/http/client-address.ts). */
   trustProxy: TrustedProxies;
   nodeName: string;
+  log: { format: LogFormat; level: LogLevel };
   /**
    * The node-to-node listener (live views relayed between nodes), apart from the public one: loopback on a free
    * port by default; a private address for a cluster across machines.
@@ -253,6 +258,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     appsDomain: env.APPS_DOMAIN ?? publicUrl.host,
     trustProxy: env.TRUST_PROXY,
     nodeName: env.NODE_NAME,
+    log: { format: env.LOG_FORMAT ?? (process.stdout.isTTY ? "text" : "json"), level: env.LOG_LEVEL },
     internal: { host: env.INTERNAL_HOST, port: env.INTERNAL_PORT },
     internalUrl: env.INTERNAL_URL ? new URL(env.INTERNAL_URL) : undefined,
     nodeSecret: env.NODE_SECRET,

@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { DatabaseHandle } from "./db/client";
 import { controlCommandSchema, controlReplySchema, type ControlCommand, type ControlReply } from "./protocol/live";
+import { log } from "./log";
 
 const commandChannel = "gatehouse_control";
 const replyChannel = "gatehouse_control_reply";
@@ -44,11 +45,11 @@ export async function createControlBus(database: DatabaseHandle, nodeName: strin
     const answer = handler ? handler(command) : Promise.resolve({ ok: false, message: `node ${nodeName} is not serving sessions` });
     answer
       .catch((error: unknown) => {
-        console.error(`control ${command.action} of session ${command.sessionId} failed:`, error);
+        log.error({ err: error }, `control ${command.action} of session ${command.sessionId} failed`);
         return { ok: false, message: "the node running the session could not apply the control; see its log" };
       })
       .then((reply) => notify(replyChannel, { requestId: command.requestId, ...reply }))
-      .catch((error: unknown) => console.error("control reply failed:", error));
+      .catch((error: unknown) => log.error({ err: error }, "control reply failed"));
   });
 
   return {

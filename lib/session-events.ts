@@ -3,6 +3,7 @@ import { asc, eq } from "drizzle-orm";
 import { audit, type Actor } from "./audit";
 import type { Database } from "./db/client";
 import { sessionEvents } from "./db/schema";
+import { log } from "./log";
 
 export type SessionEventKind =
   | "watch.join"
@@ -62,9 +63,9 @@ export class SessionEventBatcher {
     this.timer = null;
     const batch = this.queued;
     this.queued = [];
-    if (this.dropped > 0) console.warn(`session events: ${this.dropped} event(s) dropped, more came than the database took in ${this.flushMs} ms`);
+    if (this.dropped > 0) log.warn(`session events: ${this.dropped} event(s) dropped, more came than the database took in ${this.flushMs} ms`);
     this.dropped = 0;
-    if (batch.length > 0) await this.db.insert(sessionEvents).values(batch).catch((error) => console.error("writing session events failed:", error));
+    if (batch.length > 0) await this.db.insert(sessionEvents).values(batch).catch((error) => log.error({ err: error }, "writing session events failed"));
   }
 }
 
@@ -77,5 +78,5 @@ export async function recordWatching(db: Database, kind: "watch.join" | "watch.l
   await Promise.all([
     addSessionEvent(db, { sessionId: session.id, kind, actorName: viewer.name }),
     audit(db, viewer, { action: `session.${kind}`, objectType: "session", objectId: session.id, details: { user: session.username, target: session.targetName } }),
-  ]).catch((error) => console.error(`recording ${kind} of session ${session.id} failed:`, error));
+  ]).catch((error) => log.error({ err: error, sessionId: session.id }, `recording ${kind} of session ${session.id} failed`));
 }

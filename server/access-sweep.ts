@@ -13,6 +13,7 @@ import { expireAccessRequests } from "../lib/governance/requests";
 import { addSessionEvent } from "../lib/session-events";
 import { effectiveRoles, findUserById } from "../lib/users";
 import { sessionRegistry } from "./session-registry";
+import { log } from "../lib/log";
 
 const sweepEveryMs = 2000;
 
@@ -61,7 +62,7 @@ export function startAccessSweep({ db, config }: Runtime, endWebVisit: (sessionI
     if (sweeping) return;
     sweeping = true;
     Promise.all([endSessions(), closeViewers()])
-      .catch((error) => console.error("re-checking access of live sessions failed:", error))
+      .catch((error) => log.error({ err: error }, "re-checking access of live sessions failed"))
       .finally(() => (sweeping = false));
   }, sweepEveryMs).unref();
   return { stop: () => clearInterval(timer) };

@@ -2,6 +2,7 @@
 // so, ends its live sessions as `interrupted` (users see why and reconnect, through another node if there is
 // one) and exits non-zero for its supervisor to restart it. The frameworks' own catch-alls only log and carry
 // on, which leaves a process in an unknown state serving privileged sessions.
+import { log } from "../lib/log";
 
 /** Exit status for "stopped on an internal error" (EX_SOFTWARE). */
 export const crashExitCode = 70;
@@ -10,7 +11,7 @@ const endingSessionsMs = 5000;
 export function installCrashPolicy(endLiveSessions: (message: string) => Promise<void>) {
   let crashing = false;
   const fatal = (kind: string) => (error: unknown) => {
-    console.error(`gatehouse: ${kind}; ending live sessions as interrupted and exiting:`, error);
+    log.fatal({ err: error }, `gatehouse: ${kind}; ending live sessions as interrupted and exiting`);
     if (crashing) return;
     crashing = true;
     setTimeout(() => process.exit(crashExitCode), endingSessionsMs).unref();

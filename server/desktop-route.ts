@@ -11,6 +11,7 @@ import { builtInEnginePath, type EngineLocation } from "./protocols/guac/engine-
 import { GuacAdapter } from "./protocols/guac/guac-adapter";
 import { DesktopRecorder } from "./recorder/desktop-recorder";
 import { Session } from "./session";
+import { log } from "../lib/log";
 
 export const engineLocation = (config: Config): EngineLocation => (config.guacd ? { kind: "guacd", ...config.guacd } : { kind: "built-in", path: builtInEnginePath });
 
@@ -63,7 +64,7 @@ export function createDesktopRoute(runtime: Runtime): SocketRoute {
       matched.to = session;
       await session.run();
     })().catch((error) => {
-      console.error(`desktop session to ${target.name} failed:`, error);
+      log.error({ err: error }, `desktop session to ${target.name} failed`);
       refuse("the gateway could not open this session");
     });
   };

@@ -18,6 +18,7 @@ import { findTarget, type TargetRow } from "../lib/targets";
 import { redeemConnectTicket } from "../lib/tickets";
 import { effectiveRoles, findUserById, type UserRow } from "../lib/users";
 import { guardSocket } from "./socket-guard";
+import { log } from "../lib/log";
 
 export interface GatePass {
   user: UserRow;
@@ -124,7 +125,7 @@ export function createGate(runtime: Runtime, routes: Record<SocketPurpose, Socke
     guardSocket(socket, `WebSocket ${socketUrl.pathname}`);
     const actor: Actor = { id: null, name: "anonymous", sourceIp: (request.headers[clientAddressHeader] as string | undefined) ?? null };
     const refuse = async (refusal: Refusal) => {
-      await audit(db, actor, { action: "connect", outcome: "refused", details: { path: socketUrl.pathname, reason: refusal.reason } }).catch((auditError) => console.error("audit failed:", auditError));
+      await audit(db, actor, { action: "connect", outcome: "refused", details: { path: socketUrl.pathname, reason: refusal.reason } }).catch((auditError) => log.error({ err: auditError }, "audit failed"));
       // Reading must resume for the close handshake to complete.
       socket.resume();
       socket.close(refusal.code, closeReason(refusal.reason));
@@ -134,7 +135,7 @@ export function createGate(runtime: Runtime, routes: Record<SocketPurpose, Socke
       try {
         admitted = await admit(socket, request, socketUrl, actor);
       } catch (error) {
-        if (!(error instanceof Refusal)) console.error("WebSocket gate failed:", error);
+        if (!(error instanceof Refusal)) log.error({ err: error }, "WebSocket gate failed");
         return refuse(error instanceof Refusal ? error : new Refusal(1011, "the gateway could not check this connection"));
       }
       const { purpose, pass } = admitted;
@@ -142,7 +143,7 @@ export function createGate(runtime: Runtime, routes: Record<SocketPurpose, Socke
       routes[purpose](socket, pass);
       socket.resume();
     })().catch((error: unknown) => {
-      console.error("WebSocket gate failed after admitting a connection:", error);
+      log.error({ err: error }, "WebSocket gate failed after admitting a connection");
       socket.resume();
       socket.close(1011, "internal error");
     });

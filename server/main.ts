@@ -36,6 +36,7 @@ import { startRuntime } from "./start-runtime";
 import { createTerminalRoute } from "./terminal-route";
 import { createAppProxy } from "./web/app-proxy";
 import { createWatchRoute } from "./watch-route";
+import { configureLog, log } from "../lib/log";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -44,15 +45,17 @@ function loadConfigOrExit() {
     return loadConfig();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    for (const problem of error.problems) console.error(`gatehouse: configuration error: ${problem}`);
+    // Before there is a configured logger, and for a person reading it: one plain line per problem.
+    for (const problem of error.problems) process.stderr.write(`gatehouse: configuration error: ${problem}\n`);
     process.exit(2);
   }
 }
 
 const config = loadConfigOrExit();
+configureLog(config.log.format, config.log.level, config.nodeName);
 installCrashPolicy((message) => sessionRegistry.endAll(message));
-for (const warning of securityWarnings(config)) console.warn(`gatehouse: security warning: ${warning}`);
-if (!engineAvailable(engineLocation(config))) console.warn(`gatehouse: ${engineMissingMessage}`);
+for (const warning of securityWarnings(config)) log.warn(`gatehouse: security warning: ${warning}`);
+if (!engineAvailable(engineLocation(config))) log.warn(`gatehouse: ${engineMissingMessage}`);
 const { runtime, database, setupUrl } = await startRuntime(config);
 
 const nextApp = next({ dev: config.mode === "development", dir: projectRoot, hostname: config.host, port: config.port });
@@ -62,8 +65,8 @@ const handleNextUpgrade = nextApp.getUpgradeHandler();
 const keyframer = new Keyframer(runtime.db, runtime.blobStore);
 keyframer.start();
 keyframer.catchUp(config.nodeName).then(
-  (count) => count > 0 && console.log(`keyframes: completed ${count} recording(s) left unfinished`),
-  (error) => console.error("keyframe catch-up failed:", error),
+  (count) => count > 0 && log.info(`keyframes: completed ${count} recording(s) left unfinished`),
+  (error) => log.error({ err: error }, "keyframe catch-up failed"),
 );
 const { version } = JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { version: string };
 const nodeLink = createNodeLink(runtime);
@@ -108,7 +111,7 @@ function stampClientAddress(request: import("node:http").IncomingMessage) {
 /** A request whose handler failed: logged, and answered 500 unless an answer had begun. */
 function answerFailure(response: import("node:http").ServerResponse, what: string) {
   return (error: unknown) => {
-    console.error(`${what} failed:`, error);
+    log.error({ err: error }, `${what} failed`);
     if (!response.headersSent) response.writeHead(500, { "content-type": "text/plain" });
     response.end("Gatehouse could not serve this request.");
   };
@@ -179,7 +182,7 @@ server.on("upgrade", (request, socket, head) => {
   const app = appProxy.appNameOf(request);
   if (app) {
     appProxy.handleUpgrade(request, socket, head, app).catch((error) => {
-      console.error(`web app ${app}: WebSocket failed:`, error);
+      log.error({ err: error }, `web app ${app}: WebSocket failed`);
       socket.destroy();
     });
   } else if (request.url?.startsWith("/ws/")) gate.handleUpgrade(request, socket, head);
@@ -188,15 +191,15 @@ server.on("upgrade", (request, socket, head) => {
 });
 
 const ticketSweep = setInterval(() => {
-  deleteStaleConnectTickets(runtime.db, new Date(Date.now() - 60_000)).catch((error) => console.error("ticket sweep failed:", error));
-  deleteStaleLoginCounts(runtime.db).catch((error) => console.error("login counter sweep failed:", error));
-  deleteOldReadMarks(runtime.db).catch((error) => console.error("read mark sweep failed:", error));
+  deleteStaleConnectTickets(runtime.db, new Date(Date.now() - 60_000)).catch((error) => log.error({ err: error }, "ticket sweep failed"));
+  deleteStaleLoginCounts(runtime.db).catch((error) => log.error({ err: error }, "login counter sweep failed"));
+  deleteOldReadMarks(runtime.db).catch((error) => log.error({ err: error }, "read mark sweep failed"));
 }, 60_000).unref();
 
 function purgeRecordings() {
   purgeExpiredRecordings(runtime.db, runtime.blobStore).then(
-    (purged) => purged.length > 0 && console.log(`retention: purged the recordings of ${purged.length} session(s)`),
-    (error) => console.error("retention purge failed:", error),
+    (purged) => purged.length > 0 && log.info(`retention: purged the recordings of ${purged.length} session(s)`),
+    (error) => log.error({ err: error }, "retention purge failed"),
   );
 }
 purgeRecordings();
@@ -204,16 +207,16 @@ const retentionSweep = setInterval(purgeRecordings, 60 * 60_000).unref();
 
 server.listen(config.port, config.host, () => {
   if (setupUrl) {
-    console.log(`\nFirst start: set the admin password within 24 hours at\n\n  ${setupUrl.href}\n\nThe link works once; a restart before then prints a new one.\n`);
+    log.info(`First start: set the admin password within 24 hours at ${setupUrl.href} (the link works once; a restart before then prints a new one)`);
   }
-  console.log(`Gatehouse ${config.nodeName} listening on http://${config.host}:${config.port} — public URL ${config.publicUrl.origin}, nodes link at ${internalUrl.origin} (database: ${database.kind})`);
+  log.info(`Gatehouse ${config.nodeName} listening on http://${config.host}:${config.port} — public URL ${config.publicUrl.origin}, nodes link at ${internalUrl.origin} (database: ${database.kind})`);
 });
 
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
-  console.log(`${signal}: ending ${sessionRegistry.size} session(s) and closing connections`);
+  log.info(`${signal}: ending ${sessionRegistry.size} session(s) and closing connections`);
   clearInterval(ticketSweep);
   clearInterval(retentionSweep);
   accessSweep.stop();
@@ -222,7 +225,7 @@ async function shutdown(signal: string) {
   nodeMetrics.stop();
   // Whatever still hangs after this long must not keep a stopping node alive.
   setTimeout(() => {
-    console.error("shutdown took longer than 15 s; exiting anyway");
+    log.error("shutdown took longer than 15 s; exiting anyway");
     process.exit(1);
   }, 15_000).unref();
   await sessionRegistry.endAll("the gateway is shutting down; reconnect in a moment");
@@ -230,7 +233,7 @@ async function shutdown(signal: string) {
   nodeLink.closeAll();
   internalServer.close();
   await appProxy.closeAll();
-  await heartbeat.stop().catch((error) => console.error("leaving the node registry failed:", error));
+  await heartbeat.stop().catch((error) => log.error({ err: error }, "leaving the node registry failed"));
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   // Requests still in flight get a moment to finish, then their connections are cut.

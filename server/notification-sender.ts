@@ -7,6 +7,7 @@ import { and, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import type { Database } from "../lib/db/client";
 import { notifications } from "../lib/db/schema";
 import type { Runtime } from "../lib/runtime";
+import { log } from "../lib/log";
 
 const sendEveryMs = 1000;
 const batchSize = 20;
@@ -70,7 +71,7 @@ export function startNotificationSender({ db, config }: Runtime) {
         .update(notifications)
         .set({ ...sent, attempts, nextAttemptAt: new Date(Date.now() + delayMs), lastError: message.slice(0, 500) })
         .where(eq(notifications.id, notification.id));
-      console.error(`notification ${notification.id} (${notification.kind}) not sent, attempt ${attempts} of ${maxAttempts}: ${message}`);
+      log.error(`notification ${notification.id} (${notification.kind}) not sent, attempt ${attempts} of ${maxAttempts}: ${message}`);
     }
   }
 
@@ -80,7 +81,7 @@ export function startNotificationSender({ db, config }: Runtime) {
     sending = true;
     claimDue(db, channels)
       .then((due) => Promise.all(due.map(sendOne)))
-      .catch((error) => console.error("sending notifications failed:", error))
+      .catch((error) => log.error({ err: error }, "sending notifications failed"))
       .finally(() => (sending = false));
   }, sendEveryMs).unref();
   return {

@@ -27,6 +27,7 @@ import type { GatePass } from "./gate";
 import { sessionRegistry } from "./session-registry";
 import { logFailure, onMessage } from "./socket-guard";
 import { refuseWatcherInput, serveNodeLink, WatcherHub } from "./watchers";
+import { log } from "../lib/log";
 
 /** Output bytes handed to the socket but not yet flushed to the kernel: above high we pause the target. */
 const outputWatermarks = { high: 1024 * 1024, low: 256 * 1024 };
@@ -163,7 +164,7 @@ export class Session {
       await adapter.start();
     } catch (error) {
       const problem = error instanceof TargetError ? error : new TargetError("the gateway could not open this session");
-      if (!(error instanceof TargetError)) console.error(`session ${this.id} failed to start:`, error);
+      if (!(error instanceof TargetError)) log.error({ err: error, sessionId: this.id }, `session ${this.id} failed to start`);
       if (problem.auditAction) {
         await audit(db, this.context.actor, { action: problem.auditAction, outcome: "refused", objectType: "target", objectId: target.id, details: { target: target.name, ...problem.auditDetails } });
       }
@@ -201,7 +202,7 @@ export class Session {
     this.context.commandPolicy
       ?.output(data)
       ?.then((matches) => matches.forEach((match) => void this.policyMatched(match)))
-      .catch((error: unknown) => console.error(`session ${this.id}: matching output failed:`, error));
+      .catch((error: unknown) => log.error({ err: error, sessionId: this.id }, `session ${this.id}: matching output failed`));
     this.recorder?.output(data);
     if (!this.outputBackpressure && this.unflushedOutput > outputWatermarks.high) {
       this.outputBackpressure = true;
@@ -252,7 +253,7 @@ export class Session {
         void Promise.resolve(verdict)
           .then((send) => this.finishEnter(enter, send))
           .then(() => (this.state === "active" && this.waitingInputBytes > 0 ? policy.echo() : undefined))
-          .catch((error: unknown) => console.error(`session ${this.id}: the command policy failed:`, error))
+          .catch((error: unknown) => log.error({ err: error, sessionId: this.id }, `session ${this.id}: the command policy failed`))
           .finally(() => this.releaseWaitingInput());
         return;
       }
@@ -341,7 +342,7 @@ export class Session {
     try {
       await controlSession(runtime(), policyActor, this.id, { action, reason: `rule ${rule.name} matched: ${subject.slice(0, 200)}` });
     } catch (error) {
-      console.error(`session ${this.id}: the command policy could not ${action} it:`, error);
+      log.error({ err: error, sessionId: this.id }, `session ${this.id}: the command policy could not ${action} it`);
     }
   }
 
@@ -350,7 +351,7 @@ export class Session {
     this.send({ type: "policy", message: `This command waits for approval by security (${rule.name}); it runs if approved within ${rule.holdSeconds} s.` });
     const eventId = await this.recordMatch(rule, "held", subject);
     const { outcome, by } = await runtime().holds.hold(this.id, rule, subject);
-    if (eventId !== null) await settleRiskEvent(this.context.db, eventId, outcome, by).catch((error) => console.error(`settling a hold in session ${this.id} failed:`, error));
+    if (eventId !== null) await settleRiskEvent(this.context.db, eventId, outcome, by).catch((error) => log.error({ err: error, sessionId: this.id }, `settling a hold in session ${this.id} failed`));
     const approved = outcome === "approved";
     this.send({ type: "policy", message: approved ? `Approved by ${by}: the command runs.` : outcome === "denied" ? `Denied by ${by}: the command was not run.` : "No one approved the command in time: it was not run." });
     return approved;
@@ -370,7 +371,7 @@ export class Session {
       this.watchers.notice({ type: "risk", event });
       return id;
     } catch (error) {
-      console.error(`recording a risk event of session ${this.id} failed:`, error);
+      log.error({ err: error, sessionId: this.id }, `recording a risk event of session ${this.id} failed`);
       return null;
     }
   }
@@ -575,7 +576,7 @@ export class Session {
         details: { reason, message, bytesFromUser: this.bytesFromUser, bytesToUser: this.bytesToUser },
       });
     } catch (error) {
-      console.error(`ending session ${this.id} (${reason}) could not be fully recorded:`, error);
+      log.error({ err: error, sessionId: this.id }, `ending session ${this.id} (${reason}) could not be fully recorded`);
     }
   }
 }

@@ -4,6 +4,7 @@
 // closes its socket with 1011. Nothing reaches the process's last-resort handlers (./crash-policy.ts).
 import type { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
+import { log } from "../lib/log";
 
 type Guarded = WebSocket | Duplex;
 
@@ -14,7 +15,7 @@ function describe(error: unknown): string {
 
 /** Logs a socket's errors as one line; the socket closes itself (ws sends the close code first). */
 export function guardSocket<Socket extends Guarded>(socket: Socket, label: string): Socket {
-  socket.on("error", (error: unknown) => console.warn(`${label}: socket closed on ${describe(error)}`));
+  socket.on("error", (error: unknown) => log.warn(`${label}: socket closed on ${describe(error)}`));
   return socket;
 }
 
@@ -24,7 +25,7 @@ export function guardSocket<Socket extends Guarded>(socket: Socket, label: strin
  */
 export function onMessage(socket: WebSocket, label: string, handler: (data: Buffer, isBinary: boolean) => void | Promise<void>) {
   const fail = (error: unknown) => {
-    console.error(`${label}: a message could not be handled; closing the socket:`, error);
+    log.error({ err: error }, `${label}: a message could not be handled; closing the socket`);
     if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close(1011, "internal error");
   };
   socket.on("message", (data: Buffer, isBinary: boolean) => {
@@ -39,5 +40,5 @@ export function onMessage(socket: WebSocket, label: string, handler: (data: Buff
 
 /** A promise whose failure is logged rather than left unhandled: for work started from an event handler. */
 export function logFailure(work: Promise<unknown>, what: string) {
-  work.catch((error: unknown) => console.error(`${what} failed:`, error));
+  work.catch((error: unknown) => log.error({ err: error }, `${what} failed`));
 }

@@ -12,6 +12,7 @@ import type { Keyframer } from "./recorder/keyframer";
 import { ScreenTail } from "./recorder/screen-tail";
 import { TerminalRecorder } from "./recorder/terminal-recorder";
 import { Session } from "./session";
+import { log } from "../lib/log";
 
 const defaultSize = { cols: 80, rows: 24 };
 
@@ -53,7 +54,7 @@ export function createTerminalRoute({ db, vault, config, blobStore, ruleBook }: 
       });
       await session.run();
     })().catch((error) => {
-      console.error(`terminal session to ${target.name} failed:`, error);
+      log.error({ err: error }, `terminal session to ${target.name} failed`);
       refuse("the gateway could not open this session");
     });
   };

@@ -9,6 +9,7 @@ import { registerViewer } from "./access-sweep";
 import type { NodeLink } from "./cluster/node-link";
 import type { SocketRoute } from "./gate";
 import { sessionRegistry } from "./session-registry";
+import { log } from "../lib/log";
 
 function finish(socket: WebSocket, message: WatchServerMessage) {
   socket.send(JSON.stringify(message));
@@ -30,7 +31,7 @@ export function createWatchRoute({ db, config }: Runtime, nodeLink: NodeLink): S
       if (!owner) return finish(socket, { type: "error", message: `node ${session.node}, which runs this session, is not registered (it may have stopped)` });
       nodeLink.relay(socket, owner, { id: session.id, username: session.username, targetName: session.targetName }, actor);
     })().catch((error) => {
-      console.error("watch failed:", error);
+      log.error({ err: error }, "watch failed");
       finish(socket, { type: "error", message: "the gateway could not open this view" });
     });
   };

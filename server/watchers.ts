@@ -6,6 +6,7 @@ import type { WebSocket } from "ws";
 import { parseJsonFrame } from "../lib/protocol/json-frame";
 import { nodeLinkMessageSchema, type KeystrokeLogEntry, type WatchServerMessage } from "../lib/protocol/live";
 import { onMessage } from "./socket-guard";
+import { log } from "../lib/log";
 
 /** A binary frame (screen bytes, as the user got them) or a control message. */
 export type WatchFrame = Buffer | WatchServerMessage;
@@ -206,7 +207,7 @@ export class WatcherHub {
       },
       (error: unknown) => {
         this.catchingUp = null;
-        console.error("watchers could not be shown the current screen:", error);
+        log.error({ err: error }, "watchers could not be shown the current screen");
         for (const member of batch.watchers) {
           this.write(member, { type: "error", message: "the gateway could not read the current screen; reopen the view" });
           member.socket.close(1011, "catch-up failed");

@@ -12,6 +12,7 @@ import type { Role } from "../protocol/domain";
 import { clientAddress } from "../request-context";
 import { runtime } from "../runtime";
 import { operations, type Operation, type OperationKey } from "./operations";
+import { log } from "../log";
 
 type Parsed<Schema> = Schema extends z.ZodType ? z.output<Schema> : undefined;
 type Entry<Key extends OperationKey> = (typeof operations)[Key];
@@ -110,7 +111,7 @@ export function apiRoute<Key extends OperationKey>(key: Key, handler: (context: 
       if (caller?.token) await auditTokenUse(request, response, caller.user, caller.token, sourceIp);
       return response;
     } catch (error) {
-      console.error(`${request.method} ${new URL(request.url).pathname}: identifying the caller failed:`, error);
+      log.error({ err: error }, `${request.method} ${new URL(request.url).pathname}: identifying the caller failed`);
       return errorResponse(500, { error: "Something went wrong on the gateway; the error is in its log" });
     }
   };
@@ -126,7 +127,7 @@ async function auditTokenUse(request: Request, response: Response, user: SignedI
       details: { token: token.name, method: request.method, path: new URL(request.url).pathname, status: response.status },
     });
   } catch (error) {
-    console.error(`auditing a token's ${request.method} ${new URL(request.url).pathname} failed:`, error);
+    log.error({ err: error }, `auditing a token's ${request.method} ${new URL(request.url).pathname} failed`);
   }
 }
 
@@ -169,7 +170,7 @@ async function respond(
   } catch (error) {
     if (error instanceof ApiError) return errorResponse(error.status, { error: error.message, fields: error.fields });
     if (isUniqueViolation(error)) return errorResponse(409, { error: "That name is already taken", fields: { name: "That name is already taken" } });
-    console.error(`${request.method} ${new URL(request.url).pathname} failed:`, error);
+    log.error({ err: error }, `${request.method} ${new URL(request.url).pathname} failed`);
     return errorResponse(500, { error: "Something went wrong on the gateway; the error is in its log" });
   }
 }

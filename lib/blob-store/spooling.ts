@@ -5,6 +5,7 @@ import { mkdirSync } from "node:fs";
 import { readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { assertValidKey, type BlobStore } from "./blob-store";
+import { log } from "../log";
 
 export interface SpoolingBlobStore extends BlobStore {
   /** Blobs waiting for the remote store. */
@@ -17,7 +18,7 @@ export interface SpoolingBlobStore extends BlobStore {
 
 const retryDelaysMs = [250, 500, 1000, 2000, 5000];
 
-export function createSpoolingBlobStore(remote: BlobStore, spoolDir: string, onProblem: (message: string) => void = console.warn): SpoolingBlobStore {
+export function createSpoolingBlobStore(remote: BlobStore, spoolDir: string, onProblem: (message: string) => void = (message) => log.warn(message)): SpoolingBlobStore {
   mkdirSync(spoolDir, { recursive: true, mode: 0o700 });
   const queue: { key: string; file: string }[] = [];
   const spooled = new Map<string, string>();

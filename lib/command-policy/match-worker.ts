@@ -4,6 +4,7 @@
 // run in the worker's main context, where V8 runs them fastest (measured in docs/PERFORMANCE.md).
 import { createHash } from "node:crypto";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
+import { log } from "../log";
 
 /**
  * A match that takes longer than this is undecided, and the worker is replaced. It counts from the request, so a
@@ -74,7 +75,7 @@ export class MatchWorker {
     replies.on("message", (reply: WorkerReply) => this.answered(reply));
     this.replies = replies;
     worker.on("error", (error) => {
-      console.error("the rule matching worker failed; a new one takes over:", error);
+      log.error({ err: error }, "the rule matching worker failed; a new one takes over");
       this.replace();
     });
     this.worker = worker;
@@ -110,7 +111,7 @@ export class MatchWorker {
         // A busy event loop may run this timer before answers that came in time: those are taken in first.
         for (let reply = this.replies && receiveMessageOnPort(this.replies); reply; reply = this.replies && receiveMessageOnPort(this.replies)) this.answered(reply.message as WorkerReply);
         if (!this.waiting.has(id)) return;
-        console.warn(`matching rules took longer than ${liveMatchDeadlineMs} ms; the matching worker is replaced`);
+        log.warn(`matching rules took longer than ${liveMatchDeadlineMs} ms; the matching worker is replaced`);
         this.replace();
       }, liveMatchDeadlineMs);
       this.waiting.set(id, { resolve, timer });

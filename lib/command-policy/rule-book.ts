@@ -5,6 +5,7 @@ import type { RuleKind } from "../protocol/command-rules";
 import { MatchWorker } from "./match-worker";
 import { patternProblem, ruleRegexSource, type MatchableRule } from "./rule-matcher";
 import { listCommandRules, ruleApplies, rulesChangedChannel, seedBuiltinRules, type CommandRuleRow, type RuleScope } from "./rules";
+import { log } from "../log";
 
 /** Rules of one kind, ready to match: the rules that match any of the subjects, in order, or "undecided" past the deadline. */
 export interface RuleSet<Rule> {
@@ -50,7 +51,7 @@ export class RuleBook {
     await seedBuiltinRules(database.db);
     await book.reload();
     await database.listen(rulesChangedChannel, () => {
-      book.reload().catch((error) => console.error("reloading command rules failed; the previous rules stay in force:", error));
+      book.reload().catch((error) => log.error({ err: error }, "reloading command rules failed; the previous rules stay in force"));
     });
     return book;
   }

@@ -6,6 +6,7 @@ import type { NodeStats } from "../../lib/protocol/nodes";
 import type { Runtime } from "../../lib/runtime";
 import { savePreview, saveThumbnail } from "../../lib/sessions";
 import { sessionRegistry } from "../session-registry";
+import { log } from "../../lib/log";
 
 const previewEveryMs = 2_000;
 /** How often sessions are asked whether a thumbnail is due (a new desktop gets its first within this). */
@@ -18,7 +19,7 @@ export function startNodeHeartbeat({ db, config }: Runtime, version: string, int
     await recordHeartbeat(db, node, stats());
     lastBeatAt = Date.now();
     for (const { node: retired, interruptedSessions } of await retireSilentNodes(db, node.name)) {
-      console.warn(`node ${retired} stopped sending heartbeats: retired it and marked its ${interruptedSessions} live session(s) interrupted`);
+      log.warn(`node ${retired} stopped sending heartbeats: retired it and marked its ${interruptedSessions} live session(s) interrupted`);
     }
   };
   const previews = async () => {
@@ -35,9 +36,9 @@ export function startNodeHeartbeat({ db, config }: Runtime, version: string, int
         if (jpeg) await saveThumbnail(db, session.sessionId, jpeg);
       }),
     );
-  const heartbeat = setInterval(() => beat().catch((error) => console.error("heartbeat failed:", error)), heartbeatEveryMs);
-  const previewTimer = setInterval(() => previews().catch((error) => console.error("saving previews failed:", error)), previewEveryMs);
-  const thumbnailTimer = setInterval(() => thumbnails().catch((error) => console.error("saving thumbnails failed:", error)), thumbnailCheckEveryMs);
+  const heartbeat = setInterval(() => beat().catch((error) => log.error({ err: error }, "heartbeat failed")), heartbeatEveryMs);
+  const previewTimer = setInterval(() => previews().catch((error) => log.error({ err: error }, "saving previews failed")), previewEveryMs);
+  const thumbnailTimer = setInterval(() => thumbnails().catch((error) => log.error({ err: error }, "saving thumbnails failed")), thumbnailCheckEveryMs);
   const first = beat();
   return {
     started: first,

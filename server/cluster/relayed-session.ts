@@ -8,6 +8,7 @@ import { parseJsonFrame } from "../../lib/protocol/json-frame";
 import { watchServerMessageSchema, type NodeLinkMessage, type WatchServerMessage } from "../../lib/protocol/live";
 import { onMessage } from "../socket-guard";
 import { frameBytes, refuseWatcherInput, WatcherHub, type ScreenFrame, type WatchFrame } from "../watchers";
+import { log } from "../../lib/log";
 
 /** The link's stream from its last catch-up on, kept for watchers joining here; past this a join asks for a new one. */
 const keptStreamLimit = 8 * 1024 * 1024;
@@ -44,7 +45,7 @@ export class RelayedSession {
   ) {
     upstream.on("open", () => this.tellViewers());
     onMessage(upstream, `relay from node ${ownerName}`, (data, isBinary) => (isBinary ? this.screenFrame(data) : this.message(data.toString("utf8"))));
-    upstream.on("error", (error) => console.error(`relay from node ${ownerName} failed:`, error.message));
+    upstream.on("error", (error) => log.error({ err: error.message }, `relay from node ${ownerName} failed`));
     upstream.on("close", () => this.linkClosed());
   }
 
@@ -98,7 +99,7 @@ export class RelayedSession {
 
   private message(text: string) {
     const parsed = parseJsonFrame(watchServerMessageSchema, text);
-    if (!parsed.success) return console.error(`node ${this.ownerName} sent a malformed watch message`);
+    if (!parsed.success) return log.error(`node ${this.ownerName} sent a malformed watch message`);
     const message = parsed.data;
     switch (message.type) {
       case "joined":

@@ -14,6 +14,7 @@ import { recordingChunks } from "../../lib/db/schema";
 import { evidenceKeys } from "../../lib/evidence-keys";
 import { recordingCipher, type RecordingCipher } from "../../lib/recording-cipher";
 import { chunkBlobKey, chunkMac, recordingGenesisHash, type RecordingFormat } from "../../lib/recordings";
+import { log } from "../../lib/log";
 
 const compress = promisify(gzip);
 /**
@@ -151,7 +152,7 @@ export class ChunkWriter<Draft extends ChunkDraft> {
         this.storing = [];
       }
     } catch (error) {
-      console.error(`recording of session ${sessionId} could not store a chunk:`, error);
+      log.error({ err: error, sessionId }, `recording of session ${sessionId} could not store a chunk`);
     } finally {
       this.running = false;
     }

@@ -18,6 +18,7 @@ import { keyframeSchema, type Keyframe } from "../../lib/protocol/recordings";
 import { recordingCipher } from "../../lib/recording-cipher";
 import { chunkBlobKey, keyframeBlobKey, openRecordingBlob } from "../../lib/recordings";
 import type { KeyframerReply, KeyframerRequest } from "./keyframer-process";
+import { log } from "../../lib/log";
 
 const compress = promisify(gzip);
 /** A keyframe every 30 s of recording, or every 64 chunks (≤ 4 MiB of events) under a flood of output. */
@@ -123,7 +124,7 @@ export class KeyframeFeed {
       await this.completeIfDone();
     } catch (error) {
       // A chunk that cannot be read (its blob is gone): keyframes stop here; the next start tries again.
-      console.error(`keyframes of session ${this.sessionId}: stopped:`, error);
+      log.error({ err: error, sessionId: this.sessionId }, `keyframes of session ${this.sessionId}: stopped`);
       this.abandon();
     } finally {
       this.pumping = false;
@@ -145,7 +146,7 @@ export class KeyframeFeed {
       if (keyframe && atMs !== undefined) await this.keyframer.storeKeyframe(this.sessionId, seq, atMs, keyframe);
     } catch (error) {
       // Seeking falls back to the keyframe before; the recording itself is whole.
-      console.error(`keyframes of session ${this.sessionId}: could not store the keyframe after chunk ${seq}:`, error);
+      log.error({ err: error, sessionId: this.sessionId }, `keyframes of session ${this.sessionId}: could not store the keyframe after chunk ${seq}`);
     }
     // Only now: a recording marked keyframed must already have every keyframe it will get.
     this.doneThrough = Math.max(this.doneThrough, seq);
@@ -191,7 +192,7 @@ export class Keyframer {
       this.replies = this.replies.then(() => this.received(reply));
     });
     // A send to a child that has just died fails here; its exit (below) restarts it.
-    child.on("error", (error) => console.error(`keyframer: ${error.message}`));
+    child.on("error", (error) => log.error(`keyframer: ${error.message}`));
     child.once("exit", (code, signal) => {
       const inFlight = new Set([...this.inFlightSizes.keys()].map((key) => key.split("/")[0]!));
       this.child = null;
@@ -199,11 +200,11 @@ export class Keyframer {
       this.inFlightSizes.clear();
       this.waiting.clear();
       if (this.stopped) return;
-      console.error(`keyframer exited (${signal ?? code}); restarting it`);
+      log.error(`keyframer exited (${signal ?? code}); restarting it`);
       // Twice in a row with no progress: the recordings it was emulating are set aside (logged) so the rest go on.
       if (++this.exitsWithoutProgress >= 2) {
         for (const sessionId of inFlight) {
-          console.error(`keyframes of session ${sessionId}: set aside, its recording stopped the emulator twice`);
+          log.error({ sessionId }, `keyframes of session ${sessionId}: set aside, its recording stopped the emulator twice`);
           this.feeds.get(sessionId)?.abandon();
         }
         this.exitsWithoutProgress = 0;
@@ -305,10 +306,10 @@ export class Keyframer {
     this.inFlightSizes.delete(key);
     const feed = this.feeds.get(reply.sessionId);
     try {
-      if (reply.type === "chunk-failed") console.error(`keyframes of session ${reply.sessionId}: chunk ${reply.seq}: ${reply.problem}`);
+      if (reply.type === "chunk-failed") log.error({ sessionId: reply.sessionId }, `keyframes of session ${reply.sessionId}: chunk ${reply.seq}: ${reply.problem}`);
       await feed?.chunkDone(reply.seq, reply.type === "chunk-done" ? reply.keyframe : null);
     } catch (error) {
-      console.error(`keyframes of session ${reply.sessionId}: could not mark chunk ${reply.seq} done:`, error);
+      log.error({ err: error, sessionId: reply.sessionId }, `keyframes of session ${reply.sessionId}: could not mark chunk ${reply.seq} done`);
     }
     if (!this.hasRoom()) return;
     const ready = [...this.waiting];

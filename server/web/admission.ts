@@ -19,6 +19,7 @@ import type { TargetRow } from "../../lib/targets";
 import { appCookieNames, appOrigin, appPage, newBrowserState, safeReturnPath, type WebSessionRow } from "../../lib/web-apps";
 import { upstreamPath } from "./upstream";
 import type { AppLogin, VisitCache } from "./visit-cache";
+import { log } from "../../lib/log";
 
 /** A web target with somewhere to send its requests. */
 export type WebTarget = TargetRow & { internalUrl: string };
@@ -118,7 +119,7 @@ export function createAdmission({ db, config }: { db: Database; config: Config }
     const spent = auditBudget.get(address);
     if (spent?.minute === minute && spent.count >= auditedRefusalsPerMinute) return void (spent.count += 1);
     if (spent?.minute !== minute) {
-      if (spent && spent.count > auditedRefusalsPerMinute) console.warn(`web app ${name}: ${spent.count - auditedRefusalsPerMinute} more refused request(s) from ${address} were not audited`);
+      if (spent && spent.count > auditedRefusalsPerMinute) log.warn(`web app ${name}: ${spent.count - auditedRefusalsPerMinute} more refused request(s) from ${address} were not audited`);
       if (auditBudget.size >= auditBudgetAddresses) auditBudget.clear();
       auditBudget.set(address, { minute, count: 1 });
     } else spent.count += 1;
@@ -185,7 +186,7 @@ export function createAdmission({ db, config }: { db: Database; config: Config }
 
     /** Audits a refused request or WebSocket, where the refusal is an attack or a broken client. */
     audit(request: IncomingMessage, refusal: Refusal, name: string, found?: WebSessionRow) {
-      if (refusal.audited) auditRefusal(request, name, refusal, found).catch((error) => console.error(`web app ${name}: auditing a refused request failed:`, error));
+      if (refusal.audited) auditRefusal(request, name, refusal, found).catch((error) => log.error({ err: error }, `web app ${name}: auditing a refused request failed`));
     },
 
     /** Answers a refusal as the gateway's own page (audited where it is one), with its cookies and redirect. */

@@ -30,6 +30,7 @@ import { createTunnels, refuseUpgrade } from "./tunnels";
 import { openUpstream } from "./upstream";
 import { createVisitCache, type AppLogin } from "./visit-cache";
 import { LiveWebSession } from "./web-session";
+import { log } from "../../lib/log";
 
 /** The user's activity is written to the session row at most this often (and at least four times per idle timeout). */
 const activityWriteMs = 30_000;
@@ -60,7 +61,7 @@ export function createAppProxy(runtime: Runtime, database: DatabaseHandle) {
     }
     if (now - (activityWritten.get(session.id) ?? 0) < Math.min(activityWriteMs, (target.idleTimeoutSeconds * 1000) / 4)) return;
     activityWritten.set(session.id, now);
-    markWebSessionActive(db, session.id).catch((error) => console.error(`noting activity in session ${session.id} failed:`, error));
+    markWebSessionActive(db, session.id).catch((error) => log.error({ err: error, sessionId: session.id }, `noting activity in session ${session.id} failed`));
   }
 
   /** Lock, unlock and terminate act on the session's row: the next request on any node sees them. */
@@ -141,25 +142,25 @@ export function createAppProxy(runtime: Runtime, database: DatabaseHandle) {
     const startedAt = performance.now();
     const method = request.method ?? "GET";
     const upstream = openUpstream(internal, path, { method, headers: upstreamHeaders(request, config, internal, login) });
-    const log = (status: number, bytes: number) => {
+    const recordRequest = (status: number, bytes: number) => {
       metrics.relayedBytes.add({ protocol: "web", direction: "to_user" }, bytes);
       timeline.add({ sessionId: session.session.id, kind: "web.request", actorName: session.username, details: { method, path: path.slice(0, 2048), status, bytes, ms: Math.round(performance.now() - startedAt) } });
     };
     upstream.on("response", (answer) => {
-      answer.on("error", (error) => console.warn(`web app ${name}: the app's answer broke off: ${error.message}`));
+      answer.on("error", (error) => log.warn(`web app ${name}: the app's answer broke off: ${error.message}`));
       const status = answer.statusCode ?? 502;
       void requestPolicy.answered(session, method, path, status);
       const headers: OutgoingHttpHeaders = rewriteResponseHeaders(answer.headers, internal, origin, gatewayCookieNames);
       if (isRecordablePage(method, request.headers, status, answer.headers)) {
         sendRecordedPage(answer, response, headers, { origin, maskAllInputs: target.maskAllInputs }).then(
           ({ bytes, unrecorded }) => {
-            log(status, bytes);
+            recordRequest(status, bytes);
             if (!unrecorded) return;
-            console.warn(`web app ${name}: a page went out without the recorder (${unrecorded}): ${path.slice(0, 200)}`);
+            log.warn(`web app ${name}: a page went out without the recorder (${unrecorded}): ${path.slice(0, 200)}`);
             timeline.add({ sessionId: session.session.id, kind: "web.page_unrecorded", actorName: "gatehouse", details: { path: path.slice(0, 2048), reason: unrecorded } });
           },
           (error) => {
-            console.warn(`web app ${name}: sending a page failed: ${error instanceof Error ? error.message : String(error)}`);
+            log.warn(`web app ${name}: sending a page failed: ${error instanceof Error ? error.message : String(error)}`);
             response.destroy();
           },
         );
@@ -169,12 +170,12 @@ export function createAppProxy(runtime: Runtime, database: DatabaseHandle) {
       let bytes = 0;
       answer.on("data", (chunk: Buffer) => (bytes += chunk.length));
       pipeline(answer, response).then(
-        () => log(status, bytes),
-        () => log(status, bytes),
+        () => recordRequest(status, bytes),
+        () => recordRequest(status, bytes),
       );
     });
     upstream.on("error", (error) => {
-      console.warn(`web app ${name} (${internal.origin}) failed: ${error.message}`);
+      log.warn(`web app ${name} (${internal.origin}) failed: ${error.message}`);
       if (!response.headersSent) admission.refuse(request, response, { status: 502, title: "App unreachable", message: `Gatehouse could not reach ${name}: ${error.message}` }, name);
       else response.destroy();
     });

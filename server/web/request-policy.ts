@@ -10,6 +10,7 @@ import type { RiskOutcome } from "../../lib/protocol/command-rules";
 import type { Runtime } from "../../lib/runtime";
 import { controlSession } from "../../lib/session-control";
 import type { WebSessionRow } from "../../lib/web-apps";
+import { log } from "../../lib/log";
 
 /** Sessions whose compiled rules are kept; older ones are compiled again when they come back. */
 const sessionsKept = 1000;
@@ -47,7 +48,7 @@ export function createRequestPolicy(runtime: Runtime) {
 
   async function record(visit: WebSessionRow, rule: CommandRuleRow, outcome: RiskOutcome, subject: string): Promise<number | null> {
     return recordRiskEvent(db, actorOf(visit), { sessionId: visit.session.id, rule, outcome, subject }).catch((error) => {
-      console.error(`recording a risk event of session ${visit.session.id} failed:`, error);
+      log.error({ err: error }, `recording a risk event of session ${visit.session.id} failed`);
       return null;
     });
   }
@@ -56,7 +57,7 @@ export function createRequestPolicy(runtime: Runtime) {
   async function hold(visit: WebSessionRow, rule: CommandRuleRow, subject: string): Promise<RequestVerdict> {
     const eventId = await record(visit, rule, "held", subject);
     const { outcome, by } = await holds.hold(visit.session.id, rule, subject);
-    if (eventId !== null) await settleRiskEvent(db, eventId, outcome, by).catch((error) => console.error(`settling a hold in session ${visit.session.id} failed:`, error));
+    if (eventId !== null) await settleRiskEvent(db, eventId, outcome, by).catch((error) => log.error({ err: error }, `settling a hold in session ${visit.session.id} failed`));
     if (outcome === "approved") return { allowed: true };
     return { allowed: false, reason: outcome === "denied" ? `security (${by}) denied this request (${rule.name})` : `no one from security approved this request in time (${rule.name})` };
   }
@@ -65,7 +66,7 @@ export function createRequestPolicy(runtime: Runtime) {
   async function terminate(visit: WebSessionRow, rule: CommandRuleRow, subject: string) {
     const action = rule.action === "terminate_and_cancel" ? "terminate_and_cancel" : "terminate";
     await controlSession(runtime, policyActor, visit.session.id, { action, reason: `rule ${rule.name} matched: ${subject.slice(0, 200)}` }).catch((error) =>
-      console.error(`the command policy could not end web session ${visit.session.id}:`, error),
+      log.error({ err: error }, `the command policy could not end web session ${visit.session.id}`),
     );
   }
 

@@ -5,6 +5,7 @@ import { endedSessions } from "../../lib/sessions";
 import type { Database } from "../../lib/db/client";
 import type { EndReason } from "../../lib/protocol/terminal";
 import { endLapsedWebSessions } from "../../lib/web-apps";
+import { log } from "../../lib/log";
 
 const sweepEveryMs = 2000;
 
@@ -15,6 +16,6 @@ export function startWebSessionSweep(db: Database, longestMs: number, open: () =
     if (ids.length === 0) return;
     for (const { id, endReason, endMessage } of await endedSessions(db, ids)) await endHere(id, endReason ?? "expired", endMessage ?? "it was ended");
   }
-  const timer = setInterval(() => sweep().catch((error) => console.error("checking web sessions failed:", error)), sweepEveryMs).unref();
+  const timer = setInterval(() => sweep().catch((error) => log.error({ err: error }, "checking web sessions failed")), sweepEveryMs).unref();
   return { stop: () => clearInterval(timer) };
 }

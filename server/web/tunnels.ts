@@ -7,6 +7,7 @@ import type { Duplex } from "node:stream";
 import { guardSocket } from "../socket-guard";
 import { appCookieForBrowser } from "./proxy-headers";
 import { openUpstream } from "./upstream";
+import { log } from "../../lib/log";
 
 export function refuseUpgrade(socket: Duplex, status: number, reason: string) {
   if (socket.writable) socket.end(`HTTP/1.1 ${status} ${reason.replace(/[^\x20-\x7e]/g, "")}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -50,7 +51,7 @@ export function createTunnels(gatewayCookieNames: readonly string[]) {
         answer.resume();
       });
       upstream.on("error", (error) => {
-        console.warn(`${to.label}: the app's WebSocket failed: ${error.message}`);
+        log.warn(`${to.label}: the app's WebSocket failed: ${error.message}`);
         refuseUpgrade(socket, 502, "Bad Gateway");
       });
       upstream.end();

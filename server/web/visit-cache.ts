@@ -11,6 +11,7 @@ import type { DatabaseHandle } from "../../lib/db/client";
 import type { Vault } from "../../lib/vault";
 import { findWebSession, type WebSessionRow } from "../../lib/web-apps";
 import type { InjectedCredential } from "./proxy-headers";
+import { log } from "../../lib/log";
 
 const changesChannel = "gatehouse_web_visit_changed";
 const defaultKeptMs = 5_000;
@@ -54,7 +55,7 @@ export function createVisitCache(database: DatabaseHandle, vault: Vault, { keptM
         dropAll();
       },
     )
-    .catch((error: unknown) => console.error("listening for changes to web visits failed; every request reads its visit:", error));
+    .catch((error: unknown) => log.error({ err: error }, "listening for changes to web visits failed; every request reads its visit"));
 
   async function read(token: string): Promise<KeptVisit | undefined> {
     const visit = await findWebSession(db, token);

@@ -21,6 +21,7 @@ import { sessionRegistry, type LiveSession } from "../session-registry";
 import { guardSocket, logFailure, onMessage } from "../socket-guard";
 import { refuseWatcherInput, serveNodeLink, WatcherHub } from "../watchers";
 import { PageEventBudget, pageLimits } from "./page-limits";
+import { log } from "../../lib/log";
 
 /** No page has sent events for this long (all closed, or their recorders stopped): said on the timeline. */
 const silentAfterMs = 15_000;
@@ -346,7 +347,7 @@ export class LiveWebSession implements LiveSession {
       await this.recorder.close();
       await endWebSession(this.runtime.db, this.sessionId, reason, message);
     } catch (error) {
-      console.error(`ending web session ${this.sessionId} (${reason}) could not be fully recorded:`, error);
+      log.error({ err: error, sessionId: this.sessionId }, `ending web session ${this.sessionId} (${reason}) could not be fully recorded`);
     }
   }
 }

@@ -10,6 +10,7 @@ import { desktopInputOpcodes } from "../../../lib/protocol/desktop";
 import { encodeInstruction, GuacamoleParser, GuacamoleSyntaxError, type GuacInstruction } from "../../../lib/protocol/guacamole";
 import type { PolicyMatch } from "../../inspector/command-policy";
 import type { StreamInspector } from "../../session";
+import { log } from "../../../lib/log";
 
 /** A clipboard blob is at most 6 KiB of data as base64 (guacamole-common-js writes them that size). */
 const inputLimits = { maxInstructionLength: 16 * 1024, maxElements: 16 };
@@ -68,7 +69,7 @@ export class DesktopStream implements StreamInspector {
     this.outputParser ??= new GuacamoleParser(outputLimits);
     const instructions = this.instructions(this.outputParser, data);
     if (!instructions) {
-      console.warn("desktop output could not be read for clipboard rules; reading starts again at the next instruction");
+      log.warn("desktop output could not be read for clipboard rules; reading starts again at the next instruction");
       this.outputParser = null;
       return;
     }
@@ -88,7 +89,7 @@ export class DesktopStream implements StreamInspector {
   private inputInstructions(data: Buffer): GuacInstruction[] {
     const parsed = this.instructions(this.parser, data);
     if (parsed) return parsed;
-    console.warn("desktop input dropped: not Guacamole instructions");
+    log.warn("desktop input dropped: not Guacamole instructions");
     // Each frame holds whole instructions: the next one starts clean.
     this.parser = new GuacamoleParser(inputLimits);
     return [];
@@ -129,7 +130,7 @@ export class DesktopStream implements StreamInspector {
     const rules = this.matching("paste", bytes);
     const stopped = bytes > heldPasteLimit || rules.some((rule) => rule.action !== "alert");
     if (rules.length > 0) this.options.matched({ subject: `a paste of ${bytes} bytes into the desktop`, rules, unchecked: null, dropped: stopped });
-    else if (stopped) console.warn(`a paste of ${bytes} bytes was dropped: larger than the ${heldPasteLimit} bytes the gateway holds for clipboard rules`);
+    else if (stopped) log.warn(`a paste of ${bytes} bytes was dropped: larger than the ${heldPasteLimit} bytes the gateway holds for clipboard rules`);
     return stopped ? "" : `${held.join("")}${end}`;
   }
 

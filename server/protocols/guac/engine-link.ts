@@ -7,6 +7,7 @@ import { connect } from "node:net";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { log } from "../../../lib/log";
 
 export const builtInEnginePath = fileURLToPath(new URL("../../../build/engine/guac-engine", import.meta.url));
 
@@ -47,7 +48,7 @@ export function openEngineLink(location: EngineLocation, label: string): EngineL
   }
 
   const engine = spawn(location.path, [], { stdio: ["pipe", "pipe", "pipe"] });
-  createInterface({ input: engine.stderr }).on("line", (line) => console.log(`desktop engine ${engine.pid} (${label}): ${line}`));
+  createInterface({ input: engine.stderr }).on("line", (line) => log.info(`desktop engine ${engine.pid} (${label}): ${line}`));
   engine.once("error", (error) => end(`the desktop engine could not start: ${error.message}`));
   engine.once("exit", (code, signal) => end(signal ? `the desktop engine stopped (${signal})` : code ? `the desktop engine stopped with status ${code}` : null));
   // A closed pipe shows up as the exit above; its write error must not take the gateway down.

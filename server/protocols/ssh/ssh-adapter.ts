@@ -6,6 +6,7 @@ import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
 import { TargetError, type ProtocolAdapter, type TerminalSize } from "../adapter";
 import { legacyAlgorithms, modernAlgorithms } from "./algorithms";
 import { hostKeyFingerprint } from "./host-key";
+import { log } from "../../../lib/log";
 
 export interface SshTarget {
   name: string;
@@ -65,7 +66,7 @@ export class SshAdapter extends EventEmitter implements ProtocolAdapter {
     const shown = hostKeyFingerprint(key);
     const pinned = this.target.hostKeyFingerprint;
     if (pinned === null) {
-      this.options.onFirstHostKey(shown).catch((error) => console.error("pinning a host key failed:", error));
+      this.options.onFirstHostKey(shown).catch((error) => log.error({ err: error }, "pinning a host key failed"));
       return true;
     }
     if (pinned === shown) return true;
