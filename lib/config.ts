@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { parseTrustedProxies, type TrustedProxies } from "./http/client-address";
+import { sinksSchema, type SinkConfig } from "./event-stream/sinks";
 import { logLevels, type LogFormat, type LogLevel } from "./log";
 import { roleNames, type Role } from "./protocol/domain";
 
@@ -60,6 +61,8 @@ const environmentSchema = z
     /** Log lines as JSON objects (for a log shipper) or text; JSON unless standard output is a terminal. */
     LOG_FORMAT: z.enum(["json", "text"]).optional(),
     LOG_LEVEL: z.enum(logLevels).default("info"),
+    /** Where audit entries and commands are streamed (lib/event-stream/sinks.ts); none by default. */
+    SIEM_SINKS: sinksSchema.optional(),
     HOST: z.string().trim().min(1).default("127.0.0.1"),
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
     PUBLIC_URL: absoluteHttpUrl.optional(),
@@ -199,6 +202,7 @@ export interface Config {
   trustProxy: TrustedProxies;
   nodeName: string;
   log: { format: LogFormat; level: LogLevel };
+  siemSinks: SinkConfig[];
   /**
    * The node-to-node listener (live views relayed between nodes), apart from the public one: loopback on a free
    * port by default; a private address for a cluster across machines.
@@ -242,7 +246,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       result.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? "environment");
         const received = source[name];
-        const shown = received === undefined || /SECRET|KEY|PASSWORD/.test(name) ? "" : ` (got "${received}")`;
+        const shown = received === undefined || /SECRET|KEY|PASSWORD|SINKS/.test(name) ? "" : ` (got "${received}")`;
         return `${name} ${issue.message.replace(/^Invalid input: /, "")}${shown}`;
       }),
     );
@@ -258,6 +262,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     appsDomain: env.APPS_DOMAIN ?? publicUrl.host,
     trustProxy: env.TRUST_PROXY,
     nodeName: env.NODE_NAME,
+    siemSinks: env.SIEM_SINKS ?? [],
     log: { format: env.LOG_FORMAT ?? (process.stdout.isTTY ? "text" : "json"), level: env.LOG_LEVEL },
     internal: { host: env.INTERNAL_HOST, port: env.INTERNAL_PORT },
     internalUrl: env.INTERNAL_URL ? new URL(env.INTERNAL_URL) : undefined,

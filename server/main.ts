@@ -23,6 +23,7 @@ import { startNodeHeartbeat } from "./cluster/node-heartbeat";
 import { installCrashPolicy } from "./crash-policy";
 import { startAccessSweep } from "./access-sweep";
 import { startNotificationSender } from "./notification-sender";
+import { startEventStream } from "./event-stream/sender";
 import { startAuditAnchoring } from "../lib/audit-anchors";
 import { createDesktopRoute, engineLocation } from "./desktop-route";
 import { createGate } from "./gate";
@@ -84,6 +85,7 @@ runtime.controlBus.serve(async ({ holdId, action, ...command }) => {
 });
 const accessSweep = startAccessSweep(runtime, (sessionId, message) => appProxy.endVisit(sessionId, message));
 const notificationSender = startNotificationSender(runtime);
+const eventStream = await startEventStream(runtime, database, version);
 const anchoring = startAuditAnchoring(runtime.db, { blobStore: runtime.blobStore, file: config.evidence.anchorFile }, config.nodeName, config.evidence.anchorEveryMs);
 const nodeMetrics = createNodeMetrics({ nodeName: config.nodeName, version, keyframer, engine: engineLocation(config), blobStore: runtime.blobStore });
 // The node-to-node listener: relayed live views arrive here, never on the public port; and Prometheus scrapes
@@ -241,6 +243,7 @@ async function shutdown(signal: string) {
   await closed;
   await nextApp.close();
   keyframer.stop();
+  await eventStream.stop();
   await database.close();
   process.exit(0);
 }

@@ -1,11 +1,11 @@
 // Sends what lib/governance/notify.ts wrote down: e-mail over SMTP and a signed JSON POST to the webhook. Each node
 // claims a few due notifications at a time (SKIP LOCKED, so two nodes never send the same one at once), and a
 // failure is retried with a growing delay; nothing here ever waits inside a user's request.
-import { createHmac } from "node:crypto";
 import nodemailer from "nodemailer";
 import { and, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import type { Database } from "../lib/db/client";
 import { notifications } from "../lib/db/schema";
+import { webhookSignature } from "../lib/http/webhook-signature";
 import type { Runtime } from "../lib/runtime";
 import { log } from "../lib/log";
 
@@ -17,8 +17,6 @@ const sendTimeoutMs = 10_000;
 const claimMs = 60_000;
 
 type NotificationRow = typeof notifications.$inferSelect;
-
-const webhookSignature = (secret: string, body: string) => `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 
 async function claimDue(db: Database, channels: { email: boolean; webhook: boolean }): Promise<NotificationRow[]> {
   const owed = or(channels.email ? and(isNull(notifications.emailSentAt), sql`cardinality(${notifications.recipients}) > 0`) : undefined, channels.webhook ? isNull(notifications.webhookSentAt) : undefined);

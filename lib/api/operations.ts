@@ -127,6 +127,12 @@ export const operations = {
     scope: "admin",
     body: credentialInputSchema,
   },
+  "GET /api/admin/event-sinks": {
+    summary: "Each SIEM sink (SIEM_SINKS): where it sends, the last event delivered, how many wait, its last error.",
+    tag: "Admin: audit",
+    role: ["admin", "security"],
+    scope: "audit:read",
+  },
   "GET /api/admin/nodes": {
     summary: "The fleet.",
     description: `The fleet: every node up, late or retired, with what it reported at its last heartbeat. Security and admins.`,

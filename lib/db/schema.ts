@@ -374,6 +374,29 @@ export const transcriptLines = pgTable(
 );
 
 /** What happened during a session besides its bytes: watchers joining and leaving, locks, pauses, terminations. */
+/**
+ * What goes out to SIEMs, in the order it happened: every audit entry and every command typed, written by
+ * triggers in the same transaction as their source row (so an event exists if and only if its source does), one
+ * writer at a time (so a reader past `seq` never sees an earlier one commit later).
+ */
+export const streamEvents = pgTable("stream_events", {
+  seq: bigserial("seq", { mode: "number" }).primaryKey(),
+  at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+  kind: text("kind").$type<"audit" | "command">().notNull(),
+  payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+});
+
+/** Where each configured sink is in the stream, and which node sends to it now (a lease, renewed while it sends). */
+export const streamCursors = pgTable("stream_cursors", {
+  sink: text("sink").primaryKey(),
+  deliveredSeq: bigint("delivered_seq", { mode: "number" }).notNull(),
+  deliveredAt: timestamp("delivered_at", { withTimezone: true }),
+  leaseNode: text("lease_node"),
+  leaseUntil: timestamp("lease_until", { withTimezone: true }),
+  lastError: text("last_error"),
+  lastErrorAt: timestamp("last_error_at", { withTimezone: true }),
+});
+
 export const sessionEvents = pgTable(
   "session_events",
   {

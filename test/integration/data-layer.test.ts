@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { desc, eq, gte, sql } from "drizzle-orm";
+import { asc, desc, eq, gte, lte, max, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createScratchDatabase } from "../fixtures/postgres-database";
 import { audit, AuditChainChecker, auditEntries, auditRowHash, listAuditPage, verifyAuditChain, type Actor } from "@/lib/audit";
@@ -13,7 +13,7 @@ import { createEvidenceKeys, evidenceKeys, installEvidenceKeys } from "@/lib/evi
 import { createCredential, openCredential, updateCredential } from "@/lib/credentials";
 import { openDatabase, type DatabaseHandle } from "@/lib/db/client";
 import { createFsBlobStore } from "@/lib/blob-store/fs";
-import { apiTokens, auditLog, connectTickets, credentials, loginThrottle, recordingChunks, recordingKeyframes, sessions, transcriptLines, users } from "@/lib/db/schema";
+import { apiTokens, auditLog, connectTickets, streamCursors, streamEvents, credentials, loginThrottle, recordingChunks, recordingKeyframes, sessions, transcriptLines, users } from "@/lib/db/schema";
 import { createLoginThrottle, loginLimits } from "@/lib/auth/login-throttle";
 import { chunkBlobKey, keyframeBlobKey } from "@/lib/recordings";
 import { purgeExpiredRecordings, setPreventPurge } from "@/lib/retention";
@@ -26,6 +26,8 @@ import { matchesTargetSearch } from "@/lib/protocol/target-search";
 import { mintConnectTicket, redeemConnectTicket } from "@/lib/tickets";
 import { completeSetup, effectiveRoles, isSetupTokenValid, prepareLocalAdmin, seedGroupRoleMappings, upsertSsoUser } from "@/lib/users";
 import { createVault } from "@/lib/vault";
+import { deleteDeliveredEvents, ensureCursor, eventsAfter, markDelivered, noteSinkError, releaseLease, sinkStates, takeLease } from "@/lib/event-stream/cursors";
+import { streamEvent } from "@/lib/event-stream/events";
 import { authenticateToken, createApiToken, createServiceAccount, listApiTokens, revokeApiToken } from "@/lib/api-tokens";
 import { apiTokenPattern, apiTokenPrefix } from "@/lib/protocol/api-tokens";
 import type { Role } from "@/lib/protocol/domain";
@@ -329,6 +331,71 @@ describe.each(backends)("data layer on %s", (_name, open) => {
       expect(bySubstring[0]!.before).toBe("Job for postgresql.service failed");
       expect((await searchTranscripts(db(), "failed")).map((hit) => hit.kind)).toEqual(["output"]);
       expect(await searchTranscripts(db(), "100%_done")).toEqual([]);
+    });
+  });
+
+  describe("event stream", () => {
+    it("gets an event for every audit entry and every command typed, in their transactions, enriched for a SIEM", async () => {
+      const [before] = await db().select({ seq: max(streamEvents.seq) }).from(streamEvents);
+      const from = Number(before?.seq ?? 0);
+      await audit(db(), { id: null, name: "streamer", sourceIp: "10.1.1.1" }, { action: "target.create", objectType: "target", objectId: "t-9", details: { name: "db" } });
+      const [user] = await db().insert(users).values({ username: `typist-${randomBytes(3).toString("hex")}`, source: "local" }).returning();
+      const [session] = await db().insert(sessions).values({ userId: user!.id, targetName: "db-02", protocol: "ssh", node: "n1", status: "active", clientAddress: "10.2.2.2" }).returning();
+      await db()
+        .insert(transcriptLines)
+        .values([
+          { sessionId: session!.id, atMs: 1500, kind: "command", text: "sudo -i" },
+          { sessionId: session!.id, atMs: 1600, kind: "output", text: "root@db" },
+        ]);
+      // A failed transaction leaves no event behind.
+      await expect(db().transaction(async (tx) => {
+        await tx.insert(transcriptLines).values({ sessionId: session!.id, atMs: 2000, kind: "command", text: "never ran" });
+        throw new Error("rolled back");
+      })).rejects.toThrow("rolled back");
+      const rows = await eventsAfter(db(), from, 100);
+      const events = rows.map(streamEvent);
+      expect(events.map((event) => event.type)).toEqual(["target.create", "command"]);
+      expect(events[0]).toMatchObject({ actor: { name: "streamer", ip: "10.1.1.1" }, object: { type: "target", id: "t-9" }, details: { name: "db" } });
+      expect(events[1]).toMatchObject({ actor: { id: user!.id, name: user!.username, ip: "10.2.2.2" }, session: { id: session!.id, target: "db-02", protocol: "ssh", node: "n1" }, command: "sudo -i" });
+      expect(Date.parse(events[1]!.time) - session!.startedAt.getTime()).toBe(1500);
+      expect(rows[1]!.seq).toBeGreaterThan(rows[0]!.seq);
+    });
+
+    it("lets one node at a time send to a sink, from where the last one stopped", async () => {
+      const sink = `sink-${randomBytes(3).toString("hex")}`;
+      await ensureCursor(db(), sink);
+      const [newest] = await db().select({ seq: max(streamEvents.seq) }).from(streamEvents);
+      const start = await takeLease(db(), sink, "node-a");
+      expect(start).toBe(Number(newest!.seq));
+      expect(await takeLease(db(), sink, "node-b")).toBeNull();
+      expect(await markDelivered(db(), sink, "node-b", start! + 1)).toBe(false);
+      await audit(db(), actor, { action: "stream.test" });
+      expect(await markDelivered(db(), sink, "node-a", start! + 1)).toBe(true);
+      // A node that died holds its lease no longer than it lasts; the next one carries on from the position.
+      await db().update(streamCursors).set({ leaseUntil: new Date(Date.now() - 1000) }).where(eq(streamCursors.sink, sink));
+      expect(await takeLease(db(), sink, "node-b")).toBe(start! + 1);
+      expect(await markDelivered(db(), sink, "node-a", start! + 2)).toBe(false);
+      await noteSinkError(db(), sink, "connect ECONNREFUSED");
+      const [state] = await sinkStates(db(), [sink]);
+      expect(state).toMatchObject({ sink, deliveredSeq: start! + 1, sendingNode: "node-b", lastError: "connect ECONNREFUSED" });
+      expect(state!.backlog).toBeGreaterThanOrEqual(0);
+      await releaseLease(db(), sink, "node-b");
+      expect((await sinkStates(db(), [sink]))[0]!.sendingNode).toBeNull();
+    });
+
+    it("drops only events every sink in use has, and keeps an unsent day when no sink is", async () => {
+      await db().delete(streamCursors);
+      await audit(db(), actor, { action: "stream.old" });
+      const [old] = await db().select({ seq: max(streamEvents.seq) }).from(streamEvents);
+      await db().update(streamEvents).set({ at: new Date(Date.now() - 2 * 86_400_000) }).where(lte(streamEvents.seq, Number(old!.seq)));
+      await ensureCursor(db(), "slow");
+      await db().update(streamCursors).set({ deliveredSeq: Number(old!.seq) - 1, deliveredAt: new Date() });
+      await deleteDeliveredEvents(db());
+      const left = await db().select({ seq: streamEvents.seq }).from(streamEvents).orderBy(asc(streamEvents.seq));
+      expect(left[0]!.seq).toBe(Number(old!.seq));
+      await db().delete(streamCursors);
+      await deleteDeliveredEvents(db());
+      expect(await db().select({ seq: streamEvents.seq }).from(streamEvents).where(lte(streamEvents.seq, Number(old!.seq)))).toEqual([]);
     });
   });
 

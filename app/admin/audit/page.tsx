@@ -2,7 +2,10 @@ import Link from "next/link";
 import { Button, Card, DataTable, Field, PageTitle, Select, TextInput } from "@/app/_ui/primitives";
 import { readAuditLog } from "@/lib/audit-reading";
 import { requirePageUser } from "@/lib/auth/current-user";
+import { sinkStates } from "@/lib/event-stream/cursors";
+import { sinkView } from "@/lib/event-stream/sinks";
 import { auditPageSchema, auditPageSize } from "@/lib/protocol/audit";
+import { runtime } from "@/lib/runtime";
 
 /** Common starts of actions, offered in the filter. */
 const actionHints = ["login", "recording.", "recording.read", "recording.search", "recording.export", "session.", "web.request", "connect", "target.", "user.", "audit.export"];
@@ -15,7 +18,11 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const raw = await searchParams;
   const parsed = auditPageSchema.safeParse(raw);
   const { before, ...filter } = parsed.success ? parsed.data : { before: undefined };
-  const { chain, checkedFromSeq, wholeWalkedAt, entries, olderBefore } = await readAuditLog(filter, before, { wholeChain: raw.verify === "whole" });
+  const { db, config } = runtime();
+  const [{ chain, checkedFromSeq, wholeWalkedAt, entries, olderBefore }, sinks] = await Promise.all([
+    readAuditLog(filter, before, { wholeChain: raw.verify === "whole" }),
+    sinkStates(db, config.siemSinks.map((sink) => sink.name)),
+  ]);
   const carried = new URLSearchParams(filterNames.flatMap((name) => (raw[name] ? [[name, raw[name]]] : [])));
   const withParams = (path: string, extra: Record<string, string>) => `${path}?${new URLSearchParams([...carried, ...Object.entries(extra)])}`;
   return (
@@ -35,6 +42,31 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           </span>
         ) : null}
       </div>
+      {sinks.length > 0 ? (
+        <Card className="mb-4">
+          <DataTable caption="Streaming to SIEMs" columns={["Sink", "Sends to", "Delivered up to", "Waiting", "Sending node", "Last error"]}>
+            {config.siemSinks.map((sink, index) => {
+              const state = sinks[index]!;
+              const view = sinkView(sink);
+              return (
+                <tr key={sink.name} className="border-t border-slate-100 align-top" data-testid={`sink-${sink.name}`}>
+                  <td className="py-2 font-medium">
+                    {sink.name} <span className="text-xs text-slate-500">({view.type}, {view.format})</span>
+                  </td>
+                  <td className="font-mono text-xs">{view.destination}</td>
+                  <td>
+                    #{state.deliveredSeq}
+                    {state.deliveredAt ? <div className="text-xs text-slate-500">{state.deliveredAt.slice(0, 19).replace("T", " ")} UTC</div> : null}
+                  </td>
+                  <td className={state.backlog > 0 ? "font-medium text-amber-700" : undefined}>{state.backlog}</td>
+                  <td>{state.sendingNode ?? "—"}</td>
+                  <td className="text-red-700">{state.lastError ? `${state.lastError} (${state.lastErrorAt!.slice(11, 19)} UTC)` : "—"}</td>
+                </tr>
+              );
+            })}
+          </DataTable>
+        </Card>
+      ) : null}
       <form method="get" className="mb-4 grid grid-cols-2 items-end gap-3 md:grid-cols-4" aria-label="Filter the audit log">
         <Field label="Action starts with" id="audit-action" error={parsed.success ? undefined : fieldError(parsed.error.issues, "action")}>
           <TextInput id="audit-action" name="action" defaultValue={raw.action ?? ""} list="audit-actions" placeholder="recording." />
