@@ -141,7 +141,7 @@ const environmentSchema = z
     /** Every notification is also POSTed here as JSON, signed with NOTIFY_WEBHOOK_SECRET. */
     NOTIFY_WEBHOOK_URL: absoluteHttpUrl.optional(),
     NOTIFY_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
-    BLOB_STORE: z.enum(["fs", "s3"]).default("fs"),
+    BLOB_STORE: z.enum(["fs", "s3", "azure"]).default("fs"),
     BLOB_DIR: optionalString,
     S3_ENDPOINT: absoluteHttpUrl.optional(),
     S3_REGION: z.string().trim().min(1).default("us-east-1"),
@@ -149,6 +149,9 @@ const environmentSchema = z
     S3_ACCESS_KEY_ID: optionalString,
     S3_SECRET_ACCESS_KEY: optionalString,
     S3_FORCE_PATH_STYLE: booleanFlag.default(false),
+    /** The storage account's connection string, from the Azure portal (Access keys) or a SAS. */
+    AZURE_STORAGE_CONNECTION_STRING: optionalString,
+    AZURE_STORAGE_CONTAINER: optionalString,
   })
   .superRefine((env, ctx) => {
     const oidcVariables = ["OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"] as const;
@@ -165,6 +168,11 @@ const environmentSchema = z
     }
     if (env.BLOB_STORE === "s3" && env.S3_BUCKET === undefined) {
       ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: "is required when BLOB_STORE=s3" });
+    }
+    if (env.BLOB_STORE === "azure") {
+      for (const name of ["AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_CONTAINER"] as const) {
+        if (env[name] === undefined) ctx.addIssue({ code: "custom", path: [name], message: "is required when BLOB_STORE=azure" });
+      }
     }
     if (env.NOTIFY_WEBHOOK_URL !== undefined && env.NOTIFY_WEBHOOK_SECRET === undefined) {
       ctx.addIssue({ code: "custom", path: ["NOTIFY_WEBHOOK_SECRET"], message: "is required when NOTIFY_WEBHOOK_URL is set (the receiver checks the signature with it)" });
@@ -231,7 +239,10 @@ export interface Config {
   guacd: { host: string; port: number } | undefined;
   /** Outgoing notifications (lib/governance/notify.ts); each channel is off while unset. */
   notifications: { smtpUrl: string | undefined; smtpFrom: string; webhook: { url: URL; secret: string } | undefined };
-  blobStore: { kind: "fs"; dir: string } | { kind: "s3"; endpoint?: string; region: string; bucket: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean };
+  blobStore:
+    | { kind: "fs"; dir: string }
+    | { kind: "s3"; endpoint?: string; region: string; bucket: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean }
+    | { kind: "azure"; connectionString: string; container: string };
 }
 
 /** Empty strings count as unset, so `FOO=` in a .env file means "use the default". */
@@ -246,7 +257,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       result.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? "environment");
         const received = source[name];
-        const shown = received === undefined || /SECRET|KEY|PASSWORD|SINKS/.test(name) ? "" : ` (got "${received}")`;
+        const shown = received === undefined || /SECRET|KEY|PASSWORD|SINKS|CONNECTION/.test(name) ? "" : ` (got "${received}")`;
         return `${name} ${issue.message.replace(/^Invalid input: /, "")}${shown}`;
       }),
     );
@@ -309,7 +320,9 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
             secretAccessKey: env.S3_SECRET_ACCESS_KEY,
             forcePathStyle: env.S3_FORCE_PATH_STYLE,
           }
-        : { kind: "fs", dir: path.resolve(env.BLOB_DIR ?? path.join(dataDir, "blobs")) },
+        : env.BLOB_STORE === "azure"
+          ? { kind: "azure", connectionString: env.AZURE_STORAGE_CONNECTION_STRING!, container: env.AZURE_STORAGE_CONTAINER! }
+          : { kind: "fs", dir: path.resolve(env.BLOB_DIR ?? path.join(dataDir, "blobs")) },
   };
 }
 

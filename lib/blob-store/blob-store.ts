@@ -1,5 +1,5 @@
-// One interface for where recordings live. Adapters: fs.ts (default, a local folder) and s3.ts (any
-// S3-compatible service); spooling.ts wraps a remote one so that an outage never loses a write.
+// One interface for where recordings live. Adapters: fs.ts (default, a local folder), s3.ts (any S3-compatible
+// service) and azure.ts (Azure Blob Storage); spooling.ts wraps a remote one so that an outage never loses a write.
 
 export interface ByteRange {
   /** First byte, 0-based. */

@@ -1,7 +1,8 @@
-// The blob store the configuration asks for: a local folder, or S3 with a local spool in front of it.
+// The blob store the configuration asks for: a local folder, or S3 or Azure Blob Storage with a local spool in front.
 import path from "node:path";
 import type { Config } from "../config";
 import type { BlobStore } from "./blob-store";
+import { createAzureBlobStore } from "./azure";
 import { createFsBlobStore } from "./fs";
 import { createS3BlobStore } from "./s3";
 import { createSpoolingBlobStore } from "./spooling";
@@ -10,5 +11,6 @@ export type { BlobStore } from "./blob-store";
 
 export function createBlobStore(config: Pick<Config, "blobStore" | "dataDir">): BlobStore {
   if (config.blobStore.kind === "fs") return createFsBlobStore(config.blobStore.dir);
-  return createSpoolingBlobStore(createS3BlobStore(config.blobStore), path.join(config.dataDir, "spool"));
+  const remote = config.blobStore.kind === "s3" ? createS3BlobStore(config.blobStore) : createAzureBlobStore(config.blobStore);
+  return createSpoolingBlobStore(remote, path.join(config.dataDir, "spool"));
 }

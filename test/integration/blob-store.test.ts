@@ -1,16 +1,19 @@
-// The blob store contract on both adapters (a folder; a real S3-compatible server), and the spool that
-// keeps recordings safe through an S3 outage and an uploader crash.
+// The blob store contract on every adapter (a folder; a real S3-compatible server; Azurite for Azure Blob
+// Storage), and the spool that keeps recordings safe through an outage of either remote and an uploader crash.
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BlobNotFoundError, type BlobStore } from "@/lib/blob-store/blob-store";
 import { createFsBlobStore } from "@/lib/blob-store/fs";
+import { createAzureBlobStore } from "@/lib/blob-store/azure";
 import { createS3BlobStore } from "@/lib/blob-store/s3";
 import { createSpoolingBlobStore } from "@/lib/blob-store/spooling";
+import { startAzurite, type RunningAzurite } from "../fixtures/azurite";
 import { startS3Server, type RunningS3 } from "../fixtures/s3-server";
 
 let s3: RunningS3;
+let azurite: RunningAzurite;
 const folders: string[] = [];
 const folder = () => {
   const created = mkdtempSync(path.join(tmpdir(), "gatehouse-blobs-"));
@@ -19,16 +22,18 @@ const folder = () => {
 };
 
 beforeAll(async () => {
-  s3 = await startS3Server();
-});
+  [s3, azurite] = await Promise.all([startS3Server(), startAzurite()]);
+}, 60_000);
 afterAll(async () => {
   await s3?.remove();
+  await azurite?.remove();
   for (const created of folders) rmSync(created, { recursive: true, force: true });
 });
 
 describe.each([
   ["filesystem", () => createFsBlobStore(folder())],
   ["S3", () => createS3BlobStore(s3.settings)],
+  ["Azure", () => createAzureBlobStore(azurite.settings)],
 ] as [string, () => BlobStore][])("%s blob store", (_name, create) => {
   let store: BlobStore;
   beforeAll(() => {
@@ -56,21 +61,24 @@ describe.each([
   });
 });
 
-describe("spooling in front of S3", () => {
-  it("takes every write during an outage and uploads them in order when S3 is back", async () => {
+describe.each([
+  ["S3", () => createS3BlobStore(s3.settings), () => s3],
+  ["Azure", () => createAzureBlobStore(azurite.settings), () => azurite],
+] as [string, () => BlobStore, () => { stop(): Promise<void>; start(): Promise<void> }][])("spooling in front of %s", (_name, createRemote, server) => {
+  it("takes every write during an outage and uploads them in order when the remote is back", async () => {
     const uploaded: string[] = [];
-    const remote = createS3BlobStore(s3.settings);
+    const remote = createRemote();
     const watched: BlobStore = { ...remote, put: async (key, body) => (await remote.put(key, body), void uploaded.push(key)) };
     const spoolDir = folder();
     const store = createSpoolingBlobStore(watched, spoolDir, () => {});
     const keys = Array.from({ length: 12 }, (_, index) => `outage/session/${String(index).padStart(4, "0")}.gz`);
 
     await store.put(keys[0]!, Buffer.from("chunk 0"));
-    await s3.stop();
+    await server().stop();
     for (const key of keys.slice(1, 8)) await store.put(key, Buffer.from(`chunk ${key}`));
     expect(store.pending).toBe(7);
     expect((await store.get(keys[5]!)).toString()).toBe(`chunk ${keys[5]}`);
-    await s3.start();
+    await server().start();
     for (const key of keys.slice(8)) await store.put(key, Buffer.from(`chunk ${key}`));
     await store.drained();
 
@@ -82,15 +90,15 @@ describe("spooling in front of S3", () => {
   });
 
   it("a new process finishes the uploads of one that died mid-outage", async () => {
-    const remote = createS3BlobStore(s3.settings);
+    const remote = createRemote();
     const spoolDir = folder();
-    await s3.stop();
+    await server().stop();
     const dying = createSpoolingBlobStore(remote, spoolDir, () => {});
     const keys = Array.from({ length: 5 }, (_, index) => `crash/session/${index}.gz`);
     for (const key of keys) await dying.put(key, Buffer.from(key));
     dying.close();
 
-    await s3.start();
+    await server().start();
     const successor = createSpoolingBlobStore(remote, spoolDir, () => {});
     await successor.drained();
     expect(await remote.list("crash/session/")).toEqual(keys);

@@ -82,4 +82,19 @@ describe("configuration", () => {
   it("needs a bucket for the S3 blob store", () => {
     expect(problemsOf({ BLOB_STORE: "s3" })).toEqual([expect.stringMatching(/^S3_BUCKET is required when BLOB_STORE=s3/)]);
   });
+
+  it("needs a connection string and a container for the Azure blob store, and never echoes the connection string", () => {
+    expect(problemsOf({ BLOB_STORE: "azure" })).toEqual([
+      expect.stringMatching(/^AZURE_STORAGE_CONNECTION_STRING is required when BLOB_STORE=azure/),
+      expect.stringMatching(/^AZURE_STORAGE_CONTAINER is required when BLOB_STORE=azure/),
+    ]);
+    expect(parseConfig({ BLOB_STORE: "azure", AZURE_STORAGE_CONNECTION_STRING: "AccountName=a;AccountKey=k", AZURE_STORAGE_CONTAINER: "rec" }).blobStore).toEqual({ kind: "azure", connectionString: "AccountName=a;AccountKey=k", container: "rec" });
+  });
+
+  it("reads SIEM sinks, and never echoes them (they hold webhook secrets)", () => {
+    const problems = problemsOf({ SIEM_SINKS: '[{"name":"hook","type":"webhook","url":"https://h.example","secret":"short"}]' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).not.toContain("short");
+    expect(parseConfig({ SIEM_SINKS: '[{"name":"soc","type":"syslog","address":"tcp://127.0.0.1:514"}]' }).siemSinks).toEqual([{ name: "soc", type: "syslog", address: "tcp://127.0.0.1:514", format: "json", include: [], exclude: [] }]);
+  });
 });
