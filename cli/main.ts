@@ -6,7 +6,7 @@ import { CliError, GatewayClient } from "./gateway-client";
 import { login } from "./login";
 import { listNodes } from "./nodes";
 import { outputFormat } from "./output";
-import { exportRecording, playRecording, verifyRecording } from "./recordings";
+import { exportRecording, playRecording, verifyExportFile, verifyRecording } from "./recordings";
 import { controlSession, listSessions, requireId, watchSession } from "./sessions";
 
 const usage = `Usage: gatehouse <command> [options]
@@ -17,8 +17,10 @@ const usage = `Usage: gatehouse <command> [options]
                                      --sort started|risk --limit N (100) --output table|json
   sessions watch <id>                a live terminal session here, read-only (Ctrl-C stops watching)
   sessions lock|unlock|terminate <id> --reason <why>
-  recordings export <id> [--file F]  .cast (terminal), .guac (desktop) or rrweb .json (web); --file - for stdout
-  recordings verify <id>             whether the recording is whole and unaltered (exit 1 if not)
+  recordings export <id> [--file F]  .cast (terminal), .guac (desktop) or rrweb .json (web), and its signature
+                                     (F.sig); --file - writes the export alone to stdout
+  recordings verify <id>             whether the stored recording is whole and unaltered (exit 1 if not)
+  recordings verify --file F         whether an exported file is what the gateway signed (F.sig, or --signature)
   recordings play <id>               a terminal recording here: --speed N (1) --max-idle S (2) --format text
   audit tail [--follow]              the newest audit entries: --lines N (20) --action <prefix> --actor <name>
                                      --output table|json
@@ -42,6 +44,7 @@ const options = {
   limit: { type: "string" },
   reason: { type: "string" },
   file: { type: "string" },
+  signature: { type: "string" },
   speed: { type: "string" },
   "max-idle": { type: "string" },
   format: { type: "string" },
@@ -96,7 +99,8 @@ async function run(argv: string[]): Promise<number> {
       await exportRecording(client, requireId(id, "gatehouse recordings export <id>"), values.file);
       return 0;
     case "recordings verify":
-      return verifyRecording(client, requireId(id, "gatehouse recordings verify <id>"));
+      if (values.file) return verifyExportFile(client, values.file, values.signature);
+      return verifyRecording(client, requireId(id, "gatehouse recordings verify <id> | --file <export> [--signature <file.sig>]"));
     case "recordings play":
       if (values.format !== undefined && values.format !== "text") throw new CliError("--format is text, or left out to play with timing", 2);
       await playRecording(client, requireId(id, "gatehouse recordings play <id>"), {

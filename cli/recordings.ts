@@ -1,10 +1,13 @@
 // `gatehouse recordings …`: a recording downloaded in its players' format, its integrity checked, or a terminal
 // recording played here (with its timing, or as plain text for grep).
-import { createWriteStream } from "node:fs";
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream, readFileSync, writeFileSync } from "node:fs";
 import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { castEventSchema, castHeaderSchema, exportKindOf, recordingExports, type RecordingVerdict } from "../lib/protocol/recordings";
 import type { Protocol } from "../lib/protocol/domain";
+import { signatureHolds } from "../lib/export-signing";
+import { exportSignatureSchema, type ExportSignature, type SigningKey } from "../lib/protocol/export-signature";
 import { OutputLineTracker } from "../lib/transcript-lines";
 import { CliError, type GatewayClient } from "./gateway-client";
 import { amountOfData } from "../lib/format";
@@ -76,8 +79,37 @@ export async function exportRecording(client: GatewayClient, id: string, file: s
   if (out !== process.stdout) {
     out.end();
     await once(out, "close");
-    process.stderr.write(`Saved ${amountOfData(received)} to ${target} (${recordingExports[kind].extension}).\n`);
+    const signature = await client.json<ExportSignature>("GET", `/api/recordings/${encodeURIComponent(id)}/export/signature`);
+    writeFileSync(`${target}.sig`, `${JSON.stringify(signature, null, 2)}\n`, { mode: 0o600 });
+    process.stderr.write(`Saved ${amountOfData(received)} to ${target} (${recordingExports[kind].extension}), its signature to ${target}.sig.\n`);
   }
+}
+
+/**
+ * Whether an exported file is, byte for byte, what the gateway signed: its hash against the signature, the
+ * signature against its key, and the key against the gateway's own (current or rotated out). Exit code 1 if not.
+ */
+export async function verifyExportFile(client: GatewayClient, file: string, signatureFile = `${file}.sig`): Promise<number> {
+  let signature: ExportSignature;
+  try {
+    signature = exportSignatureSchema.parse(JSON.parse(readFileSync(signatureFile, "utf8")));
+  } catch (error) {
+    throw new CliError(`${signatureFile} is not an export signature: ${(error as Error).message.split("\n")[0]}`);
+  }
+  const hash = createHash("sha256");
+  let bytes = 0;
+  for await (const piece of createReadStream(file)) {
+    hash.update(piece as Buffer);
+    bytes += (piece as Buffer).length;
+  }
+  const sha256 = hash.digest("hex");
+  const fail = (why: string) => (process.stdout.write(`NOT VERIFIED: ${why}\n`), 1);
+  if (sha256 !== signature.sha256 || bytes !== signature.bytes) return fail(`${file} is not the file that was signed (SHA-256 ${sha256}, ${bytes} bytes; signed: ${signature.sha256}, ${signature.bytes} bytes)`);
+  if (!signatureHolds(signature)) return fail(`the signature in ${signatureFile} does not hold: it was altered, or made by someone else`);
+  const keys = await client.json<SigningKey[]>("GET", "/api/recordings/signing-keys");
+  if (!keys.some((key) => key.keyId === signature.keyId && key.publicKey === signature.publicKey)) return fail(`signed with key ${signature.keyId}, which is not one of ${client.url.origin}'s signing keys`);
+  process.stdout.write(`verified: ${file} is the export of session ${signature.sessionId} as ${client.url.origin} signed it at ${signature.signedAt} (key ${signature.keyId})\n`);
+  return 0;
 }
 
 /** Whether every chunk is there, unaltered and in order; exit code 1 when not. */

@@ -2,10 +2,12 @@
 // sessions list, watching a live terminal (and being cut off when the token is revoked), lock/unlock/terminate,
 // exports with a progress bar, verification, playback as text, the audit log followed live, the nodes.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { generateKeyPairSync, sign } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { BrowserContext } from "@playwright/test";
+import { signedText, type ExportSignature } from "../lib/protocol/export-signature";
 import { issueToken } from "./fixtures/api-tokens";
 import { createCredential, createTarget, sshdUnderTest, TerminalClient } from "./fixtures/terminal-client";
 import { expect, signInWithSso, ssoUrl, test } from "./fixtures/test";
@@ -150,6 +152,27 @@ test.describe("the gatehouse command line", () => {
     expect(JSON.parse(header!)).toMatchObject({ version: 2 });
     expect(events.some((line) => line.includes("cli-42"))).toBe(true);
     expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    // The export comes with its detached signature; a copy is checked against it and the gateway's keys.
+    const verified = await gatehouse(["recordings", "verify", "--file", file]);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(verified.stdout).toMatch(new RegExp(`^verified: ${file} is the export of session ${sessionId} as http://localhost:\\d+ signed it at `));
+    const original = readFileSync(file);
+    writeFileSync(file, Buffer.concat([original, Buffer.from("[9999, \"o\", \"forged\"]\n")]));
+    const altered = await gatehouse(["recordings", "verify", "--file", file]);
+    expect(altered.code).toBe(1);
+    expect(altered.stdout).toContain(`NOT VERIFIED: ${file} is not the file that was signed`);
+    writeFileSync(file, original);
+    const signature = JSON.parse(readFileSync(`${file}.sig`, "utf8")) as ExportSignature;
+    writeFileSync(`${file}.sig`, JSON.stringify({ ...signature, signedAt: "2020-01-01T00:00:00.000Z" }));
+    expect((await gatehouse(["recordings", "verify", "--file", file])).stdout).toContain("does not hold: it was altered, or made by someone else");
+    // A signature made with someone else's key holds, but the key is not the gateway's.
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    const forged = { ...signature, keyId: "forger", publicKey: publicKey.export({ format: "der", type: "spki" }).subarray(-32).toString("base64") };
+    const forgedSignature = sign(null, Buffer.from(signedText(forged)), privateKey).toString("base64");
+    writeFileSync(`${file}.sig`, JSON.stringify({ ...forged, signature: forgedSignature }));
+    expect((await gatehouse(["recordings", "verify", "--file", file])).stdout).toContain("signed with key forger, which is not one of");
+    writeFileSync(`${file}.sig`, JSON.stringify(signature));
 
     const text = await gatehouse(["recordings", "play", sessionId, "--format", "text"]);
     expect(text.code, text.stderr).toBe(0);

@@ -18,6 +18,8 @@ export interface EvidenceKeys {
   current: ChainKey;
   /** The key a row names by id: the current one, or one rotated out; undefined for a key not held. */
   byId(id: string): Buffer | undefined;
+  /** Every key held, the current one first. */
+  held: ChainKey[];
   /** Seals each recording's data key (lib/recording-cipher.ts). */
   recordingKeySeal: Buffer;
 }
@@ -36,6 +38,7 @@ export function createEvidenceKeys(options: { masterKey: Buffer; chainKey?: Buff
   return {
     current: { id: chainKeyId(current), key: current },
     byId: (id) => keys.get(id),
+    held: [...keys].map(([id, key]) => ({ id, key })),
     recordingKeySeal: Buffer.from(hkdfSync("sha256", options.masterKey, "gatehouse", "recording data keys v1", 32)),
   };
 }

@@ -8,6 +8,7 @@ import { credentialInputSchema, credentialUpdateSchema, endSessionsRequestSchema
 import { auditExportSchema, auditPageSchema } from "../protocol/audit";
 import { commandRuleInputSchema, holdDecisionSchema } from "../protocol/command-rules";
 import type { Role } from "../protocol/domain";
+import { exportSignatureSchema, signingKeySchema } from "../protocol/export-signature";
 import { controlRequestSchema } from "../protocol/live";
 import { recordingSearchQuerySchema, recordingWindowQuerySchema } from "../protocol/recordings";
 import { sessionFilterSchema } from "../protocol/sessions";
@@ -279,6 +280,21 @@ export const operations = {
     role: "user",
     scope: "recordings:read",
     body: recordingRequestInputSchema,
+  },
+  "GET /api/recordings/{id}/export/signature": {
+    summary: "The export's detached signature: its SHA-256 and size, signed (Ed25519) with the gateway's key.",
+    description: "`gatehouse recordings verify --file <export>` checks a copy against it and against the gateway's public keys.",
+    tag: "Recordings",
+    role: "user",
+    scope: "recordings:read",
+    response: exportSignatureSchema,
+  },
+  "GET /api/recordings/signing-keys": {
+    summary: "The public keys exports are signed with: the current one first, then those rotated out.",
+    tag: "Recordings",
+    role: "user",
+    scope: "recordings:read",
+    response: z.array(signingKeySchema),
   },
   "GET /api/recordings/{id}/export": {
     summary: "The whole recording in the format its players read.",
