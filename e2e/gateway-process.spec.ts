@@ -1,10 +1,13 @@
 // The gateway as an operator meets it: misconfiguration stops it with one line naming the variable; a
-// restart keeps the generated secrets and prints a fresh setup link; SIGTERM shuts it down cleanly.
+// restart keeps the generated secrets and prints a fresh setup link; SIGTERM shuts it down cleanly; without its
+// database it says it is not ready, and recovers.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import postgres from "postgres";
 import { startGateway } from "../test/fixtures/gateway";
+import { adminUrl, createScratchDatabase } from "../test/fixtures/postgres-database";
 import { freePort } from "../test/fixtures/ports";
 import { expect, test } from "./fixtures/test";
 
@@ -65,5 +68,39 @@ test("a restart keeps the generated secrets, rotates the setup link, and SIGTERM
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test("/readyz says 503 with the reason while the database is unreachable, and 200 again once it is back; the node survives", async () => {
+  test.setTimeout(120_000);
+  const database = await createScratchDatabase("gatehouse_readyz");
+  const name = new URL(database.url).pathname.slice(1);
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  const port = await freePort();
+  const node = await startGateway({
+    port,
+    env: { DATABASE_URL: database.url, AUTH_SECRET: "a".repeat(40), GATEHOUSE_MASTER_KEY: "b".repeat(64), NODE_NAME: "e2e-readyz", DATA_DIR: mkdtempSync(path.join(tmpdir(), "gatehouse-readyz-")) },
+    logFile: path.join(logDir, "gateway-readyz.log"),
+  });
+  const readiness = async () => {
+    const answer = await fetch(`${node.url}/readyz`);
+    return { status: answer.status, body: (await answer.json()) as { status: string; problems?: string[] } };
+  };
+  try {
+    expect(await readiness()).toEqual({ status: 200, body: { status: "ready", node: "e2e-readyz" } });
+    // The database refuses the node: its connections are cut and new ones turned away.
+    await admin.unsafe(`alter database ${name} allow_connections false`);
+    await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name}`;
+    await expect.poll(async () => (await readiness()).status, { timeout: 30_000, message: "not ready without its database" }).toBe(503);
+    expect((await readiness()).body).toMatchObject({ status: "not ready", problems: expect.arrayContaining(["the database did not answer within 2 s"]) });
+    // Alive all the while: a load balancer takes it out, its supervisor leaves it running.
+    expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
+    await admin.unsafe(`alter database ${name} allow_connections true`);
+    await expect.poll(async () => (await readiness()).status, { timeout: 30_000, message: "ready again" }).toBe(200);
+  } finally {
+    await node.stop();
+    await admin.unsafe(`alter database ${name} allow_connections true`).catch(() => undefined);
+    await admin.end();
+    await database.drop();
   }
 });
