@@ -3,6 +3,7 @@
 // sessions; every use is in the audit log. The OpenAPI document is checked by an independent validator against the
 // route files themselves.
 import { readdirSync, readFileSync } from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import { request as playwrightRequest, type APIRequestContext } from "@playwright/test";
 import { Validator } from "@seriousme/openapi-schema-validator";
@@ -179,4 +180,38 @@ test("the OpenAPI document is valid OpenAPI 3.1 and lists every route the gatewa
   await expect(bob.getByRole("heading", { name: "API reference" })).toBeVisible();
   await expect(bob.getByRole("listitem").filter({ hasText: /GET \/api\/sessionsA page of sessions/ })).toContainText("user; token scope sessions:read");
   await expect(bob.getByRole("listitem").filter({ hasText: "/api/sessions/{id}/control" })).toContainText("security or admin; token scope sessions:control");
+});
+
+/** A request from another loopback address, so that what it counts against its address is its own. */
+function requestFrom(localAddress: string, path: string, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(path, ssoUrl());
+    http
+      .get({ host: "127.0.0.1", port: url.port, path: url.pathname + url.search, localAddress, headers: { host: url.host, authorization: `Bearer ${token}` } }, (answer) => {
+        answer.resume();
+        resolve(answer.statusCode!);
+      })
+      .once("error", reject);
+  });
+}
+
+test("a flood of tokens that are not valid is cut off per address, audited up to the limit, and never blocks a valid token", async ({ browser }) => {
+  const address = "127.0.0.7";
+  const bogus = `gatehouse_${"B".repeat(43)}`;
+  const statuses: number[] = [];
+  for (let attempt = 0; attempt < 23; attempt++) statuses.push(await requestFrom(address, "/api/sessions", bogus));
+  expect(statuses).toEqual([...Array(20).fill(401), 429, 429, 429]);
+
+  const sam = await browser.newPage();
+  await signInWithSso(sam, "sam");
+  const secret = await issueToken(sam, `flooded-${run}`, ["sessions:read", "audit:read"]);
+  expect(await requestFrom(address, "/api/sessions", secret)).toBe(200);
+
+  const client = await tokenClient(secret);
+  const entries = ((await (await client.get("/api/admin/audit?action=login&outcome=")).json()) as { entries: { sourceIp: string; outcome: string; details: { method: string } }[] }).entries.filter(
+    (entry) => entry.sourceIp === address && entry.details.method === "api_token",
+  );
+  expect(entries.filter((entry) => entry.outcome === "failure")).toHaveLength(20);
+  expect(entries.filter((entry) => entry.outcome === "refused")).toHaveLength(1);
+  await client.dispose();
 });

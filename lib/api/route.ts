@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { authenticateToken, bearerSecret } from "../api-tokens";
 import { audit, type Actor } from "../audit";
+import { countTokenFailure, loginLimits } from "../auth/login-throttle";
 import { actorOf, currentUser, hasRole, signedInUser, type SignedInUser } from "../auth/current-user";
 import { ApiError } from "../errors";
 import type { ApiErrorBody } from "../protocol/admin";
@@ -68,7 +69,13 @@ async function identify(request: Request, sourceIp: string | null): Promise<Call
   const bearer = bearerSecret(authorization);
   const found = bearer ? await authenticateToken(runtime().db, bearer, sourceIp) : null;
   if (!found) {
-    await audit(runtime().db, { id: null, name: "anonymous", sourceIp }, { action: "login", outcome: "failure", details: { method: "api_token", path: new URL(request.url).pathname } });
+    const failures = await countTokenFailure(runtime().db, sourceIp ?? "unknown");
+    const limited = failures > loginLimits.perAddress;
+    // Every failure is audited up to the limit, and the moment the limit is passed; the rest of the flood is not.
+    if (failures <= loginLimits.perAddress + 1) {
+      await audit(runtime().db, { id: null, name: "anonymous", sourceIp }, { action: "login", outcome: limited ? "refused" : "failure", details: { method: "api_token", path: new URL(request.url).pathname, ...(limited ? { reason: "rate_limited" } : {}) } });
+    }
+    if (limited) return errorResponse(429, { error: "Too many requests with API tokens that are not valid came from this address; try again later" });
     return errorResponse(401, { error: "The API token is not valid: it may be mistyped, expired or revoked" }, { "www-authenticate": 'Bearer realm="gatehouse", error="invalid_token"' });
   }
   return { user: signedInUser(found.user), token: { id: found.token.id, name: found.token.name, scopes: found.token.scopes } };

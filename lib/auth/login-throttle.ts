@@ -23,8 +23,8 @@ export type LoginAdmission = { ok: true; finish(success: boolean): Promise<void>
 const addressKey = (address: string) => `address:${address}`;
 const accountKey = (account: string, address: string) => `account:${account.toLowerCase()}@${address}`;
 
-/** Counts one attempt on `key` (a new window when the last one is over) and says whether it is within `limit`. */
-async function countAttempt(db: Database, key: string, limit: number): Promise<boolean> {
+/** Counts one attempt on `key` (a new window when the last one is over); the attempts in the window so far. */
+async function countAttempt(db: Database, key: string, limit: number): Promise<number> {
   const window = sql`(${loginLimits.windowMs} * power(2, least(${loginThrottle.strikes}, ${loginLimits.longestBackoff}))) * interval '1 millisecond'`;
   const over = sql`${loginThrottle.windowStartedAt} + ${window} <= now()`;
   const [row] = await db
@@ -39,7 +39,16 @@ async function countAttempt(db: Database, key: string, limit: number): Promise<b
       },
     })
     .returning({ attempts: loginThrottle.attempts });
-  return row!.attempts <= limit;
+  return row!.attempts;
+}
+
+/**
+ * Counts an API token that was not valid, per source address, with the same windows and backoff: guessing a
+ * token is hopeless (256 bits), but each failure is an audit entry, and a flood of them must not become a flood
+ * of entries. The number of failures in the window so far; the caller audits up to the limit and one more.
+ */
+export function countTokenFailure(db: Database, address: string): Promise<number> {
+  return countAttempt(db, `token:${address}`, loginLimits.perAddress);
 }
 
 export function createLoginThrottle(db: Database) {
@@ -47,8 +56,8 @@ export function createLoginThrottle(db: Database) {
   return {
     /** Before hashing: counted, then admitted, refused as rate limited, or refused as busy. */
     async admit(address: string, account: string): Promise<LoginAdmission> {
-      const [addressWithin, accountWithin] = await Promise.all([countAttempt(db, addressKey(address), loginLimits.perAddress), countAttempt(db, accountKey(account, address), loginLimits.perAccountFromAddress)]);
-      if (!addressWithin || !accountWithin) return { ok: false, reason: "rate_limited" };
+      const [fromAddress, onAccount] = await Promise.all([countAttempt(db, addressKey(address), loginLimits.perAddress), countAttempt(db, accountKey(account, address), loginLimits.perAccountFromAddress)]);
+      if (fromAddress > loginLimits.perAddress || onAccount > loginLimits.perAccountFromAddress) return { ok: false, reason: "rate_limited" };
       if (hashing >= loginLimits.hashesAtOnce) return { ok: false, reason: "busy" };
       hashing += 1;
       let finished = false;
