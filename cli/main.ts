@@ -6,7 +6,7 @@ import { CliError, GatewayClient } from "./gateway-client";
 import { login } from "./login";
 import { listNodes } from "./nodes";
 import { outputFormat } from "./output";
-import { exportRecording, playRecording, verifyExportFile, verifyRecording } from "./recordings";
+import { exportRecording, exportVideo, playRecording, verifyExportFile, verifyRecording } from "./recordings";
 import { controlSession, listSessions, requireId, watchSession } from "./sessions";
 
 const usage = `Usage: gatehouse <command> [options]
@@ -18,7 +18,8 @@ const usage = `Usage: gatehouse <command> [options]
   sessions watch <id>                a live terminal session here, read-only (Ctrl-C stops watching)
   sessions lock|unlock|terminate <id> --reason <why>
   recordings export <id> [--file F]  .cast (terminal), .guac (desktop) or rrweb .json (web), and its signature
-                                     (F.sig); --file - writes the export alone to stdout
+                                     (F.sig); --file - writes the export alone to stdout; --video mp4|webm renders
+                                     a desktop recording as a video first, showing its progress
   recordings verify <id>             whether the stored recording is whole and unaltered (exit 1 if not)
   recordings verify --file F         whether an exported file is what the gateway signed (F.sig, or --signature)
   recordings play <id>               a terminal recording here: --speed N (1) --max-idle S (2) --format text
@@ -45,6 +46,7 @@ const options = {
   reason: { type: "string" },
   file: { type: "string" },
   signature: { type: "string" },
+  video: { type: "string" },
   speed: { type: "string" },
   "max-idle": { type: "string" },
   format: { type: "string" },
@@ -96,7 +98,10 @@ async function run(argv: string[]): Promise<number> {
       await controlSession(client, requireId(id, `gatehouse sessions ${command} <id> --reason <why>`), command as "lock" | "unlock" | "terminate", values.reason);
       return 0;
     case "recordings export":
-      await exportRecording(client, requireId(id, "gatehouse recordings export <id>"), values.file);
+      if (values.video !== undefined) {
+        if (values.video !== "mp4" && values.video !== "webm") throw new CliError("--video is mp4 or webm", 2);
+        await exportVideo(client, requireId(id, "gatehouse recordings export <id> --video mp4"), values.video, values.file);
+      } else await exportRecording(client, requireId(id, "gatehouse recordings export <id>"), values.file);
       return 0;
     case "recordings verify":
       if (values.file) return verifyExportFile(client, values.file, values.signature);

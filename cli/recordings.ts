@@ -8,6 +8,7 @@ import { castEventSchema, castHeaderSchema, exportKindOf, recordingExports, type
 import type { Protocol } from "../lib/protocol/domain";
 import { signatureHolds } from "../lib/export-signing";
 import { exportSignatureSchema, type ExportSignature, type SigningKey } from "../lib/protocol/export-signature";
+import type { VideoExportView, VideoFormatName } from "../lib/protocol/video-exports";
 import { OutputLineTracker } from "../lib/transcript-lines";
 import { CliError, type GatewayClient } from "./gateway-client";
 import { amountOfData } from "../lib/format";
@@ -83,6 +84,30 @@ export async function exportRecording(client: GatewayClient, id: string, file: s
     writeFileSync(`${target}.sig`, `${JSON.stringify(signature, null, 2)}\n`, { mode: 0o600 });
     process.stderr.write(`Saved ${amountOfData(received)} to ${target} (${recordingExports[kind].extension}), its signature to ${target}.sig.\n`);
   }
+}
+
+const videoPollMs = 1000;
+
+/** Asks for a video of a desktop recording, shows its rendering as it goes, then saves it and its signature. */
+export async function exportVideo(client: GatewayClient, id: string, format: VideoFormatName, file: string | undefined) {
+  const base = `/api/recordings/${encodeURIComponent(id)}/video-exports`;
+  let video = await client.json<VideoExportView>("POST", base, { format });
+  const progress = new ProgressBar(`Rendering ${format.toUpperCase()}`);
+  while (video.status === "queued" || video.status === "rendering") {
+    progress.update(video.progress, video.status === "queued" ? "waiting for a node" : "");
+    await sleep(videoPollMs);
+    const current = (await client.json<VideoExportView[]>("GET", base)).find((candidate) => candidate.id === video.id);
+    if (!current) throw new CliError("the video export is gone");
+    video = current;
+  }
+  if (video.status === "failed") throw new CliError(`the video could not be made: ${video.error}`);
+  progress.done("");
+  const target = file ?? `gatehouse-${video.sessionId}.${format}`;
+  const response = await client.request("GET", `${base}/${video.id}/file`);
+  writeFileSync(target, Buffer.from(await response.arrayBuffer()), { mode: 0o600 });
+  const signature = await client.json<ExportSignature>("GET", `${base}/${video.id}/signature`);
+  writeFileSync(`${target}.sig`, `${JSON.stringify(signature, null, 2)}\n`, { mode: 0o600 });
+  process.stderr.write(`Saved ${amountOfData(video.bytes ?? 0)} to ${target}, its signature to ${target}.sig.\n`);
 }
 
 /**

@@ -2,11 +2,17 @@
 // the target, sees the desktop on the canvas, types into the remote xterm and sees the result; security watches,
 // locks and terminates; a reviewer replays the recording. The desktop's pixels are checked in screenshots: the
 // test xterm has a known background colour, and typed commands change it.
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import type { BrowserContext, Locator, Page } from "@playwright/test";
 import { PNG } from "pngjs";
 import postgres from "postgres";
 import { lockedMessage } from "../lib/protocol/live";
 import { desktopXterm, startVncServer, startXrdp, type DesktopTarget } from "../test/fixtures/desktop-targets";
+import { issueToken } from "./fixtures/api-tokens";
 import { createCredential, createTarget } from "./fixtures/terminal-client";
 import { expect, signInWithSso, ssoUrl, test } from "./fixtures/test";
 
@@ -237,6 +243,32 @@ test.describe("RDP and VNC desktops", () => {
     await expect(review.getByRole("button", { name: "Pause" })).toBeVisible();
     await review.keyboard.press(" ");
     await expect(review.getByRole("button", { name: "Play" })).toBeVisible();
+
+    // A video, rendered in the background by the job queue with ffmpeg: progress shown, then a real MP4 whose
+    // last second shows the red xterm, its requester told, its signature given.
+    await review.getByRole("button", { name: "Make an MP4 video" }).click();
+    const exports = review.getByRole("list", { name: "Video exports" });
+    await expect(exports.getByRole("link", { name: /^Download \(/ })).toBeVisible({ timeout: 60_000 });
+    const [video] = await sql<{ id: string; bytes: number }[]>`select id, bytes::int as bytes from video_exports where session_id = ${sessionId} and status = 'ready'`;
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "gatehouse-video-")), "export.mp4");
+    writeFileSync(file, await (await alice.request.get(`${ssoUrl()}/api/recordings/${sessionId}/video-exports/${video!.id}/file`)).body());
+    const probe = JSON.parse(execFileSync("ffprobe", ["-v", "error", "-show_streams", "-show_format", "-of", "json", file], { encoding: "utf8" })) as { streams: { codec_name: string }[]; format: { duration: string } };
+    expect(probe.streams[0]).toMatchObject({ codec_name: "h264" });
+    expect(Number(probe.format.duration)).toBeGreaterThan(12);
+    const lastFrame = execFileSync("ffmpeg", ["-v", "error", "-sseof", "-1", "-i", file, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], { maxBuffer: 64 * 2 ** 20 });
+    let reddish = 0;
+    for (let offset = 0; offset < lastFrame.length; offset += 3) if (Math.abs(lastFrame[offset]! - red[0]) + Math.abs(lastFrame[offset + 1]! - red[1]) + Math.abs(lastFrame[offset + 2]! - red[2]) <= 40) reddish += 1;
+    expect(reddish / (lastFrame.length / 3), "the video's last second shows the red xterm").toBeGreaterThan(0.02);
+    expect((await sql`select count(*)::int as n from notifications where kind = 'export.ready' and payload->>'exportId' = ${video!.id}`)[0]!.n).toBe(1);
+    const signature = await (await alice.request.get(`${ssoUrl()}/api/recordings/${sessionId}/video-exports/${video!.id}/signature`)).json();
+    expect(signature).toMatchObject({ sessionId, bytes: video!.bytes, sha256: createHash("sha256").update(readFileSync(file)).digest("hex") });
+    // The command line asks for one too, shows it rendering, saves it with its signature, and checks the pair.
+    const secret = await issueToken(review, `video-${run}`, ["recordings:read"]);
+    const env = { ...process.env, GATEHOUSE_URL: ssoUrl(), GATEHOUSE_TOKEN: secret };
+    const webm = path.join(path.dirname(file), "export.webm");
+    execFileSync(process.execPath, [path.resolve("cli/gatehouse.mjs"), "recordings", "export", sessionId, "--video", "webm", "--file", webm], { env, timeout: 120_000, stdio: "ignore" });
+    expect(execFileSync("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", webm], { encoding: "utf8" }).trim()).toBe("vp9");
+    expect(execFileSync(process.execPath, [path.resolve("cli/gatehouse.mjs"), "recordings", "verify", "--file", webm], { env, encoding: "utf8" })).toContain(`verified: ${webm} is the export of session ${sessionId}`);
     await review.close();
   });
   test("clipboard rules: a large paste is held at the gateway and dropped, a small one goes through; a copy out of the desktop is measured and alerted", async () => {

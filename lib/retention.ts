@@ -5,7 +5,7 @@ import { and, eq, isNull, lt, sql } from "drizzle-orm";
 import { audit, systemActor, type Actor } from "./audit";
 import type { BlobStore } from "./blob-store";
 import type { Database } from "./db/client";
-import { recordingChunks, recordingKeyframes, sessions, targets, transcriptLines } from "./db/schema";
+import { recordingChunks, recordingKeyframes, sessions, targets, transcriptLines, videoExports } from "./db/schema";
 import { notFound } from "./errors";
 import { isUuid } from "./ids";
 import { forgetRecordingKey } from "./recording-cipher";
@@ -43,7 +43,10 @@ export async function purgeExpiredRecordings(db: Database, blobStore: BlobStore,
       await forgetRecordingKey(db, session.id);
       const chunks = await listChunks(db, session.id);
       const keyframes = await db.select({ blobKey: recordingKeyframes.blobKey }).from(recordingKeyframes).where(eq(recordingKeyframes.sessionId, session.id));
-      for (const { blobKey } of [...chunks, ...keyframes]) await blobStore.delete(blobKey);
+      // Videos made of it go with it: a copy must not outlive the recording's retention.
+      const videos = await db.select({ blobKey: videoExports.blobKey }).from(videoExports).where(eq(videoExports.sessionId, session.id));
+      for (const { blobKey } of [...chunks, ...keyframes, ...videos]) if (blobKey) await blobStore.delete(blobKey);
+      await db.delete(videoExports).where(eq(videoExports.sessionId, session.id));
       await db.delete(recordingKeyframes).where(eq(recordingKeyframes.sessionId, session.id));
       await db.delete(recordingChunks).where(eq(recordingChunks.sessionId, session.id));
       await db.delete(transcriptLines).where(eq(transcriptLines.sessionId, session.id));

@@ -10,6 +10,7 @@ import type { ControlBus } from "./control-bus";
 import type { Database } from "./db/client";
 import { processGlobal } from "./process-global";
 import type { Vault } from "./vault";
+import type { JobQueue } from "./job-queue";
 
 export interface Runtime {
   config: Config & { authSecret: string; masterKey: Buffer };
@@ -24,6 +25,8 @@ export interface Runtime {
   holds: PolicyHolds;
   /** Verifies the audit chain for the audit page, going on from the head it last verified. */
   auditChecker: AuditChainChecker;
+  /** Background jobs in the database (lib/job-queue.ts). */
+  jobs: JobQueue;
 }
 
 const installed = processGlobal<Runtime>("runtime", "Gatehouse runtime is not started: run the gateway with `npm start` (server/main.ts), not `next start`");

@@ -7,11 +7,11 @@ cd "$(dirname "$0")/.."
 
 # Browser, SSH target, terminal recordings; the RDP and VNC targets (with a small desktop for the test user, and
 # FreeRDP's shadow server for NLA); what the desktop engine is built with; nginx terminating TLS in front of a
-# gateway; rsyslog as a SIEM collecting streamed events.
+# gateway; rsyslog as a SIEM collecting streamed events; ffmpeg for video exports.
 debian_packages=(chromium openssh-server asciinema
   xrdp xorgxrdp tigervnc-standalone-server tigervnc-tools xterm twm freerdp2-shadow-x11 winpr-utils
   build-essential pkg-config freerdp2-dev libvncserver-dev libpng-dev libjpeg-dev
-  nginx openssl rsyslog rsyslog-gnutls)
+  nginx openssl rsyslog rsyslog-gnutls ffmpeg)
 
 say() { printf '\n== %s\n' "$*"; }
 fail() { printf 'test:all: %s\n' "$*" >&2; exit 1; }

@@ -24,6 +24,7 @@ import { installCrashPolicy } from "./crash-policy";
 import { startAccessSweep } from "./access-sweep";
 import { startNotificationSender } from "./notification-sender";
 import { startEventStream } from "./event-stream/sender";
+import { startVideoExportWorker } from "./exports/video-export-worker";
 import { startAuditAnchoring } from "../lib/audit-anchors";
 import { createDesktopRoute, engineLocation } from "./desktop-route";
 import { createGate } from "./gate";
@@ -86,6 +87,7 @@ runtime.controlBus.serve(async ({ holdId, action, ...command }) => {
 const accessSweep = startAccessSweep(runtime, (sessionId, message) => appProxy.endVisit(sessionId, message));
 const notificationSender = startNotificationSender(runtime);
 const eventStream = await startEventStream(runtime, database, version);
+await startVideoExportWorker(runtime);
 const anchoring = startAuditAnchoring(runtime.db, { blobStore: runtime.blobStore, file: config.evidence.anchorFile }, config.nodeName, config.evidence.anchorEveryMs);
 const nodeMetrics = createNodeMetrics({ nodeName: config.nodeName, version, keyframer, engine: engineLocation(config), blobStore: runtime.blobStore });
 // The node-to-node listener: relayed live views arrive here, never on the public port; and Prometheus scrapes
@@ -244,6 +246,8 @@ async function shutdown(signal: string) {
   await nextApp.close();
   keyframer.stop();
   await eventStream.stop();
+  // A render under way is left to the queue: its job is retried on a node that takes it.
+  await runtime.jobs.stop({ graceful: false, wait: true, timeout: 3000 }).catch((error) => log.error({ err: error }, "stopping the job queue failed"));
   await database.close();
   process.exit(0);
 }

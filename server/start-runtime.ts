@@ -9,6 +9,7 @@ import { createControlBus } from "../lib/control-bus";
 import { openDatabase, type DatabaseHandle } from "../lib/db/client";
 import { resolveSecrets } from "../lib/embedded-secrets";
 import { createEvidenceKeys, derivedEvidenceKey, installEvidenceKeys } from "../lib/evidence-keys";
+import { startJobQueue } from "../lib/job-queue";
 import { installRuntime, type Runtime } from "../lib/runtime";
 import { markInterruptedSessions } from "../lib/sessions";
 import { prepareLocalAdmin, seedGroupRoleMappings } from "../lib/users";
@@ -30,7 +31,18 @@ export async function startRuntime(config: Config): Promise<StartedRuntime> {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const controlBus = await createControlBus(database, config.nodeName);
   const ruleBook = await RuleBook.open(database);
-  const runtime: Runtime = { config: { ...config, ...secrets }, db: database.db, vault: createVault(secrets.masterKey), blobStore: createBlobStore(config), controlBus, ruleBook, holds: new PolicyHolds(database.db, config.nodeName), auditChecker: new AuditChainChecker() };
+  const jobs = await startJobQueue(database);
+  const runtime: Runtime = {
+    config: { ...config, ...secrets },
+    db: database.db,
+    vault: createVault(secrets.masterKey),
+    blobStore: createBlobStore(config),
+    controlBus,
+    ruleBook,
+    holds: new PolicyHolds(database.db, config.nodeName),
+    auditChecker: new AuditChainChecker(),
+    jobs,
+  };
   installRuntime(runtime);
 
   // Sessions this node carried when it last stopped without ending them (a crash, kill -9) are over.

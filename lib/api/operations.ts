@@ -10,6 +10,7 @@ import { commandRuleInputSchema, holdDecisionSchema } from "../protocol/command-
 import type { Role } from "../protocol/domain";
 import { exportSignatureSchema, signingKeySchema } from "../protocol/export-signature";
 import { controlRequestSchema } from "../protocol/live";
+import { videoExportRequestSchema, videoExportViewSchema } from "../protocol/video-exports";
 import { recordingSearchQuerySchema, recordingWindowQuerySchema } from "../protocol/recordings";
 import { sessionFilterSchema } from "../protocol/sessions";
 import { targetPageQuerySchema } from "../protocol/target-search";
@@ -295,6 +296,34 @@ export const operations = {
     role: "user",
     scope: "recordings:read",
     response: z.array(signingKeySchema),
+  },
+  "GET /api/recordings/{id}/video-exports": {
+    summary: "The videos made, or being made, of a desktop recording: the caller's own, everyone's for admins; with their progress.",
+    tag: "Recordings",
+    role: "user",
+    scope: "recordings:read",
+    response: z.array(videoExportViewSchema),
+  },
+  "POST /api/recordings/{id}/video-exports": {
+    summary: "Queues an MP4 or WebM video of a desktop recording, rendered in the background; the requester is told when it is ready.",
+    tag: "Recordings",
+    role: "user",
+    scope: "recordings:read",
+    body: videoExportRequestSchema,
+    response: videoExportViewSchema,
+  },
+  "GET /api/recordings/{id}/video-exports/{exportId}/file": {
+    summary: "A ready video export, as a file; audited.",
+    tag: "Recordings",
+    role: "user",
+    scope: "recordings:read",
+  },
+  "GET /api/recordings/{id}/video-exports/{exportId}/signature": {
+    summary: "A video export's detached signature: its SHA-256 and size, signed with the gateway's key.",
+    tag: "Recordings",
+    role: "user",
+    scope: "recordings:read",
+    response: exportSignatureSchema,
   },
   "GET /api/recordings/{id}/export": {
     summary: "The whole recording in the format its players read.",

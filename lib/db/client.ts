@@ -16,6 +16,12 @@ export interface DatabaseHandle {
    * `onListening` each time the subscription starts, again after a lost connection (whose notices are gone).
    */
   listen(channel: string, onMessage: (payload: string) => void, onListening?: () => void): Promise<void>;
+  /**
+   * How a library that writes its own SQL (the job queue) reaches this database: PostgreSQL's URL (it opens its
+   * own few connections), or for the embedded database, which has one connection, a function that runs SQL on it
+   * (several statements at once when there are no values).
+   */
+  sqlAccess: { url: string } | { executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> };
   close(): Promise<void>;
 }
 
@@ -45,6 +51,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
       kind: "postgres",
       // postgres.js keeps one connection for listening and re-listens after a reconnect.
       listen: async (channel, onMessage, onListening) => void (await client.listen(channel, onMessage, onListening)),
+      sqlAccess: { url: options.databaseUrl },
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -64,6 +71,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
       await client.listen(channel, onMessage);
       onListening?.();
     },
+    sqlAccess: { executeSql: async (text, values) => (values && values.length > 0 ? client.query(text, values) : { rows: (await client.exec(text)).at(-1)?.rows ?? [] }) },
     close: () => client.close(),
   };
 }

@@ -1,7 +1,7 @@
 // The Gatehouse data model. One schema serves PostgreSQL (postgres.js) and the embedded PGlite database;
 // SQL migrations in drizzle/ are generated from it with `npm run db:generate`.
 import { sql } from "drizzle-orm";
-import { type AnyPgColumn, bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { type AnyPgColumn, bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import type { ConnectPurpose, CredentialKind, Protocol, RdpSecurity, Role } from "../protocol/domain";
 import type { MatchMode, RiskOutcome, RuleAction, RuleKind, Severity } from "../protocol/command-rules";
 import type { AccessMode, RequestStatus, WeeklyWindow } from "../protocol/governance";
@@ -374,6 +374,31 @@ export const transcriptLines = pgTable(
 );
 
 /** What happened during a session besides its bytes: watchers joining and leaving, locks, pauses, terminations. */
+/** Videos rendered from desktop recordings, asked for by someone and made by a job on whichever node takes it. */
+export const videoExports = pgTable(
+  "video_exports",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    requestedBy: uuid("requested_by")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    format: text("format").$type<"mp4" | "webm">().notNull(),
+    status: text("status").$type<"queued" | "rendering" | "ready" | "failed">().notNull().default("queued"),
+    /** How much is rendered, 0 to 1. */
+    progress: real("progress").notNull().default(0),
+    blobKey: text("blob_key"),
+    bytes: bigint("bytes", { mode: "number" }),
+    sha256: text("sha256"),
+    error: text("error"),
+    createdAt: createdAt(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (table) => [index("video_exports_session_idx").on(table.sessionId, table.createdAt)],
+);
+
 /**
  * What goes out to SIEMs, in the order it happened: every audit entry and every command typed, written by
  * triggers in the same transaction as their source row (so an event exists if and only if its source does), one

@@ -13,7 +13,7 @@ import { createEvidenceKeys, evidenceKeys, installEvidenceKeys } from "@/lib/evi
 import { createCredential, openCredential, updateCredential } from "@/lib/credentials";
 import { openDatabase, type DatabaseHandle } from "@/lib/db/client";
 import { createFsBlobStore } from "@/lib/blob-store/fs";
-import { apiTokens, auditLog, connectTickets, streamCursors, streamEvents, credentials, loginThrottle, recordingChunks, recordingKeyframes, sessions, transcriptLines, users } from "@/lib/db/schema";
+import { apiTokens, auditLog, connectTickets, streamCursors, streamEvents, videoExports, credentials, loginThrottle, recordingChunks, recordingKeyframes, sessions, transcriptLines, users } from "@/lib/db/schema";
 import { createLoginThrottle, loginLimits } from "@/lib/auth/login-throttle";
 import { chunkBlobKey, keyframeBlobKey } from "@/lib/recordings";
 import { purgeExpiredRecordings, setPreventPurge } from "@/lib/retention";
@@ -28,6 +28,7 @@ import { completeSetup, effectiveRoles, isSetupTokenValid, prepareLocalAdmin, se
 import { createVault } from "@/lib/vault";
 import { deleteDeliveredEvents, ensureCursor, eventsAfter, markDelivered, noteSinkError, releaseLease, sinkStates, takeLease } from "@/lib/event-stream/cursors";
 import { streamEvent } from "@/lib/event-stream/events";
+import { jobNames, startJobQueue } from "@/lib/job-queue";
 import { authenticateToken, createApiToken, createServiceAccount, listApiTokens, revokeApiToken } from "@/lib/api-tokens";
 import { apiTokenPattern, apiTokenPrefix } from "@/lib/protocol/api-tokens";
 import type { Role } from "@/lib/protocol/domain";
@@ -334,6 +335,18 @@ describe.each(backends)("data layer on %s", (_name, open) => {
     });
   });
 
+  it("runs the job queue (pg-boss) on this database: a job sent is worked once", async () => {
+    const jobs = await startJobQueue(handle);
+    try {
+      const worked: unknown[] = [];
+      await jobs.work<{ exportId: string }>(jobNames.videoExport, { pollingIntervalSeconds: 0.5 }, async ([job]) => void worked.push(job?.data));
+      await jobs.send(jobNames.videoExport, { exportId: "e-1" });
+      await expect.poll(() => worked, { timeout: 15_000 }).toEqual([{ exportId: "e-1" }]);
+    } finally {
+      await jobs.stop({ graceful: false, wait: true, timeout: 5_000 });
+    }
+  });
+
   describe("event stream", () => {
     it("gets an event for every audit entry and every command typed, in their transactions, enriched for a SIEM", async () => {
       const [before] = await db().select({ seq: max(streamEvents.seq) }).from(streamEvents);
@@ -514,6 +527,8 @@ describe.each(backends)("data layer on %s", (_name, open) => {
         const keyframeKey = keyframeBlobKey(session!.id, 0);
         await blobs.put(keyframeKey, Buffer.from("screen"));
         await db().insert(recordingKeyframes).values({ sessionId: session!.id, afterSeq: 0, atMs: 1, size: 6, sha256: "y", blobKey: keyframeKey });
+        const [video] = await db().insert(videoExports).values({ sessionId: session!.id, requestedBy: user!.id, format: "mp4", status: "ready", blobKey: `exports/${randomBytes(4).toString("hex")}.mp4` }).returning();
+        await blobs.put(video!.blobKey!, Buffer.from("video"));
         return session!.id;
       };
       const old = await recorded(target.id, 8);
@@ -528,6 +543,9 @@ describe.each(backends)("data layer on %s", (_name, open) => {
       expect(await db().select().from(recordingChunks).where(eq(recordingChunks.sessionId, old))).toEqual([]);
       expect(await db().select().from(transcriptLines).where(eq(transcriptLines.sessionId, old))).toEqual([]);
       expect(await db().select().from(recordingKeyframes).where(eq(recordingKeyframes.sessionId, old))).toEqual([]);
+      // Its videos go with it; the others' stay.
+      expect(await db().select().from(videoExports).where(eq(videoExports.sessionId, old))).toEqual([]);
+      expect(await blobs.list("exports/")).toHaveLength(3);
       const [row] = await db().select().from(sessions).where(eq(sessions.id, old));
       expect(row!.recordingPurgedAt).toBeInstanceOf(Date);
       for (const kept of [held, recent, keptForever]) expect(await blobs.list(`recordings/${kept}/`), kept).toHaveLength(2);

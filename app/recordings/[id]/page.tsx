@@ -13,6 +13,7 @@ import { recordingActivity } from "@/lib/recording-activity";
 import { sessionMoments } from "@/lib/session-details";
 import { DesktopPlayer } from "./desktop-player";
 import { LegalHold } from "./legal-hold";
+import { VideoExports } from "./video-exports";
 import { RecordingRequestForm } from "./recording-request-form";
 import { Player } from "./player";
 import { WebPlayer } from "./web-player";
@@ -59,7 +60,10 @@ export default async function RecordingPage({ params, searchParams }: { params: 
       {session.protocol === "web" ? (
         <WebPlayer sessionId={id} startAt={startAtMs} activity={activity} />
       ) : session.protocol === "rdp" || session.protocol === "vnc" ? (
-        <DesktopPlayer sessionId={id} startAt={startAtMs} activity={activity} />
+        <>
+          <DesktopPlayer sessionId={id} startAt={startAtMs} activity={activity} />
+          <VideoExports sessionId={id} />
+        </>
       ) : (
         <Player sessionId={id} startAt={startAt} activity={activity} />
       )}

@@ -1,0 +1,186 @@
+// A desktop recording as a video: the Guacamole stream the engine sent (size, img + blob + end, sync) is drawn
+// onto a canvas in memory, a frame taken every 1/fps s of the recording's own clock (its sync timestamps), and
+// the frames piped raw into Debian's ffmpeg, which encodes H.264 (MP4) or VP9 (WebM). Memory stays one canvas
+// and one image being received, whatever the recording's length.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import jpeg from "jpeg-js";
+import { PNG } from "pngjs";
+import { GuacamoleParser, storedStreamLimits, type GuacInstruction } from "../../lib/protocol/guacamole";
+
+export const videoFramesPerSecond = 5;
+/** The largest canvas drawn: a 4K screen. A recording that says more is refused, not allocated. */
+const largestSide = 4096;
+/** An image larger than this (base64) is dropped rather than held: the engine's are far smaller. */
+const largestImageBytes = 32 * 1024 * 1024;
+
+const encoders = {
+  mp4: ["-c:v", "libx264", "-preset", "veryfast", "-crf", "26", "-pix_fmt", "yuv420p", "-movflags", "+faststart"],
+  webm: ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "0", "-crf", "40", "-pix_fmt", "yuv420p"],
+} as const;
+
+export type VideoFormat = keyof typeof encoders;
+
+class Canvas {
+  readonly pixels: Buffer;
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
+    this.pixels = Buffer.alloc(width * height * 4);
+    for (let offset = 3; offset < this.pixels.length; offset += 4) this.pixels[offset] = 255;
+  }
+
+  /** Draws RGBA pixels at x, y over what is there (Guacamole's default "over"), clipped to the canvas. */
+  draw(image: { width: number; height: number; data: Uint8Array }, x: number, y: number) {
+    for (let row = 0; row < image.height; row++) {
+      const targetY = y + row;
+      if (targetY < 0 || targetY >= this.height) continue;
+      for (let column = 0; column < image.width; column++) {
+        const targetX = x + column;
+        if (targetX < 0 || targetX >= this.width) continue;
+        const from = (row * image.width + column) * 4;
+        const to = (targetY * this.width + targetX) * 4;
+        const alpha = image.data[from + 3]!;
+        if (alpha === 255) {
+          this.pixels[to] = image.data[from]!;
+          this.pixels[to + 1] = image.data[from + 1]!;
+          this.pixels[to + 2] = image.data[from + 2]!;
+        } else if (alpha > 0) {
+          for (let channel = 0; channel < 3; channel++) this.pixels[to + channel] = Math.round((image.data[from + channel]! * alpha + this.pixels[to + channel]! * (255 - alpha)) / 255);
+        }
+      }
+    }
+  }
+}
+
+function decode(mimetype: string, data: Buffer): { width: number; height: number; data: Uint8Array } | null {
+  try {
+    if (mimetype === "image/png") return PNG.sync.read(data);
+    if (mimetype === "image/jpeg") return jpeg.decode(data, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 256 });
+  } catch {
+    // A broken image is skipped: the next full frame draws over it.
+  }
+  return null;
+}
+
+export interface RenderResult {
+  frames: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Renders the stream to `outputPath`. `durationMs` is the recording's length (for the last frames and the
+ * progress); `onProgress` hears the share done now and then.
+ */
+export async function renderDesktopVideo(stream: AsyncIterable<string>, options: { durationMs: number; format: VideoFormat; outputPath: string; onProgress(share: number): void }): Promise<RenderResult> {
+  const parser = new GuacamoleParser(storedStreamLimits);
+  const frameMs = 1000 / videoFramesPerSecond;
+  let canvas: Canvas | null = null;
+  let ffmpeg: ReturnType<typeof spawn> | null = null;
+  let ffmpegErrors = "";
+  let firstSync: number | null = null;
+  let lastSyncMs = 0;
+  let encoderExited: Promise<unknown> = new Promise(() => {});
+  let frames = 0;
+  let pending: { decoded: { width: number; height: number; data: Uint8Array }; x: number; y: number }[] = [];
+  const drawPending = () => {
+    for (const { decoded, x, y } of pending) canvas?.draw(decoded, x, y);
+    pending = [];
+  };
+  const images = new Map<string, { mimetype: string; x: number; y: number; base64: string[]; size: number; layer: string }>();
+
+  const startEncoder = (width: number, height: number) => {
+    const encoder = spawn(
+      "ffmpeg",
+      ["-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgba", "-s", `${width}x${height}`, "-r", String(videoFramesPerSecond), "-i", "-", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", ...encoders[options.format], "-y", options.outputPath],
+      { stdio: ["pipe", "ignore", "pipe"] },
+    );
+    encoder.stderr!.on("data", (data: Buffer) => (ffmpegErrors = (ffmpegErrors + data.toString()).slice(-2000)));
+    encoder.stdin!.on("error", () => {});
+    return encoder;
+  };
+  /** Writes the canvas as it is for every frame before `timeMs`. */
+  async function emitBefore(timeMs: number) {
+    if (!canvas || !ffmpeg) return;
+    while (frames * frameMs < timeMs) {
+      if (!ffmpeg.stdin!.write(canvas.pixels)) await Promise.race([once(ffmpeg.stdin!, "drain"), encoderExited]);
+      if (ffmpeg.exitCode !== null) throw new Error(`ffmpeg stopped: ${ffmpegErrors.trim() || `exit ${ffmpeg.exitCode}`}`);
+      frames += 1;
+      if (frames % (videoFramesPerSecond * 10) === 0) options.onProgress(Math.min(1, (frames * frameMs) / Math.max(1, options.durationMs)));
+    }
+  }
+
+  async function apply(instruction: GuacInstruction) {
+    const [first, second, third, fourth, fifth] = instruction.args;
+    switch (instruction.opcode) {
+      case "size":
+        if (first === "0" && !canvas) {
+          const width = Number(second);
+          const height = Number(third);
+          if (!(width > 0 && height > 0 && width <= largestSide && height <= largestSide)) throw new Error(`the recording's screen is ${second}×${third}, which is not a size this renders`);
+          canvas = new Canvas(width, height);
+          ffmpeg = startEncoder(width, height);
+          encoderExited = once(ffmpeg, "exit");
+          encoderExited.catch(() => undefined);
+          // ffmpeg missing is said plainly, not as ENOENT.
+          const failedToStart = new Promise<never>((_, reject) => ffmpeg!.once("error", (error) => reject(new Error((error as NodeJS.ErrnoException).code === "ENOENT" ? "ffmpeg is not installed on this node (apt-get install ffmpeg)" : error.message))));
+          failedToStart.catch(() => undefined);
+          await Promise.race([new Promise((resolve) => setImmediate(resolve)), failedToStart]);
+        }
+        break;
+      case "img":
+        // img stream mask layer mimetype x y
+        if (first !== undefined && fourth !== undefined) images.set(first, { mimetype: fourth, layer: third ?? "", x: Number(fifth), y: Number(instruction.args[5]), base64: [], size: 0 });
+        break;
+      case "blob": {
+        const image = first !== undefined ? images.get(first) : undefined;
+        if (image && second !== undefined) {
+          image.size += second.length;
+          if (image.size > largestImageBytes) images.delete(first!);
+          else image.base64.push(second);
+        }
+        break;
+      }
+      case "end": {
+        const image = first !== undefined ? images.get(first) : undefined;
+        images.delete(first ?? "");
+        // Layer 0 is the screen; the cursor (layer -1) is not part of the picture.
+        if (!image || !canvas || image.layer !== "0") break;
+        const decoded = decode(image.mimetype, Buffer.from(image.base64.join(""), "base64"));
+        // Drawn when its frame's sync says when it was shown: the frames before that show the screen before it.
+        if (decoded) pending.push({ decoded, x: image.x, y: image.y });
+        // A stream that never says when (no sync) must not pile images up: past a few screens' worth, draw now.
+        if (pending.reduce((pixels, { decoded: held }) => pixels + held.width * held.height, 0) > 4 * (canvas as Canvas).width * (canvas as Canvas).height) drawPending();
+        break;
+      }
+      case "sync": {
+        const timestamp = Number(first);
+        if (!Number.isFinite(timestamp)) break;
+        firstSync ??= timestamp;
+        lastSyncMs = timestamp - firstSync;
+        await emitBefore(lastSyncMs);
+        drawPending();
+        break;
+      }
+    }
+  }
+
+  try {
+    for await (const text of stream) for (const instruction of parser.push(text)) await apply(instruction);
+    if (!canvas || !ffmpeg) throw new Error("the recording holds no screen to render");
+    drawPending();
+    // The last picture stays at least a second: a session often ends right after its last change.
+    await emitBefore(Math.max(options.durationMs, lastSyncMs + 1000));
+    const encoder = ffmpeg as ReturnType<typeof spawn>;
+    encoder.stdin!.end();
+    const [code] = (encoder.exitCode !== null ? [encoder.exitCode] : await once(encoder, "exit")) as [number | null];
+    if (code !== 0) throw new Error(`ffmpeg failed: ${ffmpegErrors.trim() || `exit ${code}`}`);
+    options.onProgress(1);
+    return { frames, width: (canvas as Canvas).width, height: (canvas as Canvas).height };
+  } catch (error) {
+    (ffmpeg as ReturnType<typeof spawn> | null)?.kill("SIGKILL");
+    throw error;
+  }
+}

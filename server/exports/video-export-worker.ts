@@ -1,0 +1,80 @@
+// Takes video export jobs from the queue, one at a time per node (rendering is CPU-bound: it must not starve the
+// sessions this node carries), renders the recording, stores the video in the blob store and tells the person who
+// asked. The job's progress is on its row for the recording page and the command line.
+import { createHash } from "node:crypto";
+import { readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { eq } from "drizzle-orm";
+import { audit, systemActor } from "../../lib/audit";
+import { notifications, users, videoExports } from "../../lib/db/schema";
+import { jobNames } from "../../lib/job-queue";
+import { log } from "../../lib/log";
+import { exportRecording, findRecording } from "../../lib/recordings";
+import type { Runtime } from "../../lib/runtime";
+import { findSession } from "../../lib/sessions";
+import { renderDesktopVideo } from "./desktop-video";
+
+/** Progress is written at most this often: a long render would otherwise write its row hundreds of times. */
+const progressEveryMs = 1000;
+
+async function* exportText(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  for (let piece = await reader.read(); !piece.done; piece = await reader.read()) yield decoder.decode(piece.value, { stream: true });
+}
+
+async function render(runtime: Runtime, exportId: string) {
+  const { db, blobStore } = runtime;
+  const [job] = await db.select().from(videoExports).where(eq(videoExports.id, exportId));
+  if (!job || job.status === "ready") return;
+  await db.update(videoExports).set({ status: "rendering", progress: 0, error: null }).where(eq(videoExports.id, exportId));
+  const outputPath = path.join(tmpdir(), `gatehouse-video-${exportId}.${job.format}`);
+  try {
+    const [session, chunks] = await Promise.all([findSession(db, job.sessionId), findRecording(db, job.sessionId)]);
+    if (!session) throw new Error("the session is gone");
+    let written = 0;
+    const rendered = await renderDesktopVideo(exportText(exportRecording(db, blobStore, chunks, session.protocol)), {
+      durationMs: chunks.at(-1)!.endMs,
+      format: job.format,
+      outputPath,
+      onProgress(share) {
+        if (Date.now() - written < progressEveryMs) return;
+        written = Date.now();
+        void db
+          .update(videoExports)
+          .set({ progress: share })
+          .where(eq(videoExports.id, exportId))
+          .catch((error) => log.warn({ err: error, sessionId: job.sessionId }, "noting a video export's progress failed"));
+      },
+    });
+    const video = await readFile(outputPath);
+    const blobKey = `exports/${exportId}.${job.format}`;
+    await blobStore.put(blobKey, video);
+    const sha256 = createHash("sha256").update(video).digest("hex");
+    await db.update(videoExports).set({ status: "ready", progress: 1, blobKey, bytes: video.length, sha256, finishedAt: new Date() }).where(eq(videoExports.id, exportId));
+    await audit(db, systemActor, { action: "recording.video_export", objectType: "session", objectId: job.sessionId, details: { exportId, format: job.format, status: "ready", bytes: video.length, frames: rendered.frames } });
+    const [requester] = await db.select({ username: users.username, email: users.email }).from(users).where(eq(users.id, job.requestedBy));
+    const subject = `Your ${job.format.toUpperCase()} video of ${session.username}'s session on ${session.targetName} is ready`;
+    await db.insert(notifications).values({
+      kind: "export.ready",
+      recipients: requester?.email ? [requester.email] : [],
+      subject,
+      body: `${subject}: ${(video.length / 2 ** 20).toFixed(1)} MiB, ${rendered.width}×${rendered.height}. Download it from the recording's page.`,
+      payload: { kind: "export.ready", exportId, sessionId: job.sessionId, format: job.format, requestedBy: requester?.username ?? null, link: `/recordings/${job.sessionId}` },
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await db.update(videoExports).set({ status: "failed", error: message.slice(0, 500), finishedAt: new Date() }).where(eq(videoExports.id, exportId));
+    await audit(db, systemActor, { action: "recording.video_export", outcome: "failure", objectType: "session", objectId: job.sessionId, details: { exportId, format: job.format, error: message.slice(0, 500) } });
+    log.error({ err: error, sessionId: job.sessionId }, `video export ${exportId} failed`);
+  } finally {
+    await rm(outputPath, { force: true });
+  }
+}
+
+export async function startVideoExportWorker(runtime: Runtime) {
+  await runtime.jobs.work<{ exportId: string }>(jobNames.videoExport, { batchSize: 1, pollingIntervalSeconds: 2 }, async ([job]) => {
+    if (job) await render(runtime, job.data.exportId);
+  });
+}
