@@ -19,7 +19,7 @@ const usage = `Usage: gatehouse <command> [options]
   sessions lock|unlock|terminate <id> --reason <why>
   recordings export <id> [--file F]  .cast (terminal), .guac (desktop) or rrweb .json (web), and its signature
                                      (F.sig); --file - writes the export alone to stdout; --video mp4|webm renders
-                                     a desktop recording as a video first, showing its progress
+                                     a desktop or web recording as a video first, showing its progress
   recordings verify <id>             whether the stored recording is whole and unaltered (exit 1 if not)
   recordings verify --file F         whether an exported file is what the gateway signed (F.sig, or --signature)
   recordings play <id>               a terminal recording here: --speed N (1) --max-idle S (2) --format text

@@ -5,7 +5,10 @@
 // forged cookie, a handoff opened in another browser or replayed, and a cross-site WebSocket are refused; terminate, sign-out and the idle
 // timeout end a visit and the app stops answering; another node, which keeps the visit in memory, sees a lock or
 // termination at its very next request.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import type { BrowserContext, Page } from "@playwright/test";
 import postgres from "postgres";
@@ -152,6 +155,24 @@ test.describe("web apps", () => {
     await expect(page.locator(".rr-controller")).toBeVisible({ timeout: 15_000 });
     await expect(page.getByText(/The gateway answered/)).toHaveCount(0);
     await page.close();
+
+    // A video of the visit: rrweb's replay in a headless Chromium on the gateway, every request it makes
+    // refused, encoded by ffmpeg at the page's recorded size, showing the pages' text on their background.
+    const asked = await alice.request.post(`${ssoUrl()}/api/recordings/${recordedSession}/video-exports`, { headers: { origin: ssoUrl() }, data: { format: "mp4" } });
+    expect(asked.status()).toBe(200);
+    const { id: exportId } = (await asked.json()) as { id: string };
+    const status = async () => ((await (await alice.request.get(`${ssoUrl()}/api/recordings/${recordedSession}/video-exports`)).json()) as { id: string; status: string; error: string | null }[]).find((video) => video.id === exportId);
+    await expect.poll(async () => (await status())?.status, { timeout: 120_000, message: "the video of the visit is ready" }).toBe("ready");
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "gatehouse-web-video-")), "visit.mp4");
+    writeFileSync(file, await (await alice.request.get(`${ssoUrl()}/api/recordings/${recordedSession}/video-exports/${exportId}/file`)).body());
+    const meta = events.find((event) => event.type === 4)!.data as { width: number; height: number };
+    const [stream] = (JSON.parse(execFileSync("ffprobe", ["-v", "error", "-show_streams", "-of", "json", file], { encoding: "utf8" })) as { streams: { codec_name: string; width: number; height: number }[] }).streams;
+    expect(stream).toMatchObject({ codec_name: "h264", width: meta.width + (meta.width % 2), height: meta.height + (meta.height % 2) });
+    const frame = execFileSync("ffmpeg", ["-v", "error", "-sseof", "-1", "-i", file, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "-"], { maxBuffer: 64 * 2 ** 20 });
+    const dark = frame.filter((value) => value < 100).length / frame.length;
+    const light = frame.filter((value) => value > 200).length / frame.length;
+    expect(dark, "text drawn").toBeGreaterThan(0.0005);
+    expect(light, "on the page's background").toBeGreaterThan(0.3);
   });
 
   test("security watches a visit live: the page as it is, then each page the user opens", async () => {

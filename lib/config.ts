@@ -63,6 +63,8 @@ const environmentSchema = z
     LOG_LEVEL: z.enum(logLevels).default("info"),
     /** Where audit entries and commands are streamed (lib/event-stream/sinks.ts); none by default. */
     SIEM_SINKS: sinksSchema.optional(),
+    /** The Chromium that replays web visits into videos (Debian's package by default). */
+    CHROMIUM_PATH: z.string().trim().min(1).default("/usr/bin/chromium"),
     HOST: z.string().trim().min(1).default("127.0.0.1"),
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
     PUBLIC_URL: absoluteHttpUrl.optional(),
@@ -211,6 +213,8 @@ export interface Config {
   nodeName: string;
   log: { format: LogFormat; level: LogLevel };
   siemSinks: SinkConfig[];
+  /** The browser a web visit's recording is replayed in for a video. */
+  chromiumPath: string;
   /**
    * The node-to-node listener (live views relayed between nodes), apart from the public one: loopback on a free
    * port by default; a private address for a cluster across machines.
@@ -274,6 +278,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     trustProxy: env.TRUST_PROXY,
     nodeName: env.NODE_NAME,
     siemSinks: env.SIEM_SINKS ?? [],
+    chromiumPath: env.CHROMIUM_PATH,
     log: { format: env.LOG_FORMAT ?? (process.stdout.isTTY ? "text" : "json"), level: env.LOG_LEVEL },
     internal: { host: env.INTERNAL_HOST, port: env.INTERNAL_PORT },
     internalUrl: env.INTERNAL_URL ? new URL(env.INTERNAL_URL) : undefined,

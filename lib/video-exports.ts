@@ -1,4 +1,4 @@
-// Video exports of desktop recordings: asked for here (a row and a job), rendered by the worker
+// Video exports of desktop and web recordings: asked for here (a row and a job), rendered by the worker
 // (server/exports/), downloaded when ready. A person sees the exports they asked for; admins see all.
 import { and, desc, eq } from "drizzle-orm";
 import { audit, type Actor } from "./audit";
@@ -30,7 +30,6 @@ function view(row: VideoExportRow, requestedBy: string): VideoExportView {
 export async function requestVideoExport(db: Database, jobs: JobQueue, actor: Actor, user: SignedInUser, sessionId: string, format: VideoFormatName): Promise<VideoExportView> {
   const [session] = await db.select({ protocol: sessions.protocol }).from(sessions).where(eq(sessions.id, sessionId));
   if (!session) throw notFound("Recording");
-  if (session.protocol === "web") throw new ApiError(400, "A web visit exports as rrweb events (Download), which rrweb-player replays; a video of one is not made here");
   if (session.protocol === "ssh") throw new ApiError(400, "A terminal session exports as an asciicast file (Download), which keeps its text; a video of one is not made here");
   const [row] = await db.insert(videoExports).values({ sessionId, requestedBy: user.id, format }).returning();
   await jobs.send(jobNames.videoExport, { exportId: row!.id });

@@ -298,14 +298,14 @@ export const operations = {
     response: z.array(signingKeySchema),
   },
   "GET /api/recordings/{id}/video-exports": {
-    summary: "The videos made, or being made, of a desktop recording: the caller's own, everyone's for admins; with their progress.",
+    summary: "The videos made, or being made, of a recording: the caller's own, everyone's for admins; with their progress.",
     tag: "Recordings",
     role: "user",
     scope: "recordings:read",
     response: z.array(videoExportViewSchema),
   },
   "POST /api/recordings/{id}/video-exports": {
-    summary: "Queues an MP4 or WebM video of a desktop recording, rendered in the background; the requester is told when it is ready.",
+    summary: "Queues an MP4 or WebM video of a desktop or web recording, rendered in the background; the requester is told when it is ready.",
     tag: "Recordings",
     role: "user",
     scope: "recordings:read",

@@ -374,7 +374,7 @@ export const transcriptLines = pgTable(
 );
 
 /** What happened during a session besides its bytes: watchers joining and leaving, locks, pauses, terminations. */
-/** Videos rendered from desktop recordings, asked for by someone and made by a job on whichever node takes it. */
+/** Videos rendered from desktop and web recordings, asked for by someone and made by a job on whichever node takes it. */
 export const videoExports = pgTable(
   "video_exports",
   {

@@ -1,4 +1,4 @@
-// Videos of desktop recordings, rendered by a background job: what is asked for and how an export is shown.
+// Videos of desktop and web recordings, rendered by a background job: what is asked for and how an export is shown.
 import { z } from "zod";
 
 export const videoFormatSchema = z.enum(["mp4", "webm"]);

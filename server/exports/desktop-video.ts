@@ -21,6 +21,9 @@ const encoders = {
 
 export type VideoFormat = keyof typeof encoders;
 
+/** How ffmpeg encodes the frames it is given, of any size (yuv420p wants even sides: an odd one is padded). */
+export const encoderArguments = (format: VideoFormat) => ["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", ...encoders[format]];
+
 class Canvas {
   readonly pixels: Buffer;
   constructor(
@@ -94,7 +97,7 @@ export async function renderDesktopVideo(stream: AsyncIterable<string>, options:
   const startEncoder = (width: number, height: number) => {
     const encoder = spawn(
       "ffmpeg",
-      ["-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgba", "-s", `${width}x${height}`, "-r", String(videoFramesPerSecond), "-i", "-", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", ...encoders[options.format], "-y", options.outputPath],
+      ["-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgba", "-s", `${width}x${height}`, "-r", String(videoFramesPerSecond), "-i", "-", ...encoderArguments(options.format), "-y", options.outputPath],
       { stdio: ["pipe", "ignore", "pipe"] },
     );
     encoder.stderr!.on("data", (data: Buffer) => (ffmpegErrors = (ffmpegErrors + data.toString()).slice(-2000)));

@@ -13,8 +13,12 @@ import { log } from "../../lib/log";
 import { exportRecording, findRecording } from "../../lib/recordings";
 import type { Runtime } from "../../lib/runtime";
 import { findSession } from "../../lib/sessions";
+import type { PageEvent } from "../../lib/protocol/page-recorder";
 import { renderDesktopVideo } from "./desktop-video";
+import { renderWebVideo } from "./web-video";
 
+/** A web visit's events are replayed from memory: past this, the rrweb download is the way. */
+const largestWebRecording = 256 * 2 ** 20;
 /** Progress is written at most this often: a long render would otherwise write its row hundreds of times. */
 const progressEveryMs = 1000;
 
@@ -22,6 +26,20 @@ async function* exportText(stream: ReadableStream<Uint8Array>): AsyncGenerator<s
   const reader = stream.getReader();
   const decoder = new TextDecoder();
   for (let piece = await reader.read(); !piece.done; piece = await reader.read()) yield decoder.decode(piece.value, { stream: true });
+}
+
+/** A web visit's events, read whole (the replay needs them all), within a bound. */
+async function webEvents(stream: AsyncIterable<string>): Promise<PageEvent[]> {
+  const parts: string[] = [];
+  let length = 0;
+  for await (const text of stream) {
+    length += text.length;
+    if (length > largestWebRecording) throw new Error(`the visit's recording is over ${largestWebRecording / 2 ** 20} MiB of events, more than a replay takes; download its rrweb events instead`);
+    parts.push(text);
+  }
+  const events = JSON.parse(parts.join("")) as PageEvent[];
+  if (events.length === 0) throw new Error("the visit's recording holds no events");
+  return events;
 }
 
 async function render(runtime: Runtime, exportId: string) {
@@ -34,20 +52,20 @@ async function render(runtime: Runtime, exportId: string) {
     const [session, chunks] = await Promise.all([findSession(db, job.sessionId), findRecording(db, job.sessionId)]);
     if (!session) throw new Error("the session is gone");
     let written = 0;
-    const rendered = await renderDesktopVideo(exportText(exportRecording(db, blobStore, chunks, session.protocol)), {
-      durationMs: chunks.at(-1)!.endMs,
-      format: job.format,
-      outputPath,
-      onProgress(share) {
-        if (Date.now() - written < progressEveryMs) return;
-        written = Date.now();
-        void db
-          .update(videoExports)
-          .set({ progress: share })
-          .where(eq(videoExports.id, exportId))
-          .catch((error) => log.warn({ err: error, sessionId: job.sessionId }, "noting a video export's progress failed"));
-      },
-    });
+    const onProgress = (share: number) => {
+      if (Date.now() - written < progressEveryMs) return;
+      written = Date.now();
+      void db
+        .update(videoExports)
+        .set({ progress: share })
+        .where(eq(videoExports.id, exportId))
+        .catch((error) => log.warn({ err: error, sessionId: job.sessionId }, "noting a video export's progress failed"));
+    };
+    const stream = exportText(exportRecording(db, blobStore, chunks, session.protocol));
+    const rendered =
+      session.protocol === "web"
+        ? await renderWebVideo(await webEvents(stream), { format: job.format, outputPath, browserPath: runtime.config.chromiumPath, onProgress })
+        : await renderDesktopVideo(stream, { durationMs: chunks.at(-1)!.endMs, format: job.format, outputPath, onProgress });
     const video = await readFile(outputPath);
     const blobKey = `exports/${exportId}.${job.format}`;
     await blobStore.put(blobKey, video);

@@ -58,7 +58,10 @@ export default async function RecordingPage({ params, searchParams }: { params: 
       </PageTitle>
       {hasRole(user, ["reviewer", "admin"]) ? <LegalHold sessionId={id} held={session.preventPurge} /> : null}
       {session.protocol === "web" ? (
-        <WebPlayer sessionId={id} startAt={startAtMs} activity={activity} />
+        <>
+          <WebPlayer sessionId={id} startAt={startAtMs} activity={activity} />
+          <VideoExports sessionId={id} />
+        </>
       ) : session.protocol === "rdp" || session.protocol === "vnc" ? (
         <>
           <DesktopPlayer sessionId={id} startAt={startAtMs} activity={activity} />

@@ -1,5 +1,5 @@
 "use client";
-// Videos of a desktop recording: ask for one, watch it render, download it (and its signature) when ready.
+// Videos of a desktop or web recording: ask for one, watch it render, download it (and its signature) when ready.
 import { useCallback, useEffect, useState } from "react";
 import { Button, Card, FormError } from "@/app/_ui/primitives";
 import { callApi } from "@/lib/api/client";
