@@ -26,6 +26,18 @@ export const encoderArguments = (format: VideoFormat) => ["-vf", "pad=ceil(iw/2)
 
 class Canvas {
   readonly pixels: Buffer;
+
+  /** An opaque image replaces what is under it: whole rows at a time, clipped to the canvas. */
+  private copy(image: DecodedImage, x: number, y: number) {
+    const fromColumn = Math.max(0, -x);
+    const toColumn = Math.min(image.width, this.width - x);
+    if (toColumn <= fromColumn) return;
+    for (let row = Math.max(0, -y); row < image.height && y + row < this.height; row++) {
+      const source = (row * image.width + fromColumn) * 4;
+      this.pixels.set(image.data.subarray(source, source + (toColumn - fromColumn) * 4), ((y + row) * this.width + x + fromColumn) * 4);
+    }
+  }
+
   constructor(
     readonly width: number,
     readonly height: number,
@@ -35,7 +47,8 @@ class Canvas {
   }
 
   /** Draws RGBA pixels at x, y over what is there (Guacamole's default "over"), clipped to the canvas. */
-  draw(image: { width: number; height: number; data: Uint8Array }, x: number, y: number) {
+  draw(image: DecodedImage, x: number, y: number) {
+    if (image.opaque) return this.copy(image, x, y);
     for (let row = 0; row < image.height; row++) {
       const targetY = y + row;
       if (targetY < 0 || targetY >= this.height) continue;
@@ -57,10 +70,26 @@ class Canvas {
   }
 }
 
-function decode(mimetype: string, data: Buffer): { width: number; height: number; data: Uint8Array } | null {
+interface DecodedImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+  /** Every pixel's alpha is 255: drawn row by row as a copy. */
+  opaque: boolean;
+}
+
+function everyPixelOpaque(data: Uint8Array) {
+  for (let offset = 3; offset < data.length; offset += 4) if (data[offset] !== 255) return false;
+  return true;
+}
+
+function decode(mimetype: string, data: Buffer): DecodedImage | null {
   try {
-    if (mimetype === "image/png") return PNG.sync.read(data);
-    if (mimetype === "image/jpeg") return jpeg.decode(data, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 256 });
+    if (mimetype === "image/png") {
+      const png = PNG.sync.read(data);
+      return { width: png.width, height: png.height, data: png.data, opaque: everyPixelOpaque(png.data) };
+    }
+    if (mimetype === "image/jpeg") return { ...jpeg.decode(data, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 256 }), opaque: true };
   } catch {
     // A broken image is skipped: the next full frame draws over it.
   }
@@ -87,7 +116,7 @@ export async function renderDesktopVideo(stream: AsyncIterable<string>, options:
   let lastSyncMs = 0;
   let encoderExited: Promise<unknown> = new Promise(() => {});
   let frames = 0;
-  let pending: { decoded: { width: number; height: number; data: Uint8Array }; x: number; y: number }[] = [];
+  let pending: { decoded: DecodedImage; x: number; y: number }[] = [];
   const drawPending = () => {
     for (const { decoded, x, y } of pending) canvas?.draw(decoded, x, y);
     pending = [];
