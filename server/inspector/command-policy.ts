@@ -47,16 +47,8 @@ export function isUnfinished(text: string): boolean {
 export class CommandPolicy {
   private readonly mirror: ScreenMirror;
   private inPaste = false;
-  /**
-   * Frames of keys sent that no output has answered yet. One flag ("output came after the last key") is not
-   * enough: the echo of an earlier key can arrive after later keys were sent, and an Enter judged then would read
-   * a screen without their effect (a recalled `echo rm …` whose `echo ` was just deleted). Each output answers at
-   * most one frame; coalesced echoes leave some unanswered, and the Enter then waits out `echoWaitMs`.
-   */
-  private unanswered = 0;
-  private get echoed() {
-    return this.unanswered === 0;
-  }
+  /** Whether output came after the last key sent: its echo, in practice. */
+  private echoed = true;
   private lastOutputAt = 0;
   private outputDecoder = new StringDecoder("utf8");
   private outputLines = new OutputLineTracker();
@@ -84,7 +76,7 @@ export class CommandPolicy {
   output(data: Buffer, now = Date.now()): Promise<PolicyMatch[]> | null {
     this.mirror.output(data, now);
     this.lastOutputAt = now;
-    if (this.unanswered > 0) this.unanswered -= 1;
+    this.echoed = true;
     if (this.echoWaiters.length > 0) for (const wake of this.echoWaiters.splice(0)) wake();
     if (!this.speculationDue && this.mirror.typing(now)) {
       this.speculationDue = true;
@@ -143,7 +135,7 @@ export class CommandPolicy {
   keys(input: Buffer, now = Date.now()) {
     if (input.length === 0) return;
     this.mirror.key(now);
-    this.unanswered += 1;
+    this.echoed = false;
     if (input.some(dropsLine)) {
       this.mirror.lineEnded();
       this.unfinished = null;
@@ -153,8 +145,6 @@ export class CommandPolicy {
   /** The Enter was sent (`ran`) or the line cleared: the next key starts a new line, or goes on with an unfinished one. */
   lineEnded(ran: boolean) {
     this.mirror.lineEnded();
-    // Keys that drew nothing (Ctrl-A at the line's start) must not make the next line's Enter wait.
-    this.unanswered = 0;
     this.unfinished = ran && this.lastRead !== null && isUnfinished(this.lastRead) ? this.lastRead : null;
     this.lastRead = null;
   }

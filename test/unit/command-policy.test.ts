@@ -86,20 +86,6 @@ describe("the command policy reads the line at Enter off the screen", () => {
     expect((await verdict)?.subject).toBe("rm -rf /");
   });
 
-  it("waits for the echo of every key: an earlier key's echo arriving after later keys were sent is not theirs", async () => {
-    // A recalled `echo rm -rf /`, Ctrl-A, then five Deletes sent before the shell answered the Ctrl-A: when the
-    // Enter comes, the screen still shows `echo`. Judged then, the line would pass and the shell would run `rm -rf /`.
-    const policy = policyWith([rule("^rm -rf /$")]);
-    policy.output(bytes(prompt));
-    await typeEchoed(policy, "\x1b[A", "echo rm -rf /");
-    policy.keys(bytes("\x01"));
-    for (let index = 0; index < 5; index++) policy.keys(bytes("\x1b[3~"));
-    policy.output(bytes("\r" + prompt));
-    const verdict = policy.atEnter()!;
-    setTimeout(() => policy.output(bytes("\x1b[5P")), 40);
-    expect((await verdict)?.subject).toBe("rm -rf /");
-  });
-
   it("does not take an Enter inside a bracketed paste for one, where the program asked for such pastes", async () => {
     const policy = policyWith([rule("rm")]);
     policy.output(bytes(`\x1b[?2004h${prompt}`));
