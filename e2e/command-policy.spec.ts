@@ -216,6 +216,13 @@ test.describe("command policy", () => {
     await terminal.waitForOutput(/\rburst-three\r\n/);
     expect(policyMessages(terminal).length).toBe(beforeBurst + 1);
 
+    // Typed ahead while a command runs with the terminal's echo off: the shell draws the keys only when the command
+    // is done, long after their Enter, so the screen cannot tell what runs; the keys themselves are judged.
+    const beforeAhead = policyMessages(terminal).length;
+    terminal.type(`stty -echo; sleep 2; stty echo\rtouch ${forbidden("ahead")}\recho ahead-done\r`);
+    await terminal.waitForOutput(/\rahead-done\r\n/, 15_000);
+    expect(policyMessages(terminal).length).toBe(beforeAhead + 1);
+
     // A \ continuation: the second line completes the first.
     const beforeContinuation = policyMessages(terminal).length;
     await typeSlowly(terminal, "touch \\");
@@ -246,7 +253,7 @@ test.describe("command policy", () => {
     const present = (await onTarget(`ls ~ | grep forbidden-${run} || true`)).split("\n").filter(Boolean);
     expect(present).toEqual([forbidden("variable")]);
     const blocked = await sql`select count(*)::int as count from risk_events where session_id = ${sessionId} and outcome = 'blocked'`;
-    expect(blocked[0]!.count).toBe(attempts.length + 6);
+    expect(blocked[0]!.count).toBe(attempts.length + 7);
     await terminal.close();
   });
 

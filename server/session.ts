@@ -60,8 +60,11 @@ const clearLine = Buffer.from("\x05\x15");
  */
 export interface StreamInspector {
   observeOutput(data: Buffer): void;
-  /** `forward` goes to the target (null: nothing); `shown` is the typed text that may be logged and recorded. */
-  input(data: Buffer): { forward: Buffer | null; shown: string; commands: string[] };
+  /**
+   * `forward` goes to the target (null: nothing); `shown` is the typed text that may be logged and recorded;
+   * `masked`: the keys answer a prompt that hides them (a password).
+   */
+  input(data: Buffer): { forward: Buffer | null; shown: string; commands: string[]; masked: boolean };
   /** What of the input still reaches the target while security has the session locked. */
   inputWhileLocked(data: Buffer): Buffer | null;
   /** What the dashboard shows of the screen, when it changed since the last call. */
@@ -273,8 +276,8 @@ export class Session {
     if (data.length === 0) return;
     this.bytesFromUser += data.length;
     metrics.relayedBytes.add(relayedLabels(this.context.target.protocol).fromUser, data.length);
-    this.context.commandPolicy?.keys(data);
-    const { forward, shown, commands } = this.context.stream.input(data);
+    const { forward, shown, commands, masked } = this.context.stream.input(data);
+    this.context.commandPolicy?.keys(data, masked);
     this.recorder?.input(shown, commands);
     const at = Date.now();
     const entries = [...(shown ? [{ at, kind: "keys" as const, text: shown }] : []), ...commands.map((text) => ({ at, kind: "command" as const, text }))];

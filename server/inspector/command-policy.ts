@@ -44,11 +44,42 @@ export function isUnfinished(text: string): boolean {
   return quote !== null || /(\\|\||&&)\s*$/.test(text);
 }
 
+/**
+ * The text a line's keys put on it when every key since the line began was a printable character or a
+ * Backspace; null once any other key (cursor keys, history, completion, Ctrl-anything) made it a guess.
+ */
+class TypedLine {
+  private readonly decoder = new StringDecoder("utf8");
+  text: string | null = "";
+
+  type(input: Buffer) {
+    if (this.text === null) return;
+    for (const char of this.decoder.write(input)) {
+      const code = char.codePointAt(0)!;
+      if (code === 0x7f || code === 0x08) this.text = Array.from(this.text).slice(0, -1).join("");
+      else if (code >= 0x20 && !(code >= 0x80 && code < 0xa0)) this.text += char;
+      else return void (this.text = null);
+      // Past what would be checked anyway the line is "too long" whatever else is typed.
+      if (this.text.length > longestCheckedLine) this.text = this.text.slice(0, longestCheckedLine + 1);
+    }
+  }
+}
+
 export class CommandPolicy {
   private readonly mirror: ScreenMirror;
   private inPaste = false;
-  /** Whether output came after the last key sent: its echo, in practice. */
-  private echoed = true;
+  /**
+   * Frames sent to the target (keys, an Enter, a cleared line) that no output has answered yet. One flag
+   * ("output came after the last key") is not enough: the echo of an earlier key can arrive after later keys
+   * were sent, and an Enter judged then would read a screen without their effect (a recalled `echo rm …` whose
+   * `echo ` was just deleted). Each output answers at most one frame; coalesced echoes leave some unanswered,
+   * and the Enter then waits out `echoWaitMs`.
+   */
+  private unanswered = 0;
+  /** What the keys of this line typed, where that can be known from the keys alone. */
+  private typed = new TypedLine();
+  /** Whether the keys go to a prompt that hides them (a password): such keys are never shown as a subject. */
+  private typedMasked = false;
   private lastOutputAt = 0;
   private outputDecoder = new StringDecoder("utf8");
   private outputLines = new OutputLineTracker();
@@ -76,7 +107,7 @@ export class CommandPolicy {
   output(data: Buffer, now = Date.now()): Promise<PolicyMatch[]> | null {
     this.mirror.output(data, now);
     this.lastOutputAt = now;
-    this.echoed = true;
+    if (this.unanswered > 0) this.unanswered -= 1;
     if (this.echoWaiters.length > 0) for (const wake of this.echoWaiters.splice(0)) wake();
     if (!this.speculationDue && this.mirror.typing(now)) {
       this.speculationDue = true;
@@ -131,45 +162,72 @@ export class CommandPolicy {
     return -1;
   }
 
-  /** Keys (with no Enter among them) are about to reach the target. */
-  keys(input: Buffer, now = Date.now()) {
+  /** Keys (with no Enter among them) are about to reach the target; `masked`: they answer a password prompt. */
+  keys(input: Buffer, masked = false, now = Date.now()) {
     if (input.length === 0) return;
     this.mirror.key(now);
-    this.echoed = false;
+    this.unanswered += 1;
+    this.typedMasked ||= masked;
     if (input.some(dropsLine)) {
       this.mirror.lineEnded();
       this.unfinished = null;
-    }
+      this.startTyping();
+    } else this.typed.type(input);
   }
 
-  /** The Enter was sent (`ran`) or the line cleared: the next key starts a new line, or goes on with an unfinished one. */
+  /**
+   * The Enter was sent (`ran`) or the line cleared: the next key starts a new line, or goes on with an unfinished
+   * one. Either was sent to the target, whose answer (the output, the next prompt, the cleared line) is awaited
+   * like a key's; keys that drew nothing (Ctrl-A at the line's start) no longer count.
+   */
   lineEnded(ran: boolean) {
     this.mirror.lineEnded();
+    this.unanswered = 1;
     this.unfinished = ran && this.lastRead !== null && isUnfinished(this.lastRead) ? this.lastRead : null;
     this.lastRead = null;
+    this.startTyping();
+  }
+
+  private startTyping() {
+    this.typed = new TypedLine();
+    this.typedMasked = false;
   }
 
   /**
    * What the Enter about to be sent would run, matched against the command rules: read at once when the screen
-   * already shows the echo of every key (a person typing), after the echo otherwise (a paste and its Enter).
+   * already shows the answer to every key (a person typing), after the answer otherwise (a paste and its Enter).
+   * Where the keys alone tell what they typed, the screen must show that too: keys typed before the shell drew
+   * its prompt (a burst of lines, type-ahead while a command runs) are otherwise judged on a screen without them,
+   * so until the screen shows them, or past the wait, the typed text is matched as well.
    * Null, or null once settled: nothing to match (no command rules, an empty line, a full-screen program).
    */
   atEnter(): Promise<PolicyMatch | null> | null {
     if (this.rules.of("command").size === 0) return null;
-    if (this.echoed) return this.mirror.current ? this.match() : this.mirror.settled().then(() => this.match());
-    return this.echo().then(() => this.mirror.settled()).then(() => this.match());
+    if (this.unanswered === 0 && this.mirror.current && (this.typedMasked || this.screenShowsTyped(true))) return this.match();
+    return this.judgeWhenAnswered(Date.now() + echoWaitMs);
   }
 
-  /** Settles when the target has answered the keys sent last (or did not within a moment): a pasted block's next line waits for it. */
-  echo(): Promise<void> {
-    const startedAt = Date.now();
+  private async judgeWhenAnswered(deadline: number): Promise<PolicyMatch | null> {
+    await this.echo(deadline);
+    await this.mirror.settled();
+    // A password prompt never shows what is typed: there is nothing to wait for.
+    while (!this.typedMasked && !this.screenShowsTyped() && Date.now() < deadline) {
+      await this.nextOutput(deadline);
+      await this.mirror.settled();
+    }
+    return this.match();
+  }
+
+  /** Settles when the target has answered every frame sent (or did not by the deadline): a pasted block's next line waits for it. */
+  echo(deadline = Date.now() + echoWaitMs): Promise<void> {
     return new Promise((resolve) => {
       const check = () => {
-        const waited = Date.now() - startedAt;
+        const left = deadline - Date.now();
         const quietFor = Date.now() - this.lastOutputAt;
-        if (waited >= echoWaitMs || (this.echoed && quietFor >= echoQuietMs)) return resolve();
+        const answered = this.unanswered === 0;
+        if (left <= 0 || (answered && quietFor >= echoQuietMs)) return resolve();
         // Woken by output, or at the latest when the quiet time or the wait would be over.
-        const timer = setTimeout(check, Math.min(echoWaitMs - waited, this.echoed ? echoQuietMs - quietFor : echoWaitMs));
+        const timer = setTimeout(check, Math.min(left, answered ? echoQuietMs - quietFor : left));
         this.echoWaiters.push(() => {
           clearTimeout(timer);
           setTimeout(check, echoQuietMs);
@@ -177,6 +235,35 @@ export class CommandPolicy {
       };
       check();
     });
+  }
+
+  /** Settles at the next output, or at the deadline. */
+  private nextOutput(deadline: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      this.echoWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** The typed text of this line, with the unfinished lines before it; null where the keys alone do not tell. */
+  private typedLine(): string | null {
+    const typed = this.typed.text;
+    if (typed === null || typed.trim() === "") return null;
+    return this.unfinished === null ? typed : `${this.unfinished}\n${typed}`;
+  }
+
+  /**
+   * Whether the screen shows what the keys typed, or the keys alone do not tell (`exactly`: the line read is that
+   * text and nothing else; otherwise it ends with it, as when the line's start was taken before a prompt was drawn).
+   */
+  private screenShowsTyped(exactly = false): boolean {
+    const typed = this.typedLine()?.replace(/[ \t]+$/gm, "");
+    if (typed === undefined) return true;
+    const line = this.readLine();
+    return line === null || (line !== "lost" && (exactly ? line === typed : line.endsWith(typed)));
   }
 
   /**
@@ -198,7 +285,16 @@ export class CommandPolicy {
       return { subject: "(a command that began above what the gateway keeps of the screen)", rules: commandRules.rules.filter((rule) => rule.action !== "alert"), unchecked: "too_long" };
     }
     this.lastRead = line;
-    if (line === null || line.trim() === "") return null;
+    // A full-screen program's Enter is not a command line, whatever was typed into it.
+    if (line === null) return null;
+    const typed = this.screenShowsTyped(true) ? null : this.typedLine();
+    if (typed !== null) {
+      // The screen does not show just what was typed: whichever of the two the shell runs is judged.
+      const [onScreen, asTyped] = await Promise.all([line.trim() === "" ? null : this.matchLine(line, commandRules), this.matchLine(typed, commandRules)]);
+      if (asTyped === null) return onScreen;
+      return { ...asTyped, subject: this.typedMasked ? "(typed at a password prompt)" : asTyped.subject, rules: [...new Set([...(onScreen?.rules ?? []), ...asTyped.rules])] };
+    }
+    if (line.trim() === "") return null;
     const speculation = this.speculation;
     if (speculation?.line === line && speculation.rules === commandRules) return speculation.result;
     return this.matchLine(line, commandRules);

@@ -45,9 +45,10 @@ export class KeystrokeInspector {
     this.masker.observeOutput(data.toString("utf8", Math.max(0, data.length - promptTailBytes)));
   }
 
-  input(data: Buffer): { shown: string; commands: string[] } {
+  input(data: Buffer): { shown: string; commands: string[]; masked: boolean } {
     const shown = this.masker.maskInput(this.decoder.write(data));
+    const masked = shown.startsWith(maskedInput);
     // A secret never becomes a command: only what follows it (Enter) reaches the line tracker.
-    return { shown, commands: this.commands.type(shown.replace(maskedInput, "")) };
+    return { shown, commands: this.commands.type(masked ? shown.slice(maskedInput.length) : shown), masked };
   }
 }

@@ -86,6 +86,70 @@ describe("the command policy reads the line at Enter off the screen", () => {
     expect((await verdict)?.subject).toBe("rm -rf /");
   });
 
+  it("waits for the echo of every key: an earlier key's echo arriving after later keys were sent is not theirs", async () => {
+    // A recalled `echo rm -rf /`, Ctrl-A, then five Deletes sent before the shell answered the Ctrl-A: when the
+    // Enter comes, the screen still shows `echo`. Judged then, the line would pass and the shell would run `rm -rf /`.
+    const policy = policyWith([rule("^rm -rf /$")]);
+    policy.output(bytes(prompt));
+    await typeEchoed(policy, "\x1b[A", "echo rm -rf /");
+    policy.keys(bytes("\x01"));
+    for (let index = 0; index < 5; index++) policy.keys(bytes("\x1b[3~"));
+    policy.output(bytes("\r" + prompt));
+    const verdict = policy.atEnter()!;
+    setTimeout(() => policy.output(bytes("\x1b[5P")), 40);
+    expect((await verdict)?.subject).toBe("rm -rf /");
+  });
+
+  it("in a burst of lines, waits for the shell to draw the next line's keys, not for the last line's output", async () => {
+    // `echo a⏎rm -rf /⏎` in one frame: the keys of the second line go out right after the first Enter, and what
+    // comes back first is the first line's output and the next prompt, which are not their echo.
+    const policy = policyWith([rule("^rm -rf /$")]);
+    policy.output(bytes(prompt));
+    await typeEchoed(policy, "echo a");
+    policy.keys(bytes("\r"));
+    policy.lineEnded(true);
+    policy.keys(bytes("rm -rf /"));
+    policy.output(bytes("\r\na\r\n"));
+    policy.output(bytes(prompt));
+    const verdict = policy.atEnter()!;
+    setTimeout(() => policy.output(bytes("rm -rf /")), 40);
+    expect((await verdict)?.subject).toBe("rm -rf /");
+  });
+
+  it("judges the typed text itself when the shell does not draw it in time (keys typed ahead while a command runs)", async () => {
+    const policy = policyWith([rule("^rm -rf /$")]);
+    policy.output(bytes(prompt));
+    await typeEchoed(policy, "sleep 9");
+    policy.keys(bytes("\r"));
+    policy.lineEnded(true);
+    policy.output(bytes("\r\n"));
+    policy.keys(bytes("rm -rf /tmpx\x7f\x7f\x7f\x7f"));
+    const match = await policy.atEnter();
+    expect(match?.subject).toBe("rm -rf /");
+    expect(match?.rules).toHaveLength(1);
+  });
+
+  it("never shows keys typed at a password prompt as the subject, and does not wait for their echo", async () => {
+    const policy = policyWith([rule("rm -rf")]);
+    policy.output(bytes("[sudo] password for user: "));
+    policy.keys(bytes("rm -rf"), true);
+    policy.output(bytes(""));
+    const startedAt = Date.now();
+    const match = await policy.atEnter();
+    expect(Date.now() - startedAt).toBeLessThan(250);
+    expect(match?.subject).toBe("(typed at a password prompt)");
+  });
+
+  it("does not judge the typed text where keys other than printable ones and Backspace make it a guess", async () => {
+    const policy = policyWith([rule("^rm -rf /$")]);
+    policy.output(bytes(prompt));
+    // Typed `rm -rf /`, then Ctrl-A and `echo `: the keys alone would say `rm -rf /…`, the screen says `echo rm -rf /`.
+    await typeEchoed(policy, "rm -rf /");
+    await typeEchoed(policy, "\x01", `\r${prompt}`);
+    await typeEchoed(policy, "echo ", "echo rm -rf /\x1b[8D");
+    expect(await enter(policy)).toBeNull();
+  });
+
   it("does not take an Enter inside a bracketed paste for one, where the program asked for such pastes", async () => {
     const policy = policyWith([rule("rm")]);
     policy.output(bytes(`\x1b[?2004h${prompt}`));

@@ -233,10 +233,10 @@ describe("a session relayed from the node that runs it", () => {
 describe("keystroke inspector", () => {
   it("masks a secret typed after a prompt, and reports completed commands but never the secret", () => {
     const inspector = new KeystrokeInspector();
-    expect(inspector.input(Buffer.from("sudo -i\r"))).toEqual({ shown: "sudo -i\r", commands: ["sudo -i"] });
+    expect(inspector.input(Buffer.from("sudo -i\r"))).toEqual({ shown: "sudo -i\r", commands: ["sudo -i"], masked: false });
     inspector.observeOutput(Buffer.from("[sudo] password for deploy: "));
-    expect(inspector.input(Buffer.from("hunter2\r"))).toEqual({ shown: `${maskedInput}\r`, commands: [] });
-    expect(inspector.input(Buffer.from("whoami\r"))).toEqual({ shown: "whoami\r", commands: ["whoami"] });
+    expect(inspector.input(Buffer.from("hunter2\r"))).toEqual({ shown: `${maskedInput}\r`, commands: [], masked: true });
+    expect(inspector.input(Buffer.from("whoami\r"))).toEqual({ shown: "whoami\r", commands: ["whoami"], masked: false });
   });
 
   it("finds a prompt at the end of a large output chunk without decoding all of it", () => {

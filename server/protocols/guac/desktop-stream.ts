@@ -122,7 +122,7 @@ export class DesktopStream implements StreamInspector {
       }
       forward += instruction;
     }
-    return { forward: forward ? Buffer.from(forward, "utf8") : null, shown: "", commands: [] };
+    return { forward: forward ? Buffer.from(forward, "utf8") : null, shown: "", commands: [], masked: false };
   }
 
   /** A held paste ends: matched, then sent on whole, or dropped (too large to hold, or a rule stops it). */
