@@ -98,7 +98,7 @@ await runBenchmark("rdp", async (figures) => {
   );
   const sql = postgres(bench.databaseUrl, { max: 1, onnotice: () => {} });
   atEnd(() => sql.end());
-  const target = { name: "desktop", protocol: "rdp" as const, host: xrdp.host, port: xrdp.port, hostKeyFingerprint: null, rdpSecurity: "any" as const, keyboardLayout: "en-us-qwerty", clipboardCopy: true, clipboardPaste: true };
+  const target = { name: "desktop", protocol: "rdp" as const, host: xrdp.host, port: xrdp.port, hostKeyFingerprint: null, rdpSecurity: "any" as const, keyboardLayout: "en-us-qwerty", remoteApp: null, clipboardCopy: true, clipboardPaste: true };
   const directSession = async (meanwhile?: (adapter: GuacAdapter) => void) => {
     const startedAt = performance.now();
     const adapter = new GuacAdapter(target, { username: xrdp.username, secret: xrdp.password }, { engine: { kind: "built-in", path: builtInEnginePath }, connectTimeoutMs: 15_000, size, onFirstCertificate: async () => {} });

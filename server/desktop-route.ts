@@ -6,6 +6,7 @@ import { defaultDesktopSize, desktopSizeSchema } from "../lib/protocol/desktop";
 import type { Runtime } from "../lib/runtime";
 import { pinHostKey } from "../lib/targets";
 import { refuseSession, type SocketRoute } from "./gate";
+import { WindowTitleWatch } from "./inspector/window-titles";
 import { DesktopStream } from "./protocols/guac/desktop-stream";
 import { builtInEnginePath, type EngineLocation } from "./protocols/guac/engine-link";
 import { GuacAdapter } from "./protocols/guac/guac-adapter";
@@ -38,9 +39,16 @@ export function createDesktopRoute(runtime: Runtime): SocketRoute {
           await audit(db, actor, { action: "target.certificate_pinned", objectType: "target", objectId: target.id, details: { target: target.name, fingerprint } });
         },
       });
-      const clipboardRules = runtime.ruleBook.forSession({ person: user, target, protocol, policyNames: access?.policies ?? [] });
-      // The stream reports clipboard matches to the session it belongs to, made just below.
+      const rules = runtime.ruleBook.forSession({ person: user, target, protocol, policyNames: access?.policies ?? [] });
+      // The stream and the window titles report matches to the session they belong to, made just below.
       const matched: { to: Session | null } = { to: null };
+      const windowTitles = new WindowTitleWatch(
+        () => rules.of("window_title"),
+        (match) => void matched.to?.policyMatched(match),
+      );
+      adapter.on("title", (windowId: string, title: string) => windowTitles.title(windowId, title));
+      // Every end of the session closes the user's socket.
+      socket.once("close", () => windowTitles.stop());
       const session = new Session({
         db,
         nodeName: config.nodeName,
@@ -52,7 +60,7 @@ export function createDesktopRoute(runtime: Runtime): SocketRoute {
         adapter,
         stream: new DesktopStream({
           pasteAllowed: target.clipboardPaste,
-          clipboardRules: () => clipboardRules.of("clipboard").rules,
+          clipboardRules: () => rules.of("clipboard").rules,
           matched: (match) => void matched.to?.policyMatched(match),
         }),
         startRecorder: ({ id, startedAt }) => {

@@ -14,6 +14,7 @@ export const adminTargetView = (target: TargetRow) => ({
   legacyAlgorithms: target.legacyAlgorithms,
   rdpSecurity: target.rdpSecurity,
   keyboardLayout: target.keyboardLayout,
+  remoteApp: target.remoteApp,
   clipboardCopy: target.clipboardCopy,
   clipboardPaste: target.clipboardPaste,
   sessionTtlSeconds: target.sessionTtlSeconds,

@@ -6,7 +6,7 @@ export interface BuiltinRule {
   key: string;
   name: string;
   description: string;
-  kind: "command" | "output";
+  kind: "command" | "output" | "window_title";
   matchMode: MatchMode;
   pattern: string;
   severity: Severity;
@@ -473,5 +473,21 @@ export const builtinRules: BuiltinRule[] = [
       "Permissions: 0644",
       "Access granted",
     ],
+  },
+  {
+    key: "remote-app-breakout",
+    name: "Shell or system tool on a published app",
+    description:
+      "A target that publishes one program should show only that program's windows: a command prompt, PowerShell, a terminal, the registry editor or the Run dialog means someone broke out of it.",
+    kind: "window_title",
+    matchMode: "regex",
+    pattern: anyOf(
+      String.raw`^(administrator:\s*)?(command prompt|(windows )?powershell( ise)?|windows terminal|registry editor|task manager|run|local group policy editor|computer management|services|event viewer)(\s*-.*)?$`,
+      // A shell's own title in a terminal: `user@host: ~/dir`, as bash sets it.
+      String.raw`^[\w.-]+@[\w.-]+:\s*[~/]`,
+    ),
+    severity: "high",
+    testMatch: ["Command Prompt", "Administrator: Windows PowerShell", "Registry Editor", "Task Manager", "Run", "deploy@db-01: ~/app", "root@web: /etc"],
+    testNoMatch: ["Quarterly report - Word", "Running jobs - SQL Server Management Studio", "Gatehouse test app", "alice@example.com: Inbox", "Services overview.xlsx - Excel"],
   },
 ];

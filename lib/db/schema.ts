@@ -172,6 +172,11 @@ export const targets = pgTable(
     maskAllInputs: boolean("mask_all_inputs").notNull().default(false),
     /** RDP: how the connection is secured (`any` lets the server choose among NLA, TLS and RDP security). */
     rdpSecurity: text("rdp_security").$type<RdpSecurity>().notNull().default("any"),
+    /**
+     * RDP: the one program the server runs instead of a whole desktop (RemoteApp: a path, or `||alias` for an app
+     * a Windows server publishes). Only then does RDP report window titles, which window-title rules read.
+     */
+    remoteApp: text("remote_app"),
     /** RDP: the keyboard layout the server expects, as a guacd layout name. */
     keyboardLayout: text("keyboard_layout").notNull().default("en-us-qwerty"),
     /** RDP and VNC: text copied on the desktop reaches the user's clipboard panel. */

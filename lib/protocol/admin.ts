@@ -61,6 +61,18 @@ const targetObjectSchema = z.object({
   legacyAlgorithms: z.union([z.boolean(), z.literal("on")]).transform(Boolean).default(false),
   rdpSecurity: rdpSecuritySchema.default("any"),
   keyboardLayout: keyboardLayoutSchema.default("en-us-qwerty"),
+  remoteApp: z
+    .union([
+      z
+        .string()
+        .trim()
+        .max(260, "At most 260 characters")
+        // eslint-disable-next-line no-control-regex
+        .refine((value) => !/[\x00-\x1f\x7f]/.test(value), "A program path cannot hold control characters"),
+      z.null(),
+    ])
+    .transform((value) => value || null)
+    .default(null),
   clipboardCopy: z.union([z.boolean(), z.literal("on")]).transform(Boolean).default(true),
   clipboardPaste: z.union([z.boolean(), z.literal("on")]).transform(Boolean).default(true),
   sessionTtlSeconds: seconds.default(0),
@@ -90,6 +102,7 @@ export const targetInputSchema = z.preprocess(
       message: "The longest session cannot be shorter than the time limit",
     })
     .refine((target) => target.protocol !== "web" || target.internalUrl !== null, { path: ["internalUrl"], message: "A web target needs its internal URL" })
+    .refine((target) => target.protocol === "rdp" || target.remoteApp === null, { path: ["remoteApp"], message: "Only an RDP target can run a RemoteApp program" })
     .refine((target) => target.protocol !== "web" || hostLabel.test(target.name), {
       path: ["name"],
       message: "A web app's name becomes its host name: lowercase letters, digits and dashes",

@@ -7,9 +7,10 @@ import { protocolSchema } from "./domain";
  * What a rule looks at. `command`: the line a terminal user is about to run, as the screen shows it at Enter;
  * `output`: a line the target printed; `web_request`: a proxied request, as `METHOD /path/*` (METHOD may be `*`);
  * `web_status`: a proxied response's status, as `403`, `5xx` or a comma-separated list of them; `clipboard`: a
- * desktop's clipboard transfer, as `paste`, `copy` or `any`, with a least size (`paste >= 4k`).
+ * desktop's clipboard transfer, as `paste`, `copy` or `any`, with a least size (`paste >= 4k`); `window_title`:
+ * the title a desktop window takes, where the desktop reports it (RDP targets that run a RemoteApp program).
  */
-export const ruleKindSchema = z.enum(["command", "output", "web_request", "web_status", "clipboard"]);
+export const ruleKindSchema = z.enum(["command", "output", "web_request", "web_status", "clipboard", "window_title"]);
 export type RuleKind = z.infer<typeof ruleKindSchema>;
 
 /** `regex`: a regular expression, case-insensitive; `words`: words or phrases, one per line, matched whole. */
@@ -38,6 +39,8 @@ export const actionsByKind: Record<RuleKind, readonly RuleAction[]> = {
   web_status: ["alert", "terminate", "terminate_and_cancel"],
   // Only a paste can be blocked (it waits at the gateway until its end); a copy is on its way when it is seen.
   clipboard: ["alert", "block", "lock", "pause", "terminate", "terminate_and_cancel"],
+  // A window is open when its title is seen: the session can be stopped, the window not withheld.
+  window_title: ["alert", "lock", "pause", "terminate", "terminate_and_cancel"],
 };
 
 const nameList = z

@@ -9,13 +9,13 @@ import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { encodeInstruction, GuacamoleParser, type GuacInstruction } from "@/lib/protocol/guacamole";
-import { desktopXterm, startNlaRdpServer, startVncServer, startXrdp, type DesktopTarget } from "../fixtures/desktop-targets";
+import { desktopXterm, remoteApp, startNlaRdpServer, startVncServer, startXrdp, type DesktopTarget } from "../fixtures/desktop-targets";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const enginePath = path.join(root, "build/engine/guac-engine");
 
 const rdpArgNames = ["hostname", "port", "domain", "username", "password", "width", "height", "dpi", "security", "ignore-cert",
-  "cert-fingerprints", "server-layout", "resize-method", "disable-copy", "disable-paste"];
+  "cert-fingerprints", "server-layout", "resize-method", "disable-copy", "disable-paste", "remote-app", "remote-app-dir", "remote-app-args"];
 const vncArgNames = ["hostname", "port", "username", "password", "disable-copy", "disable-paste"];
 
 const Return = 0xff0d;
@@ -310,6 +310,7 @@ describe("desktop engine over RDP (xrdp)", () => {
 
       // twm gives the keyboard to the window under the pointer.
       engine.send("mouse", [insideXterm.x, insideXterm.y, 0]);
+      // (The shell's prompt sets the title back, so the title is held for a moment.)
       engine.run("printf '\\e]11;#c83232\\a'; clear");
       await engine.waitForPixel(insideXterm.x, insideXterm.y, red);
       engine.run("printf '\\e]11;#1e5aa0\\a'; clear");
@@ -468,6 +469,32 @@ describe("desktop engine over RDP (xrdp)", () => {
       await engine.close();
     }
   });
+});
+
+describe("desktop engine running one program on xrdp (RemoteApp)", () => {
+  let target: DesktopTarget;
+
+  beforeAll(async () => {
+    target = await startXrdp({ remoteApps: true });
+  }, 60_000);
+  afterAll(async () => target?.stop(), 30_000);
+
+  test("the program's window is drawn, and every title it takes is reported as title,<window>,<title> (control characters made spaces)", async () => {
+    const engine = new Engine();
+    try {
+      await engine.handshake("rdp", { hostname: target.host, port: String(target.port), username: target.username, password: target.password, "ignore-cert": "true", "remote-app": remoteApp.path });
+      await engine.next((i) => i.opcode === "ready", 30_000, "ready");
+      const first = await engine.next((i) => i.opcode === "title" && i.args[1] === remoteApp.title, 30_000, "the program's title");
+      await engine.waitForPixel(insideXterm.x, insideXterm.y, blue, 30_000);
+      // With no window manager the keyboard follows the pointer: a title set from inside the xterm is reported.
+      engine.send("mouse", [insideXterm.x, insideXterm.y, 0]);
+      engine.run("printf '\\e]2;secret\\tledger\\a'; sleep 5");
+      const changed = await engine.next((i) => i.opcode === "title" && i.args[1]!.includes("ledger"), 20_000, "the new title");
+      expect(changed.args).toEqual([first.args[0], "secret ledger"]);
+    } finally {
+      await engine.close();
+    }
+  }, 120_000);
 });
 
 describe("desktop engine over RDP with NLA (FreeRDP's shadow server)", () => {

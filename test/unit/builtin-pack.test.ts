@@ -137,6 +137,11 @@ describe("the built-in rule pack", () => {
     ["permission-denied", "Permission denied (publickey).", true],
     ["permission-denied", "Deleted 3 files", false],
     ["permission-denied", "access-denied.html saved", false],
+    ["remote-app-breakout", "Administrator: Command Prompt - whoami", true],
+    ["remote-app-breakout", "Windows PowerShell ISE", true],
+    ["remote-app-breakout", "gatehouse-desk@vm: ~", true],
+    ["remote-app-breakout", "Run history - Jenkins", false],
+    ["remote-app-breakout", "Orders - Task Tracker", false],
   ];
 
   it.each(realisticLines)("%s on %j: %s", (key, line, expected) => {

@@ -34,6 +34,7 @@ const kindLabels: Record<RuleKind, string> = {
   web_request: "Web request (method and path)",
   web_status: "Web response status",
   clipboard: "Clipboard (desktop)",
+  window_title: "Window title (RemoteApp desktop)",
 };
 
 const actionLabels: Record<RuleAction, string> = {
@@ -52,6 +53,8 @@ const patternHints: Record<RuleKind, string> = {
   web_request: "A method and a path: POST /api/users/*/delete. * is part of one path segment, ** any number; * as the method matches any.",
   web_status: "Status codes: 403, 5xx, or a list such as 401, 403.",
   clipboard: "paste (into the desktop), copy (out of it) or any, with a least size if you like: copy >= 64k. Only a paste can be blocked.",
+  window_title:
+    "A regular expression (case-insensitive), or words one per line, matched against each title a window takes. Only RDP targets that run a RemoteApp program report titles; full desktops and VNC do not.",
 };
 
 const list = (values: string[]) => values.join(", ");

@@ -20,6 +20,7 @@ export interface EditableTarget {
   legacyAlgorithms: boolean;
   rdpSecurity: RdpSecurity;
   keyboardLayout: string;
+  remoteApp: string | null;
   clipboardCopy: boolean;
   clipboardPaste: boolean;
   internalUrl: string | null;
@@ -69,6 +70,7 @@ const blank: EditableTarget = {
   legacyAlgorithms: false,
   rdpSecurity: "any",
   keyboardLayout: "en-us-qwerty",
+  remoteApp: null,
   clipboardCopy: true,
   clipboardPaste: true,
   internalUrl: null,
@@ -99,6 +101,8 @@ function formToTarget(form: FormData) {
   body.maskAllInputs = form.get("maskAllInputs") === "on";
   body.clipboardCopy = form.get("clipboardCopy") === "on";
   body.clipboardPaste = form.get("clipboardPaste") === "on";
+  // The RemoteApp field stays in the form (hidden) when another protocol is chosen.
+  if (body.protocol !== "rdp") body.remoteApp = null;
   return body;
 }
 
@@ -316,6 +320,14 @@ export function TargetEditor({ targets, paging, total, credentials, cancelledAcc
                   </option>
                 ))}
               </Select>
+            </Field>
+            <Field
+              id="remoteApp"
+              label="RemoteApp program"
+              error={fieldErrors.remoteApp}
+              hint="Empty: the whole desktop. A program (a path, or ||alias for an app a Windows server publishes): only its windows are shown, and their titles reach window-title rules."
+            >
+              <TextInput id="remoteApp" defaultValue={editing.remoteApp ?? ""} placeholder="||SSMS" invalid={Boolean(fieldErrors.remoteApp)} />
             </Field>
           </div>
           <div hidden={protocol !== "ssh" && protocol !== "rdp"} className="space-y-3">

@@ -2,7 +2,8 @@
 // handshake with the vault's credential (which never reaches the browser), checks the RDP certificate against
 // the pinned one, then carries the instruction stream both ways. The engine's `keyframe` marker, which says
 // where a full frame starts, is taken out of the stream and raised as an event for the recorder; its `thumbnail`
-// answers (a small JPEG for the dashboard) are taken out too and never reach the browser.
+// answers (a small JPEG for the dashboard) are taken out too and never reach the browser, and so are the window
+// titles a RemoteApp desktop reports (`title`), raised as events for the window-title rules.
 import { EventEmitter } from "node:events";
 import type { DesktopSize } from "../../../lib/protocol/desktop";
 import type { RdpSecurity } from "../../../lib/protocol/domain";
@@ -20,6 +21,8 @@ export interface DesktopTarget {
   hostKeyFingerprint: string | null;
   rdpSecurity: RdpSecurity;
   keyboardLayout: string;
+  /** RDP: the program the server runs instead of a desktop (RemoteApp); null for the whole desktop. */
+  remoteApp: string | null;
   clipboardCopy: boolean;
   clipboardPaste: boolean;
 }
@@ -49,6 +52,9 @@ const thumbnailWaitMs = 5000;
  */
 const thumbnailLimitBytes = 40 * 1024;
 const jpegStart = Buffer.from([0xff, 0xd8, 0xff]);
+/** The engine cuts titles to 512 characters; a longer one, or a window id that is not a number, is dropped. */
+const titleLimit = 512;
+const windowIdPattern = /^\d{1,10}$/;
 
 export class GuacAdapter extends EventEmitter implements ProtocolAdapter {
   private link: EngineLink | null = null;
@@ -167,6 +173,7 @@ export class GuacAdapter extends EventEmitter implements ProtocolAdapter {
       // A guacd that cannot pin had the certificate checked above; one that can is held to the pin.
       "ignore-cert": target.protocol === "rdp" && !wanted.includes("cert-fingerprints") && (pinnedCertificate !== null || target.rdpSecurity === "rdp") ? "true" : "",
       "server-layout": target.keyboardLayout,
+      "remote-app": target.remoteApp ?? "",
       "resize-method": "display-update",
       "disable-copy": target.clipboardCopy ? "" : "true",
       "disable-paste": target.clipboardPaste ? "" : "true",
@@ -219,6 +226,9 @@ export class GuacAdapter extends EventEmitter implements ProtocolAdapter {
         this.emit("keyframe");
       } else if (opcode === "thumbnail") {
         this.thumbnailAnswered(args);
+      } else if (opcode === "title") {
+        const [windowId = "", title = ""] = args;
+        if (windowIdPattern.test(windowId) && title.length <= titleLimit) this.emit("title", windowId, title);
       } else if (opcode === "error") {
         this.emit("closed", `${this.target.name}: ${args[0] ?? "the desktop connection failed"}`);
       } else if (opcode !== "disconnect") {

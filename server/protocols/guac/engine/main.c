@@ -14,7 +14,8 @@
 
 static const char* const rdp_names[] = { "hostname", "port", "domain", "username", "password", "width", "height", "dpi",
 	                                     "security", "ignore-cert", "cert-fingerprints", "server-layout", "resize-method",
-	                                     "disable-copy", "disable-paste" };
+	                                     "disable-copy", "disable-paste", "remote-app", "remote-app-dir",
+	                                     "remote-app-args" };
 static const char* const vnc_names[] = { "hostname", "port", "username", "password", "disable-copy", "disable-paste" };
 
 static int fail(const char* message)

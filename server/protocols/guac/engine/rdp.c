@@ -1,5 +1,6 @@
 /* RDP backend on FreeRDP 2: a client context with software GDI (32 bpp BGRX) whose paint region feeds the
- * display, the drdynvc/disp and cliprdr channels, certificate pinning, and one thread for all RDP calls. */
+ * display, the drdynvc/disp, cliprdr and (RemoteApp) rail channels, certificate pinning, and one thread for all
+ * RDP calls. */
 #include "keymap.h"
 #include "rdp.h"
 
@@ -45,6 +46,7 @@ typedef struct {
 	const keymap_layout* layout;
 	enum resize_method resize_method;
 	rdp_clipboard* clipboard;
+	rdp_remote_app remote_app;
 	char config_dir[64];
 	int width, height;
 	int pending_width, pending_height;
@@ -192,6 +194,8 @@ static void on_channel_connected(void* context, ChannelConnectedEventArgs* e)
 		c->disp = disp;
 	} else if (strcmp(e->name, CLIPRDR_SVC_CHANNEL_NAME) == 0) {
 		rdp_clipboard_attach(c->st->clipboard, e->pInterface);
+	} else if (strcmp(e->name, RAIL_SVC_CHANNEL_NAME) == 0) {
+		rdp_rail_attach(e->pInterface, &c->st->remote_app);
 	}
 }
 
@@ -203,6 +207,8 @@ static void on_channel_disconnected(void* context, ChannelDisconnectedEventArgs*
 		c->disp = NULL;
 	} else if (strcmp(e->name, CLIPRDR_SVC_CHANNEL_NAME) == 0) {
 		rdp_clipboard_detach(c->st->clipboard, e->pInterface);
+	} else if (strcmp(e->name, RAIL_SVC_CHANNEL_NAME) == 0) {
+		c->st->remote_app.rail = NULL;
 	}
 }
 
@@ -231,6 +237,8 @@ static BOOL post_connect(freerdp* instance)
 	instance->update->BeginPaint = begin_paint;
 	instance->update->EndPaint = end_paint;
 	instance->update->DesktopResize = desktop_resize;
+	if (*ectx(context)->st->remote_app.program)
+		rdp_rail_watch_windows(instance->update);
 	return TRUE;
 }
 
@@ -373,6 +381,10 @@ static rdpContext* new_context(rdp_state* st)
 		     freerdp_settings_set_bool(settings, FreeRDP_AutoLogonEnabled, TRUE);
 	if (ok && *param(p, "domain"))
 		ok = freerdp_settings_set_string(settings, FreeRDP_Domain, param(p, "domain"));
+	/* RemoteApp mode makes FreeRDP load the rail channel and tell the server it takes window orders. */
+	if (ok && *st->remote_app.program)
+		ok = freerdp_settings_set_bool(settings, FreeRDP_RemoteApplicationMode, TRUE) &&
+		     freerdp_settings_set_string(settings, FreeRDP_RemoteApplicationProgram, st->remote_app.program);
 	if (!ok) {
 		freerdp_client_context_free(context);
 		return NULL;
@@ -750,6 +762,9 @@ static int run_connection(rdp_state* st, rdpContext* context, HANDLE stdin_event
 		handles[count++] = stdin_event;
 		handles[count++] = rdp_clipboard_event(st->clipboard);
 		int timeout = display_due_in(st->s->display);
+		int rail_in = rdp_rail_due_in(&st->remote_app);
+		if (rail_in >= 0 && (timeout < 0 || rail_in < timeout))
+			timeout = rail_in;
 		if (st->pending_width) {
 			int64_t left = st->resize_due - now_ms();
 			int resize_in = left < 0 ? 0 : (int)left;
@@ -781,6 +796,7 @@ static int run_connection(rdp_state* st, rdpContext* context, HANDLE stdin_event
 		if (pumped > 0)
 			return RUN_CLIENT_LEFT;
 		rdp_clipboard_deliver(st->clipboard, st->s);
+		rdp_rail_tick(&st->remote_app);
 		if (st->pending_width && now_ms() >= st->resize_due && apply_resize(st, c) == RUN_RECONNECT)
 			return RUN_RECONNECT;
 		if (display_due_in(st->s->display) == 0)
@@ -838,6 +854,13 @@ static int parse_params(rdp_state* st, const session_params* p)
 		              STATUS_CLIENT_BAD_REQUEST);
 		return -1;
 	}
+	st->remote_app.program = param(p, "remote-app");
+	st->remote_app.dir = param(p, "remote-app-dir");
+	st->remote_app.args = param(p, "remote-app-args");
+	if (strlen(st->remote_app.program) > 1024 || strlen(st->remote_app.dir) > 1024 || strlen(st->remote_app.args) > 4096) {
+		gp_send_error("remote-app and remote-app-dir take at most 1024 bytes, remote-app-args 4096", STATUS_CLIENT_BAD_REQUEST);
+		return -1;
+	}
 	const char* resize = param(p, "resize-method");
 	if (!*resize)
 		st->resize_method = RESIZE_NONE;
@@ -860,6 +883,8 @@ int rdp_run(session* s, session_params* params)
 	st.x = st.y = -1;
 	if (parse_params(&st, params) < 0)
 		return 1;
+	st.remote_app.width = st.width;
+	st.remote_app.height = st.height;
 	/* FreeRDP keeps known server certificates under ConfigPath: a fresh private folder means every
 	 * certificate goes through check_certificate and nothing is remembered between connections. */
 	snprintf(st.config_dir, sizeof(st.config_dir), "/tmp/guac-engine-XXXXXX");

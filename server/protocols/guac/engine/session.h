@@ -18,7 +18,7 @@
 #define STATUS_CLIENT_UNAUTHORIZED 769
 #define STATUS_CLIENT_FORBIDDEN 771
 
-#define MAX_PARAMS 16
+#define MAX_PARAMS 24
 
 typedef struct {
 	int count;

@@ -1,0 +1,1 @@
+ALTER TABLE "targets" ADD COLUMN "remote_app" text;
