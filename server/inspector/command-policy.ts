@@ -50,18 +50,27 @@ export function isUnfinished(text: string): boolean {
  */
 class TypedLine {
   private readonly decoder = new StringDecoder("utf8");
-  text: string | null = "";
+  /** Its first characters, one past what would be checked: a longer line is "too long" whatever else is typed. */
+  private readonly kept: string[] = [];
+  private length = 0;
+  private known = true;
 
   type(input: Buffer) {
-    if (this.text === null) return;
+    if (!this.known) return;
     for (const char of this.decoder.write(input)) {
       const code = char.codePointAt(0)!;
-      if (code === 0x7f || code === 0x08) this.text = Array.from(this.text).slice(0, -1).join("");
-      else if (code >= 0x20 && !(code >= 0x80 && code < 0xa0)) this.text += char;
-      else return void (this.text = null);
-      // Past what would be checked anyway the line is "too long" whatever else is typed.
-      if (this.text.length > longestCheckedLine) this.text = this.text.slice(0, longestCheckedLine + 1);
+      if (code === 0x7f || code === 0x08) {
+        if (this.length > 0) this.length -= 1;
+        if (this.kept.length > this.length) this.kept.length = this.length;
+      } else if (code >= 0x20 && !(code >= 0x80 && code < 0xa0)) {
+        if (this.kept.length <= longestCheckedLine) this.kept.push(char);
+        this.length += 1;
+      } else return void (this.known = false);
     }
+  }
+
+  get text(): string | null {
+    return this.known ? this.kept.join("") : null;
   }
 }
 

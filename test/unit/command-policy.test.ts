@@ -140,6 +140,15 @@ describe("the command policy reads the line at Enter off the screen", () => {
     expect(match?.subject).toBe("(typed at a password prompt)");
   });
 
+  it("takes in megabytes of typed text without stalling, and judges a line past what is checked as too long", async () => {
+    const policy = policyWith([rule("^rm -rf /$")]);
+    policy.output(bytes("[sudo] password for user: "));
+    const frame = bytes("A".repeat(64 * 1024));
+    for (let index = 0; index < 80; index++) policy.keys(frame, true);
+    const match = await policy.atEnter();
+    expect(match?.unchecked).toBe("too_long");
+  });
+
   it("does not judge the typed text where keys other than printable ones and Backspace make it a guess", async () => {
     const policy = policyWith([rule("^rm -rf /$")]);
     policy.output(bytes(prompt));
