@@ -20,9 +20,29 @@ const compress = promisify(gzip);
 /**
  * Chunks are compressed at the default level (a fifth smaller than the fastest over hours of ordinary use)
  * while a recording stays within this budget, refilled by the second; a sustained flood past it falls back to
- * the fastest level, so compression never costs a session more than ~0.1 s of CPU a second.
+ * the fastest level, so compression never costs a session more than ~0.1 s of CPU a second, and to none at all
+ * for chunks that would barely shrink (a flood of base64), which are stored as gzip's stored blocks.
  */
 const strongCompression = { bytesPerSecond: 2 * 1024 * 1024, burstBytes: 8 * 1024 * 1024 };
+/** Characters of a chunk looked at to tell whether compressing it would pay. */
+const sampleLength = 4096;
+/**
+ * Bits per character (order 0) above which a sample is taken for incompressible: base64 of random bytes has 6,
+ * which deflate takes to 75 % of its size at five to seven times the CPU of storing it; text, logs, listings and
+ * JSON stay well below.
+ */
+const incompressibleBits = 5.6;
+
+/** Whether a chunk looks like output deflate would barely shrink (encoded random data, compressed files). */
+export function looksIncompressible(body: string): boolean {
+  const length = Math.min(body.length, sampleLength);
+  if (length < 256) return false;
+  const counts = new Uint32Array(256);
+  for (let index = 0; index < length; index++) counts[body.charCodeAt(index) & 0xff]! += 1;
+  let bits = 0;
+  for (const count of counts) if (count > 0) bits -= (count / length) * Math.log2(count / length);
+  return bits >= incompressibleBits;
+}
 /** Chunks stored together when they queue up: compressed in one go, their rows in one INSERT. */
 const batchLimit = 64;
 
@@ -108,12 +128,13 @@ export class ChunkWriter<Draft extends ChunkDraft> {
     await audit(this.options.db, systemActor, { action: "recording.seal", objectType: "session", objectId: this.options.sessionId, details: { chunks: this.lastStoredSeq + 1, head: this.headMac } });
   }
 
-  private compressionLevel(size: number) {
+  private compressionLevel(body: string) {
     const now = Date.now();
     const budget = this.strongBudget;
     budget.bytes = Math.min(strongCompression.burstBytes, budget.bytes + ((now - budget.at) / 1000) * strongCompression.bytesPerSecond);
     budget.at = now;
-    if (budget.bytes < size) return constants.Z_BEST_SPEED;
+    const size = body.length;
+    if (budget.bytes < size) return looksIncompressible(body) ? constants.Z_NO_COMPRESSION : constants.Z_BEST_SPEED;
     budget.bytes -= size;
     return constants.Z_DEFAULT_COMPRESSION;
   }
@@ -125,7 +146,7 @@ export class ChunkWriter<Draft extends ChunkDraft> {
       while (this.unwritten.length > 0) {
         const batch = this.unwritten.splice(0, batchLimit);
         this.storing = batch;
-        const blobs = await Promise.all(batch.map((chunk) => compress(chunk.body, { level: this.compressionLevel(chunk.body.length) })));
+        const blobs = await Promise.all(batch.map((chunk) => compress(chunk.body, { level: this.compressionLevel(chunk.body) })));
         this.cipher ??= await recordingCipher(db, sessionId, { create: true });
         const cipher = this.cipher;
         const { current } = evidenceKeys();

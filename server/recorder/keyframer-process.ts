@@ -7,7 +7,8 @@ import { gunzipSync } from "node:zlib";
 // Both packages are CommonJS bundles whose named exports Node cannot see from ESM: import the whole module.
 import serialize from "@xterm/addon-serialize";
 import headless from "@xterm/headless";
-import { keyframeScrollback, parseChunk, replay, type Keyframe } from "../../lib/protocol/recordings";
+import { keyframeScrollback, parseChunk, parseResize, type Keyframe } from "../../lib/protocol/recordings";
+import { ScrolledPastOutput } from "./scrolled-past";
 
 export type KeyframerRequest =
   /** Start keyframing a recording, from its beginning or from a stored keyframe. */
@@ -26,6 +27,8 @@ const hibernateAfterMs = Number(process.argv[2]) || 60_000;
 interface Emulator {
   terminal: InstanceType<typeof headless.Terminal>;
   serializer: InstanceType<typeof serialize.SerializeAddon>;
+  /** What the terminal is fed through: a flood that scrolls past before the next keyframe is not emulated. */
+  output: ScrolledPastOutput;
 }
 
 interface Screen {
@@ -42,19 +45,32 @@ async function wake(from: Keyframe | null): Promise<Emulator> {
   const serializer = new serialize.SerializeAddon();
   terminal.loadAddon(serializer);
   if (from) await new Promise<void>((resolve) => terminal.write(from.screen, resolve));
-  return { terminal, serializer };
+  return { terminal, serializer, output: new ScrolledPastOutput(terminal, keyframeScrollback) };
 }
 
-const snapshotOf = ({ terminal, serializer }: Emulator): Keyframe => ({ cols: terminal.cols, rows: terminal.rows, screen: serializer.serialize({ scrollback: keyframeScrollback }) });
+/** The screen now: what was held back is written first. */
+async function snapshotOf({ terminal, serializer, output }: Emulator): Promise<Keyframe> {
+  await output.flush();
+  return { cols: terminal.cols, rows: terminal.rows, screen: serializer.serialize({ scrollback: keyframeScrollback }) };
+}
 
 async function applyChunk(screen: Screen, request: Extract<KeyframerRequest, { type: "chunk" }>): Promise<Keyframe | null> {
   screen.lastUsed = Date.now();
   screen.emulator ??= await wake(screen.sleeping);
   screen.sleeping = null;
-  const { terminal } = screen.emulator;
+  const { terminal, output } = screen.emulator;
   const { header, events } = parseChunk(gunzipSync(request.gzip).toString("utf8"), request.seq);
-  if (header) terminal.resize(header.width, header.height);
-  await replay(terminal, events);
+  if (header && (header.width !== terminal.cols || header.height !== terminal.rows)) {
+    await output.flush();
+    terminal.resize(header.width, header.height);
+  }
+  for (const [, code, data] of events) {
+    if (code === "o") await output.write(data);
+    const size = code === "r" ? parseResize(data) : null;
+    if (!size) continue;
+    await output.flush();
+    terminal.resize(size.cols, size.rows);
+  }
   return request.snapshot ? snapshotOf(screen.emulator) : null;
 }
 
@@ -89,9 +105,9 @@ setInterval(() => {
   const quietSince = Date.now() - hibernateAfterMs;
   for (const screen of screens.values()) {
     if (!screen.emulator || screen.lastUsed > quietSince) continue;
-    screen.queue = screen.queue.then(() => {
+    screen.queue = screen.queue.then(async () => {
       if (!screen.emulator || screen.lastUsed > quietSince) return;
-      screen.sleeping = snapshotOf(screen.emulator);
+      screen.sleeping = await snapshotOf(screen.emulator);
       screen.emulator.terminal.dispose();
       screen.emulator = null;
     });
