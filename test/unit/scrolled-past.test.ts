@@ -4,6 +4,7 @@ import serialize from "@xterm/addon-serialize";
 import headless from "@xterm/headless";
 import { describe, expect, it } from "vitest";
 import { ScrolledPastOutput } from "@/server/recorder/scrolled-past";
+import { seededRandom } from "../fixtures/seeded-random";
 
 const scrollback = 10;
 
@@ -15,17 +16,6 @@ function terminal(cols: number, rows: number) {
 }
 
 const write = (term: headless.Terminal, data: string) => new Promise<void>((resolve) => term.write(data, resolve));
-
-/** A small deterministic PRNG, so that a failure names its seed. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = Math.imul(state ^ (state >>> 15), 1 | state);
-    value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const base64 = (next: () => number, length: number) => Array.from({ length }, () => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[Math.floor(next() * 64)]).join("");
 const pieces: ((next: () => number) => string)[] = [
@@ -50,7 +40,7 @@ const pieces: ((next: () => number) => string)[] = [
 describe("output that scrolls past the keyframe's reach", () => {
   it("is left out without changing the screen, scrollback or cursor, for any mix of output cut anywhere", async () => {
     for (let seed = 1; seed <= 60; seed++) {
-      const next = random(seed);
+      const next = seededRandom(seed);
       const cols = 8 + Math.floor(next() * 40);
       const rows = 3 + Math.floor(next() * 12);
       const whole = terminal(cols, rows);
@@ -83,7 +73,7 @@ describe("output that scrolls past the keyframe's reach", () => {
   });
 
   it("leaves out most of a flood of base64 on one endless line, and of a log", async () => {
-    for (const flood of [base64(random(7), 400_000), Array.from({ length: 10_000 }, (_, line) => `2026-12-01 12:00:00 worker ${line} done\r\n`).join("")]) {
+    for (const flood of [base64(seededRandom(7), 400_000), Array.from({ length: 10_000 }, (_, line) => `2026-12-01 12:00:00 worker ${line} done\r\n`).join("")]) {
       const skipped = terminal(100, 30);
       const output = new ScrolledPastOutput(skipped.term, scrollback);
       for (let at = 0; at < flood.length; at += 65_536) await output.write(flood.slice(at, at + 65_536));
