@@ -12,14 +12,17 @@
 #define TITLE_MAX_CHARS 512
 
 /* Windows greets first (the handshake) and then waits for the program; xrdp waits for the program before it
- * greets at all. So the program is asked for at the greeting, or unasked a moment after the channel opened. */
+ * greets at all, and drops what comes before its session's channel server is up. So the program is asked for
+ * at the greeting, or unasked a moment after the channel opens and again while no greeting answers. */
 #define UNGREETED_START_MS 1000
+#define UNGREETED_RETRY_MS 3000
+#define UNGREETED_TRIES 6
 
-static UINT start_program(RailClientContext* rail)
+static UINT ask_for_program(RailClientContext* rail)
 {
 	rdp_remote_app* app = rail->custom;
-	if (__atomic_exchange_n(&app->started, 1, __ATOMIC_SEQ_CST))
-		return CHANNEL_RC_OK;
+	app->asked_at = now_ms();
+	__atomic_add_fetch(&app->tries, 1, __ATOMIC_SEQ_CST);
 	RAIL_CLIENT_STATUS_ORDER status = { .flags = TS_RAIL_CLIENTSTATUS_ALLOWLOCALMOVESIZE };
 	UINT rc = rail->ClientInformation(rail, &status);
 	if (rc != CHANNEL_RC_OK)
@@ -42,16 +45,25 @@ static UINT start_program(RailClientContext* rail)
 	return rail->ClientExecute(rail, &exec);
 }
 
+/* The server's greeting: the program is asked for now unless it already was (xrdp greets in answer to it). */
+static UINT greeted(RailClientContext* rail)
+{
+	rdp_remote_app* app = rail->custom;
+	if (__atomic_exchange_n(&app->greeted, 1, __ATOMIC_SEQ_CST))
+		return CHANNEL_RC_OK;
+	return __atomic_load_n(&app->tries, __ATOMIC_SEQ_CST) > 0 ? CHANNEL_RC_OK : ask_for_program(rail);
+}
+
 static UINT on_server_handshake(RailClientContext* rail, const RAIL_HANDSHAKE_ORDER* handshake)
 {
 	(void)handshake;
-	return start_program(rail);
+	return greeted(rail);
 }
 
 static UINT on_server_handshake_ex(RailClientContext* rail, const RAIL_HANDSHAKE_EX_ORDER* handshake)
 {
 	(void)handshake;
-	return start_program(rail);
+	return greeted(rail);
 }
 
 static UINT on_exec_result(RailClientContext* rail, const RAIL_EXEC_RESULT_ORDER* result)
@@ -67,7 +79,9 @@ void rdp_rail_attach(RailClientContext* rail, rdp_remote_app* app)
 	log_line("RemoteApp channel ready");
 	app->rail = rail;
 	app->opened_at = now_ms();
-	app->started = 0;
+	app->asked_at = 0;
+	app->tries = 0;
+	app->greeted = 0;
 	rail->custom = app;
 	rail->ServerHandshake = on_server_handshake;
 	rail->ServerHandshakeEx = on_server_handshake_ex;
@@ -76,15 +90,16 @@ void rdp_rail_attach(RailClientContext* rail, rdp_remote_app* app)
 
 int rdp_rail_due_in(const rdp_remote_app* app)
 {
-	if (!app->rail || __atomic_load_n(&app->started, __ATOMIC_SEQ_CST))
+	int tries = __atomic_load_n(&app->tries, __ATOMIC_SEQ_CST);
+	if (!app->rail || __atomic_load_n(&app->greeted, __ATOMIC_SEQ_CST) || tries >= UNGREETED_TRIES)
 		return -1;
-	int64_t left = app->opened_at + UNGREETED_START_MS - now_ms();
+	int64_t left = (tries == 0 ? app->opened_at + UNGREETED_START_MS : app->asked_at + UNGREETED_RETRY_MS) - now_ms();
 	return left < 0 ? 0 : (int)left;
 }
 
 void rdp_rail_tick(rdp_remote_app* app)
 {
-	if (rdp_rail_due_in(app) == 0 && start_program(app->rail) != CHANNEL_RC_OK)
+	if (rdp_rail_due_in(app) == 0 && ask_for_program(app->rail) != CHANNEL_RC_OK)
 		log_line("could not ask the server to run the RemoteApp program");
 }
 

@@ -30,8 +30,9 @@ typedef struct {
 	const char* args;
 	int width, height;
 	RailClientContext* rail; /* while the channel is open */
-	int64_t opened_at;
-	int started;
+	int64_t opened_at, asked_at;
+	int tries;   /* times the program was asked for */
+	int greeted; /* the server's RAIL handshake came */
 } rdp_remote_app;
 
 /* Called when the rail channel connects: the program is asked for at the server's handshake, or soon after. */
