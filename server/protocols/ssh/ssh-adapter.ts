@@ -4,6 +4,7 @@ import { EventEmitter } from "node:events";
 import { connect } from "node:net";
 import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
 import { TargetError, type ProtocolAdapter, type TerminalSize } from "../adapter";
+import { readFairly } from "../fair-reads";
 import { legacyAlgorithms, modernAlgorithms } from "./algorithms";
 import { hostKeyFingerprint } from "./host-key";
 import { log } from "../../../lib/log";
@@ -80,9 +81,10 @@ export class SshAdapter extends EventEmitter implements ProtocolAdapter {
 
   start(): Promise<void> {
     const { size } = this.options;
+    // Keystrokes are small packets: sent at once, not held back for the previous one's acknowledgement.
+    const socket = connect({ host: this.target.host, port: this.target.port, noDelay: true });
     const config: ConnectConfig = {
-      // Keystrokes are small packets: sent at once, not held back for the previous one's acknowledgement.
-      sock: connect({ host: this.target.host, port: this.target.port, noDelay: true }),
+      sock: socket,
       username: this.login.username,
       ...(this.login.kind === "password" ? { password: this.login.secret } : { privateKey: this.login.secret }),
       readyTimeout: this.options.connectTimeoutMs,
@@ -120,6 +122,8 @@ export class SshAdapter extends EventEmitter implements ProtocolAdapter {
         if (!opened) reject(this.hostKeyProblem ?? new TargetError(`${this.target.host}:${this.target.port} closed the connection during login`));
       });
       this.client.connect(config);
+      // After connect(), which holds the socket paused until the handshake: a listener added earlier would start it.
+      readFairly(socket);
     });
   }
 
