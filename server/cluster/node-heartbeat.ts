@@ -9,6 +9,7 @@ import { sessionRegistry } from "../session-registry";
 import { log } from "../../lib/log";
 
 const previewEveryMs = 2_000;
+const previewsPerRound = 50;
 /** How often sessions are asked whether a thumbnail is due (a new desktop gets its first within this). */
 const thumbnailCheckEveryMs = 5_000;
 
@@ -22,11 +23,28 @@ export function startNodeHeartbeat({ db, config }: Runtime, version: string, int
       log.warn(`node ${retired} stopped sending heartbeats: retired it and marked its ${interruptedSessions} live session(s) interrupted`);
     }
   };
-  const previews = async () => {
-    for (const session of sessionRegistry.all()) {
+  // A preview is a terminal emulated afresh and a row written: a round makes at most `previewsPerRound`, going
+  // round the sessions, and a round does not start while the last one runs. Under load previews are older; the
+  // node is no busier (a round over 1,000 typing sessions held the event loop for seconds).
+  let previewCursor = 0;
+  let previewRound: Promise<void> | null = null;
+  const previewRoundOnce = async () => {
+    const live = [...sessionRegistry.all()];
+    let taken = 0;
+    let looked = 0;
+    while (looked < live.length && taken < previewsPerRound) {
+      const session = live[(previewCursor + looked++) % live.length]!;
       const preview = await session.takePreview();
-      if (preview !== null) await savePreview(db, session.sessionId, preview);
+      if (preview === null) continue;
+      taken++;
+      await savePreview(db, session.sessionId, preview);
     }
+    previewCursor = live.length > 0 ? (previewCursor + looked) % live.length : 0;
+  };
+  const previews = async () => {
+    if (previewRound) return;
+    previewRound = previewRoundOnce().finally(() => (previewRound = null));
+    await previewRound;
   };
   // Asked all at once: an engine that is slow to answer holds up only its own session's picture.
   const thumbnails = () =>
