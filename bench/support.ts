@@ -99,6 +99,8 @@ export interface Pty {
   write(text: string): void;
   onData(listener: (data: Buffer) => void): void;
   offData(listener: (data: Buffer) => void): void;
+  /** Called once if the session ends without the benchmark closing it, with why. */
+  onLost(listener: (reason: string) => void): void;
   close(): void;
 }
 
@@ -159,18 +161,26 @@ export async function measureThroughput(pty: Pty, bytes: number) {
   return { bytes: received, seconds, mbPerSecond: received / 1_000_000 / seconds };
 }
 
-export function directPty(sshd: Sshd): Promise<Pty> {
+/** Where a direct client logs in: what a worker thread can be given of a running sshd. */
+export type SshLogin = Pick<Sshd, "host" | "port" | "username" | "password">;
+
+export function directPty(sshd: SshLogin): Promise<Pty> {
   return new Promise((resolve, reject) => {
     const client = new Client();
     client
       .on("ready", () =>
         client.shell({ term: "xterm-256color", cols: 120, rows: 40 }, (error, stream: ClientChannel) => {
           if (error) return reject(error);
+          let closing = false;
           resolve({
             write: (text) => stream.write(text),
             onData: (listener) => stream.on("data", listener),
             offData: (listener) => stream.off("data", listener),
-            close: () => client.end(),
+            onLost: (listener) => stream.once("close", () => closing || listener("the SSH channel closed")),
+            close: () => {
+              closing = true;
+              client.end();
+            },
           });
         }),
       )
@@ -197,6 +207,7 @@ export async function gatewayPty(gatewayUrl: string, cookie: string, targetId: s
     socket.once("error", reject);
   });
   const listeners = new Map<(data: Buffer) => void, (data: Buffer, isBinary: boolean) => void>();
+  let closing = false;
   return {
     write: (text) => socket.send(Buffer.from(text), { binary: true }),
     onData(listener) {
@@ -208,7 +219,17 @@ export async function gatewayPty(gatewayUrl: string, cookie: string, targetId: s
       socket.off("message", listeners.get(listener)!);
       listeners.delete(listener);
     },
-    close: () => socket.close(),
+    onLost(listener) {
+      let ended: string | null = null;
+      socket.on("message", (data, isBinary) => {
+        if (!isBinary && JSON.parse(String(data)).type === "ended") ended = String(data);
+      });
+      socket.once("close", (code) => closing || listener(ended ?? `the WebSocket closed (${code})`));
+    },
+    close: () => {
+      closing = true;
+      socket.close();
+    },
   };
 }
 
