@@ -5,7 +5,8 @@
 // baseline once the sessions end. Starts its own sshd, PostgreSQL database and gateway; every phase has a deadline;
 // prints a JSON line with the figures last, also when it stops early.
 import { fork, type ChildProcess } from "node:child_process";
-import { atEnd, benchSshd, directPty, gatewayPty, percentile, phase, runBenchmark, sleep, startBenchGateway, startCat, treeCpuSeconds, treeRss, type Figures, type Pty, type SshLogin } from "./support";
+import postgres from "postgres";
+import { atEnd, benchSshd, directPty, gatewayPty, percentile, phase, rss, runBenchmark, sleep, startBenchGateway, startCat, treeCpuSeconds, treeRss, type Figures, type Pty, type SshLogin } from "./support";
 
 const typingSessions = Number(process.env.BENCH_LOAD_SESSIONS ?? 1000);
 const floodSessions = Number(process.env.BENCH_LOAD_FLOODS ?? 10);
@@ -221,6 +222,32 @@ async function measureTyping(load: Load, flooding: boolean) {
   };
 }
 
+/**
+ * The gateway's memory: resident, its own and its children's (the keyframer), and its JavaScript heap in use as its
+ * next heartbeat reports it. A leak shows in the heap; memory the allocator keeps after a peak shows only in RSS.
+ */
+async function gatewayMemory(databaseUrl: string, pid: number) {
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    const asked = new Date();
+    for (let waited = 0; waited < 15_000; waited += 500) {
+      const [row] = await sql<{ heartbeat_at: Date; stats: { heapUsedBytes?: number } }[]>`select heartbeat_at, stats from nodes where name = 'bench'`;
+      if (row && row.heartbeat_at > asked) {
+        const own = rss(pid);
+        return { rssBytes: own, childrenRssBytes: treeRss(pid) - own, heapUsedBytes: row.stats.heapUsedBytes ?? null };
+      }
+      await sleep(500);
+    }
+    throw new Error("the gateway sent no heartbeat within 15 s");
+  } finally {
+    await sql.end();
+  }
+}
+
+const mib = (bytes: number | null) => (bytes === null ? "?" : `${(bytes / 2 ** 20).toFixed(0)} MiB`);
+const describeMemory = (memory: Awaited<ReturnType<typeof gatewayMemory>>) =>
+  `gateway ${mib(memory.rssBytes)} (heap in use ${mib(memory.heapUsedBytes)}), keyframer ${mib(memory.childrenRssBytes)}`;
+
 /** Every typing session must still echo a key: none was dropped or wedged by the load. */
 async function checkAllAnswer(load: Load) {
   const answers = await Promise.all(load.typists.map((typist) => typist.answers(30_000)));
@@ -263,10 +290,11 @@ if (process.env[floodProcessSettings] === undefined) await runBenchmark("load", 
     await startCat(warmUp);
     warmUp.close();
     await sleep(10_000);
+    gateway.idleMemory = await gatewayMemory(bench.databaseUrl, pid());
     return treeRss(pid());
   });
   gateway.idleRssBytes = baselineRss;
-  console.log(`  idle gateway: ${(baselineRss / 2 ** 20).toFixed(0)} MiB`);
+  console.log(`  idle: ${(baselineRss / 2 ** 20).toFixed(0)} MiB in all; ${describeMemory(gateway.idleMemory as Awaited<ReturnType<typeof gatewayMemory>>)}`);
 
   const gatewayLoad = await phase(`gateway: opening ${typingSessions} + ${floodSessions} sessions`, 900_000, () => openLoad({ kind: "gateway", url: bench.url, cookie: bench.cookie, targetId }, gateway));
   const cpuBefore = treeCpuSeconds(pid());
@@ -275,8 +303,10 @@ if (process.env[floodProcessSettings] === undefined) await runBenchmark("load", 
   gateway.cpuShareTyping = (treeCpuSeconds(pid()) - cpuBefore) / measureSeconds;
   console.log(`  gateway, typing: ${describe(gateway.typing as Echo)}; gateway CPU ${(100 * (gateway.cpuShareTyping as number)).toFixed(0)} % of a core`);
   gateway.rssWithSessionsBytes = rssTyping;
+  const withSessions = await gatewayMemory(bench.databaseUrl, pid());
+  gateway.memoryWithSessions = withSessions;
   gateway.rssPerSessionBytes = (rssTyping - baselineRss) / (typingSessions + floodSessions);
-  console.log(`  gateway RSS with ${typingSessions + floodSessions} sessions: ${(rssTyping / 2 ** 20).toFixed(0)} MiB, ${((gateway.rssPerSessionBytes as number) / 1024).toFixed(0)} KiB per session`);
+  console.log(`  gateway RSS with ${typingSessions + floodSessions} sessions: ${(rssTyping / 2 ** 20).toFixed(0)} MiB, ${((gateway.rssPerSessionBytes as number) / 1024).toFixed(0)} KiB per session; ${describeMemory(withSessions)}`);
 
   gateway.typingWithFloods = await phase(`gateway: typing next to ${floodSessions} floods, ${measureSeconds} s`, measureSeconds * 1000 + 60_000, () => measureTyping(gatewayLoad, true));
   gateway.rssWithFloodsBytes = treeRss(pid());
@@ -295,9 +325,9 @@ if (process.env[floodProcessSettings] === undefined) await runBenchmark("load", 
       lowest = Math.min(lowest, treeRss(pid()));
       if (lowest <= baselineRss * (1 + memoryReturnShare)) break;
     }
-    return { lowestRssBytes: lowest, overBaseline: lowest / baselineRss - 1, seconds: (performance.now() - started) / 1000 };
+    return { lowestRssBytes: lowest, overBaseline: lowest / baselineRss - 1, seconds: (performance.now() - started) / 1000, atEnd: await gatewayMemory(bench.databaseUrl, pid()) };
   });
   gateway.memoryAfter = memory;
-  console.log(`  memory after the sessions ended: lowest ${(memory.lowestRssBytes / 2 ** 20).toFixed(0)} MiB (${(100 * memory.overBaseline).toFixed(0)} % over the idle baseline) within ${memory.seconds.toFixed(0)} s`);
+  console.log(`  memory after the sessions ended: lowest ${(memory.lowestRssBytes / 2 ** 20).toFixed(0)} MiB in all (${(100 * memory.overBaseline).toFixed(0)} % over the idle baseline) within ${memory.seconds.toFixed(0)} s; at the end ${describeMemory(memory.atEnd)}`);
 });
 else await floodProcessMain();
