@@ -3,8 +3,7 @@
 // and the user's throughput with no watcher next to one with a stalled watcher (same run, alternating).
 // Starts its own sshd, PostgreSQL database and two gateway nodes; every phase has a deadline; prints a JSON line
 // with the figures last, also when it stops early.
-import WebSocket from "ws";
-import { atEnd, benchSshd, gatewayPty, measureThroughput, percentile, phase, runBenchmark, settle, sleep, startBenchGateway, type Pty } from "./support";
+import { atEnd, benchSshd, gatewayPty, gatewaySocket, measureThroughput, percentile, phase, runBenchmark, settle, sleep, startBenchGateway, type Pty } from "./support";
 
 const watcherCounts = (process.env.BENCH_LIVE_WATCHERS ?? "1,10,50").split(",").map(Number);
 const measureSeconds = Number(process.env.BENCH_LIVE_SECONDS ?? 10);
@@ -62,10 +61,7 @@ async function stopBulkLoop(user: Pty) {
 
 async function openWatcher(nodeUrl: string, cookie: string, sessionId: string, options: { stalled?: boolean } = {}) {
   const requestedAt = performance.now();
-  const response = await fetch(`${nodeUrl}/api/tickets`, { method: "POST", headers: { cookie, origin: nodeUrl, "content-type": "application/json" }, body: JSON.stringify({ purpose: "watch", sessionId }) });
-  if (!response.ok) throw new Error(`watch ticket refused: ${response.status} ${await response.text()}`);
-  const { url } = (await response.json()) as { url: string };
-  const socket = new WebSocket(`${nodeUrl.replace(/^http/, "ws")}${url}`, { headers: { cookie, origin: nodeUrl } });
+  const socket = await gatewaySocket(nodeUrl, cookie, { purpose: "watch", sessionId });
   const clock = new MarkerClock();
   let screens = 0;
   /** From asking for the view to the current screen arriving: what a person clicking Watch waits. */

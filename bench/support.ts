@@ -190,22 +190,23 @@ export function directPty(sshd: SshLogin): Promise<Pty> {
   });
 }
 
-export async function gatewayPty(gatewayUrl: string, cookie: string, targetId: string): Promise<Pty> {
-  const response = await fetch(`${gatewayUrl}/api/tickets`, {
+/** A ticket for `request`, then the WebSocket it opens on the node at `nodeUrl`, as a browser's page does it. */
+export async function gatewaySocket(nodeUrl: string, cookie: string, request: Record<string, string>, query = "") {
+  const response = await fetch(`${nodeUrl}/api/tickets`, {
     method: "POST",
-    headers: { cookie, origin: gatewayUrl, "content-type": "application/json" },
-    body: JSON.stringify({ targetId, purpose: "terminal" }),
+    headers: { cookie, origin: nodeUrl, "content-type": "application/json" },
+    body: JSON.stringify(request),
   });
-  if (!response.ok) throw new Error(`ticket refused: ${response.status} ${await response.text()}`);
+  if (!response.ok) throw new Error(`${request.purpose} ticket refused: ${response.status} ${await response.text()}`);
   const { url } = (await response.json()) as { url: string };
-  const socket = new WebSocket(`${gatewayUrl.replace(/^http/, "ws")}${url}&cols=120&rows=40`, { headers: { cookie, origin: gatewayUrl } });
-  await new Promise<void>((resolve, reject) => {
-    socket.on("message", (data, isBinary) => {
-      if (!isBinary && JSON.parse(String(data)).type === "connected") resolve();
-      if (!isBinary && JSON.parse(String(data)).type === "ended") reject(new Error(String(data)));
-    });
-    socket.once("error", reject);
-  });
+  const socket = new WebSocket(`${nodeUrl.replace(/^http/, "ws")}${url}${query}`, { headers: { cookie, origin: nodeUrl } });
+  // A node going away resets its sockets: that is a lost session, reported by onLost, not an error to throw.
+  socket.on("error", () => {});
+  return socket;
+}
+
+/** The PTY bytes a session socket carries (binary frames; text frames are the session's own messages). */
+function socketPty(socket: WebSocket): Pty {
   const listeners = new Map<(data: Buffer) => void, (data: Buffer, isBinary: boolean) => void>();
   let closing = false;
   return {
@@ -231,6 +232,33 @@ export async function gatewayPty(gatewayUrl: string, cookie: string, targetId: s
       socket.close();
     },
   };
+}
+
+/** A session through the gateway: a PTY, and the session's id. */
+export type GatewayPty = Pty & { sessionId: string };
+
+export async function gatewayPty(gatewayUrl: string, cookie: string, targetId: string): Promise<GatewayPty> {
+  const socket = await gatewaySocket(gatewayUrl, cookie, { targetId, purpose: "terminal" }, "&cols=120&rows=40");
+  const sessionId = await new Promise<string>((resolve, reject) => {
+    socket.on("message", (data, isBinary) => {
+      if (isBinary) return;
+      const message = JSON.parse(String(data)) as { type: string; sessionId?: string };
+      if (message.type === "connected") resolve(message.sessionId!);
+      if (message.type === "ended") reject(new Error(String(data)));
+    });
+    socket.once("close", (code) => reject(new Error(`the session's WebSocket closed (${code}) before it connected`)));
+  });
+  return { sessionId, ...socketPty(socket) };
+}
+
+/** What a watcher sees of a live session, through the node at `nodeUrl` (the session's own, or one relaying it). */
+export async function watchSession(nodeUrl: string, cookie: string, sessionId: string): Promise<Pty> {
+  const socket = await gatewaySocket(nodeUrl, cookie, { purpose: "watch", sessionId });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("open", () => resolve());
+    socket.once("close", (code) => reject(new Error(`the watch WebSocket closed (${code}) before it opened`)));
+  });
+  return socketPty(socket);
 }
 
 /** User + system CPU seconds a process has used so far. */
