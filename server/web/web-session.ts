@@ -175,6 +175,17 @@ export class LiveWebSession implements LiveSession {
     }
   }
 
+  /**
+   * Reading starts again once the hold is over. Timers run on a clock of their own, so one can fire a millisecond
+   * before `heldUntil` by the wall clock; it then waits again rather than leaving the pages paused for good (a paused
+   * socket never notices that its page went away).
+   */
+  private resumeWhenHeldEnds() {
+    const left = this.heldUntil - Date.now();
+    if (left > 0) setTimeout(() => this.resumeWhenHeldEnds(), left).unref();
+    else this.syncReading();
+  }
+
   /** After a batch: the pages wait while the budget is in debt or the recording has too much to store. */
   private throttle(waitMs: number, sender: WebSocket) {
     if (waitMs > pageLimits.longestPauseMs) {
@@ -183,7 +194,7 @@ export class LiveWebSession implements LiveSession {
     }
     if (waitMs > 0) {
       this.heldUntil = Math.max(this.heldUntil, Date.now() + waitMs);
-      setTimeout(() => this.syncReading(), waitMs).unref();
+      this.resumeWhenHeldEnds();
     }
     if (!this.catchingUp && this.recorder.unstoredLength() > pageLimits.unstoredBytes) {
       this.catchingUp = true;
