@@ -219,7 +219,37 @@ export function condenseLead(stream: string, withinMs: number): { stream: string
     frames++;
   }
   if (frames < 2) return { stream, skippedMs: 0 };
-  const lead = withoutOverdrawnImages(instructions.slice(0, cut)).filter(({ opcode }) => opcode !== "sync");
-  const condensed = [...lead, ...instructions.slice(cut)].map(({ opcode, args }) => encodeInstruction(opcode, args)).join("");
-  return { stream: condensed, skippedMs: cutAt - firstFrameAt! };
+  return { stream: asOneFrame(instructions.slice(0, cut + 1)) + encodeAll(instructions.slice(cut + 1)), skippedMs: cutAt - firstFrameAt! };
+}
+
+const encodeAll = (instructions: GuacInstruction[]) => instructions.map(({ opcode, args }) => encodeInstruction(opcode, args)).join("");
+
+/** Frames ending with a `sync` made one frame that ends with that sync, without the images painted over. */
+function asOneFrame(frames: GuacInstruction[]): string {
+  const last = frames.at(-1)!;
+  return encodeAll([...withoutOverdrawnImages(frames.slice(0, -1)).filter(({ opcode }) => opcode !== "sync"), last]);
+}
+
+/**
+ * The whole frames at the start of `stream` made into one (as `condenseLead` does, whatever their timing), and
+ * what follows the last `sync` as it came. `frame` is empty where there is no whole frame; a stream that does not
+ * parse, or does not read back as it came, is returned whole as `frame`, to be kept as it is.
+ */
+export function condenseFrames(stream: string): { frame: string; rest: string } {
+  let instructions: GuacInstruction[];
+  try {
+    instructions = new GuacamoleParser(storedStreamLimits).push(stream);
+  } catch (error) {
+    if (error instanceof GuacamoleSyntaxError) return { frame: stream, rest: "" };
+    throw error;
+  }
+  const lastSync = instructions.findLastIndex(({ opcode }) => opcode === "sync");
+  if (lastSync === -1) return { frame: "", rest: stream };
+  const frames = instructions.slice(0, lastSync + 1);
+  const framesText = encodeAll(frames);
+  // Lengths written differently (leading zeros) would make the cut below land elsewhere: such a stream is kept.
+  if (!stream.startsWith(framesText)) return { frame: stream, rest: "" };
+  const rest = stream.slice(framesText.length);
+  const syncs = frames.reduce((count, { opcode }) => count + (opcode === "sync" ? 1 : 0), 0);
+  return { frame: syncs < 2 ? framesText : asOneFrame(frames), rest };
 }

@@ -1,9 +1,11 @@
 // Records an RDP or VNC session: the Guacamole instructions the user's browser got, as they came (a `.guac`
 // stream that Guacamole.SessionRecording plays), stored by ./snapshot-recording.ts. Every full frame from the
 // engine (a keyframe) opens a chunk, so playback can start there; the engine is asked for one after every minute
-// of changing screen, and the instructions since the last one are kept for a watcher joining.
+// of changing screen, and the instructions since the last one are kept for a watcher joining. Frames are recorded
+// at most five a second: watchers get every frame live, the record keeps what the screen showed at each fifth.
 import type { BlobStore } from "../../lib/blob-store";
 import type { Database } from "../../lib/db/client";
+import { condenseFrames } from "../../lib/guacamole-overdraw";
 import type { WatchFrame } from "../watchers";
 import { SnapshotRecording } from "./snapshot-recording";
 import type { SessionRecorder } from "./terminal-recorder";
@@ -17,6 +19,14 @@ const keyframeAfterBytes = 64 * 1024;
  * last one (a full frame costs far less: at 1280×800, tens to hundreds of KiB).
  */
 const keyframeAtBytes = 4 * 1024 * 1024;
+/**
+ * Frames drawn closer together than this are recorded as one, without the images later ones paint over: a
+ * screen redrawn 40 times a second (scrolling text) is stored as 5 exact pictures a second, lossless and a
+ * fraction of the size, and a seek has that much less to draw. Typing and pointer moves stay smooth at 5.
+ */
+const recordedFrameMs = 200;
+/** Past this much drawing held, it is recorded at once whatever the time. */
+const heldLimit = 4 * 1024 * 1024;
 
 export interface DesktopRecorderOptions {
   db: Database;
@@ -37,6 +47,12 @@ export class DesktopRecorder implements SessionRecorder {
   private lastKeyframeMs = 0;
   private bytesSinceKeyframe = 0;
   private keyframeAsked = false;
+  /** Instructions not recorded yet, the last of them arrived at `heldAtMs`. */
+  private held: string[] = [];
+  private heldLength = 0;
+  private heldAtMs = 0;
+  private lastFrameAtMs = -Infinity;
+  private holdTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: DesktopRecorderOptions) {
     const { db, blobStore, sessionId, store } = options;
@@ -51,6 +67,7 @@ export class DesktopRecorder implements SessionRecorder {
 
   /** A full frame starts with the next output. */
   keyframe() {
+    this.recordHeld({ all: true });
     this.recording.startSnapshot({ seekPoint: true });
     this.keyframeAsked = false;
     this.lastKeyframeMs = this.elapsedMs();
@@ -60,10 +77,42 @@ export class DesktopRecorder implements SessionRecorder {
   /** Whole instructions, as the user's browser got them. */
   output(data: Buffer) {
     const atMs = this.elapsedMs();
-    this.recording.add(data.toString("utf8"), atMs);
+    this.hold(data.toString("utf8"), atMs);
     this.bytesSinceKeyframe += data.length;
     const changedForAMinute = atMs - this.lastKeyframeMs >= keyframeEveryMs && this.bytesSinceKeyframe >= keyframeAfterBytes;
     if (changedForAMinute || this.bytesSinceKeyframe >= keyframeAtBytes) this.askForKeyframe();
+  }
+
+  private hold(instructions: string, atMs: number) {
+    this.held.push(instructions);
+    this.heldLength += instructions.length;
+    this.heldAtMs = atMs;
+    const sinceFrameMs = atMs - this.lastFrameAtMs;
+    if (sinceFrameMs >= recordedFrameMs || this.heldLength >= heldLimit) this.recordHeld({ all: false });
+    else if (!this.holdTimer) {
+      this.holdTimer = setTimeout(() => this.recordHeld({ all: false }), recordedFrameMs - sinceFrameMs);
+      this.holdTimer.unref();
+    }
+  }
+
+  /** Records the whole frames held as one; with `all`, also what follows them (a keyframe or a watcher is next). */
+  private recordHeld({ all }: { all: boolean }) {
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    if (this.heldLength === 0) return;
+    const { frame, rest } = condenseFrames(this.held.join(""));
+    this.held = [];
+    this.heldLength = 0;
+    if (frame) {
+      this.recording.add(frame, this.heldAtMs);
+      this.lastFrameAtMs = this.heldAtMs;
+    }
+    if (!rest) return;
+    if (all || rest.length >= heldLimit) this.recording.add(rest, this.heldAtMs);
+    else {
+      this.held = [rest];
+      this.heldLength = rest.length;
+    }
   }
 
   /** A desktop's keystrokes are not recorded (./protocols/guac/desktop-stream.ts says why). */
@@ -75,6 +124,7 @@ export class DesktopRecorder implements SessionRecorder {
   }
 
   async catchUp(): Promise<WatchFrame[]> {
+    this.recordHeld({ all: true });
     const shown = this.recording.shownNow();
     if (shown === null) {
       this.askForKeyframe();
@@ -89,6 +139,7 @@ export class DesktopRecorder implements SessionRecorder {
   }
 
   close(): Promise<void> {
+    this.recordHeld({ all: true });
     return this.recording.close();
   }
 }

@@ -88,40 +88,74 @@ describe("desktop recordings", () => {
     }
   });
 
+  /** A full-screen PNG's start whose one data chunk tells the frame apart: the overdraw check reads only the header. */
+  const screenImage = (label: number) => {
+    const header = Buffer.alloc(13);
+    header.writeUInt32BE(1280, 0);
+    header.writeUInt32BE(800, 4);
+    header.set([8, 2, 0, 0, 0], 8);
+    const chunk = (type: string, data: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, data.length]), Buffer.from(type), data, Buffer.alloc(4)]);
+    return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", header), chunk("IDAT", Buffer.from(`frame ${label}`))]).toString("base64");
+  };
+  const screenFrame = (label: number, at: number) =>
+    Buffer.from(encodeInstruction("img", [label + 1, 14, 0, "image/png", 0, 0]) + encodeInstruction("blob", [label + 1, screenImage(label)]) + encodeInstruction("end", [label + 1]) + encodeInstruction("sync", [at]));
+
   it("leaves out of a seek's window the images painted over before the moment sought, not those after it", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     try {
       const { sessionId, startedAt } = await desktopSession();
       vi.setSystemTime(startedAt);
       const recorder = new DesktopRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, store: true, requestKeyframe: () => true });
-      // A full-screen PNG each 100 ms for 10 s; the image's one pixel row differs so that each is told apart.
-      const screenImage = (second: number) => {
-        const header = Buffer.alloc(13);
-        header.writeUInt32BE(1280, 0);
-        header.writeUInt32BE(800, 4);
-        header.set([8, 2, 0, 0, 0], 8);
-        const chunk = (type: string, data: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, data.length]), Buffer.from(type), data, Buffer.alloc(4)]);
-        return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", header), chunk("IDAT", Buffer.from(`frame ${second}`))]).toString("base64");
-      };
-      for (let tenth = 0; tenth <= 100; tenth++) {
-        vi.setSystemTime(startedAt + tenth * 100);
-        const image = encodeInstruction("img", [tenth + 1, 14, 0, "image/png", 0, 0]) + encodeInstruction("blob", [tenth + 1, screenImage(tenth)]) + encodeInstruction("end", [tenth + 1]);
-        recorder.output(Buffer.from(image + encodeInstruction("sync", [startedAt + tenth * 100])));
+      // A full-screen PNG each 200 ms (as often as frames are recorded) for 20 s.
+      for (let fifth = 0; fifth <= 100; fifth++) {
+        vi.setSystemTime(startedAt + fifth * 200);
+        recorder.output(screenFrame(fifth, startedAt + fifth * 200));
       }
       await recorder.close();
 
-      const seek = await readDesktopWindow(db(), blobStore(), sessionId, { atMs: 5_000 });
+      const seek = await readDesktopWindow(db(), blobStore(), sessionId, { atMs: 10_000 });
       const images = seek.instructions.match(/\d+\.img,/g) ?? [];
-      // Up to 5 s only the last image shows, as one frame; the 50 frames after it play as recorded.
+      // Up to 10 s only the last image shows, as one frame; the 50 frames after it play as recorded.
       expect(images).toHaveLength(51);
       expect(seek.instructions).toContain(screenImage(50));
       expect(seek.instructions).not.toContain(screenImage(49));
       expect(seek.instructions.match(/4\.sync,/g)).toHaveLength(51);
-      expect(seek.startMs).toBe(5_000);
-      expect(seek.playableFromMs).toBe(5_000);
+      expect(seek.startMs).toBe(10_000);
+      expect(seek.playableFromMs).toBe(10_000);
       // A continuation (playing on) is sent as recorded.
       const whole = await readDesktopWindow(db(), blobStore(), sessionId, { seq: 0 });
       expect(whole.instructions.match(/\d+\.img,/g)).toHaveLength(101);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("records a screen redrawn 40 times a second as 5 exact pictures a second, and a watcher joining gets the latest", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const { sessionId, startedAt } = await desktopSession();
+      vi.setSystemTime(startedAt);
+      const recorder = new DesktopRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, store: true, requestKeyframe: () => true });
+      let joined: Buffer | undefined;
+      for (let frame = 0; frame <= 80; frame++) {
+        vi.setSystemTime(startedAt + frame * 25);
+        recorder.output(screenFrame(frame, startedAt + frame * 25));
+        // Frame 30 (750 ms) is held for the record, yet a watcher joining now must see it.
+        if (frame === 30) joined = (await recorder.catchUp())[1] as Buffer;
+      }
+      await recorder.close();
+      expect(joined!.toString()).toContain(screenImage(30));
+
+      const whole = (await readDesktopWindow(db(), blobStore(), sessionId, { seq: 0 })).instructions;
+      const recorded = [...whole.matchAll(/4\.sync,\d+\.(\d+);/g)].map((match) => Number(match[1]) - startedAt);
+      // Every 200 ms, plus the frame the watcher's catch-up recorded, plus the last frame drawn.
+      expect(recorded.length).toBeLessThanOrEqual(12);
+      expect(recorded.at(-1)).toBe(2000);
+      expect(recorded.slice(1).every((at, index) => at > recorded[index]!)).toBe(true);
+      // Each recorded frame shows what the screen showed at its sync: the image drawn last before it, only that.
+      expect(whole.match(/\d+\.img,/g)).toHaveLength(recorded.length);
+      for (const at of recorded) expect(whole).toContain(screenImage(at / 25));
+      expect(whole).not.toContain(screenImage(79));
     } finally {
       vi.useRealTimers();
     }

@@ -2,7 +2,7 @@
 // it before anything reads the pixels underneath; frames, their timing and everything else stay.
 import { crc32, deflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { condenseLead, withoutOverdrawnImages } from "@/lib/guacamole-overdraw";
+import { condenseFrames, condenseLead, withoutOverdrawnImages } from "@/lib/guacamole-overdraw";
 import { encodeInstruction, GuacamoleParser, type GuacInstruction } from "@/lib/protocol/guacamole";
 
 function pngChunk(type: string, data: Buffer) {
@@ -119,5 +119,24 @@ describe("overdrawn images", () => {
     expect(skippedMs).toBe(80);
     expect(condenseLead(stream, 10)).toEqual({ stream, skippedMs: 0 });
     expect(condenseLead(`${stream}4.sync,x.1;`, 80)).toEqual({ stream: `${stream}4.sync,x.1;`, skippedMs: 0 });
+  });
+
+  it("makes whole frames one for the record, keeps the frame being drawn as it came, and keeps what it cannot read", () => {
+    const encode = (instructions: GuacInstruction[]) => instructions.map(({ opcode, args }) => encodeInstruction(opcode, args)).join("");
+    const frames = [0, 25, 50].map((at) => [...image(png(64, 64), { x: 0, y: 0 }), sync(at)]);
+    const unfinished = encode(image(png(8, 8), { x: 70, y: 0 }).slice(0, -1));
+    const { frame, rest } = condenseFrames(encode(frames.flat()) + unfinished);
+    const instructions = new GuacamoleParser().push(frame);
+    expect(streamsLeft(instructions)).toEqual([frames[2]![0]!.args[0]]);
+    expect(instructions.filter(({ opcode }) => opcode === "sync").map(({ args }) => args[0])).toEqual(["50"]);
+    expect(rest).toBe(unfinished);
+    // No whole frame yet: nothing to record. One frame: it stays as it came.
+    expect(condenseFrames(unfinished)).toEqual({ frame: "", rest: unfinished });
+    const single = encode(frames[0]!);
+    expect(condenseFrames(single)).toEqual({ frame: single, rest: "" });
+    // A stream that does not parse, or whose lengths are written another way, is kept whole as it came.
+    expect(condenseFrames(`${single}4.sync,x.1;`)).toEqual({ frame: `${single}4.sync,x.1;`, rest: "" });
+    const padded = `04.sync,2.10;${encode(frames[1]!)}`;
+    expect(condenseFrames(padded)).toEqual({ frame: padded, rest: "" });
   });
 });
