@@ -96,25 +96,24 @@ function decode(mimetype: string, data: Buffer): DecodedImage | null {
   return null;
 }
 
-export interface RenderResult {
-  frames: number;
+/** The screen at `atMs` of the recording's own clock: RGBA pixels in one buffer that the next picture draws over. */
+export interface DesktopPicture {
+  atMs: number;
   width: number;
   height: number;
+  pixels: Buffer;
 }
 
 /**
- * Renders the stream to `outputPath`. `durationMs` is the recording's length (for the last frames and the
- * progress); `onProgress` hears the share done now and then.
+ * The screen as the stream shows it every `frameMs` of its own clock (its sync timestamps, from the first), up to
+ * `untilMs` and at least a second past the last sync (a session often ends right after its last change). A
+ * picture's pixels are only valid until the next one is asked for.
  */
-export async function renderDesktopVideo(stream: AsyncIterable<string>, options: { durationMs: number; format: VideoFormat; outputPath: string; onProgress(share: number): void }): Promise<RenderResult> {
+export async function* desktopPictures(stream: AsyncIterable<string>, { frameMs, untilMs }: { frameMs: number; untilMs: number }): AsyncGenerator<DesktopPicture> {
   const parser = new GuacamoleParser(storedStreamLimits);
-  const frameMs = 1000 / videoFramesPerSecond;
   let canvas: Canvas | null = null;
-  let ffmpeg: ReturnType<typeof spawn> | null = null;
-  let ffmpegErrors = "";
   let firstSync: number | null = null;
   let lastSyncMs = 0;
-  let encoderExited: Promise<unknown> = new Promise(() => {});
   let frames = 0;
   let pending: { decoded: DecodedImage; x: number; y: number }[] = [];
   const drawPending = () => {
@@ -122,29 +121,14 @@ export async function renderDesktopVideo(stream: AsyncIterable<string>, options:
     pending = [];
   };
   const images = new Map<string, { mimetype: string; x: number; y: number; base64: string[]; size: number; layer: string }>();
-
-  const startEncoder = (width: number, height: number) => {
-    const encoder = spawn(
-      "ffmpeg",
-      ["-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgba", "-s", `${width}x${height}`, "-r", String(videoFramesPerSecond), "-i", "-", ...encoderArguments(options.format), "-y", options.outputPath],
-      { stdio: ["pipe", "ignore", "pipe"] },
-    );
-    encoder.stderr!.on("data", (data: Buffer) => (ffmpegErrors = (ffmpegErrors + data.toString()).slice(-2000)));
-    encoder.stdin!.on("error", () => {});
-    return encoder;
-  };
-  /** Writes the canvas as it is for every frame before `timeMs`. */
-  async function emitBefore(timeMs: number) {
-    if (!canvas || !ffmpeg) return;
-    while (frames * frameMs < timeMs) {
-      if (!ffmpeg.stdin!.write(canvas.pixels)) await Promise.race([once(ffmpeg.stdin!, "drain"), encoderExited]);
-      if (ffmpeg.exitCode !== null) throw new Error(`ffmpeg stopped: ${ffmpegErrors.trim() || `exit ${ffmpeg.exitCode}`}`);
-      frames += 1;
-      if (frames % (videoFramesPerSecond * 10) === 0) options.onProgress(Math.min(1, (frames * frameMs) / Math.max(1, options.durationMs)));
-    }
+  /** The pictures before `timeMs`, each the canvas as it is. */
+  function* picturesBefore(timeMs: number): Generator<DesktopPicture> {
+    if (!canvas) return;
+    for (; frames * frameMs < timeMs; frames++) yield { atMs: frames * frameMs, width: canvas.width, height: canvas.height, pixels: canvas.pixels };
   }
 
-  async function apply(instruction: GuacInstruction) {
+  /** Applies one instruction; at a sync, says when the recording showed what came before it. */
+  function apply(instruction: GuacInstruction): number | null {
     const [first, second, third, fourth, fifth] = instruction.args;
     switch (instruction.opcode) {
       case "size":
@@ -153,13 +137,6 @@ export async function renderDesktopVideo(stream: AsyncIterable<string>, options:
           const height = Number(third);
           if (!(width > 0 && height > 0 && width <= largestSide && height <= largestSide)) throw new Error(`the recording's screen is ${second}×${third}, which is not a size this renders`);
           canvas = new Canvas(width, height);
-          ffmpeg = startEncoder(width, height);
-          encoderExited = once(ffmpeg, "exit");
-          encoderExited.catch(() => undefined);
-          // ffmpeg missing is said plainly, not as ENOENT.
-          const failedToStart = new Promise<never>((_, reject) => ffmpeg!.once("error", (error) => reject(new Error((error as NodeJS.ErrnoException).code === "ENOENT" ? "ffmpeg is not installed on this node (apt-get install ffmpeg)" : error.message))));
-          failedToStart.catch(() => undefined);
-          await Promise.race([new Promise((resolve) => setImmediate(resolve)), failedToStart]);
         }
         break;
       case "img":
@@ -192,25 +169,78 @@ export async function renderDesktopVideo(stream: AsyncIterable<string>, options:
         if (!Number.isFinite(timestamp)) break;
         firstSync ??= timestamp;
         lastSyncMs = timestamp - firstSync;
-        await emitBefore(lastSyncMs);
-        drawPending();
-        break;
+        return lastSyncMs;
       }
     }
+    return null;
   }
 
+  for await (const text of stream) {
+    for (const instruction of parser.push(text)) {
+      const shownAtMs = apply(instruction);
+      if (shownAtMs === null) continue;
+      yield* picturesBefore(shownAtMs);
+      drawPending();
+    }
+  }
+  if (!canvas) throw new Error("the recording holds no screen to render");
+  drawPending();
+  yield* picturesBefore(Math.max(untilMs, lastSyncMs + 1000));
+}
+
+export interface RenderResult {
+  frames: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Renders the stream to `outputPath`. `durationMs` is the recording's length (for the last frames and the
+ * progress); `onProgress` hears the share done now and then.
+ */
+export async function renderDesktopVideo(stream: AsyncIterable<string>, options: { durationMs: number; format: VideoFormat; outputPath: string; onProgress(share: number): void }): Promise<RenderResult> {
+  const frameMs = 1000 / videoFramesPerSecond;
+  let ffmpeg: ReturnType<typeof spawn> | null = null;
+  let ffmpegErrors = "";
+  let encoderExited: Promise<unknown> = new Promise(() => {});
+  let frames = 0;
+  let size = { width: 0, height: 0 };
+
+  const startEncoder = async (width: number, height: number) => {
+    const encoder = spawn(
+      "ffmpeg",
+      ["-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgba", "-s", `${width}x${height}`, "-r", String(videoFramesPerSecond), "-i", "-", ...encoderArguments(options.format), "-y", options.outputPath],
+      { stdio: ["pipe", "ignore", "pipe"] },
+    );
+    encoder.stderr!.on("data", (data: Buffer) => (ffmpegErrors = (ffmpegErrors + data.toString()).slice(-2000)));
+    encoder.stdin!.on("error", () => {});
+    encoderExited = once(encoder, "exit");
+    encoderExited.catch(() => undefined);
+    // ffmpeg missing is said plainly, not as ENOENT.
+    const failedToStart = new Promise<never>((_, reject) => encoder.once("error", (error) => reject(new Error((error as NodeJS.ErrnoException).code === "ENOENT" ? "ffmpeg is not installed on this node (apt-get install ffmpeg)" : error.message))));
+    failedToStart.catch(() => undefined);
+    await Promise.race([new Promise((resolve) => setImmediate(resolve)), failedToStart]);
+    return encoder;
+  };
+
   try {
-    for await (const text of stream) for (const instruction of parser.push(text)) await apply(instruction);
-    if (!canvas || !ffmpeg) throw new Error("the recording holds no screen to render");
-    drawPending();
-    // The last picture stays at least a second: a session often ends right after its last change.
-    await emitBefore(Math.max(options.durationMs, lastSyncMs + 1000));
+    for await (const picture of desktopPictures(stream, { frameMs, untilMs: options.durationMs })) {
+      if (!ffmpeg) {
+        size = { width: picture.width, height: picture.height };
+        ffmpeg = await startEncoder(picture.width, picture.height);
+      }
+      if (!ffmpeg.stdin!.write(picture.pixels)) await Promise.race([once(ffmpeg.stdin!, "drain"), encoderExited]);
+      if (ffmpeg.exitCode !== null) throw new Error(`ffmpeg stopped: ${ffmpegErrors.trim() || `exit ${ffmpeg.exitCode}`}`);
+      frames += 1;
+      if (frames % (videoFramesPerSecond * 10) === 0) options.onProgress(Math.min(1, picture.atMs / Math.max(1, options.durationMs)));
+    }
+    if (!ffmpeg) throw new Error("the recording holds no screen to render");
     const encoder = ffmpeg as ReturnType<typeof spawn>;
     encoder.stdin!.end();
     const [code] = (encoder.exitCode !== null ? [encoder.exitCode] : await once(encoder, "exit")) as [number | null];
     if (code !== 0) throw new Error(`ffmpeg failed: ${ffmpegErrors.trim() || `exit ${code}`}`);
     options.onProgress(1);
-    return { frames, width: (canvas as Canvas).width, height: (canvas as Canvas).height };
+    return { frames, ...size };
   } catch (error) {
     (ffmpeg as ReturnType<typeof spawn> | null)?.kill("SIGKILL");
     throw error;
