@@ -6,7 +6,7 @@
 // PostgreSQL database and gateways; every phase has a deadline; prints a JSON line with the figures last, also
 // when it stops early.
 import postgres from "postgres";
-import { atEnd, benchSshd, gatewayPty, percentile, phase, runBenchmark, sleep, startBenchGateway, watchSession, type GatewayPty, type Pty } from "./support";
+import { atEnd, benchNodeName, benchSshd, gatewayPty, percentile, phase, runBenchmark, sleep, startBenchGateway, watchSession, type GatewayPty, type Pty } from "./support";
 
 const sessionsPerNode = Number(process.env.BENCH_CLUSTER_SESSIONS_PER_NODE ?? 100);
 const openInParallel = 20;
@@ -18,7 +18,7 @@ const gapMs = 2_000;
 const steadyMs = 10_000;
 /** How long the survivors are watched after the killed node's sessions are all marked interrupted. */
 const afterMs = 10_000;
-const nodeNames = ["bench", "bench-2", "bench-3"] as const;
+const nodeNames = [benchNodeName, "bench-2", "bench-3"] as const;
 const killed = 2;
 
 /** When each marker arrived on one stream; the widest silence between two within a window is the gap. */

@@ -26,7 +26,7 @@ interface Frame {
 }
 
 /** A recording's instruction stream, as a reviewer's player gets it through the gateway's API. */
-async function recordedFrames(bench: BenchGateway, sessionId: string): Promise<Frame[]> {
+export async function recordedStream(bench: BenchGateway, sessionId: string): Promise<string> {
   let stream = "";
   for (let seq: number | null = 0; seq !== null; ) {
     const response = await fetch(`${bench.url}/api/recordings/${sessionId}/desktop?seq=${seq}`, { headers: { cookie: bench.cookie } });
@@ -35,6 +35,12 @@ async function recordedFrames(bench: BenchGateway, sessionId: string): Promise<F
     stream += window.instructions;
     seq = window.nextSeq;
   }
+  return stream;
+}
+
+/** A recording's frames, as the player gets them. */
+async function recordedFrames(bench: BenchGateway, sessionId: string): Promise<Frame[]> {
+  const stream = await recordedStream(bench, sessionId);
   const frames: Frame[] = [];
   let drawing = "";
   for (const { opcode, args } of new GuacamoleParser().push(Buffer.from(stream, "utf8"))) {
@@ -107,7 +113,7 @@ export async function synthesizeDesktopRecording(bench: BenchGateway, sourceSess
     for (let index = 0; atMs < durationMs; index = (index + 1) % changes.length) {
       const previous = index === 0 ? fullFrame! : changes[index - 1]!;
       // A pause in the source (the loop's seam, say) becomes an ordinary frame interval: the screen never rests.
-      atMs += Math.min(100, Math.max(1, changes[index]!.timestampMs - previous.timestampMs));
+      atMs += Math.min(250, Math.max(1, changes[index]!.timestampMs - previous.timestampMs));
       clock.nowMs = startedAt + atMs;
       // Asked for a keyframe, the engine draws the whole screen next.
       const drawing = keyframeWanted ? fullFrame!.drawing : changes[index]!.drawing;

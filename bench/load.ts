@@ -6,7 +6,7 @@
 // prints a JSON line with the figures last, also when it stops early.
 import { fork, type ChildProcess } from "node:child_process";
 import postgres from "postgres";
-import { atEnd, benchSshd, directPty, gatewayPty, percentile, phase, rss, runBenchmark, sleep, startBenchGateway, startCat, treeCpuSeconds, treeRss, type Figures, type Pty, type SshLogin } from "./support";
+import { atEnd, benchNodeName, benchSshd, directPty, gatewayPty, percentile, phase, rss, runBenchmark, sleep, startBenchGateway, startCat, treeCpuSeconds, treeRss, type Figures, type Pty, type SshLogin } from "./support";
 
 const typingSessions = Number(process.env.BENCH_LOAD_SESSIONS ?? 1000);
 const floodSessions = Number(process.env.BENCH_LOAD_FLOODS ?? 10);
@@ -231,7 +231,7 @@ async function gatewayMemory(databaseUrl: string, pid: number) {
   try {
     const asked = new Date();
     for (let waited = 0; waited < 15_000; waited += 500) {
-      const [row] = await sql<{ heartbeat_at: Date; stats: { heapUsedBytes?: number } }[]>`select heartbeat_at, stats from nodes where name = 'bench'`;
+      const [row] = await sql<{ heartbeat_at: Date; stats: { heapUsedBytes?: number } }[]>`select heartbeat_at, stats from nodes where name = ${benchNodeName}`;
       if (row && row.heartbeat_at > asked) {
         const own = rss(pid);
         return { rssBytes: own, childrenRssBytes: treeRss(pid) - own, heapUsedBytes: row.stats.heapUsedBytes ?? null };
@@ -285,16 +285,17 @@ if (process.env[floodProcessSettings] === undefined) await runBenchmark("load", 
   figures.gateway = gateway;
 
   // The idle baseline is taken after one session has come and gone, so that code loaded on first use is in it.
-  const baselineRss = await phase("idle baseline", 120_000, async () => {
+  const idle = await phase("idle baseline", 120_000, async () => {
     const warmUp = await gatewayPty(bench.url, bench.cookie, targetId);
     await startCat(warmUp);
     warmUp.close();
     await sleep(10_000);
-    gateway.idleMemory = await gatewayMemory(bench.databaseUrl, pid());
-    return treeRss(pid());
+    return { rssBytes: treeRss(pid()), memory: await gatewayMemory(bench.databaseUrl, pid()) };
   });
+  const baselineRss = idle.rssBytes;
   gateway.idleRssBytes = baselineRss;
-  console.log(`  idle: ${(baselineRss / 2 ** 20).toFixed(0)} MiB in all; ${describeMemory(gateway.idleMemory as Awaited<ReturnType<typeof gatewayMemory>>)}`);
+  gateway.idleMemory = idle.memory;
+  console.log(`  idle: ${(baselineRss / 2 ** 20).toFixed(0)} MiB in all; ${describeMemory(idle.memory)}`);
 
   const gatewayLoad = await phase(`gateway: opening ${typingSessions} + ${floodSessions} sessions`, 900_000, () => openLoad({ kind: "gateway", url: bench.url, cookie: bench.cookie, targetId }, gateway));
   const cpuBefore = treeCpuSeconds(pid());

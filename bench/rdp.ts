@@ -8,14 +8,12 @@
 // Shorter runs: BENCH_RDP_SECONDS, BENCH_RDP_SEEK_HOURS, BENCH_RDP_SEEKS.
 import { readFileSync } from "node:fs";
 import postgres from "postgres";
-import WebSocket from "ws";
-import { desktopSocketPath } from "../lib/protocol/desktop";
 import { encodeInstruction, GuacamoleParser } from "../lib/protocol/guacamole";
 import { builtInEnginePath } from "../server/protocols/guac/engine-link";
 import { GuacAdapter } from "../server/protocols/guac/guac-adapter";
 import { startXrdp } from "../test/fixtures/desktop-targets";
 import { measureDesktopSeeks, synthesizeDesktopRecording } from "./desktop-seek";
-import { atEnd, percentile, phase, runBenchmark, sleep, startBenchGateway, treeRss } from "./support";
+import { atEnd, gatewayDesktop, percentile, phase, runBenchmark, sleep, startBenchGateway, treeRss, typed } from "./support";
 
 const seconds = Number(process.env.BENCH_RDP_SECONDS ?? 20);
 const seekHours = Number(process.env.BENCH_RDP_SEEK_HOURS ?? 1);
@@ -74,16 +72,6 @@ function engineProcesses(parentPid: number): number[] {
   return children.filter((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("guac-engine"));
 }
 
-/** Keys as Guacamole sends them: printable ASCII keysyms are the characters' codes; Return is 0xff0d. */
-function typed(text: string): string {
-  let instructions = "";
-  for (const character of text) {
-    const keysym = character === "\n" ? 0xff0d : character.codePointAt(0)!;
-    instructions += encodeInstruction("key", [keysym, 1]) + encodeInstruction("key", [keysym, 0]);
-  }
-  return instructions;
-}
-
 await runBenchmark("rdp", async (figures) => {
   Object.assign(figures, { seconds, size: `${size.width}x${size.height}`, targets: { firstFrameMs: 1500, framesPerSecond: 15, seekMs: 1000 } });
   const xrdp = await phase("starting xrdp", 60_000, () => startXrdp());
@@ -111,19 +99,7 @@ await runBenchmark("rdp", async (figures) => {
     return { ...measured, engineRssMb: Number((rss / 1024 / 1024).toFixed(1)) };
   };
 
-  /** A desktop through the gateway, as a browser opens one: a ticket, then the WebSocket. */
-  const openGatewayDesktop = async () => {
-    const ticket = await fetch(`${bench.url}/api/tickets`, {
-      method: "POST",
-      headers: { cookie: bench.cookie, origin: bench.url, "content-type": "application/json" },
-      body: JSON.stringify({ targetId: bench.targetIds.desktop, purpose: "desktop" }),
-    });
-    if (!ticket.ok) throw new Error(`ticket refused: ${ticket.status} ${await ticket.text()}`);
-    const { url } = (await ticket.json()) as { url: string };
-    const socket = new WebSocket(`${bench.url.replace(/^http/, "ws")}${desktopSocketPath(url, size)}`, { headers: { cookie: bench.cookie, origin: bench.url } });
-    socket.on("error", (error) => console.error("the desktop socket failed:", error.message));
-    return socket;
-  };
+  const openGatewayDesktop = () => gatewayDesktop(bench, bench.targetIds.desktop!, size);
 
   // The first login starts the user's X session on the server, where a big xterm is started that scrolls numbers
   // for as long as the benchmark runs; both measured connections then find the session running and busy.

@@ -9,6 +9,8 @@ import { encode } from "next-auth/jwt";
 import { Client, type ClientChannel } from "ssh2";
 import WebSocket from "ws";
 import { sessionCookieName } from "../lib/auth/session-cookie";
+import { desktopSocketPath, type DesktopSize } from "../lib/protocol/desktop";
+import { encodeInstruction } from "../lib/protocol/guacamole";
 import { createCredential } from "../lib/credentials";
 import { openDatabase } from "../lib/db/client";
 import { createEvidenceKeys, installEvidenceKeys } from "../lib/evidence-keys";
@@ -205,6 +207,25 @@ export async function gatewaySocket(nodeUrl: string, cookie: string, request: Re
   return socket;
 }
 
+/** A desktop session through the gateway at `size`, as the browser's page opens one: Guacamole instructions both ways. */
+export function gatewayDesktop(bench: BenchGateway, targetId: string, size: DesktopSize) {
+  return gatewaySocket(bench.url, bench.cookie, { targetId, purpose: "desktop" }, desktopSocketPath("", size));
+}
+
+/** Guacamole's keysyms: printable ASCII is the character's code; Return, Escape and friends by name. */
+export const keysyms = { Return: 0xff0d, Escape: 0xff1b, Down: 0xff54, PageDown: 0xff56, Control: 0xffe3 } as const;
+
+/** A key pressed and released, or held down with `modifier`. */
+export function pressed(keysym: number, modifier?: number): string {
+  const press = (key: number, down: 0 | 1) => encodeInstruction("key", [key, down]);
+  return modifier === undefined ? press(keysym, 1) + press(keysym, 0) : press(modifier, 1) + press(keysym, 1) + press(keysym, 0) + press(modifier, 0);
+}
+
+/** Text as keys typed, a newline as Return. */
+export function typed(text: string): string {
+  return [...text].map((character) => pressed(character === "\n" ? keysyms.Return : character.codePointAt(0)!)).join("");
+}
+
 /** The PTY bytes a session socket carries (binary frames; text frames are the session's own messages). */
 function socketPty(socket: WebSocket): Pty {
   const listeners = new Map<(data: Buffer) => void, (data: Buffer, isBinary: boolean) => void>();
@@ -240,12 +261,17 @@ export type GatewayPty = Pty & { sessionId: string };
 export async function gatewayPty(gatewayUrl: string, cookie: string, targetId: string): Promise<GatewayPty> {
   const socket = await gatewaySocket(gatewayUrl, cookie, { targetId, purpose: "terminal" }, "&cols=120&rows=40");
   const sessionId = await new Promise<string>((resolve, reject) => {
-    socket.on("message", (data, isBinary) => {
+    // Only until the session is connected: later text frames are onLost's to read.
+    const untilConnected = (data: Buffer, isBinary: boolean) => {
       if (isBinary) return;
       const message = JSON.parse(String(data)) as { type: string; sessionId?: string };
-      if (message.type === "connected") resolve(message.sessionId!);
+      if (message.type === "connected") {
+        socket.off("message", untilConnected);
+        resolve(message.sessionId!);
+      }
       if (message.type === "ended") reject(new Error(String(data)));
-    });
+    };
+    socket.on("message", untilConnected);
     socket.once("close", (code) => reject(new Error(`the session's WebSocket closed (${code}) before it connected`)));
   });
   return { sessionId, ...socketPty(socket) };
@@ -282,6 +308,9 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 export function treeCpuSeconds(pid: number): number {
   return cpuSeconds(pid) + childrenOf(pid).reduce((sum, child) => sum + treeCpuSeconds(child), 0);
 }
+
+/** The first node's name (NODE_NAME): its row in `nodes` carries its heartbeat figures. */
+export const benchNodeName = "bench";
 
 export interface BenchGateway {
   url: string;
@@ -339,7 +368,7 @@ export async function startBenchGateway(options: {
   const cookie = `${cookieName}=${await encode({ token: { uid: user!.id, sub: user!.id }, secret: authSecret, salt: cookieName, maxAge: 8 * 3600 })}`;
   const dataDir = mkdtempSync(path.join(tmpdir(), `gatehouse-bench-${options.name}-`));
   const clusterEnvironment = { DATABASE_URL: database.url, AUTH_SECRET: authSecret, GATEHOUSE_MASTER_KEY: masterKey.toString("hex"), DATA_DIR: dataDir };
-  const launch = (logName: string) => startGateway({ port, logFile: path.resolve(`.test-artifacts/${logName}.log`), env: { ...clusterEnvironment, NODE_NAME: "bench" } });
+  const launch = (logName: string) => startGateway({ port, logFile: path.resolve(`.test-artifacts/${logName}.log`), env: { ...clusterEnvironment, NODE_NAME: benchNodeName } });
   const otherNodes: RunningGateway[] = [];
   const bench: BenchGateway = {
     url,
