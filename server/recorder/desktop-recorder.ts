@@ -1,8 +1,8 @@
-// Records an RDP or VNC session: the Guacamole instructions the user's browser got, as they came (a `.guac`
-// stream that Guacamole.SessionRecording plays), stored by ./snapshot-recording.ts. Every full frame from the
-// engine (a keyframe) opens a chunk, so playback can start there; the engine is asked for one after every minute
-// of changing screen, and the instructions since the last one are kept for a watcher joining. Frames are recorded
-// at most five a second: watchers get every frame live, the record keeps what the screen showed at each fifth.
+// Records an RDP or VNC session: the Guacamole instructions the user's browser got (a `.guac` stream that
+// Guacamole.SessionRecording plays), stored by ./snapshot-recording.ts. Every full frame from the engine (a
+// keyframe) opens a chunk, so playback can start there; the engine is asked for one after every minute of changing
+// screen, and the instructions since the last one are kept for a watcher joining. Watchers get every frame live;
+// the record keeps at most five pictures a second, and fewer under a flood of drawing (see `recordedFrameMs`).
 import type { BlobStore } from "../../lib/blob-store";
 import type { Database } from "../../lib/db/client";
 import { condenseFrames } from "../../lib/guacamole-overdraw";
@@ -15,17 +15,25 @@ const keyframeEveryMs = 60_000;
 /** …and the screen changed by at least this much (a still screen needs none: its last keyframe shows it). */
 const keyframeAfterBytes = 64 * 1024;
 /**
- * A flood of drawing gets one sooner, so that a seek or a joining watcher never reads more than this from the
- * last one (a full frame costs far less: at 1280×800, tens to hundreds of KiB).
+ * A flood of drawing gets one sooner, so that a seek or a joining watcher never reads more than this recorded
+ * from the last one (a full frame costs far less: at 1280×800, tens to hundreds of KiB).
  */
 const keyframeAtBytes = 4 * 1024 * 1024;
 /**
- * Frames drawn closer together than this are recorded as one, without the images later ones paint over: a
- * screen redrawn 40 times a second (scrolling text) is stored as 5 exact pictures a second, lossless and a
- * fraction of the size, and a seek has that much less to draw. Typing and pointer moves stay smooth at 5.
+ * Frames drawn closer together than this are recorded as one, without the images later ones paint over: each
+ * stored picture is exactly what the screen showed at its moment (lossless), a screen redrawn 40 times a second
+ * is stored as 5 pictures, and a seek has that much less to draw. Typing and pointer moves stay smooth at 5.
  */
 const recordedFrameMs = 200;
-/** Past this much drawing held, it is recorded at once whatever the time. */
+/**
+ * Past five pictures a second, what is recorded is also held to this many characters a second (~360 MB an hour
+ * before compression), with bursts up to `recordedBurst`: a screen that changes faster than that (a full-screen
+ * flood of text) is recorded as fewer pictures, each still exact, one at least every `longestHoldMs`.
+ */
+const recordedPerSecond = 100_000;
+const recordedBurst = 2 * 1024 * 1024;
+const longestHoldMs = 5000;
+/** Past this much drawing held, it is condensed where it is; what cannot be made smaller is recorded at once. */
 const heldLimit = 4 * 1024 * 1024;
 
 export interface DesktopRecorderOptions {
@@ -52,6 +60,10 @@ export class DesktopRecorder implements SessionRecorder {
   private heldLength = 0;
   private heldAtMs = 0;
   private lastFrameAtMs = -Infinity;
+  private nextFrameAtMs = -Infinity;
+  /** What the record may still take at once (characters): refilled at `recordedPerSecond`, up to `recordedBurst`. */
+  private budget = recordedBurst;
+  private budgetAtMs = 0;
   private holdTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: DesktopRecorderOptions) {
@@ -76,23 +88,28 @@ export class DesktopRecorder implements SessionRecorder {
 
   /** Whole instructions, as the user's browser got them. */
   output(data: Buffer) {
-    const atMs = this.elapsedMs();
-    this.hold(data.toString("utf8"), atMs);
-    this.bytesSinceKeyframe += data.length;
-    const changedForAMinute = atMs - this.lastKeyframeMs >= keyframeEveryMs && this.bytesSinceKeyframe >= keyframeAfterBytes;
-    if (changedForAMinute || this.bytesSinceKeyframe >= keyframeAtBytes) this.askForKeyframe();
+    this.hold(data.toString("utf8"), this.elapsedMs());
   }
 
   private hold(instructions: string, atMs: number) {
     this.held.push(instructions);
     this.heldLength += instructions.length;
     this.heldAtMs = atMs;
-    const sinceFrameMs = atMs - this.lastFrameAtMs;
-    if (sinceFrameMs >= recordedFrameMs || this.heldLength >= heldLimit) this.recordHeld({ all: false });
+    if (this.heldLength >= heldLimit) this.condenseHeld();
+    if (atMs >= this.nextFrameAtMs) this.recordHeld({ all: false });
     else if (!this.holdTimer) {
-      this.holdTimer = setTimeout(() => this.recordHeld({ all: false }), recordedFrameMs - sinceFrameMs);
+      this.holdTimer = setTimeout(() => this.recordHeld({ all: false }), this.nextFrameAtMs - atMs);
       this.holdTimer.unref();
     }
+  }
+
+  /** Makes the frames held one where they are; drawing that cannot be made smaller so is recorded now. */
+  private condenseHeld() {
+    const { frame, rest } = condenseFrames(this.held.join(""));
+    const condensed = frame + rest;
+    if (condensed.length >= heldLimit) return this.recordHeld({ all: false });
+    this.held = [condensed];
+    this.heldLength = condensed.length;
   }
 
   /** Records the whole frames held as one; with `all`, also what follows them (a keyframe or a watcher is next). */
@@ -103,16 +120,27 @@ export class DesktopRecorder implements SessionRecorder {
     const { frame, rest } = condenseFrames(this.held.join(""));
     this.held = [];
     this.heldLength = 0;
-    if (frame) {
-      this.recording.add(frame, this.heldAtMs);
-      this.lastFrameAtMs = this.heldAtMs;
-    }
+    if (frame) this.record(frame, { endsFrame: true });
     if (!rest) return;
-    if (all || rest.length >= heldLimit) this.recording.add(rest, this.heldAtMs);
+    if (all || rest.length >= heldLimit) this.record(rest, { endsFrame: false });
     else {
       this.held = [rest];
       this.heldLength = rest.length;
     }
+  }
+
+  private record(instructions: string, { endsFrame }: { endsFrame: boolean }) {
+    const atMs = this.heldAtMs;
+    this.recording.add(instructions, atMs);
+    this.bytesSinceKeyframe += instructions.length;
+    const changedForAMinute = atMs - this.lastKeyframeMs >= keyframeEveryMs && this.bytesSinceKeyframe >= keyframeAfterBytes;
+    if (changedForAMinute || this.bytesSinceKeyframe >= keyframeAtBytes) this.askForKeyframe();
+    this.budget = Math.min(recordedBurst, this.budget + ((atMs - this.budgetAtMs) * recordedPerSecond) / 1000) - instructions.length;
+    this.budgetAtMs = atMs;
+    if (!endsFrame) return;
+    this.lastFrameAtMs = atMs;
+    const refillMs = this.budget < 0 ? (-this.budget * 1000) / recordedPerSecond : 0;
+    this.nextFrameAtMs = atMs + Math.min(longestHoldMs, Math.max(recordedFrameMs, refillMs));
   }
 
   /** A desktop's keystrokes are not recorded (./protocols/guac/desktop-stream.ts says why). */

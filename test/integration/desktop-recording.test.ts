@@ -89,16 +89,16 @@ describe("desktop recordings", () => {
   });
 
   /** A full-screen PNG's start whose one data chunk tells the frame apart: the overdraw check reads only the header. */
-  const screenImage = (label: number) => {
+  const screenImage = (label: number, padding = 0) => {
     const header = Buffer.alloc(13);
     header.writeUInt32BE(1280, 0);
     header.writeUInt32BE(800, 4);
     header.set([8, 2, 0, 0, 0], 8);
     const chunk = (type: string, data: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, data.length]), Buffer.from(type), data, Buffer.alloc(4)]);
-    return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", header), chunk("IDAT", Buffer.from(`frame ${label}`))]).toString("base64");
+    return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", header), chunk("IDAT", Buffer.from(`frame ${label}`.padEnd(padding, ".")))]).toString("base64");
   };
-  const screenFrame = (label: number, at: number) =>
-    Buffer.from(encodeInstruction("img", [label + 1, 14, 0, "image/png", 0, 0]) + encodeInstruction("blob", [label + 1, screenImage(label)]) + encodeInstruction("end", [label + 1]) + encodeInstruction("sync", [at]));
+  const screenFrame = (label: number, at: number, padding = 0) =>
+    Buffer.from(encodeInstruction("img", [label + 1, 14, 0, "image/png", 0, 0]) + encodeInstruction("blob", [label + 1, screenImage(label, padding)]) + encodeInstruction("end", [label + 1]) + encodeInstruction("sync", [at]));
 
   it("leaves out of a seek's window the images painted over before the moment sought, not those after it", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
@@ -156,6 +156,35 @@ describe("desktop recordings", () => {
       expect(whole.match(/\d+\.img,/g)).toHaveLength(recorded.length);
       for (const at of recorded) expect(whole).toContain(screenImage(at / 25));
       expect(whole).not.toContain(screenImage(79));
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("records a flood of full-screen drawing within its budget, as fewer pictures that are each still exact", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const { sessionId, startedAt } = await desktopSession();
+      vi.setSystemTime(startedAt);
+      const recorder = new DesktopRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, store: true, requestKeyframe: () => true });
+      // 20 s of a new 200 KB screen 40 times a second: 160 MB drawn; five pictures a second alone would keep 20 MB.
+      const frames = 800;
+      for (let frame = 0; frame < frames; frame++) {
+        vi.setSystemTime(startedAt + frame * 25);
+        recorder.output(screenFrame(frame, startedAt + frame * 25, 150_000));
+      }
+      await recorder.close();
+
+      const whole = (await readDesktopWindow(db(), blobStore(), sessionId, { seq: 0 })).instructions;
+      // The budget: a 2 MiB burst, then 100,000 characters a second; the last picture is kept whatever it costs.
+      expect(whole.length).toBeLessThan(2 * 1024 * 1024 + 100_000 * 20 + 200_000 * 2);
+      const recorded = [...whole.matchAll(/4\.sync,\d+\.(\d+);/g)].map((match) => Number(match[1]) - startedAt);
+      expect(recorded.length).toBeGreaterThan(15);
+      expect(recorded.at(-1)).toBe((frames - 1) * 25);
+      // No gap longer than the longest hold; every picture is the screen drawn last before its sync.
+      expect(Math.max(...recorded.slice(1).map((at, index) => at - recorded[index]!))).toBeLessThanOrEqual(5000);
+      expect(whole.match(/\d+\.img,/g)).toHaveLength(recorded.length);
+      for (const at of recorded) expect(whole).toContain(screenImage(at / 25, 150_000));
     } finally {
       vi.useRealTimers();
     }
