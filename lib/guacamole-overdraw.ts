@@ -69,13 +69,13 @@ const readUint16 = (bytes: Uint8Array, at: number) => (bytes[at]! << 8) | bytes[
 const readUint32 = (bytes: Uint8Array, at: number) => readUint16(bytes, at) * 65536 + readUint16(bytes, at + 2);
 const chunkType = (bytes: Uint8Array, at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
 
-/** A PNG's size from its IHDR; opaque if grey or RGB with no tRNS chunk before the image data. */
+/** A PNG's size from its IHDR; opaque if grey, RGB or a palette with no tRNS chunk before the image data. */
 function pngHeader(bytes: Uint8Array): ImageHeader | null {
   const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
   if (bytes.length < 33 || signature.some((byte, index) => bytes[index] !== byte) || chunkType(bytes, 12) !== "IHDR") return null;
   const colourType = bytes[25]!;
   let opaque = false;
-  if (colourType === 0 || colourType === 2) {
+  if (colourType === 0 || colourType === 2 || colourType === 3) {
     for (let at = 33; at + 8 <= bytes.length; at += 12 + readUint32(bytes, at)) {
       const type = chunkType(bytes, at + 4);
       if (type === "tRNS") break;

@@ -14,20 +14,23 @@ function pngChunk(type: string, data: Buffer) {
   return Buffer.concat([length, body, crc]);
 }
 
-/** A real PNG of one colour: RGB (opaque), RGBA, or RGB with a transparent colour (tRNS). */
-function png(width: number, height: number, kind: "rgb" | "rgba" | "rgb+trns" = "rgb") {
-  const channels = kind === "rgba" ? 4 : 3;
+/** A real PNG of one colour: RGB (opaque), RGBA, RGB with a transparent colour (tRNS), or a palette (with or without). */
+function png(width: number, height: number, kind: "rgb" | "rgba" | "rgb+trns" | "palette" | "palette+trns" = "rgb") {
+  const palette = kind.startsWith("palette");
+  const channels = kind === "rgba" ? 4 : palette ? 1 : 3;
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
   header[8] = 8;
-  header[9] = kind === "rgba" ? 6 : 2;
-  const rows = Buffer.alloc((width * channels + 1) * height, 0x40);
+  header[9] = kind === "rgba" ? 6 : palette ? 3 : 2;
+  const rows = Buffer.alloc((width * channels + 1) * height, palette ? 0 : 0x40);
   for (let row = 0; row < height; row++) rows[row * (width * channels + 1)] = 0;
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     pngChunk("IHDR", header),
+    ...(palette ? [pngChunk("PLTE", Buffer.from([0x40, 0x40, 0x40]))] : []),
     ...(kind === "rgb+trns" ? [pngChunk("tRNS", Buffer.from([0, 0x40, 0, 0x40, 0, 0x40]))] : []),
+    ...(kind === "palette+trns" ? [pngChunk("tRNS", Buffer.from([0x80]))] : []),
     pngChunk("IDAT", deflateSync(rows)),
     pngChunk("IEND", Buffer.alloc(0)),
   ]);
@@ -64,10 +67,10 @@ describe("overdrawn images", () => {
     expect(result.some(({ opcode, args }) => opcode === "blob" && args[0] === first[0]!.args[0])).toBe(false);
   });
 
-  it("counts several later images together, JPEGs included", () => {
+  it("counts several later images together, JPEGs and palette PNGs included", () => {
     const under = image(png(200, 100), { x: 0, y: 0 });
     const left = image(jpeg(100, 100), { x: 0, y: 0, mimetype: "image/jpeg" });
-    const right = image(png(100, 100), { x: 100, y: 0 });
+    const right = image(png(100, 100, "palette"), { x: 100, y: 0 });
     expect(streamsLeft(withoutOverdrawnImages([...under, sync(1), ...left, ...right, sync(2)]))).toEqual([left[0]!.args[0], right[0]!.args[0]]);
   });
 
@@ -75,7 +78,7 @@ describe("overdrawn images", () => {
     const under = image(png(100, 100), { x: 0, y: 0 });
     const partly = image(png(100, 99), { x: 0, y: 0 });
     expect(streamsLeft(withoutOverdrawnImages([...under, ...partly, sync(1)]))).toHaveLength(2);
-    for (const seeThrough of [png(100, 100, "rgba"), png(100, 100, "rgb+trns")]) {
+    for (const seeThrough of [png(100, 100, "rgba"), png(100, 100, "rgb+trns"), png(100, 100, "palette+trns")]) {
       expect(streamsLeft(withoutOverdrawnImages([...under, ...image(seeThrough, { x: 0, y: 0 }), sync(1)]))).toHaveLength(2);
     }
     // A see-through image drawn with SRC replaces what is under it all the same.

@@ -49,6 +49,8 @@ struct display {
 	int heat_cols, heat_rows;
 	int64_t heat_decayed_at;
 	uint8_t* row;
+	/* A palette index per pixel of the screen, for the largest image a frame can hold. */
+	uint8_t* indices;
 	membuf encoded;
 	uint8_t* cursor_png;
 	size_t cursor_png_len;
@@ -69,6 +71,7 @@ void display_free(display* d)
 		return;
 	free(d->heat);
 	free(d->row);
+	free(d->indices);
 	free(d->encoded.data);
 	free(d->cursor_png);
 	free(d);
@@ -106,7 +109,9 @@ void display_set_framebuffer(display* d, const uint8_t* data, int width, int hei
 	d->heat = calloc((size_t)d->heat_cols * (size_t)d->heat_rows, sizeof(*d->heat));
 	free(d->row);
 	d->row = malloc((size_t)width * 4);
-	if (!d->heat || !d->row) {
+	free(d->indices);
+	d->indices = malloc((size_t)width * (size_t)height);
+	if (!d->heat || !d->row || !d->indices) {
 		gp_send_error("the desktop engine ran out of memory", 512);
 		exit(1);
 	}
@@ -253,8 +258,47 @@ static void png_flush_nothing(png_structp png)
 	(void)png;
 }
 
-/* rows are B, G, R, X (or A when alpha) bytes; PNG wants R, G, B (A). */
-static int encode_png(uint8_t* row, membuf* out, const uint8_t* pixels, int stride, int w, int h, int alpha)
+/* The palette of an image of at most 256 colours, and each pixel's index in it; -1 past 256 colours. Screens
+ * of text and UI have few colours even anti-aliased: as a palette PNG they deflate to a third or less. */
+static int palette_of(const uint8_t* pixels, int stride, int w, int h, png_color* palette, uint8_t* indices)
+{
+	uint32_t keys[1024];
+	uint8_t values[1024];
+	memset(keys, 0xff, sizeof(keys));
+	int count = 0;
+	uint32_t last = 0xffffffffu;
+	uint8_t last_index = 0;
+	for (int y = 0; y < h; y++) {
+		const uint8_t* p = pixels + (size_t)y * (size_t)stride;
+		uint8_t* out = indices + (size_t)y * (size_t)w;
+		for (int x = 0; x < w; x++, p += 4) {
+			uint32_t c = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+			if (c != last) {
+				uint32_t slot = (c * 2654435761u) >> 22;
+				while (keys[slot] != 0xffffffffu && keys[slot] != c)
+					slot = (slot + 1) & 1023;
+				if (keys[slot] == 0xffffffffu) {
+					if (count == 256)
+						return -1;
+					keys[slot] = c;
+					values[slot] = (uint8_t)count;
+					palette[count] = (png_color){ p[2], p[1], p[0] };
+					count++;
+				}
+				last = c;
+				last_index = values[slot];
+			}
+			out[x] = last_index;
+		}
+	}
+	return count;
+}
+
+/* One libpng write of `h` rows into `out`; `row_at(y)` gives each row as the IHDR says. */
+typedef const uint8_t* (*png_row_fn)(void* context, int y);
+
+static int write_png(membuf* out, int w, int h, int depth, int colour_type, const png_color* palette, int colours,
+                     png_row_fn row_at, void* context)
 {
 	out->len = 0;
 	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
@@ -267,25 +311,63 @@ static int encode_png(uint8_t* row, membuf* out, const uint8_t* pixels, int stri
 	}
 	png_set_write_fn(png, out, png_write_to_membuf, png_flush_nothing);
 	png_set_compression_level(png, 1);
-	png_set_filter(png, 0, PNG_FILTER_SUB);
-	png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, alpha ? PNG_COLOR_TYPE_RGBA : PNG_COLOR_TYPE_RGB,
-	             PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	png_set_filter(png, 0, colour_type == PNG_COLOR_TYPE_PALETTE ? PNG_FILTER_NONE : PNG_FILTER_SUB);
+	png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, depth, colour_type, PNG_INTERLACE_NONE,
+	             PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	if (palette)
+		png_set_PLTE(png, info, palette, colours);
 	png_write_info(png, info);
-	for (int y = 0; y < h; y++) {
-		const uint8_t* src = pixels + (size_t)y * (size_t)stride;
-		uint8_t* o = row;
-		for (int x = 0; x < w; x++, src += 4) {
-			*o++ = src[2];
-			*o++ = src[1];
-			*o++ = src[0];
-			if (alpha)
-				*o++ = src[3];
-		}
-		png_write_row(png, row);
-	}
+	/* Indices of 1, 2 or 4 bits are given a byte per pixel: libpng packs them. */
+	if (depth < 8)
+		png_set_packing(png);
+	for (int y = 0; y < h; y++)
+		png_write_row(png, (png_bytep)row_at(context, y));
 	png_write_end(png, info);
 	png_destroy_write_struct(&png, &info);
 	return 0;
+}
+
+typedef struct {
+	const uint8_t* pixels;
+	int stride, w, alpha;
+	uint8_t* row;
+	const uint8_t* indices;
+} png_source;
+
+/* B, G, R, X (or A) bytes as PNG's R, G, B (A). */
+static const uint8_t* rgb_row(void* context, int y)
+{
+	png_source* source = context;
+	const uint8_t* src = source->pixels + (size_t)y * (size_t)source->stride;
+	uint8_t* o = source->row;
+	for (int x = 0; x < source->w; x++, src += 4) {
+		*o++ = src[2];
+		*o++ = src[1];
+		*o++ = src[0];
+		if (source->alpha)
+			*o++ = src[3];
+	}
+	return source->row;
+}
+
+static const uint8_t* index_row(void* context, int y)
+{
+	png_source* source = context;
+	return source->indices + (size_t)y * (size_t)source->w;
+}
+
+/* Pixels are B, G, R, X (or A when alpha) bytes. An opaque image of at most 256 colours becomes a palette PNG.
+ * `row` holds one row of the widest image, `indices` one index per pixel of the largest (NULL: no palette). */
+static int encode_png(uint8_t* row, uint8_t* indices, membuf* out, const uint8_t* pixels, int stride, int w, int h, int alpha)
+{
+	png_source source = { pixels, stride, w, alpha, row, indices };
+	png_color palette[256];
+	int colours = alpha || !indices ? -1 : palette_of(pixels, stride, w, h, palette, indices);
+	if (colours > 0) {
+		int depth = colours <= 2 ? 1 : colours <= 4 ? 2 : colours <= 16 ? 4 : 8;
+		return write_png(out, w, h, depth, PNG_COLOR_TYPE_PALETTE, palette, colours, index_row, &source);
+	}
+	return write_png(out, w, h, 8, alpha ? PNG_COLOR_TYPE_RGBA : PNG_COLOR_TYPE_RGB, NULL, 0, rgb_row, &source);
 }
 
 static int encode_jpeg(membuf* out, const uint8_t* pixels, int stride, int w, int h, int quality)
@@ -370,7 +452,7 @@ static void send_rect(display* d, const rect* r, int use_heat)
 	const uint8_t* origin = d->fb + (size_t)r->y * (size_t)d->stride + (size_t)r->x * 4;
 	int jpeg = wants_jpeg(d, r, use_heat);
 	int failed = jpeg ? encode_jpeg(&d->encoded, origin, d->stride, r->w, r->h, 85)
-	                  : encode_png(d->row, &d->encoded, origin, d->stride, r->w, r->h, 0);
+	                  : encode_png(d->row, d->indices, &d->encoded, origin, d->stride, r->w, r->h, 0);
 	if (failed) {
 		log_line("could not encode a %dx%d rect", r->w, r->h);
 		return;
@@ -533,7 +615,7 @@ void display_set_cursor(display* d, const uint8_t* bgra, int width, int height, 
 		return;
 	uint8_t row[384 * 4];
 	membuf png = { 0 };
-	int failed = encode_png(row, &png, bgra, width * 4, width, height, 1);
+	int failed = encode_png(row, NULL, &png, bgra, width * 4, width, height, 1);
 	if (failed) {
 		free(png.data);
 		return;
