@@ -1,4 +1,4 @@
-// A desktop recording as a video: the Guacamole stream the engine sent (size, img + blob + end, sync) is drawn
+// A desktop recording as a video: the Guacamole stream the engine sent (size, img + blob + end, copy, sync) is drawn
 // onto a canvas in memory, a frame taken every 1/fps s of the recording's own clock (its sync timestamps), and
 // the frames piped raw into Debian's ffmpeg, which encodes H.264 (MP4) or VP9 (WebM). Memory stays one canvas
 // and one image being received, whatever the recording's length.
@@ -44,6 +44,22 @@ class Canvas {
   ) {
     this.pixels = Buffer.alloc(width * height * 4);
     for (let offset = 3; offset < this.pixels.length; offset += 4) this.pixels[offset] = 255;
+  }
+
+  /** Moves a rectangle of the canvas to x, y (Guacamole's copy within the screen), clipped to the canvas. */
+  copyWithin(from: { x: number; y: number; width: number; height: number }, x: number, y: number) {
+    const left = Math.max(0, -from.x, -x);
+    const right = Math.min(from.width, this.width - from.x, this.width - x);
+    const top = Math.max(0, -from.y, -y);
+    const bottom = Math.min(from.height, this.height - from.y, this.height - y);
+    if (right <= left || bottom <= top) return;
+    // Rows moving up are copied top down, rows moving down bottom up: overlapping rows are read before written.
+    const rows = Array.from({ length: bottom - top }, (_, index) => top + index);
+    if (y > from.y) rows.reverse();
+    for (const row of rows) {
+      const source = ((from.y + row) * this.width + from.x + left) * 4;
+      this.pixels.copyWithin(((y + row) * this.width + x + left) * 4, source, source + (right - left) * 4);
+    }
   }
 
   /** Draws RGBA pixels at x, y over what is there (Guacamole's default "over"), clipped to the canvas. */
@@ -115,9 +131,13 @@ export async function* desktopPictures(stream: AsyncIterable<string>, { frameMs,
   let firstSync: number | null = null;
   let lastSyncMs = 0;
   let frames = 0;
-  let pending: { decoded: DecodedImage; x: number; y: number }[] = [];
+  /** What the frame being read draws, in order: shown when its sync says when. */
+  let pending: ({ decoded: DecodedImage; x: number; y: number } | { copy: { x: number; y: number; width: number; height: number }; x: number; y: number })[] = [];
   const drawPending = () => {
-    for (const { decoded, x, y } of pending) canvas?.draw(decoded, x, y);
+    for (const operation of pending) {
+      if ("decoded" in operation) canvas?.draw(operation.decoded, operation.x, operation.y);
+      else canvas?.copyWithin(operation.copy, operation.x, operation.y);
+    }
     pending = [];
   };
   const images = new Map<string, { mimetype: string; x: number; y: number; base64: string[]; size: number; layer: string }>();
@@ -161,7 +181,16 @@ export async function* desktopPictures(stream: AsyncIterable<string>, { frameMs,
         // Drawn when its frame's sync says when it was shown: the frames before that show the screen before it.
         if (decoded) pending.push({ decoded, x: image.x, y: image.y });
         // A stream that never says when (no sync) must not pile images up: past a few screens' worth, draw now.
-        if (pending.reduce((pixels, { decoded: held }) => pixels + held.width * held.height, 0) > 4 * (canvas as Canvas).width * (canvas as Canvas).height) drawPending();
+        if (pending.reduce((pixels, held) => pixels + ("decoded" in held ? held.decoded.width * held.decoded.height : 0), 0) > 4 * (canvas as Canvas).width * (canvas as Canvas).height) drawPending();
+        break;
+      }
+      case "copy": {
+        // copy srclayer srcx srcy width height mask dstlayer dstx dsty: a part of the screen moved (a scroll).
+        const [x, y, width, height] = [second, third, fourth, fifth].map(Number);
+        const [toX, toY] = [instruction.args[7], instruction.args[8]].map(Number);
+        const numbers = [x, y, width, height, toX, toY];
+        if (first === "0" && instruction.args[6] === "0" && numbers.every(Number.isSafeInteger)) pending.push({ copy: { x: x!, y: y!, width: width!, height: height! }, x: toX!, y: toY! });
+        if (pending.length > 4096) drawPending();
         break;
       }
       case "sync": {

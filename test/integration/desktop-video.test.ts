@@ -8,7 +8,7 @@ import path from "node:path";
 import { PNG } from "pngjs";
 import { afterAll, describe, expect, it } from "vitest";
 import { encodeInstruction } from "@/lib/protocol/guacamole";
-import { renderDesktopVideo } from "@/server/exports/desktop-video";
+import { desktopPictures, renderDesktopVideo } from "@/server/exports/desktop-video";
 
 const folder = mkdtempSync(path.join(tmpdir(), "gatehouse-video-test-"));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -55,6 +55,32 @@ describe("desktop video", () => {
     expect(near(pixelAt(outputPath, 3, 80, 80), [200, 0, 0]), "the red square after its moment").toBe(true);
     expect(near(pixelAt(outputPath, 3, 200, 200), [0, 0, 200]), "blue around it").toBe(true);
     expect(shares.at(-1)).toBe(1);
+  });
+
+  it("moves what a copy moves, in its frame's order, and shows it only from that frame's moment", async () => {
+    // Three bands (red, green, blue rows of 10 px), then a scroll: the bottom two bands move up one band and a
+    // new white band is drawn below, as the engine sends a window scrolling.
+    const band = (stream: number, y: number, colour: [number, number, number]) => picture(stream, 0, y, png(40, 10, colour));
+    const stream =
+      encodeInstruction("size", [0, 40, 30]) +
+      band(1, 0, [200, 0, 0]) +
+      band(2, 10, [0, 200, 0]) +
+      band(3, 20, [0, 0, 200]) +
+      encodeInstruction("sync", [10_000]) +
+      encodeInstruction("copy", [0, 0, 10, 40, 20, 12, 0, 0, 0]) +
+      band(4, 20, [255, 255, 255]) +
+      encodeInstruction("sync", [11_000]) +
+      // Downward too: overlapping rows are read before they are written.
+      encodeInstruction("copy", [0, 0, 0, 40, 20, 12, 0, 0, 10]) +
+      encodeInstruction("sync", [12_000]);
+    const bands: string[][] = [];
+    for await (const { pixels, width } of desktopPictures(pieces(stream), { frameMs: 1000, untilMs: 0 }))
+      bands.push([0, 10, 20].map((y) => [...pixels.subarray((y + 5) * width * 4, (y + 5) * width * 4 + 3)].join(",")));
+    expect(bands).toEqual([
+      ["200,0,0", "0,200,0", "0,0,200"],
+      ["0,200,0", "0,0,200", "255,255,255"],
+      ["0,200,0", "0,200,0", "0,0,200"],
+    ]);
   });
 
   it("writes WebM (VP9) too", async () => {

@@ -51,6 +51,17 @@ struct display {
 	uint8_t* row;
 	/* A palette index per pixel of the screen, for the largest image a frame can hold. */
 	uint8_t* indices;
+	/* The screen as the client has it (layer 0, as sent, B, G, R, X): a rect whose rows are its old rows moved
+	 * (a scrolling window) is copied by the client from what it has, and only the new rows are sent. */
+	uint8_t* shadow;
+	/* Per row of the tallest rect: its hash now and in the shadow; a table of the shadow's row hashes (twice
+	 * the rows, a power of two); votes per shift. */
+	uint64_t* new_hashes;
+	uint64_t* old_hashes;
+	uint64_t* table_hashes;
+	int* table_rows;
+	int table_size;
+	int* votes;
 	membuf encoded;
 	uint8_t* cursor_png;
 	size_t cursor_png_len;
@@ -72,6 +83,12 @@ void display_free(display* d)
 	free(d->heat);
 	free(d->row);
 	free(d->indices);
+	free(d->shadow);
+	free(d->new_hashes);
+	free(d->old_hashes);
+	free(d->table_hashes);
+	free(d->table_rows);
+	free(d->votes);
 	free(d->encoded.data);
 	free(d->cursor_png);
 	free(d);
@@ -111,7 +128,22 @@ void display_set_framebuffer(display* d, const uint8_t* data, int width, int hei
 	d->row = malloc((size_t)width * 4);
 	free(d->indices);
 	d->indices = malloc((size_t)width * (size_t)height);
-	if (!d->heat || !d->row || !d->indices) {
+	free(d->shadow);
+	d->shadow = calloc((size_t)width * (size_t)height, 4);
+	free(d->new_hashes);
+	d->new_hashes = malloc(sizeof(uint64_t) * (size_t)height);
+	free(d->old_hashes);
+	d->old_hashes = malloc(sizeof(uint64_t) * (size_t)height);
+	for (d->table_size = 16; d->table_size < 2 * height; d->table_size *= 2)
+		;
+	free(d->table_hashes);
+	d->table_hashes = malloc(sizeof(uint64_t) * (size_t)d->table_size);
+	free(d->table_rows);
+	d->table_rows = malloc(sizeof(int) * (size_t)d->table_size);
+	free(d->votes);
+	d->votes = calloc(2 * (size_t)height + 1, sizeof(int));
+	if (!d->heat || !d->row || !d->indices || !d->shadow || !d->new_hashes || !d->old_hashes || !d->table_hashes ||
+	    !d->table_rows || !d->votes) {
 		gp_send_error("the desktop engine ran out of memory", 512);
 		exit(1);
 	}
@@ -447,6 +479,11 @@ static int wants_jpeg(const display* d, const rect* r, int use_heat)
 	return use_heat && colours > 16 && average_heat(d, r) >= 16;
 }
 
+static uint8_t* shadow_at(const display* d, int x, int y)
+{
+	return d->shadow + ((size_t)y * (size_t)d->width + (size_t)x) * 4;
+}
+
 static void send_rect(display* d, const rect* r, int use_heat)
 {
 	const uint8_t* origin = d->fb + (size_t)r->y * (size_t)d->stride + (size_t)r->x * 4;
@@ -465,6 +502,129 @@ static void send_rect(display* d, const rect* r, int use_heat)
 	gp_send_blob(d->next_stream, d->encoded.data, d->encoded.len);
 	gp_send("end", stream, NULL);
 	d->next_stream = d->next_stream >= 4096 ? 1 : d->next_stream + 1;
+	for (int y = r->y; y < r->y + r->h; y++)
+		memcpy(shadow_at(d, r->x, y), d->fb + (size_t)y * (size_t)d->stride + (size_t)r->x * 4, (size_t)r->w * 4);
+}
+
+static uint64_t row_hash(const uint8_t* p, size_t len)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t v;
+		memcpy(&v, p + i, 8);
+		h = (h ^ v) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
+	}
+	for (; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* Row `y` of the screen now and as the client has it, over the rect's columns, are the same. */
+static int row_unchanged(const display* d, const rect* r, int y)
+{
+	return !memcmp(d->fb + (size_t)y * (size_t)d->stride + (size_t)r->x * 4, shadow_at(d, r->x, y), (size_t)r->w * 4);
+}
+
+/* Sends the rows of `r` from `top` to `bottom` (exclusive) that differ from what the client has, as one rect. */
+static void send_changed_rows(display* d, const rect* r, int top, int bottom, int use_heat)
+{
+	while (top < bottom && row_unchanged(d, r, top))
+		top++;
+	while (bottom > top && row_unchanged(d, r, bottom - 1))
+		bottom--;
+	if (top < bottom) {
+		rect changed = { r->x, top, r->w, bottom - top };
+		send_rect(d, &changed, use_heat);
+	}
+}
+
+/* The fewest rows a copy moves: below that, sending them costs little more than the copy's bookkeeping. */
+#define MIN_SCROLL_ROWS 16
+
+/* The shift (row y now shows the client's row y + shift) most of `r`'s distinct rows agree on; 0 for none. */
+static int scroll_shift(display* d, const rect* r)
+{
+	size_t len = (size_t)r->w * 4;
+	int mask = d->table_size - 1;
+	for (int i = 0; i < d->table_size; i++)
+		d->table_rows[i] = -1;
+	for (int i = 0; i < r->h; i++) {
+		d->new_hashes[i] = row_hash(d->fb + (size_t)(r->y + i) * (size_t)d->stride + (size_t)r->x * 4, len);
+		uint64_t h = d->old_hashes[i] = row_hash(shadow_at(d, r->x, r->y + i), len);
+		int slot = (int)(h & (uint64_t)mask);
+		while (d->table_rows[slot] != -1 && d->table_hashes[slot] != h)
+			slot = (slot + 1) & mask;
+		/* A row that repeats (a blank line) says nothing about the shift: marked -2. */
+		d->table_rows[slot] = d->table_rows[slot] == -1 ? i : -2;
+		d->table_hashes[slot] = h;
+	}
+	int best = 0, best_votes = 0;
+	for (int i = 0; i < r->h; i++) {
+		uint64_t h = d->new_hashes[i];
+		if (h == d->old_hashes[i])
+			continue;
+		int slot = (int)(h & (uint64_t)mask);
+		while (d->table_rows[slot] != -1 && d->table_hashes[slot] != h)
+			slot = (slot + 1) & mask;
+		int from = d->table_rows[slot];
+		if (from < 0)
+			continue;
+		int votes = ++d->votes[from - i + r->h];
+		if (votes > best_votes) {
+			best_votes = votes;
+			best = from - i;
+		}
+	}
+	memset(d->votes, 0, sizeof(int) * (2 * (size_t)r->h + 1));
+	return best_votes >= MIN_SCROLL_ROWS / 2 ? best : 0;
+}
+
+/* Sends what changed in `r`: where its rows are the client's rows moved (a window scrolled), a copy of the
+ * longest such run and the rows around it that still differ; otherwise the rows that differ. */
+static void send_changes(display* d, const rect* r, int use_heat)
+{
+	int shift = r->w >= 64 && r->h >= 2 * MIN_SCROLL_ROWS ? scroll_shift(d, r) : 0;
+	int run_top = 0, run_bottom = 0;
+	if (shift) {
+		size_t len = (size_t)r->w * 4;
+		for (int top = -1, y = r->y; y <= r->y + r->h; y++) {
+			int source = y + shift;
+			int moved = y < r->y + r->h && source >= r->y && source < r->y + r->h &&
+			            !memcmp(d->fb + (size_t)y * (size_t)d->stride + (size_t)r->x * 4, shadow_at(d, r->x, source), len);
+			if (moved && top < 0)
+				top = y;
+			if (!moved && top >= 0) {
+				if (y - top > run_bottom - run_top) {
+					run_top = top;
+					run_bottom = y;
+				}
+				top = -1;
+			}
+		}
+	}
+	if (run_bottom - run_top < MIN_SCROLL_ROWS) {
+		send_changed_rows(d, r, r->y, r->y + r->h, use_heat);
+		return;
+	}
+	char sx[16], sy[16], w[16], h[16], dy[16];
+	snprintf(sx, sizeof(sx), "%d", r->x);
+	snprintf(sy, sizeof(sy), "%d", run_top + shift);
+	snprintf(w, sizeof(w), "%d", r->w);
+	snprintf(h, sizeof(h), "%d", run_bottom - run_top);
+	snprintf(dy, sizeof(dy), "%d", run_top);
+	gp_send("copy", "0", sx, sy, w, h, "12", "0", sx, dy, NULL);
+	/* The client's rows move as the copy says: upward shifts are copied top down, downward ones bottom up. */
+	size_t len = (size_t)r->w * 4;
+	if (shift > 0)
+		for (int y = run_top; y < run_bottom; y++)
+			memcpy(shadow_at(d, r->x, y), shadow_at(d, r->x, y + shift), len);
+	else
+		for (int y = run_bottom - 1; y >= run_top; y--)
+			memcpy(shadow_at(d, r->x, y), shadow_at(d, r->x, y + shift), len);
+	send_changed_rows(d, r, r->y, run_top, use_heat);
+	send_changed_rows(d, r, run_bottom, r->y + r->h, use_heat);
 }
 
 static void send_sync(display* d)
@@ -543,7 +703,7 @@ void display_flush(display* d)
 		return;
 	gp_lock();
 	for (int i = 0; i < d->ndirty; i++)
-		send_rect(d, &d->dirty[i], 1);
+		send_changes(d, &d->dirty[i], 1);
 	d->ndirty = 0;
 	send_sync(d);
 	gp_unlock();
