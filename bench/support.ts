@@ -194,10 +194,17 @@ export function directPty(sshd: SshLogin): Promise<Pty> {
 
 /** A ticket for `request`, then the WebSocket it opens on the node at `nodeUrl`, as a browser's page does it. */
 export async function gatewaySocket(nodeUrl: string, cookie: string, request: Record<string, string>, query = "") {
-  const response = await fetch(`${nodeUrl}/api/tickets`, {
-    method: "POST",
-    headers: { cookie, origin: nodeUrl, "content-type": "application/json" },
-    body: JSON.stringify(request),
+  const askForTicket = () =>
+    fetch(`${nodeUrl}/api/tickets`, {
+      method: "POST",
+      headers: { cookie, origin: nodeUrl, "content-type": "application/json" },
+      body: JSON.stringify(request),
+    });
+  // A kept-alive connection the server closed just as it was reused fails the request without an answer: asked
+  // again on a fresh one (a ticket issued and never used expires by itself).
+  const response = await askForTicket().catch((error: unknown) => {
+    if (error instanceof TypeError) return askForTicket();
+    throw error;
   });
   if (!response.ok) throw new Error(`${request.purpose} ticket refused: ${response.status} ${await response.text()}`);
   const { url } = (await response.json()) as { url: string };
