@@ -342,7 +342,9 @@ static int write_png(membuf* out, int w, int h, int depth, int colour_type, cons
 		return -1;
 	}
 	png_set_write_fn(png, out, png_write_to_membuf, png_flush_nothing);
-	png_set_compression_level(png, 1);
+	/* Palette images are a third of RGB's bytes or less: zlib's level 4 takes about a quarter off them (anti-aliased
+	 * text) at little more time than level 1; RGB ones, large and mostly hot, keep level 1. */
+	png_set_compression_level(png, colour_type == PNG_COLOR_TYPE_PALETTE ? 4 : 1);
 	png_set_filter(png, 0, colour_type == PNG_COLOR_TYPE_PALETTE ? PNG_FILTER_NONE : PNG_FILTER_SUB);
 	png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, depth, colour_type, PNG_INTERLACE_NONE,
 	             PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
@@ -388,18 +390,16 @@ static const uint8_t* index_row(void* context, int y)
 	return source->indices + (size_t)y * (size_t)source->w;
 }
 
-/* Pixels are B, G, R, X (or A when alpha) bytes. An opaque image of at most 256 colours becomes a palette PNG.
- * `row` holds one row of the widest image, `indices` one index per pixel of the largest (NULL: no palette). */
-static int encode_png(uint8_t* row, uint8_t* indices, membuf* out, const uint8_t* pixels, int stride, int w, int h, int alpha)
+/* Pixels of `source` as a PNG: with `colours` (1 to 256, `palette` and `source->indices` from palette_of) a palette
+ * PNG of 1 to 8 bits an index, otherwise RGB (RGBA when `source->alpha`). */
+static int encode_png(membuf* out, png_source* source, int h, const png_color* palette, int colours)
 {
-	png_source source = { pixels, stride, w, alpha, row, indices };
-	png_color palette[256];
-	int colours = alpha || !indices ? -1 : palette_of(pixels, stride, w, h, palette, indices);
 	if (colours > 0) {
 		int depth = colours <= 2 ? 1 : colours <= 4 ? 2 : colours <= 16 ? 4 : 8;
-		return write_png(out, w, h, depth, PNG_COLOR_TYPE_PALETTE, palette, colours, index_row, &source);
+		return write_png(out, source->w, h, depth, PNG_COLOR_TYPE_PALETTE, palette, colours, index_row, source);
 	}
-	return write_png(out, w, h, 8, alpha ? PNG_COLOR_TYPE_RGBA : PNG_COLOR_TYPE_RGB, NULL, 0, rgb_row, &source);
+	return write_png(out, source->w, h, 8, source->alpha ? PNG_COLOR_TYPE_RGBA : PNG_COLOR_TYPE_RGB, NULL, 0, rgb_row,
+	                 source);
 }
 
 static int encode_jpeg(membuf* out, const uint8_t* pixels, int stride, int w, int h, int quality)
@@ -465,18 +465,17 @@ static int average_heat(const display* d, const rect* r)
 	return cells ? (int)(sum / cells) : 0;
 }
 
-/* JPEG only where it pays: a large rect (at least 64×64) that is photo-like (more than 64 distinct colours
- * in a sample, where PNG gets big and JPEG artefacts are invisible), or that changes often (about 8+ updates
- * a second, video-like) and is not flat (more than 16 colours). Text and UI chrome have few colours, so they
- * stay lossless PNG however often they change. */
-static int wants_jpeg(const display* d, const rect* r, int use_heat)
+/* JPEG only where a lossless picture cannot be small: a large rect (at least 64×64) that is photo-like (more
+ * than 256 distinct colours in a sample, where PNG gets big and JPEG artefacts are invisible). Text and UI chrome,
+ * anti-aliased or not, have at most a few hundred colours: a palette PNG keeps them exact and small. */
+static int is_large(const rect* r)
 {
-	if (!d->jpeg_allowed || r->w < 64 || r->h < 64)
-		return 0;
-	int colours = sampled_colours(d, r);
-	if (colours > 64)
-		return 1;
-	return use_heat && colours > 16 && average_heat(d, r) >= 16;
+	return r->w >= 64 && r->h >= 64;
+}
+
+static int wants_jpeg(const display* d, const rect* r)
+{
+	return d->jpeg_allowed && is_large(r) && sampled_colours(d, r) > 256;
 }
 
 static uint8_t* shadow_at(const display* d, int x, int y)
@@ -487,9 +486,15 @@ static uint8_t* shadow_at(const display* d, int x, int y)
 static void send_rect(display* d, const rect* r, int use_heat)
 {
 	const uint8_t* origin = d->fb + (size_t)r->y * (size_t)d->stride + (size_t)r->x * 4;
-	int jpeg = wants_jpeg(d, r, use_heat);
+	png_source source = { origin, d->stride, r->w, 0, d->row, d->indices };
+	png_color palette[256];
+	int jpeg = wants_jpeg(d, r);
+	int colours = jpeg ? -1 : palette_of(origin, d->stride, r->w, r->h, palette, d->indices);
+	/* More than 256 colours changing about 8+ times a second (video-like): JPEG; still, it stays lossless. */
+	if (colours < 0 && !jpeg)
+		jpeg = d->jpeg_allowed && is_large(r) && use_heat && average_heat(d, r) >= 16;
 	int failed = jpeg ? encode_jpeg(&d->encoded, origin, d->stride, r->w, r->h, 85)
-	                  : encode_png(d->row, d->indices, &d->encoded, origin, d->stride, r->w, r->h, 0);
+	                  : encode_png(&d->encoded, &source, r->h, palette, colours);
 	if (failed) {
 		log_line("could not encode a %dx%d rect", r->w, r->h);
 		return;
@@ -775,7 +780,8 @@ void display_set_cursor(display* d, const uint8_t* bgra, int width, int height, 
 		return;
 	uint8_t row[384 * 4];
 	membuf png = { 0 };
-	int failed = encode_png(row, NULL, &png, bgra, width * 4, width, height, 1);
+	png_source source = { bgra, width * 4, width, 1, row, NULL };
+	int failed = encode_png(&png, &source, height, NULL, -1);
 	if (failed) {
 		free(png.data);
 		return;
