@@ -253,3 +253,29 @@ export function condenseFrames(stream: string): { frame: string; rest: string } 
   const syncs = frames.reduce((count, { opcode }) => count + (opcode === "sync" ? 1 : 0), 0);
   return { frame: syncs < 2 ? framesText : asOneFrame(frames), rest };
 }
+
+/**
+ * What of `stream` a full frame of the screen does not draw again: everything but the images drawn on the screen
+ * (layer 0), the copies within it, and the syncs that showed them. A stream that does not parse is kept whole.
+ */
+export function withoutScreenDrawing(stream: string): string {
+  let instructions: GuacInstruction[];
+  try {
+    instructions = new GuacamoleParser(storedStreamLimits).push(stream);
+  } catch (error) {
+    if (error instanceof GuacamoleSyntaxError) return stream;
+    throw error;
+  }
+  const screenStreams = new Set<string>();
+  const kept = instructions.filter(({ opcode, args }) => {
+    if (opcode === "img" && args[2] === "0") screenStreams.add(args[0] ?? "");
+    if (opcode === "img" || opcode === "blob" || opcode === "end") {
+      const onScreen = screenStreams.has(args[0] ?? "");
+      if (opcode === "end") screenStreams.delete(args[0] ?? "");
+      return !onScreen;
+    }
+    if (opcode === "copy") return !(args[0] === "0" && args[6] === "0");
+    return opcode !== "sync";
+  });
+  return kept.length === instructions.length ? stream : encodeAll(kept);
+}

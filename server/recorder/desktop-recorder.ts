@@ -2,10 +2,11 @@
 // Guacamole.SessionRecording plays), stored by ./snapshot-recording.ts. Every full frame from the engine (a
 // keyframe) opens a chunk, so playback can start there; the engine is asked for one after every minute of changing
 // screen, and the instructions since the last one are kept for a watcher joining. Watchers get every frame live;
-// the record keeps at most five pictures a second, and fewer under a flood of drawing (see `recordedFrameMs`).
+// the record keeps at most five pictures a second, and fewer under a flood of drawing (see `recordedFrameMs` and
+// `recordedPerSecond`).
 import type { BlobStore } from "../../lib/blob-store";
 import type { Database } from "../../lib/db/client";
-import { condenseFrames } from "../../lib/guacamole-overdraw";
+import { condenseFrames, withoutScreenDrawing } from "../../lib/guacamole-overdraw";
 import type { WatchFrame } from "../watchers";
 import { SnapshotRecording } from "./snapshot-recording";
 import type { SessionRecorder } from "./terminal-recorder";
@@ -28,7 +29,10 @@ const recordedFrameMs = 200;
 /**
  * Past five pictures a second, what is recorded is also held to this many characters a second (~360 MB an hour
  * before compression), with bursts up to `recordedBurst`: a screen that changes faster than that (a full-screen
- * flood of text) is recorded as fewer pictures, each still exact, one at least every `longestHoldMs`.
+ * flood of text) is recorded as fewer pictures, each still exact, one at least every `longestHoldMs`. Where the
+ * drawing held for the next picture grows larger than a full frame (text scrolled by copies of what was already
+ * there cannot be condensed), the engine is asked for a keyframe when the picture is due, and it replaces that
+ * drawing: the lines that scrolled past in between are not in the record.
  */
 const recordedPerSecond = 100_000;
 const recordedBurst = 2 * 1024 * 1024;
@@ -65,6 +69,11 @@ export class DesktopRecorder implements SessionRecorder {
   private budget = recordedBurst;
   private budgetAtMs = 0;
   private holdTimer: NodeJS.Timeout | null = null;
+  /** What the last keyframe cost in the record (0 before the engine sent one, or where it sends none). */
+  private keyframeLength = 0;
+  private measuringKeyframe = false;
+  /** The drawing held is to be replaced by a keyframe asked for when the next picture is due. */
+  private replacing = false;
 
   constructor(private readonly options: DesktopRecorderOptions) {
     const { db, blobStore, sessionId, store } = options;
@@ -79,11 +88,21 @@ export class DesktopRecorder implements SessionRecorder {
 
   /** A full frame starts with the next output. */
   keyframe() {
+    if (this.replacing) {
+      const kept = withoutScreenDrawing(this.held.join(""));
+      this.held = kept ? [kept] : [];
+      this.heldLength = kept.length;
+      this.replacing = false;
+    }
     this.recordHeld({ all: true });
     this.recording.startSnapshot({ seekPoint: true });
     this.keyframeAsked = false;
     this.lastKeyframeMs = this.elapsedMs();
     this.bytesSinceKeyframe = 0;
+    // The full frame is recorded as soon as it is whole, and measured.
+    this.nextFrameAtMs = -Infinity;
+    this.keyframeLength = 0;
+    this.measuringKeyframe = true;
   }
 
   /** Whole instructions, as the user's browser got them. */
@@ -95,12 +114,19 @@ export class DesktopRecorder implements SessionRecorder {
     this.held.push(instructions);
     this.heldLength += instructions.length;
     this.heldAtMs = atMs;
-    if (this.heldLength >= heldLimit) this.condenseHeld();
-    if (atMs >= this.nextFrameAtMs) this.recordHeld({ all: false });
+    const heldForBudget = this.nextFrameAtMs - this.lastFrameAtMs > recordedFrameMs;
+    if (!this.replacing && heldForBudget && this.keyframeLength > 0 && this.heldLength > this.keyframeLength) this.replacing = true;
+    // Held drawing to be replaced stays whole until the keyframe comes (a watcher joining or the end may need it).
+    if (this.heldLength >= heldLimit && !(this.replacing && this.askForKeyframe())) this.condenseHeld();
+    if (atMs >= this.nextFrameAtMs) this.frameDue();
     else if (!this.holdTimer) {
-      this.holdTimer = setTimeout(() => this.recordHeld({ all: false }), this.nextFrameAtMs - atMs);
+      this.holdTimer = setTimeout(() => this.frameDue(), this.nextFrameAtMs - atMs);
       this.holdTimer.unref();
     }
+  }
+
+  private frameDue() {
+    if (!(this.replacing && this.askForKeyframe())) this.recordHeld({ all: false });
   }
 
   /** Makes the frames held one where they are; drawing that cannot be made smaller so is recorded now. */
@@ -116,6 +142,7 @@ export class DesktopRecorder implements SessionRecorder {
   private recordHeld({ all }: { all: boolean }) {
     if (this.holdTimer) clearTimeout(this.holdTimer);
     this.holdTimer = null;
+    this.replacing = false;
     if (this.heldLength === 0) return;
     const { frame, rest } = condenseFrames(this.held.join(""));
     this.held = [];
@@ -133,6 +160,10 @@ export class DesktopRecorder implements SessionRecorder {
     const atMs = this.heldAtMs;
     this.recording.add(instructions, atMs);
     this.bytesSinceKeyframe += instructions.length;
+    if (this.measuringKeyframe) {
+      this.keyframeLength += instructions.length;
+      this.measuringKeyframe = !endsFrame;
+    }
     const changedForAMinute = atMs - this.lastKeyframeMs >= keyframeEveryMs && this.bytesSinceKeyframe >= keyframeAfterBytes;
     if (changedForAMinute || this.bytesSinceKeyframe >= keyframeAtBytes) this.askForKeyframe();
     this.budget = Math.min(recordedBurst, this.budget + ((atMs - this.budgetAtMs) * recordedPerSecond) / 1000) - instructions.length;
@@ -146,12 +177,16 @@ export class DesktopRecorder implements SessionRecorder {
   /** A desktop's keystrokes are not recorded (./protocols/guac/desktop-stream.ts says why). */
   input() {}
 
-  private askForKeyframe() {
-    if (this.keyframeAsked) return;
-    this.keyframeAsked = this.options.requestKeyframe();
+  /** Whether a keyframe is on its way. */
+  private askForKeyframe(): boolean {
+    if (!this.keyframeAsked) this.keyframeAsked = this.options.requestKeyframe();
+    return this.keyframeAsked;
   }
 
   async catchUp(): Promise<WatchFrame[]> {
+    // Drawing a keyframe is to replace is shown to the watcher without being recorded.
+    const shownBefore = this.replacing ? this.recording.shownNow() : null;
+    if (shownBefore !== null) return [{ type: "desktop" }, Buffer.from(shownBefore + this.held.join(""), "utf8")];
     this.recordHeld({ all: true });
     const shown = this.recording.shownNow();
     if (shown === null) {

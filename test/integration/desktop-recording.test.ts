@@ -190,6 +190,61 @@ describe("desktop recordings", () => {
     }
   });
 
+  it("past its budget, a keyframe asked for when the picture is due replaces held scrolling that copies cannot condense", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const { sessionId, startedAt } = await desktopSession();
+      vi.setSystemTime(startedAt);
+      let keyframeWanted = false;
+      const recorder = new DesktopRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, store: true, requestKeyframe: () => (keyframeWanted = true) });
+      // The engine: a full frame (label 10000 + frame) when asked, otherwise text scrolling 40 times a second: a
+      // copy of what the screen shows moved up, then the new rows (label = frame), 30,000 characters a frame.
+      const keyframeAt = (frame: number, at: number) => {
+        recorder.keyframe();
+        recorder.output(Buffer.concat([Buffer.from(encodeInstruction("size", [0, 1280, 800])), screenFrame(10_000 + frame, at, 90_000)]));
+      };
+      const scrolled = (frame: number, at: number) => Buffer.concat([Buffer.from(encodeInstruction("copy", [0, 0, 13, 1280, 787, 12, 0, 0, 0])), screenFrame(frame, at, 30_000)]);
+      let joined: Buffer | undefined;
+      const frames = 800;
+      for (let frame = 0; frame < frames; frame++) {
+        const at = startedAt + frame * 25;
+        vi.setSystemTime(at);
+        if (frame === 0 || keyframeWanted) {
+          keyframeWanted = false;
+          keyframeAt(frame, at);
+        } else recorder.output(scrolled(frame, at));
+        if (frame === 500) joined = (await recorder.catchUp())[1] as Buffer;
+      }
+      await recorder.close();
+
+      let whole = "";
+      for (let seq: number | null = 0; seq !== null; ) {
+        const window = await readDesktopWindow(db(), blobStore(), sessionId, { seq });
+        whole += window.instructions;
+        seq = window.nextSeq;
+      }
+      const labels = [...whole.matchAll(/\d+\.blob,\d+\.\d+,\d+\.([^;]+);/g)].map((match) => Number(/frame (\d+)/.exec(Buffer.from(match[1]!, "base64").toString("latin1"))![1]));
+      const keyframes = labels.filter((label) => label >= 10_000).map((label) => label - 10_000);
+      expect(keyframes.length).toBeGreaterThan(10);
+      // Every picture recorded follows on from the one before it (each copy moves what the record shows), so each
+      // is exact: after a keyframe come the frames after it, one by one, until the next keyframe replaces the rest.
+      labels.forEach((label, index) => {
+        if (index === 0 || label >= 10_000) return;
+        const before = labels[index - 1]!;
+        expect(label).toBe((before >= 10_000 ? before - 10_000 : before) + 1);
+      });
+      expect(labels.filter((label) => label < 10_000).length).toBeLessThan(frames / 2);
+      expect(labels.at(-1)).toBe(frames - 1);
+      // Within the budget (2 MiB burst, 100,000 characters a second) but for the end, recorded whole (one hold).
+      expect(whole.length).toBeLessThan(2 * 1024 * 1024 + 100_000 * 20 + 2_000_000);
+      // The watcher joining in the middle of a held stretch got the screen as it was then, from a keyframe on.
+      expect(joined!.toString()).toContain(encodeInstruction("size", [0, 1280, 800]));
+      expect(joined!.toString()).toContain(screenImage(500, 30_000));
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("refuses a seek into a session that is not a desktop", async () => {
     const [web] = await db().insert(sessions).values({ userId: userId(), targetName: "wiki", protocol: "web", node: "desktop-recording-test", status: "ended" }).returning();
     await expect(readDesktopWindow(db(), blobStore(), web!.id, { atMs: 0 })).rejects.toThrow(/not found|Recording/i);

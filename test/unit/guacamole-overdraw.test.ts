@@ -2,7 +2,7 @@
 // it before anything reads the pixels underneath; frames, their timing and everything else stay.
 import { crc32, deflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { condenseFrames, condenseLead, withoutOverdrawnImages } from "@/lib/guacamole-overdraw";
+import { condenseFrames, condenseLead, withoutOverdrawnImages, withoutScreenDrawing } from "@/lib/guacamole-overdraw";
 import { encodeInstruction, GuacamoleParser, type GuacInstruction } from "@/lib/protocol/guacamole";
 
 function pngChunk(type: string, data: Buffer) {
@@ -141,5 +141,20 @@ describe("overdrawn images", () => {
     expect(condenseFrames(`${single}4.sync,x.1;`)).toEqual({ frame: `${single}4.sync,x.1;`, rest: "" });
     const padded = `04.sync,2.10;${encode(frames[1]!)}`;
     expect(condenseFrames(padded)).toEqual({ frame: padded, rest: "" });
+  });
+
+  it("keeps of held drawing what a keyframe does not draw again: not the screen's images, copies and syncs", () => {
+    const encode = (instructions: GuacInstruction[]) => instructions.map(({ opcode, args }) => encodeInstruction(opcode, args)).join("");
+    const screen = image(png(64, 64), { x: 0, y: 0 });
+    const cursorImage = image(png(16, 16, "rgba"), { x: 0, y: 0, layer: -1 });
+    const others = [
+      { opcode: "cursor", args: ["0", "0", "-1", "0", "0", "16", "16"] },
+      { opcode: "name", args: ["build server"] },
+      { opcode: "copy", args: ["-1", "0", "0", "16", "16", "12", "1", "0", "0"] },
+    ];
+    const held = encode([{ opcode: "copy", args: ["0", "0", "13", "64", "51", "12", "0", "0", "0"] }, ...screen, ...cursorImage, ...others, sync(25)]);
+    expect(withoutScreenDrawing(held)).toBe(encode([...cursorImage, ...others]));
+    expect(withoutScreenDrawing(encode(others))).toBe(encode(others));
+    expect(withoutScreenDrawing("4.sync,x.1;")).toBe("4.sync,x.1;");
   });
 });
