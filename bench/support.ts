@@ -2,6 +2,7 @@
 // started on a fresh PostgreSQL database with a signed-in account and SSH targets, and process figures from /proc.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -194,20 +195,21 @@ export function directPty(sshd: SshLogin): Promise<Pty> {
 
 /** A ticket for `request`, then the WebSocket it opens on the node at `nodeUrl`, as a browser's page does it. */
 export async function gatewaySocket(nodeUrl: string, cookie: string, request: Record<string, string>, query = "") {
-  const askForTicket = () =>
-    fetch(`${nodeUrl}/api/tickets`, {
-      method: "POST",
-      headers: { cookie, origin: nodeUrl, "content-type": "application/json" },
-      body: JSON.stringify(request),
+  // On a connection of its own: a kept-alive one that the server closed while a benchmark read or rendered for
+  // minutes failed the request without an answer (EPIPE), again when asked twice.
+  const response = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const body = JSON.stringify(request);
+    const ask = httpRequest(`${nodeUrl}/api/tickets`, { method: "POST", agent: false, headers: { cookie, origin: nodeUrl, "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (answer) => {
+      const parts: Buffer[] = [];
+      answer.on("data", (part: Buffer) => parts.push(part));
+      answer.on("end", () => resolve({ status: answer.statusCode ?? 0, body: Buffer.concat(parts).toString("utf8") }));
+      answer.on("error", reject);
     });
-  // A kept-alive connection the server closed just as it was reused fails the request without an answer: asked
-  // again on a fresh one (a ticket issued and never used expires by itself).
-  const response = await askForTicket().catch((error: unknown) => {
-    if (error instanceof TypeError) return askForTicket();
-    throw error;
+    ask.on("error", reject);
+    ask.end(body);
   });
-  if (!response.ok) throw new Error(`${request.purpose} ticket refused: ${response.status} ${await response.text()}`);
-  const { url } = (await response.json()) as { url: string };
+  if (response.status < 200 || response.status > 299) throw new Error(`${request.purpose} ticket refused: ${response.status} ${response.body}`);
+  const { url } = JSON.parse(response.body) as { url: string };
   const socket = new WebSocket(`${nodeUrl.replace(/^http/, "ws")}${url}${query}`, { headers: { cookie, origin: nodeUrl } });
   // A node going away resets its sockets: that is a lost session, reported by onLost, not an error to throw.
   socket.on("error", () => {});
