@@ -4,7 +4,6 @@
 // black and white cells in the top-left corner. Chromium then opens the recording in the web player and seeks
 // to random moments; a seek is timed until the canvas shows the strip of the second sought.
 import path from "node:path";
-import { chromium } from "@playwright/test";
 import { eq, sql } from "drizzle-orm";
 import { createFsBlobStore } from "../lib/blob-store/fs";
 import { openDatabase } from "../lib/db/client";
@@ -12,7 +11,8 @@ import { recordingChunks, sessions, users } from "../lib/db/schema";
 import { encodeInstruction, GuacamoleParser } from "../lib/protocol/guacamole";
 import { desktopWindowSchema } from "../lib/protocol/recordings";
 import { DesktopRecorder } from "../server/recorder/desktop-recorder";
-import { percentile, type BenchGateway } from "./support";
+import { latencySummary, reviewerPage, stuckPlayer, timedWindows } from "./player-seeks";
+import type { BenchGateway } from "./support";
 
 const stripBits = 12;
 const cellSize = 8;
@@ -164,21 +164,18 @@ export async function synthesizeDesktopRecording(bench: BenchGateway, sourceSess
  */
 export async function measureDesktopSeeks(bench: BenchGateway, sessionId: string, durationMs: number, seeks: number) {
   const moment = () => (Math.floor((Math.random() * (durationMs - 2000)) / 1000) * 1000 + 500);
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
+  const { browser, page, problems } = await reviewerPage(bench);
   try {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const [cookieName, cookieValue] = bench.cookie.split(/=(.*)/s);
-    await context.addCookies([{ name: cookieName!, value: cookieValue!, domain: "localhost", path: "/" }]);
-    const page = await context.newPage();
     const showsSecond = (second: number) => page.waitForFunction(`${shownSecond} === ${second}`, undefined, { polling: "raf", timeout: 20_000 }).then(() => true, () => false);
 
     // The page compiled and cached once, as a reviewer's second visit would find it.
-    await page.goto(`${bench.url}/recordings/${sessionId}?t=500`);
-    if (!(await showsSecond(0))) throw new Error(`the player does not show the recording's start (it shows ${String(await page.evaluate(shownSecond))})`);
+    // `t` is seconds into the recording, as every link to a player gives it.
+    await page.goto(`${bench.url}/recordings/${sessionId}?t=0.5`);
+    if (!(await showsSecond(0))) throw await stuckPlayer(page, problems, `the player does not show the recording's start (it shows ${String(await page.evaluate(shownSecond))})`);
 
     const opening = moment();
     let began = performance.now();
-    await page.goto(`${bench.url}/recordings/${sessionId}?t=${opening}`);
+    await page.goto(`${bench.url}/recordings/${sessionId}?t=${opening / 1000}`);
     let wrong = (await showsSecond(Math.floor(opening / 1000))) ? 0 : 1;
     const openMs = performance.now() - began;
 
@@ -195,18 +192,8 @@ export async function measureDesktopSeeks(bench: BenchGateway, sessionId: string
       latencies.push(performance.now() - began);
     }
     // Of which the gateway's part: the window for a moment, read, condensed and sent (other moments, same count).
-    const windowLatencies: number[] = [];
-    const windowBytes: number[] = [];
-    for (let seek = 0; seek < seeks; seek++) {
-      const started = performance.now();
-      const response = await fetch(`${bench.url}/api/recordings/${sessionId}/desktop?at=${moment()}`, { headers: { cookie: bench.cookie } });
-      const body = await response.arrayBuffer();
-      if (!response.ok) throw new Error(`the window was refused: ${response.status}`);
-      windowLatencies.push(performance.now() - started);
-      windowBytes.push(body.byteLength);
-    }
-    const summary = (values: number[]) => ({ p50: Math.round(percentile(values, 50)), p95: Math.round(percentile(values, 95)), max: Math.round(Math.max(...values)) });
-    const figures = { openMs: Math.round(openMs), seekMs: summary(latencies), seeks: latencies.length, wrongFrames: wrong, windowMs: summary(windowLatencies), windowMb: Number((percentile(windowBytes, 50) / 1e6).toFixed(1)) };
+    const gateway = await timedWindows(bench, seeks, () => `/api/recordings/${sessionId}/desktop?at=${moment()}`);
+    const figures = { openMs: Math.round(openMs), seekMs: latencySummary(latencies), seeks: latencies.length, wrongFrames: wrong, ...gateway };
     console.log(
       `seeks in Chromium's player: opened at a moment in ${figures.openMs} ms; ${seeks} seeks p50 ${figures.seekMs.p50} ms, p95 ${figures.seekMs.p95} ms, max ${figures.seekMs.max} ms; wrong frames: ${wrong}; ` +
         `the window alone from the gateway p50 ${figures.windowMs.p50} ms, p95 ${figures.windowMs.p95} ms (${figures.windowMb} MB)`,

@@ -157,8 +157,10 @@ await runBenchmark("rdp", async (figures) => {
   const gatewayEngineRss = engineProcesses(bench.gateway.pid).reduce((sum, pid) => sum + treeRss(pid), 0);
   socket.close();
   await sleep(2000);
+  // The session just measured: the first-frame connects before it are sessions of the target too.
   const [recording] = await sql<{ id: string; bytes: string; ms: number }[]>`
-    select s.id, coalesce(sum(c.size), 0) as bytes, max(c.end_ms) as ms from recording_chunks c join sessions s on s.id = c.session_id where s.target_name = 'desktop' group by s.id`;
+    select s.id, coalesce(sum(c.size), 0) as bytes, max(c.end_ms) as ms from recording_chunks c join sessions s on s.id = c.session_id
+    where s.target_name = 'desktop' group by s.id, s.started_at order by s.started_at desc limit 1`;
   const recordingMbPerHour = (Number(recording!.bytes) / 1e6 / Math.max(1, recording!.ms)) * 3_600_000;
   figures.gateway = { ...viaGateway, engineRssMb: Number((gatewayEngineRss / 1024 / 1024).toFixed(1)), recordingMbPerHour: Number(recordingMbPerHour.toFixed(1)) };
   console.log(

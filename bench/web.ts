@@ -1,7 +1,8 @@
 // npm run bench:web — publishing a web app: the latency the gateway's proxy adds (p50/p99 of 1,000 requests
 // through the gateway next to 1,000 straight to the app, same run, alternating), for a plain response and for a
 // page that gets the recorder injected; and the recording's stored bytes per minute of scripted browsing in
-// Chromium (sign in to the app's own login form, its editor, page to page, mouse and scroll).
+// Chromium (sign in to the app's own login form, its editor, page to page, mouse and scroll); then seeks in an
+// hour of web recording made from that browsing (bench/web-seek.ts).
 // Starts its own app (Node-RED), PostgreSQL database and gateway; every phase has a deadline; prints a JSON line
 // with the figures last, also when it stops early.
 import http from "node:http";
@@ -9,10 +10,15 @@ import { chromium } from "@playwright/test";
 import postgres from "postgres";
 import { startNodeRed } from "../test/fixtures/node-red";
 import { atEnd, percentile, phase, runBenchmark, sleep, startBenchGateway } from "./support";
+import { measureWebSeeks, synthesizeWebRecording } from "./web-seek";
 
 const requestCount = Number(process.env.BENCH_WEB_REQUESTS ?? 1000);
 const browseSeconds = Number(process.env.BENCH_WEB_SECONDS ?? 60);
 const rounds = 10;
+const seekHours = Number(process.env.BENCH_WEB_SEEK_HOURS ?? 1);
+const seeks = Number(process.env.BENCH_WEB_SEEKS ?? 50);
+/** latency, browsing, seeks (which needs browsing). */
+const parts = (process.env.BENCH_WEB_PARTS ?? "latency,browsing,seeks").split(",");
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
@@ -35,7 +41,7 @@ const summary = (times: number[]) => ({ p50Ms: Number(percentile(times, 50).toFi
 await runBenchmark("web", async (figures) => {
   const app = await phase("starting the app", 120_000, () => startNodeRed());
   atEnd(() => app.stop());
-  const bench = await phase("starting the gateway", 180_000, () => startBenchGateway({ name: "web", roles: ["user"], targets: { red: { protocol: "web", internalUrl: app.url } } }));
+  const bench = await phase("starting the gateway", 180_000, () => startBenchGateway({ name: "web", roles: ["user", "reviewer"], targets: { red: { protocol: "web", internalUrl: app.url } } }));
   const sql = postgres(bench.databaseUrl, { max: 1, onnotice: () => {} });
   atEnd(() => sql.end());
   atEnd(() => agent.destroy());
@@ -65,7 +71,7 @@ await runBenchmark("web", async (figures) => {
     page: { "sec-fetch-dest": "document" },
   };
   const times = { direct: [] as number[], plain: [] as number[], page: [] as number[] };
-  await phase(`latency, ${requestCount} requests each way`, 300_000, async () => {
+  if (parts.includes("latency")) await phase(`latency, ${requestCount} requests each way`, 300_000, async () => {
     for (let warm = 0; warm < 50; warm++) {
       await timedGet(direct, {});
       await timedGet(proxied, { host: appHost, cookie: appCookie, ...kinds.plain });
@@ -76,7 +82,7 @@ await runBenchmark("web", async (figures) => {
       for (let index = 0; index < requestCount / rounds; index++) times.page.push(await timedGet(proxied, { host: appHost, cookie: appCookie, ...kinds.page }));
     }
   });
-  Object.assign(figures, {
+  if (parts.includes("latency")) Object.assign(figures, {
     requests: requestCount,
     direct: summary(times.direct),
     proxied: summary(times.plain),
@@ -84,8 +90,9 @@ await runBenchmark("web", async (figures) => {
     addedP50Ms: Number((percentile(times.plain, 50) - percentile(times.direct, 50)).toFixed(2)),
     addedP99Ms: Number((percentile(times.plain, 99) - percentile(times.direct, 99)).toFixed(2)),
   });
-  console.log(`latency of ${requestCount} requests each: direct ${JSON.stringify(summary(times.direct))}, through the gateway ${JSON.stringify(summary(times.plain))}, pages with the recorder ${JSON.stringify(summary(times.page))}`);
+  if (parts.includes("latency")) console.log(`latency of ${requestCount} requests each: direct ${JSON.stringify(summary(times.direct))}, through the gateway ${JSON.stringify(summary(times.plain))}, pages with the recorder ${JSON.stringify(summary(times.page))}`);
 
+  if (!parts.includes("browsing")) return;
   // Scripted browsing, recorded: Chromium signed in to the gateway (the benchmark account's cookie).
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
   atEnd(() => browser.close());
@@ -122,4 +129,9 @@ await runBenchmark("web", async (figures) => {
   console.log(`recording: ${stored!.chunks} chunks, ${stored!.bytes} bytes stored for ${browsedMinutes.toFixed(2)} min of browsing (${pagesOpened} pages) = ${(bytesPerMinute / 1024).toFixed(1)} KiB/min`);
 
   Object.assign(figures, { recordingBytesPerMinute: bytesPerMinute, browsedMinutes: Number(browsedMinutes.toFixed(2)), pagesOpened });
+
+  if (!parts.includes("seeks")) return;
+  const synthetic = await phase(`a ${seekHours} h web recording made from that browsing`, 600_000, () => synthesizeWebRecording(bench, sessionId, seekHours));
+  figures.syntheticRecording = synthetic.figures;
+  figures.seeks = await phase(`${seeks} seeks in Chromium's player`, 600_000, () => measureWebSeeks(bench, synthetic.sessionId, synthetic.durationMs, seeks));
 });

@@ -1,0 +1,48 @@
+// What the seek benchmarks of the desktop and web players share: Chromium signed in as a reviewer, the figures
+// of a series of seeks, and the gateway's share of them (the window for a moment, fetched whole).
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium, type Browser, type Page } from "@playwright/test";
+import { percentile, type BenchGateway } from "./support";
+
+/**
+ * Chromium signed in to the gateway as the benchmark's account, on one page of a 1280×900 window, and what the
+ * page reported as going wrong (errors on its console, failed requests): what a stuck player is told with.
+ */
+export async function reviewerPage(bench: BenchGateway): Promise<{ browser: Browser; page: Page; problems: string[] }> {
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const [cookieName, cookieValue] = bench.cookie.split(/=(.*)/s);
+  await context.addCookies([{ name: cookieName!, value: cookieValue!, domain: "localhost", path: "/" }]);
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on("console", (message) => message.type() === "error" && problems.push(message.text().slice(0, 300)));
+  page.on("pageerror", (error) => problems.push(error.message.slice(0, 300)));
+  page.on("response", (response) => response.status() >= 400 && problems.push(`${response.status()} ${response.url()}`));
+  return { browser, page, problems };
+}
+
+/** p50, p95 and the slowest of a series of times, in whole ms. */
+export const latencySummary = (values: number[]) => ({ p50: Math.round(percentile(values, 50)), p95: Math.round(percentile(values, 95)), max: Math.round(Math.max(...values)) });
+
+/** The gateway's part of `count` seeks: the window each `windowPath()` names, read and sent whole. */
+export async function timedWindows(bench: BenchGateway, count: number, windowPath: () => string) {
+  const latencies: number[] = [];
+  const bytes: number[] = [];
+  for (let fetched = 0; fetched < count; fetched++) {
+    const started = performance.now();
+    const response = await fetch(`${bench.url}${windowPath()}`, { headers: { cookie: bench.cookie } });
+    const body = await response.arrayBuffer();
+    if (!response.ok) throw new Error(`the window was refused: ${response.status}`);
+    latencies.push(performance.now() - started);
+    bytes.push(body.byteLength);
+  }
+  return { windowMs: latencySummary(latencies), windowMb: Number((percentile(bytes, 50) / 1e6).toFixed(1)) };
+}
+
+/** What a player that does not show what it should is reported with: the page's problems and a screenshot. */
+export async function stuckPlayer(page: Page, problems: string[], what: string): Promise<Error> {
+  const screenshot = path.join(tmpdir(), `gatehouse-bench-player-${Date.now()}.png`);
+  await page.screenshot({ path: screenshot }).catch(() => {});
+  return new Error(`${what}; the page reported: ${problems.slice(-5).join(" | ") || "nothing"}; its screenshot: ${screenshot}`);
+}
