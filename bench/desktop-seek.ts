@@ -4,14 +4,14 @@
 // black and white cells in the top-left corner. Chromium then opens the recording in the web player and seeks
 // to random moments; a seek is timed until the canvas shows the strip of the second sought.
 import path from "node:path";
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { createFsBlobStore } from "../lib/blob-store/fs";
 import { openDatabase } from "../lib/db/client";
-import { recordingChunks, sessions, users } from "../lib/db/schema";
+import { sessions, users } from "../lib/db/schema";
 import { encodeInstruction, GuacamoleParser } from "../lib/protocol/guacamole";
 import { desktopWindowSchema } from "../lib/protocol/recordings";
 import { DesktopRecorder } from "../server/recorder/desktop-recorder";
-import { latencySummary, reviewerPage, stuckPlayer, timedWindows } from "./player-seeks";
+import { latencySummary, reviewerPage, storedChunks, stuckPlayer, timedWindows } from "./player-seeks";
 import type { BenchGateway } from "./support";
 
 const stripBits = 12;
@@ -135,17 +135,14 @@ export async function synthesizeDesktopRecording(bench: BenchGateway, sourceSess
     }
     await recorder.close();
     await db.update(sessions).set({ status: "ended", endedAt: new Date(startedAt + durationMs) }).where(eq(sessions.id, sessionId));
-    const [stored] = await db
-      .select({ chunks: sql<number>`count(*)::int`, snapshots: sql<number>`count(*) filter (where ${recordingChunks.snapshot})::int`, bytes: sql<number>`sum(${recordingChunks.size})::bigint` })
-      .from(recordingChunks)
-      .where(eq(recordingChunks.sessionId, sessionId));
+    const stored = await storedChunks(db, sessionId);
     const figures = {
       hours,
       sourceFrames: source.length,
       rawMb: Number((rawBytes / 1e6).toFixed(0)),
-      storedMb: Number((Number(stored!.bytes) / 1e6).toFixed(0)),
-      chunks: stored!.chunks,
-      keyframes: stored!.snapshots,
+      storedMb: Number((stored.bytes / 1e6).toFixed(0)),
+      chunks: stored.chunks,
+      keyframes: stored.snapshots,
       recordedSeconds: Number(((performance.now() - began) / 1000).toFixed(0)),
     };
     console.log(

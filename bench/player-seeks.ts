@@ -1,9 +1,22 @@
-// What the seek benchmarks of the desktop and web players share: Chromium signed in as a reviewer, the figures
-// of a series of seeks, and the gateway's share of them (the window for a moment, fetched whole).
+// What the seek benchmarks of the desktop and web players share: what their synthetic hour stored, Chromium
+// signed in as a reviewer, the figures of a series of seeks, and the gateway's share of them (the window for a
+// moment, fetched whole).
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "@playwright/test";
+import { eq, sql } from "drizzle-orm";
+import type { Database } from "../lib/db/client";
+import { recordingChunks } from "../lib/db/schema";
 import { percentile, type BenchGateway } from "./support";
+
+/** A recording's chunks, how many open with a snapshot (seek points), and their stored bytes. */
+export async function storedChunks(db: Database, sessionId: string) {
+  const [stored] = await db
+    .select({ chunks: sql<number>`count(*)::int`, snapshots: sql<number>`count(*) filter (where ${recordingChunks.snapshot})::int`, bytes: sql<number>`sum(${recordingChunks.size})::bigint` })
+    .from(recordingChunks)
+    .where(eq(recordingChunks.sessionId, sessionId));
+  return { chunks: stored!.chunks, snapshots: stored!.snapshots, bytes: Number(stored!.bytes) };
+}
 
 /**
  * Chromium signed in to the gateway as the benchmark's account, on one page of a 1280×900 window, and what the

@@ -5,14 +5,14 @@
 // the activity strip under the player (each plays from its moment); a seek is timed from the click until the
 // player's page shows the second sought.
 import path from "node:path";
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { createFsBlobStore } from "../lib/blob-store/fs";
 import { openDatabase } from "../lib/db/client";
-import { recordingChunks, sessions, users } from "../lib/db/schema";
+import { sessions, users } from "../lib/db/schema";
 import { pageEventType, type PageEvent } from "../lib/protocol/page-recorder";
 import { pageEventsWindowSchema } from "../lib/protocol/web-recording";
 import { WebRecorder } from "../server/recorder/web-recorder";
-import { latencySummary, reviewerPage, stuckPlayer, timedWindows } from "./player-seeks";
+import { latencySummary, reviewerPage, storedChunks, stuckPlayer, timedWindows } from "./player-seeks";
 import type { BenchGateway } from "./support";
 
 /** A web recording's events, as the player gets them through the gateway's API. */
@@ -122,19 +122,16 @@ export async function synthesizeWebRecording(bench: BenchGateway, sourceSessionI
     }
     await recorder.close();
     await db.update(sessions).set({ status: "ended", endedAt: new Date(startedAt + durationMs) }).where(eq(sessions.id, sessionId));
-    const [stored] = await db
-      .select({ chunks: sql<number>`count(*)::int`, snapshots: sql<number>`count(*) filter (where ${recordingChunks.snapshot})::int`, bytes: sql<number>`sum(${recordingChunks.size})::bigint` })
-      .from(recordingChunks)
-      .where(eq(recordingChunks.sessionId, sessionId));
+    const stored = await storedChunks(db, sessionId);
     const figures = {
       hours,
       sourceEvents: source.length,
       sourceSeconds: Math.round(loopMs / 1000),
       events,
       rawMb: Number((rawBytes / 1e6).toFixed(0)),
-      storedMb: Number((Number(stored!.bytes) / 1e6).toFixed(0)),
-      chunks: stored!.chunks,
-      seekPoints: stored!.snapshots,
+      storedMb: Number((stored.bytes / 1e6).toFixed(0)),
+      chunks: stored.chunks,
+      seekPoints: stored.snapshots,
       recordedSeconds: Number(((performance.now() - began) / 1000).toFixed(0)),
     };
     console.log(
