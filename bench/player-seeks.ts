@@ -24,7 +24,8 @@ export async function storedChunks(db: Database, sessionId: string) {
  */
 export async function reviewerPage(bench: BenchGateway): Promise<{ browser: Browser; page: Page; problems: string[] }> {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // The page's CSP forbids evaluating strings, which is how the benchmark's own probes run in it.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
   const [cookieName, cookieValue] = bench.cookie.split(/=(.*)/s);
   await context.addCookies([{ name: cookieName!, value: cookieValue!, domain: "localhost", path: "/" }]);
   const page = await context.newPage();
