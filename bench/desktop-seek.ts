@@ -7,11 +7,11 @@ import path from "node:path";
 import { eq } from "drizzle-orm";
 import { createFsBlobStore } from "../lib/blob-store/fs";
 import { openDatabase } from "../lib/db/client";
-import { sessions, users } from "../lib/db/schema";
+import { sessions } from "../lib/db/schema";
 import { encodeInstruction, GuacamoleParser } from "../lib/protocol/guacamole";
 import { desktopWindowSchema } from "../lib/protocol/recordings";
 import { DesktopRecorder } from "../server/recorder/desktop-recorder";
-import { latencySummary, reviewerPage, storedChunks, stuckPlayer, timedWindows } from "./player-seeks";
+import { latencySummary, reviewerPage, storedChunks, stuckPlayer, syntheticSession, timedWindows } from "./player-seeks";
 import type { BenchGateway } from "./support";
 
 const stripBits = 12;
@@ -87,10 +87,7 @@ export async function synthesizeDesktopRecording(bench: BenchGateway, sourceSess
   const db = handle.db;
   try {
     const durationMs = hours * 3600_000;
-    const startedAt = Date.now() - durationMs;
-    const [user] = await db.select().from(users).where(eq(users.username, "bench"));
-    const [session] = await db.insert(sessions).values({ userId: user!.id, targetName: "synthetic-desktop", protocol: "rdp", node: "synthetic", status: "active", startedAt: new Date(startedAt) }).returning();
-    const sessionId = session!.id;
+    const { sessionId, startedAt } = await syntheticSession(db, "rdp", durationMs);
     const clock = { nowMs: startedAt };
     let keyframeWanted = false;
     const recorder = new DesktopRecorder({

@@ -6,8 +6,16 @@ import path from "node:path";
 import { chromium, type Browser, type Page } from "@playwright/test";
 import { eq, sql } from "drizzle-orm";
 import type { Database } from "../lib/db/client";
-import { recordingChunks } from "../lib/db/schema";
+import { recordingChunks, sessions, users } from "../lib/db/schema";
 import { percentile, type BenchGateway } from "./support";
+
+/** An ended-to-be session of the benchmark's account that started `durationMs` ago, for a synthetic recording. */
+export async function syntheticSession(db: Database, protocol: "rdp" | "web", durationMs: number) {
+  const startedAt = Date.now() - durationMs;
+  const [user] = await db.select().from(users).where(eq(users.username, "bench"));
+  const [session] = await db.insert(sessions).values({ userId: user!.id, targetName: `synthetic-${protocol}`, protocol, node: "synthetic", status: "active", startedAt: new Date(startedAt) }).returning();
+  return { sessionId: session!.id, startedAt };
+}
 
 /** A recording's chunks, how many open with a snapshot (seek points), and their stored bytes. */
 export async function storedChunks(db: Database, sessionId: string) {

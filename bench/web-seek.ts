@@ -8,11 +8,11 @@ import path from "node:path";
 import { eq } from "drizzle-orm";
 import { createFsBlobStore } from "../lib/blob-store/fs";
 import { openDatabase } from "../lib/db/client";
-import { sessions, users } from "../lib/db/schema";
+import { sessions } from "../lib/db/schema";
 import { pageEventType, type PageEvent } from "../lib/protocol/page-recorder";
 import { pageEventsWindowSchema } from "../lib/protocol/web-recording";
 import { WebRecorder } from "../server/recorder/web-recorder";
-import { latencySummary, reviewerPage, storedChunks, stuckPlayer, timedWindows } from "./player-seeks";
+import { latencySummary, reviewerPage, storedChunks, stuckPlayer, syntheticSession, timedWindows } from "./player-seeks";
 import type { BenchGateway } from "./support";
 
 /** A web recording's events, as the player gets them through the gateway's API. */
@@ -59,10 +59,7 @@ export async function synthesizeWebRecording(bench: BenchGateway, sourceSessionI
   const db = handle.db;
   try {
     const durationMs = hours * 3600_000;
-    const startedAt = Date.now() - durationMs;
-    const [user] = await db.select().from(users).where(eq(users.username, "bench"));
-    const [session] = await db.insert(sessions).values({ userId: user!.id, targetName: "synthetic-web", protocol: "web", node: "synthetic", status: "active", startedAt: new Date(startedAt) }).returning();
-    const sessionId = session!.id;
+    const { sessionId, startedAt } = await syntheticSession(db, "web", durationMs);
     const recorder = new WebRecorder({ db, blobStore: createFsBlobStore(path.join(bench.dataDir, "blobs")), sessionId, startedAt, store: true, wantSnapshot: () => {}, quotaBytes: 1024 ** 4, quotaReached: () => {} });
     // As a live visit allows: at most 20 page loads a minute become seek points.
     const seekPointsAt: number[] = [];
