@@ -149,10 +149,21 @@ test.describe("web apps", () => {
     await expect(replayed(page, "web-player").getByRole("heading", { name: "Page two" })).toBeVisible({ timeout: 15_000 });
     await page.getByRole("listitem").filter({ hasText: "opened /page1" }).getByRole("link").click();
     await expect(replayed(page, "web-player").getByRole("heading", { name: "Page one" })).toBeVisible({ timeout: 15_000 });
-    await expect(page.locator(".rr-controller")).toBeVisible();
+    // One slider over the whole recording moves the player within the page: to each page's load and back.
+    const slider = page.getByRole("slider", { name: "Position in the recording" });
+    const pagesAt = await sql`select e.details->>'path' as path, extract(epoch from e.at - s.started_at) * 1000 as ms from session_events e join sessions s on s.id = e.session_id where e.session_id = ${recordedSession} and e.kind = 'web.navigation'`;
+    const loadOf = (path: string) => Number(pagesAt.find((row) => row.path === path)!.ms);
+    const pageUrl = page.url();
+    for (const [path, heading] of [["/page2", "Page two"], ["/page1", "Page one"], ["/page2", "Page two"]] as const) {
+      // The slider moves by 100 ms: the first step at or after the page's load.
+      await slider.fill(String(Math.ceil(loadOf(path) / 100) * 100));
+      await expect(replayed(page, "web-player").getByRole("heading", { name: heading })).toBeVisible({ timeout: 15_000 });
+    }
+    expect(page.url(), "a seek stays on the page").toBe(pageUrl);
+    await expect(page.getByTestId("web-player-position")).toContainText(/^\d+:\d\d \/ \d+:\d\d$/);
     // A moment that is not a whole number of milliseconds in floating point (1.005 s × 1000 = 1004.9999…).
     await page.goto(`${ssoUrl()}/recordings/${recordedSession}?t=1.005`);
-    await expect(page.locator(".rr-controller")).toBeVisible({ timeout: 15_000 });
+    await expect(page.getByTestId("web-player-position")).toContainText(/^\d+:\d\d \//, { timeout: 15_000 });
     await expect(page.getByText(/The gateway answered/)).toHaveCount(0);
     await page.close();
 
