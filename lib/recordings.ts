@@ -100,6 +100,23 @@ async function chunkText(blobStore: BlobStore, cipher: RecordingCipher, chunk: P
   return openRecordingBlob(cipher, chunk.blobKey, await blobStore.get(chunk.blobKey));
 }
 
+/** How many blobs a window reads at once: its chunks are many and small, each a round trip to the store. */
+const blobReadsAtOnce = 8;
+
+/** The texts of chunks, in their order. */
+async function chunkTexts(blobStore: BlobStore, cipher: RecordingCipher, chunks: Pick<RecordingChunk, "blobKey">[]): Promise<string[]> {
+  const texts = new Array<string>(chunks.length);
+  let next = 0;
+  const reader = async () => {
+    while (next < chunks.length) {
+      const index = next++;
+      texts[index] = await chunkText(blobStore, cipher, chunks[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(blobReadsAtOnce, chunks.length) }, reader));
+  return texts;
+}
+
 /**
  * The whole recording in its kind's format, read a chunk at a time as the client takes it (a slow reader holds
  * one chunk, not the recording). A web recording's events are checked as the player checks them.
@@ -174,8 +191,9 @@ async function readEvents(db: Database, blobStore: BlobStore, chunks: RecordingC
   let size = keyframe ? { cols: keyframe.cols, rows: keyframe.rows } : null;
   const events: CastEvent[] = [];
   const cipher = chunks[0] ? await recordingCipher(db, chunks[0].sessionId, { create: false }) : null;
-  for (const chunk of chunks) {
-    const parsed = parseChunk(await chunkText(blobStore, cipher!, chunk), chunk.seq);
+  const texts = cipher ? await chunkTexts(blobStore, cipher, chunks) : [];
+  for (const [index, chunk] of chunks.entries()) {
+    const parsed = parseChunk(texts[index]!, chunk.seq);
     if (parsed.header) size = { cols: parsed.header.width, rows: parsed.header.height };
     events.push(...parsed.events);
   }
@@ -246,8 +264,11 @@ interface WindowReach {
   aheadMs: number;
   aheadBytes: number;
 }
-/** Pages are light: a minute of browsing ahead, within 8 MiB stored. */
-const pageWindowReach: WindowReach = { aheadMs: 60_000, aheadBytes: 8 * 1024 * 1024 };
+/**
+ * 20 s of browsing ahead within 64 KiB stored: a seek carries little past its moment (a page's snapshot can be
+ * megabytes of markup and styles); the player fetches the next chunks as it plays.
+ */
+const pageWindowReach: WindowReach = { aheadMs: 20_000, aheadBytes: 64 * 1024 };
 /** Frames are heavy (images): 20 s ahead within 1 MiB, so a seek transfers little; the player fetches the next one as it plays. */
 const desktopWindowReach: WindowReach = { aheadMs: 20_000, aheadBytes: 1024 * 1024 };
 /**
@@ -304,9 +325,7 @@ async function readSnapshotWindow(db: Database, blobStore: BlobStore, sessionId:
     ahead.push(chunk);
   }
   const wanted = [...lead, ...ahead];
-  const cipher = await recordingCipher(db, sessionId, { create: false });
-  const bodies: string[] = [];
-  for (const chunk of wanted) bodies.push(await chunkText(blobStore, cipher, chunk));
+  const bodies = await chunkTexts(blobStore, await recordingCipher(db, sessionId, { create: false }), wanted);
   const lastRead = wanted.at(-1)?.seq ?? aheadFromSeq - 1;
   // Nothing was recorded between the window's last chunk and the next one: the window shows that stretch too.
   const next = candidates[ahead.length];

@@ -53,7 +53,15 @@ describe("web recordings", () => {
     expect(seek).toMatchObject({ startedAt, durationMs: 170_000 });
     expect(seek.nextSeq).not.toBeNull();
 
-    const rest = await readPageEventsWindow(db(), blobStore(), sessionId, { seq: seek.nextSeq! });
+    // Continuations go on from there a stretch at a time (20 s, or less where the chunks are big) to the end.
+    let rest = await readPageEventsWindow(db(), blobStore(), sessionId, { seq: seek.nextSeq! });
+    let continuations = 1;
+    while (rest.nextSeq !== null) {
+      expect(rest.events.at(-1)!.timestamp - rest.events[0]!.timestamp).toBeLessThanOrEqual(30_000);
+      rest = await readPageEventsWindow(db(), blobStore(), sessionId, { seq: rest.nextSeq });
+      continuations++;
+    }
+    expect(continuations).toBeGreaterThan(1);
     expect(rest.events.at(-1)).toMatchObject({ timestamp: startedAt + 170_000 });
     expect((await readPageEventsWindow(db(), blobStore(), sessionId, { atMs: 0 })).events[0]).toMatchObject({ data: { href: "https://wiki/one" } });
   });
