@@ -9,6 +9,8 @@ const sourceLabel: Record<MomentSource, string> = { session: "event", audit: "au
  * rows that name it, the commands typed, the rules that matched. `playerHref` makes each moment a link that plays
  * the recording from there (`t` in seconds, to the millisecond: a page opened within a second of another must
  * start the player on it). The page reads `timeline` once (`sessionMoments`), for this and the activity strip.
+ * The links are not prefetched: each would render the whole recording page on the server, and a long session
+ * has thousands.
  */
 export function SessionTimeline({ session, timeline: { moments, cut }, playerHref }: { session: { id: string; startedAt: Date }; timeline: SessionTimelineData; playerHref?: string }) {
   return (
@@ -23,7 +25,7 @@ export function SessionTimeline({ session, timeline: { moments, cut }, playerHre
           return (
             <li key={moment.key} data-source={moment.source} className={moment.quiet ? "text-slate-500" : sourceStyle[moment.source]}>
               {playerHref ? (
-                <Link href={`${playerHref}?t=${seconds}`} className="font-mono text-indigo-700" aria-label={`Play from ${time}`}>
+                <Link href={`${playerHref}?t=${seconds}`} prefetch={false} className="font-mono text-indigo-700" aria-label={`Play from ${time}`}>
                   {time}
                 </Link>
               ) : (

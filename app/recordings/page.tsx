@@ -48,7 +48,7 @@ export default async function RecordingsPage({ searchParams }: { searchParams: P
                 <li key={`${hit.sessionId}-${hit.atMs}-${index}`}>
                   <Card className="py-3">
                     {/* The player opens at the end of the hit's second, so the line itself is on screen. */}
-                    <Link href={`/recordings/${hit.sessionId}?t=${second + 1}`} className="text-sm font-medium text-indigo-700">
+                    <Link href={`/recordings/${hit.sessionId}?t=${second + 1}`} prefetch={false} className="text-sm font-medium text-indigo-700">
                       {hit.username} on {hit.targetName} · {hit.startedAt.toISOString().slice(0, 16).replace("T", " ")} · at {Math.floor(second / 60)}:{String(second % 60).padStart(2, "0")}
                     </Link>{" "}
                     <Link href={`/sessions/${hit.sessionId}`} className="text-xs text-indigo-700" aria-label={`Details of ${hit.username} on ${hit.targetName}`}>

@@ -2,7 +2,7 @@
 // The web recording player: rrweb's replayer (through rrweb-player, which scales the page to fit) over windows
 // of the recording, under the same controls as the other players: play, speed, skip idle, and one position
 // slider over the whole recording. A window starts at the page's last full snapshot before the moment asked
-// for and runs a minute on; a seek inside it only moves the replayer, a seek elsewhere loads the window there,
+// for and runs 20 s on; a seek inside it only moves the replayer, a seek elsewhere loads the window there,
 // and playing on fetches the next chunks ahead of the playhead, so a long recording seeks as fast as a short
 // one. The page is rebuilt without its scripts: nothing in a recording runs on the reviewer's machine.
 import "rrweb-player/dist/style.css";
@@ -32,6 +32,8 @@ type PlayerEvents = ConstructorParameters<typeof RrwebPlayer>[0]["props"]["event
 /** A window in the replayer; its times are ms from the session's start. */
 interface LoadedWindow {
   player: RrwebPlayer;
+  /** The element the player draws into, one per window. */
+  holder: HTMLDivElement;
   /** Its events as loaded, and the session's start on their clock. */
   events: PageEvent[];
   sessionStartedAt: number;
@@ -50,6 +52,7 @@ export function WebPlayer({ sessionId, startAt, activity }: { sessionId: string;
   const loaded = useRef<LoadedWindow | null>(null);
   /** Only the latest seek may replace the window: a slider dragged asks for many. */
   const latestSeek = useRef(0);
+  const styleCache = useRef<StyleCache | null>(null);
   const position = useRef(startAt);
   const settings = useRef({ speed: 1, skipIdle: true });
   const [shownPosition, setShownPosition] = useState(startAt);
@@ -67,7 +70,7 @@ export function WebPlayer({ sessionId, startAt, activity }: { sessionId: string;
     setShownPosition(atMs);
   }, []);
 
-  /** Adds the chunks after the loaded window while it plays, before the playhead reaches their start. */
+  /** Adds the chunks after the loaded window, before the playhead reaches their start. */
   const fetchAhead = useCallback(
     (current: LoadedWindow) => {
       if (current.nextSeq === null || current.fetching || current.untilMs - position.current > prefetchMs * settings.current.speed) return;
@@ -101,11 +104,18 @@ export function WebPlayer({ sessionId, startAt, activity }: { sessionId: string;
         if (found.events.length < 2) return setProblem("This recording holds no page at this moment");
         setProblem(undefined);
         const startMs = found.events[0]!.timestamp - found.startedAt;
-        destroy(loaded.current);
-        container.current.replaceChildren();
+        // The window replaced is hidden now and taken down once the new one is drawn: removing a page's
+        // document costs as much as drawing one, and the reviewer is waiting for the new one.
+        const previous = loaded.current;
+        if (previous) {
+          previous.holder.hidden = true;
+          window.setTimeout(() => destroy(previous), 200);
+        }
+        const holder = document.createElement("div");
+        container.current.prepend(holder);
         const width = Math.min(container.current.clientWidth, 1280);
         const player = new Player({
-          target: container.current,
+          target: holder,
           props: {
             events: found.events as PlayerEvents,
             width,
@@ -118,8 +128,10 @@ export function WebPlayer({ sessionId, startAt, activity }: { sessionId: string;
             mouseTail: false,
           },
         });
+        shareStyleCache(player, styleCache);
         const opened: LoadedWindow = {
           player,
+          holder,
           events: found.events,
           sessionStartedAt: found.startedAt,
           startMs,
@@ -131,7 +143,8 @@ export function WebPlayer({ sessionId, startAt, activity }: { sessionId: string;
         player.addEventListener("ui-update-current-time", (update) => {
           if (loaded.current !== opened) return;
           moved(opened.startMs + ((update as { payload?: number }).payload ?? 0));
-          fetchAhead(opened);
+          // Only while playing: a paused reviewer's next seek would wait behind chunks nobody plays.
+          if (playingNow.current) fetchAhead(opened);
         });
         // The end of what is loaded: on into the next window if the recording goes on. (rrweb says so after a
         // seek to the end too, where nothing plays.)
@@ -245,4 +258,22 @@ export function WebPlayer({ sessionId, startAt, activity }: { sessionId: string;
 /** A Svelte component: `$destroy` is there at run time, though its typings (from svelte) are not installed. */
 function destroy(opened: LoadedWindow | null) {
   (opened?.player as unknown as { $destroy(): void } | undefined)?.$destroy();
+  opened?.holder.remove();
+}
+
+/** rrweb's replayer keeps each stylesheet it has rewritten for replay (hover rules) in a cache of its own. */
+interface StyleCache {
+  stylesWithHoverClass: Map<string, string>;
+}
+/** Stylesheets past this many, the shared cache starts over (pages whose styles change as they run). */
+const styleCacheMax = 500;
+
+/**
+ * Gives the player's replayer the cache of the windows before it: a page's stylesheets (hundreds of KB for an app
+ * like an editor) are then rewritten once per visit to the player, not at every seek into another window.
+ */
+function shareStyleCache(player: RrwebPlayer, shared: { current: StyleCache | null }) {
+  const replayer = player.getReplayer() as unknown as { cache: StyleCache };
+  if (shared.current && shared.current.stylesWithHoverClass.size < styleCacheMax) replayer.cache = shared.current;
+  else shared.current = replayer.cache;
 }

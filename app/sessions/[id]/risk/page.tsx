@@ -50,7 +50,7 @@ export default async function RiskAnalysisPage({ params }: { params: Promise<{ i
                     </pre>
                   </td>
                   <td className="px-3 py-2 text-sm">
-                    <Link className="text-indigo-700" href={`/recordings/${session.id}?t=${second + 1}`}>
+                    <Link className="text-indigo-700" href={`/recordings/${session.id}?t=${second + 1}`} prefetch={false}>
                       Play at {Math.floor(second / 60)}:{String(second % 60).padStart(2, "0")}
                     </Link>
                   </td>
