@@ -11,7 +11,7 @@ import { sessions } from "../lib/db/schema";
 import { encodeInstruction, GuacamoleParser } from "../lib/protocol/guacamole";
 import { desktopWindowSchema } from "../lib/protocol/recordings";
 import { DesktopRecorder } from "../server/recorder/desktop-recorder";
-import { latencySummary, reviewerPage, storedChunks, stuckPlayer, syntheticSession, timedWindows } from "./player-seeks";
+import { latencySummary, middleOfASecond, reviewerPage, seekBySlider, shows, storedChunks, stuckPlayer, syntheticSession, timedWindows } from "./player-seeks";
 import type { BenchGateway } from "./support";
 
 const stripBits = 12;
@@ -157,10 +157,10 @@ export async function synthesizeDesktopRecording(bench: BenchGateway, sourceSess
  * of the second sought is always drawn by then.
  */
 export async function measureDesktopSeeks(bench: BenchGateway, sessionId: string, durationMs: number, seeks: number) {
-  const moment = () => (Math.floor((Math.random() * (durationMs - 2000)) / 1000) * 1000 + 500);
+  const moment = () => middleOfASecond(durationMs);
   const { browser, page, problems } = await reviewerPage(bench);
   try {
-    const showsSecond = (second: number) => page.waitForFunction(`${shownSecond} === ${second}`, undefined, { polling: "raf", timeout: 20_000 }).then(() => true, () => false);
+    const showsSecond = (second: number) => shows(page, shownSecond, second);
 
     // The page compiled and cached once, as a reviewer's second visit would find it.
     // `t` is seconds into the recording, as every link to a player gives it.
@@ -177,11 +177,7 @@ export async function measureDesktopSeeks(bench: BenchGateway, sessionId: string
     for (let seek = 0; seek < seeks; seek++) {
       const target = moment();
       began = performance.now();
-      await page.evaluate(`(() => {
-        const slider = document.querySelector('input[aria-label="Position in the recording"]');
-        Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set.call(slider, "${target}");
-        slider.dispatchEvent(new Event("input", { bubbles: true }));
-      })()`);
+      await seekBySlider(page, target);
       if (!(await showsSecond(Math.floor(target / 1000)))) wrong++;
       latencies.push(performance.now() - began);
     }

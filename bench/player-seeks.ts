@@ -32,8 +32,8 @@ export async function storedChunks(db: Database, sessionId: string) {
  */
 export async function reviewerPage(bench: BenchGateway): Promise<{ browser: Browser; page: Page; problems: string[] }> {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
-  // The page's CSP forbids evaluating strings, which is how the benchmark's own probes run in it.
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+  // The page's CSP stays on, as a reviewer has it: it also keeps the replayed page from fetching the app's images.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const [cookieName, cookieValue] = bench.cookie.split(/=(.*)/s);
   await context.addCookies([{ name: cookieName!, value: cookieValue!, domain: "localhost", path: "/" }]);
   const page = await context.newPage();
@@ -42,6 +42,34 @@ export async function reviewerPage(bench: BenchGateway): Promise<{ browser: Brow
   page.on("pageerror", (error) => problems.push(error.message.slice(0, 300)));
   page.on("response", (response) => response.status() >= 400 && problems.push(`${response.status()} ${response.url()}`));
   return { browser, page, problems };
+}
+
+/**
+ * Whether the page comes to show `expected` within `timeoutMs`: `probe` (an expression) is read at every frame.
+ * (Playwright's waitForFunction evaluates its predicate with eval, which the page's CSP refuses.)
+ */
+export function shows(page: Page, probe: string, expected: number, timeoutMs = 20_000): Promise<boolean> {
+  return page.evaluate(`new Promise((resolve) => {
+    const deadline = performance.now() + ${timeoutMs};
+    const check = () => {
+      if (${probe} === ${expected}) resolve(true);
+      else if (performance.now() > deadline) resolve(false);
+      else requestAnimationFrame(check);
+    };
+    check();
+  })`) as Promise<boolean>;
+}
+
+/** A random moment of a recording, in the middle of a second (so the second it shows is not in doubt), in ms. */
+export const middleOfASecond = (durationMs: number) => Math.floor((Math.random() * (durationMs - 2000)) / 1000) * 1000 + 500;
+
+/** Moves the player's position slider to `ms`, as a reviewer's drag that ends there. */
+export async function seekBySlider(page: Page, ms: number) {
+  await page.evaluate(`(() => {
+    const slider = document.querySelector('input[aria-label="Position in the recording"]');
+    Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set.call(slider, "${ms}");
+    slider.dispatchEvent(new Event("input", { bubbles: true }));
+  })()`);
 }
 
 /** p50, p95 and the slowest of a series of times, in whole ms. */

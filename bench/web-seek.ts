@@ -1,9 +1,8 @@
 // The seek half of bench:web. An hour of web recording is made by the real recorder (its chunks, seek points and
 // storage) from the rrweb events of the browsing recorded earlier in the same run, looped with their own timing.
 // Every second also puts the second it is into the page as an element (#bench-second), so the DOM the player
-// shows says which moment it is. Chromium then opens the recording and seeks as a reviewer does, by the bars of
-// the activity strip under the player (each plays from its moment); a seek is timed from the click until the
-// player's page shows the second sought.
+// shows says which moment it is. Chromium then opens the recording and seeks as a reviewer does, by the
+// player's position slider; a seek is timed from the slider's move until the player's page shows the second sought.
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import { createFsBlobStore } from "../lib/blob-store/fs";
@@ -12,7 +11,7 @@ import { sessions } from "../lib/db/schema";
 import { pageEventType, type PageEvent } from "../lib/protocol/page-recorder";
 import { pageEventsWindowSchema } from "../lib/protocol/web-recording";
 import { WebRecorder } from "../server/recorder/web-recorder";
-import { latencySummary, reviewerPage, storedChunks, stuckPlayer, syntheticSession, timedWindows } from "./player-seeks";
+import { latencySummary, middleOfASecond, reviewerPage, seekBySlider, shows, storedChunks, stuckPlayer, syntheticSession, timedWindows } from "./player-seeks";
 import type { BenchGateway } from "./support";
 
 /** A web recording's events, as the player gets them through the gateway's API. */
@@ -148,44 +147,37 @@ const shownSecond = `(() => {
 })()`;
 
 /**
- * Opens the recording in Chromium's player at a random moment, then seeks `seeks` times by a random bar of the
- * activity strip; each is timed until the player's page shows the second of that bar's moment.
+ * Opens the recording in Chromium's player at a random moment, then seeks `seeks` times to random moments by the
+ * position slider; each is timed until the player's page shows that moment's second.
  */
 export async function measureWebSeeks(bench: BenchGateway, sessionId: string, durationMs: number, seeks: number) {
   const { browser, page, problems } = await reviewerPage(bench);
   try {
-    const showsSecond = (second: number) => page.waitForFunction(`${shownSecond} === ${second}`, undefined, { polling: "raf", timeout: 20_000 }).then(() => true, () => false);
+    const showsSecond = (second: number) => shows(page, shownSecond, second);
 
     // The page compiled and cached once, as a reviewer's second visit would find it.
     await page.goto(`${bench.url}/recordings/${sessionId}?t=30`);
     if (!(await showsSecond(30))) throw await stuckPlayer(page, problems, `the player does not show the recording's second 30 (it shows ${String(await page.evaluate(shownSecond))})`);
 
-    const opening = Math.floor(Math.random() * (durationMs / 1000 - 60)) + 30;
+    const opening = middleOfASecond(durationMs);
     let began = performance.now();
-    await page.goto(`${bench.url}/recordings/${sessionId}?t=${opening}`);
-    let wrong = (await showsSecond(opening)) ? 0 : 1;
+    await page.goto(`${bench.url}/recordings/${sessionId}?t=${opening / 1000}`);
+    let wrong = (await showsSecond(Math.floor(opening / 1000))) ? 0 : 1;
     const openMs = performance.now() - began;
 
-    const bars = page.locator('[data-testid="activity-density"] button');
-    const barCount = await bars.count();
-    if (barCount < 10) throw new Error(`the activity strip has ${barCount} bars`);
     const latencies: number[] = [];
-    let previous = -1;
     for (let seek = 0; seek < seeks; seek++) {
-      let bar = previous;
-      while (bar === previous || bar === 0) bar = Math.floor(Math.random() * barCount);
-      previous = bar;
-      const second = Math.floor((bar * durationMs) / barCount / 1000);
+      const target = middleOfASecond(durationMs);
       began = performance.now();
-      await bars.nth(bar).click();
-      if (!(await showsSecond(second))) wrong++;
+      await seekBySlider(page, target);
+      if (!(await showsSecond(Math.floor(target / 1000)))) wrong++;
       latencies.push(performance.now() - began);
     }
     // Of which the gateway's part: the window for a moment, read and sent (other moments, same count).
     const gateway = await timedWindows(bench, seeks, () => `/api/recordings/${sessionId}/page-events?at=${Math.floor(Math.random() * durationMs)}`);
     const figures = { openMs: Math.round(openMs), seekMs: latencySummary(latencies), seeks: latencies.length, wrongPages: wrong, ...gateway };
     console.log(
-      `seeks in Chromium's player: opened at a moment in ${figures.openMs} ms; ${seeks} seeks by the activity strip p50 ${figures.seekMs.p50} ms, p95 ${figures.seekMs.p95} ms, max ${figures.seekMs.max} ms; wrong pages: ${wrong}; ` +
+      `seeks in Chromium's player: opened at a moment in ${figures.openMs} ms; ${seeks} seeks by the slider p50 ${figures.seekMs.p50} ms, p95 ${figures.seekMs.p95} ms, max ${figures.seekMs.max} ms; wrong pages: ${wrong}; ` +
         `the window alone from the gateway p50 ${figures.windowMs.p50} ms, p95 ${figures.windowMs.p95} ms (${figures.windowMb} MB)`,
     );
     return figures;
