@@ -8,12 +8,11 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { SessionRecording } from "guacamole-common-js";
 import { createFedTunnel, fitDisplay, loadGuacamole } from "@/app/_components/guacamole";
-import { Button } from "@/app/_ui/primitives";
 import { drawingMoments, nextMoment } from "@/lib/desktop-activity";
 import { desktopWindowSchema, type DesktopWindow } from "@/lib/protocol/recordings";
 import type { RecordingActivity } from "@/lib/recording-activity";
 import { ActivityStrip } from "./activity-strip";
-import { playbackClock, ShortcutList, SkipIdleAndKeys, SpeedSelect } from "./playback-controls";
+import { PositionControls, ShortcutList } from "./playback-controls";
 import { Verification } from "./verification";
 
 const speeds = [1, 2, 4, 8];
@@ -190,27 +189,22 @@ export function DesktopPlayer({ sessionId, startAt, activity }: { sessionId: str
       }}
     >
       <Verification sessionId={sessionId} />
-      <div className="flex flex-wrap items-center gap-3 text-sm">
-        <Button onClick={() => setPlaying((on) => !on)} disabled={loading && !playing}>
-          {playing ? "Pause" : "Play"}
-        </Button>
-        <SpeedSelect label="Playback speed" speeds={speeds} value={speed} onChange={setSpeed} />
-        <input
-          type="range"
-          aria-label="Position in the recording"
-          className="min-w-48 flex-1"
-          min={0}
-          max={Math.max(durationMs, 1)}
-          step={100}
-          value={shownPosition}
-          onChange={(event) => seek(Number(event.target.value))}
-        />
-        <span data-testid="desktop-player-position" className="font-mono text-xs text-slate-600">
-          {playbackClock(shownPosition)} / {playbackClock(durationMs)}
-        </span>
-        <SkipIdleAndKeys skipIdle={skipIdle} onSkipIdle={setSkipIdle} shortcutsShown={shortcutsShown} onShortcuts={() => setShortcutsShown((shown) => !shown)} />
-        {loading ? <span className="text-xs text-slate-500">Loading…</span> : null}
-      </div>
+      <PositionControls
+        playing={playing}
+        onPlaying={() => setPlaying((on) => !on)}
+        loading={loading}
+        speeds={speeds}
+        speed={speed}
+        onSpeed={setSpeed}
+        positionMs={shownPosition}
+        durationMs={durationMs}
+        onSeek={seek}
+        positionTestId="desktop-player-position"
+        skipIdle={skipIdle}
+        onSkipIdle={setSkipIdle}
+        shortcutsShown={shortcutsShown}
+        onShortcuts={() => setShortcutsShown((shown) => !shown)}
+      />
       {activity ? <ActivityStrip activity={activity} onSeek={seek} /> : null}
       <ShortcutList shown={shortcutsShown} onClose={() => setShortcutsShown(false)} />
       {problem ? <p className="text-sm text-red-700">{problem}</p> : null}

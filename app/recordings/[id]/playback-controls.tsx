@@ -1,4 +1,6 @@
-// What the recording players share: how a position reads, the speed choice, and the keyboard shortcuts.
+// What the recording players share: how a position reads, the speed choice, the keyboard shortcuts, and the
+// controls bar of the players that seek by milliseconds.
+import { Button } from "@/app/_ui/primitives";
 
 /** A position as minutes:seconds. */
 export const playbackClock = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, "0")}`;
@@ -57,5 +59,50 @@ export function SkipIdleAndKeys({ skipIdle, onSkipIdle, shortcutsShown, onShortc
         Keyboard shortcuts (?)
       </button>
     </>
+  );
+}
+
+/**
+ * The bar of the players that seek by milliseconds (desktop and web): play, speed, one slider over the whole
+ * recording with the position beside it, skip idle and the keys.
+ */
+export function PositionControls(props: {
+  playing: boolean;
+  onPlaying: () => void;
+  loading: boolean;
+  speeds: readonly number[];
+  speed: number;
+  onSpeed: (speed: number) => void;
+  positionMs: number;
+  durationMs: number;
+  onSeek: (atMs: number) => void;
+  positionTestId: string;
+  skipIdle: boolean;
+  onSkipIdle: (on: boolean) => void;
+  shortcutsShown: boolean;
+  onShortcuts: () => void;
+}) {
+  return (
+    <div className="flex flex-wrap items-center gap-3 text-sm">
+      <Button onClick={props.onPlaying} disabled={props.loading && !props.playing}>
+        {props.playing ? "Pause" : "Play"}
+      </Button>
+      <SpeedSelect label="Playback speed" speeds={props.speeds} value={props.speed} onChange={props.onSpeed} />
+      <input
+        type="range"
+        aria-label="Position in the recording"
+        className="min-w-48 flex-1"
+        min={0}
+        max={Math.max(props.durationMs, 1)}
+        step={100}
+        value={props.positionMs}
+        onChange={(event) => props.onSeek(Number(event.target.value))}
+      />
+      <span data-testid={props.positionTestId} className="font-mono text-xs text-slate-600">
+        {playbackClock(props.positionMs)} / {playbackClock(props.durationMs)}
+      </span>
+      <SkipIdleAndKeys skipIdle={props.skipIdle} onSkipIdle={props.onSkipIdle} shortcutsShown={props.shortcutsShown} onShortcuts={props.onShortcuts} />
+      {props.loading ? <span className="text-xs text-slate-500">Loading…</span> : null}
+    </div>
   );
 }

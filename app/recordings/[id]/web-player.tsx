@@ -8,13 +8,12 @@
 import "rrweb-player/dist/style.css";
 import type RrwebPlayer from "rrweb-player";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { Button } from "@/app/_ui/primitives";
 import { pageDrawnAt } from "@/lib/page-playback";
 import { navigationTag, type PageEvent } from "@/lib/protocol/page-recorder";
 import { pageEventsWindowSchema, type PageEventsWindow } from "@/lib/protocol/web-recording";
 import type { RecordingActivity } from "@/lib/recording-activity";
 import { ActivityStrip } from "./activity-strip";
-import { playbackClock, ShortcutList, SkipIdleAndKeys, SpeedSelect } from "./playback-controls";
+import { PositionControls, ShortcutList } from "./playback-controls";
 import { Verification } from "./verification";
 
 const speeds = [1, 2, 4, 8];
@@ -226,27 +225,22 @@ export function WebPlayer({ sessionId, startAt, activity }: { sessionId: string;
       }}
     >
       <Verification sessionId={sessionId} />
-      <div className="flex flex-wrap items-center gap-3 text-sm">
-        <Button onClick={togglePlaying} disabled={loading && !playing}>
-          {playing ? "Pause" : "Play"}
-        </Button>
-        <SpeedSelect label="Playback speed" speeds={speeds} value={speed} onChange={changeSpeed} />
-        <input
-          type="range"
-          aria-label="Position in the recording"
-          className="min-w-48 flex-1"
-          min={0}
-          max={Math.max(durationMs, 1)}
-          step={100}
-          value={shownPosition}
-          onChange={(event) => seek(Number(event.target.value))}
-        />
-        <span data-testid="web-player-position" className="font-mono text-xs text-slate-600">
-          {playbackClock(shownPosition)} / {playbackClock(durationMs)}
-        </span>
-        <SkipIdleAndKeys skipIdle={skipIdle} onSkipIdle={changeSkipIdle} shortcutsShown={shortcutsShown} onShortcuts={() => setShortcutsShown((shown) => !shown)} />
-        {loading ? <span className="text-xs text-slate-500">Loading…</span> : null}
-      </div>
+      <PositionControls
+        playing={playing}
+        onPlaying={togglePlaying}
+        loading={loading}
+        speeds={speeds}
+        speed={speed}
+        onSpeed={changeSpeed}
+        positionMs={shownPosition}
+        durationMs={durationMs}
+        onSeek={seek}
+        positionTestId="web-player-position"
+        skipIdle={skipIdle}
+        onSkipIdle={changeSkipIdle}
+        shortcutsShown={shortcutsShown}
+        onShortcuts={() => setShortcutsShown((shown) => !shown)}
+      />
       {activity ? <ActivityStrip activity={activity} onSeek={seek} /> : null}
       <ShortcutList shown={shortcutsShown} onClose={() => setShortcutsShown(false)} />
       {problem ? <p className="text-sm text-red-700">{problem}</p> : null}
