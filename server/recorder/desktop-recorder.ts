@@ -1,7 +1,8 @@
 // Records an RDP or VNC session: the Guacamole instructions the user's browser got (a `.guac` stream that
 // Guacamole.SessionRecording plays), stored by ./snapshot-recording.ts. Every full frame from the engine (a
 // keyframe) opens a chunk, so playback can start there; the engine is asked for one after every minute of changing
-// screen, and the instructions since the last one are kept for a watcher joining. Watchers get every frame live;
+// screen, or sooner once the drawing since the last is eight times its size, and the instructions since the last one
+// are kept for a watcher joining. Watchers get every frame live;
 // the record keeps at most five pictures a second, and fewer under a flood of drawing (see `recordedFrameMs` and
 // `recordedPerSecond`).
 import type { BlobStore } from "../../lib/blob-store";
@@ -20,6 +21,12 @@ const keyframeAfterBytes = 64 * 1024;
  * from the last one (a full frame costs far less: at 1280×800, tens to hundreds of KiB).
  */
 const keyframeAtBytes = 4 * 1024 * 1024;
+/**
+ * …and so does drawing that comes to this many times the last keyframe's size: a seek then draws at most that
+ * much besides one full frame (scrolling by copies cannot be condensed away, and the player replays every copy),
+ * for at most an eighth more storage.
+ */
+const keyframeAfterKeyframes = 8;
 /**
  * Frames drawn closer together than this are recorded as one, without the images later ones paint over: each
  * stored picture is exactly what the screen showed at its moment (lossless), a screen redrawn 40 times a second
@@ -165,7 +172,8 @@ export class DesktopRecorder implements SessionRecorder {
       this.measuringKeyframe = !endsFrame;
     }
     const changedForAMinute = atMs - this.lastKeyframeMs >= keyframeEveryMs && this.bytesSinceKeyframe >= keyframeAfterBytes;
-    if (changedForAMinute || this.bytesSinceKeyframe >= keyframeAtBytes) this.askForKeyframe();
+    const drawnPastKeyframes = !this.measuringKeyframe && this.keyframeLength > 0 && this.bytesSinceKeyframe >= Math.max(keyframeAfterBytes, (keyframeAfterKeyframes + 1) * this.keyframeLength);
+    if (changedForAMinute || drawnPastKeyframes || this.bytesSinceKeyframe >= keyframeAtBytes) this.askForKeyframe();
     this.budget = Math.min(recordedBurst, this.budget + ((atMs - this.budgetAtMs) * recordedPerSecond) / 1000) - instructions.length;
     this.budgetAtMs = atMs;
     if (!endsFrame) return;

@@ -100,6 +100,39 @@ describe("desktop recordings", () => {
   const screenFrame = (label: number, at: number, padding = 0) =>
     Buffer.from(encodeInstruction("img", [label + 1, 14, 0, "image/png", 0, 0]) + encodeInstruction("blob", [label + 1, screenImage(label, padding)]) + encodeInstruction("end", [label + 1]) + encodeInstruction("sync", [at]));
 
+  it("asks for a keyframe sooner once the drawing since the last is eight times its size", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const { sessionId, startedAt } = await desktopSession();
+      vi.setSystemTime(startedAt);
+      let asked = 0;
+      const recorder = new DesktopRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, store: false, requestKeyframe: () => (asked++, true) });
+      recorder.keyframe();
+      const keyframe = screenFrame(0, startedAt, 20_000);
+      recorder.output(keyframe);
+      // Frames of ~2 KiB five times a second: 8 × 20 KiB after about 16 s of them, far from a minute.
+      let drawn = 0;
+      for (let fifth = 1; drawn < 7 * keyframe.length; fifth++) {
+        vi.advanceTimersByTime(200);
+        const next = screenFrame(fifth, startedAt + fifth * 200, 2000);
+        recorder.output(next);
+        drawn += next.length;
+      }
+      expect(asked, "under eight keyframes' worth").toBe(0);
+      for (let fifth = 1000; drawn < 9 * keyframe.length; fifth++) {
+        vi.advanceTimersByTime(200);
+        const next = screenFrame(fifth, startedAt + fifth * 200, 2000);
+        recorder.output(next);
+        drawn += next.length;
+      }
+      expect(asked, "past eight keyframes' worth").toBe(1);
+      expect(Date.now() - startedAt).toBeLessThan(30_000);
+      await recorder.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("leaves out of a seek's window the images painted over before the moment sought, not those after it", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     try {
@@ -234,7 +267,8 @@ describe("desktop recordings", () => {
         expect(label).toBe((before >= 10_000 ? before - 10_000 : before) + 1);
       });
       expect(labels.filter((label) => label < 10_000).length).toBeLessThan(frames / 2);
-      expect(labels.at(-1)).toBe(frames - 1);
+      // The last picture is the last frame (drawn by copies and rows, or by a keyframe the engine was asked for).
+      expect(labels.at(-1)! % 10_000).toBe(frames - 1);
       // Within the budget (2 MiB burst, 100,000 characters a second) but for the end, recorded whole (one hold).
       expect(whole.length).toBeLessThan(2 * 1024 * 1024 + 100_000 * 20 + 2_000_000);
       // The watcher joining in the middle of a held stretch got the screen as it was then, from a keyframe on.
