@@ -195,14 +195,15 @@ export function withoutOverdrawnImages(instructions: GuacInstruction[]): GuacIns
  * showed at the end, without the images painted over; the frames after it are left as they are, to play on.
  * Guacamole's display renders one frame per animation frame, so a seek that replayed each of them would take a
  * sixtieth of a second per frame. `skippedMs` says how much later than the stretch's first frame the merged
- * one is; a stretch that does not parse is returned unchanged.
+ * one is, `firstSyncAt` the timestamp its first frame ends with (null where there is none); a stretch that does
+ * not parse is returned unchanged.
  */
-export function condenseLead(stream: string, withinMs: number): { stream: string; skippedMs: number } {
+export function condenseLead(stream: string, withinMs: number): { stream: string; skippedMs: number; firstSyncAt: number | null } {
   let instructions: GuacInstruction[];
   try {
     instructions = new GuacamoleParser(storedStreamLimits).push(stream);
   } catch (error) {
-    if (error instanceof GuacamoleSyntaxError) return { stream, skippedMs: 0 };
+    if (error instanceof GuacamoleSyntaxError) return { stream, skippedMs: 0, firstSyncAt: null };
     throw error;
   }
   let firstFrameAt: number | null = null;
@@ -218,8 +219,8 @@ export function condenseLead(stream: string, withinMs: number): { stream: string
     cutAt = timestamp;
     frames++;
   }
-  if (frames < 2) return { stream, skippedMs: 0 };
-  return { stream: asOneFrame(instructions.slice(0, cut + 1)) + encodeAll(instructions.slice(cut + 1)), skippedMs: cutAt - firstFrameAt! };
+  if (frames < 2) return { stream, skippedMs: 0, firstSyncAt: firstFrameAt };
+  return { stream: asOneFrame(instructions.slice(0, cut + 1)) + encodeAll(instructions.slice(cut + 1)), skippedMs: cutAt - firstFrameAt!, firstSyncAt: cutAt };
 }
 
 const encodeAll = (instructions: GuacInstruction[]) => instructions.map(({ opcode, args }) => encodeInstruction(opcode, args)).join("");

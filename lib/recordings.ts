@@ -12,6 +12,7 @@ import { evidenceKeys, evidenceMac } from "./evidence-keys";
 import { recordingCipher, type RecordingCipher } from "./recording-cipher";
 import { notFound } from "./errors";
 import { condenseLead } from "./guacamole-overdraw";
+import { encodeInstruction } from "./protocol/guacamole";
 import { isUuid } from "./ids";
 import type { Protocol } from "./protocol/domain";
 import type { PageEvent } from "./protocol/page-recorder";
@@ -269,8 +270,11 @@ interface WindowReach {
  * megabytes of markup and styles); the player fetches the next chunks as it plays.
  */
 const pageWindowReach: WindowReach = { aheadMs: 20_000, aheadBytes: 64 * 1024 };
-/** Frames are heavy (images): 20 s ahead within 1 MiB, so a seek transfers little; the player fetches the next one as it plays. */
-const desktopWindowReach: WindowReach = { aheadMs: 20_000, aheadBytes: 1024 * 1024 };
+/**
+ * Frames are heavy (images) and the player parses a whole window before it draws: 5 s ahead within 256 KiB, so a
+ * seek transfers and parses little; the player fetches the next one as it plays.
+ */
+const desktopWindowReach: WindowReach = { aheadMs: 5_000, aheadBytes: 256 * 1024 };
 /**
  * The stretch from the last snapshot to the moment asked for is read whole (recorders bound it: a snapshot every
  * minute of change, or sooner in a flood), up to this much stored; only a recording with no snapshots at all (as
@@ -358,5 +362,10 @@ export async function readDesktopWindow(db: Database, blobStore: BlobStore, sess
   if (!("atMs" in request)) return { durationMs, startMs, playableFromMs: startMs, untilMs, instructions, nextSeq };
   const condensed = condenseLead(instructions, request.atMs - startMs);
   const firstFrameMs = startMs + condensed.skippedMs;
-  return { durationMs, startMs: firstFrameMs, playableFromMs: Math.max(firstFrameMs, request.atMs), untilMs, instructions: condensed.stream, nextSeq };
+  if (condensed.firstSyncAt === null) return { durationMs, startMs: firstFrameMs, playableFromMs: Math.max(firstFrameMs, request.atMs), untilMs, instructions: condensed.stream, nextSeq };
+  // guacamole-common-js stores the display's state (every layer as a PNG data URL) once it has replayed a
+  // recording's first frame, which here is a whole screen: a first frame that draws nothing, a millisecond
+  // before it (frames of one timestamp would seek to the first), costs nothing to store.
+  const drawingNothing = encodeInstruction("sync", [condensed.firstSyncAt - 1]);
+  return { durationMs, startMs: firstFrameMs - 1, playableFromMs: Math.max(firstFrameMs, request.atMs), untilMs, instructions: drawingNothing + condensed.stream, nextSeq };
 }

@@ -122,6 +122,7 @@ export type RecordingWindow = z.infer<typeof recordingWindowSchema>;
  */
 export const desktopWindowSchema = z.object({
   durationMs: z.number(),
+  /** Where the window's first frame is: for a seek, one that draws nothing, a millisecond before the moment's. */
   startMs: z.number(),
   playableFromMs: z.number(),
   untilMs: z.number(),

@@ -13,6 +13,17 @@ describe("desktop recordings", () => {
 
   const frame = (label: string, at: number) => Buffer.from(encodeInstruction("img", [1, 14, 0, "image/png", 0, 0]) + encodeInstruction("blob", [1, Buffer.from(label).toString("base64")]) + encodeInstruction("end", [1]) + encodeInstruction("sync", [at]));
 
+  /** A recording's instructions as playing on from the start gives them, continuation after continuation. */
+  async function wholeRecording(sessionId: string) {
+    let whole = "";
+    for (let seq: number | null = 0; seq !== null; ) {
+      const window = await readDesktopWindow(db(), blobStore(), sessionId, { seq });
+      whole += window.instructions;
+      seq = window.nextSeq;
+    }
+    return whole;
+  }
+
   async function desktopSession() {
     const startedAt = new Date(Date.UTC(2026, 10, 24, 9));
     const [session] = await db().insert(sessions).values({ userId: userId(), targetName: "win-01", protocol: "rdp", node: "desktop-recording-test", status: "active", startedAt }).returning();
@@ -50,15 +61,17 @@ describe("desktop recordings", () => {
 
       const seek = await readDesktopWindow(db(), blobStore(), sessionId, { atMs: 100_000 });
       // From the keyframe at 70 s, its frames up to 100 s made one.
-      expect(seek.startMs).toBe(100_000);
+      // The window starts with its frame that draws nothing, a millisecond before the moment's.
+      expect(seek.startMs).toBe(100_000 - 1);
       expect(seek.playableFromMs).toBe(100_000);
-      expect(seek.instructions.startsWith(encodeInstruction("size", [0, 1280, 800]))).toBe(true);
+      // A first frame that draws nothing (what the player stores once it has replayed a window's first frame), then the screen.
+      expect(seek.instructions).toMatch(new RegExp(`^4\\.sync,\\d+\\.\\d+;${encodeInstruction("size", [0, 1280, 800]).replaceAll(".", "\\.")}`));
       expect(seek.instructions).toContain(Buffer.from("second 100").toString("base64"));
       expect(seek.instructions).not.toContain(Buffer.from("first 69").toString("base64"));
       expect(seek.durationMs).toBe(170_000);
       expect(seek.untilMs).toBeGreaterThan(100_000);
       const start = await readDesktopWindow(db(), blobStore(), sessionId, { atMs: 0 });
-      expect(start.startMs).toBe(0);
+      expect(start.startMs).toBe(-1);
       expect(start.instructions).toContain(Buffer.from("first 0").toString("base64"));
     } finally {
       vi.useRealTimers();
@@ -147,17 +160,17 @@ describe("desktop recordings", () => {
       await recorder.close();
 
       const seek = await readDesktopWindow(db(), blobStore(), sessionId, { atMs: 10_000 });
-      const images = seek.instructions.match(/\d+\.img,/g) ?? [];
-      // Up to 10 s only the last image shows, as one frame; the 50 frames after it play as recorded.
-      expect(images).toHaveLength(51);
-      expect(seek.instructions).toContain(screenImage(50));
-      expect(seek.instructions).not.toContain(screenImage(49));
-      expect(seek.instructions.match(/4\.sync,/g)).toHaveLength(51);
-      expect(seek.startMs).toBe(10_000);
+      const shown = [...seek.instructions.matchAll(/\d+\.blob,\d+\.\d+,\d+\.([^;]+);/g)].map((match) => Number(/frame (\d+)/.exec(Buffer.from(match[1]!, "base64").toString("latin1"))![1]));
+      // Up to 10 s only the last image shows, as one frame; the frames after it (5 s at least) play as recorded.
+      expect(shown[0]).toBe(50);
+      expect(shown.length).toBeGreaterThanOrEqual(26);
+      expect(shown).toEqual(shown.map((_, index) => 50 + index));
+      // One frame for each image, after the first frame that draws nothing.
+      expect(seek.instructions.match(/4\.sync,/g)).toHaveLength(shown.length + 1);
+      expect(seek.startMs).toBe(10_000 - 1);
       expect(seek.playableFromMs).toBe(10_000);
       // A continuation (playing on) is sent as recorded.
-      const whole = await readDesktopWindow(db(), blobStore(), sessionId, { seq: 0 });
-      expect(whole.instructions.match(/\d+\.img,/g)).toHaveLength(101);
+      expect((await wholeRecording(sessionId)).match(/\d+\.img,/g)).toHaveLength(101);
     } finally {
       vi.useRealTimers();
     }
@@ -179,7 +192,7 @@ describe("desktop recordings", () => {
       await recorder.close();
       expect(joined!.toString()).toContain(screenImage(30));
 
-      const whole = (await readDesktopWindow(db(), blobStore(), sessionId, { seq: 0 })).instructions;
+      const whole = await wholeRecording(sessionId);
       const recorded = [...whole.matchAll(/4\.sync,\d+\.(\d+);/g)].map((match) => Number(match[1]) - startedAt);
       // Every 200 ms, plus the frame the watcher's catch-up recorded, plus the last frame drawn.
       expect(recorded.length).toBeLessThanOrEqual(12);
@@ -208,7 +221,7 @@ describe("desktop recordings", () => {
       }
       await recorder.close();
 
-      const whole = (await readDesktopWindow(db(), blobStore(), sessionId, { seq: 0 })).instructions;
+      const whole = await wholeRecording(sessionId);
       // The budget: a 2 MiB burst, then 100,000 characters a second; the last picture is kept whatever it costs.
       expect(whole.length).toBeLessThan(2 * 1024 * 1024 + 100_000 * 20 + 200_000 * 2);
       const recorded = [...whole.matchAll(/4\.sync,\d+\.(\d+);/g)].map((match) => Number(match[1]) - startedAt);
@@ -250,12 +263,7 @@ describe("desktop recordings", () => {
       }
       await recorder.close();
 
-      let whole = "";
-      for (let seq: number | null = 0; seq !== null; ) {
-        const window = await readDesktopWindow(db(), blobStore(), sessionId, { seq });
-        whole += window.instructions;
-        seq = window.nextSeq;
-      }
+      const whole = await wholeRecording(sessionId);
       const labels = [...whole.matchAll(/\d+\.blob,\d+\.\d+,\d+\.([^;]+);/g)].map((match) => Number(/frame (\d+)/.exec(Buffer.from(match[1]!, "base64").toString("latin1"))![1]));
       const keyframes = labels.filter((label) => label >= 10_000).map((label) => label - 10_000);
       expect(keyframes.length).toBeGreaterThan(10);

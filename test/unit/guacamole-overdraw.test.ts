@@ -114,14 +114,15 @@ describe("overdrawn images", () => {
     const encode = (instructions: GuacInstruction[]) => instructions.map(({ opcode, args }) => encodeInstruction(opcode, args)).join("");
     const frames = [1000, 1040, 1080, 1120].map((at) => [...image(png(64, 64), { x: 0, y: 0 }), sync(at)]);
     const stream = encode(frames.flat());
-    const { stream: condensed, skippedMs } = condenseLead(stream, 80);
+    const { stream: condensed, skippedMs, firstSyncAt } = condenseLead(stream, 80);
     const instructions = new GuacamoleParser().push(condensed);
     // Up to 80 ms after the first frame only the last image counts, in one frame; the frame after it plays as recorded.
     expect(streamsLeft(instructions)).toEqual([frames[2]![0]!.args[0], frames[3]![0]!.args[0]]);
     expect(instructions.filter(({ opcode }) => opcode === "sync").map(({ args }) => args[0])).toEqual(["1080", "1120"]);
     expect(skippedMs).toBe(80);
-    expect(condenseLead(stream, 10)).toEqual({ stream, skippedMs: 0 });
-    expect(condenseLead(`${stream}4.sync,x.1;`, 80)).toEqual({ stream: `${stream}4.sync,x.1;`, skippedMs: 0 });
+    expect(firstSyncAt).toBe(1080);
+    expect(condenseLead(stream, 10)).toEqual({ stream, skippedMs: 0, firstSyncAt: 1000 });
+    expect(condenseLead(`${stream}4.sync,x.1;`, 80)).toEqual({ stream: `${stream}4.sync,x.1;`, skippedMs: 0, firstSyncAt: null });
   });
 
   it("makes whole frames one for the record, keeps the frame being drawn as it came, and keeps what it cannot read", () => {
