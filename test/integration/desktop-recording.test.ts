@@ -125,19 +125,19 @@ describe("desktop recordings", () => {
       recorder.output(keyframe);
       // Frames of ~2 KiB five times a second: 8 × 20 KiB after about 16 s of them, far from a minute.
       let drawn = 0;
-      for (let fifth = 1; drawn < 7 * keyframe.length; fifth++) {
-        vi.advanceTimersByTime(200);
-        const next = screenFrame(fifth, startedAt + fifth * 200, 2000);
-        recorder.output(next);
-        drawn += next.length;
-      }
+      let fifth = 0;
+      const drawUntil = (total: number) => {
+        while (drawn < total) {
+          vi.advanceTimersByTime(200);
+          fifth++;
+          const next = screenFrame(fifth, startedAt + fifth * 200, 2000);
+          recorder.output(next);
+          drawn += next.length;
+        }
+      };
+      drawUntil(7 * keyframe.length);
       expect(asked, "under eight keyframes' worth").toBe(0);
-      for (let fifth = 1000; drawn < 9 * keyframe.length; fifth++) {
-        vi.advanceTimersByTime(200);
-        const next = screenFrame(fifth, startedAt + fifth * 200, 2000);
-        recorder.output(next);
-        drawn += next.length;
-      }
+      drawUntil(9 * keyframe.length);
       expect(asked, "past eight keyframes' worth").toBe(1);
       expect(Date.now() - startedAt).toBeLessThan(30_000);
       await recorder.close();
