@@ -196,7 +196,7 @@ export function withoutOverdrawnImages(instructions: GuacInstruction[]): GuacIns
  * Guacamole's display renders one frame per animation frame, so a seek that replayed each of them would take a
  * sixtieth of a second per frame. `skippedMs` says how much later than the stretch's first frame the merged
  * one is, `firstSyncAt` the timestamp its first frame ends with (null where there is none); a stretch that does
- * not parse is returned unchanged.
+ * not parse, or whose frames' times are not numbers, is returned unchanged.
  */
 export function condenseLead(stream: string, withinMs: number): { stream: string; skippedMs: number; firstSyncAt: number | null } {
   let instructions: GuacInstruction[];
@@ -213,6 +213,7 @@ export function condenseLead(stream: string, withinMs: number): { stream: string
   for (const [index, { opcode, args }] of instructions.entries()) {
     if (opcode !== "sync") continue;
     const timestamp = Number(args[0]);
+    if (!Number.isFinite(timestamp)) return { stream, skippedMs: 0, firstSyncAt: null };
     firstFrameAt ??= timestamp;
     if (timestamp - firstFrameAt > withinMs) break;
     cut = index;

@@ -123,6 +123,8 @@ describe("overdrawn images", () => {
     expect(firstSyncAt).toBe(1080);
     expect(condenseLead(stream, 10)).toEqual({ stream, skippedMs: 0, firstSyncAt: 1000 });
     expect(condenseLead(`${stream}4.sync,x.1;`, 80)).toEqual({ stream: `${stream}4.sync,x.1;`, skippedMs: 0, firstSyncAt: null });
+    // Frame times that are not numbers leave the stream as it is, with no time to place anything at.
+    expect(condenseLead(`${stream}4.sync,4.soon;`, 200)).toEqual({ stream: `${stream}4.sync,4.soon;`, skippedMs: 0, firstSyncAt: null });
   });
 
   it("makes whole frames one for the record, keeps the frame being drawn as it came, and keeps what it cannot read", () => {
