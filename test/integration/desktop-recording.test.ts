@@ -24,6 +24,16 @@ describe("desktop recordings", () => {
     return whole;
   }
 
+  /** A recorder that stores nothing, just after a keyframe, counting the keyframes it asks the engine for. */
+  async function unstoredRecorder() {
+    const { sessionId, startedAt } = await desktopSession();
+    vi.setSystemTime(startedAt);
+    let asked = 0;
+    const recorder = new DesktopRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, store: false, requestKeyframe: () => (asked++, true) });
+    recorder.keyframe();
+    return { recorder, sessionId, startedAt, asked: () => asked };
+  }
+
   async function desktopSession() {
     const startedAt = new Date(Date.UTC(2026, 10, 24, 9));
     const [session] = await db().insert(sessions).values({ userId: userId(), targetName: "win-01", protocol: "rdp", node: "desktop-recording-test", status: "active", startedAt }).returning();
@@ -81,19 +91,15 @@ describe("desktop recordings", () => {
   it("asks the engine for a keyframe after a minute of changing screen, and not for a still one", async () => {
     vi.useFakeTimers({ toFake: ["Date", "setInterval", "clearInterval"] });
     try {
-      const { sessionId, startedAt } = await desktopSession();
-      vi.setSystemTime(startedAt);
-      let asked = 0;
-      const recorder = new DesktopRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, store: false, requestKeyframe: () => (asked++, true) });
-      recorder.keyframe();
+      const { recorder, sessionId, startedAt, asked } = await unstoredRecorder();
       recorder.output(frame("still", startedAt));
       vi.advanceTimersByTime(120_000);
-      expect(asked).toBe(0);
+      expect(asked()).toBe(0);
       for (let second = 0; second < 61; second++) {
         recorder.output(Buffer.alloc(2048, "x"));
         vi.advanceTimersByTime(1000);
       }
-      expect(asked).toBe(1);
+      expect(asked()).toBe(1);
       await recorder.close();
       expect(await listChunks(db(), sessionId)).toEqual([]);
     } finally {
@@ -116,11 +122,7 @@ describe("desktop recordings", () => {
   it("asks for a keyframe sooner once the drawing since the last is eight times its size", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     try {
-      const { sessionId, startedAt } = await desktopSession();
-      vi.setSystemTime(startedAt);
-      let asked = 0;
-      const recorder = new DesktopRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, store: false, requestKeyframe: () => (asked++, true) });
-      recorder.keyframe();
+      const { recorder, startedAt, asked } = await unstoredRecorder();
       const keyframe = screenFrame(0, startedAt, 20_000);
       recorder.output(keyframe);
       // Frames of ~2 KiB five times a second: 8 × 20 KiB after about 16 s of them, far from a minute.
@@ -136,9 +138,9 @@ describe("desktop recordings", () => {
         }
       };
       drawUntil(7 * keyframe.length);
-      expect(asked, "under eight keyframes' worth").toBe(0);
+      expect(asked(), "under eight keyframes' worth").toBe(0);
       drawUntil(9 * keyframe.length);
-      expect(asked, "past eight keyframes' worth").toBe(1);
+      expect(asked(), "past eight keyframes' worth").toBe(1);
       expect(Date.now() - startedAt).toBeLessThan(30_000);
       await recorder.close();
     } finally {
