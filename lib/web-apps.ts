@@ -205,8 +205,13 @@ export async function extendWebSession(db: Database, actor: Actor, sessionId: st
 
 /** A web session that this node carries and that has not ended. */
 export async function liveWebSessionOnNode(db: Database, sessionId: string, node: string) {
-  const [session] = await db.select().from(sessions).where(and(eq(sessions.id, sessionId), eq(sessions.protocol, "web"), eq(sessions.node, node), ne(sessions.status, "ended")));
-  return session;
+  const [visit] = await db
+    .select({ session: sessions, username: users.username, recorded: targets.recordSessions })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .innerJoin(targets, eq(targets.id, sessions.targetId))
+    .where(and(eq(sessions.id, sessionId), eq(sessions.protocol, "web"), eq(sessions.node, node), ne(sessions.status, "ended")));
+  return visit;
 }
 
 /** The user did something in the app (clicked, typed, loaded a page). */

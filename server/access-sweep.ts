@@ -12,7 +12,7 @@ import { sessionsNoLongerAllowed } from "../lib/governance/access";
 import { expireAccessRequests } from "../lib/governance/requests";
 import { addSessionEvent } from "../lib/session-events";
 import { effectiveRoles, findUserById } from "../lib/users";
-import { sessionRegistry } from "./session-registry";
+import { sessionRegistry } from "./live/session-registry";
 import { log } from "../lib/log";
 
 const sweepEveryMs = 2000;

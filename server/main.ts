@@ -32,7 +32,7 @@ import { probeRoute } from "./probe";
 import { engineAvailable, engineMissingMessage } from "./protocols/guac/engine-link";
 import { createNodeMetrics } from "./node-metrics";
 import { Keyframer } from "./recorder/keyframer";
-import { sessionRegistry } from "./session-registry";
+import { sessionRegistry } from "./live/session-registry";
 import { guardSocket } from "./socket-guard";
 import { startRuntime } from "./start-runtime";
 import { createTerminalRoute } from "./terminal-route";
@@ -81,8 +81,8 @@ const gate = createGate(runtime, {
 const appProxy = createAppProxy(runtime, database);
 runtime.controlBus.serve(async ({ holdId, action, ...command }) => {
   if (action === "approve_hold" || action === "deny_hold") return runtime.holds.decide(holdId ?? "", action === "approve_hold" ? "approved" : "denied", command.actorName);
-  const session = sessionRegistry.find(command.sessionId);
-  return session ? session.applyControl({ ...command, action }) : appProxy.applyControl({ ...command, action });
+  const session = sessionRegistry.find(command.sessionId) ?? (await appProxy.pagelessVisit(command.sessionId));
+  return session ? session.applyControl({ ...command, action }) : { ok: false, message: `the session is not running on ${config.nodeName} any more` };
 });
 const accessSweep = startAccessSweep(runtime, (sessionId, message) => appProxy.endVisit(sessionId, message));
 const notificationSender = startNotificationSender(runtime);

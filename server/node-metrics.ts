@@ -8,7 +8,7 @@ import { renderMetrics, type GaugeSample } from "../lib/metrics";
 import type { NodeStats } from "../lib/protocol/nodes";
 import { engineAvailable, type EngineLocation } from "./protocols/guac/engine-link";
 import type { Keyframer } from "./recorder/keyframer";
-import { sessionRegistry } from "./session-registry";
+import { sessionRegistry } from "./live/session-registry";
 
 /** Blobs written while the remote store was away, waiting in the local spool (a local store has none). */
 const spooledBlobs = (store: BlobStore) => ("pending" in store && typeof store.pending === "number" ? store.pending : 0);

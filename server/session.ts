@@ -11,22 +11,21 @@ import { runtime } from "../lib/runtime";
 import { controlSession } from "../lib/session-control";
 import type { Database } from "../lib/db/client";
 import { parseJsonFrame } from "../lib/protocol/json-frame";
-import { sessionTexts, terminationNotice } from "../lib/settings";
-import { type SessionControlCommand, type LiveState, type WatchServerMessage } from "../lib/protocol/live";
+import type { ControlledState, SessionControlCommand } from "../lib/protocol/live";
 import { terminalClientMessageSchema, type EndReason, type TerminalServerMessage } from "../lib/protocol/terminal";
-import { addSessionEvent, recordWatching } from "../lib/session-events";
 import { assignAuditors } from "../lib/governance/audits";
 import { extendRequestWindow } from "../lib/governance/requests";
-import { closeSessionRow, markSessionActive, openSessionRow, sessionDeadline, setSessionStatus } from "../lib/sessions";
+import { closeSessionRow, markSessionActive, openSessionRow, sessionDeadline } from "../lib/sessions";
 import type { TargetRow } from "../lib/targets";
 import type { CommandPolicy, PolicyMatch } from "./inspector/command-policy";
 import { metrics } from "../lib/metrics";
 import { TargetError, type ProtocolAdapter, type TerminalSize } from "./protocols/adapter";
 import type { SessionRecorder } from "./recorder/terminal-recorder";
 import type { GatePass } from "./gate";
-import { sessionRegistry } from "./session-registry";
+import { LiveSessionCore, type ControlOutcome } from "./live/live-session-core";
+import { sessionRegistry, type LiveSession } from "./live/session-registry";
+import { databaseSessionStore } from "./live/session-store";
 import { logFailure, onMessage } from "./socket-guard";
-import { refuseWatcherInput, serveNodeLink, WatcherHub } from "./watchers";
 import { log } from "../lib/log";
 
 /** Output bytes handed to the socket but not yet flushed to the kernel: above high we pause the target. */
@@ -90,11 +89,8 @@ export interface SessionContext {
   startRecorder(session: { id: string; startedAt: number }): SessionRecorder;
 }
 
-type ControlOutcome = { ok: boolean; message: string };
-
-export class Session {
-  private id = "";
-  private state: LiveState | "ended" = "connecting";
+export class Session implements LiveSession {
+  private readonly core: LiveSessionCore;
   private bytesFromUser = 0;
   private bytesToUser = 0;
   private unflushedOutput = 0;
@@ -104,15 +100,9 @@ export class Session {
   private inputBackpressure = false;
   /** Input frames that arrived after a pause began, delivered in order on resume. */
   private heldInput: Buffer[] = [];
-  private controlledBy: { by: string; reason: string } | null = null;
-  private startedAt = Date.now();
   private expiresAt: number | null = null;
   private readonly timers = new Set<NodeJS.Timeout>();
   private recorder: SessionRecorder | null = null;
-  private readonly watchers = new WatcherHub(() => this.recorder?.catchUp() ?? Promise.resolve([]));
-  /** Links to other nodes among the watchers, each with how many people watch through it. */
-  private readonly relayedViewers = new Map<WebSocket, number>();
-  private announcedWatchers = 0;
   /** Input that came while an Enter waited for the command policy (null: none is waiting). */
   private waitingInput: Buffer[] | null = null;
   private waitingInputBytes = 0;
@@ -121,10 +111,21 @@ export class Session {
   private bytesAtThumbnail = 0;
   private riskMinuteStartedAt = 0;
 
-  constructor(private readonly context: SessionContext) {}
+  constructor(private readonly context: SessionContext) {
+    const { target, user, nodeName } = context;
+    this.core = new LiveSessionCore({ username: user.username, targetName: target.name, protocol: target.protocol, node: nodeName, recorded: target.recordSessions }, databaseSessionStore(context.db), {
+      catchUp: () => this.recorder?.catchUp() ?? Promise.resolve([]),
+      controlled: (state, userMessage) => this.controlled(state, userMessage),
+      watchersChanged: (count) => {
+        if (target.announceWatchers) this.send({ type: "watchers", count });
+      },
+      stop: (reason, message) => this.stop(reason, message),
+      finish: (reason, message) => this.finish(reason, message),
+    });
+  }
 
   get sessionId() {
-    return this.id;
+    return this.core.id;
   }
 
   get protocol(): string {
@@ -132,7 +133,7 @@ export class Session {
   }
 
   get liveState(): string {
-    return this.state;
+    return this.core.state;
   }
 
   async run(): Promise<void> {
@@ -147,14 +148,13 @@ export class Session {
       requestId: this.context.access?.requestId ?? null,
       clientAddress: this.context.actor.sourceIp,
     });
-    this.id = row.id;
-    this.startedAt = row.startedAt.getTime();
-    await assignAuditors(db, this.id, target);
-    this.recorder = this.context.startRecorder({ id: this.id, startedAt: this.startedAt });
-    await audit(db, this.context.actor, { action: "session.start", objectType: "session", objectId: this.id, details: { target: target.name, protocol: target.protocol, requestId: this.context.access?.requestId ?? undefined } });
-    this.send({ type: "connecting", sessionId: this.id });
+    this.core.opened(row.id, row.startedAt.getTime());
+    await assignAuditors(db, this.core.id, target);
+    this.recorder = this.context.startRecorder({ id: this.core.id, startedAt: this.core.started });
+    await audit(db, this.context.actor, { action: "session.start", objectType: "session", objectId: this.core.id, details: { target: target.name, protocol: target.protocol, requestId: this.context.access?.requestId ?? undefined } });
+    this.send({ type: "connecting", sessionId: this.core.id });
 
-    onMessage(socket, `session ${this.id}`, (data, isBinary) => (isBinary ? this.fromUser(data) : this.control(data)));
+    onMessage(socket, `session ${this.core.id}`, (data, isBinary) => (isBinary ? this.fromUser(data) : this.control(data)));
     socket.once("close", () => void this.end("user_closed", "you closed the session"));
     adapter.on("output", (data: Buffer) => this.toUser(data));
     adapter.on("drain", () => {
@@ -167,18 +167,17 @@ export class Session {
       await adapter.start();
     } catch (error) {
       const problem = error instanceof TargetError ? error : new TargetError("the gateway could not open this session");
-      if (!(error instanceof TargetError)) log.error({ err: error, sessionId: this.id }, `session ${this.id} failed to start`);
+      if (!(error instanceof TargetError)) log.error({ err: error, sessionId: this.core.id }, `session ${this.core.id} failed to start`);
       if (problem.auditAction) {
         await audit(db, this.context.actor, { action: problem.auditAction, outcome: "refused", objectType: "target", objectId: target.id, details: { target: target.name, ...problem.auditDetails } });
       }
       await this.end("error", problem.message);
       return;
     }
-    if (this.state === "ended") return adapter.close();
-    this.state = "active";
-    await markSessionActive(db, this.id);
-    this.send({ type: "connected", sessionId: this.id });
-    const deadline = sessionDeadline(this.startedAt, target.sessionTtlSeconds, this.context.access?.endsAt ?? null);
+    if (!this.core.activate()) return adapter.close();
+    await markSessionActive(db, this.core.id);
+    this.send({ type: "connected", sessionId: this.core.id });
+    const deadline = sessionDeadline(this.core.started, target.sessionTtlSeconds, this.context.access?.endsAt ?? null);
     if (deadline !== null) this.setDeadline(deadline);
   }
 
@@ -200,12 +199,12 @@ export class Session {
         this.syncTargetFlow();
       }
     });
-    this.watchers.screen(data);
+    this.core.screen(data);
     this.context.stream.observeOutput(data);
     this.context.commandPolicy
       ?.output(data)
       ?.then((matches) => matches.forEach((match) => void this.policyMatched(match)))
-      .catch((error: unknown) => log.error({ err: error, sessionId: this.id }, `session ${this.id}: matching output failed`));
+      .catch((error: unknown) => log.error({ err: error, sessionId: this.core.id }, `session ${this.core.id}: matching output failed`));
     this.recorder?.output(data);
     if (!this.outputBackpressure && this.unflushedOutput > outputWatermarks.high) {
       this.outputBackpressure = true;
@@ -214,7 +213,7 @@ export class Session {
   }
 
   private syncTargetFlow() {
-    const hold = this.outputBackpressure || this.state === "paused";
+    const hold = this.outputBackpressure || this.core.state === "paused";
     if (hold === this.targetHeld) return;
     this.targetHeld = hold;
     if (hold) this.context.adapter.pause();
@@ -222,18 +221,18 @@ export class Session {
   }
 
   private syncInputFlow() {
-    if (this.inputBackpressure || this.state === "paused") this.context.socket.pause();
+    if (this.inputBackpressure || this.core.state === "paused") this.context.socket.pause();
     else this.context.socket.resume();
   }
 
   private fromUser(data: Buffer) {
-    if (this.state === "paused") return void this.heldInput.push(data);
-    if (this.state === "locked") {
+    if (this.core.state === "paused") return void this.heldInput.push(data);
+    if (this.core.state === "locked") {
       const allowed = this.context.stream.inputWhileLocked(data);
       if (allowed) this.toTarget(allowed);
       return;
     }
-    if (this.state !== "active") return;
+    if (this.core.state !== "active") return;
     if (this.waitingInput) {
       if (this.waitingInputBytes + data.length > inputWaitingLimit) return this.send({ type: "error", message: "input was dropped: the command before it is still waiting for the command policy" });
       this.waitingInputBytes += data.length;
@@ -247,7 +246,7 @@ export class Session {
       this.forwardInput(rest.subarray(0, at));
       const enter = rest.subarray(at, at + 1);
       rest = rest.subarray(at + 1);
-      const verdict = policy.atEnter()?.then((match) => this.judgeEnter(match)) ?? this.state === "active";
+      const verdict = policy.atEnter()?.then((match) => this.judgeEnter(match)) ?? this.core.state === "active";
       // What follows the Enter (in the same frame, a pasted block; or typed while the line waits for security)
       // waits for the verdict and then for the target's answer, as if typed after it.
       if (verdict instanceof Promise || rest.length > 0) {
@@ -255,8 +254,8 @@ export class Session {
         this.waitingInputBytes = rest.length;
         void Promise.resolve(verdict)
           .then((send) => this.finishEnter(enter, send))
-          .then(() => (this.state === "active" && this.waitingInputBytes > 0 ? policy.echo() : undefined))
-          .catch((error: unknown) => log.error({ err: error, sessionId: this.id }, `session ${this.id}: the command policy failed`))
+          .then(() => (this.core.state === "active" && this.waitingInputBytes > 0 ? policy.echo() : undefined))
+          .catch((error: unknown) => log.error({ err: error, sessionId: this.core.id }, `session ${this.core.id}: the command policy failed`))
           .finally(() => this.releaseWaitingInput());
         return;
       }
@@ -281,14 +280,14 @@ export class Session {
     this.recorder?.input(shown, commands);
     const at = Date.now();
     const entries = [...(shown ? [{ at, kind: "keys" as const, text: shown }] : []), ...commands.map((text) => ({ at, kind: "command" as const, text }))];
-    if (entries.length > 0) this.watchers.notice({ type: "log", entries });
+    if (entries.length > 0) this.core.notice({ type: "log", entries });
     if (forward) this.toTarget(forward);
   }
 
   /** The Enter runs the line (send), or the line is cleared and stays unrun. */
   private finishEnter(enter: Buffer, send: boolean) {
-    if (send && this.state === "active") this.forwardInput(enter);
-    else if (this.state !== "ended") this.toTarget(clearLine);
+    if (send && this.core.state === "active") this.forwardInput(enter);
+    else if (this.core.state !== "ended") this.toTarget(clearLine);
     this.context.commandPolicy?.lineEnded(send);
   }
 
@@ -296,7 +295,7 @@ export class Session {
 
   /** What the matched rules make of an Enter: run the line (true), withhold it (false), or wait for security. */
   private judgeEnter(match: PolicyMatch | null): boolean | Promise<boolean> {
-    if (!match || this.state !== "active") return this.state === "active";
+    if (!match || this.core.state !== "active") return this.core.state === "active";
     if (match.unchecked) {
       const why = match.unchecked === "too_long" ? "the line is too long to check" : "the rules could not check the line in time";
       if (match.rules.length === 0) return true;
@@ -343,9 +342,9 @@ export class Session {
     await this.recordMatch(rule, outcome[rule.action] ?? "alerted", subject);
     const action = rule.action as "lock" | "pause" | "terminate" | "terminate_and_cancel";
     try {
-      await controlSession(runtime(), policyActor, this.id, { action, reason: `rule ${rule.name} matched: ${subject.slice(0, 200)}` });
+      await controlSession(runtime(), policyActor, this.core.id, { action, reason: `rule ${rule.name} matched: ${subject.slice(0, 200)}` });
     } catch (error) {
-      log.error({ err: error, sessionId: this.id }, `session ${this.id}: the command policy could not ${action} it`);
+      log.error({ err: error, sessionId: this.core.id }, `session ${this.core.id}: the command policy could not ${action} it`);
     }
   }
 
@@ -353,8 +352,8 @@ export class Session {
   private async hold(rule: CommandRuleRow, subject: string): Promise<boolean> {
     this.send({ type: "policy", message: `This command waits for approval by security (${rule.name}); it runs if approved within ${rule.holdSeconds} s.` });
     const eventId = await this.recordMatch(rule, "held", subject);
-    const { outcome, by } = await runtime().holds.hold(this.id, rule, subject);
-    if (eventId !== null) await settleRiskEvent(this.context.db, eventId, outcome, by).catch((error) => log.error({ err: error, sessionId: this.id }, `settling a hold in session ${this.id} failed`));
+    const { outcome, by } = await runtime().holds.hold(this.core.id, rule, subject);
+    if (eventId !== null) await settleRiskEvent(this.context.db, eventId, outcome, by).catch((error) => log.error({ err: error, sessionId: this.core.id }, `settling a hold in session ${this.core.id} failed`));
     const approved = outcome === "approved";
     this.send({ type: "policy", message: approved ? `Approved by ${by}: the command runs.` : outcome === "denied" ? `Denied by ${by}: the command was not run.` : "No one approved the command in time: it was not run." });
     return approved;
@@ -369,12 +368,12 @@ export class Session {
     }
     if (++this.riskEventsThisMinute > riskEventsPerMinute) return null;
     try {
-      const id = await recordRiskEvent(this.context.db, this.context.actor, { sessionId: this.id, rule, outcome, subject });
-      const event: RiskEventView = { id, at: new Date(now).toISOString(), offsetSeconds: (now - this.startedAt) / 1000, ruleName: rule.name, severity: rule.severity, action: rule.action, outcome, subject: subject.slice(0, 2000), decidedBy: null };
-      this.watchers.notice({ type: "risk", event });
+      const id = await recordRiskEvent(this.context.db, this.context.actor, { sessionId: this.core.id, rule, outcome, subject });
+      const event: RiskEventView = { id, at: new Date(now).toISOString(), offsetSeconds: (now - this.core.started) / 1000, ruleName: rule.name, severity: rule.severity, action: rule.action, outcome, subject: subject.slice(0, 2000), decidedBy: null };
+      this.core.notice({ type: "risk", event });
       return id;
     } catch (error) {
-      log.error({ err: error, sessionId: this.id }, `recording a risk event of session ${this.id} failed`);
+      log.error({ err: error, sessionId: this.core.id }, `recording a risk event of session ${this.core.id} failed`);
       return null;
     }
   }
@@ -390,16 +389,16 @@ export class Session {
     const message = parseJsonFrame(terminalClientMessageSchema, data.toString("utf8"));
     if (!message.success) return this.send({ type: "error", message: "unknown or malformed control frame" });
     if (message.data.type === "resize") {
-      if (this.state !== "connecting" && this.state !== "ended" && this.context.adapter.resize) {
+      if (this.core.state !== "connecting" && this.core.state !== "ended" && this.context.adapter.resize) {
         const size = { cols: message.data.cols, rows: message.data.rows };
         this.context.adapter.resize(size);
         this.context.commandPolicy?.resize(size);
         this.context.stream.resize?.(size);
         this.recorder?.resize?.(size);
-        this.watchers.screen({ type: "resize", ...size });
+        this.core.screen({ type: "resize", ...size });
       }
     } else {
-      logFailure(this.extend(), `extending session ${this.id}`);
+      logFailure(this.extend(), `extending session ${this.core.id}`);
     }
   }
 
@@ -407,7 +406,7 @@ export class Session {
 
   /** What the dashboard shows of the user's screen, when it changed since the last call. */
   async takePreview(): Promise<string | null> {
-    return this.id ? this.context.stream.takePreview() : null;
+    return this.core.id ? this.context.stream.takePreview() : null;
   }
 
   async takeThumbnail(): Promise<Buffer | null> {
@@ -415,7 +414,7 @@ export class Session {
     const now = Date.now();
     const due = this.thumbnailTakenAt === 0 || now - this.thumbnailTakenAt >= thumbnailEveryMs;
     const screenAt = this.bytesToUser;
-    if (!adapter.thumbnail || this.state === "connecting" || this.state === "ended" || !due || screenAt === this.bytesAtThumbnail) return null;
+    if (!adapter.thumbnail || this.core.state === "connecting" || this.core.state === "ended" || !due || screenAt === this.bytesAtThumbnail) return null;
     const jpeg = await adapter.thumbnail(thumbnailWidth);
     // No picture (none drawn yet, the engine busy): asked again at the next check, not after a whole interval.
     if (jpeg) {
@@ -425,85 +424,24 @@ export class Session {
     return jpeg;
   }
 
-  private stateMessage(): Extract<WatchServerMessage, { type: "state" }> {
-    return { type: "state", state: this.state === "ended" ? "active" : this.state, by: this.controlledBy?.by ?? null, reason: this.controlledBy?.reason ?? null };
-  }
-
-  private greeting(): WatchServerMessage[] {
-    const { target, user } = this.context;
-    return [
-      {
-        type: "joined",
-        session: { id: this.id, username: user.username, targetName: target.name, protocol: target.protocol, node: this.context.nodeName, startedAt: new Date(this.startedAt).toISOString(), recorded: target.recordSessions },
-      },
-      this.stateMessage(),
-    ];
-  }
-
-  /** A read-only view for someone from security: the current screen, then everything live. Input is refused. */
   watch(socket: WebSocket, viewer: Actor) {
-    const { db, target, user } = this.context;
-    const watcher = this.watchers.add(socket, this.greeting());
-    refuseWatcherInput(socket);
-    this.announceWatchers();
-    const session = { id: this.id, username: user.username, targetName: target.name };
-    void recordWatching(db, "watch.join", viewer, session);
-    socket.once("close", () => {
-      this.watchers.remove(watcher);
-      this.announceWatchers();
-      void recordWatching(db, "watch.leave", viewer, session);
-    });
+    this.core.watch(socket, viewer);
   }
 
-  /**
-   * The view another node fans out to its own watchers, over one link (server/cluster/relayed-session.ts): that
-   * node records their joins and leaves, asks for a fresh catch-up when one joins, and says how many watch.
-   */
   relayTo(link: WebSocket) {
-    this.relayedViewers.set(link, 0);
-    serveNodeLink(this.watchers, link, this.greeting(), {
-      viewers: (count) => {
-        this.relayedViewers.set(link, count);
-        this.announceWatchers();
-      },
-      closed: () => {
-        this.relayedViewers.delete(link);
-        this.announceWatchers();
-      },
-    });
+    this.core.relayTo(link);
   }
 
-  private announceWatchers() {
-    if (!this.context.target.announceWatchers || this.state === "ended") return;
-    let count = this.watchers.size - this.relayedViewers.size;
-    for (const viewers of this.relayedViewers.values()) count += viewers;
-    if (count !== this.announcedWatchers) this.send({ type: "watchers", count });
-    this.announcedWatchers = count;
+  applyControl(command: SessionControlCommand): Promise<ControlOutcome> {
+    return this.core.applyControl(command);
   }
 
-  /** Applies a control sent by security through the control bus; the requester has audited it. */
-  async applyControl(command: SessionControlCommand): Promise<ControlOutcome> {
-    const { action, reason, actorName } = command;
-    if (this.state === "ended") return { ok: false, message: "the session has already ended" };
-    if (action === "terminate" || action === "terminate_and_cancel") {
-      await addSessionEvent(this.context.db, { sessionId: this.id, kind: action, actorName, details: { reason } });
-      await this.end("terminated", terminationNotice((await sessionTexts(this.context.db)).terminationMessage, actorName, reason));
-      return { ok: true, message: "the session was terminated" };
-    }
-    const transitions = { lock: ["active", "locked"], unlock: ["locked", "active"], pause: ["active", "paused"], resume: ["paused", "active"] } as const;
-    const [from, to] = transitions[action];
-    if (this.state !== from) return { ok: false, message: `the session is ${this.state}; it can be ${action === "lock" || action === "pause" ? "locked or paused only when active" : `${action}d only when ${from}`}` };
-    this.state = to;
-    this.controlledBy = to === "active" ? null : { by: actorName, reason };
+  /** Security locked, paused, unlocked or resumed the session: the flow follows, and the user is told. */
+  private controlled(state: ControlledState, userMessage: string) {
     this.syncTargetFlow();
     this.syncInputFlow();
-    if (action === "resume") for (const data of this.heldInput.splice(0)) this.fromUser(data);
-    const userMessage = { lock: (await sessionTexts(this.context.db)).lockMessage, unlock: "Your session has been unlocked.", pause: `Your session was paused by ${actorName} from security.`, resume: "Your session has been resumed." }[action];
-    this.send({ type: "state", state: to, message: userMessage });
-    this.watchers.notice(this.stateMessage());
-    await setSessionStatus(this.context.db, this.id, to);
-    await addSessionEvent(this.context.db, { sessionId: this.id, kind: action, actorName, details: { reason } });
-    return { ok: true, message: `the session is ${to}` };
+    if (state === "active") for (const data of this.heldInput.splice(0)) this.fromUser(data);
+    this.send({ type: "state", state, message: userMessage });
   }
 
   // ── Time limit ──────────────────────────────────────────────────────────────────────────────────────
@@ -513,7 +451,7 @@ export class Session {
     if (this.expiresAt === null || extensionSeconds <= 0) return false;
     const extended = this.expiresAt + extensionSeconds * 1000;
     const withinPolicy = !this.context.access?.extendableUntil || extended <= this.context.access.extendableUntil.getTime();
-    return withinPolicy && (maxSessionSeconds === 0 || extended <= this.startedAt + maxSessionSeconds * 1000);
+    return withinPolicy && (maxSessionSeconds === 0 || extended <= this.core.started + maxSessionSeconds * 1000);
   }
 
   private schedule(at: number, action: () => void) {
@@ -536,12 +474,12 @@ export class Session {
   }
 
   private warnOfExpiry() {
-    if (this.expiresAt === null || this.state === "ended" || this.state === "connecting") return;
+    if (this.expiresAt === null || this.core.state === "ended" || this.core.state === "connecting") return;
     this.send({ type: "expiry", expiresAt: new Date(this.expiresAt).toISOString(), canExtend: this.canExtend, extensionSeconds: this.context.target.extensionSeconds });
   }
 
   private async extend() {
-    if (this.state !== "active" || !this.canExtend || this.expiresAt === null) {
+    if (this.core.state !== "active" || !this.canExtend || this.expiresAt === null) {
       return this.send({ type: "error", message: "this session cannot be extended further" });
     }
     const expiresAt = this.expiresAt + this.context.target.extensionSeconds * 1000;
@@ -549,37 +487,32 @@ export class Session {
     const requestId = this.context.access?.requestId;
     if (requestId) await extendRequestWindow(this.context.db, this.context.actor, requestId, new Date(expiresAt));
     this.setDeadline(expiresAt);
-    await audit(this.context.db, this.context.actor, { action: "session.extend", objectType: "session", objectId: this.id, details: { expiresAt: new Date(expiresAt).toISOString() } });
+    await audit(this.context.db, this.context.actor, { action: "session.extend", objectType: "session", objectId: this.core.id, details: { expiresAt: new Date(expiresAt).toISOString() } });
     this.send({ type: "expiry", expiresAt: new Date(expiresAt).toISOString(), canExtend: this.canExtend, extensionSeconds: this.context.target.extensionSeconds });
   }
 
   // ── End ─────────────────────────────────────────────────────────────────────────────────────────────
 
-  async end(reason: EndReason, message: string): Promise<void> {
-    if (this.state === "ended") return;
-    this.state = "ended";
+  end(reason: EndReason, message: string): Promise<void> {
+    return this.core.end(reason, message);
+  }
+
+  private stop(reason: EndReason, message: string) {
     sessionRegistry.delete(this);
     for (const timer of this.timers) clearTimeout(timer);
-    runtime().holds.releaseSession(this.id);
+    if (this.core.id) runtime().holds.releaseSession(this.core.id);
     this.context.commandPolicy?.dispose();
-    const { socket, adapter, db } = this.context;
+    const { socket, adapter } = this.context;
     adapter.close();
     this.send({ type: "ended", reason, message });
-    this.watchers.end({ type: "ended", reason, message });
     if (socket.readyState === socket.OPEN) socket.close(1000, reason);
-    if (!this.id) return;
-    // Ending is called from event handlers: what fails here is logged, never left to escape.
-    try {
-      await this.recorder?.close();
-      await closeSessionRow(db, this.id, { reason, message, bytesFromUser: this.bytesFromUser, bytesToUser: this.bytesToUser });
-      await audit(db, this.context.actor, {
-        action: "session.end",
-        objectType: "session",
-        objectId: this.id,
-        details: { reason, message, bytesFromUser: this.bytesFromUser, bytesToUser: this.bytesToUser },
-      });
-    } catch (error) {
-      log.error({ err: error, sessionId: this.id }, `ending session ${this.id} (${reason}) could not be fully recorded`);
-    }
+  }
+
+  private async finish(reason: EndReason, message: string) {
+    const { db, actor } = this.context;
+    const end = { reason, message, bytesFromUser: this.bytesFromUser, bytesToUser: this.bytesToUser };
+    await this.recorder?.close();
+    await closeSessionRow(db, this.core.id, end);
+    await audit(db, actor, { action: "session.end", objectType: "session", objectId: this.core.id, details: end });
   }
 }

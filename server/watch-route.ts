@@ -8,7 +8,7 @@ import { findSession } from "../lib/sessions";
 import { registerViewer } from "./access-sweep";
 import type { NodeLink } from "./cluster/node-link";
 import type { SocketRoute } from "./gate";
-import { sessionRegistry } from "./session-registry";
+import { sessionRegistry } from "./live/session-registry";
 import { log } from "../lib/log";
 
 function finish(socket: WebSocket, message: WatchServerMessage) {

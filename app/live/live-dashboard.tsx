@@ -172,7 +172,7 @@ export function LiveDashboard({ opensRecordings }: { opensRecordings: boolean })
                           <Link href={`/live/${row.id}`} className="text-sm font-medium text-indigo-700" aria-label={`Watch ${who}`}>
                             Watch
                           </Link>
-                          <SessionControls sessionId={row.id} state={row.status as LiveState} who={who} onDone={() => void refresh()} />
+                          <SessionControls sessionId={row.id} state={row.status as LiveState} protocol={row.protocol} who={who} onDone={() => void refresh()} />
                         </>
                       ) : opensRecordings && row.recorded ? (
                         <Link href={`/recordings/${row.id}`} className="text-sm font-medium text-indigo-700" aria-label={`Play the recording of ${who}`}>

@@ -11,6 +11,31 @@ export type LiveState = z.infer<typeof liveStateSchema>;
 export const controlActionSchema = z.enum(["lock", "unlock", "pause", "resume", "terminate", "terminate_and_cancel"]);
 export type ControlAction = z.infer<typeof controlActionSchema>;
 
+/** Where security's controls can move a session. */
+export type ControlledState = Exclude<LiveState, "connecting">;
+const moves: Record<Exclude<ControlAction, "terminate" | "terminate_and_cancel">, readonly [from: ControlledState, to: ControlledState]> = {
+  lock: ["active", "locked"],
+  unlock: ["locked", "active"],
+  pause: ["active", "paused"],
+  resume: ["paused", "active"],
+};
+
+/**
+ * The one table of security's controls: where `action` takes a session of `protocol` that stands at `state`, or
+ * why it cannot. A web visit is not paused (its requests cannot wait in the browser): it is locked instead.
+ */
+export function controlTransition(state: LiveState | "ended", action: ControlAction, protocol: string): { to: ControlledState | "ended" } | { refused: string } {
+  if (state === "ended") return { refused: "the session has already ended" };
+  if (action === "terminate" || action === "terminate_and_cancel") return { to: "ended" };
+  if (protocol === "web" && (action === "pause" || action === "resume")) return { refused: "a web session cannot be paused; lock it instead" };
+  const [from, to] = moves[action];
+  if (state !== from) return { refused: `the session is ${state}; it can be ${action === "lock" || action === "pause" ? "locked or paused only when active" : `${action}d only when ${from}`}` };
+  return { to };
+}
+
+/** The controls security is offered for a session, in the order the buttons show them. */
+export const controlsFor = (state: LiveState, protocol: string) => controlActionSchema.options.filter((action) => !("refused" in controlTransition(state, action, protocol)));
+
 /** Body of POST /api/sessions/<id>/control. Every control is audited with its reason. */
 export const controlRequestSchema = z.object({
   action: controlActionSchema,

@@ -5,7 +5,7 @@ import { heartbeatEveryMs, recordHeartbeat, removeNode, retireSilentNodes } from
 import type { NodeStats } from "../../lib/protocol/nodes";
 import type { Runtime } from "../../lib/runtime";
 import { savePreview, saveThumbnail } from "../../lib/sessions";
-import { sessionRegistry } from "../session-registry";
+import { sessionRegistry } from "../live/session-registry";
 import { log } from "../../lib/log";
 
 const previewEveryMs = 2_000;

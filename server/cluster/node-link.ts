@@ -9,7 +9,7 @@ import { WebSocket, WebSocketServer } from "ws";
 import type { Actor } from "../../lib/audit";
 import type { Runtime } from "../../lib/runtime";
 import type { WatchServerMessage } from "../../lib/protocol/live";
-import { sessionRegistry } from "../session-registry";
+import { sessionRegistry } from "../live/session-registry";
 import { guardSocket } from "../socket-guard";
 import { recordWatching } from "../../lib/session-events";
 import { RelayedSession, type WatchedSession } from "./relayed-session";

@@ -7,7 +7,7 @@ import type { Actor } from "../../lib/audit";
 import { parseJsonFrame } from "../../lib/protocol/json-frame";
 import { watchServerMessageSchema, type NodeLinkMessage, type WatchServerMessage } from "../../lib/protocol/live";
 import { onMessage } from "../socket-guard";
-import { frameBytes, refuseWatcherInput, WatcherHub, type ScreenFrame, type WatchFrame } from "../watchers";
+import { frameBytes, refuseWatcherInput, WatcherHub, type ScreenFrame, type WatchFrame } from "../live/watchers";
 import { log } from "../../lib/log";
 
 /** The link's stream from its last catch-up on, kept for watchers joining here; past this a join asks for a new one. */

@@ -8,7 +8,7 @@
 import type { BlobStore } from "../../lib/blob-store";
 import type { Database } from "../../lib/db/client";
 import { condenseFrames, withoutScreenDrawing } from "../../lib/guacamole-overdraw";
-import type { WatchFrame } from "../watchers";
+import type { WatchFrame } from "../live/watchers";
 import { SnapshotRecording } from "./snapshot-recording";
 import type { SessionRecorder } from "./terminal-recorder";
 

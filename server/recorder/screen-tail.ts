@@ -3,7 +3,7 @@
 // the screen as it is in practice; exactness would need the recording this target was configured without.
 import type { TerminalSize } from "../protocols/adapter";
 import type { SessionRecorder } from "./terminal-recorder";
-import type { WatchFrame } from "../watchers";
+import type { WatchFrame } from "../live/watchers";
 
 const keptBytes = 256 * 1024;
 

@@ -8,7 +8,7 @@ import { transcriptLines } from "../../lib/db/schema";
 import { parseChunk, parseResize, type CastEvent } from "../../lib/protocol/recordings";
 import { readScreenThrough } from "../../lib/recordings";
 import type { TerminalSize } from "../protocols/adapter";
-import type { WatchFrame } from "../watchers";
+import type { WatchFrame } from "../live/watchers";
 import { ChunkWriter, type ChunkDraft } from "./chunk-writer";
 import type { KeyframeFeed } from "./keyframer";
 import { OutputLineTracker, type TranscriptLine } from "../../lib/transcript-lines";

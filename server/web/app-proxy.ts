@@ -11,14 +11,13 @@ import { gzipSync } from "node:zlib";
 import { WebSocketServer } from "ws";
 import type { DatabaseHandle } from "../../lib/db/client";
 import { metrics } from "../../lib/metrics";
-import type { SessionControlCommand } from "../../lib/protocol/live";
 import { pageEventsPath, recorderScriptPath } from "../../lib/protocol/page-recorder";
 import type { Runtime } from "../../lib/runtime";
-import { addSessionEvent, SessionEventBatcher } from "../../lib/session-events";
-import { setSessionStatus } from "../../lib/sessions";
-import { sessionTexts, terminationNotice } from "../../lib/settings";
+import { SessionEventBatcher } from "../../lib/session-events";
 import { appNameOfHost, appOrigin, endWebSession, handoffPath, liveWebSessionOnNode, markWebSessionActive, redeemAppHandoff, safeReturnPath, startPath, takeOverWebSession, type WebSessionRow } from "../../lib/web-apps";
-import { sessionRegistry } from "../session-registry";
+import { LiveSessionCore } from "../live/live-session-core";
+import { sessionRegistry } from "../live/session-registry";
+import { databaseSessionStore } from "../live/session-store";
 import { createRequestPolicy } from "./request-policy";
 import { createAdmission, type WebTarget } from "./admission";
 import { sendRecordedPage } from "./page-recording";
@@ -64,27 +63,41 @@ export function createAppProxy(runtime: Runtime, database: DatabaseHandle) {
     markWebSessionActive(db, session.id).catch((error) => log.error({ err: error, sessionId: session.id }, `noting activity in session ${session.id} failed`));
   }
 
-  /** Lock, unlock and terminate act on the session's row: the next request on any node sees them. */
-  async function applyToRow(command: SessionControlCommand) {
-    const session = await liveWebSessionOnNode(db, command.sessionId, config.nodeName);
-    if (!session) return { ok: false, message: `the session is not running on ${config.nodeName} any more` };
-    const { action, reason, actorName } = command;
-    if (action === "pause" || action === "resume") return { ok: false, message: "a web session cannot be paused; lock it instead" };
-    if (action === "lock" || action === "unlock") {
-      if ((action === "lock") !== (session.status === "active")) return { ok: false, message: `the session is ${session.status}` };
-      await setSessionStatus(db, session.id, action === "lock" ? "locked" : "active");
-    } else {
-      await endWebSession(db, session.id, "terminated", terminationNotice((await sessionTexts(db)).terminationMessage, actorName, reason));
-      tunnels.close(session.id);
-      runtime.holds.releaseSession(session.id);
-    }
-    // This node's next request must not wait for the database's notice of the change.
-    visits.forget(session.id);
-    await addSessionEvent(db, { sessionId: session.id, kind: action, actorName, details: { reason } });
-    return { ok: true, message: action === "lock" || action === "unlock" ? `the session was ${action}ed` : "the session was terminated" };
+  /** A control changed the visit's row: this node's next request must not wait for the database's notice of it. */
+  const controlled = (sessionId: string) => visits.forget(sessionId);
+  function ended(sessionId: string) {
+    tunnels.close(sessionId);
+    runtime.holds.releaseSession(sessionId);
+    visits.forget(sessionId);
   }
+  const liveHooks = { active: noteActivity, controlled, ended, timeline };
 
-  const liveHooks = { active: noteActivity, applyToRow, timeline };
+  /**
+   * A visit of this node whose pages record elsewhere, or not yet: security's controls act on its row, which
+   * every node's next request reads, and on its app WebSockets here.
+   */
+  async function pagelessVisit(sessionId: string) {
+    const visit = await liveWebSessionOnNode(db, sessionId, config.nodeName);
+    if (!visit) return undefined;
+    const { session, username, recorded } = visit;
+    const core = new LiveSessionCore(
+      { username, targetName: session.targetName, protocol: "web", node: config.nodeName, recorded },
+      databaseSessionStore(db),
+      {
+        catchUp: async () => [],
+        controlled: () => controlled(session.id),
+        watchersChanged: () => {},
+        stop: () => {},
+        finish: async (reason, message) => {
+          await endWebSession(db, session.id, reason, message);
+          ended(session.id);
+        },
+      },
+      session.status === "locked" ? { state: "locked" } : { state: "active" },
+    );
+    core.opened(session.id, session.startedAt.getTime());
+    return core;
+  }
 
   const sweep = startWebSessionSweep(
     db,
@@ -234,16 +247,11 @@ export function createAppProxy(runtime: Runtime, database: DatabaseHandle) {
       tunnels.open(request, socket, head, { internal, path, headers: upstreamHeaders(request, config, internal, login), sessionId: session.session.id, label: `web app ${name}` });
     },
 
-    /** A control from security for a web session of this node whose pages do not record here (those apply their own). */
-    applyControl: applyToRow,
+    pagelessVisit,
 
     /** Ends a visit this node carries (its access was revoked): the row, its WebSockets, its pages and watchers. */
     async endVisit(sessionId: string, message: string) {
-      tunnels.close(sessionId);
-      runtime.holds.releaseSession(sessionId);
-      const live = sessionRegistry.find(sessionId);
-      if (live) await live.end("terminated", message);
-      else await endWebSession(db, sessionId, "terminated", message);
+      await (sessionRegistry.find(sessionId) ?? (await pagelessVisit(sessionId)))?.end("terminated", message);
     },
 
     async closeAll() {

@@ -7,21 +7,21 @@
 import type { WebSocket } from "ws";
 import { audit, type Actor } from "../../lib/audit";
 import type { Runtime } from "../../lib/runtime";
-import { sessionTexts, terminationNotice } from "../../lib/settings";
-import { type SessionControlCommand, type WatchServerMessage } from "../../lib/protocol/live";
+import { sessionTexts } from "../../lib/settings";
+import type { ControlledState, SessionControlCommand } from "../../lib/protocol/live";
 import { parseJsonFrame } from "../../lib/protocol/json-frame";
 import { isUserActivity, navigationOf, type PageEvent, type PageMessage } from "../../lib/protocol/page-recorder";
 import type { EndReason } from "../../lib/protocol/terminal";
 import { pageClientMessageSchema } from "../../lib/protocol/web-recording";
-import { recordWatching, type SessionEventBatcher, type SessionEventInput } from "../../lib/session-events";
+import type { SessionEventBatcher, SessionEventInput } from "../../lib/session-events";
 import { endWebSession, extendWebSession, type WebSessionRow } from "../../lib/web-apps";
 import { chainEnd } from "../recorder/chunk-writer";
 import { WebRecorder } from "../recorder/web-recorder";
-import { sessionRegistry, type LiveSession } from "../session-registry";
+import { LiveSessionCore } from "../live/live-session-core";
+import { sessionRegistry, type LiveSession } from "../live/session-registry";
+import { databaseSessionStore } from "../live/session-store";
 import { guardSocket, logFailure, onMessage } from "../socket-guard";
-import { refuseWatcherInput, serveNodeLink, WatcherHub } from "../watchers";
 import { PageEventBudget, pageLimits } from "./page-limits";
-import { log } from "../../lib/log";
 
 /** No page has sent events for this long (all closed, or their recorders stopped): said on the timeline. */
 const silentAfterMs = 15_000;
@@ -33,8 +33,10 @@ const extendEveryMs = 3000;
 export interface WebSessionHooks {
   /** The user did something: the idle timeout starts again. */
   active(row: WebSessionRow): void;
-  /** A control from security, applied to the session's row (lock, unlock, terminate) wherever its requests land. */
-  applyToRow(command: SessionControlCommand): Promise<{ ok: boolean; message: string }>;
+  /** Security locked or unlocked the visit, its row already says so: this node's next request must see it. */
+  controlled(sessionId: string): void;
+  /** The visit's row is ended: its app WebSockets close, its held requests go, this node forgets it. */
+  ended(sessionId: string): void;
   /** Where the session's navigations and notes go on the timeline (written in batches). */
   timeline: SessionEventBatcher;
 }
@@ -54,17 +56,12 @@ function cutOff(socket: WebSocket, code: number, reason: string) {
 export class LiveWebSession implements LiveSession {
   readonly protocol = "web";
   private readonly pages = new Set<WebSocket>();
-  private readonly watchers = new WatcherHub(async () => {
-    const events = this.recorder.currentPageEvents();
-    if (!events) this.askForSnapshot();
-    return events ? [{ type: "page" }, events] : [{ type: "page" }];
-  });
+  private readonly core: LiveSessionCore;
   private readonly recorder: WebRecorder;
-  /** `message`: what the user was told; null for a lock this node took over with the visit (told afresh). */
-  private locked: { by: string; reason: string; message: string | null } | null;
+  /** What a locked visit's pages were told; null for a lock this node took over with the visit (told afresh). */
+  private lockMessage: string | null = null;
   private lastAddress: string | null = null;
   private addressShown = true;
-  private ended = false;
   private readonly budget = new PageEventBudget();
   /** Why the pages' sockets are not being read: the budget is in debt, or the recording is catching up. */
   private heldUntil = 0;
@@ -84,7 +81,24 @@ export class LiveWebSession implements LiveSession {
     private readonly hooks: WebSessionHooks,
   ) {
     const { session, target } = row;
-    this.locked = session.status === "locked" ? { by: "security", reason: "", message: null } : null;
+    this.core = new LiveSessionCore(
+      { username: row.username, targetName: target.name, protocol: "web", node: runtime.config.nodeName, recorded: target.recordSessions },
+      databaseSessionStore(runtime.db),
+      {
+        catchUp: async () => {
+          const events = this.recorder.currentPageEvents();
+          if (!events) this.askForSnapshot();
+          return events ? [{ type: "page" }, events] : [{ type: "page" }];
+        },
+        controlled: (state, userMessage) => this.controlled(state, userMessage),
+        // The user is not told who watches a web app.
+        watchersChanged: () => {},
+        stop: (_reason, message) => this.stop(message),
+        finish: (reason, message) => this.finish(reason, message),
+      },
+      session.status === "locked" ? { state: "locked", controlledBy: { by: "security", reason: "" } } : { state: "active" },
+    );
+    this.core.opened(session.id, session.startedAt.getTime());
     this.expiresAt = session.expiresAt;
     this.scheduleExpiryWarning();
     this.recorder = new WebRecorder({
@@ -117,7 +131,11 @@ export class LiveWebSession implements LiveSession {
   }
 
   get liveState(): string {
-    return this.locked ? "locked" : "active";
+    return this.core.state;
+  }
+
+  private get ended() {
+    return this.core.state === "ended";
   }
 
   /** A page of the user's: its recorder streams events here until the page goes away. */
@@ -128,10 +146,10 @@ export class LiveWebSession implements LiveSession {
     this.noticeSilence();
     if (this.reading()) socket.resume();
     else socket.pause();
-    if (this.locked) {
-      const { message } = this.locked;
+    if (this.core.state === "locked") {
+      const told = this.lockMessage;
       logFailure(
-        (message ? Promise.resolve(message) : sessionTexts(this.runtime.db).then((texts) => texts.lockMessage)).then((lockMessage) => this.tell(socket, { type: "state", state: "locked", message: lockMessage })),
+        (told ? Promise.resolve(told) : sessionTexts(this.runtime.db).then((texts) => texts.lockMessage)).then((lockMessage) => this.tell(socket, { type: "state", state: "locked", message: lockMessage })),
         `session ${this.sessionId}: telling a page of its lock`,
       );
     }
@@ -260,7 +278,7 @@ export class LiveWebSession implements LiveSession {
       if (firstPast) this.note("web.recording_limited", { reason: `more than ${pageLimits.snapshotsPerMinute} page loads in a minute: the rest this minute are stored inline, not as seek points` });
       return allowed;
     };
-    this.watchers.screen(this.recorder.add(events, seekPointAllowed));
+    this.core.screen(this.recorder.add(events, seekPointAllowed));
     if (events.some(isUserActivity)) this.hooks.active(this.row);
     for (const event of events) {
       const address = navigationOf(event);
@@ -284,51 +302,24 @@ export class LiveWebSession implements LiveSession {
     if (page.readyState === page.OPEN) page.send(JSON.stringify(message));
   }
 
-  private greeting(): WatchServerMessage[] {
-    const { session, target, username } = this.row;
-    return [
-      {
-        type: "joined",
-        session: { id: session.id, username, targetName: target.name, protocol: "web", node: this.runtime.config.nodeName, startedAt: session.startedAt.toISOString(), recorded: target.recordSessions },
-      },
-      this.stateMessage(),
-    ];
-  }
-
-  private stateMessage(): WatchServerMessage {
-    return { type: "state", state: this.locked ? "locked" : "active", by: this.locked?.by ?? null, reason: this.locked?.reason ?? null };
-  }
-
   watch(socket: WebSocket, viewer: Actor) {
-    const watcher = this.watchers.add(socket, this.greeting());
-    refuseWatcherInput(socket);
-    const session = { id: this.sessionId, username: this.row.username, targetName: this.row.target.name };
-    void recordWatching(this.runtime.db, "watch.join", viewer, session);
-    socket.once("close", () => {
-      this.watchers.remove(watcher);
-      void recordWatching(this.runtime.db, "watch.leave", viewer, session);
-    });
+    this.core.watch(socket, viewer);
   }
 
   relayTo(link: WebSocket) {
-    // The user is not told who watches a web app; the relaying node records its watchers itself.
-    serveNodeLink(this.watchers, link, this.greeting(), { viewers: () => {}, closed: () => {} });
+    this.core.relayTo(link);
   }
 
-  async applyControl(command: SessionControlCommand) {
-    const outcome = await this.hooks.applyToRow(command);
-    if (!outcome.ok) return outcome;
-    const { action, actorName, reason } = command;
-    const texts = await sessionTexts(this.runtime.db);
-    if (action === "lock" || action === "unlock") {
-      this.locked = action === "lock" ? { by: actorName, reason, message: texts.lockMessage } : null;
-      const message: PageMessage = action === "lock" ? { type: "state", state: "locked", message: texts.lockMessage } : { type: "state", state: "active", message: "" };
-      for (const page of this.pages) this.tell(page, message);
-      this.watchers.notice(this.stateMessage());
-    } else {
-      await this.end("terminated", terminationNotice(texts.terminationMessage, actorName, reason));
-    }
-    return outcome;
+  applyControl(command: SessionControlCommand) {
+    return this.core.applyControl(command);
+  }
+
+  /** Security locked or unlocked the visit: every page says so over the app. */
+  private controlled(state: ControlledState, userMessage: string) {
+    this.hooks.controlled(this.sessionId);
+    this.lockMessage = state === "locked" ? userMessage : null;
+    const message: PageMessage = state === "locked" ? { type: "state", state: "locked", message: userMessage } : { type: "state", state: "active", message: "" };
+    for (const page of this.pages) this.tell(page, message);
   }
 
   /** The dashboard shows a web visit's address, not a picture: its pages are in the recording. */
@@ -343,9 +334,11 @@ export class LiveWebSession implements LiveSession {
   }
 
   /** Ends the session here: the row (if no one ended it yet), the pages, the watchers, the recording. */
-  async end(reason: EndReason, message: string) {
-    if (this.ended) return;
-    this.ended = true;
+  end(reason: EndReason, message: string) {
+    return this.core.end(reason, message);
+  }
+
+  private stop(message: string) {
     sessionRegistry.delete(this);
     if (this.silence) clearTimeout(this.silence);
     if (this.expiryWarning) clearTimeout(this.expiryWarning);
@@ -353,12 +346,11 @@ export class LiveWebSession implements LiveSession {
       this.tell(page, { type: "ended", message: `Your session on ${this.row.target.name} has ended: ${message}. Open the app again from Gatehouse if you still have access.` });
       page.close(4403, "session ended");
     }
-    this.watchers.end({ type: "ended", reason, message });
-    try {
-      await this.recorder.close();
-      await endWebSession(this.runtime.db, this.sessionId, reason, message);
-    } catch (error) {
-      log.error({ err: error, sessionId: this.sessionId }, `ending web session ${this.sessionId} (${reason}) could not be fully recorded`);
-    }
+  }
+
+  private async finish(reason: EndReason, message: string) {
+    await this.recorder.close();
+    await endWebSession(this.runtime.db, this.sessionId, reason, message);
+    this.hooks.ended(this.sessionId);
   }
 }

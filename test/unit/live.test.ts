@@ -1,28 +1,12 @@
-import { EventEmitter } from "node:events";
-import type { WebSocket } from "ws";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { visibleKeys, type KeystrokeLogEntry, type WatchServerMessage } from "@/lib/protocol/live";
 import { TerminalStream } from "@/server/protocols/terminal-stream";
 import { KeystrokeInspector, maskedInput } from "@/server/recorder/input-masker";
 import { terminalScreenFrames } from "@/server/recorder/terminal-recorder";
 import { RelayedSession } from "@/server/cluster/relayed-session";
-import { WatcherHub, type WatchFrame } from "@/server/watchers";
+import { WatcherHub, type WatchFrame } from "@/server/live/watchers";
+import { asSocket, RecordingSocket } from "../fixtures/recording-socket";
 
-/** What the hub needs of a socket: send, readyState, bufferedAmount (set by the test to simulate a slow reader). */
-class RecordingSocket extends EventEmitter {
-  readonly OPEN = 1;
-  readyState = 1;
-  bufferedAmount = 0;
-  readonly frames: (string | WatchServerMessage)[] = [];
-  send(data: Buffer | string) {
-    this.frames.push(Buffer.isBuffer(data) ? data.toString() : (JSON.parse(data) as WatchServerMessage));
-  }
-  close() {
-    this.readyState = 3;
-  }
-}
-
-const asSocket = (socket: RecordingSocket) => socket as unknown as WebSocket;
 /** One turn of the event loop: the hub sends the output gathered in a turn at its end. */
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 

@@ -102,7 +102,7 @@ export function WatchView({ sessionId, who, protocol }: { sessionId: string; who
           </span>
           {!ended ? (
             <div className="ml-auto">
-              <SessionControls sessionId={sessionId} state={state} who={who} />
+              <SessionControls sessionId={sessionId} state={state} protocol={protocol} who={who} />
             </div>
           ) : null}
         </div>

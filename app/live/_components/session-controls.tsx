@@ -4,7 +4,7 @@
 import { useState } from "react";
 import { Button } from "@/app/_ui/primitives";
 import { callApi } from "@/lib/api/client";
-import type { ControlAction, LiveState } from "@/lib/protocol/live";
+import { controlsFor, type ControlAction, type LiveState } from "@/lib/protocol/live";
 
 const labels: Record<ControlAction, string> = {
   lock: "Lock",
@@ -15,12 +15,7 @@ const labels: Record<ControlAction, string> = {
   terminate_and_cancel: "Terminate and cancel access",
 };
 
-function actionsFor(state: LiveState): ControlAction[] {
-  const toggles: ControlAction[] = state === "locked" ? ["unlock"] : state === "paused" ? ["resume"] : state === "active" ? ["lock", "pause"] : [];
-  return [...toggles, "terminate", "terminate_and_cancel"];
-}
-
-export function SessionControls({ sessionId, state, who, onDone }: { sessionId: string; state: LiveState; who: string; onDone?: () => void }) {
+export function SessionControls({ sessionId, state, protocol, who, onDone }: { sessionId: string; state: LiveState; protocol: string; who: string; onDone?: () => void }) {
   const [pending, setPending] = useState<ControlAction | null>(null);
   const [reason, setReason] = useState("");
   const [error, setError] = useState<string>();
@@ -74,7 +69,7 @@ export function SessionControls({ sessionId, state, who, onDone }: { sessionId: 
   }
   return (
     <div className="flex flex-wrap justify-end gap-1.5">
-      {actionsFor(state).map((action) => (
+      {controlsFor(state, protocol).map((action) => (
         <Button key={action} variant={action.startsWith("terminate") ? "danger" : "secondary"} onClick={() => setPending(action)} aria-label={`${labels[action]} ${who}`}>
           {labels[action]}
         </Button>

@@ -3,10 +3,10 @@
 // A watcher that cannot keep up is never waited for: its frames are dropped once its socket holds too much, and
 // when it has drained it is caught up again from the screen as it is then.
 import type { WebSocket } from "ws";
-import { parseJsonFrame } from "../lib/protocol/json-frame";
-import { nodeLinkMessageSchema, type KeystrokeLogEntry, type WatchServerMessage } from "../lib/protocol/live";
-import { onMessage } from "./socket-guard";
-import { log } from "../lib/log";
+import { parseJsonFrame } from "../../lib/protocol/json-frame";
+import { nodeLinkMessageSchema, type KeystrokeLogEntry, type WatchServerMessage } from "../../lib/protocol/live";
+import { onMessage } from "../socket-guard";
+import { log } from "../../lib/log";
 
 /** A binary frame (screen bytes, as the user got them) or a control message. */
 export type WatchFrame = Buffer | WatchServerMessage;

@@ -2,9 +2,9 @@
 // found by id for watchers and controls, and ended properly (row, audit, notice to the user) by a shutdown
 // before the process exits.
 import type { WebSocket } from "ws";
-import type { Actor } from "../lib/audit";
-import type { SessionControlCommand } from "../lib/protocol/live";
-import type { EndReason } from "../lib/protocol/terminal";
+import type { Actor } from "../../lib/audit";
+import type { SessionControlCommand } from "../../lib/protocol/live";
+import type { EndReason } from "../../lib/protocol/terminal";
 
 /** What oversight needs of a live session, whatever its protocol. */
 export interface LiveSession {
