@@ -2,7 +2,7 @@
 import { and, desc, eq, gt, gte, ilike, inArray, lt, ne, sql } from "drizzle-orm";
 import type { Database } from "./db/client";
 import { recordingChunks, sessions, sessionThumbnails, users } from "./db/schema";
-import type { EndReason } from "./protocol/terminal";
+import type { EndReason } from "./protocol/session-socket";
 import { protocolSchema, type Protocol } from "./protocol/domain";
 import { sessionCursor, sessionPageSize, sessionsOverTimeDays, type SessionCursor, type SessionFilter, type SessionsOverTime } from "./protocol/sessions";
 import { isUuid } from "./ids";

@@ -11,7 +11,7 @@ import { audit, systemActor, type Actor } from "./audit";
 import type { Config } from "./config";
 import type { Database } from "./db/client";
 import { accessRequests, sessions, targets, users } from "./db/schema";
-import type { EndReason } from "./protocol/terminal";
+import type { EndReason } from "./protocol/session-socket";
 import type { Runtime } from "./runtime";
 import { assignAuditors } from "./governance/audits";
 import type { AccessDecision } from "./governance/decide";

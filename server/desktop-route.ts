@@ -46,7 +46,7 @@ export function createDesktopRoute(runtime: Runtime): SocketRoute {
         () => rules.of("window_title"),
         (match) => void matched.to?.policyMatched(match),
       );
-      adapter.on("title", (windowId: string, title: string) => windowTitles.title(windowId, title));
+      adapter.on("title", (windowId, title) => windowTitles.title(windowId, title));
       // Every end of the session closes the user's socket.
       socket.once("close", () => windowTitles.stop());
       const session = new Session({
@@ -63,11 +63,7 @@ export function createDesktopRoute(runtime: Runtime): SocketRoute {
           clipboardRules: () => rules.of("clipboard").rules,
           matched: (match) => void matched.to?.policyMatched(match),
         }),
-        startRecorder: ({ id, startedAt }) => {
-          const recorder = new DesktopRecorder({ db, blobStore, sessionId: id, startedAt, store: recorded, requestKeyframe: () => adapter.requestKeyframe() });
-          adapter.on("keyframe", () => recorder.keyframe());
-          return recorder;
-        },
+        startRecorder: ({ id, startedAt }) => new DesktopRecorder({ db, blobStore, sessionId: id, startedAt, store: recorded, requestKeyframe: () => adapter.requestKeyframe() }),
       });
       matched.to = session;
       await session.run();

@@ -12,15 +12,16 @@ import { controlSession } from "../lib/session-control";
 import type { Database } from "../lib/db/client";
 import { parseJsonFrame } from "../lib/protocol/json-frame";
 import type { ControlledState, SessionControlCommand } from "../lib/protocol/live";
-import { terminalClientMessageSchema, type EndReason, type TerminalServerMessage } from "../lib/protocol/terminal";
+import { sessionClientMessageSchema, type EndReason, type SessionServerMessage } from "../lib/protocol/session-socket";
 import { assignAuditors } from "../lib/governance/audits";
 import { extendRequestWindow } from "../lib/governance/requests";
 import { closeSessionRow, markSessionActive, openSessionRow, sessionDeadline } from "../lib/sessions";
 import type { TargetRow } from "../lib/targets";
 import type { CommandPolicy, PolicyMatch } from "./inspector/command-policy";
 import { metrics } from "../lib/metrics";
-import { TargetError, type ProtocolAdapter, type TerminalSize } from "./protocols/adapter";
-import type { SessionRecorder } from "./recorder/terminal-recorder";
+import { TargetError, type ProtocolAdapter } from "./protocols/adapter";
+import type { StreamInspector } from "./protocols/stream-inspector";
+import type { StreamRecorder } from "./recorder/session-recorder";
 import type { GatePass } from "./gate";
 import { LiveSessionCore, type ControlOutcome } from "./live/live-session-core";
 import { sessionRegistry, type LiveSession } from "./live/session-registry";
@@ -51,27 +52,6 @@ const riskEventsPerMinute = 60;
 const clearLine = Buffer.from("\x05\x15");
 
 
-/**
- * How the session reads its protocol's stream (server/protocols/terminal-stream.ts, guac/desktop-stream.ts):
- * what of the user's input reaches the target and what may be shown of it, and what the dashboard previews. The
- * gateway's own notices never enter the stream: they are messages the page shows apart from the target's output,
- * so a target cannot forge one.
- */
-export interface StreamInspector {
-  observeOutput(data: Buffer): void;
-  /**
-   * `forward` goes to the target (null: nothing); `shown` is the typed text that may be logged and recorded;
-   * `masked`: the keys answer a prompt that hides them (a password).
-   */
-  input(data: Buffer): { forward: Buffer | null; shown: string; commands: string[]; masked: boolean };
-  /** What of the input still reaches the target while security has the session locked. */
-  inputWhileLocked(data: Buffer): Buffer | null;
-  /** What the dashboard shows of the screen, when it changed since the last call. */
-  takePreview(): Promise<string | null>;
-  /** Terminals: the screen's new size, for what the dashboard shows of it. */
-  resize?(size: TerminalSize): void;
-}
-
 export interface SessionContext {
   db: Database;
   nodeName: string;
@@ -86,7 +66,7 @@ export interface SessionContext {
   /** Terminals: the command policy every Enter and output line passes. */
   commandPolicy?: CommandPolicy;
   /** The recording (or, where the target is not recorded, what a watcher needs to see the screen) once the session has its id. */
-  startRecorder(session: { id: string; startedAt: number }): SessionRecorder;
+  startRecorder(session: { id: string; startedAt: number }): StreamRecorder;
 }
 
 export class Session implements LiveSession {
@@ -102,7 +82,7 @@ export class Session implements LiveSession {
   private heldInput: Buffer[] = [];
   private expiresAt: number | null = null;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private recorder: SessionRecorder | null = null;
+  private recorder: StreamRecorder | null = null;
   /** Input that came while an Enter waited for the command policy (null: none is waiting). */
   private waitingInput: Buffer[] | null = null;
   private waitingInputBytes = 0;
@@ -161,7 +141,8 @@ export class Session implements LiveSession {
       this.inputBackpressure = false;
       this.syncInputFlow();
     });
-    adapter.once("closed", (message: string) => void this.end("target_closed", message));
+    adapter.on("keyframe", () => this.recorder?.keyframe?.());
+    adapter.once("closed", (message) => void this.end("target_closed", message));
 
     try {
       await adapter.start();
@@ -181,7 +162,7 @@ export class Session implements LiveSession {
     if (deadline !== null) this.setDeadline(deadline);
   }
 
-  private send(message: TerminalServerMessage) {
+  private send(message: SessionServerMessage) {
     if (this.context.socket.readyState === this.context.socket.OPEN) this.context.socket.send(JSON.stringify(message));
   }
 
@@ -386,7 +367,7 @@ export class Session implements LiveSession {
   }
 
   private control(data: Buffer) {
-    const message = parseJsonFrame(terminalClientMessageSchema, data.toString("utf8"));
+    const message = parseJsonFrame(sessionClientMessageSchema, data.toString("utf8"));
     if (!message.success) return this.send({ type: "error", message: "unknown or malformed control frame" });
     if (message.data.type === "resize") {
       if (this.core.state !== "connecting" && this.core.state !== "ended" && this.context.adapter.resize) {

@@ -1,7 +1,7 @@
 // The `terminal` purpose: an interactive shell on an SSH target, with the credential from the vault.
 import { audit } from "../lib/audit";
 import { openCredential } from "../lib/credentials";
-import { terminalSizeSchema } from "../lib/protocol/terminal";
+import { terminalSizeSchema } from "../lib/protocol/session-socket";
 import type { Runtime } from "../lib/runtime";
 import { pinHostKey } from "../lib/targets";
 import { refuseSession, type SocketRoute } from "./gate";

@@ -4,7 +4,7 @@
 import { useCallback, useState } from "react";
 import type { Expiry } from "./session-banners";
 import { gateCloseCodes } from "@/lib/protocol/gate";
-import { terminalServerMessageSchema } from "@/lib/protocol/terminal";
+import { sessionServerMessageSchema } from "@/lib/protocol/session-socket";
 
 export type SessionStatus = { kind: "connecting" } | { kind: "connected" } | { kind: "ended"; message: string };
 export type SessionControl = { state: "locked" | "paused"; message: string } | null;
@@ -40,7 +40,7 @@ export function useSessionState() {
 
   /** A JSON frame from the session socket; returns true when it says the session ended. */
   const onServerMessage = useCallback((text: string, onConnected: () => void): boolean => {
-    const message = terminalServerMessageSchema.safeParse(JSON.parse(text));
+    const message = sessionServerMessageSchema.safeParse(JSON.parse(text));
     if (!message.success) return false;
     const data = message.data;
     if (data.type === "connected") {

@@ -5,7 +5,7 @@
 import type { BrowserContext } from "@playwright/test";
 import postgres from "postgres";
 import WebSocket from "ws";
-import { terminalServerMessageSchema, type TerminalServerMessage } from "../../lib/protocol/terminal";
+import { sessionServerMessageSchema, type SessionServerMessage } from "../../lib/protocol/session-socket";
 import { startXrdp, type DesktopTarget } from "../../test/fixtures/desktop-targets";
 import { cookieHeader, createCredential, createTarget } from "../fixtures/terminal-client";
 import { expect, signInWithSso, ssoUrl, test } from "../fixtures/test";
@@ -20,7 +20,7 @@ test.describe("a desktop that offers only standard RDP security", { tag: "@secur
   const targetIds: Record<string, string> = {};
 
   /** Opens a desktop socket as the page does and returns the first `connected` or `ended` message. */
-  async function connect(targetId: string): Promise<TerminalServerMessage> {
+  async function connect(targetId: string): Promise<SessionServerMessage> {
     const ticket = await bob.request.post(`${ssoUrl()}/api/tickets`, { headers: { origin: ssoUrl() }, data: { purpose: "desktop", targetId } });
     expect(ticket.status()).toBe(200);
     const { url } = (await ticket.json()) as { url: string };
@@ -29,7 +29,7 @@ test.describe("a desktop that offers only standard RDP security", { tag: "@secur
       const timer = setTimeout(() => reject(new Error("no answer from the desktop socket in 30 s")), 30_000);
       socket.on("message", (data: Buffer, isBinary: boolean) => {
         if (isBinary) return;
-        const message = terminalServerMessageSchema.parse(JSON.parse(data.toString()));
+        const message = sessionServerMessageSchema.parse(JSON.parse(data.toString()));
         if (message.type !== "connected" && message.type !== "ended") return;
         clearTimeout(timer);
         socket.close();

@@ -6,7 +6,7 @@ import path from "node:path";
 import type { BrowserContext } from "@playwright/test";
 import postgres from "postgres";
 import WebSocket from "ws";
-import { terminalServerMessageSchema, type TerminalServerMessage } from "../../lib/protocol/terminal";
+import { sessionServerMessageSchema, type SessionServerMessage } from "../../lib/protocol/session-socket";
 import { startVncServer, type DesktopTarget } from "../../test/fixtures/desktop-targets";
 import { startGateway, type RunningGateway } from "../../test/fixtures/gateway";
 import { startHostileApp, type RunningHostileApp } from "../../test/fixtures/hostile-app";
@@ -25,11 +25,11 @@ async function openSessionSocket(context: BrowserContext, body: Record<string, s
   expect(response.status(), await response.text()).toBe(200);
   const { url } = (await response.json()) as { url: string };
   const socket = new WebSocket(new URL(`${url}${query}`, nodeUrl.replace(/^http/, "ws")), { headers: { cookie: await cookieHeader(context), origin: nodeUrl } });
-  const messages: TerminalServerMessage[] = [];
-  socket.on("message", (data: Buffer, isBinary: boolean) => !isBinary && messages.push(terminalServerMessageSchema.parse(JSON.parse(data.toString()))));
+  const messages: SessionServerMessage[] = [];
+  socket.on("message", (data: Buffer, isBinary: boolean) => !isBinary && messages.push(sessionServerMessageSchema.parse(JSON.parse(data.toString()))));
   const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
   await expect.poll(() => messages.some((message) => message.type === "connected"), { timeout: 20_000 }).toBe(true);
-  return { messages, closed, ended: () => messages.find((message) => message.type === "ended") as Extract<TerminalServerMessage, { type: "ended" }> | undefined };
+  return { messages, closed, ended: () => messages.find((message) => message.type === "ended") as Extract<SessionServerMessage, { type: "ended" }> | undefined };
 }
 
 test.describe("revocation reaches live sessions", { tag: "@security" }, () => {

@@ -2,7 +2,7 @@
 // messages nodes exchange to apply them wherever the session runs.
 import { z } from "zod";
 import { riskEventSchema } from "./command-rules";
-import { endReasonSchema, terminalSizeSchema } from "./terminal";
+import { endReasonSchema, terminalSizeSchema } from "./session-socket";
 
 /** What a session is doing now; `locked` drops the user's input, `paused` holds output and input. */
 export const liveStateSchema = z.enum(["connecting", "active", "locked", "paused"]);

@@ -6,7 +6,7 @@
 import type { WebSocket } from "ws";
 import type { Actor } from "../../lib/audit";
 import { controlTransition, type ControlledState, type LiveState, type SessionControlCommand, type WatchServerMessage } from "../../lib/protocol/live";
-import type { EndReason } from "../../lib/protocol/terminal";
+import type { EndReason } from "../../lib/protocol/session-socket";
 import { terminationNotice } from "../../lib/settings";
 import { log } from "../../lib/log";
 import type { SessionStore } from "./session-store";

@@ -4,7 +4,7 @@
 import type { WebSocket } from "ws";
 import type { Actor } from "../../lib/audit";
 import type { SessionControlCommand } from "../../lib/protocol/live";
-import type { EndReason } from "../../lib/protocol/terminal";
+import type { EndReason } from "../../lib/protocol/session-socket";
 
 /** What oversight needs of a live session, whatever its protocol. */
 export interface LiveSession {

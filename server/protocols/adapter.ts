@@ -1,6 +1,6 @@
 // The one shape every protocol plugs into the session spine with. An adapter knows its target's protocol
 // and nothing of browsers, recording or control; the Session (server/session.ts) does the rest, reading the
-// protocol's stream through a StreamInspector.
+// protocol's stream through a StreamInspector (./stream-inspector.ts).
 import type { EventEmitter } from "node:events";
 
 export interface TerminalSize {
@@ -21,11 +21,21 @@ export class TargetError extends Error {
   }
 }
 
-/**
- * Events: `output` (Buffer) from the target; `drain` when input may flow again after write() returned false;
- * `closed` (message: string) when the target ended the connection.
- */
-export interface ProtocolAdapter extends EventEmitter {
+/** What an adapter tells the session. */
+export interface AdapterEvents {
+  /** Bytes from the target, for the user. */
+  output: [data: Buffer];
+  /** Input may flow again after write() returned false. */
+  drain: [];
+  /** The target ended the connection, in words for the user. */
+  closed: [message: string];
+  /** Desktops: the stream just drew the whole screen afresh (asked for by the recorder, or the target's own). */
+  keyframe: [];
+  /** Desktops: a window's title, for the command policy's window rules. */
+  title: [windowId: string, title: string];
+}
+
+export interface ProtocolAdapter extends EventEmitter<AdapterEvents> {
   /** Connects and logs in; rejects with a TargetError. */
   start(): Promise<void>;
   /** False when the target is not taking input as fast as it comes: wait for `drain`. */

@@ -1,9 +1,9 @@
 // How the session reads a terminal's byte stream: keystrokes shown with secrets masked and commands picked
 // out, and the screen's last lines for the dashboard.
 import headless from "@xterm/headless";
-import { KeystrokeInspector } from "../recorder/input-masker";
+import { KeystrokeInspector } from "./input-masker";
 import type { TerminalSize } from "./adapter";
-import type { StreamInspector } from "../session";
+import type { StreamInspector } from "./stream-inspector";
 
 /** Output kept for the dashboard's preview: enough for a shell's screen or a full-screen program's redraw. */
 const previewBytes = 32 * 1024;

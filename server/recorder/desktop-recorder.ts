@@ -10,7 +10,7 @@ import type { Database } from "../../lib/db/client";
 import { condenseFrames, withoutScreenDrawing } from "../../lib/guacamole-overdraw";
 import type { WatchFrame } from "../live/watchers";
 import { SnapshotRecording } from "./snapshot-recording";
-import type { SessionRecorder } from "./terminal-recorder";
+import type { StreamRecorder } from "./session-recorder";
 
 /** A keyframe is asked for once this much time has passed since the last one… */
 const keyframeEveryMs = 60_000;
@@ -60,7 +60,7 @@ export interface DesktopRecorderOptions {
   now?: () => number;
 }
 
-export class DesktopRecorder implements SessionRecorder {
+export class DesktopRecorder implements StreamRecorder {
   private readonly recording: SnapshotRecording;
   private readonly now: () => number;
   private lastKeyframeMs = 0;

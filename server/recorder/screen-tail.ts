@@ -2,12 +2,12 @@
 // 256 KiB of output at the current size. Shells and full-screen programs redraw often enough that this shows
 // the screen as it is in practice; exactness would need the recording this target was configured without.
 import type { TerminalSize } from "../protocols/adapter";
-import type { SessionRecorder } from "./terminal-recorder";
+import type { StreamRecorder } from "./session-recorder";
 import type { WatchFrame } from "../live/watchers";
 
 const keptBytes = 256 * 1024;
 
-export class ScreenTail implements SessionRecorder {
+export class ScreenTail implements StreamRecorder {
   private parts: Buffer[] = [];
   private bytes = 0;
 

@@ -9,6 +9,7 @@ import { parseChunk, parseResize, type CastEvent } from "../../lib/protocol/reco
 import { readScreenThrough } from "../../lib/recordings";
 import type { TerminalSize } from "../protocols/adapter";
 import type { WatchFrame } from "../live/watchers";
+import type { StreamRecorder } from "./session-recorder";
 import { ChunkWriter, type ChunkDraft } from "./chunk-writer";
 import type { KeyframeFeed } from "./keyframer";
 import { OutputLineTracker, type TranscriptLine } from "../../lib/transcript-lines";
@@ -19,18 +20,6 @@ const flushAtBytes = 64 * 1024;
 const transcriptLinesPerChunk = 200;
 
 /** What a session keeps of itself: a recording, or (for an unrecorded target) just its current screen. */
-export interface SessionRecorder {
-  output(data: Buffer): void;
-  /** What the user typed, secrets masked, and the commands it completed. */
-  input(shown: string, commands: string[]): void;
-  /** Terminals only: a desktop's size changes inside its stream. */
-  resize?(size: TerminalSize): void;
-  /** What a watcher joining now needs to draw the current screen; reflects every call made before it. */
-  catchUp(): Promise<WatchFrame[]>;
-  /** Writes what is buffered and waits until every chunk is stored. */
-  close(): Promise<void>;
-}
-
 /**
  * Output replayed for a watcher beyond the keyframe. More than this since the keyframe means a flood, which
  * redraws the screen many times over in its last megabyte: the watcher gets the keyframe (modes, alternate
@@ -80,7 +69,7 @@ export interface TerminalRecorderOptions {
 
 type TerminalChunk = ChunkDraft & { transcript: TranscriptLine[] };
 
-export class TerminalRecorder implements SessionRecorder {
+export class TerminalRecorder implements StreamRecorder {
   private lines: string[] = [];
   private bufferedBytes = 0;
   private firstEventMs = 0;

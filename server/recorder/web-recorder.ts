@@ -4,6 +4,8 @@
 import type { BlobStore } from "../../lib/blob-store";
 import type { Database } from "../../lib/db/client";
 import { pageEventType, type PageEvent } from "../../lib/protocol/page-recorder";
+import type { WatchFrame } from "../live/watchers";
+import type { SessionRecorder } from "./session-recorder";
 import { SnapshotRecording } from "./snapshot-recording";
 
 export interface WebRecorderOptions {
@@ -22,7 +24,7 @@ export interface WebRecorderOptions {
   quotaReached: () => void;
 }
 
-export class WebRecorder {
+export class WebRecorder implements SessionRecorder {
   private readonly recording: SnapshotRecording;
 
   constructor(private readonly options: WebRecorderOptions) {
@@ -47,10 +49,11 @@ export class WebRecorder {
     return Buffer.from(lines.join(""), "utf8");
   }
 
-  /** The page as it is now, as events one JSON per line from its last full snapshot; null when there is none. */
-  currentPageEvents(): Buffer | null {
+  /** The page as it is now, as events one JSON per line from its last full snapshot; with none, the page is asked for one. */
+  async catchUp(): Promise<WatchFrame[]> {
     const shown = this.recording.shownNow();
-    return shown === null ? null : Buffer.from(shown, "utf8");
+    if (shown === null) this.options.wantSnapshot();
+    return shown === null ? [{ type: "page" }] : [{ type: "page" }, Buffer.from(shown, "utf8")];
   }
 
   /** Events received and not stored yet. */

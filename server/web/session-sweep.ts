@@ -3,7 +3,7 @@
 // of sessions that ended anywhere (terminated, signed out, lapsed, revoked) are closed here too.
 import { endedSessions } from "../../lib/sessions";
 import type { Database } from "../../lib/db/client";
-import type { EndReason } from "../../lib/protocol/terminal";
+import type { EndReason } from "../../lib/protocol/session-socket";
 import { endLapsedWebSessions } from "../../lib/web-apps";
 import { log } from "../../lib/log";
 

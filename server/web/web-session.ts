@@ -11,7 +11,7 @@ import { sessionTexts } from "../../lib/settings";
 import type { ControlledState, SessionControlCommand } from "../../lib/protocol/live";
 import { parseJsonFrame } from "../../lib/protocol/json-frame";
 import { isUserActivity, navigationOf, type PageEvent, type PageMessage } from "../../lib/protocol/page-recorder";
-import type { EndReason } from "../../lib/protocol/terminal";
+import type { EndReason } from "../../lib/protocol/session-socket";
 import { pageClientMessageSchema } from "../../lib/protocol/web-recording";
 import type { SessionEventBatcher, SessionEventInput } from "../../lib/session-events";
 import { endWebSession, extendWebSession, type WebSessionRow } from "../../lib/web-apps";
@@ -85,11 +85,7 @@ export class LiveWebSession implements LiveSession {
       { username: row.username, targetName: target.name, protocol: "web", node: runtime.config.nodeName, recorded: target.recordSessions },
       databaseSessionStore(runtime.db),
       {
-        catchUp: async () => {
-          const events = this.recorder.currentPageEvents();
-          if (!events) this.askForSnapshot();
-          return events ? [{ type: "page" }, events] : [{ type: "page" }];
-        },
+        catchUp: () => this.recorder.catchUp(),
         controlled: (state, userMessage) => this.controlled(state, userMessage),
         // The user is not told who watches a web app.
         watchersChanged: () => {},

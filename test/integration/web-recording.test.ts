@@ -37,7 +37,9 @@ describe("web recordings", () => {
     recorder.add(pageVisit(startedAt, 70_000, "https://wiki/two", 60), () => true);
     recorder.add(pageVisit(startedAt, 140_000, "https://wiki/three", 30), () => true);
     // The page as it is now, for a watcher joining: from the last full snapshot on.
-    const current = recorder.currentPageEvents()!.toString("utf8").trim().split("\n").map((line) => JSON.parse(line) as PageEvent);
+    const [page, events] = await recorder.catchUp();
+    expect(page).toEqual({ type: "page" });
+    const current = (events as Buffer).toString("utf8").trim().split("\n").map((line) => JSON.parse(line) as PageEvent);
     expect(current[0]).toMatchObject({ type: 4, data: { href: "https://wiki/three" } });
     expect(current).toHaveLength(32);
     await recorder.close();
@@ -81,10 +83,13 @@ describe("web recordings", () => {
 
   it("keeps the page for watchers but stores nothing for a target recorded by exception", async () => {
     const { sessionId, startedAt } = await webSession();
-    const recorder = new WebRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, store: false, wantSnapshot: () => {}, quotaBytes: 1 << 30, quotaReached: () => {} });
-    expect(recorder.currentPageEvents()).toBeNull();
+    let snapshotsAskedFor = 0;
+    const recorder = new WebRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, store: false, wantSnapshot: () => snapshotsAskedFor++, quotaBytes: 1 << 30, quotaReached: () => {} });
+    // No page yet: a watcher gets an empty page, and the page is asked for a full snapshot.
+    expect(await recorder.catchUp()).toEqual([{ type: "page" }]);
+    expect(snapshotsAskedFor).toBe(1);
     recorder.add(pageVisit(startedAt, 0, "https://wiki/one", 3), () => true);
-    expect(recorder.currentPageEvents()!.toString("utf8")).toContain("https://wiki/one");
+    expect(String((await recorder.catchUp())[1])).toContain("https://wiki/one");
     await recorder.close();
     expect(await listChunks(db(), sessionId)).toEqual([]);
   });

@@ -11,7 +11,7 @@ import { parseJsonFrame } from "@/lib/protocol/json-frame";
 import { controlCommandSchema, controlRequestSchema, nodeLinkMessageSchema, watchServerMessageSchema } from "@/lib/protocol/live";
 import { navigationOf } from "@/lib/protocol/page-recorder";
 import { sessionFilterSchema } from "@/lib/protocol/sessions";
-import { terminalClientMessageSchema } from "@/lib/protocol/terminal";
+import { sessionClientMessageSchema } from "@/lib/protocol/session-socket";
 import { ticketRequestSchema } from "@/lib/protocol/tickets";
 import { pageAddressLimit, pageEventBatchSchema } from "@/lib/protocol/web-recording";
 import { seededRandom } from "../fixtures/seeded-random";
@@ -69,7 +69,7 @@ interface Case {
 
 const now = 1_732_000_000_000;
 const cases: Case[] = [
-  { name: "terminal client messages", schema: terminalClientMessageSchema, valid: [{ type: "resize", cols: 80, rows: 24 }, { type: "extend" }], invariant: (message: z.infer<typeof terminalClientMessageSchema>) => {
+  { name: "terminal client messages", schema: sessionClientMessageSchema, valid: [{ type: "resize", cols: 80, rows: 24 }, { type: "extend" }], invariant: (message: z.infer<typeof sessionClientMessageSchema>) => {
     if (message.type === "resize") expect(message.cols >= 2 && message.cols <= 1000 && message.rows >= 1 && message.rows <= 500).toBe(true);
   } },
   { name: "node link messages", schema: nodeLinkMessageSchema, valid: [{ type: "resync" }, { type: "viewers", count: 3 }] },

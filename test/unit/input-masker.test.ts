@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InputMasker, maskedInput } from "@/server/recorder/input-masker";
+import { InputMasker, maskedInput } from "@/server/protocols/input-masker";
 
 describe("input masking in recordings", () => {
   it("masks what is typed after a password prompt, up to Enter", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { controlActionSchema, controlsFor, liveStateSchema, type ControlAction, type ControlledState, type LiveState } from "@/lib/protocol/live";
-import type { EndReason } from "@/lib/protocol/terminal";
+import type { EndReason } from "@/lib/protocol/session-socket";
 import { LiveSessionCore } from "@/server/live/live-session-core";
 import { MemorySessionStore } from "../fixtures/memory-session-store";
 import { asSocket, RecordingSocket } from "../fixtures/recording-socket";
@@ -32,7 +32,7 @@ function liveSession(protocol: "ssh" | "rdp" | "web", from: LiveState = "active"
   return { core, store, side };
 }
 
-const control = (action: ControlAction) => ({ sessionId: "s-1", action, reason: "checking", actorName: "sam.security" });
+const control = (action: ControlAction) => ({ requestId: "r-1", node: "node-a", sessionId: "s-1", action, reason: "checking", actorName: "sam.security" });
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe("the live-session core's controls", () => {

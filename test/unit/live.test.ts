@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { visibleKeys, type KeystrokeLogEntry, type WatchServerMessage } from "@/lib/protocol/live";
 import { TerminalStream } from "@/server/protocols/terminal-stream";
-import { KeystrokeInspector, maskedInput } from "@/server/recorder/input-masker";
+import { KeystrokeInspector, maskedInput } from "@/server/protocols/input-masker";
 import { terminalScreenFrames } from "@/server/recorder/terminal-recorder";
 import { RelayedSession } from "@/server/cluster/relayed-session";
 import { WatcherHub, type WatchFrame } from "@/server/live/watchers";

@@ -9,7 +9,7 @@ import { ExpiryBanner, PolicyBanner, RecordingIndicator, SessionStatusLine, Watc
 import { Button } from "@/app/_ui/primitives";
 import { callApi } from "@/lib/api/client";
 import { desktopSocketPath } from "@/lib/protocol/desktop";
-import type { TerminalClientMessage } from "@/lib/protocol/terminal";
+import type { SessionClientMessage } from "@/lib/protocol/session-socket";
 import type { TicketResponse } from "@/lib/protocol/tickets";
 import { useSessionState } from "@/app/_components/session-state";
 
@@ -26,7 +26,7 @@ export function DesktopView({ targetId, targetName, recordingNotice }: { targetI
   const guacamole = useRef<Guacamole | null>(null);
   const closedByUser = useRef(false);
 
-  const sendControl = (message: TerminalClientMessage) => {
+  const sendControl = (message: SessionClientMessage) => {
     if (socket.current?.readyState === WebSocket.OPEN) socket.current.send(JSON.stringify(message));
   };
 

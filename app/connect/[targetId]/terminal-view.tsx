@@ -9,7 +9,7 @@ import { useCallback, useEffect, useRef } from "react";
 import { ExpiryBanner, PolicyBanner, RecordingIndicator, SessionStatusLine, WatchersBanner } from "@/app/_components/session-banners";
 import { Button } from "@/app/_ui/primitives";
 import { callApi } from "@/lib/api/client";
-import { terminalSocketPath, type TerminalClientMessage } from "@/lib/protocol/terminal";
+import { terminalSocketPath, type SessionClientMessage } from "@/lib/protocol/session-socket";
 import type { TicketResponse } from "@/lib/protocol/tickets";
 import { useSessionState } from "@/app/_components/session-state";
 import { confirmedLinks } from "@/app/_components/terminal-links";
@@ -24,7 +24,7 @@ export function TerminalView({ targetId, targetName, recordingNotice }: { target
   const socket = useRef<WebSocket | null>(null);
   const { status, expiry, control, watchers, policyNotice, starting, failed, onServerMessage, onSocketClose } = useSessionState();
 
-  const sendControl = (message: TerminalClientMessage) => {
+  const sendControl = (message: SessionClientMessage) => {
     if (socket.current?.readyState === WebSocket.OPEN) socket.current.send(JSON.stringify(message));
   };
 

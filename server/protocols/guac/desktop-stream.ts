@@ -9,7 +9,7 @@ import { clipboardSubject, ruleRegexSource } from "../../../lib/command-policy/r
 import { desktopInputOpcodes } from "../../../lib/protocol/desktop";
 import { encodeInstruction, GuacamoleParser, GuacamoleSyntaxError, type GuacInstruction } from "../../../lib/protocol/guacamole";
 import type { PolicyMatch } from "../../inspector/command-policy";
-import type { StreamInspector } from "../../session";
+import type { StreamInspector } from "../stream-inspector";
 import { log } from "../../../lib/log";
 
 /** A clipboard blob is at most 6 KiB of data as base64 (guacamole-common-js writes them that size). */

@@ -8,7 +8,7 @@ import { EventEmitter } from "node:events";
 import type { DesktopSize } from "../../../lib/protocol/desktop";
 import type { RdpSecurity } from "../../../lib/protocol/domain";
 import { encodeInstruction, GuacamoleParser, type GuacInstruction } from "../../../lib/protocol/guacamole";
-import { TargetError, type ProtocolAdapter } from "../adapter";
+import { TargetError, type AdapterEvents, type ProtocolAdapter } from "../adapter";
 import { engineAvailable, engineMissingMessage, openEngineLink, type EngineLink, type EngineLocation } from "./engine-link";
 import { readRdpCertificate, sameFingerprint } from "./rdp-certificate";
 
@@ -56,7 +56,7 @@ const jpegStart = Buffer.from([0xff, 0xd8, 0xff]);
 const titleLimit = 512;
 const windowIdPattern = /^\d{1,10}$/;
 
-export class GuacAdapter extends EventEmitter implements ProtocolAdapter {
+export class GuacAdapter extends EventEmitter<AdapterEvents> implements ProtocolAdapter {
   private link: EngineLink | null = null;
   private readonly parser = new GuacamoleParser();
   private ready = false;

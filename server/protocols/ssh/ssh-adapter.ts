@@ -3,7 +3,7 @@
 import { EventEmitter } from "node:events";
 import { connect } from "node:net";
 import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
-import { TargetError, type ProtocolAdapter, type TerminalSize } from "../adapter";
+import { TargetError, type AdapterEvents, type ProtocolAdapter, type TerminalSize } from "../adapter";
 import { readFairly } from "../fair-reads";
 import { legacyAlgorithms, modernAlgorithms } from "./algorithms";
 import { hostKeyFingerprint } from "./host-key";
@@ -50,7 +50,7 @@ function describeConnectError(error: Error & { code?: string; level?: string }, 
   return new TargetError(`could not connect to ${target.name}: ${error.message}`);
 }
 
-export class SshAdapter extends EventEmitter implements ProtocolAdapter {
+export class SshAdapter extends EventEmitter<AdapterEvents> implements ProtocolAdapter {
   private readonly client = new Client();
   private shell: ClientChannel | null = null;
   private hostKeyProblem: TargetError | null = null;

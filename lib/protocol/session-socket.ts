@@ -1,5 +1,6 @@
-// The terminal WebSocket (/ws/terminal). Keystrokes and screen output travel as binary frames, byte for
-// byte; everything else is one of these JSON text frames.
+// The session socket (/ws/terminal and /ws/desktop), the one the user's page speaks with the session spine. The
+// target's stream and the user's input travel as binary frames, byte for byte (a terminal's bytes, or a
+// desktop's Guacamole instructions); everything else is one of these JSON text frames.
 import { z } from "zod";
 
 export const terminalSizeSchema = z.object({
@@ -8,17 +9,17 @@ export const terminalSizeSchema = z.object({
 });
 
 /** Browser → gateway. */
-export const terminalClientMessageSchema = z.discriminatedUnion("type", [
+export const sessionClientMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("resize"), ...terminalSizeSchema.shape }),
   z.object({ type: z.literal("extend") }),
 ]);
-export type TerminalClientMessage = z.infer<typeof terminalClientMessageSchema>;
+export type SessionClientMessage = z.infer<typeof sessionClientMessageSchema>;
 
 export const endReasonSchema = z.enum(["user_closed", "target_closed", "terminated", "expired", "error", "interrupted"]);
 export type EndReason = z.infer<typeof endReasonSchema>;
 
 /** Gateway → browser. */
-export const terminalServerMessageSchema = z.discriminatedUnion("type", [
+export const sessionServerMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("connecting"), sessionId: z.string() }),
   z.object({ type: z.literal("connected"), sessionId: z.string() }),
   /** The session's deadline; `canExtend` says whether an extension would be granted now. */
@@ -33,7 +34,7 @@ export const terminalServerMessageSchema = z.discriminatedUnion("type", [
   /** A frame the gateway could not use; the session goes on. */
   z.object({ type: z.literal("error"), message: z.string() }),
 ]);
-export type TerminalServerMessage = z.infer<typeof terminalServerMessageSchema>;
+export type SessionServerMessage = z.infer<typeof sessionServerMessageSchema>;
 
 /** Query parameters of /ws/terminal besides the ticket: the terminal's size when it opens. */
 export function terminalSocketPath(ticketUrl: string, size: { cols: number; rows: number }) {
