@@ -88,7 +88,8 @@ export function DesktopPlayer({ sessionId, startAt, activity }: { sessionId: str
         current = {
           recording,
           startMs: found.startMs,
-          playableFromMs: found.playableFromMs,
+          // Asked for a moment before the recording's first frame, the window is what there is to show for it.
+          playableFromMs: Math.min(found.playableFromMs, atMs),
           untilMs: Math.max(found.untilMs, found.startMs + recording.getDuration()),
           hasNext: found.nextSeq !== null,
           drawings: drawingMoments(found.instructions, found.startMs),
@@ -122,11 +123,12 @@ export function DesktopPlayer({ sessionId, startAt, activity }: { sessionId: str
     let last = performance.now();
     let busy = false;
     const step = (now: number) => {
+      frame = requestAnimationFrame(step);
+      // Time spent drawing counts as played: on a slow machine a frame takes longer, and playback still keeps time.
+      if (busy) return;
       // A frame's timestamp may precede the moment playing started.
       const elapsed = Math.max(0, now - last);
       last = now;
-      frame = requestAnimationFrame(step);
-      if (busy) return;
       const current = loaded.current;
       let next = position.current + elapsed * speed;
       if (skipIdle && current) {
