@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
-import { and, asc, desc, eq, gte, inArray, lte } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { BlobStore } from "./blob-store";
 import type { Database } from "./db/client";
 import { auditLog, recordingChunks, recordingKeyframes, sessions } from "./db/schema";
@@ -368,4 +368,57 @@ export async function readDesktopWindow(db: Database, blobStore: BlobStore, sess
   // before it (frames of one timestamp would seek to the first), costs nothing to store.
   const drawingNothing = encodeInstruction("sync", [condensed.firstSyncAt - 1]);
   return { durationMs, startMs: firstFrameMs - 1, playableFromMs: Math.max(firstFrameMs, request.atMs), untilMs, instructions: drawingNothing + condensed.stream, nextSeq };
+}
+
+// ── Writing a recording (server/recorder/): its chunk rows, and the keyframes that make seeks cheap ──────────
+
+export type NewChunkRow = typeof recordingChunks.$inferInsert;
+export type KeyframeRow = typeof recordingKeyframes.$inferInsert;
+
+/** Where a recording's chain ends so far: the next chunk's number and the hash it must name. */
+export async function chainEnd(db: Database, sessionId: string): Promise<{ seq: number; sha256: string } | undefined> {
+  const [last] = await db.select({ seq: recordingChunks.seq, sha256: recordingChunks.sha256 }).from(recordingChunks).where(eq(recordingChunks.sessionId, sessionId)).orderBy(desc(recordingChunks.seq)).limit(1);
+  return last;
+}
+
+export async function insertChunks(db: Database, rows: NewChunkRow[]) {
+  await db.insert(recordingChunks).values(rows);
+}
+
+/** Where a stored chunk's blob is, and where it ends; undefined when it has no row. */
+export async function findChunk(db: Database, sessionId: string, seq: number) {
+  const [row] = await db
+    .select({ endMs: recordingChunks.endMs, blobKey: recordingChunks.blobKey })
+    .from(recordingChunks)
+    .where(and(eq(recordingChunks.sessionId, sessionId), eq(recordingChunks.seq, seq)));
+  return row;
+}
+
+/** A keyframe, replaced if one after the same chunk exists (a keyframer run again after a restart). */
+export async function saveKeyframe(db: Database, row: KeyframeRow) {
+  await db.insert(recordingKeyframes).values(row).onConflictDoUpdate({ target: [recordingKeyframes.sessionId, recordingKeyframes.afterSeq], set: row });
+}
+
+export async function lastKeyframe(db: Database, sessionId: string) {
+  const [row] = await db
+    .select({ afterSeq: recordingKeyframes.afterSeq, atMs: recordingKeyframes.atMs, blobKey: recordingKeyframes.blobKey })
+    .from(recordingKeyframes)
+    .where(eq(recordingKeyframes.sessionId, sessionId))
+    .orderBy(desc(recordingKeyframes.afterSeq))
+    .limit(1);
+  return row ?? null;
+}
+
+/** Every keyframe a recording will get is stored, through chunk `seq`. */
+export async function markKeyframed(db: Database, sessionId: string, seq: number) {
+  await db.update(sessions).set({ keyframedSeq: seq }).where(eq(sessions.id, sessionId));
+}
+
+/** The ended recordings of `node` whose keyframes stop short of their last chunk (a crash or a restart), with that chunk. */
+export async function recordingsLackingKeyframes(db: Database, node: string) {
+  const lastSeq = sql<number>`(select max(${recordingChunks.seq}) from ${recordingChunks} where ${recordingChunks.sessionId} = ${sessions.id})`;
+  return db
+    .select({ id: sessions.id, lastSeq })
+    .from(sessions)
+    .where(and(eq(sessions.node, node), eq(sessions.status, "ended"), isNull(sessions.recordingPurgedAt), isNotNull(lastSeq), or(isNull(sessions.keyframedSeq), lt(sessions.keyframedSeq, lastSeq))));
 }

@@ -56,6 +56,12 @@ export async function findTarget(db: Database, id: string): Promise<TargetRow | 
   return target;
 }
 
+/** A published web app by its name (the first label of its host). */
+export async function findWebTarget(db: Database, name: string): Promise<TargetRow | undefined> {
+  const [target] = await db.select(targetColumns).from(targets).where(and(eq(targets.name, name), eq(targets.protocol, "web")));
+  return target;
+}
+
 /** The targets the person is listed on or named by a policy for, each with the access decision for now. */
 export async function listReachableTargets(db: Database, person: Person, clientAddress: string | null) {
   return accessOverview(db, person, await listTargets(db), clientAddress);

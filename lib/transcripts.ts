@@ -61,3 +61,8 @@ export async function listCommands(db: Database, sessionId: string) {
     .where(and(eq(transcriptLines.sessionId, sessionId), eq(transcriptLines.kind, "command")))
     .orderBy(asc(transcriptLines.id));
 }
+
+/** Lines of a recorded terminal for search, as the recorder cut them from its chunks. */
+export async function indexTranscriptLines(db: Database, lines: (typeof transcriptLines.$inferInsert)[]) {
+  await db.insert(transcriptLines).values(lines);
+}

@@ -54,3 +54,25 @@ export async function findVideoExport(db: Database, user: SignedInUser, sessionI
   if (row.status !== "ready" || !row.blobKey) throw new ApiError(409, row.status === "failed" ? `This export failed: ${row.error}` : "This export is not ready yet");
   return row;
 }
+
+// ── The worker's side (server/exports/video-export-worker.ts) ─────────────────────────────────────────────
+
+/** Takes up an export to render: its row, now rendering from the start; undefined when gone or already done. */
+export async function startRendering(db: Database, exportId: string): Promise<VideoExportRow | undefined> {
+  const [job] = await db.select().from(videoExports).where(eq(videoExports.id, exportId));
+  if (!job || job.status === "ready") return undefined;
+  await db.update(videoExports).set({ status: "rendering", progress: 0, error: null }).where(eq(videoExports.id, exportId));
+  return job;
+}
+
+export async function noteRenderingProgress(db: Database, exportId: string, progress: number) {
+  await db.update(videoExports).set({ progress }).where(eq(videoExports.id, exportId));
+}
+
+export async function renderingDone(db: Database, exportId: string, video: { blobKey: string; bytes: number; sha256: string }) {
+  await db.update(videoExports).set({ status: "ready", progress: 1, ...video, finishedAt: new Date() }).where(eq(videoExports.id, exportId));
+}
+
+export async function renderingFailed(db: Database, exportId: string, error: string) {
+  await db.update(videoExports).set({ status: "failed", error: error.slice(0, 500), finishedAt: new Date() }).where(eq(videoExports.id, exportId));
+}

@@ -5,9 +5,9 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { sql } from "drizzle-orm";
 import next from "next";
 import { ConfigError, internalUrlOf, loadConfig } from "../lib/config";
+import { databaseAnswers } from "../lib/db/client";
 import { clientAddressOf } from "../lib/http/client-address";
 import { gatewayHeaders, newScriptNonce } from "../lib/http/security-headers";
 import { clientAddressHeader } from "../lib/request-context";
@@ -157,7 +157,7 @@ async function readinessProblems(): Promise<string[]> {
   const problems: string[] = [];
   if (Date.now() - heartbeat.lastBeatAt > 3 * heartbeatEveryMs) problems.push("its heartbeat is late: the database may be unreachable");
   const databaseAnswered = await Promise.race([
-    runtime.db.execute(sql`select 1`).then(() => true, () => false),
+    databaseAnswers(runtime.db),
     new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000).unref()),
   ]);
   if (!databaseAnswered) problems.push("the database did not answer within 2 s");

@@ -2,9 +2,7 @@
 // claims a few due notifications at a time (SKIP LOCKED, so two nodes never send the same one at once), and a
 // failure is retried with a growing delay; nothing here ever waits inside a user's request.
 import nodemailer from "nodemailer";
-import { and, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
-import type { Database } from "../lib/db/client";
-import { notifications } from "../lib/db/schema";
+import { claimDueNotifications, notificationFailed, notificationSent, type NotificationRow } from "../lib/notifications";
 import { webhookSignature } from "../lib/http/webhook-signature";
 import type { Runtime } from "../lib/runtime";
 import { log } from "../lib/log";
@@ -15,24 +13,6 @@ const maxAttempts = 12;
 const sendTimeoutMs = 10_000;
 /** A claimed notification that no sender finished (the node died) is due again after this long. */
 const claimMs = 60_000;
-
-type NotificationRow = typeof notifications.$inferSelect;
-
-async function claimDue(db: Database, channels: { email: boolean; webhook: boolean }): Promise<NotificationRow[]> {
-  const owed = or(channels.email ? and(isNull(notifications.emailSentAt), sql`cardinality(${notifications.recipients}) > 0`) : undefined, channels.webhook ? isNull(notifications.webhookSentAt) : undefined);
-  const due = db
-    .select({ id: notifications.id })
-    .from(notifications)
-    .where(and(owed, lte(notifications.nextAttemptAt, new Date()), sql`${notifications.attempts} < ${maxAttempts}`))
-    .orderBy(notifications.id)
-    .limit(batchSize)
-    .for("update", { skipLocked: true });
-  return db
-    .update(notifications)
-    .set({ nextAttemptAt: new Date(Date.now() + claimMs) })
-    .where(inArray(notifications.id, due))
-    .returning();
-}
 
 export function startNotificationSender({ db, config }: Runtime) {
   const { smtpUrl, smtpFrom, webhook } = config.notifications;
@@ -60,15 +40,12 @@ export function startNotificationSender({ db, config }: Runtime) {
         if (!response.ok) throw new Error(`the webhook answered ${response.status}`);
         sent.webhookSentAt = new Date();
       }
-      await db.update(notifications).set({ ...sent, lastError: null }).where(eq(notifications.id, notification.id));
+      await notificationSent(db, notification.id, sent);
     } catch (error) {
       const attempts = notification.attempts + 1;
       const delayMs = Math.min(10 * 60_000, 2 ** attempts * 1000);
       const message = error instanceof Error ? error.message : String(error);
-      await db
-        .update(notifications)
-        .set({ ...sent, attempts, nextAttemptAt: new Date(Date.now() + delayMs), lastError: message.slice(0, 500) })
-        .where(eq(notifications.id, notification.id));
+      await notificationFailed(db, notification.id, sent, { attempts, retryAt: new Date(Date.now() + delayMs), error: message });
       log.error(`notification ${notification.id} (${notification.kind}) not sent, attempt ${attempts} of ${maxAttempts}: ${message}`);
     }
   }
@@ -77,7 +54,7 @@ export function startNotificationSender({ db, config }: Runtime) {
   const timer = setInterval(() => {
     if (sending || (!channels.email && !channels.webhook)) return;
     sending = true;
-    claimDue(db, channels)
+    claimDueNotifications(db, channels, { limit: batchSize, maxAttempts, claimMs })
       .then((due) => Promise.all(due.map(sendOne)))
       .catch((error) => log.error({ err: error }, "sending notifications failed"))
       .finally(() => (sending = false));

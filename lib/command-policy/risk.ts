@@ -3,7 +3,8 @@
 import { and, asc, eq, isNotNull, sql } from "drizzle-orm";
 import { audit, type Actor } from "../audit";
 import type { Database } from "../db/client";
-import { notifications, riskEvents, sessions, users } from "../db/schema";
+import { riskEvents, sessions, users } from "../db/schema";
+import { queueNotification } from "../notifications";
 import { severityWeight, type RiskEventView, type RiskOutcome, type RuleAction, type Severity } from "../protocol/command-rules";
 import { listCommands } from "../transcripts";
 import { effectiveRoles } from "../users";
@@ -37,7 +38,7 @@ export async function recordRiskEvent(db: Database, actor: Actor, event: RiskEve
   const details = { rule: event.rule.name, severity: event.rule.severity, action: event.rule.action, outcome: event.outcome, subject };
   await audit(db, actor, { action: "session.policy_match", outcome: event.outcome === "blocked" ? "refused" : "success", objectType: "session", objectId: event.sessionId, details });
   const headline = `${event.rule.severity} risk in a session of ${actor.name}: ${event.rule.name} (${event.outcome})`;
-  await db.insert(notifications).values({
+  await queueNotification(db, {
     kind: "risk.event",
     recipients: await securityEmails(db),
     subject: headline,

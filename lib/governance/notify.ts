@@ -2,7 +2,8 @@
 // written as a notification row; the sender (server/notification-sender.ts) mails and posts it later.
 import { and, eq, inArray, isNotNull } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { accessRequests, activities, notifications, targets, users } from "../db/schema";
+import { accessRequests, activities, targets, users } from "../db/schema";
+import { queueNotification } from "../notifications";
 import { effectiveRoles } from "../users";
 import { loadPolicies } from "./access";
 import { mayApprove } from "./decide";
@@ -65,7 +66,7 @@ export async function notify(db: Database, event: { kind: RequestEventKind; requ
   ]
     .filter((line) => line !== null)
     .join("\n");
-  await db.insert(notifications).values({
+  await queueNotification(db, {
     kind: event.kind,
     recipients,
     subject,

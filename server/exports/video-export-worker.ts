@@ -5,14 +5,15 @@ import { createHash } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { eq } from "drizzle-orm";
 import { audit, systemActor } from "../../lib/audit";
-import { notifications, users, videoExports } from "../../lib/db/schema";
 import { jobNames } from "../../lib/job-queue";
 import { log } from "../../lib/log";
 import { exportRecording, findRecording } from "../../lib/recordings";
 import type { Runtime } from "../../lib/runtime";
 import { findSession } from "../../lib/sessions";
+import { queueNotification } from "../../lib/notifications";
+import { findUserById } from "../../lib/users";
+import { noteRenderingProgress, renderingDone, renderingFailed, startRendering } from "../../lib/video-exports";
 import type { PageEvent } from "../../lib/protocol/page-recorder";
 import { renderDesktopVideo } from "./desktop-video";
 import { renderWebVideo } from "./web-video";
@@ -44,9 +45,8 @@ async function webEvents(stream: AsyncIterable<string>): Promise<PageEvent[]> {
 
 async function render(runtime: Runtime, exportId: string) {
   const { db, blobStore } = runtime;
-  const [job] = await db.select().from(videoExports).where(eq(videoExports.id, exportId));
-  if (!job || job.status === "ready") return;
-  await db.update(videoExports).set({ status: "rendering", progress: 0, error: null }).where(eq(videoExports.id, exportId));
+  const job = await startRendering(db, exportId);
+  if (!job) return;
   const outputPath = path.join(tmpdir(), `gatehouse-video-${exportId}.${job.format}`);
   try {
     const [session, chunks] = await Promise.all([findSession(db, job.sessionId), findRecording(db, job.sessionId)]);
@@ -55,11 +55,7 @@ async function render(runtime: Runtime, exportId: string) {
     const onProgress = (share: number) => {
       if (Date.now() - written < progressEveryMs) return;
       written = Date.now();
-      void db
-        .update(videoExports)
-        .set({ progress: share })
-        .where(eq(videoExports.id, exportId))
-        .catch((error) => log.warn({ err: error, sessionId: job.sessionId }, "noting a video export's progress failed"));
+      noteRenderingProgress(db, exportId, share).catch((error) => log.warn({ err: error, sessionId: job.sessionId }, "noting a video export's progress failed"));
     };
     const stream = exportText(exportRecording(db, blobStore, chunks, session.protocol));
     const rendered =
@@ -70,11 +66,11 @@ async function render(runtime: Runtime, exportId: string) {
     const blobKey = `exports/${exportId}.${job.format}`;
     await blobStore.put(blobKey, video);
     const sha256 = createHash("sha256").update(video).digest("hex");
-    await db.update(videoExports).set({ status: "ready", progress: 1, blobKey, bytes: video.length, sha256, finishedAt: new Date() }).where(eq(videoExports.id, exportId));
+    await renderingDone(db, exportId, { blobKey, bytes: video.length, sha256 });
     await audit(db, systemActor, { action: "recording.video_export", objectType: "session", objectId: job.sessionId, details: { exportId, format: job.format, status: "ready", bytes: video.length, frames: rendered.frames } });
-    const [requester] = await db.select({ username: users.username, email: users.email }).from(users).where(eq(users.id, job.requestedBy));
+    const requester = await findUserById(db, job.requestedBy);
     const subject = `Your ${job.format.toUpperCase()} video of ${session.username}'s session on ${session.targetName} is ready`;
-    await db.insert(notifications).values({
+    await queueNotification(db, {
       kind: "export.ready",
       recipients: requester?.email ? [requester.email] : [],
       subject,
@@ -83,7 +79,7 @@ async function render(runtime: Runtime, exportId: string) {
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    await db.update(videoExports).set({ status: "failed", error: message.slice(0, 500), finishedAt: new Date() }).where(eq(videoExports.id, exportId));
+    await renderingFailed(db, exportId, message);
     await audit(db, systemActor, { action: "recording.video_export", outcome: "failure", objectType: "session", objectId: job.sessionId, details: { exportId, format: job.format, error: message.slice(0, 500) } });
     log.error({ err: error, sessionId: job.sessionId }, `video export ${exportId} failed`);
   } finally {

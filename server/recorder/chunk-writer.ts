@@ -6,14 +6,12 @@
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { constants, gzip } from "node:zlib";
-import { desc, eq } from "drizzle-orm";
 import type { BlobStore } from "../../lib/blob-store";
 import type { Database } from "../../lib/db/client";
 import { audit, systemActor } from "../../lib/audit";
-import { recordingChunks } from "../../lib/db/schema";
 import { evidenceKeys } from "../../lib/evidence-keys";
 import { recordingCipher, type RecordingCipher } from "../../lib/recording-cipher";
-import { chunkBlobKey, chunkMac, recordingGenesisHash, type RecordingFormat } from "../../lib/recordings";
+import { chunkBlobKey, chunkMac, insertChunks, recordingGenesisHash, type RecordingFormat } from "../../lib/recordings";
 import { log } from "../../lib/log";
 
 const compress = promisify(gzip);
@@ -71,12 +69,6 @@ export interface ChunkWriterOptions<Draft extends ChunkDraft> {
   after?: { seq: number; sha256: string };
   /** After each batch is stored; `moreWaiting` tells whether chunks queue behind it (skip what can be skipped). */
   afterBatch?: (batch: Draft[], stored: StoredChunk[], moreWaiting: boolean) => Promise<void>;
-}
-
-/** Where a recording's chain ends so far: the next chunk's number and the hash it must name. */
-export async function chainEnd(db: Database, sessionId: string): Promise<{ seq: number; sha256: string } | undefined> {
-  const [last] = await db.select({ seq: recordingChunks.seq, sha256: recordingChunks.sha256 }).from(recordingChunks).where(eq(recordingChunks.sessionId, sessionId)).orderBy(desc(recordingChunks.seq)).limit(1);
-  return last;
 }
 
 export class ChunkWriter<Draft extends ChunkDraft> {
@@ -162,7 +154,7 @@ export class ChunkWriter<Draft extends ChunkDraft> {
           return row;
         });
         for (const [index, row] of rows.entries()) await blobStore.put(row.blobKey, sealed[index]!);
-        await db.insert(recordingChunks).values(rows);
+        await insertChunks(db, rows);
         await this.options.afterBatch?.(
           batch,
           rows.map((row, index) => ({ seq: row.seq, endMs: row.endMs, gzip: blobs[index]! })),

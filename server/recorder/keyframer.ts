@@ -10,13 +10,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { constants, gzip } from "node:zlib";
-import { and, desc, eq, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { BlobStore } from "../../lib/blob-store";
 import type { Database } from "../../lib/db/client";
-import { recordingChunks, recordingKeyframes, sessions } from "../../lib/db/schema";
 import { keyframeSchema, type Keyframe } from "../../lib/protocol/recordings";
 import { recordingCipher } from "../../lib/recording-cipher";
-import { chunkBlobKey, keyframeBlobKey, openRecordingBlob } from "../../lib/recordings";
+import { chunkBlobKey, findChunk, keyframeBlobKey, lastKeyframe, markKeyframed, openRecordingBlob, recordingsLackingKeyframes, saveKeyframe } from "../../lib/recordings";
 import type { KeyframerReply, KeyframerRequest } from "./keyframer-process";
 import { log } from "../../lib/log";
 
@@ -157,7 +155,7 @@ export class KeyframeFeed {
     if (!this.finished || this.doneThrough < this.storedThrough || !this.keyframer.feeds.has(this.sessionId)) return;
     this.keyframer.feeds.delete(this.sessionId);
     this.keyframer.send({ type: "end", sessionId: this.sessionId });
-    await this.keyframer.db.update(sessions).set({ keyframedSeq: this.storedThrough }).where(eq(sessions.id, this.sessionId));
+    await markKeyframed(this.keyframer.db, this.sessionId, this.storedThrough);
     this.resolveDone();
   }
 }
@@ -227,13 +225,9 @@ export class Keyframer {
 
   /** Completes the keyframes of this node's ended recordings that a crash or a restart left unfinished, one at a time. */
   async catchUp(node: string): Promise<number> {
-    const lastSeq = sql<number>`(select max(${recordingChunks.seq}) from ${recordingChunks} where ${recordingChunks.sessionId} = ${sessions.id})`;
-    const unfinished = await this.db
-      .select({ id: sessions.id, lastSeq })
-      .from(sessions)
-      .where(and(eq(sessions.node, node), eq(sessions.status, "ended"), isNull(sessions.recordingPurgedAt), isNotNull(lastSeq), or(isNull(sessions.keyframedSeq), lt(sessions.keyframedSeq, lastSeq))));
+    const unfinished = await recordingsLackingKeyframes(this.db, node);
     for (const { id, lastSeq: last } of unfinished) {
-      const feed = new KeyframeFeed(this, id, await this.lastKeyframe(id));
+      const feed = new KeyframeFeed(this, id, await lastKeyframe(this.db, id));
       this.feeds.set(id, feed);
       feed.finish(last);
       await feed.done;
@@ -266,10 +260,7 @@ export class Keyframer {
   }
 
   async loadChunk(sessionId: string, seq: number): Promise<StoredChunk> {
-    const [row] = await this.db
-      .select({ endMs: recordingChunks.endMs, blobKey: recordingChunks.blobKey })
-      .from(recordingChunks)
-      .where(and(eq(recordingChunks.sessionId, sessionId), eq(recordingChunks.seq, seq)));
+    const row = await findChunk(this.db, sessionId, seq);
     const blobKey = row?.blobKey ?? chunkBlobKey(sessionId, seq, "cast");
     const cipher = await recordingCipher(this.db, sessionId, { create: false });
     return { seq, endMs: row?.endMs ?? 0, gzip: cipher.open(blobKey, await this.blobStore.get(blobKey)) };
@@ -286,17 +277,7 @@ export class Keyframer {
     const blob = cipher.seal(blobKey, await compress(JSON.stringify(keyframe), { level: constants.Z_BEST_COMPRESSION }));
     await this.blobStore.put(blobKey, blob);
     const row = { sessionId, afterSeq, atMs, size: blob.length, sha256: createHash("sha256").update(blob).digest("hex"), blobKey };
-    await this.db.insert(recordingKeyframes).values(row).onConflictDoUpdate({ target: [recordingKeyframes.sessionId, recordingKeyframes.afterSeq], set: row });
-  }
-
-  private async lastKeyframe(sessionId: string) {
-    const [row] = await this.db
-      .select({ afterSeq: recordingKeyframes.afterSeq, atMs: recordingKeyframes.atMs, blobKey: recordingKeyframes.blobKey })
-      .from(recordingKeyframes)
-      .where(eq(recordingKeyframes.sessionId, sessionId))
-      .orderBy(desc(recordingKeyframes.afterSeq))
-      .limit(1);
-    return row ?? null;
+    await saveKeyframe(this.db, row);
   }
 
   private async received(reply: KeyframerReply) {
@@ -319,6 +300,6 @@ export class Keyframer {
 
   private async restartFeeds() {
     this.start();
-    for (const feed of this.feeds.values()) feed.restart(await this.lastKeyframe(feed.sessionId));
+    for (const feed of this.feeds.values()) feed.restart(await lastKeyframe(this.db, feed.sessionId));
   }
 }

@@ -4,7 +4,7 @@
 import { StringDecoder } from "node:string_decoder";
 import type { BlobStore } from "../../lib/blob-store";
 import type { Database } from "../../lib/db/client";
-import { transcriptLines } from "../../lib/db/schema";
+import { indexTranscriptLines } from "../../lib/transcripts";
 import { parseChunk, parseResize, type CastEvent } from "../../lib/protocol/recordings";
 import { readScreenThrough } from "../../lib/recordings";
 import type { TerminalSize } from "../protocols/adapter";
@@ -103,7 +103,7 @@ export class TerminalRecorder implements StreamRecorder {
         // trigrams): while chunks are waiting behind this batch, a flood's lines are left out of search so the
         // recording itself keeps up and nothing piles up in memory.
         const lines = moreWaiting ? [] : batch.flatMap((chunk) => chunk.transcript.map((line) => ({ sessionId, ...line })));
-        if (lines.length > 0) await db.insert(transcriptLines).values(lines);
+        if (lines.length > 0) await indexTranscriptLines(db, lines);
         for (const chunk of stored) keyframes.stored(chunk);
       },
     });

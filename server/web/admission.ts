@@ -8,14 +8,12 @@
 // so that a flood of bad requests cannot flood the audit log.
 import { createHash } from "node:crypto";
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
-import { and, eq } from "drizzle-orm";
 import { audit, type Actor } from "../../lib/audit";
 import type { Config } from "../../lib/config";
 import type { Database } from "../../lib/db/client";
-import { targets } from "../../lib/db/schema";
 import { cookieValues, singleCookie } from "../../lib/http/cookies";
 import { clientAddressHeader } from "../../lib/request-context";
-import type { TargetRow } from "../../lib/targets";
+import { findWebTarget, type TargetRow } from "../../lib/targets";
 import { appCookieNames, appOrigin, appPage, newBrowserState, safeReturnPath, type WebSessionRow } from "../../lib/web-apps";
 import { upstreamPath } from "./upstream";
 import type { AppLogin, VisitCache } from "./visit-cache";
@@ -84,11 +82,6 @@ export function createAdmission({ db, config }: { db: Database; config: Config }
     };
   }
 
-  async function findWebTarget(name: string): Promise<TargetRow | undefined> {
-    const [target] = await db.select().from(targets).where(and(eq(targets.name, name), eq(targets.protocol, "web")));
-    return target;
-  }
-
   const noSuchApp = (name: string): Refusal => ({ status: 404, title: "No such app", message: `Gatehouse publishes no app called ${name}.` });
 
   /** Requests from other sites (sibling apps included) may only navigate to the app, never act in it. */
@@ -150,7 +143,7 @@ export function createAdmission({ db, config }: { db: Database; config: Config }
       return { refusal: { status: 400, title: "Conflicting cookies", message: `Your browser sent ${tokens.length} Gatehouse cookies for ${name}; another site may have set one. Open the app again from Gatehouse.`, setCookies: [`${cookieNames.session}=; ${cookieAttributes}; Max-Age=0`], audited: true } };
     }
     if (!found || found.target.name !== name) {
-      const target = await findWebTarget(name);
+      const target = await findWebTarget(db, name);
       if (!isPublished(target)) return { refusal: noSuchApp(name) };
       // Only a page the person opens goes to sign in; a script's fetch or an image is told, not redirected.
       if (request.headers["sec-fetch-mode"] !== undefined && request.headers["sec-fetch-mode"] !== "navigate") {
@@ -171,7 +164,7 @@ export function createAdmission({ db, config }: { db: Database; config: Config }
   return {
     cookieNames,
     cookieAttributes,
-    findWebTarget,
+    findWebTarget: (name: string) => findWebTarget(db, name),
     noSuchApp,
     requestLine,
     admit,

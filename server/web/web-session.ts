@@ -15,7 +15,7 @@ import type { EndReason } from "../../lib/protocol/session-socket";
 import { pageClientMessageSchema } from "../../lib/protocol/web-recording";
 import type { SessionEventBatcher, SessionEventInput } from "../../lib/session-events";
 import { endWebSession, extendWebSession, type WebSessionRow } from "../../lib/web-apps";
-import { chainEnd } from "../recorder/chunk-writer";
+import { chainEnd } from "../../lib/recordings";
 import { WebRecorder } from "../recorder/web-recorder";
 import { LiveSessionCore } from "../live/live-session-core";
 import { sessionRegistry, type LiveSession } from "../live/session-registry";

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { recordingChunks, sessions } from "@/lib/db/schema";
 import type { PageEvent } from "@/lib/protocol/page-recorder";
 import { listChunks, readPageEventsWindow, verifyRecording } from "@/lib/recordings";
-import { chainEnd } from "@/server/recorder/chunk-writer";
+import { chainEnd } from "@/lib/recordings";
 import { WebRecorder } from "@/server/recorder/web-recorder";
 import { useRecordingStore } from "../fixtures/recording-store";
 

@@ -1,13 +1,12 @@
 // Opening a published web app: the access decision is made here, on the gateway's origin where the user is
 // signed in; then a single-use ticket, bound to the state cookie the app's host gave this browser, hands the new
 // web session to the app's host. A visit that starts here goes to the app's host first to get that state.
-import { and, eq } from "drizzle-orm";
 import { audit } from "@/lib/audit";
 import { actorOf, currentUser } from "@/lib/auth/current-user";
-import { targets } from "@/lib/db/schema";
 import { clientAddress } from "@/lib/request-context";
 import { decideAccess } from "@/lib/governance/access";
 import { runtime } from "@/lib/runtime";
+import { findWebTarget } from "@/lib/targets";
 import { appOrigin, appPage, browserStateHashPattern, safeReturnPath, startPath, startWebSession } from "@/lib/web-apps";
 
 const nameShape = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
@@ -33,7 +32,7 @@ export async function GET(request: Request, { params }: { params: Promise<{ name
     return Response.redirect(signIn, 302);
   }
   const actor = actorOf(user, clientAddress(request.headers));
-  const [target] = await db.select().from(targets).where(and(eq(targets.name, name), eq(targets.protocol, "web")));
+  const target = await findWebTarget(db, name);
   const decision = target ? await decideAccess(db, user, target, actor.sourceIp) : undefined;
   // An unknown app and one the person is not listed on look the same, so names cannot be probed.
   if (target && decision && !decision.allowed && decision.code === "notice_not_accepted") return Response.redirect(new URL(`/connect/${target.id}`, config.publicUrl), 302);
