@@ -186,20 +186,31 @@ test.describe("web apps", () => {
     expect(light, "on the page's background").toBeGreaterThan(0.3);
   });
 
-  test("security watches a visit live: the page as it is, then each page the user opens", async () => {
+  test("security watches a visit live: the page as it is, then each page the user opens; the user sees it is recorded and watched", async () => {
     const user = await bob.newPage();
     await user.goto(`${ssoUrl()}/apps/${name}?return=/page1`);
     await expect(user.getByRole("heading", { name: "Page one" })).toBeVisible();
+    // As on a terminal: the app's page says the visit is recorded, and nobody watches yet.
+    await expect(user.locator("#gatehouse-recording")).toHaveText("This session is recorded");
+    await expect(user.locator("#gatehouse-watchers")).toHaveCount(0);
     const sessionId = await newestSession();
     const watcher = await sam.newPage();
     await watcher.goto(`${ssoUrl()}/live/${sessionId}`);
     await expect(watcher.getByTestId("watch-status")).toHaveText("Watching live");
+    // A web visit cannot hold its requests: security is offered a lock, never a pause.
+    await expect(watcher.getByRole("button", { name: /^Lock / })).toBeVisible();
+    await expect(watcher.getByRole("button", { name: /^Pause / })).toHaveCount(0);
+    await expect(user.locator("#gatehouse-watchers")).toHaveText("Someone from security is watching this session.");
     await expect(replayed(watcher, "watch-page").getByRole("heading", { name: "Page one" })).toBeVisible({ timeout: 15_000 });
     await user.getByRole("link", { name: "Next page" }).click();
+    // A page opened while watched says so from the start.
+    await expect(user.locator("#gatehouse-watchers")).toHaveText("Someone from security is watching this session.");
     await expect(replayed(watcher, "watch-page").getByRole("heading", { name: "Page two" })).toBeVisible({ timeout: 15_000 });
     await expect(replayed(watcher, "watch-page").locator("#echo")).toHaveText("echo: hello through the gateway");
     await expect.poll(async () => (await sql`select kind from session_events where session_id = ${sessionId} and kind like 'watch.%'`).map((event) => event.kind)).toContain("watch.join");
-    await Promise.all([watcher.close(), user.close()]);
+    await watcher.close();
+    await expect(user.locator("#gatehouse-watchers")).toHaveCount(0);
+    await user.close();
   });
 
   test("search engines are asked to keep out of the gateway and of every app host, whatever the app's own robots.txt says", async ({ browser }) => {

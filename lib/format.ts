@@ -17,3 +17,8 @@ export function amountOfData(bytes: number) {
   }
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
+
+/** What a user is told of the people from security watching their session. */
+export function watchersNotice(count: number) {
+  return count === 1 ? "Someone from security is watching this session." : `${count} people from security are watching this session.`;
+}

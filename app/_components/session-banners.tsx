@@ -1,6 +1,7 @@
 // What the terminal and desktop pages tell their user about the session itself: whether it is connected, that
 // it is recorded, who watches it, and when it ends.
 import { Button } from "@/app/_ui/primitives";
+import { watchersNotice } from "@/lib/format";
 import type { SessionStatus } from "./session-state";
 
 export type Expiry = { expiresAt: Date; canExtend: boolean; extensionMinutes: number } | null;
@@ -26,7 +27,7 @@ export function WatchersBanner({ count }: { count: number }) {
   if (count === 0) return null;
   return (
     <div role="status" data-testid="watchers-banner" className="rounded-md border border-sky-300 bg-sky-50 px-3 py-1.5 text-sm text-sky-900">
-      {count === 1 ? "Someone from security is watching this session." : `${count} people from security are watching this session.`}
+      {watchersNotice(count)}
     </div>
   );
 }

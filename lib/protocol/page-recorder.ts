@@ -38,7 +38,11 @@ export type PageMessage =
   | { type: "snapshot" }
   | { type: "state"; state: "active" | "locked"; message: string }
   | { type: "expiry"; expiresAt: string; canExtend: boolean; extensionSeconds: number }
-  | { type: "ended"; message: string };
+  | { type: "ended"; message: string }
+  /** The visit is recorded: the indicator's words (the admin's, or the built-in ones). */
+  | { type: "recording"; notice: string }
+  /** How many people from security watch the visit now (sent only where the target announces watchers). */
+  | { type: "watchers"; count: number };
 
 /** Whether an event is the user acting (what the idle timeout watches), rather than the app changing the page. */
 export function isUserActivity(event: PageEvent): boolean {

@@ -71,6 +71,11 @@ export class LiveSessionCore {
     return this.startedAt;
   }
 
+  /** How many people watch it now, here and through other nodes. */
+  get watcherCount() {
+    return this.watching;
+  }
+
   /** The session has its row: from here it can be watched, controlled and ended for the record. */
   opened(id: string, startedAt: number) {
     this.sessionId = id;
@@ -139,8 +144,9 @@ export class LiveSessionCore {
     if (this.current === "ended") return;
     let count = this.watchers.size - this.relayedViewers.size;
     for (const viewers of this.relayedViewers.values()) count += viewers;
-    if (count !== this.watching) this.side.watchersChanged(count);
+    if (count === this.watching) return;
     this.watching = count;
+    this.side.watchersChanged(count);
   }
 
   /** Applies a control sent by security through the control bus; the requester has audited it. */

@@ -87,8 +87,9 @@ export class LiveWebSession implements LiveSession {
       {
         catchUp: () => this.recorder.catchUp(),
         controlled: (state, userMessage) => this.controlled(state, userMessage),
-        // The user is not told who watches a web app.
-        watchersChanged: () => {},
+        watchersChanged: (count) => {
+          if (target.announceWatchers) for (const page of this.pages) this.tell(page, { type: "watchers", count });
+        },
         stop: (_reason, message) => this.stop(message),
         finish: (reason, message) => this.finish(reason, message),
       },
@@ -150,6 +151,15 @@ export class LiveWebSession implements LiveSession {
       );
     }
     if (this.expiresAt && this.expiresAt.getTime() - Date.now() <= expiryWarningMs) this.tell(socket, this.expiryMessage());
+    // What the terminal and desktop pages show in the gateway's own page, shown over the app.
+    const { recordSessions, announceWatchers } = this.row.target;
+    if (announceWatchers && this.core.watcherCount > 0) this.tell(socket, { type: "watchers", count: this.core.watcherCount });
+    if (recordSessions) {
+      logFailure(
+        sessionTexts(this.runtime.db).then(({ recordingNotice }) => recordingNotice && this.tell(socket, { type: "recording", notice: recordingNotice })),
+        `session ${this.sessionId}: telling a page it is recorded`,
+      );
+    }
     // The page's clock may be off the gateway's: its events are shifted by the difference seen on the first batch.
     let clockOffset: number | null = null;
     onMessage(socket, `session ${this.sessionId}: page events`, async (data, isBinary) => {

@@ -1,7 +1,9 @@
 // Runs in the app's pages (injected by the gateway, never by the app): records the page with rrweb — password
 // fields always masked, every field when the target says so — and streams the events to the gateway over a
-// WebSocket on the app's own host. It also shows the user what security did: a lock, or the end of the session.
+// WebSocket on the app's own host. It also shows the user what security does: that the visit is recorded, who
+// watches it, a lock, the end of the session.
 import { record } from "@rrweb/record";
+import { watchersNotice } from "../../../lib/format";
 import { navigationTag, pageEventsPath, type ExtendRequest, type PageEvent, type PageMessage } from "../../../lib/protocol/page-recorder";
 
 /** How long events gather before they are sent: fewer frames, still live to a watcher. */
@@ -92,6 +94,31 @@ function start(script: HTMLScriptElement | null) {
     document.documentElement.append(banner);
   }
 
+  /** A small mark in the page's corner, over the app but never in its way (clicks pass through it). */
+  function mark(id: string, text: string | null, colours: string, dot = false) {
+    document.getElementById(id)?.remove();
+    if (text === null) return;
+    let corner = document.getElementById("gatehouse-marks");
+    if (!corner) {
+      corner = document.createElement("div");
+      corner.id = "gatehouse-marks";
+      corner.style.cssText = "position:fixed;left:.5rem;bottom:.5rem;z-index:2147483645;display:flex;flex-direction:column;align-items:flex-start;gap:.25rem;pointer-events:none;opacity:.9";
+      document.documentElement.append(corner);
+    }
+    const badge = document.createElement("div");
+    badge.id = id;
+    badge.setAttribute("role", "status");
+    badge.style.cssText = `display:flex;align-items:center;gap:.35rem;padding:.2rem .6rem;border-radius:999px;font:600 .75rem system-ui,sans-serif;${colours}`;
+    if (dot) {
+      const light = document.createElement("span");
+      light.setAttribute("aria-hidden", "true");
+      light.style.cssText = "width:.5rem;height:.5rem;border-radius:50%;background:currentColor";
+      badge.append(light);
+    }
+    badge.append(text);
+    corner.append(badge);
+  }
+
   /** The visit's end, at the bottom of the page, with a button for more time while the gateway offers it. */
   function expiry(said: Extract<PageMessage, { type: "expiry" }>) {
     document.getElementById("gatehouse-expiry")?.remove();
@@ -127,6 +154,8 @@ function start(script: HTMLScriptElement | null) {
       if (said.type === "snapshot") record.takeFullSnapshot(true);
       else if (said.type === "state") notice("gatehouse-lock", said.state === "locked" ? said.message : null);
       else if (said.type === "expiry") expiry(said);
+      else if (said.type === "recording") mark("gatehouse-recording", said.notice, "background:#fef2f2;color:#b91c1c;border:1px solid #fca5a5", true);
+      else if (said.type === "watchers") mark("gatehouse-watchers", said.count > 0 ? watchersNotice(said.count) : null, "background:#f0f9ff;color:#0c4a6e;border:1px solid #7dd3fc");
       else if (said.type === "ended") {
         over = true;
         stopRecording?.();
