@@ -42,8 +42,6 @@ function relayedLabels(protocol: string) {
 /** A desktop's dashboard picture: this wide at most, a few a minute while its screen changes. */
 const thumbnailWidth = 320;
 const thumbnailEveryMs = 20_000;
-/** Users are warned, and may extend, when this much time is left. */
-const expiryWarningMs = 5 * 60 * 1000;
 /** Input that arrives while an Enter waits for the command policy is kept in order, up to this much. */
 const inputWaitingLimit = 64 * 1024;
 /** Risk events recorded per session and minute; a flood of matches is acted on but not recorded one by one. */
@@ -80,8 +78,6 @@ export class Session implements LiveSession {
   private inputBackpressure = false;
   /** Input frames that arrived after a pause began, delivered in order on resume. */
   private heldInput: Buffer[] = [];
-  private expiresAt: number | null = null;
-  private readonly timers = new Set<NodeJS.Timeout>();
   private recorder: StreamRecorder | null = null;
   /** Input that came while an Enter waited for the command policy (null: none is waiting). */
   private waitingInput: Buffer[] | null = null;
@@ -429,41 +425,32 @@ export class Session implements LiveSession {
 
   private get canExtend(): boolean {
     const { extensionSeconds, maxSessionSeconds } = this.context.target;
-    if (this.expiresAt === null || extensionSeconds <= 0) return false;
-    const extended = this.expiresAt + extensionSeconds * 1000;
+    const { expiresAt } = this.core;
+    if (expiresAt === null || extensionSeconds <= 0) return false;
+    const extended = expiresAt + extensionSeconds * 1000;
     const withinPolicy = !this.context.access?.extendableUntil || extended <= this.context.access.extendableUntil.getTime();
     return withinPolicy && (maxSessionSeconds === 0 || extended <= this.core.started + maxSessionSeconds * 1000);
   }
 
-  private schedule(at: number, action: () => void) {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      action();
-    }, Math.max(0, at - Date.now()));
-    this.timers.add(timer);
-  }
-
   private setDeadline(expiresAt: number) {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-    this.expiresAt = expiresAt;
-    this.schedule(expiresAt - expiryWarningMs, () => this.warnOfExpiry());
     // Where the access runs out before the target's own limit, the person is told that it is the access that ended.
     const accessEndsAt = this.context.access?.endsAt?.getTime();
     const message = accessEndsAt !== undefined && expiresAt >= accessEndsAt ? "your access ended: its window or request is over" : "the session reached its time limit";
-    this.schedule(expiresAt, () => void this.end("expired", message));
+    this.core.setDeadline(expiresAt, message, () => this.warnOfExpiry());
   }
 
   private warnOfExpiry() {
-    if (this.expiresAt === null || this.core.state === "ended" || this.core.state === "connecting") return;
-    this.send({ type: "expiry", expiresAt: new Date(this.expiresAt).toISOString(), canExtend: this.canExtend, extensionSeconds: this.context.target.extensionSeconds });
+    const { expiresAt } = this.core;
+    if (expiresAt === null || this.core.state === "ended" || this.core.state === "connecting") return;
+    this.send({ type: "expiry", expiresAt: new Date(expiresAt).toISOString(), canExtend: this.canExtend, extensionSeconds: this.context.target.extensionSeconds });
   }
 
   private async extend() {
-    if (this.core.state !== "active" || !this.canExtend || this.expiresAt === null) {
+    const current = this.core.expiresAt;
+    if (this.core.state !== "active" || !this.canExtend || current === null) {
       return this.send({ type: "error", message: "this session cannot be extended further" });
     }
-    const expiresAt = this.expiresAt + this.context.target.extensionSeconds * 1000;
+    const expiresAt = current + this.context.target.extensionSeconds * 1000;
     // Past the request's window the request is extended too, or the re-check of access would end the session.
     const requestId = this.context.access?.requestId;
     if (requestId) await extendRequestWindow(this.context.db, this.context.actor, requestId, new Date(expiresAt));
@@ -480,7 +467,6 @@ export class Session implements LiveSession {
 
   private stop(reason: EndReason, message: string) {
     sessionRegistry.delete(this);
-    for (const timer of this.timers) clearTimeout(timer);
     if (this.core.id) runtime().holds.releaseSession(this.core.id);
     this.context.commandPolicy?.dispose();
     const { socket, adapter } = this.context;

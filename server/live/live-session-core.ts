@@ -13,6 +13,11 @@ import type { SessionStore } from "./session-store";
 import { refuseWatcherInput, serveNodeLink, WatcherHub, type ScreenFrame, type WatchFrame } from "./watchers";
 
 export type CoreState = LiveState | "ended";
+
+/** Users are warned, and may extend, when this much time is left. */
+export const expiryWarningMs = 5 * 60 * 1000;
+/** The longest delay a Node timer takes; a deadline further away is reached in steps. */
+const longestTimerMs = 2 ** 31 - 1;
 export type ControlOutcome = { ok: boolean; message: string };
 
 /** What a watcher is told the session is. */
@@ -47,6 +52,8 @@ export class LiveSessionCore {
   /** Links to other nodes among the watchers, each with how many people watch through it. */
   private readonly relayedViewers = new Map<WebSocket, number>();
   private watching = 0;
+  /** When the session ends unless extended, and the timers that warn and end it. */
+  private deadline: { at: number; timers: Set<NodeJS.Timeout> } | null = null;
 
   constructor(
     private readonly facts: LiveSessionFacts,
@@ -69,6 +76,41 @@ export class LiveSessionCore {
 
   get started() {
     return this.startedAt;
+  }
+
+  /** When the session ends unless extended (null: no time limit). */
+  get expiresAt(): number | null {
+    return this.deadline?.at ?? null;
+  }
+
+  /**
+   * The session ends at `at` as `expired`, saying `message`, unless the deadline moves first (an extension);
+   * `warn` runs when `expiryWarningMs` are left, at once if fewer are. Replaces the deadline before it.
+   */
+  setDeadline(at: number, message: string, warn: () => void) {
+    this.clearDeadline();
+    if (this.current === "ended") return;
+    const deadline = { at, timers: new Set<NodeJS.Timeout>() };
+    const when = (moment: number, action: () => void) => {
+      const timer = setTimeout(
+        () => {
+          deadline.timers.delete(timer);
+          // A timer may fire a little early by the wall clock, and a far deadline is reached in steps.
+          if (Date.now() < moment) when(moment, action);
+          else action();
+        },
+        Math.min(longestTimerMs, Math.max(0, moment - Date.now())),
+      ).unref();
+      deadline.timers.add(timer);
+    };
+    when(at - expiryWarningMs, warn);
+    when(at, () => void this.end("expired", message));
+    this.deadline = deadline;
+  }
+
+  private clearDeadline() {
+    for (const timer of this.deadline?.timers ?? []) clearTimeout(timer);
+    this.deadline = null;
   }
 
   /** How many people watch it now, here and through other nodes. */
@@ -175,6 +217,7 @@ export class LiveSessionCore {
   async end(reason: EndReason, message: string): Promise<void> {
     if (this.current === "ended") return;
     this.current = "ended";
+    this.clearDeadline();
     this.side.stop(reason, message);
     this.watchers.end({ type: "ended", reason, message });
     if (!this.sessionId) return;

@@ -17,7 +17,7 @@ import type { SessionEventBatcher, SessionEventInput } from "../../lib/session-e
 import { endWebSession, extendWebSession, type WebSessionRow } from "../../lib/web-apps";
 import { chainEnd } from "../../lib/recordings";
 import { WebRecorder } from "../recorder/web-recorder";
-import { LiveSessionCore } from "../live/live-session-core";
+import { expiryWarningMs, LiveSessionCore } from "../live/live-session-core";
 import { sessionRegistry, type LiveSession } from "../live/session-registry";
 import { databaseSessionStore } from "../live/session-store";
 import { guardSocket, logFailure, onMessage } from "../socket-guard";
@@ -25,8 +25,6 @@ import { PageEventBudget, pageLimits } from "./page-limits";
 
 /** No page has sent events for this long (all closed, or their recorders stopped): said on the timeline. */
 const silentAfterMs = 15_000;
-/** A time-limited visit's pages say when it ends, and offer more time, this long before (as terminals do). */
-const expiryWarningMs = 5 * 60 * 1000;
 /** A visit is extended at most once in this long, however often its pages ask. */
 const extendEveryMs = 3000;
 
@@ -69,9 +67,6 @@ export class LiveWebSession implements LiveSession {
   private silence: NodeJS.Timeout | null = null;
   /** The time of the last event recorded, on the gateway's clock. */
   private lastEventAt = 0;
-  /** When the visit ends unless extended (null: no time limit); the sweep of any node ends it then. */
-  private expiresAt: Date | null;
-  private expiryWarning: NodeJS.Timeout | null = null;
   private lastExtendAt = 0;
 
   private constructor(
@@ -96,8 +91,8 @@ export class LiveWebSession implements LiveSession {
       session.status === "locked" ? { state: "locked", controlledBy: { by: "security", reason: "" } } : { state: "active" },
     );
     this.core.opened(session.id, session.startedAt.getTime());
-    this.expiresAt = session.expiresAt;
-    this.scheduleExpiryWarning();
+    // Ended here at its deadline, and by the sweep of any node should this one be gone by then.
+    if (session.expiresAt) this.setDeadline(session.expiresAt);
     this.recorder = new WebRecorder({
       db: runtime.db,
       blobStore: runtime.blobStore,
@@ -150,7 +145,8 @@ export class LiveWebSession implements LiveSession {
         `session ${this.sessionId}: telling a page of its lock`,
       );
     }
-    if (this.expiresAt && this.expiresAt.getTime() - Date.now() <= expiryWarningMs) this.tell(socket, this.expiryMessage());
+    const { expiresAt } = this.core;
+    if (expiresAt !== null && expiresAt - Date.now() <= expiryWarningMs) this.tell(socket, this.expiryMessage(expiresAt));
     // What the terminal and desktop pages show in the gateway's own page, shown over the app.
     const { recordSessions, announceWatchers } = this.row.target;
     if (announceWatchers && this.core.watcherCount > 0) this.tell(socket, { type: "watchers", count: this.core.watcherCount });
@@ -230,19 +226,16 @@ export class LiveWebSession implements LiveSession {
     this.syncReading();
   }
 
-  private expiryMessage(): PageMessage {
+  private expiryMessage(expiresAt: number, canExtend = true): PageMessage {
     const { target } = this.row;
-    const canExtend = target.extensionSeconds > 0 && (target.maxSessionSeconds === 0 || this.expiresAt!.getTime() + target.extensionSeconds * 1000 <= this.row.session.startedAt.getTime() + target.maxSessionSeconds * 1000);
-    return { type: "expiry", expiresAt: this.expiresAt!.toISOString(), canExtend, extensionSeconds: target.extensionSeconds };
+    const extendable = canExtend && target.extensionSeconds > 0 && (target.maxSessionSeconds === 0 || expiresAt + target.extensionSeconds * 1000 <= this.row.session.startedAt.getTime() + target.maxSessionSeconds * 1000);
+    return { type: "expiry", expiresAt: new Date(expiresAt).toISOString(), canExtend: extendable, extensionSeconds: target.extensionSeconds };
   }
 
-  private scheduleExpiryWarning() {
-    if (this.expiryWarning) clearTimeout(this.expiryWarning);
-    this.expiryWarning = null;
-    if (!this.expiresAt) return;
-    this.expiryWarning = setTimeout(() => {
-      for (const page of this.pages) this.tell(page, this.expiryMessage());
-    }, Math.max(0, this.expiresAt.getTime() - expiryWarningMs - Date.now())).unref();
+  private setDeadline(expiresAt: Date) {
+    this.core.setDeadline(expiresAt.getTime(), "it reached its time limit", () => {
+      for (const page of this.pages) this.tell(page, this.expiryMessage(expiresAt.getTime()));
+    });
   }
 
   /** The user asked for more time: granted within the target's longest duration, audited, told to every page. */
@@ -252,13 +245,13 @@ export class LiveWebSession implements LiveSession {
     this.lastExtendAt = Date.now();
     const user = { id: this.row.session.userId, name: this.row.username, sourceIp: this.row.session.clientAddress };
     const extended = await extendWebSession(this.runtime.db, user, this.sessionId, this.row.target);
+    const { expiresAt } = this.core;
     if (!extended) {
-      if (this.expiresAt) for (const page of this.pages) this.tell(page, { type: "expiry", expiresAt: this.expiresAt.toISOString(), canExtend: false, extensionSeconds: this.row.target.extensionSeconds });
+      if (expiresAt !== null) for (const page of this.pages) this.tell(page, this.expiryMessage(expiresAt, false));
       return;
     }
-    this.expiresAt = extended;
-    this.scheduleExpiryWarning();
-    for (const page of this.pages) this.tell(page, this.expiryMessage());
+    this.setDeadline(extended);
+    for (const page of this.pages) this.tell(page, this.expiryMessage(extended.getTime()));
     await audit(this.runtime.db, user, { action: "session.extend", objectType: "session", objectId: this.sessionId, details: { expiresAt: extended.toISOString() } });
   }
 
@@ -347,7 +340,6 @@ export class LiveWebSession implements LiveSession {
   private stop(message: string) {
     sessionRegistry.delete(this);
     if (this.silence) clearTimeout(this.silence);
-    if (this.expiryWarning) clearTimeout(this.expiryWarning);
     for (const page of this.pages) {
       this.tell(page, { type: "ended", message: `Your session on ${this.row.target.name} has ended: ${message}. Open the app again from Gatehouse if you still have access.` });
       page.close(4403, "session ended");

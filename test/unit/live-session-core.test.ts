@@ -1,7 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { controlActionSchema, controlsFor, liveStateSchema, type ControlAction, type ControlledState, type LiveState } from "@/lib/protocol/live";
 import type { EndReason } from "@/lib/protocol/session-socket";
-import { LiveSessionCore } from "@/server/live/live-session-core";
+import { expiryWarningMs, LiveSessionCore } from "@/server/live/live-session-core";
 import { MemorySessionStore } from "../fixtures/memory-session-store";
 import { asSocket, RecordingSocket } from "../fixtures/recording-socket";
 
@@ -120,6 +120,7 @@ describe("the live-session core's watchers", () => {
     socket.emit("close");
     second.emit("close");
     expect(side.watching).toEqual([1, 2, 1, 0]);
+    expect(core.watcherCount).toBe(0);
     expect(store.watching.map(({ kind, viewer }) => `${kind} ${viewer}`)).toEqual(["watch.join sam.security", "watch.join lee.security", "watch.leave sam.security", "watch.leave lee.security"]);
     expect(store.watching[0]!.session).toEqual({ id: "s-1", username: "carla", targetName: "db-1" });
   });
@@ -139,8 +140,10 @@ describe("the live-session core's watchers", () => {
     link.emit("message", Buffer.from(JSON.stringify({ type: "viewers", count: 3 })), false);
     const local = new RecordingSocket();
     core.watch(asSocket(local), viewer);
+    expect(core.watcherCount).toBe(4);
     link.emit("close");
     expect(side.watching).toEqual([3, 4, 1]);
+    expect(core.watcherCount).toBe(1);
   });
 
   it("a link that sends anything but its messages is closed", () => {
@@ -201,5 +204,86 @@ describe("the live-session core's end", () => {
     core.opened("s-2", Date.now());
     await expect(core.end("expired", "time is up")).resolves.toBeUndefined();
     expect(core.state).toBe("ended");
+  });
+});
+
+describe("the live-session core's time limit", () => {
+  afterEach(() => vi.useRealTimers());
+  const minutes = (count: number) => count * 60_000;
+
+  for (const protocol of ["ssh", "web"] as const) {
+    it(`${protocol}: warns five minutes before the deadline, then ends the session as expired, saying why`, async () => {
+      vi.useFakeTimers({ now: Date.UTC(2026, 0, 1, 9) });
+      const { core, side } = liveSession(protocol);
+      const warnings: number[] = [];
+      core.setDeadline(Date.now() + minutes(30), "the session reached its time limit", () => warnings.push(Date.now()));
+      expect(core.expiresAt).toBe(Date.UTC(2026, 0, 1, 9, 30));
+      await vi.advanceTimersByTimeAsync(minutes(25) - 1);
+      expect(warnings).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(warnings).toEqual([Date.UTC(2026, 0, 1, 9, 25)]);
+      expect(core.state).toBe("active");
+      await vi.advanceTimersByTimeAsync(minutes(5));
+      expect(core.state).toBe("ended");
+      expect(side.finished).toEqual([{ reason: "expired", message: "the session reached its time limit" }]);
+      expect(core.expiresAt).toBeNull();
+    });
+  }
+
+  it("an extension moves the deadline: nothing happens at the old one, the warning comes again before the new", async () => {
+    vi.useFakeTimers({ now: 0 });
+    const { core, side } = liveSession("ssh");
+    let warnings = 0;
+    core.setDeadline(minutes(10), "time is up", () => warnings++);
+    await vi.advanceTimersByTimeAsync(minutes(6));
+    expect(warnings).toBe(1);
+    core.setDeadline(minutes(20), "time is up", () => warnings++);
+    await vi.advanceTimersByTimeAsync(minutes(5));
+    expect(core.state).toBe("active");
+    expect(warnings).toBe(1);
+    await vi.advanceTimersByTimeAsync(minutes(9));
+    expect(warnings).toBe(2);
+    expect(core.state).toBe("ended");
+    expect(side.finished).toHaveLength(1);
+  });
+
+  it("a deadline already within the warning is warned of at once; one past ends the session at once", async () => {
+    vi.useFakeTimers({ now: 0 });
+    const { core } = liveSession("web");
+    let warnings = 0;
+    core.setDeadline(expiryWarningMs - 1000, "time is up", () => warnings++);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(warnings).toBe(1);
+    const late = liveSession("web");
+    late.core.setDeadline(-1, "it reached its time limit", () => {});
+    await vi.advanceTimersByTimeAsync(0);
+    expect(late.core.state).toBe("ended");
+    expect(late.side.stopped).toEqual([{ reason: "expired", message: "it reached its time limit" }]);
+  });
+
+  it("a deadline weeks away (past a timer's longest delay) is neither warned of nor reached early", async () => {
+    vi.useFakeTimers({ now: 0 });
+    const { core } = liveSession("ssh");
+    let warnings = 0;
+    core.setDeadline(minutes(60 * 24 * 40), "time is up", () => warnings++);
+    await vi.advanceTimersByTimeAsync(minutes(60 * 24 * 30));
+    expect(warnings).toBe(0);
+    expect(core.state).toBe("active");
+    await vi.advanceTimersByTimeAsync(minutes(60 * 24 * 10));
+    expect(warnings).toBe(1);
+    expect(core.state).toBe("ended");
+  });
+
+  it("a session ended before its deadline is neither warned nor ended again", async () => {
+    vi.useFakeTimers({ now: 0 });
+    const { core, side } = liveSession("ssh");
+    let warnings = 0;
+    core.setDeadline(minutes(10), "time is up", () => warnings++);
+    await core.end("user_closed", "you closed the session");
+    await vi.advanceTimersByTimeAsync(minutes(20));
+    expect(warnings).toBe(0);
+    expect(side.stopped).toEqual([{ reason: "user_closed", message: "you closed the session" }]);
+    core.setDeadline(minutes(30), "time is up", () => warnings++);
+    expect(core.expiresAt).toBeNull();
   });
 });
