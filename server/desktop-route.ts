@@ -18,7 +18,8 @@ export const engineLocation = (config: Config): EngineLocation => (config.guacd 
 
 export function createDesktopRoute(runtime: Runtime): SocketRoute {
   const { db, vault, config, blobStore } = runtime;
-  return (socket, { user, target, actor, url, access }) => {
+  return (socket, pass) => {
+    const { user, target, actor, url, access } = pass;
     const recorded = target.recordSessions || Boolean(access?.recordingRequired);
     const refuse = (message: string) => refuseSession(socket, message);
     const protocol = target.protocol;
@@ -49,14 +50,7 @@ export function createDesktopRoute(runtime: Runtime): SocketRoute {
       adapter.on("title", (windowId, title) => windowTitles.title(windowId, title));
       // Every end of the session closes the user's socket.
       socket.once("close", () => windowTitles.stop());
-      const session = new Session({
-        db,
-        nodeName: config.nodeName,
-        socket,
-        target,
-        user,
-        actor,
-        access,
+      const session = new Session({ db, nodeName: config.nodeName, socket, ...pass }, {
         adapter,
         stream: new DesktopStream({
           pasteAllowed: target.clipboardPaste,

@@ -50,7 +50,8 @@ const riskEventsPerMinute = 60;
 const clearLine = Buffer.from("\x05\x15");
 
 
-export interface SessionContext {
+/** Who connected to what, through which socket: the same for every protocol (the gate's pass). */
+export interface SessionConnection {
   db: Database;
   nodeName: string;
   socket: WebSocket;
@@ -59,6 +60,10 @@ export interface SessionContext {
   actor: Actor;
   /** What the access decision granted: the request the session runs under and when its access ends. */
   access: GatePass["access"];
+}
+
+/** What the protocol brings: its adapter, how its stream is read, its recorder. */
+export interface SessionParts {
   adapter: ProtocolAdapter;
   stream: StreamInspector;
   /** Terminals: the command policy every Enter and output line passes. */
@@ -66,6 +71,8 @@ export interface SessionContext {
   /** The recording (or, where the target is not recorded, what a watcher needs to see the screen) once the session has its id. */
   startRecorder(session: { id: string; startedAt: number }): StreamRecorder;
 }
+
+type SessionContext = SessionConnection & SessionParts;
 
 export class Session implements LiveSession {
   private readonly core: LiveSessionCore;
@@ -87,9 +94,12 @@ export class Session implements LiveSession {
   private bytesAtThumbnail = 0;
   private riskMinuteStartedAt = 0;
 
-  constructor(private readonly context: SessionContext) {
-    const { target, user, nodeName } = context;
-    this.core = new LiveSessionCore({ username: user.username, targetName: target.name, protocol: target.protocol, node: nodeName, recorded: target.recordSessions }, databaseSessionStore(context.db), {
+  private readonly context: SessionContext;
+
+  constructor(connection: SessionConnection, parts: SessionParts) {
+    this.context = { ...connection, ...parts };
+    const { target, user, nodeName, db } = this.context;
+    this.core = new LiveSessionCore({ username: user.username, targetName: target.name, protocol: target.protocol, node: nodeName, recorded: target.recordSessions }, databaseSessionStore(db), {
       catchUp: () => this.recorder?.catchUp() ?? Promise.resolve([]),
       controlled: (state, userMessage) => this.controlled(state, userMessage),
       watchersChanged: (count) => {

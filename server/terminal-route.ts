@@ -17,7 +17,8 @@ import { log } from "../lib/log";
 const defaultSize = { cols: 80, rows: 24 };
 
 export function createTerminalRoute({ db, vault, config, blobStore, ruleBook }: Runtime, keyframer: Keyframer): SocketRoute {
-  return (socket, { user, target, actor, url, access }) => {
+  return (socket, pass) => {
+    const { user, target, actor, url, access } = pass;
     const recorded = target.recordSessions || Boolean(access?.recordingRequired);
     const refuse = (message: string) => refuseSession(socket, message);
     if (target.protocol !== "ssh") return refuse(`${target.name} is a ${target.protocol.toUpperCase()} target, not a terminal`);
@@ -36,14 +37,7 @@ export function createTerminalRoute({ db, vault, config, blobStore, ruleBook }: 
           await audit(db, actor, { action: "target.host_key_pinned", objectType: "target", objectId: target.id, details: { target: target.name, fingerprint } });
         },
       });
-      const session = new Session({
-        db,
-        nodeName: config.nodeName,
-        socket,
-        target,
-        user,
-        actor,
-        access,
+      const session = new Session({ db, nodeName: config.nodeName, socket, ...pass }, {
         adapter,
         stream: new TerminalStream(initialSize),
         commandPolicy: new CommandPolicy(ruleBook.forSession({ person: user, target, protocol: "ssh", policyNames: access?.policies ?? [] }), initialSize),
