@@ -206,10 +206,11 @@ export async function extendWebSession(db: Database, actor: Actor, sessionId: st
 /** A web session that this node carries and that has not ended. */
 export async function liveWebSessionOnNode(db: Database, sessionId: string, node: string) {
   const [visit] = await db
-    .select({ session: sessions, username: users.username, recorded: targets.recordSessions })
+    .select({ session: sessions, username: users.username, recorded: sql<boolean>`coalesce(${targets.recordSessions}, false)` })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .innerJoin(targets, eq(targets.id, sessions.targetId))
+    // A visit whose target was deleted meanwhile is still controlled (and ended) like any other.
+    .leftJoin(targets, eq(targets.id, sessions.targetId))
     .where(and(eq(sessions.id, sessionId), eq(sessions.protocol, "web"), eq(sessions.node, node), ne(sessions.status, "ended")));
   return visit;
 }

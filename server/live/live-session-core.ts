@@ -206,7 +206,9 @@ export class LiveSessionCore {
     this.controlledBy = to === "active" ? null : { by: actorName, reason };
     // Stored before anyone hears of it: every node's next request and list read the row.
     await this.store.setStatus(this.sessionId, to);
-    const userMessage = { lock: (await this.store.texts()).lockMessage, unlock: "Your session has been unlocked.", pause: `Your session was paused by ${actorName} from security.`, resume: "Your session has been resumed." }[action as Exclude<typeof action, "terminate" | "terminate_and_cancel">];
+    // The admin's wording is read only for a lock (the other messages are the gateway's own).
+    const userMessage =
+      action === "lock" ? (await this.store.texts()).lockMessage : { unlock: "Your session has been unlocked.", pause: `Your session was paused by ${actorName} from security.`, resume: "Your session has been resumed." }[action as "unlock" | "pause" | "resume"];
     this.side.controlled(to, userMessage);
     this.watchers.notice(this.stateMessage());
     await this.store.addEvent({ sessionId: this.sessionId, kind: action, actorName, details: { reason } });

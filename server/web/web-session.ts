@@ -138,22 +138,22 @@ export class LiveWebSession implements LiveSession {
     this.noticeSilence();
     if (this.reading()) socket.resume();
     else socket.pause();
-    if (this.core.state === "locked") {
-      const told = this.lockMessage;
-      logFailure(
-        (told ? Promise.resolve(told) : sessionTexts(this.runtime.db).then((texts) => texts.lockMessage)).then((lockMessage) => this.tell(socket, { type: "state", state: "locked", message: lockMessage })),
-        `session ${this.sessionId}: telling a page of its lock`,
-      );
-    }
+    // What the terminal and desktop pages show in the gateway's own page, shown over the app: the lock, the end
+    // nearing, who watches, that it is recorded. The admin's wording is read once, and only when needed.
+    const { recordSessions, announceWatchers } = this.row.target;
+    const locked = this.core.state === "locked";
+    const toldLock = this.lockMessage;
+    if (locked && toldLock) this.tell(socket, { type: "state", state: "locked", message: toldLock });
     const { expiresAt } = this.core;
     if (expiresAt !== null && expiresAt - Date.now() <= expiryWarningMs) this.tell(socket, this.expiryMessage(expiresAt));
-    // What the terminal and desktop pages show in the gateway's own page, shown over the app.
-    const { recordSessions, announceWatchers } = this.row.target;
     if (announceWatchers && this.core.watcherCount > 0) this.tell(socket, { type: "watchers", count: this.core.watcherCount });
-    if (recordSessions) {
+    if ((locked && !toldLock) || recordSessions) {
       logFailure(
-        sessionTexts(this.runtime.db).then(({ recordingNotice }) => recordingNotice && this.tell(socket, { type: "recording", notice: recordingNotice })),
-        `session ${this.sessionId}: telling a page it is recorded`,
+        sessionTexts(this.runtime.db).then(({ lockMessage, recordingNotice }) => {
+          if (locked && !toldLock) this.tell(socket, { type: "state", state: "locked", message: lockMessage });
+          if (recordSessions && recordingNotice) this.tell(socket, { type: "recording", notice: recordingNotice });
+        }),
+        `session ${this.sessionId}: telling a page of its lock and recording`,
       );
     }
     // The page's clock may be off the gateway's: its events are shifted by the difference seen on the first batch.
