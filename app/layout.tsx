@@ -5,7 +5,7 @@ import { signOut } from "@/lib/auth/auth";
 import { currentUser, hasRole } from "@/lib/auth/current-user";
 import { pendingAudits } from "@/lib/governance/audits";
 import { pendingForApprover } from "@/lib/governance/requests";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import "./globals.css";
 
 export const metadata: Metadata = { title: "Gatehouse", description: "Zero-trust access to SSH, desktops and web apps", icons: { icon: "/icon.svg" }, robots: { index: false, follow: false } };

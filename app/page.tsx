@@ -2,12 +2,12 @@ import { PasswordCheckout } from "@/app/_components/password-checkout";
 import { ProbeButton } from "@/app/_components/probe-button";
 import { Badge, Card, EmptyState, PageTitle } from "@/app/_ui/primitives";
 import { hasRole, requirePageUser } from "@/lib/auth/current-user";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { listReachableTargets } from "@/lib/targets";
 import { headers } from "next/headers";
 import Link from "next/link";
 import { utcMinute } from "@/lib/governance/decide";
-import { clientAddress } from "@/lib/request-context";
+import { clientAddress } from "@/lib/infra/request-context";
 import { matchesTargetSearch, tagsOf, targetSearchSchema } from "@/lib/protocol/target-search";
 import { TargetSearchForm } from "@/app/_components/target-search-form";
 

@@ -5,7 +5,7 @@
 // to random moments; a seek is timed until the canvas shows the strip of the second sought.
 import path from "node:path";
 import { eq } from "drizzle-orm";
-import { createFsBlobStore } from "../lib/blob-store/fs";
+import { createFsBlobStore } from "../lib/infra/blob-store/fs";
 import { openDatabase } from "../lib/db/client";
 import { sessions } from "../lib/db/schema";
 import { encodeInstruction, GuacamoleParser } from "../lib/protocol/guacamole";

@@ -12,7 +12,7 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { eq, sql } from "drizzle-orm";
-import { createFsBlobStore } from "../lib/blob-store/fs";
+import { createFsBlobStore } from "../lib/infra/blob-store/fs";
 import { openDatabase } from "../lib/db/client";
 import { recordingChunks, recordingKeyframes, sessions, users } from "../lib/db/schema";
 import { recordingWindowSchema, replay } from "../lib/protocol/recordings";

@@ -5,7 +5,7 @@
 // player's position slider; a seek is timed from the slider's move until the player's page shows the second sought.
 import path from "node:path";
 import { eq } from "drizzle-orm";
-import { createFsBlobStore } from "../lib/blob-store/fs";
+import { createFsBlobStore } from "../lib/infra/blob-store/fs";
 import { openDatabase } from "../lib/db/client";
 import { sessions } from "../lib/db/schema";
 import { pageEventType, type PageEvent } from "../lib/protocol/page-recorder";

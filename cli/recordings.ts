@@ -6,7 +6,7 @@ import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { castEventSchema, castHeaderSchema, exportKindOf, recordingExports, type RecordingVerdict } from "../lib/protocol/recordings";
 import type { Protocol } from "../lib/protocol/domain";
-import { signatureHolds } from "../lib/export-signing";
+import { signatureHolds } from "../lib/infra/export-signing";
 import { exportSignatureSchema, type ExportSignature, type SigningKey } from "../lib/protocol/export-signature";
 import type { VideoExportView, VideoFormatName } from "../lib/protocol/video-exports";
 import { OutputLineTracker } from "../lib/transcript-lines";

@@ -8,7 +8,7 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import postgres from "postgres";
-import { webhookSignature } from "../lib/http/webhook-signature";
+import { webhookSignature } from "../lib/infra/http/webhook-signature";
 import { startGateway, type RunningGateway } from "../test/fixtures/gateway";
 import { freePort } from "../test/fixtures/ports";
 import { startRsyslog, type RunningRsyslog } from "../test/fixtures/rsyslog";

@@ -9,10 +9,10 @@ import path from "node:path";
 import { desc, sql } from "drizzle-orm";
 import { z } from "zod";
 import { chainLockKey, type AuditAnchor } from "./audit";
-import type { BlobStore } from "./blob-store";
+import type { BlobStore } from "./infra/blob-store";
 import type { Database } from "./db/client";
 import { auditLog } from "./db/schema";
-import { log } from "./log";
+import { log } from "./infra/log";
 
 const anchorPrefix = "anchors/audit/";
 /** The anchors verification reads: the newest ones (truncation is what anchors exist to catch). */

@@ -3,8 +3,8 @@
 import { audit, auditEntries, listAuditPage, type Actor } from "./audit";
 import { readAuditAnchors } from "./audit-anchors";
 import type { AuditFilter } from "./protocol/audit";
-import { runtime } from "./runtime";
-import { log } from "./log";
+import { runtime } from "./infra/runtime";
+import { log } from "./infra/log";
 
 export async function readAuditLog(filter: AuditFilter, before: number | undefined, options: { wholeChain?: boolean } = {}) {
   const { db, blobStore, config, auditChecker } = runtime();

@@ -1,13 +1,13 @@
 // The audit log: every login, logout, admin change and connect attempt, chained with HMACs under the evidence
-// key (lib/evidence-keys.ts), which the database never holds: editing, inserting or deleting a row is detected
+// key (lib/infra/evidence-keys.ts), which the database never holds: editing, inserting or deleting a row is detected
 // by verifyAuditChain even when whoever did it recomputed every hash they could. The chain's head is anchored
 // outside the database from time to time (lib/audit-anchors.ts), so cutting off the newest rows shows too.
 import { createHash } from "node:crypto";
 import { and, asc, desc, eq, gt, gte, ilike, lt, sql } from "drizzle-orm";
-import { metrics } from "./metrics";
+import { metrics } from "./infra/metrics";
 import type { Database } from "./db/client";
 import { auditLog } from "./db/schema";
-import { evidenceKeys, evidenceMac, type EvidenceKeys } from "./evidence-keys";
+import { evidenceKeys, evidenceMac, type EvidenceKeys } from "./infra/evidence-keys";
 import { auditPageSize, type AuditFilter } from "./protocol/audit";
 import { escapeLike } from "./sql-text";
 

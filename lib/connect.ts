@@ -3,7 +3,7 @@
 import { audit, type Actor } from "./audit";
 import { hasRole, type SignedInUser } from "./auth/current-user";
 import { ApiError } from "./errors";
-import type { Runtime } from "./runtime";
+import type { Runtime } from "./infra/runtime";
 import type { TicketRequest, TicketResponse } from "./protocol/tickets";
 import { decideAccess } from "./governance/access";
 import { findSession } from "./sessions";

@@ -9,7 +9,7 @@ import type { Database } from "./db/client";
 import { credentials } from "./db/schema";
 import { isUuid } from "./ids";
 import type { CredentialInput } from "./protocol/admin";
-import type { Vault } from "./vault";
+import type { Vault } from "./infra/vault";
 
 const publicColumns = {
   id: credentials.id,

@@ -7,7 +7,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { eq } from "drizzle-orm";
 import type { Database } from "./db/client";
 import { recordingKeys } from "./db/schema";
-import { evidenceKeys } from "./evidence-keys";
+import { evidenceKeys } from "./infra/evidence-keys";
 
 const magic = Buffer.from("GHE1");
 const gzipMagic = Buffer.from([0x1f, 0x8b]);

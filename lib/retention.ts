@@ -3,7 +3,7 @@
 // itself stays, marked purged, so the history of who connected where is not lost. Every purge is audited.
 import { and, eq, isNull, lt, sql } from "drizzle-orm";
 import { audit, systemActor, type Actor } from "./audit";
-import type { BlobStore } from "./blob-store";
+import type { BlobStore } from "./infra/blob-store";
 import type { Database } from "./db/client";
 import { recordingChunks, recordingKeyframes, sessions, targets, transcriptLines, videoExports } from "./db/schema";
 import { notFound } from "./errors";

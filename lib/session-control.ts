@@ -10,7 +10,7 @@ import type { HoldDecision } from "./protocol/command-rules";
 import type { ControlRequest } from "./protocol/live";
 import { revokeRequestOfSession } from "./governance/requests";
 import { revokeAccess } from "./revocations";
-import type { Runtime } from "./runtime";
+import type { Runtime } from "./infra/runtime";
 import { findSession } from "./sessions";
 
 /** An admin ends every live session of one person, on every node; each end and the whole are audited. */

@@ -3,7 +3,7 @@ import { asc, eq } from "drizzle-orm";
 import { audit, type Actor } from "./audit";
 import type { Database } from "./db/client";
 import { sessionEvents } from "./db/schema";
-import { log } from "./log";
+import { log } from "./infra/log";
 
 export type SessionEventKind =
   | "watch.join"

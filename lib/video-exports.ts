@@ -7,7 +7,7 @@ import type { Database } from "./db/client";
 import { sessions, users, videoExports } from "./db/schema";
 import { ApiError, notFound } from "./errors";
 import { isUuid } from "./ids";
-import { jobNames, type JobQueue } from "./job-queue";
+import { jobNames, type JobQueue } from "./infra/job-queue";
 import type { VideoExportView, VideoFormatName } from "./protocol/video-exports";
 
 export type VideoExportRow = typeof videoExports.$inferSelect;

@@ -8,11 +8,11 @@
 import { createHash, randomBytes } from "node:crypto";
 import { and, eq, ne, sql, type SQL } from "drizzle-orm";
 import { audit, systemActor, type Actor } from "./audit";
-import type { Config } from "./config";
+import type { Config } from "./infra/config";
 import type { Database } from "./db/client";
 import { accessRequests, sessions, targets, users } from "./db/schema";
 import type { EndReason } from "./protocol/session-socket";
-import type { Runtime } from "./runtime";
+import type { Runtime } from "./infra/runtime";
 import { assignAuditors } from "./governance/audits";
 import type { AccessDecision } from "./governance/decide";
 import { extendRequestWindow } from "./governance/requests";

@@ -7,13 +7,13 @@ import type { WebSocket } from "ws";
 import { liveTokenIds } from "../lib/api-tokens";
 import { audit, systemActor } from "../lib/audit";
 import type { WatchServerMessage } from "../lib/protocol/live";
-import type { Runtime } from "../lib/runtime";
+import type { Runtime } from "../lib/infra/runtime";
 import { sessionsNoLongerAllowed } from "../lib/governance/access";
 import { expireAccessRequests } from "../lib/governance/requests";
 import { addSessionEvent } from "../lib/session-events";
 import { effectiveRoles, findUserById } from "../lib/users";
 import { sessionRegistry } from "./live/session-registry";
-import { log } from "../lib/log";
+import { log } from "../lib/infra/log";
 
 const sweepEveryMs = 2000;
 

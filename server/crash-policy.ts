@@ -2,7 +2,7 @@
 // so, ends its live sessions as `interrupted` (users see why and reconnect, through another node if there is
 // one) and exits non-zero for its supervisor to restart it. The frameworks' own catch-alls only log and carry
 // on, which leaves a process in an unknown state serving privileged sessions.
-import { log } from "../lib/log";
+import { log } from "../lib/infra/log";
 
 /** Exit status for "stopped on an internal error" (EX_SOFTWARE). */
 export const crashExitCode = 70;

@@ -1,9 +1,9 @@
 // The `desktop` purpose: an RDP or VNC desktop through the Guacamole engine, with the credential from the vault.
 import { audit } from "../lib/audit";
-import type { Config } from "../lib/config";
+import type { Config } from "../lib/infra/config";
 import { openCredential } from "../lib/credentials";
 import { defaultDesktopSize, desktopSizeSchema } from "../lib/protocol/desktop";
-import type { Runtime } from "../lib/runtime";
+import type { Runtime } from "../lib/infra/runtime";
 import { pinHostKey } from "../lib/targets";
 import { refuseSession, type SocketRoute } from "./gate";
 import { WindowTitleWatch } from "./inspector/window-titles";
@@ -12,7 +12,7 @@ import { builtInEnginePath, type EngineLocation } from "./protocols/guac/engine-
 import { GuacAdapter } from "./protocols/guac/guac-adapter";
 import { DesktopRecorder } from "./recorder/desktop-recorder";
 import { Session } from "./session";
-import { log } from "../lib/log";
+import { log } from "../lib/infra/log";
 
 export const engineLocation = (config: Config): EngineLocation => (config.guacd ? { kind: "guacd", ...config.guacd } : { kind: "built-in", path: builtInEnginePath });
 

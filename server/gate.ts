@@ -7,18 +7,18 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { authenticateToken, bearerSecret } from "../lib/api-tokens";
 import { audit, type Actor } from "../lib/audit";
 import { accountIdFromSessionCookie, sessionCookieName } from "../lib/auth/session-cookie";
-import { singleCookie } from "../lib/http/cookies";
+import { singleCookie } from "../lib/infra/http/cookies";
 import { socketPurposeSchema, type SocketPurpose } from "../lib/protocol/domain";
 import { gateCloseCodes } from "../lib/protocol/gate";
-import { clientAddressHeader } from "../lib/request-context";
-import type { Runtime } from "../lib/runtime";
+import { clientAddressHeader } from "../lib/infra/request-context";
+import type { Runtime } from "../lib/infra/runtime";
 import { decideAccess } from "../lib/governance/access";
 import type { AccessDecision } from "../lib/governance/decide";
 import { findTarget, type TargetRow } from "../lib/targets";
 import { redeemConnectTicket } from "../lib/tickets";
 import { effectiveRoles, findUserById, type UserRow } from "../lib/users";
 import { guardSocket } from "./socket-guard";
-import { log } from "../lib/log";
+import { log } from "../lib/infra/log";
 
 export interface GatePass {
   user: UserRow;

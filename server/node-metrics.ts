@@ -3,8 +3,8 @@
 // keyframer's backlog, blobs spooled while the remote blob store is away, and whether the desktop engine is there
 // to start (or guacd configured).
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import type { BlobStore } from "../lib/blob-store";
-import { renderMetrics, type GaugeSample } from "../lib/metrics";
+import type { BlobStore } from "../lib/infra/blob-store";
+import { renderMetrics, type GaugeSample } from "../lib/infra/metrics";
 import type { NodeStats } from "../lib/protocol/nodes";
 import { engineAvailable, type EngineLocation } from "./protocols/guac/engine-link";
 import type { Keyframer } from "./recorder/keyframer";

@@ -3,9 +3,9 @@
 // failure is retried with a growing delay; nothing here ever waits inside a user's request.
 import nodemailer from "nodemailer";
 import { claimDueNotifications, notificationFailed, notificationSent, type NotificationRow } from "../lib/notifications";
-import { webhookSignature } from "../lib/http/webhook-signature";
-import type { Runtime } from "../lib/runtime";
-import { log } from "../lib/log";
+import { webhookSignature } from "../lib/infra/http/webhook-signature";
+import type { Runtime } from "../lib/infra/runtime";
+import { log } from "../lib/infra/log";
 
 const sendEveryMs = 1000;
 const batchSize = 20;

@@ -7,7 +7,7 @@ import { audit, type Actor } from "../lib/audit";
 import { recordRiskEvent, settleRiskEvent } from "../lib/command-policy/risk";
 import { policyActor, strongestRule, type CommandRuleRow } from "../lib/command-policy/rules";
 import type { RiskEventView, RiskOutcome } from "../lib/protocol/command-rules";
-import { runtime } from "../lib/runtime";
+import { runtime } from "../lib/infra/runtime";
 import { controlSession } from "../lib/session-control";
 import type { Database } from "../lib/db/client";
 import { parseJsonFrame } from "../lib/protocol/json-frame";
@@ -18,7 +18,7 @@ import { extendRequestWindow } from "../lib/governance/requests";
 import { closeSessionRow, markSessionActive, openSessionRow, sessionDeadline } from "../lib/sessions";
 import type { TargetRow } from "../lib/targets";
 import type { CommandPolicy, PolicyMatch } from "./inspector/command-policy";
-import { metrics } from "../lib/metrics";
+import { metrics } from "../lib/infra/metrics";
 import { TargetError, type ProtocolAdapter } from "./protocols/adapter";
 import type { StreamInspector } from "./protocols/stream-inspector";
 import type { StreamRecorder } from "./recorder/session-recorder";
@@ -27,7 +27,7 @@ import { LiveSessionCore, type ControlOutcome } from "./live/live-session-core";
 import { sessionRegistry, type LiveSession } from "./live/session-registry";
 import { databaseSessionStore } from "./live/session-store";
 import { logFailure, onMessage } from "./socket-guard";
-import { log } from "../lib/log";
+import { log } from "../lib/infra/log";
 
 /** Output bytes handed to the socket but not yet flushed to the kernel: above high we pause the target. */
 const outputWatermarks = { high: 1024 * 1024, low: 256 * 1024 };

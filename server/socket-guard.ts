@@ -4,7 +4,7 @@
 // closes its socket with 1011. Nothing reaches the process's last-resort handlers (./crash-policy.ts).
 import type { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
-import { log } from "../lib/log";
+import { log } from "../lib/infra/log";
 
 type Guarded = WebSocket | Duplex;
 

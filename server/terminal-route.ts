@@ -2,7 +2,7 @@
 import { audit } from "../lib/audit";
 import { openCredential } from "../lib/credentials";
 import { terminalSizeSchema } from "../lib/protocol/session-socket";
-import type { Runtime } from "../lib/runtime";
+import type { Runtime } from "../lib/infra/runtime";
 import { pinHostKey } from "../lib/targets";
 import { refuseSession, type SocketRoute } from "./gate";
 import { CommandPolicy } from "./inspector/command-policy";
@@ -12,7 +12,7 @@ import type { Keyframer } from "./recorder/keyframer";
 import { ScreenTail } from "./recorder/screen-tail";
 import { TerminalRecorder } from "./recorder/terminal-recorder";
 import { Session } from "./session";
-import { log } from "../lib/log";
+import { log } from "../lib/infra/log";
 
 const defaultSize = { cols: 80, rows: 24 };
 

@@ -3,13 +3,13 @@
 import type { WebSocket } from "ws";
 import type { WatchServerMessage } from "../lib/protocol/live";
 import { findNode } from "../lib/nodes";
-import type { Runtime } from "../lib/runtime";
+import type { Runtime } from "../lib/infra/runtime";
 import { findSession } from "../lib/sessions";
 import { registerViewer } from "./access-sweep";
 import type { NodeLink } from "./cluster/node-link";
 import type { SocketRoute } from "./gate";
 import { sessionRegistry } from "./live/session-registry";
-import { log } from "../lib/log";
+import { log } from "../lib/infra/log";
 
 function finish(socket: WebSocket, message: WatchServerMessage) {
   socket.send(JSON.stringify(message));

@@ -1,7 +1,7 @@
 import { PageTitle } from "@/app/_ui/primitives";
 import { requirePageUser } from "@/lib/auth/current-user";
 import { approvalQueue } from "@/lib/governance/requests";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { ApprovalQueue } from "./approval-queue";
 
 export default async function ApprovalsPage() {

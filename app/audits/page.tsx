@@ -1,7 +1,7 @@
 import { PageTitle } from "@/app/_ui/primitives";
 import { requirePageUser } from "@/lib/auth/current-user";
 import { auditQueue } from "@/lib/governance/audits";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { AuditQueue } from "./audit-queue";
 
 export default async function AuditsPage() {

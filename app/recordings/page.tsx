@@ -4,7 +4,7 @@ import { Badge, Card, DataTable, EmptyState, PageTitle, ProtocolOptions } from "
 import { hasRole, requirePageUser } from "@/lib/auth/current-user";
 import { exportKindOf, recordingExports } from "@/lib/protocol/recordings";
 import { sessionFilterSchema } from "@/lib/protocol/sessions";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { listSessions } from "@/lib/sessions";
 import { searchReadableTranscripts } from "@/lib/governance/recording-access";
 

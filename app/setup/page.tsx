@@ -2,8 +2,8 @@ import { redirect } from "next/navigation";
 import { Button, Card, Field, FormError, TextInput } from "@/app/_ui/primitives";
 import { audit } from "@/lib/audit";
 import { hashPassword, minimumPasswordLength } from "@/lib/auth/password";
-import { clientAddress } from "@/lib/request-context";
-import { runtime } from "@/lib/runtime";
+import { clientAddress } from "@/lib/infra/request-context";
+import { runtime } from "@/lib/infra/runtime";
 import { completeSetup, isSetupTokenValid } from "@/lib/users";
 import { headers } from "next/headers";
 

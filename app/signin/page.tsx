@@ -3,7 +3,7 @@ import { redirect } from "next/navigation";
 import { Button, Card, Field, FormError, TextInput } from "@/app/_ui/primitives";
 import { signIn } from "@/lib/auth/auth";
 import { currentUser } from "@/lib/auth/current-user";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { safeReturnPath } from "@/lib/web-apps";
 
 const errorMessages: Record<string, string> = {

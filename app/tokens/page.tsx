@@ -1,7 +1,7 @@
 import { PageTitle } from "@/app/_ui/primitives";
 import { listApiTokens } from "@/lib/api-tokens";
 import { hasRole, requirePageUser } from "@/lib/auth/current-user";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { listServiceAccounts } from "@/lib/users";
 import { TokenManager } from "./token-manager";
 

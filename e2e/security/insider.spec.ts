@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import postgres from "postgres";
 import { auditRowHash, chainLockKey } from "../../lib/audit";
-import { createEvidenceKeys } from "../../lib/evidence-keys";
+import { createEvidenceKeys } from "../../lib/infra/evidence-keys";
 import { createCredential, createTarget, sshdUnderTest, TerminalClient } from "../fixtures/terminal-client";
 import { expect, signInWithSso, ssoUrl, test } from "../fixtures/test";
 

@@ -1,7 +1,7 @@
 // The shape of every route that reads one recording (`[id]` is its session): signed in, then the recording access
 // decision (lib/governance/recording-access.ts), then the handler.
 import { requireRecordingAccess } from "../governance/recording-access";
-import { runtime } from "../runtime";
+import { runtime } from "../infra/runtime";
 import type { OperationKey } from "./operations";
 import { apiRoute, type OperationContext } from "./route";
 

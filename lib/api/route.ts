@@ -10,10 +10,10 @@ import { actorOf, currentUser, hasRole, signedInUser, type SignedInUser } from "
 import { ApiError } from "../errors";
 import type { ApiErrorBody } from "../protocol/admin";
 import type { Role } from "../protocol/domain";
-import { clientAddress } from "../request-context";
-import { runtime } from "../runtime";
+import { clientAddress } from "../infra/request-context";
+import { runtime } from "../infra/runtime";
 import { operations, type Operation, type OperationKey } from "./operations";
-import { log } from "../log";
+import { log } from "../infra/log";
 
 type Parsed<Schema> = Schema extends z.ZodType ? z.output<Schema> : undefined;
 type Entry<Key extends OperationKey> = (typeof operations)[Key];

@@ -3,7 +3,7 @@
 import { forbidden, redirect } from "next/navigation";
 import type { Actor } from "../audit";
 import type { Role } from "../protocol/domain";
-import { runtime } from "../runtime";
+import { runtime } from "../infra/runtime";
 import { effectiveRoles, findUserById, type UserRow } from "../users";
 import { auth } from "./auth";
 

@@ -5,7 +5,7 @@ import type { RuleKind } from "../protocol/command-rules";
 import { MatchWorker } from "./match-worker";
 import { patternProblem, ruleRegexSource, type MatchableRule } from "./rule-matcher";
 import { listCommandRules, ruleApplies, rulesChangedChannel, seedBuiltinRules, type CommandRuleRow, type RuleScope } from "./rules";
-import { log } from "../log";
+import { log } from "../infra/log";
 
 /** Rules of one kind, ready to match: the rules that match any of the subjects, in order, or "undecided" past the deadline. */
 export interface RuleSet<Rule> {

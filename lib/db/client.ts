@@ -17,6 +17,8 @@ export interface DatabaseHandle {
    * `onListening` each time the subscription starts, again after a lost connection (whose notices are gone).
    */
   listen(channel: string, onMessage: (payload: string) => void, onListening?: () => void): Promise<void>;
+  /** Sends `payload` to every listener of the channel, on every node. */
+  notify(channel: string, payload: string): Promise<void>;
   /**
    * How a library that writes its own SQL (the job queue) reaches this database: PostgreSQL's URL (it opens its
    * own few connections), or for the embedded database, which has one connection, a function that runs SQL on it
@@ -33,6 +35,8 @@ export function databaseAnswers(db: Database): Promise<boolean> {
     () => false,
   );
 }
+
+const notifyOn = async (db: Database, channel: string, payload: string) => void (await db.execute(sql`select pg_notify(${channel}, ${payload})`));
 
 const migrationLockKey = 0x67617465;
 const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../drizzle");
@@ -60,6 +64,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
       kind: "postgres",
       // postgres.js keeps one connection for listening and re-listens after a reconnect.
       listen: async (channel, onMessage, onListening) => void (await client.listen(channel, onMessage, onListening)),
+      notify: (channel, payload) => notifyOn(db as unknown as Database, channel, payload),
       sqlAccess: { url: options.databaseUrl },
       close: () => client.end({ timeout: 5 }),
     };
@@ -80,6 +85,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
       await client.listen(channel, onMessage);
       onListening?.();
     },
+    notify: (channel, payload) => notifyOn(db as unknown as Database, channel, payload),
     sqlAccess: { executeSql: async (text, values) => (values && values.length > 0 ? client.query(text, values) : { rows: (await client.exec(text)).at(-1)?.rows ?? [] }) },
     close: () => client.close(),
   };

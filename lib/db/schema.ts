@@ -122,7 +122,7 @@ export const credentials = pgTable(
     name: text("name").notNull(),
     kind: text("kind").$type<CredentialKind>().notNull(),
     username: text("username").notNull(),
-    /** AES-256-GCM under the master key, bound to this row's id (lib/vault.ts). Never leaves the server. */
+    /** AES-256-GCM under the master key, bound to this row's id (lib/infra/vault.ts). Never leaves the server. */
     secretCiphertext: text("secret_ciphertext").notNull(),
     /** Set when a person was shown the password (a checkout under a policy that rotates after it); replacing the secret clears it. */
     rotationDueAt: timestamp("rotation_due_at", { withTimezone: true }),

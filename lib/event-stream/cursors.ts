@@ -4,7 +4,7 @@
 import { and, asc, count, eq, gt, isNull, lt, lte, max, min, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { streamCursors, streamEvents } from "../db/schema";
-import type { StreamEventRow } from "./events";
+import type { StreamEventRow } from "../infra/event-stream/events";
 
 export const leaseMs = 15_000;
 

@@ -7,7 +7,7 @@ import type { SignedInUser } from "../auth/current-user";
 import { openCredential } from "../credentials";
 import { credentials } from "../db/schema";
 import { ApiError, notFound } from "../errors";
-import type { Runtime } from "../runtime";
+import type { Runtime } from "../infra/runtime";
 import { sessionTexts } from "../settings";
 import { findTarget } from "../targets";
 import { decideAccess } from "./access";

@@ -3,7 +3,7 @@
 // gate, the pages and the sweep that re-checks live sessions all decide alike.
 import { canReach } from "../access";
 import type { accessPolicies, accessRequests } from "../db/schema";
-import { addressIn, networkList } from "../http/client-address";
+import { addressIn, networkList } from "../infra/http/client-address";
 import type { Role } from "../protocol/domain";
 import { describeWindows, isInWindow, windowEnd } from "./windows";
 

@@ -1,6 +1,6 @@
 // The desktop WebSocket (/ws/desktop) for RDP and VNC. Guacamole instructions travel as binary frames, whole
 // instructions per frame, both ways (./guacamole.ts); the JSON text frames are the terminal socket's
-// (lib/protocol/terminal.ts: connecting, connected, state, watchers, expiry, ended, error; `extend` back).
+// (lib/protocol/session-socket.ts: connecting, connected, state, watchers, expiry, ended, error; `extend` back).
 import { z } from "zod";
 
 export const desktopSizeSchema = z.object({

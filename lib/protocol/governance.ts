@@ -1,7 +1,7 @@
 // Payloads of the governance API (access policies, activities, access requests and their decisions), shared by
 // the pages' forms and the route handlers.
 import { z } from "zod";
-import { parseNetwork } from "../http/client-address";
+import { parseNetwork } from "../infra/http/client-address";
 import { roleNames } from "./domain";
 
 /** standing: the people named may connect within the conditions; approval: each use needs an approved request; auto_approve: requests are approved at once, still capped by the longest duration. */

@@ -3,10 +3,10 @@
 // refreshes the dashboard's previews of this node's sessions (their text every 2 s, their desktops' thumbnails when each session says one is due).
 import { heartbeatEveryMs, recordHeartbeat, removeNode, retireSilentNodes } from "../../lib/nodes";
 import type { NodeStats } from "../../lib/protocol/nodes";
-import type { Runtime } from "../../lib/runtime";
+import type { Runtime } from "../../lib/infra/runtime";
 import { savePreview, saveThumbnail } from "../../lib/sessions";
 import { sessionRegistry } from "../live/session-registry";
-import { log } from "../../lib/log";
+import { log } from "../../lib/infra/log";
 
 const previewEveryMs = 2_000;
 const previewsPerRound = 50;

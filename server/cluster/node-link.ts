@@ -7,7 +7,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
 import type { Actor } from "../../lib/audit";
-import type { Runtime } from "../../lib/runtime";
+import type { Runtime } from "../../lib/infra/runtime";
 import type { WatchServerMessage } from "../../lib/protocol/live";
 import { sessionRegistry } from "../live/session-registry";
 import { guardSocket } from "../socket-guard";

@@ -8,7 +8,7 @@ import { parseJsonFrame } from "../../lib/protocol/json-frame";
 import { watchServerMessageSchema, type NodeLinkMessage, type WatchServerMessage } from "../../lib/protocol/live";
 import { onMessage } from "../socket-guard";
 import { frameBytes, refuseWatcherInput, WatcherHub, type ScreenFrame, type WatchFrame } from "../live/watchers";
-import { log } from "../../lib/log";
+import { log } from "../../lib/infra/log";
 
 /** The link's stream from its last catch-up on, kept for watchers joining here; past this a join asks for a new one. */
 const keptStreamLimit = 8 * 1024 * 1024;

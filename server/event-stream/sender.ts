@@ -3,10 +3,10 @@
 // replaced by the next that holds the same configuration, from the last position it recorded.
 import type { DatabaseHandle } from "../../lib/db/client";
 import { deleteDeliveredEvents, ensureCursor, eventsAfter, markDelivered, noteSinkError, releaseLease, takeLease } from "../../lib/event-stream/cursors";
-import { formatEvent, streamEvent, syslogFrame, wanted } from "../../lib/event-stream/events";
-import type { SinkConfig } from "../../lib/event-stream/sinks";
-import { log } from "../../lib/log";
-import type { Runtime } from "../../lib/runtime";
+import { formatEvent, streamEvent, syslogFrame, wanted } from "../../lib/infra/event-stream/events";
+import type { SinkConfig } from "../../lib/infra/event-stream/sinks";
+import { log } from "../../lib/infra/log";
+import type { Runtime } from "../../lib/infra/runtime";
 import { createTransport, type Transport } from "./transports";
 
 const tickMs = 500;

@@ -9,8 +9,8 @@ import { open } from "node:fs/promises";
 import net from "node:net";
 import { readFileSync } from "node:fs";
 import tls from "node:tls";
-import { webhookSignature } from "../../lib/http/webhook-signature";
-import type { SinkConfig } from "../../lib/event-stream/sinks";
+import { webhookSignature } from "../../lib/infra/http/webhook-signature";
+import type { SinkConfig } from "../../lib/infra/event-stream/sinks";
 
 export const syslogSettleMs = 3000;
 const connectTimeoutMs = 10_000;

@@ -8,7 +8,7 @@ import type { Actor } from "../../lib/audit";
 import { controlTransition, type ControlledState, type LiveState, type SessionControlCommand, type WatchServerMessage } from "../../lib/protocol/live";
 import type { EndReason } from "../../lib/protocol/session-socket";
 import { terminationNotice } from "../../lib/settings";
-import { log } from "../../lib/log";
+import { log } from "../../lib/infra/log";
 import type { SessionStore } from "./session-store";
 import { refuseWatcherInput, serveNodeLink, WatcherHub, type ScreenFrame, type WatchFrame } from "./watchers";
 

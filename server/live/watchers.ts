@@ -6,7 +6,7 @@ import type { WebSocket } from "ws";
 import { parseJsonFrame } from "../../lib/protocol/json-frame";
 import { nodeLinkMessageSchema, type KeystrokeLogEntry, type WatchServerMessage } from "../../lib/protocol/live";
 import { onMessage } from "../socket-guard";
-import { log } from "../../lib/log";
+import { log } from "../../lib/infra/log";
 
 /** A binary frame (screen bytes, as the user got them) or a control message. */
 export type WatchFrame = Buffer | WatchServerMessage;

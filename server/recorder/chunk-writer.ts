@@ -6,13 +6,13 @@
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { constants, gzip } from "node:zlib";
-import type { BlobStore } from "../../lib/blob-store";
+import type { BlobStore } from "../../lib/infra/blob-store";
 import type { Database } from "../../lib/db/client";
 import { audit, systemActor } from "../../lib/audit";
-import { evidenceKeys } from "../../lib/evidence-keys";
+import { evidenceKeys } from "../../lib/infra/evidence-keys";
 import { recordingCipher, type RecordingCipher } from "../../lib/recording-cipher";
 import { chunkBlobKey, chunkMac, insertChunks, recordingGenesisHash, type RecordingFormat } from "../../lib/recordings";
-import { log } from "../../lib/log";
+import { log } from "../../lib/infra/log";
 
 const compress = promisify(gzip);
 /**

@@ -5,9 +5,9 @@
 // are kept for a watcher joining. Watchers get every frame live;
 // the record keeps at most five pictures a second, and fewer under a flood of drawing (see `recordedFrameMs` and
 // `recordedPerSecond`).
-import type { BlobStore } from "../../lib/blob-store";
+import type { BlobStore } from "../../lib/infra/blob-store";
 import type { Database } from "../../lib/db/client";
-import { condenseFrames, withoutScreenDrawing } from "../../lib/guacamole-overdraw";
+import { condenseFrames, withoutScreenDrawing } from "../../lib/player/guacamole-overdraw";
 import type { WatchFrame } from "../live/watchers";
 import { SnapshotRecording } from "./snapshot-recording";
 import type { StreamRecorder } from "./session-recorder";

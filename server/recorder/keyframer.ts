@@ -10,13 +10,13 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { constants, gzip } from "node:zlib";
-import type { BlobStore } from "../../lib/blob-store";
+import type { BlobStore } from "../../lib/infra/blob-store";
 import type { Database } from "../../lib/db/client";
 import { keyframeSchema, type Keyframe } from "../../lib/protocol/recordings";
 import { recordingCipher } from "../../lib/recording-cipher";
 import { chunkBlobKey, findChunk, keyframeBlobKey, lastKeyframe, markKeyframed, openRecordingBlob, recordingsLackingKeyframes, saveKeyframe } from "../../lib/recordings";
 import type { KeyframerReply, KeyframerRequest } from "./keyframer-process";
-import { log } from "../../lib/log";
+import { log } from "../../lib/infra/log";
 
 const compress = promisify(gzip);
 /** A keyframe every 30 s of recording, or every 64 chunks (≤ 4 MiB of events) under a flood of output. */

@@ -2,7 +2,7 @@
 // about a second or 256 KiB as a hash chain (./chunk-writer.ts), where every full snapshot (a page load, a
 // keyframe from the desktop engine) opens a chunk of its own, flagged `snapshot`, so playback can start there;
 // and what is shown now (the entries since the last snapshot), kept for a watcher joining.
-import type { BlobStore } from "../../lib/blob-store";
+import type { BlobStore } from "../../lib/infra/blob-store";
 import type { Database } from "../../lib/db/client";
 import type { RecordingFormat } from "../../lib/recordings";
 import { ChunkWriter, type ChunkDraft } from "./chunk-writer";

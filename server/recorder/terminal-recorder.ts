@@ -2,7 +2,7 @@
 // or 64 KiB, stored as a hash chain (./chunk-writer.ts). The first chunk starts with the asciicast header, so
 // the chunks in order are a .cast file.
 import { StringDecoder } from "node:string_decoder";
-import type { BlobStore } from "../../lib/blob-store";
+import type { BlobStore } from "../../lib/infra/blob-store";
 import type { Database } from "../../lib/db/client";
 import { indexTranscriptLines } from "../../lib/transcripts";
 import { parseChunk, parseResize, type CastEvent } from "../../lib/protocol/recordings";

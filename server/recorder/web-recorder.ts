@@ -1,7 +1,7 @@
 // Records a web session: the rrweb events of the user's pages, one JSON per line (./snapshot-recording.ts stores
 // them). Every page load and every periodic full snapshot opens a chunk, so playback can start at any of them;
 // the events since the last one are the page as it is now, for a watcher joining.
-import type { BlobStore } from "../../lib/blob-store";
+import type { BlobStore } from "../../lib/infra/blob-store";
 import type { Database } from "../../lib/db/client";
 import { pageEventType, type PageEvent } from "../../lib/protocol/page-recorder";
 import type { WatchFrame } from "../live/watchers";

@@ -9,15 +9,15 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { audit, type Actor } from "../../lib/audit";
-import type { Config } from "../../lib/config";
+import type { Config } from "../../lib/infra/config";
 import type { Database } from "../../lib/db/client";
-import { cookieValues, singleCookie } from "../../lib/http/cookies";
-import { clientAddressHeader } from "../../lib/request-context";
+import { cookieValues, singleCookie } from "../../lib/infra/http/cookies";
+import { clientAddressHeader } from "../../lib/infra/request-context";
 import { findWebTarget, type TargetRow } from "../../lib/targets";
 import { appCookieNames, appOrigin, appPage, newBrowserState, safeReturnPath, type WebSessionRow } from "../../lib/web-apps";
 import { upstreamPath } from "./upstream";
 import type { AppLogin, VisitCache } from "./visit-cache";
-import { log } from "../../lib/log";
+import { log } from "../../lib/infra/log";
 
 /** A web target with somewhere to send its requests. */
 export type WebTarget = TargetRow & { internalUrl: string };

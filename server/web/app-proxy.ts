@@ -10,9 +10,9 @@ import { pipeline } from "node:stream/promises";
 import { gzipSync } from "node:zlib";
 import { WebSocketServer } from "ws";
 import type { DatabaseHandle } from "../../lib/db/client";
-import { metrics } from "../../lib/metrics";
+import { metrics } from "../../lib/infra/metrics";
 import { pageEventsPath, recorderScriptPath } from "../../lib/protocol/page-recorder";
-import type { Runtime } from "../../lib/runtime";
+import type { Runtime } from "../../lib/infra/runtime";
 import { SessionEventBatcher } from "../../lib/session-events";
 import { appNameOfHost, appOrigin, endWebSession, handoffPath, liveWebSessionOnNode, markWebSessionActive, redeemAppHandoff, safeReturnPath, startPath, takeOverWebSession, type WebSessionRow } from "../../lib/web-apps";
 import { LiveSessionCore } from "../live/live-session-core";
@@ -29,7 +29,7 @@ import { createTunnels, refuseUpgrade } from "./tunnels";
 import { openUpstream } from "./upstream";
 import { createVisitCache, type AppLogin } from "./visit-cache";
 import { LiveWebSession } from "./web-session";
-import { log } from "../../lib/log";
+import { log } from "../../lib/infra/log";
 
 /** The user's activity is written to the session row at most this often (and at least four times per idle timeout). */
 const activityWriteMs = 30_000;

@@ -3,9 +3,9 @@
 // address as the gateway established it, and the target's credential. Towards the browser: redirects and
 // cookies that name the internal address, rewritten onto the app host.
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from "node:http";
-import type { Config } from "../../lib/config";
-import { cookieHeaderWithout } from "../../lib/http/cookies";
-import { clientAddressHeader } from "../../lib/request-context";
+import type { Config } from "../../lib/infra/config";
+import { cookieHeaderWithout } from "../../lib/infra/http/cookies";
+import { clientAddressHeader } from "../../lib/infra/request-context";
 import { appCookieNames } from "../../lib/web-apps";
 
 /** Headers that belong to one connection, never forwarded (RFC 9110 §7.6.1), plus those `Connection` names. */

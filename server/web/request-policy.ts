@@ -7,10 +7,10 @@ import type { SessionRules } from "../../lib/command-policy/rule-book";
 import { recordRiskEvent, settleRiskEvent } from "../../lib/command-policy/risk";
 import { policyActor, strongestRule, type CommandRuleRow } from "../../lib/command-policy/rules";
 import type { RiskOutcome } from "../../lib/protocol/command-rules";
-import type { Runtime } from "../../lib/runtime";
+import type { Runtime } from "../../lib/infra/runtime";
 import { controlSession } from "../../lib/session-control";
 import type { WebSessionRow } from "../../lib/web-apps";
-import { log } from "../../lib/log";
+import { log } from "../../lib/infra/log";
 
 /** Sessions whose compiled rules are kept; older ones are compiled again when they come back. */
 const sessionsKept = 1000;

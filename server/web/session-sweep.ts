@@ -5,7 +5,7 @@ import { endedSessions } from "../../lib/sessions";
 import type { Database } from "../../lib/db/client";
 import type { EndReason } from "../../lib/protocol/session-socket";
 import { endLapsedWebSessions } from "../../lib/web-apps";
-import { log } from "../../lib/log";
+import { log } from "../../lib/infra/log";
 
 const sweepEveryMs = 2000;
 

@@ -7,7 +7,7 @@ import type { Duplex } from "node:stream";
 import { guardSocket } from "../socket-guard";
 import { appCookieForBrowser } from "./proxy-headers";
 import { openUpstream } from "./upstream";
-import { log } from "../../lib/log";
+import { log } from "../../lib/infra/log";
 
 export function refuseUpgrade(socket: Duplex, status: number, reason: string) {
   if (socket.writable) socket.end(`HTTP/1.1 ${status} ${reason.replace(/[^\x20-\x7e]/g, "")}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);

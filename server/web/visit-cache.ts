@@ -8,10 +8,10 @@
 import { createHash } from "node:crypto";
 import { openCredential } from "../../lib/credentials";
 import type { DatabaseHandle } from "../../lib/db/client";
-import type { Vault } from "../../lib/vault";
+import type { Vault } from "../../lib/infra/vault";
 import { findWebSession, type WebSessionRow } from "../../lib/web-apps";
 import type { InjectedCredential } from "./proxy-headers";
-import { log } from "../../lib/log";
+import { log } from "../../lib/infra/log";
 
 const changesChannel = "gatehouse_web_visit_changed";
 const defaultKeptMs = 5_000;

@@ -6,7 +6,7 @@
 // record the page cannot touch.
 import type { WebSocket } from "ws";
 import { audit, type Actor } from "../../lib/audit";
-import type { Runtime } from "../../lib/runtime";
+import type { Runtime } from "../../lib/infra/runtime";
 import { sessionTexts } from "../../lib/settings";
 import type { ControlledState, SessionControlCommand } from "../../lib/protocol/live";
 import { parseJsonFrame } from "../../lib/protocol/json-frame";

@@ -4,11 +4,11 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BlobNotFoundError, type BlobStore } from "@/lib/blob-store/blob-store";
-import { createFsBlobStore } from "@/lib/blob-store/fs";
-import { createAzureBlobStore } from "@/lib/blob-store/azure";
-import { createS3BlobStore } from "@/lib/blob-store/s3";
-import { createSpoolingBlobStore } from "@/lib/blob-store/spooling";
+import { BlobNotFoundError, type BlobStore } from "@/lib/infra/blob-store/blob-store";
+import { createFsBlobStore } from "@/lib/infra/blob-store/fs";
+import { createAzureBlobStore } from "@/lib/infra/blob-store/azure";
+import { createS3BlobStore } from "@/lib/infra/blob-store/s3";
+import { createSpoolingBlobStore } from "@/lib/infra/blob-store/spooling";
 import { startAzurite, type RunningAzurite } from "../fixtures/azurite";
 import { startS3Server, type RunningS3 } from "../fixtures/s3-server";
 

@@ -3,7 +3,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Actor } from "@/lib/audit";
-import { createControlBus, type ControlBus } from "@/lib/control-bus";
+import { createControlBus, type ControlBus } from "@/lib/infra/control-bus";
 import { openDatabase, type DatabaseHandle } from "@/lib/db/client";
 import { auditLog, nodes, sessions, users } from "@/lib/db/schema";
 import { findNode, listNodeViews, recordHeartbeat, retireSilentNodes, silentAfterMs } from "@/lib/nodes";

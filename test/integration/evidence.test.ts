@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { and, eq, gte } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { auditLog, recordingChunks, recordingKeys, sessions } from "@/lib/db/schema";
-import { evidenceKeys } from "@/lib/evidence-keys";
+import { evidenceKeys } from "@/lib/infra/evidence-keys";
 import { forgetRecordingKey, recordingCipher } from "@/lib/recording-cipher";
 import { listChunks, readPageEventsWindow, verifyRecording } from "@/lib/recordings";
 import { WebRecorder } from "@/server/recorder/web-recorder";

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { asc, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { recordingChunks, recordingKeyframes, sessions } from "@/lib/db/schema";
-import type { BlobStore } from "@/lib/blob-store/blob-store";
+import type { BlobStore } from "@/lib/infra/blob-store/blob-store";
 import { replay } from "@/lib/protocol/recordings";
 import { readRecordingWindow } from "@/lib/recordings";
 import { Keyframer } from "@/server/recorder/keyframer";

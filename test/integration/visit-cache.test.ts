@@ -15,7 +15,7 @@ import { openDatabase, type DatabaseHandle } from "@/lib/db/client";
 import { sessions, users } from "@/lib/db/schema";
 import { targetInputSchema } from "@/lib/protocol/admin";
 import { createTarget, updateTarget } from "@/lib/targets";
-import { createVault } from "@/lib/vault";
+import { createVault } from "@/lib/infra/vault";
 import { endWebSession } from "@/lib/web-apps";
 import { createVisitCache, type VisitCache } from "@/server/web/visit-cache";
 

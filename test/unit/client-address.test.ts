@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "@/lib/config";
-import { clientAddressOf, parseTrustedProxies, type TrustedProxies } from "@/lib/http/client-address";
+import { parseConfig } from "@/lib/infra/config";
+import { clientAddressOf, parseTrustedProxies, type TrustedProxies } from "@/lib/infra/http/client-address";
 
 const proxies = (value: string) => parseTrustedProxies(value) as TrustedProxies;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "@/lib/config";
+import { ConfigError, parseConfig } from "@/lib/infra/config";
 
 function problemsOf(environment: Record<string, string>): string[] {
   try {

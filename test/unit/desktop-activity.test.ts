@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { drawingMoments, nextMoment } from "../../lib/desktop-activity";
+import { drawingMoments, nextMoment } from "../../lib/player/desktop-activity";
 import { encodeInstruction } from "../../lib/protocol/guacamole";
 
 const frame = (timestamp: number, ...drawing: [string, (string | number)[]][]) => [...drawing.map(([opcode, args]) => encodeInstruction(opcode, args)), encodeInstruction("sync", [timestamp])].join("");

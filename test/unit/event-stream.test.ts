@@ -1,8 +1,8 @@
 // The streamed events' shapes and encodings: what a SIEM parses must be exact, and nothing a user typed may
 // break out of its field.
 import { describe, expect, it } from "vitest";
-import { cefLine, streamEvent, syslogFrame, wanted, type StreamEventRow } from "@/lib/event-stream/events";
-import { sinksSchema } from "@/lib/event-stream/sinks";
+import { cefLine, streamEvent, syslogFrame, wanted, type StreamEventRow } from "@/lib/infra/event-stream/events";
+import { sinksSchema } from "@/lib/infra/event-stream/sinks";
 
 const at = new Date("2026-11-30T12:00:00.000Z");
 const audit = (payload: Record<string, unknown>): StreamEventRow => ({ seq: 41, at, kind: "audit", payload: { auditSeq: 7, at: at.toISOString(), actorName: "sam", actorId: null, sourceIp: "10.0.0.9", outcome: "success", details: {}, ...payload } });

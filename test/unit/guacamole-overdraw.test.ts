@@ -2,7 +2,7 @@
 // it before anything reads the pixels underneath; frames, their timing and everything else stay.
 import { crc32, deflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { condenseFrames, condenseLead, withoutOverdrawnImages, withoutScreenDrawing } from "@/lib/guacamole-overdraw";
+import { condenseFrames, condenseLead, withoutOverdrawnImages, withoutScreenDrawing } from "@/lib/player/guacamole-overdraw";
 import { encodeInstruction, GuacamoleParser, type GuacInstruction } from "@/lib/protocol/guacamole";
 
 function pngChunk(type: string, data: Buffer) {

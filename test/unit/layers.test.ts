@@ -32,7 +32,7 @@ describe("layers", () => {
     expect(sourceFiles("server").length).toBeGreaterThan(50);
     expect(sourceFiles("app").length).toBeGreaterThan(50);
     expect(importsOf("lib/db/client.ts")).toContain("drizzle-orm");
-    expect(importsOf("server/main.ts")).toContain("lib/config");
+    expect(importsOf("server/main.ts")).toContain("lib/infra/config");
   });
 
   it("app/ and server/ never import drizzle-orm or the schema: every query is a function in lib/", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pageDrawnAt } from "@/lib/page-playback";
+import { pageDrawnAt } from "@/lib/player/page-playback";
 import { pageEventType } from "@/lib/protocol/page-recorder";
 
 const { meta, fullSnapshot, incrementalSnapshot } = pageEventType;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "@/lib/config";
-import { securityWarnings } from "@/lib/security-posture";
+import { parseConfig } from "@/lib/infra/config";
+import { securityWarnings } from "@/lib/infra/security-posture";
 
 describe("security posture", () => {
   it("is quiet for the local default", () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { createVault, VaultError } from "@/lib/vault";
+import { createVault, VaultError } from "@/lib/infra/vault";
 
 describe("credential vault", () => {
   const vault = createVault(randomBytes(32));

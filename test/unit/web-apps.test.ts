@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { targetInputSchema } from "@/lib/protocol/admin";
-import { cookieHeaderWithout, cookieValues, singleCookie } from "@/lib/http/cookies";
+import { cookieHeaderWithout, cookieValues, singleCookie } from "@/lib/infra/http/cookies";
 import { appCookieNames, appNameOfHost, appOrigin, safeReturnPath } from "@/lib/web-apps";
 import { endToEnd, rewriteResponseHeaders } from "@/server/web/proxy-headers";
 import { upstreamPath } from "@/server/web/upstream";

@@ -3,9 +3,9 @@ import { Button, Card, DataTable, Field, PageTitle, Select, TextInput } from "@/
 import { readAuditLog } from "@/lib/audit-reading";
 import { requirePageUser } from "@/lib/auth/current-user";
 import { sinkStates } from "@/lib/event-stream/cursors";
-import { sinkView } from "@/lib/event-stream/sinks";
+import { sinkView } from "@/lib/infra/event-stream/sinks";
 import { auditPageSchema, auditPageSize } from "@/lib/protocol/audit";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 
 /** Common starts of actions, offered in the filter. */
 const actionHints = ["login", "recording.", "recording.read", "recording.search", "recording.export", "session.", "web.request", "connect", "target.", "user.", "audit.export"];

@@ -1,7 +1,7 @@
 import { PageTitle } from "@/app/_ui/primitives";
 import { requirePageUser } from "@/lib/auth/current-user";
 import { listCommandRules } from "@/lib/command-policy/rules";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { RuleEditor } from "./rule-editor";
 
 export default async function CommandRulesPage() {

@@ -1,7 +1,7 @@
 import { PageTitle } from "@/app/_ui/primitives";
 import { requirePageUser } from "@/lib/auth/current-user";
 import { listCredentials } from "@/lib/credentials";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { CredentialEditor } from "./credential-editor";
 
 export default async function CredentialsPage() {

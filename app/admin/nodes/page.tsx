@@ -2,7 +2,7 @@ import { Card, DataTable, PageTitle } from "@/app/_ui/primitives";
 import { requirePageUser } from "@/lib/auth/current-user";
 import { listNodeViews } from "@/lib/nodes";
 import type { NodeView } from "@/lib/protocol/nodes";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 
 const mebibytes = (bytes: number | undefined) => (bytes === undefined ? "—" : `${Math.round(bytes / 2 ** 20)} MiB`);
 const utcTime = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;

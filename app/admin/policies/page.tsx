@@ -1,7 +1,7 @@
 import { PageTitle } from "@/app/_ui/primitives";
 import { requirePageUser } from "@/lib/auth/current-user";
 import { listActivities, listPolicies } from "@/lib/governance/policies";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { ActivityEditor } from "./activity-editor";
 import { PolicyEditor } from "./policy-editor";
 

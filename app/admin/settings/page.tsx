@@ -1,6 +1,6 @@
 import { PageTitle } from "@/app/_ui/primitives";
 import { requirePageUser } from "@/lib/auth/current-user";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { defaultTexts, readSettings } from "@/lib/settings";
 import { SettingsForm } from "./settings-form";
 

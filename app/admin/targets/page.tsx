@@ -2,7 +2,7 @@ import { PageTitle } from "@/app/_ui/primitives";
 import { adminTargetView } from "@/lib/api/views";
 import { requirePageUser } from "@/lib/auth/current-user";
 import { listCredentials } from "@/lib/credentials";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { listAllRevocations } from "@/lib/revocations";
 import { listTargetsPage } from "@/lib/targets";
 import { TargetSearchForm } from "@/app/_components/target-search-form";

@@ -1,7 +1,7 @@
 import { PageTitle } from "@/app/_ui/primitives";
 import { userView } from "@/lib/api/views";
 import { requirePageUser } from "@/lib/auth/current-user";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { listGroupRoleMappings, listUsers } from "@/lib/users";
 import { UserEditor } from "./user-editor";
 

@@ -1,6 +1,6 @@
 import { apiRoute } from "@/lib/api/route";
 import { auditQueue } from "@/lib/governance/audits";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 
 /** The sessions assigned to the caller for audit. Auditors are named by policies, not by a role. */
 export const GET = apiRoute("GET /api/audits", ({ user }) => auditQueue(runtime().db, user));

@@ -1,7 +1,7 @@
 import { findApiToken } from "@/lib/api-tokens";
 import { apiRoute } from "@/lib/api/route";
 import type { Caller } from "@/lib/protocol/api-tokens";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 
 /** Who the caller is: what `gatehouse login` checks a token with. */
 export const GET = apiRoute("GET /api/me", async ({ user, token }): Promise<Caller> => {

@@ -2,7 +2,7 @@
 import { apiRoute } from "@/lib/api/route";
 import { createAccessRequest, findRequestFor, listOwnRequests } from "@/lib/governance/requests";
 import { accessRequestInputSchema } from "@/lib/protocol/governance";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 
 export const GET = apiRoute("GET /api/requests", ({ user }) => listOwnRequests(runtime().db, user));
 

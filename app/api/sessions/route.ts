@@ -1,6 +1,6 @@
 import { apiRoute } from "@/lib/api/route";
 import { hasRole } from "@/lib/auth/current-user";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { listSessions } from "@/lib/sessions";
 
 /**

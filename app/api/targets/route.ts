@@ -1,6 +1,6 @@
 import { apiRoute } from "@/lib/api/route";
 import { targetView } from "@/lib/api/views";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { listReachableTargets } from "@/lib/targets";
 
 /** The caller's targets, each with whether they may connect now and, if not, why and whether a request would help. */

@@ -2,7 +2,7 @@ import { apiRoute } from "@/lib/api/route";
 import { requestConnectTicket } from "@/lib/connect";
 import { ticketRequestSchema } from "@/lib/protocol/tickets";
 import { ApiError } from "@/lib/errors";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 
 /** A ticket for one WebSocket; with an API token, only for watching (sessions are opened in the browser). */
 export const POST = apiRoute("POST /api/tickets", async ({ user, actor, body, token }) => {

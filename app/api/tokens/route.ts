@@ -1,6 +1,6 @@
 import { createApiToken, listApiTokens } from "@/lib/api-tokens";
 import { apiRoute } from "@/lib/api/route";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 
 export const GET = apiRoute("GET /api/tokens", ({ user }) => listApiTokens(runtime().db, user.id));
 

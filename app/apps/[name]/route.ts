@@ -3,9 +3,9 @@
 // web session to the app's host. A visit that starts here goes to the app's host first to get that state.
 import { audit } from "@/lib/audit";
 import { actorOf, currentUser } from "@/lib/auth/current-user";
-import { clientAddress } from "@/lib/request-context";
+import { clientAddress } from "@/lib/infra/request-context";
 import { decideAccess } from "@/lib/governance/access";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { findWebTarget } from "@/lib/targets";
 import { appOrigin, appPage, browserStateHashPattern, safeReturnPath, startPath, startWebSession } from "@/lib/web-apps";
 

@@ -3,7 +3,7 @@ import { notFound } from "next/navigation";
 import { SessionTimeline } from "@/app/_components/session-timeline";
 import { PageTitle } from "@/app/_ui/primitives";
 import { hasRole, requirePageUser } from "@/lib/auth/current-user";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { sessionMoments } from "@/lib/session-details";
 import { findSession } from "@/lib/sessions";
 import { WatchView } from "./watch-view";

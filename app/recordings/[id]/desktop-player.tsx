@@ -8,7 +8,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { SessionRecording } from "guacamole-common-js";
 import { createFedTunnel, fitDisplay, loadGuacamole } from "@/app/_components/guacamole";
-import { drawingMoments, nextMoment } from "@/lib/desktop-activity";
+import { drawingMoments, nextMoment } from "@/lib/player/desktop-activity";
 import { desktopWindowSchema, type DesktopWindow } from "@/lib/protocol/recordings";
 import type { RecordingActivity } from "@/lib/recording-activity";
 import { ActivityStrip } from "./activity-strip";

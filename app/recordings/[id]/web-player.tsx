@@ -8,7 +8,7 @@
 import "rrweb-player/dist/style.css";
 import type RrwebPlayer from "rrweb-player";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { pageDrawnAt } from "@/lib/page-playback";
+import { pageDrawnAt } from "@/lib/player/page-playback";
 import { navigationTag, type PageEvent } from "@/lib/protocol/page-recorder";
 import { pageEventsWindowSchema, type PageEventsWindow } from "@/lib/protocol/web-recording";
 import type { RecordingActivity } from "@/lib/recording-activity";

@@ -6,8 +6,8 @@ import { amountOfData, spanOfTime } from "@/lib/format";
 import { Badge, Card, PageTitle } from "@/app/_ui/primitives";
 import { actorOf, hasRole, requirePageUser } from "@/lib/auth/current-user";
 import { ApiError } from "@/lib/errors";
-import { clientAddress } from "@/lib/request-context";
-import { runtime } from "@/lib/runtime";
+import { clientAddress } from "@/lib/infra/request-context";
+import { runtime } from "@/lib/infra/runtime";
 import { readSessionDetails, sessionMoments } from "@/lib/session-details";
 
 function Fact({ name, children }: { name: string; children: React.ReactNode }) {

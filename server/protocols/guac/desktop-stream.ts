@@ -10,7 +10,7 @@ import { desktopInputOpcodes } from "../../../lib/protocol/desktop";
 import { encodeInstruction, GuacamoleParser, GuacamoleSyntaxError, type GuacInstruction } from "../../../lib/protocol/guacamole";
 import type { PolicyMatch } from "../../inspector/command-policy";
 import type { StreamInspector } from "../stream-inspector";
-import { log } from "../../../lib/log";
+import { log } from "../../../lib/infra/log";
 
 /** A clipboard blob is at most 6 KiB of data as base64 (guacamole-common-js writes them that size). */
 const inputLimits = { maxInstructionLength: 16 * 1024, maxElements: 16 };

@@ -7,7 +7,7 @@ import { connect } from "node:net";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { log } from "../../../lib/log";
+import { log } from "../../../lib/infra/log";
 
 export const builtInEnginePath = fileURLToPath(new URL("../../../build/engine/guac-engine", import.meta.url));
 

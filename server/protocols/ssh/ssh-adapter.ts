@@ -7,7 +7,7 @@ import { TargetError, type AdapterEvents, type ProtocolAdapter, type TerminalSiz
 import { readFairly } from "../fair-reads";
 import { legacyAlgorithms, modernAlgorithms } from "./algorithms";
 import { hostKeyFingerprint } from "./host-key";
-import { log } from "../../../lib/log";
+import { log } from "../../../lib/infra/log";
 
 export interface SshTarget {
   name: string;

@@ -1,7 +1,7 @@
 import { apiRoute } from "@/lib/api/route";
 import { createActivity, listActivities } from "@/lib/governance/policies";
 import { activityInputSchema } from "@/lib/protocol/governance";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 
 export const GET = apiRoute("GET /api/admin/activities", () => listActivities(runtime().db));
 

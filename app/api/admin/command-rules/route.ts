@@ -1,7 +1,7 @@
 import { apiRoute } from "@/lib/api/route";
 import { createCommandRule, listCommandRules } from "@/lib/command-policy/rules";
 import { commandRuleInputSchema } from "@/lib/protocol/command-rules";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 
 export const GET = apiRoute("GET /api/admin/command-rules", () => listCommandRules(runtime().db));
 

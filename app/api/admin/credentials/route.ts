@@ -1,7 +1,7 @@
 import { apiRoute } from "@/lib/api/route";
 import { createCredential, listCredentials } from "@/lib/credentials";
 import { credentialInputSchema } from "@/lib/protocol/admin";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 
 export const GET = apiRoute("GET /api/admin/credentials", () => listCredentials(runtime().db));
 

@@ -1,7 +1,7 @@
 import { apiRoute } from "@/lib/api/route";
 import { sinkStates } from "@/lib/event-stream/cursors";
-import { sinkView } from "@/lib/event-stream/sinks";
-import { runtime } from "@/lib/runtime";
+import { sinkView } from "@/lib/infra/event-stream/sinks";
+import { runtime } from "@/lib/infra/runtime";
 
 /** Each SIEM sink: where it sends, how far it got, how much is waiting, its last error. */
 export const GET = apiRoute("GET /api/admin/event-sinks", async () => {

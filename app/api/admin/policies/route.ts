@@ -1,7 +1,7 @@
 import { apiRoute } from "@/lib/api/route";
 import { createPolicy, listPolicies } from "@/lib/governance/policies";
 import { policyInputSchema } from "@/lib/protocol/governance";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 
 export const GET = apiRoute("GET /api/admin/policies", () => listPolicies(runtime().db));
 

@@ -1,6 +1,6 @@
 import { apiRoute } from "@/lib/api/route";
 import { groupRoleMappingSchema } from "@/lib/protocol/admin";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { addGroupRoleMapping, listGroupRoleMappings, removeGroupRoleMapping } from "@/lib/users";
 
 export const GET = apiRoute("GET /api/admin/role-mappings", () => listGroupRoleMappings(runtime().db));

@@ -1,6 +1,6 @@
 import { apiRoute } from "@/lib/api/route";
 import { gatewaySettingsSchema } from "@/lib/protocol/admin";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { readSettings, updateSettings } from "@/lib/settings";
 
 export const GET = apiRoute("GET /api/admin/settings", () => readSettings(runtime().db));

@@ -1,5 +1,5 @@
 import { listApiTokens } from "@/lib/api-tokens";
 import { apiRoute } from "@/lib/api/route";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 
 export const GET = apiRoute("GET /api/admin/tokens", () => listApiTokens(runtime().db));

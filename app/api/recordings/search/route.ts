@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { auditTranscriptSearch } from "@/lib/read-audit";
 import { searchReadableTranscripts } from "@/lib/governance/recording-access";
 

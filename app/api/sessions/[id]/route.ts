@@ -4,7 +4,7 @@ import { notFound } from "@/lib/errors";
 import { isUuid } from "@/lib/ids";
 import { sessionUpdateSchema } from "@/lib/protocol/admin";
 import { setPreventPurge } from "@/lib/retention";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { listSessions } from "@/lib/sessions";
 
 /** One session; someone who may not see it learns nothing, not even that it exists. */

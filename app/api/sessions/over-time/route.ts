@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { sessionsOverTime } from "@/lib/sessions";
 
 /** Sessions started per hour over the last week, by protocol: security's and admins' dashboard chart. */

@@ -1,5 +1,5 @@
 import { revokeApiToken } from "@/lib/api-tokens";
 import { apiRoute } from "@/lib/api/route";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 
 export const DELETE = apiRoute("DELETE /api/tokens/{id}", ({ user, actor, params }) => revokeApiToken(runtime().db, actor, user, params.id!));

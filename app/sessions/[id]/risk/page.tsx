@@ -5,8 +5,8 @@ import { Card, DataTable, EmptyState, PageTitle } from "@/app/_ui/primitives";
 import { actorOf, requirePageUser } from "@/lib/auth/current-user";
 import { readRiskAnalysis } from "@/lib/command-policy/risk-access";
 import { ApiError } from "@/lib/errors";
-import { clientAddress } from "@/lib/request-context";
-import { runtime } from "@/lib/runtime";
+import { clientAddress } from "@/lib/infra/request-context";
+import { runtime } from "@/lib/infra/runtime";
 
 const severityStyle = { low: "bg-slate-100 text-slate-800", medium: "bg-amber-100 text-amber-900", high: "bg-orange-100 text-orange-900", critical: "bg-red-100 text-red-900" } as const;
 

@@ -1,7 +1,7 @@
 import { apiRoute } from "@/lib/api/route";
 import { deleteCommandRule, updateCommandRule } from "@/lib/command-policy/rules";
 import { commandRuleInputSchema } from "@/lib/protocol/command-rules";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 
 export const PATCH = apiRoute("PATCH /api/admin/command-rules/{id}", ({ actor, body, params }) => updateCommandRule(runtime().db, actor, params.id!, body));
 

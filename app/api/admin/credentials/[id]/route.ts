@@ -1,7 +1,7 @@
 import { apiRoute } from "@/lib/api/route";
 import { deleteCredential, updateCredential } from "@/lib/credentials";
 import { credentialUpdateSchema } from "@/lib/protocol/admin";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 
 export const PATCH = apiRoute("PATCH /api/admin/credentials/{id}", ({ actor, body, params }) =>
   updateCredential(runtime().db, runtime().vault, actor, params.id!, body),

@@ -1,7 +1,7 @@
 import { apiRoute } from "@/lib/api/route";
 import { adminTargetView } from "@/lib/api/views";
 import { targetInputSchema } from "@/lib/protocol/admin";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { deleteTarget, updateTarget } from "@/lib/targets";
 
 export const PATCH = apiRoute("PATCH /api/admin/targets/{id}", async ({ actor, body, params }) =>

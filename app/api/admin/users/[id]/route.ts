@@ -1,7 +1,7 @@
 import { apiRoute } from "@/lib/api/route";
 import { userView } from "@/lib/api/views";
 import { userUpdateSchema } from "@/lib/protocol/admin";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { updateUser } from "@/lib/users";
 
 export const PATCH = apiRoute("PATCH /api/admin/users/{id}", async ({ actor, body, params }) =>

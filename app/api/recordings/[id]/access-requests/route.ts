@@ -1,7 +1,7 @@
 import { apiRoute } from "@/lib/api/route";
 import { requestRecordingAccess } from "@/lib/governance/recording-access";
 import { recordingRequestInputSchema } from "@/lib/protocol/governance";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 
 /** Asks to open this recording, with a justification the approvers read. */
 export const POST = apiRoute("POST /api/recordings/{id}/access-requests", ({ user, actor, params, body }) => requestRecordingAccess(runtime().db, actor, user, params.id!, body));

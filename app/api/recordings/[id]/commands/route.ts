@@ -1,5 +1,5 @@
 import { recordingRoute } from "@/lib/api/recording-route";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { auditRecordingRead } from "@/lib/read-audit";
 import { listCommands } from "@/lib/transcripts";
 

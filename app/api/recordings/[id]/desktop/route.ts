@@ -1,7 +1,7 @@
 import { recordingRoute } from "@/lib/api/recording-route";
 import { readDesktopWindow } from "@/lib/recordings";
 import { auditRecordingRead } from "@/lib/read-audit";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 
 /** A stretch of a desktop recording for the player: `?at=<ms>` to seek (from the full frame before it), `?seq=<chunk>` to continue. */
 export const GET = recordingRoute("GET /api/recordings/{id}/desktop", async ({ actor, params, query }) => {

@@ -3,7 +3,7 @@ import { audit } from "@/lib/audit";
 import { notFound } from "@/lib/errors";
 import { exportKindOf, recordingExports } from "@/lib/protocol/recordings";
 import { exportRecording, findRecording } from "@/lib/recordings";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { findSession } from "@/lib/sessions";
 
 /** The whole recording in the format its players read: asciicast v2 for terminals, Guacamole's stream for desktops, rrweb JSON for web apps. */

@@ -1,7 +1,7 @@
 import { recordingRoute } from "@/lib/api/recording-route";
 import { findRecording, verifyRecording } from "@/lib/recordings";
 import { auditRecordingRead } from "@/lib/read-audit";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 
 /** Whether the recording is whole and untouched, and if not, the first chunk where it is not. */
 export const GET = recordingRoute("GET /api/recordings/{id}/verify", async ({ actor, params }) => {

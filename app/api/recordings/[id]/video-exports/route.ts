@@ -1,5 +1,5 @@
 import { recordingRoute } from "@/lib/api/recording-route";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { listVideoExports, requestVideoExport } from "@/lib/video-exports";
 
 /** The videos made (or being made) of this recording: the caller's own, or everyone's for admins. */

@@ -1,7 +1,7 @@
 import { recordingRoute } from "@/lib/api/recording-route";
 import { readRecordingWindow } from "@/lib/recordings";
 import { auditRecordingRead } from "@/lib/read-audit";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 
 /** A stretch of a terminal recording for the player: `?at=<ms>` to seek, `?seq=<chunk>` to continue. */
 export const GET = recordingRoute("GET /api/recordings/{id}/window", async ({ actor, params, query }) => {

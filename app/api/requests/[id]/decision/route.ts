@@ -1,7 +1,7 @@
 import { apiRoute } from "@/lib/api/route";
 import { decideAccessRequest } from "@/lib/governance/requests";
 import { requestDecisionSchema } from "@/lib/protocol/governance";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 
 /** Approvers are named by policies, not by a role: who may decide is checked per request. */
 export const POST = apiRoute("POST /api/requests/{id}/decision", ({ user, actor, body, params }) => decideAccessRequest(runtime().db, actor, user, params.id!, body));

@@ -1,6 +1,6 @@
 import { apiRoute } from "@/lib/api/route";
 import { controlRequestSchema } from "@/lib/protocol/live";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { controlSession } from "@/lib/session-control";
 
 /** Security locks, unlocks, pauses, resumes or terminates a live session on whichever node runs it. */

@@ -1,6 +1,6 @@
 import { apiRoute } from "@/lib/api/route";
 import { readRiskAnalysis } from "@/lib/command-policy/risk-access";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 
 /** A session's risk events, each with the commands around it. */
 export const GET = apiRoute("GET /api/sessions/{id}/risk", async ({ user, actor, params }) => {

@@ -1,6 +1,6 @@
 import { apiRoute } from "@/lib/api/route";
 import { ApiError } from "@/lib/errors";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { readThumbnail } from "@/lib/sessions";
 
 /** A live desktop's latest thumbnail, for the dashboard of those who may watch it: security and admins. */

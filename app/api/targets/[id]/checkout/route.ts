@@ -1,6 +1,6 @@
 import { apiRoute } from "@/lib/api/route";
 import { checkOutPassword } from "@/lib/governance/checkout";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 
 /** The target's password, for a person whose approved request and policies allow it; audited. */
 export const POST = apiRoute("POST /api/targets/{id}/checkout", ({ user, actor, params }) => checkOutPassword(runtime(), actor, user, params.id!));

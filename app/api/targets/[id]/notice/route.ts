@@ -2,7 +2,7 @@ import { apiRoute } from "@/lib/api/route";
 import { notFound } from "@/lib/errors";
 import { decideAccess } from "@/lib/governance/access";
 import { acceptNotice } from "@/lib/governance/notice";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { findTarget } from "@/lib/targets";
 
 /** The person accepts the logon notice for a target they may otherwise reach. */

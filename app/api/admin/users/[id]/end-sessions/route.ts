@@ -1,7 +1,7 @@
 import { apiRoute } from "@/lib/api/route";
 import { notFound } from "@/lib/errors";
 import { endSessionsRequestSchema } from "@/lib/protocol/admin";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { endSessionsOfUser } from "@/lib/session-control";
 import { findUserById } from "@/lib/users";
 

@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import { recordingRoute } from "@/lib/api/recording-route";
-import { evidenceKeys } from "@/lib/evidence-keys";
+import { evidenceKeys } from "@/lib/infra/evidence-keys";
 import { notFound } from "@/lib/errors";
-import { signExport } from "@/lib/export-signing";
+import { signExport } from "@/lib/infra/export-signing";
 import { exportKindOf, recordingExports } from "@/lib/protocol/recordings";
 import { exportRecording, findRecording } from "@/lib/recordings";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { findSession } from "@/lib/sessions";
 
 /**

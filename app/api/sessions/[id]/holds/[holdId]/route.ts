@@ -1,6 +1,6 @@
 import { apiRoute } from "@/lib/api/route";
 import { holdDecisionSchema } from "@/lib/protocol/command-rules";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { decideHold } from "@/lib/session-control";
 
 /** Security approves or denies a command or request the command policy holds for them. */

@@ -1,7 +1,7 @@
 import { recordingRoute } from "@/lib/api/recording-route";
 import { audit } from "@/lib/audit";
 import { videoContentTypes } from "@/lib/protocol/video-exports";
-import { runtime } from "@/lib/runtime";
+import { runtime } from "@/lib/infra/runtime";
 import { findVideoExport } from "@/lib/video-exports";
 
 export const GET = recordingRoute("GET /api/recordings/{id}/video-exports/{exportId}/file", async ({ user, actor, params }) => {

@@ -1,7 +1,7 @@
 import { recordingRoute } from "@/lib/api/recording-route";
-import { evidenceKeys } from "@/lib/evidence-keys";
-import { signExport } from "@/lib/export-signing";
-import { runtime } from "@/lib/runtime";
+import { evidenceKeys } from "@/lib/infra/evidence-keys";
+import { signExport } from "@/lib/infra/export-signing";
+import { runtime } from "@/lib/infra/runtime";
 import { findVideoExport } from "@/lib/video-exports";
 
 /** The video's detached signature, over the hash taken when it was rendered. */

@@ -3,7 +3,7 @@
 // drops the images that later drawing covers entirely before anything reads the pixels underneath (a copy, a
 // cursor taken from a layer, a resize…), and makes those frames one: what the screen shows at the moment is
 // the same. Only images whose size the stream itself tells (PNG and JPEG headers) are considered.
-import { encodeInstruction, GuacamoleParser, GuacamoleSyntaxError, storedStreamLimits, type GuacInstruction } from "./protocol/guacamole";
+import { encodeInstruction, GuacamoleParser, GuacamoleSyntaxError, storedStreamLimits, type GuacInstruction } from "../protocol/guacamole";
 
 interface Rect {
   x: number;

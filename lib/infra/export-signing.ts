@@ -1,10 +1,10 @@
-// The gateway's export signing keys: Ed25519 key pairs derived from the evidence keys (lib/evidence-keys.ts), so
+// The gateway's export signing keys: Ed25519 key pairs derived from the evidence keys (lib/infra/evidence-keys.ts), so
 // every node signs with the same key without another secret to distribute, and a rotated evidence key keeps
 // its signing key for checking what it signed. Ed25519, not an HMAC: whoever checks an export needs only the
 // public key, and cannot sign with it.
 import { createPrivateKey, createPublicKey, hkdfSync, sign, verify, type KeyObject } from "node:crypto";
 import type { ChainKey, EvidenceKeys } from "./evidence-keys";
-import { exportSignatureFormat, signedText, type ExportSignature, type SigningKey } from "./protocol/export-signature";
+import { exportSignatureFormat, signedText, type ExportSignature, type SigningKey } from "../protocol/export-signature";
 
 /** PKCS#8 wrapping of a raw Ed25519 seed (RFC 8410). */
 const ed25519Pkcs8Prefix = Buffer.from("302e020100300506032b657004220420", "hex");

@@ -1,6 +1,6 @@
 // Where a desktop recording changes: the moments of the frames that drew something, so a player can skip the
 // stretches where the screen stood still. Shared by the browser's player and its tests.
-import { GuacamoleParser, GuacamoleSyntaxError, storedStreamLimits } from "./protocol/guacamole";
+import { GuacamoleParser, GuacamoleSyntaxError, storedStreamLimits } from "../protocol/guacamole";
 
 /** Instructions that draw nothing: a frame of only these left the screen as it was. */
 const silentOpcodes = new Set(["sync", "nop", "ack", "mouse", "key", "clipboard", "end", "name", "ready", "log"]);

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { parseTrustedProxies, type TrustedProxies } from "./http/client-address";
 import { sinksSchema, type SinkConfig } from "./event-stream/sinks";
 import { logLevels, type LogFormat, type LogLevel } from "./log";
-import { roleNames, type Role } from "./protocol/domain";
+import { roleNames, type Role } from "../protocol/domain";
 
 const optionalString = z.string().trim().min(1).optional();
 
@@ -61,7 +61,7 @@ const environmentSchema = z
     /** Log lines as JSON objects (for a log shipper) or text; JSON unless standard output is a terminal. */
     LOG_FORMAT: z.enum(["json", "text"]).optional(),
     LOG_LEVEL: z.enum(logLevels).default("info"),
-    /** Where audit entries and commands are streamed (lib/event-stream/sinks.ts); none by default. */
+    /** Where audit entries and commands are streamed (lib/infra/event-stream/sinks.ts); none by default. */
     SIEM_SINKS: sinksSchema.optional(),
     /** The Chromium that replays web visits into videos (Debian's package by default). */
     CHROMIUM_PATH: z.string().trim().min(1).default("/usr/bin/chromium"),
@@ -208,7 +208,7 @@ export interface Config {
   publicUrl: URL;
   /** App hosts are `<name>.<appsDomain>` (host, with the port if not the scheme's); PUBLIC_URL's host by default. */
   appsDomain: string;
-  /** Which proxies' X-Forwarded-For entries are believed (lib/http/client-address.ts). */
+  /** Which proxies' X-Forwarded-For entries are believed (lib/infra/http/client-address.ts). */
   trustProxy: TrustedProxies;
   nodeName: string;
   log: { format: LogFormat; level: LogLevel };
@@ -227,7 +227,7 @@ export interface Config {
   dataDir: string;
   /** Unset: the embedded PGlite database in dataDir. */
   databaseUrl: string | undefined;
-  /** Unset in embedded mode until the data dir's generated secrets are loaded (see lib/embedded-secrets.ts). */
+  /** Unset in embedded mode until the data dir's generated secrets are loaded (see lib/infra/embedded-secrets.ts). */
   authSecret: string | undefined;
   masterKey: Buffer | undefined;
   /** Signs the audit and recording chains (unset: derived from the master key); earlier keys still verify. */

@@ -2,9 +2,8 @@
 // every node listens, the addressed one applies the control and answers on the reply channel. The same path
 // serves one node and many, PostgreSQL and the embedded PGlite.
 import { randomUUID } from "node:crypto";
-import { sql } from "drizzle-orm";
-import type { DatabaseHandle } from "./db/client";
-import { controlCommandSchema, controlReplySchema, type ControlCommand, type ControlReply } from "./protocol/live";
+import type { DatabaseHandle } from "../db/client";
+import { controlCommandSchema, controlReplySchema, type ControlCommand, type ControlReply } from "../protocol/live";
 import { log } from "./log";
 
 const commandChannel = "gatehouse_control";
@@ -33,7 +32,7 @@ function parsePayload<T>(schema: { safeParse(value: unknown): { success: boolean
 export async function createControlBus(database: DatabaseHandle, nodeName: string): Promise<ControlBus> {
   const waiting = new Map<string, (reply: ControlReply) => void>();
   let handler: ControlHandler | null = null;
-  const notify = (channel: string, message: unknown) => database.db.execute(sql`select pg_notify(${channel}, ${JSON.stringify(message)})`);
+  const notify = (channel: string, message: unknown) => database.notify(channel, JSON.stringify(message));
 
   await database.listen(replyChannel, (payload) => {
     const reply = parsePayload(controlReplySchema, payload);
