@@ -6,7 +6,7 @@ import { runtime } from "@/lib/infra/runtime";
 import { listReachableTargets } from "@/lib/targets";
 import { headers } from "next/headers";
 import Link from "next/link";
-import { utcMinute } from "@/lib/governance/decide";
+import { utcMinute } from "@/lib/domain/governance/decide";
 import { clientAddress } from "@/lib/infra/request-context";
 import { matchesTargetSearch, tagsOf, targetSearchSchema } from "@/lib/protocol/target-search";
 import { TargetSearchForm } from "@/app/_components/target-search-form";

@@ -1,7 +1,7 @@
 // `gatehouse nodes list`: the fleet, as the Nodes page shows it.
 import type { NodeView } from "../lib/protocol/nodes";
 import type { GatewayClient } from "./gateway-client";
-import { amountOfData } from "../lib/format";
+import { amountOfData } from "../lib/domain/format";
 import { moment, table, type OutputFormat } from "./output";
 
 export async function listNodes(client: GatewayClient, format: OutputFormat) {

@@ -9,9 +9,9 @@ import type { Protocol } from "../lib/protocol/domain";
 import { signatureHolds } from "../lib/infra/export-signing";
 import { exportSignatureSchema, type ExportSignature, type SigningKey } from "../lib/protocol/export-signature";
 import type { VideoExportView, VideoFormatName } from "../lib/protocol/video-exports";
-import { OutputLineTracker } from "../lib/transcript-lines";
+import { OutputLineTracker } from "../lib/domain/transcript-lines";
 import { CliError, type GatewayClient } from "./gateway-client";
-import { amountOfData } from "../lib/format";
+import { amountOfData } from "../lib/domain/format";
 import { ProgressBar } from "./output";
 import { findSession } from "./sessions";
 

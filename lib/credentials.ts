@@ -3,11 +3,11 @@
 // by a password checkout that a policy allows during an approved request (lib/governance/checkout.ts).
 import { randomUUID } from "node:crypto";
 import { asc, eq } from "drizzle-orm";
-import { notFound } from "./errors";
+import { notFound } from "./domain/errors";
 import { audit, type Actor } from "./audit";
 import type { Database } from "./db/client";
 import { credentials } from "./db/schema";
-import { isUuid } from "./ids";
+import { isUuid } from "./domain/ids";
 import type { CredentialInput } from "./protocol/admin";
 import type { Vault } from "./infra/vault";
 

@@ -6,8 +6,8 @@ import { audit, systemActor, type Actor } from "./audit";
 import type { BlobStore } from "./infra/blob-store";
 import type { Database } from "./db/client";
 import { recordingChunks, recordingKeyframes, sessions, targets, transcriptLines, videoExports } from "./db/schema";
-import { notFound } from "./errors";
-import { isUuid } from "./ids";
+import { notFound } from "./domain/errors";
+import { isUuid } from "./domain/ids";
 import { forgetRecordingKey } from "./recording-cipher";
 import { listChunks } from "./recordings";
 

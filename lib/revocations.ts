@@ -1,11 +1,11 @@
 // Cancelled access: when security terminates a session "and cancels", the user may not reach that target again
-// until an admin restores it, whatever the target's allow lists and policies say (lib/governance/decide.ts).
+// until an admin restores it, whatever the target's allow lists and policies say (lib/domain/governance/decide.ts).
 import { and, eq } from "drizzle-orm";
 import { audit, type Actor } from "./audit";
 import type { Database } from "./db/client";
 import { accessRevocations, targets, users } from "./db/schema";
-import { notFound } from "./errors";
-import { isUuid } from "./ids";
+import { notFound } from "./domain/errors";
+import { isUuid } from "./domain/ids";
 
 export async function revokeAccess(db: Database, revocation: { userId: string; targetId: string; revokedBy: string; reason: string }) {
   await db.insert(accessRevocations).values(revocation).onConflictDoNothing();

@@ -3,9 +3,9 @@
 import { and, eq, ne } from "drizzle-orm";
 import { audit, type Actor } from "./audit";
 import { sessions } from "./db/schema";
-import { ApiError, notFound } from "./errors";
+import { ApiError, notFound } from "./domain/errors";
 import { findHold } from "./command-policy/holds";
-import { isUuid } from "./ids";
+import { isUuid } from "./domain/ids";
 import type { HoldDecision } from "./protocol/command-rules";
 import type { ControlRequest } from "./protocol/live";
 import { revokeRequestOfSession } from "./governance/requests";

@@ -6,7 +6,7 @@ import { hasRole, type SignedInUser } from "./auth/current-user";
 import { listRiskEvents } from "./command-policy/risk";
 import type { Database } from "./db/client";
 import { accessRequests, auditLog, recordingChunks, sessionEvents, transcriptLines } from "./db/schema";
-import { notFound } from "./errors";
+import { notFound } from "./domain/errors";
 import { requireRecordingAccess } from "./governance/recording-access";
 import { listSessionEvents } from "./session-events";
 import { findSession } from "./sessions";

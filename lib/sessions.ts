@@ -5,7 +5,7 @@ import { recordingChunks, sessions, sessionThumbnails, users } from "./db/schema
 import type { EndReason } from "./protocol/session-socket";
 import { protocolSchema, type Protocol } from "./protocol/domain";
 import { sessionCursor, sessionPageSize, sessionsOverTimeDays, type SessionCursor, type SessionFilter, type SessionsOverTime } from "./protocol/sessions";
-import { isUuid } from "./ids";
+import { isUuid } from "./domain/ids";
 import { escapeLike } from "./sql-text";
 
 /** A new session's row: `connecting` until its target answers (a web session is `active` from the start). */

@@ -1,12 +1,12 @@
 // Targets: the machines and apps users connect to, and who may reach each.
 import { and, asc, count, eq, getTableColumns, gt, isNull, sql } from "drizzle-orm";
-import { ApiError, notFound } from "./errors";
+import { ApiError, notFound } from "./domain/errors";
 import { audit, type Actor } from "./audit";
 import { accessOverview } from "./governance/access";
-import type { Person } from "./governance/decide";
+import type { Person } from "./domain/governance/decide";
 import type { Database } from "./db/client";
 import { credentials, targetTags, targets } from "./db/schema";
-import { isUuid } from "./ids";
+import { isUuid } from "./domain/ids";
 import type { TargetInput } from "./protocol/admin";
 import { targetPageSize, type TargetPageQuery, type TargetSearch } from "./protocol/target-search";
 import { escapeLike } from "./sql-text";

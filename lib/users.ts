@@ -4,8 +4,8 @@ import { and, asc, eq, gt, isNull, sql } from "drizzle-orm";
 import { roleNames, type Role } from "./protocol/domain";
 import { audit, type Actor } from "./audit";
 import type { Database } from "./db/client";
-import { ApiError, notFound } from "./errors";
-import { isUuid } from "./ids";
+import { ApiError, notFound } from "./domain/errors";
+import { isUuid } from "./domain/ids";
 import { groupRoleMappings, setupTokens, users } from "./db/schema";
 
 export type UserRow = typeof users.$inferSelect;

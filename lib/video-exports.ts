@@ -5,8 +5,8 @@ import { audit, type Actor } from "./audit";
 import type { SignedInUser } from "./auth/current-user";
 import type { Database } from "./db/client";
 import { sessions, users, videoExports } from "./db/schema";
-import { ApiError, notFound } from "./errors";
-import { isUuid } from "./ids";
+import { ApiError, notFound } from "./domain/errors";
+import { isUuid } from "./domain/ids";
 import { jobNames, type JobQueue } from "./infra/job-queue";
 import type { VideoExportView, VideoFormatName } from "./protocol/video-exports";
 

@@ -14,7 +14,7 @@ import { accessRequests, sessions, targets, users } from "./db/schema";
 import type { EndReason } from "./protocol/session-socket";
 import type { Runtime } from "./infra/runtime";
 import { assignAuditors } from "./governance/audits";
-import type { AccessDecision } from "./governance/decide";
+import type { AccessDecision } from "./domain/governance/decide";
 import { extendRequestWindow } from "./governance/requests";
 import { openSessionRow, sessionDeadline } from "./sessions";
 import type { TargetRow } from "./targets";

@@ -13,7 +13,7 @@ import { gateCloseCodes } from "../lib/protocol/gate";
 import { clientAddressHeader } from "../lib/infra/request-context";
 import type { Runtime } from "../lib/infra/runtime";
 import { decideAccess } from "../lib/governance/access";
-import type { AccessDecision } from "../lib/governance/decide";
+import type { AccessDecision } from "../lib/domain/governance/decide";
 import { findTarget, type TargetRow } from "../lib/targets";
 import { redeemConnectTicket } from "../lib/tickets";
 import { effectiveRoles, findUserById, type UserRow } from "../lib/users";

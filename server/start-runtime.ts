@@ -3,7 +3,7 @@
 import { audit, AuditChainChecker, systemActor } from "../lib/audit";
 import { createBlobStore } from "../lib/infra/blob-store";
 import { PolicyHolds } from "../lib/command-policy/holds";
-import { RuleBook } from "../lib/command-policy/rule-book";
+import { RuleBook } from "../lib/domain/command-policy/rule-book";
 import type { Config } from "../lib/infra/config";
 import { createControlBus } from "../lib/infra/control-bus";
 import { openDatabase, type DatabaseHandle } from "../lib/db/client";

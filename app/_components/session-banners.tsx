@@ -1,7 +1,7 @@
 // What the terminal and desktop pages tell their user about the session itself: whether it is connected, that
 // it is recorded, who watches it, and when it ends.
 import { Button } from "@/app/_ui/primitives";
-import { watchersNotice } from "@/lib/format";
+import { watchersNotice } from "@/lib/domain/format";
 import type { SessionStatus } from "./session-state";
 
 export type Expiry = { expiresAt: Date; canExtend: boolean; extensionMinutes: number } | null;

@@ -7,7 +7,7 @@ import { useCallback, useEffect, useState } from "react";
 import { Badge, Card, EmptyState, ProtocolOptions } from "@/app/_ui/primitives";
 import type { LiveState } from "@/lib/protocol/live";
 import { SessionControls } from "./_components/session-controls";
-import { spanOfTime } from "@/lib/format";
+import { spanOfTime } from "@/lib/domain/format";
 
 interface SessionListRow {
   id: string;

@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { spanOfTime } from "@/lib/format";
+import { spanOfTime } from "@/lib/domain/format";
 import { Badge, Card, DataTable, EmptyState, PageTitle, ProtocolOptions } from "@/app/_ui/primitives";
 import { hasRole, requirePageUser } from "@/lib/auth/current-user";
 import { exportKindOf, recordingExports } from "@/lib/protocol/recordings";

@@ -7,7 +7,7 @@ import { authenticateToken, bearerSecret } from "../api-tokens";
 import { audit, type Actor } from "../audit";
 import { countTokenFailure, loginLimits } from "../auth/login-throttle";
 import { actorOf, currentUser, hasRole, signedInUser, type SignedInUser } from "../auth/current-user";
-import { ApiError } from "../errors";
+import { ApiError } from "../domain/errors";
 import type { ApiErrorBody } from "../protocol/admin";
 import type { Role } from "../protocol/domain";
 import { clientAddress } from "../infra/request-context";

@@ -5,7 +5,7 @@ import { and, asc, eq, gt, isNull } from "drizzle-orm";
 import { audit } from "../audit";
 import type { Database } from "../db/client";
 import { policyHolds } from "../db/schema";
-import { isUuid } from "../ids";
+import { isUuid } from "../domain/ids";
 import type { HeldCommand, Severity } from "../protocol/command-rules";
 import { policyActor } from "./rules";
 

@@ -3,7 +3,7 @@
 import type { Actor } from "../audit";
 import { hasRole, type SignedInUser } from "../auth/current-user";
 import type { Database } from "../db/client";
-import { notFound } from "../errors";
+import { notFound } from "../domain/errors";
 import { requireRecordingAccess } from "../governance/recording-access";
 import { findSession } from "../sessions";
 import { riskAnalysis } from "./risk";

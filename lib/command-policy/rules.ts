@@ -4,13 +4,13 @@ import { asc, eq, sql } from "drizzle-orm";
 import { audit, type Actor } from "../audit";
 import type { Database } from "../db/client";
 import { commandRules } from "../db/schema";
-import { ApiError, notFound } from "../errors";
-import { namesPerson, type Person } from "../governance/decide";
-import { isUuid } from "../ids";
+import { ApiError, notFound } from "../domain/errors";
+import { namesPerson, type Person } from "../domain/governance/decide";
+import { isUuid } from "../domain/ids";
 import type { CommandRuleInput, RuleAction } from "../protocol/command-rules";
 import type { Protocol } from "../protocol/domain";
-import { builtinRules } from "./builtin-pack";
-import { checkRule } from "./rule-matcher";
+import { builtinRules } from "../domain/command-policy/builtin-pack";
+import { checkRule } from "../domain/command-policy/rule-matcher";
 
 export type CommandRuleRow = typeof commandRules.$inferSelect;
 

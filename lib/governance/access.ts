@@ -4,7 +4,7 @@ import { and, arrayContains, asc, eq, gt, inArray, isNull, ne, or } from "drizzl
 import type { Database } from "../db/client";
 import { accessPolicies, accessRequests, accessRevocations, sessions, targets, users } from "../db/schema";
 import { acceptedNotices } from "./notice";
-import { decide, type AccessDecision, type Person, type PolicyRow, type Reachable } from "./decide";
+import { decide, type AccessDecision, type Person, type PolicyRow, type Reachable } from "../domain/governance/decide";
 
 export async function loadPolicies(db: Database): Promise<PolicyRow[]> {
   return db.select().from(accessPolicies).orderBy(asc(accessPolicies.name));

@@ -7,10 +7,10 @@ import { audit, type Actor } from "../audit";
 import type { SignedInUser } from "../auth/current-user";
 import type { Database } from "../db/client";
 import { accessPolicies, sessionAudits, sessions, users } from "../db/schema";
-import { notFound } from "../errors";
-import { isUuid } from "../ids";
+import { notFound } from "../domain/errors";
+import { isUuid } from "../domain/ids";
 import { loadPolicies } from "./access";
-import { policyAuditor, policyCovers, type Reachable } from "./decide";
+import { policyAuditor, policyCovers, type Reachable } from "../domain/governance/decide";
 
 export type AuditStatus = (typeof sessionAudits.$inferSelect)["status"];
 

@@ -6,7 +6,7 @@ import { audit, type Actor } from "../audit";
 import type { SignedInUser } from "../auth/current-user";
 import { openCredential } from "../credentials";
 import { credentials } from "../db/schema";
-import { ApiError, notFound } from "../errors";
+import { ApiError, notFound } from "../domain/errors";
 import type { Runtime } from "../infra/runtime";
 import { sessionTexts } from "../settings";
 import { findTarget } from "../targets";

@@ -6,7 +6,7 @@ import { accessRequests, activities, targets, users } from "../db/schema";
 import { queueNotification } from "../notifications";
 import { effectiveRoles } from "../users";
 import { loadPolicies } from "./access";
-import { mayApprove } from "./decide";
+import { mayApprove } from "../domain/governance/decide";
 
 export type RequestEventKind = "request.created" | "request.approved" | "request.denied" | "request.cancelled" | "request.revoked" | "request.expired";
 

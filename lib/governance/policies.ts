@@ -3,8 +3,8 @@ import { asc, eq, sql } from "drizzle-orm";
 import { audit, type Actor } from "../audit";
 import type { Database } from "../db/client";
 import { accessPolicies, activities } from "../db/schema";
-import { ApiError, notFound } from "../errors";
-import { isUuid } from "../ids";
+import { ApiError, notFound } from "../domain/errors";
+import { isUuid } from "../domain/ids";
 import type { ActivityInput, PolicyInput } from "../protocol/governance";
 
 export async function listPolicies(db: Database) {

@@ -1,4 +1,4 @@
-// The facts the recording access decision reads (lib/governance/decide.ts › decideRecordingAccess), for one
+// The facts the recording access decision reads (lib/domain/governance/decide.ts › decideRecordingAccess), for one
 // recording (its page and every API route that reads it) or for many (search results); and asking for access to
 // one recording with a justification, through the same requests and approvals as access to targets.
 import { and, eq, inArray } from "drizzle-orm";
@@ -6,12 +6,12 @@ import { audit, type Actor } from "../audit";
 import type { SignedInUser } from "../auth/current-user";
 import type { Database } from "../db/client";
 import { accessRequests, sessionAudits, sessions, targets } from "../db/schema";
-import { ApiError, notFound } from "../errors";
-import { isUuid } from "../ids";
+import { ApiError, notFound } from "../domain/errors";
+import { isUuid } from "../domain/ids";
 import { auditRecordingRefusal } from "../read-audit";
 import { searchTranscripts } from "../transcripts";
 import { loadPolicies } from "./access";
-import { decideRecordingAccess, policyCovers, type RecordingAccess } from "./decide";
+import { decideRecordingAccess, policyCovers, type RecordingAccess } from "../domain/governance/decide";
 import { notify } from "./notify";
 import { assertRoomToAsk } from "./requests";
 

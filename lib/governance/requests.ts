@@ -7,13 +7,13 @@ import { audit, systemActor, type Actor } from "../audit";
 import type { SignedInUser } from "../auth/current-user";
 import type { Database } from "../db/client";
 import { accessRequests, activities, requestDecisions, sessions, targets, users } from "../db/schema";
-import { ApiError, notFound } from "../errors";
-import { isUuid } from "../ids";
+import { ApiError, notFound } from "../domain/errors";
+import { isUuid } from "../domain/ids";
 import type { AccessRequestInput } from "../protocol/governance";
 import { loadPolicies } from "./access";
-import { mayApprove, requestPolicies, type Person, type PolicyRow, type RequestRow } from "./decide";
+import { mayApprove, requestPolicies, type Person, type PolicyRow, type RequestRow } from "../domain/governance/decide";
 import { notify } from "./notify";
-import { ticketMatches } from "./ticket-pattern";
+import { ticketMatches } from "../domain/governance/ticket-pattern";
 
 type ActivityRow = typeof activities.$inferSelect;
 

@@ -4,7 +4,7 @@
 import type { AuditChainChecker } from "../audit";
 import type { BlobStore } from "./blob-store";
 import type { PolicyHolds } from "../command-policy/holds";
-import type { RuleBook } from "../command-policy/rule-book";
+import type { RuleBook } from "../domain/command-policy/rule-book";
 import type { Config } from "./config";
 import type { ControlBus } from "./control-bus";
 import type { Database } from "../db/client";

@@ -3,11 +3,11 @@
 // lines against its output rules. What to do about a match is the session's (server/session.ts): this only
 // says what matched.
 import { StringDecoder } from "node:string_decoder";
-import { longestCheckedLine } from "../../lib/command-policy/command-line";
-import type { RuleSet, SessionRules } from "../../lib/command-policy/rule-book";
-import { subjectsFor } from "../../lib/command-policy/rule-matcher";
+import { longestCheckedLine } from "../../lib/domain/command-policy/command-line";
+import type { RuleSet, SessionRules } from "../../lib/domain/command-policy/rule-book";
+import { subjectsFor } from "../../lib/domain/command-policy/rule-matcher";
 import type { CommandRuleRow } from "../../lib/command-policy/rules";
-import { OutputLineTracker } from "../../lib/transcript-lines";
+import { OutputLineTracker } from "../../lib/domain/transcript-lines";
 import type { TerminalSize } from "../protocols/adapter";
 import { ScreenMirror } from "./screen-mirror";
 

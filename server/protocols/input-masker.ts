@@ -3,7 +3,7 @@
 // and masks what is typed after one, up to Enter. Limits: a prompt worded otherwise, or a program that
 // reads a secret without any prompt, is not recognised; the output itself is never masked.
 import { StringDecoder } from "node:string_decoder";
-import { CommandLineTracker, withoutEscapes } from "../../lib/transcript-lines";
+import { CommandLineTracker, withoutEscapes } from "../../lib/domain/transcript-lines";
 
 const promptPattern = /(password|passphrase|passcode|\bpin\b|one[- ]time code|verification code|otp)[^\n]{0,40}[:?]\s*$/i;
 

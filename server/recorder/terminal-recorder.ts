@@ -12,7 +12,7 @@ import type { WatchFrame } from "../live/watchers";
 import type { StreamRecorder } from "./session-recorder";
 import { ChunkWriter, type ChunkDraft } from "./chunk-writer";
 import type { KeyframeFeed } from "./keyframer";
-import { OutputLineTracker, type TranscriptLine } from "../../lib/transcript-lines";
+import { OutputLineTracker, type TranscriptLine } from "../../lib/domain/transcript-lines";
 
 const flushEveryMs = 1000;
 const flushAtBytes = 64 * 1024;

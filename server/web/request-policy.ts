@@ -3,7 +3,7 @@
 // against web_status rules after. Paths are matched as sent and as the app will read them (dot segments resolved, escapes decoded), so
 // `/api/users/7/../7/delete` or `%64elete` cannot walk around a rule.
 import { audit, type Actor } from "../../lib/audit";
-import type { SessionRules } from "../../lib/command-policy/rule-book";
+import type { SessionRules } from "../../lib/domain/command-policy/rule-book";
 import { recordRiskEvent, settleRiskEvent } from "../../lib/command-policy/risk";
 import { policyActor, strongestRule, type CommandRuleRow } from "../../lib/command-policy/rules";
 import type { RiskOutcome } from "../../lib/protocol/command-rules";

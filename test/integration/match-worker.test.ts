@@ -1,7 +1,7 @@
 // The node's rule matching worker: a real worker thread. A pattern that backtracks catastrophically stalls only
 // the worker, which is replaced at the deadline; the gateway's own thread never waits on it.
 import { describe, expect, it } from "vitest";
-import { liveMatchDeadlineMs, MatchWorker } from "@/lib/command-policy/match-worker";
+import { liveMatchDeadlineMs, MatchWorker } from "@/lib/domain/command-policy/match-worker";
 
 describe("the rule matching worker", () => {
   it("answers with the rules that match any subject, in order", async () => {

@@ -4,7 +4,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Actor } from "@/lib/audit";
-import { RuleBook } from "@/lib/command-policy/rule-book";
+import { RuleBook } from "@/lib/domain/command-policy/rule-book";
 import { createCommandRule, updateCommandRule } from "@/lib/command-policy/rules";
 import { openDatabase, type DatabaseHandle } from "@/lib/db/client";
 import { commandRules } from "@/lib/db/schema";

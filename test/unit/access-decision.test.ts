@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { decide, decideRecordingAccess, type DecisionFacts, type PolicyRow } from "@/lib/governance/decide";
+import { decide, decideRecordingAccess, type DecisionFacts, type PolicyRow } from "@/lib/domain/governance/decide";
 import type { Role } from "@/lib/protocol/domain";
-import { parseWindowLines, windowEnd } from "@/lib/governance/windows";
+import { parseWindowLines, windowEnd } from "@/lib/domain/governance/windows";
 
 const carol = { id: "u-carol", username: "carol", email: "carol@example.com", groups: ["contractors"] };
 const db01 = { id: "t-db01", name: "db-01", tags: ["prod", "db"], allowedUsers: [], allowedGroups: [] };
@@ -200,7 +200,7 @@ describe("gate refusal reasons", () => {
 
 describe("ticket formats", () => {
   it("match as regular expressions, and a catastrophic one is cut off instead of stalling the gateway", async () => {
-    const { ticketMatches } = await import("@/lib/governance/ticket-pattern");
+    const { ticketMatches } = await import("@/lib/domain/governance/ticket-pattern");
     expect(ticketMatches("^(INC|CHG)\\d{6}$", "CHG123456")).toBe(true);
     expect(ticketMatches("^(INC|CHG)\\d{6}$", "CHG12345")).toBe(false);
     expect(ticketMatches("^(a+)+$", `${"a".repeat(40)}!`)).toBe("undecided");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canReach } from "@/lib/access";
+import { canReach } from "@/lib/domain/access";
 
 const alice = { username: "alice", email: "Alice@Example.com", groups: ["engineers"] };
 

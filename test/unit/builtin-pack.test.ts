@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { builtinRules, type BuiltinRule } from "@/lib/command-policy/builtin-pack";
-import { longestCheckedLine } from "@/lib/command-policy/command-line";
-import { checkRule, CompiledRules, subjectsFor } from "@/lib/command-policy/rule-matcher";
+import { builtinRules, type BuiltinRule } from "@/lib/domain/command-policy/builtin-pack";
+import { longestCheckedLine } from "@/lib/domain/command-policy/command-line";
+import { checkRule, CompiledRules, subjectsFor } from "@/lib/domain/command-policy/rule-matcher";
 import { commandRuleInputSchema } from "@/lib/protocol/command-rules";
 
 const ruleByKey = new Map(builtinRules.map((rule) => [rule.key, rule]));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { commandSubjects, longestCheckedLine, parseCommandLine } from "@/lib/command-policy/command-line";
-import { CompiledRules } from "@/lib/command-policy/rule-matcher";
+import { commandSubjects, longestCheckedLine, parseCommandLine } from "@/lib/domain/command-policy/command-line";
+import { CompiledRules } from "@/lib/domain/command-policy/rule-matcher";
 
 // A rule as strict as an admin might write it: only the exact command, so every bypass below must reach it as such.
 const removeRoot = new CompiledRules([{ kind: "command", matchMode: "regex", pattern: String.raw`^rm\s+-rf\s+/$` }]);

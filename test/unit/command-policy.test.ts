@@ -2,8 +2,8 @@
 // bytes a shell would print (echo, redraws after history recall and completion, a bracketed paste) and check
 // what it would run.
 import { describe, expect, it } from "vitest";
-import { CompiledRules } from "@/lib/command-policy/rule-matcher";
-import type { SessionRules } from "@/lib/command-policy/rule-book";
+import { CompiledRules } from "@/lib/domain/command-policy/rule-matcher";
+import type { SessionRules } from "@/lib/domain/command-policy/rule-book";
 import type { CommandRuleRow } from "@/lib/command-policy/rules";
 import { CommandPolicy } from "@/server/inspector/command-policy";
 

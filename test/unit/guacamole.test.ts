@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { encodeInstruction, GuacamoleParser, GuacamoleSyntaxError } from "@/lib/protocol/guacamole";
 import type { CommandRuleRow } from "@/lib/command-policy/rules";
-import { atLeastSource, checkRule } from "@/lib/command-policy/rule-matcher";
+import { atLeastSource, checkRule } from "@/lib/domain/command-policy/rule-matcher";
 import { DesktopStream } from "@/server/protocols/guac/desktop-stream";
 
 describe("Guacamole instructions", () => {

@@ -1,6 +1,6 @@
 // Web request rules match a request as sent and as the app will read it: a path spelled around a rule is caught.
 import { describe, expect, it } from "vitest";
-import { CompiledRules, checkRule } from "@/lib/command-policy/rule-matcher";
+import { CompiledRules, checkRule } from "@/lib/domain/command-policy/rule-matcher";
 import { requestSubjects } from "@/server/web/request-policy";
 
 const deleteUser = { kind: "web_request" as const, matchMode: "regex" as const, pattern: "POST /api/users/*/delete" };

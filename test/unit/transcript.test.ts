@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CommandLineTracker, OutputLineTracker } from "@/lib/transcript-lines";
+import { CommandLineTracker, OutputLineTracker } from "@/lib/domain/transcript-lines";
 
 describe("commands rebuilt from keystrokes", () => {
   it("applies backspace, Ctrl+U, Ctrl+W and Ctrl+C, and ends at Enter", () => {

@@ -1,9 +1,9 @@
 // Window titles come from the desktop: each is matched once per change, at most 10 a second, and a window
 // retitled faster than that is matched at its latest title, never left at an old one.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { RuleSet } from "@/lib/command-policy/rule-book";
+import type { RuleSet } from "@/lib/domain/command-policy/rule-book";
 import type { CommandRuleRow } from "@/lib/command-policy/rules";
-import { CompiledRules } from "@/lib/command-policy/rule-matcher";
+import { CompiledRules } from "@/lib/domain/command-policy/rule-matcher";
 import type { PolicyMatch } from "@/server/inspector/command-policy";
 import { WindowTitleWatch } from "@/server/inspector/window-titles";
 

@@ -2,7 +2,7 @@
 import { useState, type FormEvent } from "react";
 import { Badge, Button, Card, DataTable, EditorCard, Field, Select, TextInput } from "@/app/_ui/primitives";
 import { useApiForm } from "@/app/_ui/use-api-form";
-import { parseWindowLines, windowLines } from "@/lib/governance/windows";
+import { parseWindowLines, windowLines } from "@/lib/domain/governance/windows";
 import { roleNames } from "@/lib/protocol/domain";
 import type { AccessMode, WeeklyWindow } from "@/lib/protocol/governance";
 

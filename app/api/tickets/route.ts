@@ -1,7 +1,7 @@
 import { apiRoute } from "@/lib/api/route";
-import { requestConnectTicket } from "@/lib/connect";
+import { requestConnectTicket } from "@/lib/domain/connect";
 import { ticketRequestSchema } from "@/lib/protocol/tickets";
-import { ApiError } from "@/lib/errors";
+import { ApiError } from "@/lib/domain/errors";
 import { runtime } from "@/lib/infra/runtime";
 
 /** A ticket for one WebSocket; with an API token, only for watching (sessions are opened in the browser). */

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { Button, Card, FormError } from "@/app/_ui/primitives";
 import { callApi } from "@/lib/api/client";
-import { amountOfData } from "@/lib/format";
+import { amountOfData } from "@/lib/domain/format";
 import type { VideoExportView, VideoFormatName } from "@/lib/protocol/video-exports";
 
 const pollEveryMs = 2000;

@@ -5,7 +5,7 @@
 // Where clipboard rules apply, a paste waits at the gateway until its end, is measured and matched, and goes on
 // or is dropped; copies out of the desktop are measured in the engine's output as they pass.
 import type { CommandRuleRow } from "../../../lib/command-policy/rules";
-import { clipboardSubject, ruleRegexSource } from "../../../lib/command-policy/rule-matcher";
+import { clipboardSubject, ruleRegexSource } from "../../../lib/domain/command-policy/rule-matcher";
 import { desktopInputOpcodes } from "../../../lib/protocol/desktop";
 import { encodeInstruction, GuacamoleParser, GuacamoleSyntaxError, type GuacInstruction } from "../../../lib/protocol/guacamole";
 import type { PolicyMatch } from "../../inspector/command-policy";

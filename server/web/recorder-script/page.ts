@@ -3,7 +3,7 @@
 // WebSocket on the app's own host. It also shows the user what security does: that the visit is recorded, who
 // watches it, a lock, the end of the session.
 import { record } from "@rrweb/record";
-import { watchersNotice } from "../../../lib/format";
+import { watchersNotice } from "../../../lib/domain/format";
 import { navigationTag, pageEventsPath, type ExtendRequest, type PageEvent, type PageMessage } from "../../../lib/protocol/page-recorder";
 
 /** How long events gather before they are sent: fewer frames, still live to a watcher. */

@@ -1,7 +1,7 @@
 import { apiRoute } from "@/lib/api/route";
 import { hasRole } from "@/lib/auth/current-user";
-import { notFound } from "@/lib/errors";
-import { isUuid } from "@/lib/ids";
+import { notFound } from "@/lib/domain/errors";
+import { isUuid } from "@/lib/domain/ids";
 import { sessionUpdateSchema } from "@/lib/protocol/admin";
 import { setPreventPurge } from "@/lib/retention";
 import { runtime } from "@/lib/infra/runtime";

@@ -4,7 +4,7 @@ import { notFound } from "next/navigation";
 import { Card, DataTable, EmptyState, PageTitle } from "@/app/_ui/primitives";
 import { actorOf, requirePageUser } from "@/lib/auth/current-user";
 import { readRiskAnalysis } from "@/lib/command-policy/risk-access";
-import { ApiError } from "@/lib/errors";
+import { ApiError } from "@/lib/domain/errors";
 import { clientAddress } from "@/lib/infra/request-context";
 import { runtime } from "@/lib/infra/runtime";
 

@@ -1,6 +1,6 @@
 import { recordingRoute } from "@/lib/api/recording-route";
 import { audit } from "@/lib/audit";
-import { notFound } from "@/lib/errors";
+import { notFound } from "@/lib/domain/errors";
 import { exportKindOf, recordingExports } from "@/lib/protocol/recordings";
 import { exportRecording, findRecording } from "@/lib/recordings";
 import { runtime } from "@/lib/infra/runtime";

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { ApiError } from "@/lib/errors";
+import { ApiError } from "@/lib/domain/errors";
 import { runtime } from "@/lib/infra/runtime";
 import { readThumbnail } from "@/lib/sessions";
 

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { notFound } from "@/lib/errors";
+import { notFound } from "@/lib/domain/errors";
 import { decideAccess } from "@/lib/governance/access";
 import { acceptNotice } from "@/lib/governance/notice";
 import { runtime } from "@/lib/infra/runtime";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { recordingRoute } from "@/lib/api/recording-route";
 import { evidenceKeys } from "@/lib/infra/evidence-keys";
-import { notFound } from "@/lib/errors";
+import { notFound } from "@/lib/domain/errors";
 import { signExport } from "@/lib/infra/export-signing";
 import { exportKindOf, recordingExports } from "@/lib/protocol/recordings";
 import { exportRecording, findRecording } from "@/lib/recordings";

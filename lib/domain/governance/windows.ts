@@ -1,5 +1,5 @@
 // Weekly access windows, read in the policy's time zone: is a moment inside one, and when does that stretch end.
-import type { WeeklyWindow } from "../protocol/governance";
+import type { WeeklyWindow } from "../../protocol/governance";
 
 const dayNames = ["", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 const isoDay: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };

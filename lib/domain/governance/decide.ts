@@ -2,9 +2,9 @@
 // when and under which request. Pure: the caller loads the facts (lib/governance/access.ts), so the ticket API, the
 // gate, the pages and the sweep that re-checks live sessions all decide alike.
 import { canReach } from "../access";
-import type { accessPolicies, accessRequests } from "../db/schema";
-import { addressIn, networkList } from "../infra/http/client-address";
-import type { Role } from "../protocol/domain";
+import type { accessPolicies, accessRequests } from "../../db/schema";
+import { addressIn, networkList } from "../../infra/http/client-address";
+import type { Role } from "../../protocol/domain";
 import { describeWindows, isInWindow, windowEnd } from "./windows";
 
 export type PolicyRow = typeof accessPolicies.$inferSelect;

@@ -1,6 +1,6 @@
 // The access rule: a user reaches a target when the target names them (username or email) or one of
 // their IdP groups. Roles do not grant reach: an admin, too, must be listed.
-import type { targets } from "./db/schema";
+import type { targets } from "../db/schema";
 
 type AccessSubject = { username: string; email: string | null; groups: string[] };
 type AccessRule = Pick<typeof targets.$inferSelect, "allowedUsers" | "allowedGroups">;

@@ -3,7 +3,7 @@
 // let the line through, so matching runs in a V8 context with a timeout and an overrun is "undecided", which
 // callers treat as a match of every rule that could withhold the line.
 import { createContext, runInContext, Script } from "node:vm";
-import type { MatchMode, RuleKind } from "../protocol/command-rules";
+import type { MatchMode, RuleKind } from "../../protocol/command-rules";
 import { commandSubjects } from "./command-line";
 
 export interface MatchableRule {

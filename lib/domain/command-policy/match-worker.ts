@@ -4,7 +4,7 @@
 // run in the worker's main context, where V8 runs them fastest (measured in docs/PERFORMANCE.md).
 import { createHash } from "node:crypto";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
-import { log } from "../infra/log";
+import { log } from "../../infra/log";
 
 /**
  * A match that takes longer than this is undecided, and the worker is replaced. It counts from the request, so a

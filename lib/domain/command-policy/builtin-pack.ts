@@ -1,6 +1,6 @@
 // The built-in rule pack: seeded once on first start as alerts, then edited or disabled like any other rule.
 // Each rule carries lines it must match and near misses it must not, checked on every save as an admin's are.
-import type { MatchMode, Severity } from "../protocol/command-rules";
+import type { MatchMode, Severity } from "../../protocol/command-rules";
 
 export interface BuiltinRule {
   key: string;
