@@ -3,8 +3,8 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { signOut } from "@/lib/auth/auth";
 import { currentUser, hasRole } from "@/lib/auth/current-user";
-import { pendingAudits } from "@/lib/governance/audits";
-import { pendingForApprover } from "@/lib/governance/requests";
+import { pendingAudits } from "@/lib/data/governance/audits";
+import { pendingForApprover } from "@/lib/data/governance/requests";
 import { runtime } from "@/lib/infra/runtime";
 import "./globals.css";
 

@@ -3,7 +3,7 @@ import { ProbeButton } from "@/app/_components/probe-button";
 import { Badge, Card, EmptyState, PageTitle } from "@/app/_ui/primitives";
 import { hasRole, requirePageUser } from "@/lib/auth/current-user";
 import { runtime } from "@/lib/infra/runtime";
-import { listReachableTargets } from "@/lib/targets";
+import { listReachableTargets } from "@/lib/data/targets";
 import { headers } from "next/headers";
 import Link from "next/link";
 import { utcMinute } from "@/lib/domain/governance/decide";

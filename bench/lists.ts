@@ -5,7 +5,7 @@
 // whole audit chain walk, which the audit page does only every ten minutes.
 // Every phase has a deadline; on one, the phase is named and the figures so far are printed as the JSON line, last.
 import postgres from "postgres";
-import { auditRowHash, chainLockKey, genesisHash } from "../lib/audit";
+import { auditRowHash, chainLockKey, genesisHash } from "../lib/data/audit";
 import { evidenceKeys } from "../lib/infra/evidence-keys";
 import { sessionCursor } from "../lib/protocol/sessions";
 import { atEnd, percentile, phase, runBenchmark, startBenchGateway, type BenchGateway } from "./support";

@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "@playwright/test";
 import { eq, sql } from "drizzle-orm";
-import type { Database } from "../lib/db/client";
-import { recordingChunks, sessions, users } from "../lib/db/schema";
+import type { Database } from "../lib/data/client";
+import { recordingChunks, sessions, users } from "../lib/data/schema";
 import { percentile, type BenchGateway } from "./support";
 
 /** An ended-to-be session of the benchmark's account that started `durationMs` ago, for a synthetic recording. */

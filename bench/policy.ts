@@ -4,8 +4,8 @@
 // that moment) and bulk PTY output. Every phase has a deadline; on one, the phase is named and what was measured
 // so far is printed. Ends with a JSON line of the figures.
 import { randomUUID } from "node:crypto";
-import { openDatabase } from "../lib/db/client";
-import { commandRules } from "../lib/db/schema";
+import { openDatabase } from "../lib/data/client";
+import { commandRules } from "../lib/data/schema";
 import { atEnd, benchSshd, directPty, endCat, gatewayPty, measureThroughput, percentile, phase, runBenchmark, sleep, startBenchGateway, startCat, waitForBytes, type Pty } from "./support";
 
 const commandRuleCount = 500;

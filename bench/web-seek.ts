@@ -6,8 +6,8 @@
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import { createFsBlobStore } from "../lib/infra/blob-store/fs";
-import { openDatabase } from "../lib/db/client";
-import { sessions } from "../lib/db/schema";
+import { openDatabase } from "../lib/data/client";
+import { sessions } from "../lib/data/schema";
 import { pageEventType, type PageEvent } from "../lib/protocol/page-recorder";
 import { pageEventsWindowSchema } from "../lib/protocol/web-recording";
 import { WebRecorder } from "../server/recorder/web-recorder";

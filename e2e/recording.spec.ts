@@ -7,7 +7,7 @@ import path from "node:path";
 import type { BrowserContext } from "@playwright/test";
 import postgres from "postgres";
 import { createFsBlobStore } from "../lib/infra/blob-store/fs";
-import { openDatabase } from "../lib/db/client";
+import { openDatabase } from "../lib/data/client";
 import { createEvidenceKeys, installEvidenceKeys } from "../lib/infra/evidence-keys";
 import { replay } from "../lib/protocol/recordings";
 import { Keyframer } from "../server/recorder/keyframer";

@@ -1,17 +1,17 @@
 // Revocation that reaches live sessions, not only the next sign-in: every two seconds each node decides again,
-// for every session it carries, whether its user may still reach its target (lib/governance/access.ts), and for
+// for every session it carries, whether its user may still reach its target (lib/data/governance/access.ts), and for
 // everyone watching a session here, whether they may still watch. Whatever changed — an account disabled, an
 // allow list, group or policy edited, access or its request cancelled, revoked or over, a role mapping removed —
 // ends what it no longer allows, with the reason shown to the person and audited, on every node within one sweep.
 import type { WebSocket } from "ws";
-import { liveTokenIds } from "../lib/api-tokens";
-import { audit, systemActor } from "../lib/audit";
+import { liveTokenIds } from "../lib/data/api-tokens";
+import { audit, systemActor } from "../lib/data/audit";
 import type { WatchServerMessage } from "../lib/protocol/live";
 import type { Runtime } from "../lib/infra/runtime";
-import { sessionsNoLongerAllowed } from "../lib/governance/access";
-import { expireAccessRequests } from "../lib/governance/requests";
-import { addSessionEvent } from "../lib/session-events";
-import { effectiveRoles, findUserById } from "../lib/users";
+import { sessionsNoLongerAllowed } from "../lib/data/governance/access";
+import { expireAccessRequests } from "../lib/data/governance/requests";
+import { addSessionEvent } from "../lib/data/session-events";
+import { effectiveRoles, findUserById } from "../lib/data/users";
 import { sessionRegistry } from "./live/session-registry";
 import { log } from "../lib/infra/log";
 

@@ -1,10 +1,10 @@
 // The `desktop` purpose: an RDP or VNC desktop through the Guacamole engine, with the credential from the vault.
-import { audit } from "../lib/audit";
+import { audit } from "../lib/data/audit";
 import type { Config } from "../lib/infra/config";
-import { openCredential } from "../lib/credentials";
+import { openCredential } from "../lib/data/credentials";
 import { defaultDesktopSize, desktopSizeSchema } from "../lib/protocol/desktop";
 import type { Runtime } from "../lib/infra/runtime";
-import { pinHostKey } from "../lib/targets";
+import { pinHostKey } from "../lib/data/targets";
 import { refuseSession, type SocketRoute } from "./gate";
 import { WindowTitleWatch } from "./inspector/window-titles";
 import { DesktopStream } from "./protocols/guac/desktop-stream";

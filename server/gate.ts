@@ -4,19 +4,19 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
-import { authenticateToken, bearerSecret } from "../lib/api-tokens";
-import { audit, type Actor } from "../lib/audit";
+import { authenticateToken, bearerSecret } from "../lib/data/api-tokens";
+import { audit, type Actor } from "../lib/data/audit";
 import { accountIdFromSessionCookie, sessionCookieName } from "../lib/auth/session-cookie";
 import { singleCookie } from "../lib/infra/http/cookies";
 import { socketPurposeSchema, type SocketPurpose } from "../lib/protocol/domain";
 import { gateCloseCodes } from "../lib/protocol/gate";
 import { clientAddressHeader } from "../lib/infra/request-context";
 import type { Runtime } from "../lib/infra/runtime";
-import { decideAccess } from "../lib/governance/access";
+import { decideAccess } from "../lib/data/governance/access";
 import type { AccessDecision } from "../lib/domain/governance/decide";
-import { findTarget, type TargetRow } from "../lib/targets";
-import { redeemConnectTicket } from "../lib/tickets";
-import { effectiveRoles, findUserById, type UserRow } from "../lib/users";
+import { findTarget, type TargetRow } from "../lib/data/targets";
+import { redeemConnectTicket } from "../lib/data/tickets";
+import { effectiveRoles, findUserById, type UserRow } from "../lib/data/users";
 import { guardSocket } from "./socket-guard";
 import { log } from "../lib/infra/log";
 

@@ -1,8 +1,8 @@
-// Sends what lib/governance/notify.ts wrote down: e-mail over SMTP and a signed JSON POST to the webhook. Each node
+// Sends what lib/data/governance/notify.ts wrote down: e-mail over SMTP and a signed JSON POST to the webhook. Each node
 // claims a few due notifications at a time (SKIP LOCKED, so two nodes never send the same one at once), and a
 // failure is retried with a growing delay; nothing here ever waits inside a user's request.
 import nodemailer from "nodemailer";
-import { claimDueNotifications, notificationFailed, notificationSent, type NotificationRow } from "../lib/notifications";
+import { claimDueNotifications, notificationFailed, notificationSent, type NotificationRow } from "../lib/data/notifications";
 import { webhookSignature } from "../lib/infra/http/webhook-signature";
 import type { Runtime } from "../lib/infra/runtime";
 import { log } from "../lib/infra/log";

@@ -3,20 +3,21 @@
 // of bytes both ways with backpressure: a browser that stops reading pauses the target; a target that stops
 // taking input pauses the browser's socket. Protocol specifics live in server/protocols/.
 import type { WebSocket } from "ws";
-import { audit, type Actor } from "../lib/audit";
-import { recordRiskEvent, settleRiskEvent } from "../lib/command-policy/risk";
-import { policyActor, strongestRule, type CommandRuleRow } from "../lib/command-policy/rules";
+import { audit, type Actor } from "../lib/data/audit";
+import { recordRiskEvent, settleRiskEvent } from "../lib/data/command-policy/risk";
+import { policyActor, strongestRule } from "../lib/domain/command-policy/rule-scope";
+import type { CommandRuleRow } from "../lib/data/command-policy/rules";
 import type { RiskEventView, RiskOutcome } from "../lib/protocol/command-rules";
 import { runtime } from "../lib/infra/runtime";
-import { controlSession } from "../lib/session-control";
-import type { Database } from "../lib/db/client";
+import { controlSession } from "../lib/domain/session-control";
+import type { Database } from "../lib/data/client";
 import { parseJsonFrame } from "../lib/protocol/json-frame";
 import type { ControlledState, SessionControlCommand } from "../lib/protocol/live";
 import { sessionClientMessageSchema, type EndReason, type SessionServerMessage } from "../lib/protocol/session-socket";
-import { assignAuditors } from "../lib/governance/audits";
-import { extendRequestWindow } from "../lib/governance/requests";
-import { closeSessionRow, markSessionActive, openSessionRow, sessionDeadline } from "../lib/sessions";
-import type { TargetRow } from "../lib/targets";
+import { assignAuditors } from "../lib/data/governance/audits";
+import { extendRequestWindow } from "../lib/data/governance/requests";
+import { closeSessionRow, markSessionActive, openSessionRow, sessionDeadline } from "../lib/data/sessions";
+import type { TargetRow } from "../lib/data/targets";
 import type { CommandPolicy, PolicyMatch } from "./inspector/command-policy";
 import { metrics } from "../lib/infra/metrics";
 import { TargetError, type ProtocolAdapter } from "./protocols/adapter";

@@ -1,18 +1,18 @@
 // Brings up the process-wide services in order: configuration, secrets, database (migrated), vault, and
 // the first-start setup of the embedded admin.
-import { audit, AuditChainChecker, systemActor } from "../lib/audit";
+import { audit, AuditChainChecker, systemActor } from "../lib/data/audit";
 import { createBlobStore } from "../lib/infra/blob-store";
-import { PolicyHolds } from "../lib/command-policy/holds";
+import { PolicyHolds } from "../lib/data/command-policy/holds";
 import { RuleBook } from "../lib/domain/command-policy/rule-book";
 import type { Config } from "../lib/infra/config";
 import { createControlBus } from "../lib/infra/control-bus";
-import { openDatabase, type DatabaseHandle } from "../lib/db/client";
+import { openDatabase, type DatabaseHandle } from "../lib/data/client";
 import { resolveSecrets } from "../lib/infra/embedded-secrets";
 import { createEvidenceKeys, derivedEvidenceKey, installEvidenceKeys } from "../lib/infra/evidence-keys";
 import { startJobQueue } from "../lib/infra/job-queue";
 import { installRuntime, type Runtime } from "../lib/infra/runtime";
-import { markInterruptedSessions } from "../lib/sessions";
-import { prepareLocalAdmin, seedGroupRoleMappings } from "../lib/users";
+import { markInterruptedSessions } from "../lib/data/sessions";
+import { prepareLocalAdmin, seedGroupRoleMappings } from "../lib/data/users";
 import { createVault } from "../lib/infra/vault";
 
 export interface StartedRuntime {

@@ -1,9 +1,9 @@
 // The `terminal` purpose: an interactive shell on an SSH target, with the credential from the vault.
-import { audit } from "../lib/audit";
-import { openCredential } from "../lib/credentials";
+import { audit } from "../lib/data/audit";
+import { openCredential } from "../lib/data/credentials";
 import { terminalSizeSchema } from "../lib/protocol/session-socket";
 import type { Runtime } from "../lib/infra/runtime";
-import { pinHostKey } from "../lib/targets";
+import { pinHostKey } from "../lib/data/targets";
 import { refuseSession, type SocketRoute } from "./gate";
 import { CommandPolicy } from "./inspector/command-policy";
 import { SshAdapter } from "./protocols/ssh/ssh-adapter";

@@ -2,9 +2,9 @@
 // this node is joined directly; one on another node is relayed from there (server/cluster/node-link.ts).
 import type { WebSocket } from "ws";
 import type { WatchServerMessage } from "../lib/protocol/live";
-import { findNode } from "../lib/nodes";
+import { findNode } from "../lib/data/nodes";
 import type { Runtime } from "../lib/infra/runtime";
-import { findSession } from "../lib/sessions";
+import { findSession } from "../lib/data/sessions";
 import { registerViewer } from "./access-sweep";
 import type { NodeLink } from "./cluster/node-link";
 import type { SocketRoute } from "./gate";

@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { momentsPerSource, type MomentSource, type SessionTimelineData } from "@/lib/session-details";
+import { momentsPerSource, type MomentSource, type SessionTimelineData } from "@/lib/data/session-details";
 
 const sourceStyle: Record<MomentSource, string> = { session: "", audit: "text-slate-600", command: "font-mono text-slate-800", risk: "text-red-800" };
 const sourceLabel: Record<MomentSource, string> = { session: "event", audit: "audit", command: "command", risk: "risk" };

@@ -2,7 +2,7 @@
 import { useState } from "react";
 import { Badge, Button, Card, EmptyState, FormError } from "@/app/_ui/primitives";
 import { useApiForm } from "@/app/_ui/use-api-form";
-import type { approvalQueue } from "@/lib/governance/requests";
+import type { approvalQueue } from "@/lib/data/governance/requests";
 
 type QueuedRequest = Awaited<ReturnType<typeof approvalQueue>>[number];
 

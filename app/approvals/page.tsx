@@ -1,6 +1,6 @@
 import { PageTitle } from "@/app/_ui/primitives";
 import { requirePageUser } from "@/lib/auth/current-user";
-import { approvalQueue } from "@/lib/governance/requests";
+import { approvalQueue } from "@/lib/data/governance/requests";
 import { runtime } from "@/lib/infra/runtime";
 import { ApprovalQueue } from "./approval-queue";
 

@@ -1,6 +1,6 @@
 import { PageTitle } from "@/app/_ui/primitives";
 import { requirePageUser } from "@/lib/auth/current-user";
-import { auditQueue } from "@/lib/governance/audits";
+import { auditQueue } from "@/lib/data/governance/audits";
 import { runtime } from "@/lib/infra/runtime";
 import { AuditQueue } from "./audit-queue";
 

@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { Card, PageTitle } from "@/app/_ui/primitives";
 import { hasRole, requirePageUser } from "@/lib/auth/current-user";
-import { flaggedSessions } from "@/lib/governance/audits";
+import { flaggedSessions } from "@/lib/data/governance/audits";
 import { runtime } from "@/lib/infra/runtime";
 import { LiveDashboard } from "./live-dashboard";
 import { SessionsChart } from "./sessions-chart";

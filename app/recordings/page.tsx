@@ -5,8 +5,8 @@ import { hasRole, requirePageUser } from "@/lib/auth/current-user";
 import { exportKindOf, recordingExports } from "@/lib/protocol/recordings";
 import { sessionFilterSchema } from "@/lib/protocol/sessions";
 import { runtime } from "@/lib/infra/runtime";
-import { listSessions } from "@/lib/sessions";
-import { searchReadableTranscripts } from "@/lib/governance/recording-access";
+import { listSessions } from "@/lib/data/sessions";
+import { searchReadableTranscripts } from "@/lib/data/governance/recording-access";
 
 const inputStyle = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1 text-sm";
 

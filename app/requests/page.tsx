@@ -1,6 +1,6 @@
 import { PageTitle } from "@/app/_ui/primitives";
 import { requirePageUser } from "@/lib/auth/current-user";
-import { listOwnRequests, requestOptions } from "@/lib/governance/requests";
+import { listOwnRequests, requestOptions } from "@/lib/data/governance/requests";
 import { runtime } from "@/lib/infra/runtime";
 import { RequestForm } from "./request-form";
 import { RequestList } from "./request-list";

@@ -2,7 +2,7 @@
 import { useState, type FormEvent } from "react";
 import { Button, Card, Field, FormError, Select, TextInput } from "@/app/_ui/primitives";
 import { useApiForm } from "@/app/_ui/use-api-form";
-import type { requestOptions } from "@/lib/governance/requests";
+import type { requestOptions } from "@/lib/data/governance/requests";
 
 type Options = Awaited<ReturnType<typeof requestOptions>>;
 interface Draft {

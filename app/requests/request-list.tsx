@@ -1,7 +1,7 @@
 "use client";
 import { Badge, Button, Card, DataTable, FormError } from "@/app/_ui/primitives";
 import { useApiForm } from "@/app/_ui/use-api-form";
-import type { RequestView } from "@/lib/governance/requests";
+import type { RequestView } from "@/lib/data/governance/requests";
 
 const shortTime = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "—");
 

@@ -1,10 +1,10 @@
 import { redirect } from "next/navigation";
 import { Button, Card, Field, FormError, TextInput } from "@/app/_ui/primitives";
-import { audit } from "@/lib/audit";
+import { audit } from "@/lib/data/audit";
 import { hashPassword, minimumPasswordLength } from "@/lib/auth/password";
 import { clientAddress } from "@/lib/infra/request-context";
 import { runtime } from "@/lib/infra/runtime";
-import { completeSetup, isSetupTokenValid } from "@/lib/users";
+import { completeSetup, isSetupTokenValid } from "@/lib/data/users";
 import { headers } from "next/headers";
 
 async function setAdminPassword(formData: FormData) {

@@ -4,7 +4,7 @@ import { Button, Card, Field, FormError, TextInput } from "@/app/_ui/primitives"
 import { signIn } from "@/lib/auth/auth";
 import { currentUser } from "@/lib/auth/current-user";
 import { runtime } from "@/lib/infra/runtime";
-import { safeReturnPath } from "@/lib/web-apps";
+import { safeReturnPath } from "@/lib/domain/web-app-hosts";
 
 const errorMessages: Record<string, string> = {
   CredentialsSignin: "The username or password is not right.",

@@ -1,8 +1,8 @@
 import { PageTitle } from "@/app/_ui/primitives";
-import { listApiTokens } from "@/lib/api-tokens";
+import { listApiTokens } from "@/lib/data/api-tokens";
 import { hasRole, requirePageUser } from "@/lib/auth/current-user";
 import { runtime } from "@/lib/infra/runtime";
-import { listServiceAccounts } from "@/lib/users";
+import { listServiceAccounts } from "@/lib/data/users";
 import { TokenManager } from "./token-manager";
 
 export default async function TokensPage() {

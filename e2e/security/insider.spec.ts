@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import postgres from "postgres";
-import { auditRowHash, chainLockKey } from "../../lib/audit";
+import { auditRowHash, chainLockKey } from "../../lib/data/audit";
 import { createEvidenceKeys } from "../../lib/infra/evidence-keys";
 import { createCredential, createTarget, sshdUnderTest, TerminalClient } from "../fixtures/terminal-client";
 import { expect, signInWithSso, ssoUrl, test } from "../fixtures/test";

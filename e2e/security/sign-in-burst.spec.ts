@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { loginLimits } from "../../lib/auth/login-throttle";
+import { loginLimits } from "../../lib/data/login-throttle";
 import { startGateway, type RunningGateway } from "../../test/fixtures/gateway";
 import { freePort } from "../../test/fixtures/ports";
 import { expect, setAdminPassword, test } from "../fixtures/test";

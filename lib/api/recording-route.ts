@@ -1,6 +1,6 @@
 // The shape of every route that reads one recording (`[id]` is its session): signed in, then the recording access
-// decision (lib/governance/recording-access.ts), then the handler.
-import { requireRecordingAccess } from "../governance/recording-access";
+// decision (lib/data/governance/recording-access.ts), then the handler.
+import { requireRecordingAccess } from "../data/governance/recording-access";
 import { runtime } from "../infra/runtime";
 import type { OperationKey } from "./operations";
 import { apiRoute, type OperationContext } from "./route";

@@ -3,9 +3,9 @@
 // cookie must come from the gateway's own origin. A caller is a signed-in person (the session cookie) or an API
 // token (`Authorization: Bearer`), checked against the same roles; every request made with a token is audited.
 import { z } from "zod";
-import { authenticateToken, bearerSecret } from "../api-tokens";
-import { audit, type Actor } from "../audit";
-import { countTokenFailure, loginLimits } from "../auth/login-throttle";
+import { authenticateToken, bearerSecret } from "../data/api-tokens";
+import { audit, type Actor } from "../data/audit";
+import { countTokenFailure, loginLimits } from "../data/login-throttle";
 import { actorOf, currentUser, hasRole, signedInUser, type SignedInUser } from "../auth/current-user";
 import { ApiError } from "../domain/errors";
 import type { ApiErrorBody } from "../protocol/admin";

@@ -1,7 +1,7 @@
 // What the API shows of rows: never a secret, never more than the caller's page needs.
-import type { TargetRow } from "../targets";
-import type { UserRow } from "../users";
-import { effectiveRoles } from "../users";
+import type { TargetRow } from "../data/targets";
+import type { UserRow } from "../data/users";
+import { effectiveRoles } from "../data/users";
 
 export const targetView = ({ id, name, protocol, host, port, tags }: TargetRow) => ({ id, name, protocol, host, port, tags });
 

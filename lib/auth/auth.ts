@@ -4,12 +4,12 @@
 import NextAuth, { CredentialsSignin, type NextAuthConfig } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { headers } from "next/headers";
-import { audit, type Actor } from "../audit";
+import { audit, type Actor } from "../data/audit";
 import { runtime } from "../infra/runtime";
 import { clientAddress } from "../infra/request-context";
-import { findLocalUser, findUserById, recordLogin, upsertSsoUser } from "../users";
-import { endWebSessionsOfUser } from "../web-apps";
-import { createLoginThrottle } from "./login-throttle";
+import { findLocalUser, findUserById, recordLogin, upsertSsoUser } from "../data/users";
+import { endWebSessionsOfUser } from "../data/web-sessions";
+import { createLoginThrottle } from "../data/login-throttle";
 import { verifyPassword } from "./password";
 import { sessionCookieName } from "./session-cookie";
 

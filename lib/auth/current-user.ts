@@ -1,10 +1,10 @@
 // Who is asking, for pages and API routes: the session cookie names the account; the database says whether
 // it is still enabled and which roles it holds now.
 import { forbidden, redirect } from "next/navigation";
-import type { Actor } from "../audit";
+import type { Actor } from "../data/audit";
 import type { Role } from "../protocol/domain";
 import { runtime } from "../infra/runtime";
-import { effectiveRoles, findUserById, type UserRow } from "../users";
+import { effectiveRoles, findUserById, type UserRow } from "../data/users";
 import { auth } from "./auth";
 
 export interface SignedInUser {

@@ -1,14 +1,14 @@
 // The access decision that precedes every WebSocket: may this user reach this target (or watch this session)
 // now? If so, a ticket.
-import { audit, type Actor } from "../audit";
+import { audit, type Actor } from "../data/audit";
 import { hasRole, type SignedInUser } from "../auth/current-user";
 import { ApiError } from "./errors";
 import type { Runtime } from "../infra/runtime";
 import type { TicketRequest, TicketResponse } from "../protocol/tickets";
-import { decideAccess } from "../governance/access";
-import { findSession } from "../sessions";
-import { findTarget } from "../targets";
-import { mintConnectTicket, type TicketBinding } from "../tickets";
+import { decideAccess } from "../data/governance/access";
+import { findSession } from "../data/sessions";
+import { findTarget } from "../data/targets";
+import { mintConnectTicket, type TicketBinding } from "../data/tickets";
 
 async function mint({ db, config }: Runtime, binding: TicketBinding): Promise<TicketResponse> {
   const { ticket, expiresAt } = await mintConnectTicket(db, binding, config.connectTicketTtlSeconds);

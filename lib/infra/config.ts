@@ -241,7 +241,7 @@ export interface Config {
   webSessionMaxMs: number;
   /** RDP and VNC: an Apache guacd to use instead of the engine this gateway builds and runs per connection. */
   guacd: { host: string; port: number } | undefined;
-  /** Outgoing notifications (lib/governance/notify.ts); each channel is off while unset. */
+  /** Outgoing notifications (lib/data/governance/notify.ts); each channel is off while unset. */
   notifications: { smtpUrl: string | undefined; smtpFrom: string; webhook: { url: URL; secret: string } | undefined };
   blobStore:
     | { kind: "fs"; dir: string }

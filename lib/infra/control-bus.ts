@@ -2,7 +2,7 @@
 // every node listens, the addressed one applies the control and answers on the reply channel. The same path
 // serves one node and many, PostgreSQL and the embedded PGlite.
 import { randomUUID } from "node:crypto";
-import type { DatabaseHandle } from "../db/client";
+import type { DatabaseHandle } from "../data/client";
 import { controlCommandSchema, controlReplySchema, type ControlCommand, type ControlReply } from "../protocol/live";
 import { log } from "./log";
 

@@ -20,7 +20,7 @@ export interface EvidenceKeys {
   byId(id: string): Buffer | undefined;
   /** Every key held, the current one first. */
   held: ChainKey[];
-  /** Seals each recording's data key (lib/recording-cipher.ts). */
+  /** Seals each recording's data key (lib/infra/recording-cipher.ts). */
   recordingKeySeal: Buffer;
 }
 

@@ -1,7 +1,7 @@
 // Background work that outlives a request (rendering a video), queued in the gateway's own database with pg-boss:
 // any node may take a job, a node that dies mid-job has it retried elsewhere, and nothing else is needed to run.
 import PgBoss from "pg-boss";
-import type { DatabaseHandle } from "../db/client";
+import type { DatabaseHandle } from "../data/client";
 import { log } from "./log";
 
 export const jobNames = { videoExport: "video-export" } as const;

@@ -1,13 +1,13 @@
 // The process-wide services (configuration, database, vault), created once by server/main.ts before any
 // request is served. Next.js bundles app/ code separately from the custom server, so the instance is one per
 // process (./process-global.ts): both bundles see the same database connection, never two (PGlite allows only one).
-import type { AuditChainChecker } from "../audit";
+import type { AuditChainChecker } from "../data/audit";
 import type { BlobStore } from "./blob-store";
-import type { PolicyHolds } from "../command-policy/holds";
+import type { PolicyHolds } from "../data/command-policy/holds";
 import type { RuleBook } from "../domain/command-policy/rule-book";
 import type { Config } from "./config";
 import type { ControlBus } from "./control-bus";
-import type { Database } from "../db/client";
+import type { Database } from "../data/client";
 import { processGlobal } from "./process-global";
 import type { Vault } from "./vault";
 import type { JobQueue } from "./job-queue";

@@ -20,7 +20,7 @@ export const nodeStatsSchema = z.object({
 });
 export type NodeStats = z.infer<typeof nodeStatsSchema>;
 
-/** A node is late once it missed a heartbeat by this much; survivors retire it at 15 s (lib/nodes.ts). */
+/** A node is late once it missed a heartbeat by this much; survivors retire it at 15 s (lib/data/nodes.ts). */
 export const lateAfterMs = 8_000;
 
 export type NodeHealth = "up" | "late" | "retired";

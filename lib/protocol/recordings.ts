@@ -43,7 +43,7 @@ export function parseCastEvents(lines: Iterable<string>): CastEvent[] {
   return events;
 }
 
-/** What can be wrong with a recording, from its first chunk on (lib/recordings.ts verifyRecording). */
+/** What can be wrong with a recording, from its first chunk on (lib/data/recordings.ts verifyRecording). */
 export const recordingProblemSchema = z.enum(["missing chunk", "content changed", "link broken", "blob missing", "unsigned chunk", "unknown key", "truncated", "seal mismatch"]);
 
 /** GET /api/recordings/<id>/verify: whole, signed and (when it ended cleanly) sealed — or the first place it is not. */

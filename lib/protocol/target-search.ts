@@ -26,7 +26,7 @@ export function targetPageHref(path: string, { q, tag }: TargetSearch, after?: s
 /**
  * Every word in the name, address, protocol or a tag (any case), and the tag among its tags. The home page's
  * targets are the person's own, few enough to find in memory; the admin's list asks the database the same
- * (lib/targets.ts, listTargetsPage).
+ * (lib/data/targets.ts, listTargetsPage).
  */
 export function matchesTargetSearch(target: { name: string; host: string; protocol: string; tags: string[] }, { q, tag }: TargetSearch) {
   if (tag && !target.tags.includes(tag)) return false;

@@ -1,10 +1,10 @@
 // This node's place in the registry: a heartbeat every few seconds with how the node fares (../node-metrics.ts),
 // and the survivor's duty of retiring nodes whose heartbeat stopped (their sessions become `interrupted`). Also
 // refreshes the dashboard's previews of this node's sessions (their text every 2 s, their desktops' thumbnails when each session says one is due).
-import { heartbeatEveryMs, recordHeartbeat, removeNode, retireSilentNodes } from "../../lib/nodes";
+import { heartbeatEveryMs, recordHeartbeat, removeNode, retireSilentNodes } from "../../lib/data/nodes";
 import type { NodeStats } from "../../lib/protocol/nodes";
 import type { Runtime } from "../../lib/infra/runtime";
-import { savePreview, saveThumbnail } from "../../lib/sessions";
+import { savePreview, saveThumbnail } from "../../lib/data/sessions";
 import { sessionRegistry } from "../live/session-registry";
 import { log } from "../../lib/infra/log";
 

@@ -6,12 +6,12 @@ import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto"
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
-import type { Actor } from "../../lib/audit";
+import type { Actor } from "../../lib/data/audit";
 import type { Runtime } from "../../lib/infra/runtime";
 import type { WatchServerMessage } from "../../lib/protocol/live";
 import { sessionRegistry } from "../live/session-registry";
 import { guardSocket } from "../socket-guard";
-import { recordWatching } from "../../lib/session-events";
+import { recordWatching } from "../../lib/data/session-events";
 import { RelayedSession, type WatchedSession } from "./relayed-session";
 
 export const nodeLinkPath = "/internal/watch";

@@ -3,7 +3,7 @@
 // This node keeps the link's last catch-up and the frames since, so a watcher joining here is caught up without
 // asking the owning node; when that copy has grown too long, it asks the owning node to catch the link up again.
 import type { WebSocket } from "ws";
-import type { Actor } from "../../lib/audit";
+import type { Actor } from "../../lib/data/audit";
 import { parseJsonFrame } from "../../lib/protocol/json-frame";
 import { watchServerMessageSchema, type NodeLinkMessage, type WatchServerMessage } from "../../lib/protocol/live";
 import { onMessage } from "../socket-guard";

@@ -1,8 +1,8 @@
 // Streams the event outbox (stream_events) to every sink in SIEM_SINKS, in order, at least once. Each sink has its
 // own position in the database and its own lease, so one node sends to it at a time; a node that stops is
 // replaced by the next that holds the same configuration, from the last position it recorded.
-import type { DatabaseHandle } from "../../lib/db/client";
-import { deleteDeliveredEvents, ensureCursor, eventsAfter, markDelivered, noteSinkError, releaseLease, takeLease } from "../../lib/event-stream/cursors";
+import type { DatabaseHandle } from "../../lib/data/client";
+import { deleteDeliveredEvents, ensureCursor, eventsAfter, markDelivered, noteSinkError, releaseLease, takeLease } from "../../lib/data/stream-cursors";
 import { formatEvent, streamEvent, syslogFrame, wanted } from "../../lib/infra/event-stream/events";
 import type { SinkConfig } from "../../lib/infra/event-stream/sinks";
 import { log } from "../../lib/infra/log";

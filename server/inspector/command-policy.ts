@@ -6,7 +6,7 @@ import { StringDecoder } from "node:string_decoder";
 import { longestCheckedLine } from "../../lib/domain/command-policy/command-line";
 import type { RuleSet, SessionRules } from "../../lib/domain/command-policy/rule-book";
 import { subjectsFor } from "../../lib/domain/command-policy/rule-matcher";
-import type { CommandRuleRow } from "../../lib/command-policy/rules";
+import type { CommandRuleRow } from "../../lib/data/command-policy/rules";
 import { OutputLineTracker } from "../../lib/domain/transcript-lines";
 import type { TerminalSize } from "../protocols/adapter";
 import { ScreenMirror } from "./screen-mirror";

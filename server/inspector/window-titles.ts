@@ -3,7 +3,7 @@
 // when it changes, at most 10 titles are matched a second (a window retitled faster is matched as it stands
 // when its turn comes, never skipped at its last title), and at most 256 windows are remembered.
 import type { RuleSet } from "../../lib/domain/command-policy/rule-book";
-import type { CommandRuleRow } from "../../lib/command-policy/rules";
+import type { CommandRuleRow } from "../../lib/data/command-policy/rules";
 import type { PolicyMatch } from "./command-policy";
 
 const titlesPerSecond = 10;

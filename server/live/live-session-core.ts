@@ -4,10 +4,10 @@
 // (server/web/web-session.ts) are this core plus what their protocol moves; the core keeps what outlives the
 // process through a SessionStore.
 import type { WebSocket } from "ws";
-import type { Actor } from "../../lib/audit";
+import type { Actor } from "../../lib/data/audit";
 import { controlTransition, type ControlledState, type LiveState, type SessionControlCommand, type WatchServerMessage } from "../../lib/protocol/live";
 import type { EndReason } from "../../lib/protocol/session-socket";
-import { terminationNotice } from "../../lib/settings";
+import { terminationNotice } from "../../lib/data/settings";
 import { log } from "../../lib/infra/log";
 import type { SessionStore } from "./session-store";
 import { refuseWatcherInput, serveNodeLink, WatcherHub, type ScreenFrame, type WatchFrame } from "./watchers";

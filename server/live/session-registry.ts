@@ -2,7 +2,7 @@
 // found by id for watchers and controls, and ended properly (row, audit, notice to the user) by a shutdown
 // before the process exits.
 import type { WebSocket } from "ws";
-import type { Actor } from "../../lib/audit";
+import type { Actor } from "../../lib/data/audit";
 import type { SessionControlCommand } from "../../lib/protocol/live";
 import type { EndReason } from "../../lib/protocol/session-socket";
 

@@ -1,12 +1,12 @@
 // What the live-session core keeps of a session beyond this process: its status for every node's requests and
 // lists, its timeline, who watched it, and the texts security has set for its user. The gateway's store is the
 // database; the core's unit tests run on one in memory.
-import type { Actor } from "../../lib/audit";
-import type { Database } from "../../lib/db/client";
+import type { Actor } from "../../lib/data/audit";
+import type { Database } from "../../lib/data/client";
 import type { LiveState } from "../../lib/protocol/live";
-import { addSessionEvent, recordWatching, type SessionEventInput } from "../../lib/session-events";
-import { setSessionStatus } from "../../lib/sessions";
-import { sessionTexts } from "../../lib/settings";
+import { addSessionEvent, recordWatching, type SessionEventInput } from "../../lib/data/session-events";
+import { setSessionStatus } from "../../lib/data/sessions";
+import { sessionTexts } from "../../lib/data/settings";
 
 export interface WatchedSession {
   id: string;

@@ -1,5 +1,5 @@
 // Stores a recording's chunks strictly in order: each one gzip-compressed, encrypted under the recording's data
-// key (lib/recording-cipher.ts) into the blob store, its row in recording_chunks naming the SHA-256 of the chunk
+// key (lib/infra/recording-cipher.ts) into the blob store, its row in recording_chunks naming the SHA-256 of the chunk
 // before and signed with an HMAC under the evidence key, so that an edit, a gap or a reordering shows even to a
 // database writer who recomputed every hash. Closing seals the recording in the audit log (its chunk count and
 // head), so that cutting off its last chunks shows too. Every recorder writes through one of these.
@@ -7,11 +7,11 @@ import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { constants, gzip } from "node:zlib";
 import type { BlobStore } from "../../lib/infra/blob-store";
-import type { Database } from "../../lib/db/client";
-import { audit, systemActor } from "../../lib/audit";
+import type { Database } from "../../lib/data/client";
+import { audit, systemActor } from "../../lib/data/audit";
 import { evidenceKeys } from "../../lib/infra/evidence-keys";
-import { recordingCipher, type RecordingCipher } from "../../lib/recording-cipher";
-import { chunkBlobKey, chunkMac, insertChunks, recordingGenesisHash, type RecordingFormat } from "../../lib/recordings";
+import { recordingCipher, type RecordingCipher } from "../../lib/infra/recording-cipher";
+import { chunkBlobKey, chunkMac, insertChunks, recordingGenesisHash, type RecordingFormat } from "../../lib/data/recordings";
 import { log } from "../../lib/infra/log";
 
 const compress = promisify(gzip);

@@ -6,7 +6,7 @@
 // the record keeps at most five pictures a second, and fewer under a flood of drawing (see `recordedFrameMs` and
 // `recordedPerSecond`).
 import type { BlobStore } from "../../lib/infra/blob-store";
-import type { Database } from "../../lib/db/client";
+import type { Database } from "../../lib/data/client";
 import { condenseFrames, withoutScreenDrawing } from "../../lib/player/guacamole-overdraw";
 import type { WatchFrame } from "../live/watchers";
 import { SnapshotRecording } from "./snapshot-recording";

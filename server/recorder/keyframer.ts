@@ -11,10 +11,10 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { constants, gzip } from "node:zlib";
 import type { BlobStore } from "../../lib/infra/blob-store";
-import type { Database } from "../../lib/db/client";
+import type { Database } from "../../lib/data/client";
 import { keyframeSchema, type Keyframe } from "../../lib/protocol/recordings";
-import { recordingCipher } from "../../lib/recording-cipher";
-import { chunkBlobKey, findChunk, keyframeBlobKey, lastKeyframe, markKeyframed, openRecordingBlob, recordingsLackingKeyframes, saveKeyframe } from "../../lib/recordings";
+import { recordingCipher } from "../../lib/infra/recording-cipher";
+import { chunkBlobKey, findChunk, keyframeBlobKey, lastKeyframe, markKeyframed, openRecordingBlob, recordingsLackingKeyframes, saveKeyframe } from "../../lib/data/recordings";
 import type { KeyframerReply, KeyframerRequest } from "./keyframer-process";
 import { log } from "../../lib/infra/log";
 

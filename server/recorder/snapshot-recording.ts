@@ -3,8 +3,8 @@
 // keyframe from the desktop engine) opens a chunk of its own, flagged `snapshot`, so playback can start there;
 // and what is shown now (the entries since the last snapshot), kept for a watcher joining.
 import type { BlobStore } from "../../lib/infra/blob-store";
-import type { Database } from "../../lib/db/client";
-import type { RecordingFormat } from "../../lib/recordings";
+import type { Database } from "../../lib/data/client";
+import type { RecordingFormat } from "../../lib/data/recordings";
 import { ChunkWriter, type ChunkDraft } from "./chunk-writer";
 
 const flushEveryMs = 1000;

@@ -3,10 +3,10 @@
 // the chunks in order are a .cast file.
 import { StringDecoder } from "node:string_decoder";
 import type { BlobStore } from "../../lib/infra/blob-store";
-import type { Database } from "../../lib/db/client";
-import { indexTranscriptLines } from "../../lib/transcripts";
+import type { Database } from "../../lib/data/client";
+import { indexTranscriptLines } from "../../lib/data/transcripts";
 import { parseChunk, parseResize, type CastEvent } from "../../lib/protocol/recordings";
-import { readScreenThrough } from "../../lib/recordings";
+import { readScreenThrough } from "../../lib/data/recordings";
 import type { TerminalSize } from "../protocols/adapter";
 import type { WatchFrame } from "../live/watchers";
 import type { StreamRecorder } from "./session-recorder";

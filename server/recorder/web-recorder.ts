@@ -2,7 +2,7 @@
 // them). Every page load and every periodic full snapshot opens a chunk, so playback can start at any of them;
 // the events since the last one are the page as it is now, for a watcher joining.
 import type { BlobStore } from "../../lib/infra/blob-store";
-import type { Database } from "../../lib/db/client";
+import type { Database } from "../../lib/data/client";
 import { pageEventType, type PageEvent } from "../../lib/protocol/page-recorder";
 import type { WatchFrame } from "../live/watchers";
 import type { SessionRecorder } from "./session-recorder";

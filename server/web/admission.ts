@@ -8,13 +8,14 @@
 // so that a flood of bad requests cannot flood the audit log.
 import { createHash } from "node:crypto";
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
-import { audit, type Actor } from "../../lib/audit";
+import { audit, type Actor } from "../../lib/data/audit";
 import type { Config } from "../../lib/infra/config";
-import type { Database } from "../../lib/db/client";
+import type { Database } from "../../lib/data/client";
 import { cookieValues, singleCookie } from "../../lib/infra/http/cookies";
 import { clientAddressHeader } from "../../lib/infra/request-context";
-import { findWebTarget, type TargetRow } from "../../lib/targets";
-import { appCookieNames, appOrigin, appPage, newBrowserState, safeReturnPath, type WebSessionRow } from "../../lib/web-apps";
+import { findWebTarget, type TargetRow } from "../../lib/data/targets";
+import { appCookieNames, appOrigin, appPage, newBrowserState, safeReturnPath } from "../../lib/domain/web-app-hosts";
+import type { WebSessionRow } from "../../lib/data/web-sessions";
 import { upstreamPath } from "./upstream";
 import type { AppLogin, VisitCache } from "./visit-cache";
 import { log } from "../../lib/infra/log";

@@ -6,7 +6,7 @@ import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from "
 import type { Config } from "../../lib/infra/config";
 import { cookieHeaderWithout } from "../../lib/infra/http/cookies";
 import { clientAddressHeader } from "../../lib/infra/request-context";
-import { appCookieNames } from "../../lib/web-apps";
+import { appCookieNames } from "../../lib/domain/web-app-hosts";
 
 /** Headers that belong to one connection, never forwarded (RFC 9110 §7.6.1), plus those `Connection` names. */
 const hopByHop = new Set(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);

@@ -2,14 +2,15 @@
 // before it reaches the app (a block answers 403 with the reason; a hold waits for security), and its status
 // against web_status rules after. Paths are matched as sent and as the app will read them (dot segments resolved, escapes decoded), so
 // `/api/users/7/../7/delete` or `%64elete` cannot walk around a rule.
-import { audit, type Actor } from "../../lib/audit";
+import { audit, type Actor } from "../../lib/data/audit";
 import type { SessionRules } from "../../lib/domain/command-policy/rule-book";
-import { recordRiskEvent, settleRiskEvent } from "../../lib/command-policy/risk";
-import { policyActor, strongestRule, type CommandRuleRow } from "../../lib/command-policy/rules";
+import { recordRiskEvent, settleRiskEvent } from "../../lib/data/command-policy/risk";
+import { policyActor, strongestRule } from "../../lib/domain/command-policy/rule-scope";
+import type { CommandRuleRow } from "../../lib/data/command-policy/rules";
 import type { RiskOutcome } from "../../lib/protocol/command-rules";
 import type { Runtime } from "../../lib/infra/runtime";
-import { controlSession } from "../../lib/session-control";
-import type { WebSessionRow } from "../../lib/web-apps";
+import { controlSession } from "../../lib/domain/session-control";
+import type { WebSessionRow } from "../../lib/data/web-sessions";
 import { log } from "../../lib/infra/log";
 
 /** Sessions whose compiled rules are kept; older ones are compiled again when they come back. */

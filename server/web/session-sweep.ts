@@ -1,10 +1,10 @@
 // The web sessions' background job: every couple of seconds, visits past their end (idle, time limit, longest
 // lifetime) are ended (by whichever node gets there first), and this node's open WebSockets and recorded pages
 // of sessions that ended anywhere (terminated, signed out, lapsed, revoked) are closed here too.
-import { endedSessions } from "../../lib/sessions";
-import type { Database } from "../../lib/db/client";
+import { endedSessions } from "../../lib/data/sessions";
+import type { Database } from "../../lib/data/client";
 import type { EndReason } from "../../lib/protocol/session-socket";
-import { endLapsedWebSessions } from "../../lib/web-apps";
+import { endLapsedWebSessions } from "../../lib/data/web-sessions";
 import { log } from "../../lib/infra/log";
 
 const sweepEveryMs = 2000;

@@ -6,10 +6,10 @@
 // predate the change); everything is dropped when the subscription starts again after a lost connection; and
 // nothing is kept longer than a few seconds, which bounds what a node cut off from the database can still serve.
 import { createHash } from "node:crypto";
-import { openCredential } from "../../lib/credentials";
-import type { DatabaseHandle } from "../../lib/db/client";
+import { openCredential } from "../../lib/data/credentials";
+import type { DatabaseHandle } from "../../lib/data/client";
 import type { Vault } from "../../lib/infra/vault";
-import { findWebSession, type WebSessionRow } from "../../lib/web-apps";
+import { findWebSession, type WebSessionRow } from "../../lib/data/web-sessions";
 import type { InjectedCredential } from "./proxy-headers";
 import { log } from "../../lib/infra/log";
 

@@ -5,17 +5,17 @@
 // validated and bounded (./page-limits.ts), and silence is put on the timeline; the proxy's request log is the
 // record the page cannot touch.
 import type { WebSocket } from "ws";
-import { audit, type Actor } from "../../lib/audit";
+import { audit, type Actor } from "../../lib/data/audit";
 import type { Runtime } from "../../lib/infra/runtime";
-import { sessionTexts } from "../../lib/settings";
+import { sessionTexts } from "../../lib/data/settings";
 import type { ControlledState, SessionControlCommand } from "../../lib/protocol/live";
 import { parseJsonFrame } from "../../lib/protocol/json-frame";
 import { isUserActivity, navigationOf, type PageEvent, type PageMessage } from "../../lib/protocol/page-recorder";
 import type { EndReason } from "../../lib/protocol/session-socket";
 import { pageClientMessageSchema } from "../../lib/protocol/web-recording";
-import type { SessionEventBatcher, SessionEventInput } from "../../lib/session-events";
-import { endWebSession, extendWebSession, type WebSessionRow } from "../../lib/web-apps";
-import { chainEnd } from "../../lib/recordings";
+import type { SessionEventBatcher, SessionEventInput } from "../../lib/data/session-events";
+import { endWebSession, extendWebSession, type WebSessionRow } from "../../lib/data/web-sessions";
+import { chainEnd } from "../../lib/data/recordings";
 import { WebRecorder } from "../recorder/web-recorder";
 import { expiryWarningMs, LiveSessionCore } from "../live/live-session-core";
 import { sessionRegistry, type LiveSession } from "../live/session-registry";

@@ -2,17 +2,17 @@
 // another connection, as from another node), the node registry retiring a silent node, and cancelled access.
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { Actor } from "@/lib/audit";
+import type { Actor } from "@/lib/data/audit";
 import { createControlBus, type ControlBus } from "@/lib/infra/control-bus";
-import { openDatabase, type DatabaseHandle } from "@/lib/db/client";
-import { auditLog, nodes, sessions, users } from "@/lib/db/schema";
-import { findNode, listNodeViews, recordHeartbeat, retireSilentNodes, silentAfterMs } from "@/lib/nodes";
+import { openDatabase, type DatabaseHandle } from "@/lib/data/client";
+import { auditLog, nodes, sessions, users } from "@/lib/data/schema";
+import { findNode, listNodeViews, recordHeartbeat, retireSilentNodes, silentAfterMs } from "@/lib/data/nodes";
 import { targetInputSchema } from "@/lib/protocol/admin";
 import type { ControlCommand } from "@/lib/protocol/live";
-import { decideAccess } from "@/lib/governance/access";
-import { restoreAccess, revokeAccess } from "@/lib/revocations";
-import { openSessionRow } from "@/lib/sessions";
-import { createTarget, listReachableTargets } from "@/lib/targets";
+import { decideAccess } from "@/lib/data/governance/access";
+import { restoreAccess, revokeAccess } from "@/lib/data/revocations";
+import { openSessionRow } from "@/lib/data/sessions";
+import { createTarget, listReachableTargets } from "@/lib/data/targets";
 
 const actor: Actor = { id: null, name: "test", sourceIp: "127.0.0.1" };
 const run = Date.now().toString(36);

@@ -2,9 +2,9 @@
 // PostgreSQL as a hash chain; every keyframe from the engine opens a chunk of its own; a seek reads from the last
 // keyframe before the moment asked for, never from the start, and says how far that stretch shows the screen.
 import { describe, expect, it, vi } from "vitest";
-import { sessions } from "@/lib/db/schema";
+import { sessions } from "@/lib/data/schema";
 import { encodeInstruction } from "@/lib/protocol/guacamole";
-import { listChunks, readDesktopWindow, verifyRecording } from "@/lib/recordings";
+import { listChunks, readDesktopWindow, verifyRecording } from "@/lib/data/recordings";
 import { DesktopRecorder } from "@/server/recorder/desktop-recorder";
 import { useRecordingStore } from "../fixtures/recording-store";
 

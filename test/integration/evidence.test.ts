@@ -4,10 +4,10 @@
 import { createHash } from "node:crypto";
 import { and, eq, gte } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { auditLog, recordingChunks, recordingKeys, sessions } from "@/lib/db/schema";
+import { auditLog, recordingChunks, recordingKeys, sessions } from "@/lib/data/schema";
 import { evidenceKeys } from "@/lib/infra/evidence-keys";
-import { forgetRecordingKey, recordingCipher } from "@/lib/recording-cipher";
-import { listChunks, readPageEventsWindow, verifyRecording } from "@/lib/recordings";
+import { forgetRecordingKey, recordingCipher } from "@/lib/infra/recording-cipher";
+import { listChunks, readPageEventsWindow, verifyRecording } from "@/lib/data/recordings";
 import { WebRecorder } from "@/server/recorder/web-recorder";
 import { useRecordingStore } from "../fixtures/recording-store";
 

@@ -3,11 +3,11 @@
 // once and what an admin changed in it survives a restart.
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { Actor } from "@/lib/audit";
+import type { Actor } from "@/lib/data/audit";
 import { RuleBook } from "@/lib/domain/command-policy/rule-book";
-import { createCommandRule, updateCommandRule } from "@/lib/command-policy/rules";
-import { openDatabase, type DatabaseHandle } from "@/lib/db/client";
-import { commandRules } from "@/lib/db/schema";
+import { createCommandRule, updateCommandRule } from "@/lib/data/command-policy/rules";
+import { openDatabase, type DatabaseHandle } from "@/lib/data/client";
+import { commandRules } from "@/lib/data/schema";
 import { commandRuleInputSchema } from "@/lib/protocol/command-rules";
 
 const actor: Actor = { id: null, name: "test", sourceIp: "127.0.0.1" };

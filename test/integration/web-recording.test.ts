@@ -3,10 +3,10 @@
 // asked for, never from the start; a recording taken up again on another node continues the same chain.
 import { asc, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { recordingChunks, sessions } from "@/lib/db/schema";
+import { recordingChunks, sessions } from "@/lib/data/schema";
 import type { PageEvent } from "@/lib/protocol/page-recorder";
-import { listChunks, readPageEventsWindow, verifyRecording } from "@/lib/recordings";
-import { chainEnd } from "@/lib/recordings";
+import { listChunks, readPageEventsWindow, verifyRecording } from "@/lib/data/recordings";
+import { chainEnd } from "@/lib/data/recordings";
 import { WebRecorder } from "@/server/recorder/web-recorder";
 import { useRecordingStore } from "../fixtures/recording-store";
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decide, decideRecordingAccess, type DecisionFacts, type PolicyRow } from "@/lib/domain/governance/decide";
+import type { PolicyRow } from "@/lib/data/governance/policies";
+import { decide, decideRecordingAccess, type DecisionFacts } from "@/lib/domain/governance/decide";
 import type { Role } from "@/lib/protocol/domain";
 import { parseWindowLines, windowEnd } from "@/lib/domain/governance/windows";
 

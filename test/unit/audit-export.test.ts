@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { csvField } from "../../lib/audit-reading";
+import { csvField } from "../../lib/data/audit-reading";
 import { auditExportSchema, auditPageSchema } from "../../lib/protocol/audit";
 
 describe("audit export", () => {

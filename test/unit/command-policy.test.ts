@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { CompiledRules } from "@/lib/domain/command-policy/rule-matcher";
 import type { SessionRules } from "@/lib/domain/command-policy/rule-book";
-import type { CommandRuleRow } from "@/lib/command-policy/rules";
+import type { CommandRuleRow } from "@/lib/data/command-policy/rules";
 import { CommandPolicy } from "@/server/inspector/command-policy";
 
 const rule = (pattern: string, kind: "command" | "output" = "command"): CommandRuleRow =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { encodeInstruction, GuacamoleParser, GuacamoleSyntaxError } from "@/lib/protocol/guacamole";
-import type { CommandRuleRow } from "@/lib/command-policy/rules";
+import type { CommandRuleRow } from "@/lib/data/command-policy/rules";
 import { atLeastSource, checkRule } from "@/lib/domain/command-policy/rule-matcher";
 import { DesktopStream } from "@/server/protocols/guac/desktop-stream";
 

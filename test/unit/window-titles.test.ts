@@ -2,7 +2,7 @@
 // retitled faster than that is matched at its latest title, never left at an old one.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { RuleSet } from "@/lib/domain/command-policy/rule-book";
-import type { CommandRuleRow } from "@/lib/command-policy/rules";
+import type { CommandRuleRow } from "@/lib/data/command-policy/rules";
 import { CompiledRules } from "@/lib/domain/command-policy/rule-matcher";
 import type { PolicyMatch } from "@/server/inspector/command-policy";
 import { WindowTitleWatch } from "@/server/inspector/window-titles";

@@ -1,8 +1,8 @@
 import Link from "next/link";
 import { Button, Card, DataTable, Field, PageTitle, Select, TextInput } from "@/app/_ui/primitives";
-import { readAuditLog } from "@/lib/audit-reading";
+import { readAuditLog } from "@/lib/data/audit-reading";
 import { requirePageUser } from "@/lib/auth/current-user";
-import { sinkStates } from "@/lib/event-stream/cursors";
+import { sinkStates } from "@/lib/data/stream-cursors";
 import { sinkView } from "@/lib/infra/event-stream/sinks";
 import { auditPageSchema, auditPageSize } from "@/lib/protocol/audit";
 import { runtime } from "@/lib/infra/runtime";

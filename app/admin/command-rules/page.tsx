@@ -1,6 +1,6 @@
 import { PageTitle } from "@/app/_ui/primitives";
 import { requirePageUser } from "@/lib/auth/current-user";
-import { listCommandRules } from "@/lib/command-policy/rules";
+import { listCommandRules } from "@/lib/data/command-policy/rules";
 import { runtime } from "@/lib/infra/runtime";
 import { RuleEditor } from "./rule-editor";
 

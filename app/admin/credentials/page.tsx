@@ -1,6 +1,6 @@
 import { PageTitle } from "@/app/_ui/primitives";
 import { requirePageUser } from "@/lib/auth/current-user";
-import { listCredentials } from "@/lib/credentials";
+import { listCredentials } from "@/lib/data/credentials";
 import { runtime } from "@/lib/infra/runtime";
 import { CredentialEditor } from "./credential-editor";
 

@@ -1,6 +1,6 @@
 import { Card, DataTable, PageTitle } from "@/app/_ui/primitives";
 import { requirePageUser } from "@/lib/auth/current-user";
-import { listNodeViews } from "@/lib/nodes";
+import { listNodeViews } from "@/lib/data/nodes";
 import type { NodeView } from "@/lib/protocol/nodes";
 import { runtime } from "@/lib/infra/runtime";
 

@@ -1,6 +1,6 @@
 import { PageTitle } from "@/app/_ui/primitives";
 import { requirePageUser } from "@/lib/auth/current-user";
-import { listActivities, listPolicies } from "@/lib/governance/policies";
+import { listActivities, listPolicies } from "@/lib/data/governance/policies";
 import { runtime } from "@/lib/infra/runtime";
 import { ActivityEditor } from "./activity-editor";
 import { PolicyEditor } from "./policy-editor";

@@ -1,7 +1,7 @@
 import { PageTitle } from "@/app/_ui/primitives";
 import { requirePageUser } from "@/lib/auth/current-user";
 import { runtime } from "@/lib/infra/runtime";
-import { defaultTexts, readSettings } from "@/lib/settings";
+import { defaultTexts, readSettings } from "@/lib/data/settings";
 import { SettingsForm } from "./settings-form";
 
 export default async function SettingsPage() {

@@ -1,10 +1,10 @@
 import { PageTitle } from "@/app/_ui/primitives";
 import { adminTargetView } from "@/lib/api/views";
 import { requirePageUser } from "@/lib/auth/current-user";
-import { listCredentials } from "@/lib/credentials";
+import { listCredentials } from "@/lib/data/credentials";
 import { runtime } from "@/lib/infra/runtime";
-import { listAllRevocations } from "@/lib/revocations";
-import { listTargetsPage } from "@/lib/targets";
+import { listAllRevocations } from "@/lib/data/revocations";
+import { listTargetsPage } from "@/lib/data/targets";
 import { TargetSearchForm } from "@/app/_components/target-search-form";
 import { targetPageHref, targetPageQuerySchema } from "@/lib/protocol/target-search";
 import { TargetEditor } from "./target-editor";

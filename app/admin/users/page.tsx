@@ -2,7 +2,7 @@ import { PageTitle } from "@/app/_ui/primitives";
 import { userView } from "@/lib/api/views";
 import { requirePageUser } from "@/lib/auth/current-user";
 import { runtime } from "@/lib/infra/runtime";
-import { listGroupRoleMappings, listUsers } from "@/lib/users";
+import { listGroupRoleMappings, listUsers } from "@/lib/data/users";
 import { UserEditor } from "./user-editor";
 
 export default async function UsersPage() {

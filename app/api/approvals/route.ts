@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { approvalQueue } from "@/lib/governance/requests";
+import { approvalQueue } from "@/lib/data/governance/requests";
 import { runtime } from "@/lib/infra/runtime";
 
 /** Requests this person may decide or oversee. */

@@ -1,4 +1,4 @@
-import { findApiToken } from "@/lib/api-tokens";
+import { findApiToken } from "@/lib/data/api-tokens";
 import { apiRoute } from "@/lib/api/route";
 import type { Caller } from "@/lib/protocol/api-tokens";
 import { runtime } from "@/lib/infra/runtime";

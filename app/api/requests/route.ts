@@ -1,6 +1,6 @@
 // A person's own access requests: listed, and made.
 import { apiRoute } from "@/lib/api/route";
-import { createAccessRequest, findRequestFor, listOwnRequests } from "@/lib/governance/requests";
+import { createAccessRequest, findRequestFor, listOwnRequests } from "@/lib/data/governance/requests";
 import { accessRequestInputSchema } from "@/lib/protocol/governance";
 import { runtime } from "@/lib/infra/runtime";
 

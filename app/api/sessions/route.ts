@@ -1,7 +1,7 @@
 import { apiRoute } from "@/lib/api/route";
 import { hasRole } from "@/lib/auth/current-user";
 import { runtime } from "@/lib/infra/runtime";
-import { listSessions } from "@/lib/sessions";
+import { listSessions } from "@/lib/data/sessions";
 
 /**
  * A page of sessions: everyone sees their own; reviewers, security and admins see everyone's. The next page, if

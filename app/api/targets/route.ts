@@ -1,7 +1,7 @@
 import { apiRoute } from "@/lib/api/route";
 import { targetView } from "@/lib/api/views";
 import { runtime } from "@/lib/infra/runtime";
-import { listReachableTargets } from "@/lib/targets";
+import { listReachableTargets } from "@/lib/data/targets";
 
 /** The caller's targets, each with whether they may connect now and, if not, why and whether a request would help. */
 export const GET = apiRoute("GET /api/targets", async ({ user, actor }) =>

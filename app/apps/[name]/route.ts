@@ -1,13 +1,14 @@
 // Opening a published web app: the access decision is made here, on the gateway's origin where the user is
 // signed in; then a single-use ticket, bound to the state cookie the app's host gave this browser, hands the new
 // web session to the app's host. A visit that starts here goes to the app's host first to get that state.
-import { audit } from "@/lib/audit";
+import { audit } from "@/lib/data/audit";
 import { actorOf, currentUser } from "@/lib/auth/current-user";
 import { clientAddress } from "@/lib/infra/request-context";
-import { decideAccess } from "@/lib/governance/access";
+import { decideAccess } from "@/lib/data/governance/access";
 import { runtime } from "@/lib/infra/runtime";
-import { findWebTarget } from "@/lib/targets";
-import { appOrigin, appPage, browserStateHashPattern, safeReturnPath, startPath, startWebSession } from "@/lib/web-apps";
+import { findWebTarget } from "@/lib/data/targets";
+import { appOrigin, appPage, browserStateHashPattern, safeReturnPath, startPath } from "@/lib/domain/web-app-hosts";
+import { startWebSession } from "@/lib/data/web-sessions";
 
 const nameShape = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 

@@ -4,8 +4,8 @@ import { SessionTimeline } from "@/app/_components/session-timeline";
 import { PageTitle } from "@/app/_ui/primitives";
 import { hasRole, requirePageUser } from "@/lib/auth/current-user";
 import { runtime } from "@/lib/infra/runtime";
-import { sessionMoments } from "@/lib/session-details";
-import { findSession } from "@/lib/sessions";
+import { sessionMoments } from "@/lib/data/session-details";
+import { findSession } from "@/lib/data/sessions";
 import { WatchView } from "./watch-view";
 
 export default async function WatchPage({ params }: { params: Promise<{ id: string }> }) {

@@ -1,6 +1,6 @@
 "use client";
-import type { MomentSource } from "@/lib/session-details";
-import type { RecordingActivity } from "@/lib/recording-activity";
+import type { MomentSource } from "@/lib/data/session-details";
+import type { RecordingActivity } from "@/lib/data/recording-activity";
 import { playbackClock } from "./playback-controls";
 
 const markStyle: Record<MomentSource, string> = { command: "bg-indigo-500", session: "bg-amber-500", audit: "bg-slate-400", risk: "bg-red-600" };

@@ -10,7 +10,7 @@ import type { SessionRecording } from "guacamole-common-js";
 import { createFedTunnel, fitDisplay, loadGuacamole } from "@/app/_components/guacamole";
 import { drawingMoments, nextMoment } from "@/lib/player/desktop-activity";
 import { desktopWindowSchema, type DesktopWindow } from "@/lib/protocol/recordings";
-import type { RecordingActivity } from "@/lib/recording-activity";
+import type { RecordingActivity } from "@/lib/data/recording-activity";
 import { ActivityStrip } from "./activity-strip";
 import { PositionControls, ShortcutList } from "./playback-controls";
 import { Verification } from "./verification";

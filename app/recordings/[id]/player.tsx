@@ -12,7 +12,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { inertLinks } from "@/app/_components/terminal-links";
 import { Button } from "@/app/_ui/primitives";
 import { recordingWindowSchema, replay, type CastEvent, type RecordingWindow } from "@/lib/protocol/recordings";
-import type { RecordingActivity } from "@/lib/recording-activity";
+import type { RecordingActivity } from "@/lib/data/recording-activity";
 import { ActivityStrip } from "./activity-strip";
 import { playbackClock, ShortcutList, SkipIdleAndKeys, SpeedSelect } from "./playback-controls";
 import { Verification } from "./verification";

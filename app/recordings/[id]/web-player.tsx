@@ -11,7 +11,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { pageDrawnAt } from "@/lib/player/page-playback";
 import { navigationTag, type PageEvent } from "@/lib/protocol/page-recorder";
 import { pageEventsWindowSchema, type PageEventsWindow } from "@/lib/protocol/web-recording";
-import type { RecordingActivity } from "@/lib/recording-activity";
+import type { RecordingActivity } from "@/lib/data/recording-activity";
 import { ActivityStrip } from "./activity-strip";
 import { PositionControls, ShortcutList } from "./playback-controls";
 import { Verification } from "./verification";

@@ -8,7 +8,7 @@ import { actorOf, hasRole, requirePageUser } from "@/lib/auth/current-user";
 import { ApiError } from "@/lib/domain/errors";
 import { clientAddress } from "@/lib/infra/request-context";
 import { runtime } from "@/lib/infra/runtime";
-import { readSessionDetails, sessionMoments } from "@/lib/session-details";
+import { readSessionDetails, sessionMoments } from "@/lib/data/session-details";
 
 function Fact({ name, children }: { name: string; children: React.ReactNode }) {
   return (

@@ -1,10 +1,11 @@
 // This node's copy of the command and request rules: loaded at start, reloaded whenever any node announces a
 // change, and handed to each session narrowed to its scope, matched on the node's matching worker.
-import type { DatabaseHandle } from "../../db/client";
+import type { DatabaseHandle } from "../../data/client";
 import type { RuleKind } from "../../protocol/command-rules";
 import { MatchWorker } from "./match-worker";
 import { patternProblem, ruleRegexSource, type MatchableRule } from "./rule-matcher";
-import { listCommandRules, ruleApplies, rulesChangedChannel, seedBuiltinRules, type CommandRuleRow, type RuleScope } from "../../command-policy/rules";
+import { ruleApplies, type RuleScope } from "./rule-scope";
+import { listCommandRules, rulesChangedChannel, seedBuiltinRules, type CommandRuleRow } from "../../data/command-policy/rules";
 import { log } from "../../infra/log";
 
 /** Rules of one kind, ready to match: the rules that match any of the subjects, in order, or "undecided" past the deadline. */

@@ -1,14 +1,12 @@
 // The one access decision: may this person use this target at this moment from this address, and if so until
-// when and under which request. Pure: the caller loads the facts (lib/governance/access.ts), so the ticket API, the
+// when and under which request. Pure: the caller loads the facts (lib/data/governance/access.ts), so the ticket API, the
 // gate, the pages and the sweep that re-checks live sessions all decide alike.
 import { canReach } from "../access";
-import type { accessPolicies, accessRequests } from "../../db/schema";
+import type { PolicyRow } from "../../data/governance/policies";
+import type { RequestRow } from "../../data/governance/requests";
 import { addressIn, networkList } from "../../infra/http/client-address";
 import type { Role } from "../../protocol/domain";
 import { describeWindows, isInWindow, windowEnd } from "./windows";
-
-export type PolicyRow = typeof accessPolicies.$inferSelect;
-export type RequestRow = typeof accessRequests.$inferSelect;
 
 export interface Person {
   id: string;

@@ -4,7 +4,7 @@
 // Keystrokes are not logged: on a desktop the gateway cannot tell a password field from any other.
 // Where clipboard rules apply, a paste waits at the gateway until its end, is measured and matched, and goes on
 // or is dropped; copies out of the desktop are measured in the engine's output as they pass.
-import type { CommandRuleRow } from "../../../lib/command-policy/rules";
+import type { CommandRuleRow } from "../../../lib/data/command-policy/rules";
 import { clipboardSubject, ruleRegexSource } from "../../../lib/domain/command-policy/rule-matcher";
 import { desktopInputOpcodes } from "../../../lib/protocol/desktop";
 import { encodeInstruction, GuacamoleParser, GuacamoleSyntaxError, type GuacInstruction } from "../../../lib/protocol/guacamole";

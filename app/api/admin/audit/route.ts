@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { readAuditLog } from "@/lib/audit-reading";
+import { readAuditLog } from "@/lib/data/audit-reading";
 
 /**
  * A page of entries, newest first, filtered (`action` prefix, `actor`, `objectType`, `objectId`, `outcome`, `from`,

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { sinkStates } from "@/lib/event-stream/cursors";
+import { sinkStates } from "@/lib/data/stream-cursors";
 import { sinkView } from "@/lib/infra/event-stream/sinks";
 import { runtime } from "@/lib/infra/runtime";
 

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { listNodeViews } from "@/lib/nodes";
+import { listNodeViews } from "@/lib/data/nodes";
 import { runtime } from "@/lib/infra/runtime";
 
 /** The fleet: every node up, late or retired, with what it reported at its last heartbeat. Security and admins. */

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { createPolicy, listPolicies } from "@/lib/governance/policies";
+import { createPolicy, listPolicies } from "@/lib/data/governance/policies";
 import { policyInputSchema } from "@/lib/protocol/governance";
 import { runtime } from "@/lib/infra/runtime";
 

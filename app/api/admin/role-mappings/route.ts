@@ -1,7 +1,7 @@
 import { apiRoute } from "@/lib/api/route";
 import { groupRoleMappingSchema } from "@/lib/protocol/admin";
 import { runtime } from "@/lib/infra/runtime";
-import { addGroupRoleMapping, listGroupRoleMappings, removeGroupRoleMapping } from "@/lib/users";
+import { addGroupRoleMapping, listGroupRoleMappings, removeGroupRoleMapping } from "@/lib/data/users";
 
 export const GET = apiRoute("GET /api/admin/role-mappings", () => listGroupRoleMappings(runtime().db));
 

@@ -1,4 +1,4 @@
-import { createServiceAccount } from "@/lib/api-tokens";
+import { createServiceAccount } from "@/lib/data/api-tokens";
 import { apiRoute } from "@/lib/api/route";
 import { runtime } from "@/lib/infra/runtime";
 

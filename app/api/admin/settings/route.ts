@@ -1,7 +1,7 @@
 import { apiRoute } from "@/lib/api/route";
 import { gatewaySettingsSchema } from "@/lib/protocol/admin";
 import { runtime } from "@/lib/infra/runtime";
-import { readSettings, updateSettings } from "@/lib/settings";
+import { readSettings, updateSettings } from "@/lib/data/settings";
 
 export const GET = apiRoute("GET /api/admin/settings", () => readSettings(runtime().db));
 export const PATCH = apiRoute("PATCH /api/admin/settings", ({ actor, body }) => updateSettings(runtime().db, actor, body));

@@ -3,7 +3,7 @@ import { adminTargetView } from "@/lib/api/views";
 import { targetInputSchema } from "@/lib/protocol/admin";
 import { runtime } from "@/lib/infra/runtime";
 import { targetPageHref } from "@/lib/protocol/target-search";
-import { createTarget, listTargetsPage } from "@/lib/targets";
+import { createTarget, listTargetsPage } from "@/lib/data/targets";
 
 /** A page of targets by name (`q`, `tag`, `after`); a Link header names the next page when there is one. */
 export const GET = apiRoute("GET /api/admin/targets", async ({ query, request }) => {

@@ -1,4 +1,4 @@
-import { listApiTokens } from "@/lib/api-tokens";
+import { listApiTokens } from "@/lib/data/api-tokens";
 import { apiRoute } from "@/lib/api/route";
 import { runtime } from "@/lib/infra/runtime";
 

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { requestOptions } from "@/lib/governance/requests";
+import { requestOptions } from "@/lib/data/governance/requests";
 import { runtime } from "@/lib/infra/runtime";
 
 /** The activities this person may request, each with the resources it covers for them. */

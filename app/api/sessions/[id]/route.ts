@@ -3,9 +3,9 @@ import { hasRole } from "@/lib/auth/current-user";
 import { notFound } from "@/lib/domain/errors";
 import { isUuid } from "@/lib/domain/ids";
 import { sessionUpdateSchema } from "@/lib/protocol/admin";
-import { setPreventPurge } from "@/lib/retention";
+import { setPreventPurge } from "@/lib/data/retention";
 import { runtime } from "@/lib/infra/runtime";
-import { listSessions } from "@/lib/sessions";
+import { listSessions } from "@/lib/data/sessions";
 
 /** One session; someone who may not see it learns nothing, not even that it exists. */
 export const GET = apiRoute("GET /api/sessions/{id}", async ({ user, params }) => {

@@ -1,4 +1,4 @@
-import { revokeApiToken } from "@/lib/api-tokens";
+import { revokeApiToken } from "@/lib/data/api-tokens";
 import { apiRoute } from "@/lib/api/route";
 import { runtime } from "@/lib/infra/runtime";
 

@@ -3,7 +3,7 @@ import { headers } from "next/headers";
 import { notFound } from "next/navigation";
 import { Card, DataTable, EmptyState, PageTitle } from "@/app/_ui/primitives";
 import { actorOf, requirePageUser } from "@/lib/auth/current-user";
-import { readRiskAnalysis } from "@/lib/command-policy/risk-access";
+import { readRiskAnalysis } from "@/lib/data/command-policy/risk-access";
 import { ApiError } from "@/lib/domain/errors";
 import { clientAddress } from "@/lib/infra/request-context";
 import { runtime } from "@/lib/infra/runtime";

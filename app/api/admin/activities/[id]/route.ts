@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { deleteActivity, updateActivity } from "@/lib/governance/policies";
+import { deleteActivity, updateActivity } from "@/lib/data/governance/policies";
 import { activityInputSchema } from "@/lib/protocol/governance";
 import { runtime } from "@/lib/infra/runtime";
 

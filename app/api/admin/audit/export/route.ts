@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { exportAuditLog } from "@/lib/audit-reading";
+import { exportAuditLog } from "@/lib/data/audit-reading";
 
 /** Every entry the filters match, oldest first, as CSV or JSON Lines (`format=csv|jsonl`); the export is audited. */
 export const GET = apiRoute("GET /api/admin/audit/export", async ({ actor, query: { format, ...filter } }) => {

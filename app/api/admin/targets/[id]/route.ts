@@ -2,7 +2,7 @@ import { apiRoute } from "@/lib/api/route";
 import { adminTargetView } from "@/lib/api/views";
 import { targetInputSchema } from "@/lib/protocol/admin";
 import { runtime } from "@/lib/infra/runtime";
-import { deleteTarget, updateTarget } from "@/lib/targets";
+import { deleteTarget, updateTarget } from "@/lib/data/targets";
 
 export const PATCH = apiRoute("PATCH /api/admin/targets/{id}", async ({ actor, body, params }) =>
   adminTargetView(await updateTarget(runtime().db, actor, params.id!, body)),

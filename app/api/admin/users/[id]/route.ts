@@ -2,7 +2,7 @@ import { apiRoute } from "@/lib/api/route";
 import { userView } from "@/lib/api/views";
 import { userUpdateSchema } from "@/lib/protocol/admin";
 import { runtime } from "@/lib/infra/runtime";
-import { updateUser } from "@/lib/users";
+import { updateUser } from "@/lib/data/users";
 
 export const PATCH = apiRoute("PATCH /api/admin/users/{id}", async ({ actor, body, params }) =>
   userView(await updateUser(runtime().db, actor, params.id!, body)),

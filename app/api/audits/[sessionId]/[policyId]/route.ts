@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { updateAudit } from "@/lib/governance/audits";
+import { updateAudit } from "@/lib/data/governance/audits";
 import { auditUpdateSchema } from "@/lib/protocol/governance";
 import { runtime } from "@/lib/infra/runtime";
 

@@ -1,7 +1,7 @@
 import { recordingRoute } from "@/lib/api/recording-route";
 import { runtime } from "@/lib/infra/runtime";
-import { auditRecordingRead } from "@/lib/read-audit";
-import { listCommands } from "@/lib/transcripts";
+import { auditRecordingRead } from "@/lib/data/read-audit";
+import { listCommands } from "@/lib/data/transcripts";
 
 /** The commands typed in a session with their time offsets: the player's markers. */
 export const GET = recordingRoute("GET /api/recordings/{id}/commands", async ({ actor, params }) => {

@@ -1,10 +1,10 @@
 import { recordingRoute } from "@/lib/api/recording-route";
-import { audit } from "@/lib/audit";
+import { audit } from "@/lib/data/audit";
 import { notFound } from "@/lib/domain/errors";
 import { exportKindOf, recordingExports } from "@/lib/protocol/recordings";
-import { exportRecording, findRecording } from "@/lib/recordings";
+import { exportRecording, findRecording } from "@/lib/data/recordings";
 import { runtime } from "@/lib/infra/runtime";
-import { findSession } from "@/lib/sessions";
+import { findSession } from "@/lib/data/sessions";
 
 /** The whole recording in the format its players read: asciicast v2 for terminals, Guacamole's stream for desktops, rrweb JSON for web apps. */
 export const GET = recordingRoute("GET /api/recordings/{id}/export", async ({ actor, params }) => {

@@ -1,6 +1,6 @@
 import { recordingRoute } from "@/lib/api/recording-route";
-import { readPageEventsWindow } from "@/lib/recordings";
-import { auditRecordingRead } from "@/lib/read-audit";
+import { readPageEventsWindow } from "@/lib/data/recordings";
+import { auditRecordingRead } from "@/lib/data/read-audit";
 import { runtime } from "@/lib/infra/runtime";
 
 /** A stretch of a web recording for the player: `?at=<ms>` to seek (from the full snapshot before it), `?seq=<chunk>` to continue. */

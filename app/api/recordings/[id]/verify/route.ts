@@ -1,6 +1,6 @@
 import { recordingRoute } from "@/lib/api/recording-route";
-import { findRecording, verifyRecording } from "@/lib/recordings";
-import { auditRecordingRead } from "@/lib/read-audit";
+import { findRecording, verifyRecording } from "@/lib/data/recordings";
+import { auditRecordingRead } from "@/lib/data/read-audit";
 import { runtime } from "@/lib/infra/runtime";
 
 /** Whether the recording is whole and untouched, and if not, the first chunk where it is not. */

@@ -1,6 +1,6 @@
 import { recordingRoute } from "@/lib/api/recording-route";
 import { runtime } from "@/lib/infra/runtime";
-import { listVideoExports, requestVideoExport } from "@/lib/video-exports";
+import { listVideoExports, requestVideoExport } from "@/lib/data/video-exports";
 
 /** The videos made (or being made) of this recording: the caller's own, or everyone's for admins. */
 export const GET = recordingRoute("GET /api/recordings/{id}/video-exports", ({ user, params }) => listVideoExports(runtime().db, user, params.id!));

@@ -1,6 +1,6 @@
 import { recordingRoute } from "@/lib/api/recording-route";
-import { readRecordingWindow } from "@/lib/recordings";
-import { auditRecordingRead } from "@/lib/read-audit";
+import { readRecordingWindow } from "@/lib/data/recordings";
+import { auditRecordingRead } from "@/lib/data/read-audit";
 import { runtime } from "@/lib/infra/runtime";
 
 /** A stretch of a terminal recording for the player: `?at=<ms>` to seek, `?seq=<chunk>` to continue. */

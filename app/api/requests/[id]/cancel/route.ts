@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { cancelAccessRequest } from "@/lib/governance/requests";
+import { cancelAccessRequest } from "@/lib/data/governance/requests";
 import { requestClosingSchema } from "@/lib/protocol/governance";
 import { runtime } from "@/lib/infra/runtime";
 

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { decideAccessRequest } from "@/lib/governance/requests";
+import { decideAccessRequest } from "@/lib/data/governance/requests";
 import { requestDecisionSchema } from "@/lib/protocol/governance";
 import { runtime } from "@/lib/infra/runtime";
 

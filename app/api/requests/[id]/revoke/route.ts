@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { revokeAccessRequest } from "@/lib/governance/requests";
+import { revokeAccessRequest } from "@/lib/data/governance/requests";
 import { requestClosingSchema } from "@/lib/protocol/governance";
 import { runtime } from "@/lib/infra/runtime";
 

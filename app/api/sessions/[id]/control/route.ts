@@ -1,7 +1,7 @@
 import { apiRoute } from "@/lib/api/route";
 import { controlRequestSchema } from "@/lib/protocol/live";
 import { runtime } from "@/lib/infra/runtime";
-import { controlSession } from "@/lib/session-control";
+import { controlSession } from "@/lib/domain/session-control";
 
 /** Security locks, unlocks, pauses, resumes or terminates a live session on whichever node runs it. */
 export const POST = apiRoute("POST /api/sessions/{id}/control", ({ actor, body, params }) => controlSession(runtime(), actor, params.id!, body));

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { openHolds } from "@/lib/command-policy/holds";
+import { openHolds } from "@/lib/data/command-policy/holds";
 import { runtime } from "@/lib/infra/runtime";
 
 /** What the command policy holds in a session now, waiting for security. */

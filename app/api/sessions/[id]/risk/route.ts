@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { readRiskAnalysis } from "@/lib/command-policy/risk-access";
+import { readRiskAnalysis } from "@/lib/data/command-policy/risk-access";
 import { runtime } from "@/lib/infra/runtime";
 
 /** A session's risk events, each with the commands around it. */

@@ -1,7 +1,7 @@
 import { apiRoute } from "@/lib/api/route";
 import { ApiError } from "@/lib/domain/errors";
 import { runtime } from "@/lib/infra/runtime";
-import { readThumbnail } from "@/lib/sessions";
+import { readThumbnail } from "@/lib/data/sessions";
 
 /** A live desktop's latest thumbnail, for the dashboard of those who may watch it: security and admins. */
 export const GET = apiRoute("GET /api/sessions/{id}/thumbnail", async ({ params }) => {

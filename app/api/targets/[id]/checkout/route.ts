@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { checkOutPassword } from "@/lib/governance/checkout";
+import { checkOutPassword } from "@/lib/data/governance/checkout";
 import { runtime } from "@/lib/infra/runtime";
 
 /** The target's password, for a person whose approved request and policies allow it; audited. */

@@ -1,9 +1,9 @@
 import { apiRoute } from "@/lib/api/route";
 import { notFound } from "@/lib/domain/errors";
-import { decideAccess } from "@/lib/governance/access";
-import { acceptNotice } from "@/lib/governance/notice";
+import { decideAccess } from "@/lib/data/governance/access";
+import { acceptNotice } from "@/lib/data/governance/notice";
 import { runtime } from "@/lib/infra/runtime";
-import { findTarget } from "@/lib/targets";
+import { findTarget } from "@/lib/data/targets";
 
 /** The person accepts the logon notice for a target they may otherwise reach. */
 export const POST = apiRoute("POST /api/targets/{id}/notice", async ({ user, actor, params }) => {

@@ -2,8 +2,8 @@ import { apiRoute } from "@/lib/api/route";
 import { notFound } from "@/lib/domain/errors";
 import { endSessionsRequestSchema } from "@/lib/protocol/admin";
 import { runtime } from "@/lib/infra/runtime";
-import { endSessionsOfUser } from "@/lib/session-control";
-import { findUserById } from "@/lib/users";
+import { endSessionsOfUser } from "@/lib/domain/session-control";
+import { findUserById } from "@/lib/data/users";
 
 /** Ends every live session of one person, on every node (terminals, desktops, web apps). */
 export const POST = apiRoute("POST /api/admin/users/{id}/end-sessions", async ({ actor, body, params }) => {

@@ -4,9 +4,9 @@ import { evidenceKeys } from "@/lib/infra/evidence-keys";
 import { notFound } from "@/lib/domain/errors";
 import { signExport } from "@/lib/infra/export-signing";
 import { exportKindOf, recordingExports } from "@/lib/protocol/recordings";
-import { exportRecording, findRecording } from "@/lib/recordings";
+import { exportRecording, findRecording } from "@/lib/data/recordings";
 import { runtime } from "@/lib/infra/runtime";
-import { findSession } from "@/lib/sessions";
+import { findSession } from "@/lib/data/sessions";
 
 /**
  * The export's detached signature: the gateway reads the export again (it is the same bytes every time), hashes

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
-import { restoreAccess } from "@/lib/revocations";
+import { restoreAccess } from "@/lib/data/revocations";
 import { runtime } from "@/lib/infra/runtime";
 
 /** An admin restores a user's access to a target that security cancelled. */

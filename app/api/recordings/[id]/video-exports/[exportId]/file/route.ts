@@ -1,8 +1,8 @@
 import { recordingRoute } from "@/lib/api/recording-route";
-import { audit } from "@/lib/audit";
+import { audit } from "@/lib/data/audit";
 import { videoContentTypes } from "@/lib/protocol/video-exports";
 import { runtime } from "@/lib/infra/runtime";
-import { findVideoExport } from "@/lib/video-exports";
+import { findVideoExport } from "@/lib/data/video-exports";
 
 export const GET = recordingRoute("GET /api/recordings/{id}/video-exports/{exportId}/file", async ({ user, actor, params }) => {
   const { db, blobStore } = runtime();

@@ -2,7 +2,7 @@ import { recordingRoute } from "@/lib/api/recording-route";
 import { evidenceKeys } from "@/lib/infra/evidence-keys";
 import { signExport } from "@/lib/infra/export-signing";
 import { runtime } from "@/lib/infra/runtime";
-import { findVideoExport } from "@/lib/video-exports";
+import { findVideoExport } from "@/lib/data/video-exports";
 
 /** The video's detached signature, over the hash taken when it was rendered. */
 export const GET = recordingRoute("GET /api/recordings/{id}/video-exports/{exportId}/signature", async ({ user, params }) => {
