@@ -491,7 +491,7 @@ export const gatewaySettings = pgTable("gateway_settings", {
 });
 
 /**
- * Reusable access rules (lib/governance/): which targets (by name or tag), who may use or request them, who
+ * Reusable access rules (lib/domain/governance/decide.ts): which targets (by name or tag), who may use or request them, who
  * approves, and the conditions (windows, networks, durations, concurrency) that bind those people there.
  */
 export const accessPolicies = pgTable(
