@@ -142,6 +142,25 @@ test.describe("command policy", () => {
     await terminal.close();
   });
 
+  test("keys typed ahead while a command runs cannot open a quote the shell never saw and slip the next command past the rules @security", async () => {
+    const { terminal, sessionId } = await openShell();
+    await typeSlowly(terminal, "sleep 2");
+    terminal.type("\r");
+    // Typed while `sleep` runs: the terminal echoes the keys, then the shell draws its prompt after them and shows
+    // them again, so the screen's row holds `echo 'x<prompt>echo 'x`; the closing quote comes after the prompt.
+    terminal.type("echo 'typed-ahead");
+    await terminal.waitForOutput(/\$ echo 'typed-ahead$/);
+    terminal.type("'\r");
+    await terminal.waitForOutput(/\rtyped-ahead\r\n/);
+    await typeSlowly(terminal, `touch ${forbidden("ahead")}`);
+    terminal.type("\r");
+    await expect.poll(() => policyMessages(terminal).join("\n")).toContain(`Not run: the command policy does not allow this (no forbidden files ${run})`);
+    expect(await onTarget(`ls ~ | grep -c ${forbidden("ahead")} || true`)).toBe("0\n");
+    const [event] = await sql`select rule_name, outcome, subject from risk_events where session_id = ${sessionId}`;
+    expect(event).toMatchObject({ rule_name: `no forbidden files ${run}`, outcome: "blocked", subject: `touch ${forbidden("ahead")}` });
+    await terminal.close();
+  });
+
   test("a line longer than the screen the gateway keeps does not stall it: the next command is read and run, and other sessions go on @security", async () => {
     const { terminal } = await openShell();
     // 600 full rows with no newline (more than the gateway's mirror of the screen keeps), just after keys were

@@ -99,7 +99,7 @@ export class CommandPolicy {
   private echoWaiters: (() => void)[] = [];
   /** An unfinished command that ran on (`\` at its end, an open quote, a trailing pipe): the next line completes it. */
   private unfinished: string | null = null;
-  /** The command as read at the last Enter, unfinished part included. */
+  /** The command the last Enter ran, unfinished part included: as typed where the keys tell, else as read. */
   private lastRead: string | null = null;
   /** The line last matched ahead of Enter, against which rule set, and what matched. */
   private speculation: { line: string; rules: RuleSet<CommandRuleRow>; result: Promise<PolicyMatch | null> } | null = null;
@@ -293,7 +293,9 @@ export class CommandPolicy {
       this.lastRead = null;
       return { subject: "(a command that began above what the gateway keeps of the screen)", rules: commandRules.rules.filter((rule) => rule.action !== "alert"), unchecked: "too_long" };
     }
-    this.lastRead = line;
+    // What the shell was given decides whether it waits for more: the keys, where they alone tell (the screen can
+    // show keys typed ahead of a prompt twice, and with them a quote the shell never saw open), else the screen.
+    this.lastRead = line === null || this.typedMasked ? line : (this.typedLine() ?? line);
     // A full-screen program's Enter is not a command line, whatever was typed into it.
     if (line === null) return null;
     const typed = this.screenShowsTyped(true) ? null : this.typedLine();
@@ -312,7 +314,10 @@ export class CommandPolicy {
   private async matchLine(line: string, commandRules: RuleSet<CommandRuleRow>): Promise<PolicyMatch | null> {
     const withholding = commandRules.rules.filter((rule) => rule.action !== "alert");
     if (line.length > longestCheckedLine) return { subject: line.slice(0, 1000), rules: withholding, unchecked: "too_long" };
-    const matched = await commandRules.match(subjectsFor("command", line));
+    // A line read as the rest of an unfinished one is also judged alone: should the shell not be waiting for
+    // more after all, it runs that line as a command of its own.
+    const alone = this.unfinished !== null && line.startsWith(`${this.unfinished}\n`) ? line.slice(this.unfinished.length + 1) : null;
+    const matched = await commandRules.match([...subjectsFor("command", line), ...(alone ? subjectsFor("command", alone) : [])]);
     if (matched === "undecided") return { subject: line, rules: withholding, unchecked: "deadline" };
     return matched.length > 0 ? { subject: line, rules: matched, unchecked: null } : null;
   }
