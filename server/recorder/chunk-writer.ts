@@ -138,7 +138,10 @@ export class ChunkWriter<Draft extends ChunkDraft> {
       while (this.unwritten.length > 0) {
         const batch = this.unwritten.splice(0, batchLimit);
         this.storing = batch;
-        const blobs = await Promise.all(batch.map((chunk) => compress(chunk.body, { level: this.compressionLevel(chunk.body) })));
+        // One after another: a flood's batch compressed all at once queues dozens of jobs on the thread pool,
+        // whose threads then wake and wait on each other for more CPU than the compression itself.
+        const blobs: Buffer[] = [];
+        for (const chunk of batch) blobs.push(await compress(chunk.body, { level: this.compressionLevel(chunk.body) }));
         this.cipher ??= await recordingCipher(db, sessionId, { create: true });
         const cipher = this.cipher;
         const { current } = evidenceKeys();

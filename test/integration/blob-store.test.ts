@@ -30,6 +30,18 @@ afterAll(async () => {
   for (const created of folders) rmSync(created, { recursive: true, force: true });
 });
 
+describe("filesystem blob store", () => {
+  it("still stores a blob whose folder was removed behind its back after an earlier put there", async () => {
+    const root = folder();
+    const store = createFsBlobStore(root);
+    await store.put("rec/one/0001.gz", Buffer.from("first"));
+    rmSync(path.join(root, "rec", "one"), { recursive: true });
+    await store.put("rec/one/0002.gz", Buffer.from("second"));
+    expect((await store.get("rec/one/0002.gz")).toString()).toBe("second");
+    expect(readdirSync(path.join(root, "rec", "one"))).toEqual(["0002.gz"]);
+  });
+});
+
 describe.each([
   ["filesystem", () => createFsBlobStore(folder())],
   ["S3", () => createS3BlobStore(s3.settings)],

@@ -6,18 +6,34 @@ import { mkdir, open, readdir, rename, rm, stat, writeFile } from "node:fs/promi
 import path from "node:path";
 import { assertValidKey, BlobNotFoundError, type BlobStore, type ByteRange } from "./blob-store";
 
+/** Folders known to exist, so that a recording's every chunk does not ask for its folder again (bounded). */
+const knownFoldersLimit = 10_000;
+
 export function createFsBlobStore(root: string): BlobStore {
   const fileOf = (key: string) => {
     assertValidKey(key);
     return path.join(root, ...key.split("/"));
   };
+  const knownFolders = new Set<string>();
+  const ensureFolder = async (folder: string) => {
+    if (knownFolders.has(folder)) return;
+    await mkdir(folder, { recursive: true });
+    if (knownFolders.size >= knownFoldersLimit) knownFolders.clear();
+    knownFolders.add(folder);
+  };
 
   return {
     async put(key, body) {
       const file = fileOf(key);
-      await mkdir(path.dirname(file), { recursive: true });
+      await ensureFolder(path.dirname(file));
       const temporary = `${file}.${process.pid}.${Date.now()}.partial`;
-      await writeFile(temporary, body, { mode: 0o600 });
+      await writeFile(temporary, body, { mode: 0o600 }).catch(async (error: NodeJS.ErrnoException) => {
+        // The folder went away (removed from outside the gateway): make it again, once.
+        if (error.code !== "ENOENT") throw error;
+        knownFolders.delete(path.dirname(file));
+        await ensureFolder(path.dirname(file));
+        await writeFile(temporary, body, { mode: 0o600 });
+      });
       await rename(temporary, file);
     },
 
