@@ -4,12 +4,15 @@
 //     as a share of the raw output;
 //  3. seeks in it through the gateway's HTTP API into a headless terminal, each checked against the true screen
 //     at that moment: start-up and p50/p95 latency over 100 random seeks;
-//  4. transcript search over ≥ 2 GB of text from ≥ 10,000 sessions: p50/p95 over a mix of queries.
+//  4. transcript search over ≥ 2 GB of text from ≥ 10,000 sessions: p50/p95 over a mix of queries;
+//  5. the terminal recorder alone, in this process (chunks, compression, encryption, hashes, blobs and rows, no
+//     keyframer): CPU per MB of a flood, next to compressing the same bytes in one gzip stream (the floor).
 // Starts its own sshd, PostgreSQL database and gateway; every phase has a deadline; prints a JSON line with the
 // figures last, also when it stops early.
 // Smaller runs: BENCH_RECORDING_HOURS, BENCH_RECORDING_MB, BENCH_SEARCH_MB, BENCH_SEARCH_SESSIONS, BENCH_SSH_BULK_MB;
-// some parts only: BENCH_RECORDING_PARTS (throughput, recording, search).
+// some parts only: BENCH_RECORDING_PARTS (throughput, recording, search, recorder).
 import { randomBytes } from "node:crypto";
+import { constants, createGzip } from "node:zlib";
 import path from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { createFsBlobStore } from "../lib/infra/blob-store/fs";
@@ -17,7 +20,7 @@ import { openDatabase } from "../lib/data/client";
 import { recordingChunks, recordingKeyframes, sessions, users } from "../lib/data/schema";
 import { recordingWindowSchema, replay } from "../lib/protocol/recordings";
 import { recordingCipher } from "../lib/infra/recording-cipher";
-import { Keyframer } from "../server/recorder/keyframer";
+import { Keyframer, type KeyframeFeed } from "../server/recorder/keyframer";
 import { TerminalRecorder } from "../server/recorder/terminal-recorder";
 import type { startSshd } from "../test/fixtures/sshd";
 import { headlessTerminal, recordSynthetic, screenOf, syntheticSession } from "../test/fixtures/synthetic-terminal";
@@ -217,12 +220,54 @@ async function measureSearch(bench: BenchGateway) {
   return figures;
 }
 
+/** 5. The recorder alone: CPU per MB of a flood recorded in this process, and the floor of compressing it once. */
+async function measureRecorderAlone(bench: BenchGateway) {
+  const megabytes = Number(process.env.BENCH_RECORDER_MB ?? 100);
+  const handle = await openDatabase({ databaseUrl: bench.databaseUrl, dataDir: "unused" });
+  const db = handle.db;
+  const blobStore = createFsBlobStore(path.join(bench.dataDir, "recorder-blobs"));
+  const [user] = await db.select().from(users).where(eq(users.username, "bench"));
+  // ssh2 hands a flood over in pieces of up to 32 KiB; this one is `base64 -w 0` of zeros, as in part 1.
+  const piece = Buffer.from("A".repeat(32 * 1024));
+  const pieces = Math.ceil((megabytes * 1_000_000) / piece.length);
+  const cpuMsPerMB = (since: NodeJS.CpuUsage) => {
+    const used = process.cpuUsage(since);
+    return (used.user + used.system) / 1000 / ((pieces * piece.length) / 1_000_000);
+  };
+  const runs: number[] = [];
+  for (let round = 0; round < throughputRounds; round++) {
+    const [session] = await db.insert(sessions).values({ userId: user!.id, targetName: "recorder alone", protocol: "ssh", node: "bench", status: "active" }).returning();
+    const noKeyframes = { stored: () => {}, finish: () => {} } as unknown as KeyframeFeed;
+    const recorder = new TerminalRecorder({ db, blobStore, sessionId: session!.id, startedAt: Date.now(), size: { cols: 120, rows: 40 }, title: "recorder alone", keyframes: noKeyframes });
+    const before = process.cpuUsage();
+    for (let index = 0; index < pieces; index++) {
+      recorder.output(piece);
+      // A socket's reads come in turns of the event loop, which lets the writer's work in between.
+      if (index % 32 === 31) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await recorder.close();
+    runs.push(cpuMsPerMB(before));
+  }
+  const before = process.cpuUsage();
+  await new Promise<void>((resolve, reject) => {
+    const gzip = createGzip({ level: constants.Z_BEST_SPEED });
+    gzip.on("data", () => {}).on("end", resolve).on("error", reject);
+    for (let index = 0; index < pieces; index++) gzip.write(piece);
+    gzip.end();
+  });
+  const floor = cpuMsPerMB(before);
+  await handle.close();
+  const figures = { megabytes, recorderCpuMsPerMB: percentile(runs, 50), oneGzipStreamCpuMsPerMB: floor };
+  console.log(`recorder alone: ${ms(figures.recorderCpuMsPerMB)} CPU per MB (median of ${throughputRounds}); one gzip stream of the same bytes ${ms(floor)}`);
+  return figures;
+}
+
 await runBenchmark("recording", async (figures) => {
   const sshd = await benchSshd();
   const bench = await phase("starting the gateway", 180_000, () => startBenchGateway({ name: "recording", sshd, roles: ["reviewer"], targets: { recorded: {}, unrecorded: { recordSessions: false } } }));
   figures.runId = randomBytes(3).toString("hex");
-  // BENCH_RECORDING_PARTS=search (say) runs only the parts named: throughput, recording (with seeks), search.
-  const parts = new Set((process.env.BENCH_RECORDING_PARTS ?? "throughput,recording,search").split(","));
+  // BENCH_RECORDING_PARTS=search (say) runs only the parts named: throughput, recording (with seeks), search, recorder.
+  const parts = new Set((process.env.BENCH_RECORDING_PARTS ?? "throughput,recording,search,recorder").split(","));
   if (parts.has("throughput")) figures.throughputMBps = await phase("bulk output, direct, recorded and unrecorded", 1_200_000, () => measureRecordingCost(bench, sshd));
   if (parts.has("recording")) {
     const recording = await phase(`recording a synthetic ${hours} h session`, 1_800_000, () => recordLongSession(bench));
@@ -230,4 +275,5 @@ await runBenchmark("recording", async (figures) => {
     figures.seek = await phase(`${seeks} seeks`, 600_000, () => measureSeeks(bench, recording.sessionId, recording.screens));
   }
   if (parts.has("search")) figures.search = await phase("loading the search corpus and searching it", 1_800_000, () => measureSearch(bench));
+  if (parts.has("recorder")) figures.recorder = await phase("the recorder alone", 600_000, () => measureRecorderAlone(bench));
 });
