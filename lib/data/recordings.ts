@@ -150,8 +150,10 @@ export function exportRecording(db: Database, blobStore: BlobStore, chunks: Reco
 
 /** A window reaches this far past the moment asked for, so that playing on does not wait for the next one. */
 const windowAheadMs = 30_000;
-/** …and holds at most this many chunks (≤ 64 KiB of events each), whatever the time span. */
+/** …and holds at most this many chunks (≤ 256 KiB of events each), whatever the time span… */
 const windowMaxChunks = 160;
+/** …of which this many past the one the moment is in: 32 s or more of ordinary use, 8 MiB at most of a flood. */
+const windowChunksAhead = 32;
 
 /** A recording's last chunk: its number and where it ends (the recording's length). */
 async function lastChunk(db: Database, sessionId: string) {
@@ -221,8 +223,10 @@ export async function readRecordingWindow(db: Database, blobStore: BlobStore, se
     }
   }
   const chunks = await chunksFrom(db, sessionId, fromSeq);
-  const reachMs = ("atMs" in request ? request.atMs : (chunks[0]?.startMs ?? 0)) + windowAheadMs;
-  const wanted = chunks.filter((chunk, index) => index === 0 || chunk.startMs <= reachMs);
+  const momentMs = "atMs" in request ? request.atMs : (chunks[0]?.startMs ?? 0);
+  const reachMs = momentMs + windowAheadMs;
+  const ahead = chunks.findIndex((chunk) => chunk.startMs > momentMs);
+  const wanted = chunks.filter((chunk, index) => index === 0 || (chunk.startMs <= reachMs && (ahead === -1 || index < ahead + windowChunksAhead)));
 
   const { size, events } = await readEvents(db, blobStore, wanted, start?.keyframe ?? null);
   const lastRead = wanted.at(-1)?.seq ?? fromSeq - 1;

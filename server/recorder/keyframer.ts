@@ -19,9 +19,13 @@ import type { KeyframerReply, KeyframerRequest } from "./keyframer-process";
 import { log } from "../../lib/infra/log";
 
 const compress = promisify(gzip);
-/** A keyframe every 30 s of recording, or every 64 chunks (≤ 4 MiB of events) under a flood of output. */
+/** A keyframe every 30 s of recording, or every 4 MiB of events under a flood of output (or 64 chunks). */
 export const keyframeEveryMs = 30_000;
+const keyframeEveryBytes = 4 * 1024 * 1024;
 const keyframeEveryChunks = 64;
+
+/** The size of a chunk's events, as its gzip trailer states it (the length modulo 2³², ample for a chunk). */
+const eventBytesOf = (gzip: Buffer) => (gzip.length >= 4 ? gzip.readUInt32LE(gzip.length - 4) : 0);
 /** Compressed chunk bytes handed to the child and not yet done: above this, feeds wait. */
 const inFlightLimit = 16 * 1024 * 1024;
 /** Stored chunks a feed keeps in memory while the child is busy; past this they are re-read from the store. */
@@ -41,6 +45,7 @@ export class KeyframeFeed {
   private doneThrough = -1;
   private lastSnapshotMs = 0;
   private chunksSinceSnapshot = 0;
+  private bytesSinceSnapshot = 0;
   private begun = false;
   private finished = false;
   private pumping = false;
@@ -90,6 +95,7 @@ export class KeyframeFeed {
     this.sentThrough = this.doneThrough = from?.afterSeq ?? -1;
     this.lastSnapshotMs = from?.atMs ?? 0;
     this.chunksSinceSnapshot = 0;
+    this.bytesSinceSnapshot = 0;
     this.snapshotsDue.clear();
     void this.pump();
   }
@@ -109,9 +115,11 @@ export class KeyframeFeed {
         if (!this.keyframer.hasRoom()) return this.keyframer.waitForRoom(this);
         const chunk = this.held.get(this.sentThrough + 1) ?? (await this.keyframer.loadChunk(this.sessionId, this.sentThrough + 1));
         if (!current()) return;
-        const snapshot = chunk.endMs - this.lastSnapshotMs >= keyframeEveryMs || this.chunksSinceSnapshot + 1 >= keyframeEveryChunks;
+        const bytes = this.bytesSinceSnapshot + eventBytesOf(chunk.gzip);
+        const snapshot = chunk.endMs - this.lastSnapshotMs >= keyframeEveryMs || this.chunksSinceSnapshot + 1 >= keyframeEveryChunks || bytes >= keyframeEveryBytes;
         if (!this.keyframer.send({ type: "chunk", sessionId: this.sessionId, seq: chunk.seq, gzip: chunk.gzip, snapshot }, chunk.gzip.length)) return;
         this.chunksSinceSnapshot = snapshot ? 0 : this.chunksSinceSnapshot + 1;
+        this.bytesSinceSnapshot = snapshot ? 0 : bytes;
         if (snapshot) {
           this.lastSnapshotMs = chunk.endMs;
           this.snapshotsDue.set(chunk.seq, chunk.endMs);

@@ -1,5 +1,5 @@
 // Records a terminal session as asciicast v2 events — output, input, resizes — in chunks of about a second
-// or 64 KiB, stored as a hash chain (./chunk-writer.ts). The first chunk starts with the asciicast header, so
+// or 64 KiB (256 KiB under a flood), stored as a hash chain (./chunk-writer.ts). The first chunk starts with the asciicast header, so
 // the chunks in order are a .cast file.
 import { StringDecoder } from "node:string_decoder";
 import type { BlobStore } from "../../lib/infra/blob-store";
@@ -16,6 +16,12 @@ import { OutputLineTracker, type TranscriptLine } from "../../lib/domain/transcr
 
 const flushEveryMs = 1000;
 const flushAtBytes = 64 * 1024;
+/**
+ * A flood (a chunk's worth within a quarter of a second) goes on filling its chunk up to this: each chunk costs a
+ * blob, a row, a hash and a compressor of its own, which at 64 KiB came to most of what recording a flood cost.
+ */
+const floodChunkBytes = 256 * 1024;
+const floodWithinMs = 250;
 /** Transcript lines kept per chunk: a flood of output is searchable by its first lines, not all of them. */
 const transcriptLinesPerChunk = 200;
 
@@ -121,7 +127,7 @@ export class TerminalRecorder implements StreamRecorder {
     this.lastEventMs = elapsedMs;
     this.lines.push(line);
     this.bufferedBytes += line.length + 1;
-    if (this.bufferedBytes >= flushAtBytes) this.flush();
+    if (this.bufferedBytes >= floodChunkBytes || (this.bufferedBytes >= flushAtBytes && elapsedMs - this.firstEventMs >= floodWithinMs)) this.flush();
   }
 
   output(data: Buffer) {

@@ -138,6 +138,45 @@ describe("keyframes and seeking", () => {
     });
   });
 
+  it("stores a flood in chunks of up to 256 KiB with a keyframe every 4 MiB, and seeks into it show the true screen", async () => {
+    await withKeyframer(async (keyframer) => {
+      const recording = await openRecording(keyframer);
+      // A prompt, 12 MiB of numbered lines a millisecond per 32 KiB (a flood), then a person typing again.
+      const steps: SyntheticStep[] = [{ atMs: 0, code: "o", data: "user@db:~$ " }];
+      let line = 0;
+      for (let piece = 0; piece < 384; piece++) {
+        let data = "";
+        while (data.length < 32 * 1024 - 100) data += `flood line ${line++} ${"x".repeat(line % 60)}\r\n`;
+        steps.push({ atMs: 1000 + piece, code: "o", data });
+      }
+      for (const [index, key] of [..."echo done"].entries()) steps.push({ atMs: 3000 + index * 150, code: "o", data: key });
+      await recording.play(steps);
+      await recording.end();
+      await keyframed(recording.sessionId);
+
+      const chunks = await db().select().from(recordingChunks).where(eq(recordingChunks.sessionId, recording.sessionId)).orderBy(asc(recordingChunks.seq));
+      const keyframes = await db().select().from(recordingKeyframes).where(eq(recordingKeyframes.sessionId, recording.sessionId)).orderBy(asc(recordingKeyframes.afterSeq));
+      const floodChunks = chunks.filter((chunk) => chunk.startMs >= 1000 && chunk.endMs < 1384);
+      // 12 MiB in 64 KiB chunks would be 192 of them; in 256 KiB ones, 48.
+      expect(floodChunks.length).toBeGreaterThanOrEqual(44);
+      expect(floodChunks.length).toBeLessThanOrEqual(52);
+      // A keyframe at least every 4 MiB of events (17 chunks of 256 KiB), however little recorded time it spans.
+      for (const [index, keyframe] of keyframes.entries()) if (index > 0) expect(keyframe.afterSeq - keyframes[index - 1]!.afterSeq).toBeLessThanOrEqual(17);
+      expect(keyframes.filter((keyframe) => keyframe.atMs >= 1000 && keyframe.atMs < 1384).length).toBeGreaterThanOrEqual(2);
+
+      const moments = [1003, 1077, 1150, 1201, 1266, 1300, 1383, 2000, 4500];
+      const truth = await truthAt(steps, moments);
+      for (const moment of moments) {
+        const { screen, window } = await seek(recording.sessionId, moment);
+        expect(screen, `screen at ${moment} ms`).toEqual(truth.get(moment));
+        // What a seek into the flood carries past its moment stays bounded: 32 chunks at most.
+        const momentChunk = chunks.findLast((chunk) => chunk.startMs <= moment)!;
+        const lastRead = window.nextSeq === null ? chunks.at(-1)!.seq : window.nextSeq - 1;
+        expect(lastRead - momentChunk.seq, `chunks past ${moment} ms`).toBeLessThanOrEqual(32);
+      }
+    });
+  });
+
   it("a seek past a keyframe whose blob was altered starts from an earlier one, still showing the true screen", async () => {
     await withKeyframer(async (keyframer) => {
       const { sessionId, steps } = await record(keyframer, 11);
