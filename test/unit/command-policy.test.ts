@@ -203,10 +203,12 @@ describe("the command policy reads the line at Enter off the screen", () => {
     expect((await enter(policy))?.subject).toBe("rm -rf /");
   });
 
-  it("reads the next line alone after keys typed ahead of a prompt made the screen show an open quote", async () => {
-    // The terminal echoes keys typed before the shell drew its prompt, then the shell draws the prompt after them
-    // and shows the keys again: the row reads `printf 'SECRE<prompt>printf 'SECRET…' 1234`, an odd number of quotes.
-    // The shell ran the line it was given (its own quotes are closed): the next line is a command of its own.
+  /**
+   * Keys typed while a command runs: the terminal echoes them, then the shell draws its prompt after them and shows
+   * them again, so the row reads `printf 'SECRE<prompt>printf 'SECRET…' 1234`, an odd number of quotes, although
+   * the shell's own line is whole; `edit` is typed once the prompt is there. Then `sleep 4242` on the next line.
+   */
+  async function afterQuotesTypedAhead(edit: [keys: string, echo: string][]) {
     const policy = policyWith([rule("^sleep 4242$")]);
     policy.output(bytes(prompt));
     await typeEchoed(policy, "uname -s");
@@ -215,6 +217,7 @@ describe("the command policy reads the line at Enter off the screen", () => {
     policy.output(bytes("\r\nLinux\r\n"));
     await typeEchoed(policy, "printf 'SECRE");
     policy.output(bytes(`${prompt}printf 'SECRE`));
+    for (const [keys, echo] of edit) await typeEchoed(policy, keys, echo);
     await typeEchoed(policy, "T-TOKEN-%s\\n' 1234");
     expect((await enter(policy))?.rules ?? []).toHaveLength(0);
     policy.keys(bytes("\r"));
@@ -222,32 +225,24 @@ describe("the command policy reads the line at Enter off the screen", () => {
     policy.output(bytes(`\r\nSECRET-TOKEN-1234\r\n${prompt}`));
     await policy.echo();
     await typeEchoed(policy, "sleep 4242");
-    const match = await enter(policy);
+    return await enter(policy);
+  }
+
+  it("reads the next line alone after keys typed ahead of a prompt made the screen show an open quote", async () => {
+    // The keys tell what the shell was given, and its quotes are closed: the next line is a command of its own.
+    const match = await afterQuotesTypedAhead([]);
     expect(match?.subject).toBe("sleep 4242");
     expect(match?.rules).toHaveLength(1);
   });
 
   it("judges a line alone too where it may continue an unfinished one that only the screen tells of", async () => {
-    // As above, but a cursor key makes the typed text a guess: the screen's open quote is all there is to go on,
-    // and the line after it is matched both as its continuation and as a command of its own.
-    const policy = policyWith([rule("^sleep 4242$")]);
-    policy.output(bytes(prompt));
-    await typeEchoed(policy, "true");
-    policy.keys(bytes("\r"));
-    policy.lineEnded(true);
-    policy.output(bytes("\r\n"));
-    await typeEchoed(policy, "printf 'SECRE");
-    policy.output(bytes(`${prompt}printf 'SECRE`));
-    await typeEchoed(policy, "\x1b[D", "\b");
-    await typeEchoed(policy, "\x1b[C", "E");
-    await typeEchoed(policy, "T-TOKEN-%s\\n' 1234");
-    await enter(policy);
-    policy.keys(bytes("\r"));
-    policy.lineEnded(true);
-    policy.output(bytes(`\r\nSECRET-TOKEN-1234\r\n${prompt}`));
-    await policy.echo();
-    await typeEchoed(policy, "sleep 4242");
-    expect((await enter(policy))?.rules).toHaveLength(1);
+    // Cursor keys make the typed text a guess: the screen's open quote is all there is to go on, and the line after
+    // it is matched both as its continuation and as a command of its own.
+    const match = await afterQuotesTypedAhead([
+      ["\x1b[D", "\b"],
+      ["\x1b[C", "E"],
+    ]);
+    expect(match?.rules).toHaveLength(1);
   });
 
   it("reads a command continued over several Enters (\\, an open quote, a trailing pipe) as one", async () => {
