@@ -44,8 +44,8 @@ export class KeyframeFeed {
   private sentThrough = -1;
   private doneThrough = -1;
   private lastSnapshotMs = 0;
-  private chunksSinceSnapshot = 0;
-  private bytesSinceSnapshot = 0;
+  /** Chunks and bytes of events sent since the last snapshot was asked for. */
+  private sinceSnapshot = { chunks: 0, bytes: 0 };
   private begun = false;
   private finished = false;
   private pumping = false;
@@ -94,8 +94,7 @@ export class KeyframeFeed {
     this.begun = false;
     this.sentThrough = this.doneThrough = from?.afterSeq ?? -1;
     this.lastSnapshotMs = from?.atMs ?? 0;
-    this.chunksSinceSnapshot = 0;
-    this.bytesSinceSnapshot = 0;
+    this.sinceSnapshot = { chunks: 0, bytes: 0 };
     this.snapshotsDue.clear();
     void this.pump();
   }
@@ -115,11 +114,10 @@ export class KeyframeFeed {
         if (!this.keyframer.hasRoom()) return this.keyframer.waitForRoom(this);
         const chunk = this.held.get(this.sentThrough + 1) ?? (await this.keyframer.loadChunk(this.sessionId, this.sentThrough + 1));
         if (!current()) return;
-        const bytes = this.bytesSinceSnapshot + eventBytesOf(chunk.gzip);
-        const snapshot = chunk.endMs - this.lastSnapshotMs >= keyframeEveryMs || this.chunksSinceSnapshot + 1 >= keyframeEveryChunks || bytes >= keyframeEveryBytes;
+        const since = { chunks: this.sinceSnapshot.chunks + 1, bytes: this.sinceSnapshot.bytes + eventBytesOf(chunk.gzip) };
+        const snapshot = chunk.endMs - this.lastSnapshotMs >= keyframeEveryMs || since.chunks >= keyframeEveryChunks || since.bytes >= keyframeEveryBytes;
         if (!this.keyframer.send({ type: "chunk", sessionId: this.sessionId, seq: chunk.seq, gzip: chunk.gzip, snapshot }, chunk.gzip.length)) return;
-        this.chunksSinceSnapshot = snapshot ? 0 : this.chunksSinceSnapshot + 1;
-        this.bytesSinceSnapshot = snapshot ? 0 : bytes;
+        this.sinceSnapshot = snapshot ? { chunks: 0, bytes: 0 } : since;
         if (snapshot) {
           this.lastSnapshotMs = chunk.endMs;
           this.snapshotsDue.set(chunk.seq, chunk.endMs);
