@@ -1,7 +1,6 @@
 // A person's own access requests: listed, and made.
 import { apiRoute } from "@/lib/api/route";
 import { createAccessRequest, findRequestFor, listOwnRequests } from "@/lib/data/governance/requests";
-import { accessRequestInputSchema } from "@/lib/protocol/governance";
 import { runtime } from "@/lib/infra/runtime";
 
 export const GET = apiRoute("GET /api/requests", ({ user }) => listOwnRequests(runtime().db, user));

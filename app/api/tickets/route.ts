@@ -1,6 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
 import { requestConnectTicket } from "@/lib/domain/connect";
-import { ticketRequestSchema } from "@/lib/protocol/tickets";
 import { ApiError } from "@/lib/domain/errors";
 import { runtime } from "@/lib/infra/runtime";
 

@@ -6,7 +6,7 @@ import type { Database } from "../client";
 import { commandRules } from "../schema";
 import { ApiError, notFound } from "../../domain/errors";
 import { isUuid } from "../../domain/ids";
-import type { CommandRuleInput, RuleAction } from "../../protocol/command-rules";
+import type { CommandRuleInput } from "../../protocol/command-rules";
 import { builtinRules } from "../../domain/command-policy/builtin-pack";
 import { checkRule } from "../../domain/command-policy/rule-matcher";
 

@@ -11,7 +11,6 @@ import { isUuid } from "../../domain/ids";
 import type { AccessRequestInput } from "../../protocol/governance";
 import { loadPolicies } from "./access";
 import { mayApprove, requestPolicies, type Person } from "../../domain/governance/decide";
-import type { PolicyRow } from "./policies";
 import { notify } from "./notify";
 import { ticketMatches } from "../../domain/governance/ticket-pattern";
 import { approvedWindow, requestPhase } from "../../domain/governance/request-window";

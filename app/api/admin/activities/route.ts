@@ -1,6 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
 import { createActivity, listActivities } from "@/lib/data/governance/policies";
-import { activityInputSchema } from "@/lib/protocol/governance";
 import { runtime } from "@/lib/infra/runtime";
 
 export const GET = apiRoute("GET /api/admin/activities", () => listActivities(runtime().db));

@@ -1,6 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
 import { createCommandRule, listCommandRules } from "@/lib/data/command-policy/rules";
-import { commandRuleInputSchema } from "@/lib/protocol/command-rules";
 import { runtime } from "@/lib/infra/runtime";
 
 export const GET = apiRoute("GET /api/admin/command-rules", () => listCommandRules(runtime().db));

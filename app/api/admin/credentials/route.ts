@@ -1,6 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
 import { createCredential, listCredentials } from "@/lib/data/credentials";
-import { credentialInputSchema } from "@/lib/protocol/admin";
 import { runtime } from "@/lib/infra/runtime";
 
 export const GET = apiRoute("GET /api/admin/credentials", () => listCredentials(runtime().db));

@@ -1,6 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
 import { createPolicy, listPolicies } from "@/lib/data/governance/policies";
-import { policyInputSchema } from "@/lib/protocol/governance";
 import { runtime } from "@/lib/infra/runtime";
 
 export const GET = apiRoute("GET /api/admin/policies", () => listPolicies(runtime().db));

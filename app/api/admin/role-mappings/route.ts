@@ -1,5 +1,4 @@
 import { apiRoute } from "@/lib/api/route";
-import { groupRoleMappingSchema } from "@/lib/protocol/admin";
 import { runtime } from "@/lib/infra/runtime";
 import { addGroupRoleMapping, listGroupRoleMappings, removeGroupRoleMapping } from "@/lib/data/users";
 

@@ -1,5 +1,4 @@
 import { apiRoute } from "@/lib/api/route";
-import { gatewaySettingsSchema } from "@/lib/protocol/admin";
 import { runtime } from "@/lib/infra/runtime";
 import { readSettings, updateSettings } from "@/lib/data/settings";
 

@@ -1,6 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
 import { adminTargetView } from "@/lib/api/views";
-import { targetInputSchema } from "@/lib/protocol/admin";
 import { runtime } from "@/lib/infra/runtime";
 import { targetPageHref } from "@/lib/protocol/target-search";
 import { createTarget, listTargetsPage } from "@/lib/data/targets";

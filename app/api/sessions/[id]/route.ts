@@ -2,7 +2,6 @@ import { apiRoute } from "@/lib/api/route";
 import { hasRole } from "@/lib/auth/current-user";
 import { notFound } from "@/lib/domain/errors";
 import { isUuid } from "@/lib/domain/ids";
-import { sessionUpdateSchema } from "@/lib/protocol/admin";
 import { setPreventPurge } from "@/lib/data/retention";
 import { runtime } from "@/lib/infra/runtime";
 import { listSessions } from "@/lib/data/sessions";

@@ -1,6 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
 import { deleteActivity, updateActivity } from "@/lib/data/governance/policies";
-import { activityInputSchema } from "@/lib/protocol/governance";
 import { runtime } from "@/lib/infra/runtime";
 
 export const PATCH = apiRoute("PATCH /api/admin/activities/{id}", ({ actor, body, params }) => updateActivity(runtime().db, actor, params.id!, body));

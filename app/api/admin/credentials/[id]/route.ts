@@ -1,6 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
 import { deleteCredential, updateCredential } from "@/lib/data/credentials";
-import { credentialUpdateSchema } from "@/lib/protocol/admin";
 import { runtime } from "@/lib/infra/runtime";
 
 export const PATCH = apiRoute("PATCH /api/admin/credentials/{id}", ({ actor, body, params }) =>

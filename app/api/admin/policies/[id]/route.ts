@@ -1,6 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
 import { deletePolicy, updatePolicy } from "@/lib/data/governance/policies";
-import { policyInputSchema } from "@/lib/protocol/governance";
 import { runtime } from "@/lib/infra/runtime";
 
 export const PATCH = apiRoute("PATCH /api/admin/policies/{id}", ({ actor, body, params }) => updatePolicy(runtime().db, actor, params.id!, body));

@@ -1,6 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
 import { adminTargetView } from "@/lib/api/views";
-import { targetInputSchema } from "@/lib/protocol/admin";
 import { runtime } from "@/lib/infra/runtime";
 import { deleteTarget, updateTarget } from "@/lib/data/targets";
 

@@ -1,6 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
 import { userView } from "@/lib/api/views";
-import { userUpdateSchema } from "@/lib/protocol/admin";
 import { runtime } from "@/lib/infra/runtime";
 import { updateUser } from "@/lib/data/users";
 

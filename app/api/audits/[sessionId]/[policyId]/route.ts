@@ -1,6 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
 import { updateAudit } from "@/lib/data/governance/audits";
-import { auditUpdateSchema } from "@/lib/protocol/governance";
 import { runtime } from "@/lib/infra/runtime";
 
 export const PATCH = apiRoute("PATCH /api/audits/{sessionId}/{policyId}", ({ user, actor, params, body }) => updateAudit(runtime().db, actor, user, params.sessionId!, params.policyId!, body));

@@ -1,6 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
 import { requestRecordingAccess } from "@/lib/data/governance/recording-access";
-import { recordingRequestInputSchema } from "@/lib/protocol/governance";
 import { runtime } from "@/lib/infra/runtime";
 
 /** Asks to open this recording, with a justification the approvers read. */

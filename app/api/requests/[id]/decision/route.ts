@@ -1,6 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
 import { decideAccessRequest } from "@/lib/data/governance/requests";
-import { requestDecisionSchema } from "@/lib/protocol/governance";
 import { runtime } from "@/lib/infra/runtime";
 
 /** Approvers are named by policies, not by a role: who may decide is checked per request. */

@@ -1,5 +1,4 @@
 import { apiRoute } from "@/lib/api/route";
-import { controlRequestSchema } from "@/lib/protocol/live";
 import { runtime } from "@/lib/infra/runtime";
 import { controlSession } from "@/lib/domain/session-control";
 

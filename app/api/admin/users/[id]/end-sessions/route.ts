@@ -1,6 +1,5 @@
 import { apiRoute } from "@/lib/api/route";
 import { notFound } from "@/lib/domain/errors";
-import { endSessionsRequestSchema } from "@/lib/protocol/admin";
 import { runtime } from "@/lib/infra/runtime";
 import { endSessionsOfUser } from "@/lib/domain/session-control";
 import { findUserById } from "@/lib/data/users";

@@ -1,5 +1,4 @@
 import { apiRoute } from "@/lib/api/route";
-import { holdDecisionSchema } from "@/lib/protocol/command-rules";
 import { runtime } from "@/lib/infra/runtime";
 import { decideHold } from "@/lib/domain/session-control";
 
