@@ -104,7 +104,7 @@ internalServer.on("upgrade", (request, socket, head) => {
 });
 await new Promise<void>((resolve, reject) => internalServer.once("error", reject).listen(config.internal.port, config.internal.host, () => resolve()));
 const internalUrl = internalUrlOf(config, (internalServer.address() as import("node:net").AddressInfo).port);
-const heartbeat = startNodeHeartbeat(runtime, version, internalUrl, () => nodeMetrics.heartbeatStats());
+const heartbeat = startNodeHeartbeat(runtime, database.connectionName, version, internalUrl, () => nodeMetrics.heartbeatStats());
 await heartbeat.started;
 
 /** The only source of a request's client address for app code; whatever a client sent in that header is replaced. */

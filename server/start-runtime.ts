@@ -11,6 +11,7 @@ import { resolveSecrets } from "../lib/infra/embedded-secrets";
 import { createEvidenceKeys, derivedEvidenceKey, installEvidenceKeys } from "../lib/infra/evidence-keys";
 import { startJobQueue } from "../lib/infra/job-queue";
 import { installRuntime, type Runtime } from "../lib/infra/runtime";
+import { nodeConnectionName } from "../lib/data/nodes";
 import { markInterruptedSessions } from "../lib/data/sessions";
 import { prepareLocalAdmin, seedGroupRoleMappings } from "../lib/data/users";
 import { createVault } from "../lib/infra/vault";
@@ -28,7 +29,7 @@ export async function startRuntime(config: Config): Promise<StartedRuntime> {
   const { masterKey } = secrets;
   const previous = config.evidence.previous.map((key) => (key === "derived" ? derivedEvidenceKey(masterKey) : key));
   installEvidenceKeys(createEvidenceKeys({ masterKey, chainKey: config.evidence.key, previous }));
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, connectionName: nodeConnectionName(config.nodeName) });
   const controlBus = await createControlBus(database, config.nodeName);
   const ruleBook = await RuleBook.open(database);
   const jobs = await startJobQueue(database);

@@ -12,6 +12,8 @@ export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface DatabaseHandle {
   db: Database;
   kind: "postgres" | "pglite";
+  /** The `application_name` every PostgreSQL connection of this handle carries (null on the embedded database). */
+  connectionName: string | null;
   /**
    * Calls `onMessage` with the payload of every NOTIFY on the channel, from any node (this one included), and
    * `onListening` each time the subscription starts, again after a lost connection (whose notices are gone).
@@ -41,14 +43,16 @@ const notifyOn = async (db: Database, channel: string, payload: string) => void 
 const migrationLockKey = 0x67617465;
 const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../drizzle");
 
-export async function openDatabase(options: { databaseUrl?: string; dataDir: string }): Promise<DatabaseHandle> {
+export async function openDatabase(options: { databaseUrl?: string; dataDir: string; connectionName?: string }): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
     const { default: postgres } = await import("postgres");
     const { drizzle } = await import("drizzle-orm/postgres-js");
     const { migrate } = await import("drizzle-orm/postgres-js/migrator");
     // No JIT: the gateway's queries are short, and on large tables their estimated cost passes the thresholds
     // where PostgreSQL compiles (and optimizes) each one for longer than it then runs.
-    const client = postgres(options.databaseUrl, { max: 10, onnotice: () => {}, connection: { jit: "off" } });
+    // Named, so that the other nodes can tell whether this one still has a connection (lib/data/nodes.ts).
+    const connectionName = options.connectionName ?? null;
+    const client = postgres(options.databaseUrl, { max: 10, onnotice: () => {}, connection: { jit: "off", ...(connectionName ? { application_name: connectionName } : {}) } });
     const db = drizzle(client, { schema });
     // Nodes starting together migrate one after another: the others wait, then find nothing to do.
     const lock = await client.reserve();
@@ -62,6 +66,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
     return {
       db: db as unknown as Database,
       kind: "postgres",
+      connectionName,
       // postgres.js keeps one connection for listening and re-listens after a reconnect.
       listen: async (channel, onMessage, onListening) => void (await client.listen(channel, onMessage, onListening)),
       notify: (channel, payload) => notifyOn(db as unknown as Database, channel, payload),
@@ -81,6 +86,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
   return {
     db: db as unknown as Database,
     kind: "pglite",
+    connectionName: null,
     listen: async (channel, onMessage, onListening) => {
       await client.listen(channel, onMessage);
       onListening?.();

@@ -469,6 +469,12 @@ export const nodes = pgTable("nodes", {
   heartbeatAt: timestamp("heartbeat_at", { withTimezone: true }).notNull(),
   /** What the node reported with its last heartbeat: its sessions, CPU, memory and backlogs (lib/protocol/nodes.ts). */
   stats: jsonb("stats").$type<NodeStats>().notNull().default({ sessions: {} }),
+  /**
+   * The `application_name` of the node's PostgreSQL connections, null on the embedded database. While the node
+   * runs it holds at least its listening connection; once none is left and its heartbeat is late, it is gone
+   * (lib/data/nodes.ts). Null also for nodes of versions that did not name their connections.
+   */
+  connectionName: text("connection_name"),
   /** Set by the survivor that found this node silent; its row stays, for the fleet page, until it starts again. */
   retiredAt: timestamp("retired_at", { withTimezone: true }),
 });

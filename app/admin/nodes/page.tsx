@@ -21,7 +21,7 @@ export default async function NodesPage() {
   const drifting = nodes.filter((node) => node.versionDrift);
   return (
     <>
-      <PageTitle description="Every gateway node on this database, as it reported at its last heartbeat (every 5 s). A node late by 8 s is flagged; after 15 s another node retires it and ends its sessions as interrupted.">Nodes</PageTitle>
+      <PageTitle description="Every gateway node on this database, as it reported at its last heartbeat (every 5 s). A node late by 8 s is flagged; another node retires it, ending its sessions as interrupted, after 15 s of silence, or after 2 s once none of its database connections is left (its process is gone).">Nodes</PageTitle>
       {drifting.length > 0 ? (
         <div role="status" className="mb-4 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
           Version drift: {drifting.map((node) => `${node.name} runs ${node.version}`).join(", ")}, unlike the other nodes.
