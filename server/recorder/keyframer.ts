@@ -138,7 +138,7 @@ export class KeyframeFeed {
 
   /** Stops keyframing this recording; the next start tries it again. */
   abandon() {
-    this.keyframer.feeds.delete(this.sessionId);
+    this.keyframer.forget(this.sessionId);
     this.keyframer.send({ type: "end", sessionId: this.sessionId });
     this.resolveDone();
   }
@@ -159,7 +159,7 @@ export class KeyframeFeed {
 
   private async completeIfDone() {
     if (!this.finished || this.doneThrough < this.storedThrough || !this.keyframer.feeds.has(this.sessionId)) return;
-    this.keyframer.feeds.delete(this.sessionId);
+    this.keyframer.forget(this.sessionId);
     this.keyframer.send({ type: "end", sessionId: this.sessionId });
     await markKeyframed(this.keyframer.db, this.sessionId, this.storedThrough);
     this.resolveDone();
@@ -179,14 +179,37 @@ export class Keyframer {
   /** Replies are handled one after another: a keyframe is stored before the recording is marked done. */
   private replies: Promise<void> = Promise.resolve();
 
+  private inService = false;
+  /** Set while the child is asked to exit for want of work: its exit is no crash. */
+  private idleExit = false;
+  private idleTimer: NodeJS.Timeout | null = null;
+
   constructor(
     readonly db: Database,
     private readonly blobStore: BlobStore,
     /** How long a recording stays quiet before the child swaps its terminal for the serialized screen. */
     private readonly hibernateAfterMs = 60_000,
+    /**
+     * How long the child is kept with no recording to emulate. It then exits, and with it the memory a busy
+     * hour left in its heap (a terminal per recording, which a process does not give back), until the next recording.
+     */
+    private readonly idleExitAfterMs = 60_000,
   ) {}
 
+  /** Whether the emulating process is up now (it is started with the first recording after an idle exit). */
+  get running(): boolean {
+    return this.child !== null;
+  }
+
+  /** Puts the keyframer in service: its child runs while there are recordings to emulate, and a while after. */
   start(): void {
+    this.inService = true;
+    this.spawn();
+    this.armIdleExit();
+  }
+
+  private spawn(): void {
+    if (this.child) return;
     // The child is TypeScript like the rest of the server; tsx loads it whatever started this process.
     const child = fork(childPath, [String(this.hibernateAfterMs)], { execArgv: ["--import", "tsx"], serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
     this.child = child;
@@ -204,6 +227,12 @@ export class Keyframer {
       this.inFlightSizes.clear();
       this.waiting.clear();
       if (this.stopped) return;
+      if (this.idleExit) {
+        this.idleExit = false;
+        // A recording that began while the child was on its way out starts it again at once.
+        if (this.feeds.size > 0) void this.restartFeeds();
+        return;
+      }
       log.error(`keyframer exited (${signal ?? code}); restarting it`);
       // Twice in a row with no progress: the recordings it was emulating are set aside (logged) so the rest go on.
       if (++this.exitsWithoutProgress >= 2) {
@@ -219,22 +248,46 @@ export class Keyframer {
 
   stop(): void {
     this.stopped = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     this.child?.kill();
   }
 
   /** A feed for a new recording. */
   feed(sessionId: string): KeyframeFeed {
-    const feed = new KeyframeFeed(this, sessionId);
-    this.feeds.set(sessionId, feed);
+    return this.register(new KeyframeFeed(this, sessionId));
+  }
+
+  private register(feed: KeyframeFeed): KeyframeFeed {
+    this.feeds.set(feed.sessionId, feed);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    // After an idle exit; while the child is still exiting, its exit starts the next one.
+    if (this.inService && !this.child && !this.stopped) this.spawn();
     return feed;
+  }
+
+  /** A recording is done with (keyframed, or set aside): with none left, the child exits after a while. */
+  forget(sessionId: string): void {
+    this.feeds.delete(sessionId);
+    this.armIdleExit();
+  }
+
+  private armIdleExit(): void {
+    if (this.feeds.size > 0 || this.idleTimer || this.stopped) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.feeds.size > 0 || !this.child) return;
+      this.idleExit = true;
+      this.child.kill();
+    }, this.idleExitAfterMs);
+    this.idleTimer.unref();
   }
 
   /** Completes the keyframes of this node's ended recordings that a crash or a restart left unfinished, one at a time. */
   async catchUp(node: string): Promise<number> {
     const unfinished = await recordingsLackingKeyframes(this.db, node);
     for (const { id, lastSeq: last } of unfinished) {
-      const feed = new KeyframeFeed(this, id, await lastKeyframe(this.db, id));
-      this.feeds.set(id, feed);
+      const feed = this.register(new KeyframeFeed(this, id, await lastKeyframe(this.db, id)));
       feed.finish(last);
       await feed.done;
     }
@@ -305,7 +358,7 @@ export class Keyframer {
   }
 
   private async restartFeeds() {
-    this.start();
+    this.spawn();
     for (const feed of this.feeds.values()) feed.restart(await lastKeyframe(this.db, feed.sessionId));
   }
 }

@@ -212,6 +212,25 @@ describe("keyframes and seeking", () => {
     });
   });
 
+  it("the keyframer process exits while no recording needs it, and comes back for the next one", async () => {
+    const keyframer = new Keyframer(db(), blobStore(), undefined, 1_000);
+    keyframer.start();
+    try {
+      // Nothing to emulate: it leaves after its idle time, as after a busy hour, and with it that hour's memory.
+      await expect.poll(() => keyframer.running, { timeout: 10_000 }).toBe(false);
+      const { sessionId, steps } = await record(keyframer, 41);
+      await keyframed(sessionId);
+      const moment = Math.floor(durationMs * 0.6);
+      expect((await seek(sessionId, moment)).screen).toEqual((await truthAt(steps, [moment])).get(moment));
+      await expect.poll(() => keyframer.running, { timeout: 10_000 }).toBe(false);
+      // An idle exit is not a crash: nothing starts it again until a recording needs it.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(keyframer.running).toBe(false);
+    } finally {
+      keyframer.stop();
+    }
+  });
+
   it("a recording that goes quiet gives up its terminal and picks up exactly where it was", async () => {
     await withKeyframer(async (keyframer) => {
       const { sessionId, recorder, play, end } = await openRecording(keyframer);
