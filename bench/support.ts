@@ -302,13 +302,23 @@ export function cpuSeconds(pid: number) {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** Resident memory of one process. */
-export const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024;
+/** Resident memory of one process (none for one that has exited and not yet been reaped: it has no VmRSS). */
+export const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
 const childrenOf = (pid: number) => readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
 
 /** Resident memory of a process and every process it started (the keyframer). */
 export function treeRss(pid: number): number {
-  return rss(pid) + childrenOf(pid).reduce((sum, child) => sum + treeRss(child), 0);
+  return rss(pid) + childrenOf(pid).reduce((sum, child) => sum + childTreeRss(child), 0);
+}
+
+/** A child may exit between being listed and being read (the keyframer leaves when it has nothing to do). */
+function childTreeRss(pid: number): number {
+  try {
+    return treeRss(pid);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ESRCH") return 0;
+    throw error;
+  }
 }
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
