@@ -481,6 +481,8 @@ test.describe("live sessions", () => {
       const requests = family("gatehouse_http_request_duration_seconds");
       expect(requests?.type).toBe("HISTOGRAM");
       expect(requests?.metrics.some((sample) => Number(sample.buckets?.["+Inf"]) > 0)).toBe(true);
+      // Present once the node has given its allocator's free memory back (at start, then every minute): the native helper loaded and ran.
+      expect(Number(family("gatehouse_free_memory_returned_bytes_total")?.metrics[0]?.value)).toBeGreaterThanOrEqual(0);
       for (const name of ["gatehouse_login_failures_total", "gatehouse_keyframer_backlog_bytes", "gatehouse_blob_spool_pending", "gatehouse_event_loop_delay_p99_seconds", "gatehouse_desktop_engine_up", "gatehouse_process_resident_memory_bytes"]) expect(family(name), name).toBeDefined();
       await terminal.close();
     });

@@ -26,3 +26,7 @@ if (changedAt > builtAt) {
 // the gateway still starts, and says at start and on every RDP or VNC connection what to install.
 const engine = spawnSync("bash", ["scripts/build-engine.sh"], { stdio: ["ignore", "inherit", "pipe"] });
 if (engine.status !== 0) console.warn(`The desktop engine for RDP and VNC was not built${engine.status === 2 ? " (its build dependencies are missing)" : ""}; everything else works.`);
+
+// The helper that gives freed memory back to the system (server/free-memory.ts): optional in the same way.
+const native = spawnSync("bash", ["scripts/build-native.sh"], { stdio: ["ignore", "inherit", "pipe"] });
+if (native.status !== 0) console.warn(`The native memory helper was not built: ${native.stderr.toString().trim()}`);

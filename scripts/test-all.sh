@@ -57,8 +57,9 @@ if [ ! -d node_modules ]; then
   npm ci || fail "npm ci failed"
 fi
 
-say "building the desktop engine"
+say "building the desktop engine and the native memory helper"
 npm run --silent build:engine || fail "the desktop engine did not build"
+npm run --silent build:native || fail "the native helper did not build"
 
 mkdir -p .test-artifacts
 # Gateway logs are read at the end for errors that escaped their handlers: only this run's may count.

@@ -39,6 +39,7 @@ import { createTerminalRoute } from "./terminal-route";
 import { createAppProxy } from "./web/app-proxy";
 import { createWatchRoute } from "./watch-route";
 import { configureLog, log } from "../lib/infra/log";
+import { startReturningFreeMemory } from "./free-memory";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -89,6 +90,7 @@ const notificationSender = startNotificationSender(runtime);
 const eventStream = await startEventStream(runtime, database, version);
 await startVideoExportWorker(runtime);
 const anchoring = startAuditAnchoring(runtime.db, { blobStore: runtime.blobStore, file: config.evidence.anchorFile }, config.nodeName, config.evidence.anchorEveryMs);
+const freeMemory = startReturningFreeMemory(config.returnFreeMemoryEveryMs);
 const nodeMetrics = createNodeMetrics({ nodeName: config.nodeName, version, keyframer, engine: engineLocation(config), blobStore: runtime.blobStore });
 // The node-to-node listener: relayed live views arrive here, never on the public port; and Prometheus scrapes
 // this node's figures here.
@@ -227,6 +229,7 @@ async function shutdown(signal: string) {
   notificationSender.stop();
   anchoring.stop();
   nodeMetrics.stop();
+  freeMemory.stop();
   // Whatever still hangs after this long must not keep a stopping node alive.
   setTimeout(() => {
     log.error("shutdown took longer than 15 s; exiting anyway");

@@ -130,6 +130,7 @@ const environmentSchema = z
     OIDC_GROUP_ROLES: groupRoleMapping.default([]),
     CONNECT_TICKET_TTL_SECONDS: z.coerce.number().int().min(1).max(30).default(30),
     TARGET_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
+    RETURN_FREE_MEMORY_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
     WEB_SESSION_MAX_HOURS: z.coerce.number().min(0.01).max(24 * 30).default(12),
     GUACD_HOST: optionalString,
     GUACD_PORT: z.coerce.number().int().min(1).max(65535).default(4822),
@@ -237,6 +238,8 @@ export interface Config {
   connectTicketTtlSeconds: number;
   /** How long a target may take to answer and log in before the user is told it did not. */
   targetConnectTimeoutMs: number;
+  /** How often the allocator's free memory is given back to the system; 0: never. */
+  returnFreeMemoryEveryMs: number;
   /** The longest any web visit lasts, whatever its app's idle timeout and time limit. */
   webSessionMaxMs: number;
   /** RDP and VNC: an Apache guacd to use instead of the engine this gateway builds and runs per connection. */
@@ -307,6 +310,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
         : undefined,
     connectTicketTtlSeconds: env.CONNECT_TICKET_TTL_SECONDS,
     targetConnectTimeoutMs: env.TARGET_CONNECT_TIMEOUT_SECONDS * 1000,
+    returnFreeMemoryEveryMs: env.RETURN_FREE_MEMORY_SECONDS * 1000,
     webSessionMaxMs: Math.round(env.WEB_SESSION_MAX_HOURS * 60 * 60 * 1000),
     guacd: env.GUACD_HOST ? { host: env.GUACD_HOST, port: env.GUACD_PORT } : undefined,
     notifications: {

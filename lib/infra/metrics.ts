@@ -75,6 +75,7 @@ function createRegistry() {
     relayedBytes: new Counter("gatehouse_relayed_bytes_total", "Bytes carried between users and targets, by protocol and direction."),
     auditEvents: new Counter("gatehouse_audit_events_total", "Audited actions, by action and outcome."),
     loginFailures: new Counter("gatehouse_login_failures_total", "Sign-ins that failed or were refused, by method."),
+    freeMemoryReturned: new Counter("gatehouse_free_memory_returned_bytes_total", "Resident memory given back to the system by returning the allocator's free memory."),
     requestSeconds: new Histogram("gatehouse_http_request_duration_seconds", "Time to answer an HTTP request, for the gateway's own pages and API and for web apps.", [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
   };
 }
@@ -92,7 +93,7 @@ export interface GaugeSample {
 
 /** Everything, as Prometheus reads it: the counters and histograms, then the gauges given. */
 export function renderMetrics(gauges: GaugeSample[]): string {
-  const parts = [metrics.relayedBytes.render(), metrics.auditEvents.render(), metrics.loginFailures.render(), metrics.requestSeconds.render()];
+  const parts = Object.values(metrics).map((metric) => metric.render());
   for (const gauge of gauges) parts.push([`# HELP ${gauge.name} ${gauge.help}`, `# TYPE ${gauge.name} gauge`, ...gauge.values.map(({ labels, value }) => `${gauge.name}${labelText(labels)} ${value}`)].join("\n"));
   return `${parts.join("\n")}\n`;
 }
