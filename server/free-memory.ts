@@ -32,13 +32,17 @@ export function startReturningFreeMemory(everyMs: number): { stop(): void } {
   if (everyMs === 0) return { stop() {} };
   const module = loadModule();
   if (!module) {
-    log.warn("memory freed after load stays with the process: the native helper is not built (npm run build:native needs a C compiler and Node's headers)");
+    log.warn("memory freed after load stays with the process: the native helper is missing or did not load (npm run build:native needs a C compiler and Node's headers)");
     return { stop() {} };
   }
   const returnNow = () => {
-    const before = process.memoryUsage.rss();
-    module.returnFreeMemory();
-    metrics.freeMemoryReturned.add(noLabels, Math.max(0, before - process.memoryUsage.rss()));
+    try {
+      const before = process.memoryUsage.rss();
+      module.returnFreeMemory();
+      metrics.freeMemoryReturned.add(noLabels, Math.max(0, before - process.memoryUsage.rss()));
+    } catch (error) {
+      log.error({ err: error }, "giving free memory back failed");
+    }
   };
   returnNow();
   const timer = setInterval(returnNow, everyMs).unref();
