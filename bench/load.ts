@@ -21,7 +21,8 @@ const openInParallel = 20;
 const floodCommand = "cat /dev/urandom | base64 -w 160\r";
 /** Memory is back when it is within this share of the idle baseline. */
 const memoryReturnShare = 0.1;
-// V8 gives back an idle heap's pages only after it has seen no allocation for a while: watch long enough for that.
+// Memory comes back in steps: the keyframer leaves after a minute without recordings, the gateway gives the allocator's
+// free memory back once a minute, V8 its heap's pages after a while without allocation. Runs level off by minute 4.
 const memoryReturnWaitMs = 300_000;
 
 /** One person typing: a key every 200 ms, the next only once the last one's echo came (one key in flight). */
