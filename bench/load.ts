@@ -5,6 +5,7 @@
 // baseline once the sessions end. Starts its own sshd, PostgreSQL database and gateway; every phase has a deadline;
 // prints a JSON line with the figures last, also when it stops early.
 import { fork, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import postgres from "postgres";
 import { atEnd, benchNodeName, benchSshd, directPty, gatewayPty, percentile, phase, rss, runBenchmark, sleep, startBenchGateway, startCat, treeCpuSeconds, treeRss, type Figures, type Pty, type SshLogin } from "./support";
 
@@ -225,18 +226,19 @@ async function measureTyping(load: Load, flooding: boolean) {
 }
 
 /**
- * The gateway's memory: resident, its own and its children's (the keyframer), and its JavaScript heap in use as its
- * next heartbeat reports it. A leak shows in the heap; memory the allocator keeps after a peak shows only in RSS.
+ * The gateway's memory: resident, its own and its children's (the keyframer), its JavaScript heap in use as its
+ * next heartbeat reports it, and the heap's spaces (committed / used, MiB) and external memory as its /metrics
+ * gives them. A leak shows in the heap; memory the allocator keeps after a peak shows only in RSS.
  */
 async function gatewayMemory(databaseUrl: string, pid: number) {
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   try {
     const asked = new Date();
     for (let waited = 0; waited < 15_000; waited += 500) {
-      const [row] = await sql<{ heartbeat_at: Date; stats: { heapUsedBytes?: number } }[]>`select heartbeat_at, stats from nodes where name = ${benchNodeName}`;
+      const [row] = await sql<{ heartbeat_at: Date; stats: { heapUsedBytes?: number }; internal_url: string }[]>`select heartbeat_at, stats, internal_url from nodes where name = ${benchNodeName}`;
       if (row && row.heartbeat_at > asked) {
         const own = rss(pid);
-        return { rssBytes: own, childrenRssBytes: treeRss(pid) - own, heapUsedBytes: row.stats.heapUsedBytes ?? null };
+        return { rssBytes: own, childrenRssBytes: treeRss(pid) - own, ...residentKinds(pid), heapUsedBytes: row.stats.heapUsedBytes ?? null, ...(await heapSpaces(row.internal_url)) };
       }
       await sleep(500);
     }
@@ -246,9 +248,28 @@ async function gatewayMemory(databaseUrl: string, pid: number) {
   }
 }
 
+/** The gateway's resident memory split: its own (heap, stacks) and the pages of files it maps (node's binary, libraries). */
+function residentKinds(pid: number) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { anonymousMiB: Math.round(kib("RssAnon") / 1024), fileMiB: Math.round(kib("RssFile") / 1024) };
+}
+
+/** From the node's /metrics: each heap space as [committed, used] MiB, and the external memory in MiB. */
+async function heapSpaces(internalUrl: string) {
+  const text = await (await fetch(`${internalUrl}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  const heapSpacesMiB: Record<string, [number, number]> = {};
+  for (const [, space, kind, value] of text.matchAll(/^gatehouse_process_heap_space_bytes\{space="(\w+)",kind="(\w+)"\} (\S+)$/gm)) {
+    const entry = (heapSpacesMiB[space!] ??= [0, 0]);
+    entry[kind === "committed" ? 0 : 1] = Math.round((Number(value) / 2 ** 20) * 10) / 10;
+  }
+  const external = /^gatehouse_process_external_memory_bytes (\S+)$/m.exec(text)?.[1];
+  return { heapSpacesMiB, externalMiB: external === undefined ? null : Math.round(Number(external) / 2 ** 20) };
+}
+
 const mib = (bytes: number | null) => (bytes === null ? "?" : `${(bytes / 2 ** 20).toFixed(0)} MiB`);
 const describeMemory = (memory: Awaited<ReturnType<typeof gatewayMemory>>) =>
-  `gateway ${mib(memory.rssBytes)} (heap in use ${mib(memory.heapUsedBytes)}), keyframer ${mib(memory.childrenRssBytes)}`;
+  `gateway ${mib(memory.rssBytes)} (anonymous ${memory.anonymousMiB} MiB, files ${memory.fileMiB} MiB; heap in use ${mib(memory.heapUsedBytes)}; committed/used MiB by space ${JSON.stringify(memory.heapSpacesMiB)}; external ${memory.externalMiB} MiB), keyframer ${mib(memory.childrenRssBytes)}`;
 
 /** Every typing session must still echo a key: none was dropped or wedged by the load. */
 async function checkAllAnswer(load: Load) {

@@ -484,6 +484,10 @@ test.describe("live sessions", () => {
       // Present once the node has given its allocator's free memory back (at start, then every minute): the native helper loaded and ran.
       expect(Number(family("gatehouse_free_memory_returned_bytes_total")?.metrics[0]?.value)).toBeGreaterThanOrEqual(0);
       for (const name of ["gatehouse_login_failures_total", "gatehouse_keyframer_backlog_bytes", "gatehouse_blob_spool_pending", "gatehouse_event_loop_delay_p99_seconds", "gatehouse_desktop_engine_up", "gatehouse_process_resident_memory_bytes"]) expect(family(name), name).toBeDefined();
+      const heapSpace = (space: string, kind: string) => Number(family("gatehouse_process_heap_space_bytes")?.metrics.find((sample) => sample.labels?.space === space && sample.labels.kind === kind)?.value);
+      expect(heapSpace("old_space", "committed")).toBeGreaterThanOrEqual(heapSpace("old_space", "used"));
+      expect(heapSpace("old_space", "used")).toBeGreaterThan(0);
+      expect(Number(family("gatehouse_process_external_memory_bytes")?.metrics[0]?.value)).toBeGreaterThan(0);
       await terminal.close();
     });
 

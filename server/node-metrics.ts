@@ -3,6 +3,7 @@
 // keyframer's backlog, blobs spooled while the remote blob store is away, and whether the desktop engine is there
 // to start (or guacd configured).
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { getHeapSpaceStatistics } from "node:v8";
 import type { BlobStore } from "../lib/infra/blob-store";
 import { renderMetrics, type GaugeSample } from "../lib/infra/metrics";
 import type { NodeStats } from "../lib/protocol/nodes";
@@ -67,6 +68,15 @@ export function createNodeMetrics({ nodeName, version, keyframer, engine, blobSt
         { name: "gatehouse_process_cpu_seconds", help: "CPU time this node's process has used.", values: [{ labels: {}, value: (cpu.user + cpu.system) / 1e6 }] },
         { name: "gatehouse_process_resident_memory_bytes", help: "Resident memory of this node's process.", values: [{ labels: {}, value: memory.rss }] },
         { name: "gatehouse_process_heap_used_bytes", help: "JavaScript heap in use.", values: [{ labels: {}, value: memory.heapUsed }] },
+        {
+          name: "gatehouse_process_heap_space_bytes",
+          help: "The JavaScript heap by space: committed (taken from the system) and used.",
+          values: getHeapSpaceStatistics().flatMap(({ space_name: space, space_size: committed, space_used_size: used }) => [
+            { labels: { space, kind: "committed" }, value: committed },
+            { labels: { space, kind: "used" }, value: used },
+          ]),
+        },
+        { name: "gatehouse_process_external_memory_bytes", help: "Memory outside the JavaScript heap held by its objects (buffers).", values: [{ labels: {}, value: memory.external }] },
       ];
       return renderMetrics(gauges);
     },
