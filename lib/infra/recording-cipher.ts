@@ -3,7 +3,7 @@
 // is bound to where it lives (its blob key is the associated data): swapped, moved or edited, it does not open.
 // Whoever holds the blob store alone holds ciphertext; the retention purge deletes the data key with the blobs.
 // Recordings made before encryption (plain gzip) still open.
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from "node:crypto";
 import type { Database } from "../data/client";
 import { deleteRecordingKey, findSealedRecordingKey, storeSealedRecordingKey } from "../data/recording-keys";
 import { evidenceKeys } from "./evidence-keys";
@@ -22,7 +22,7 @@ export interface RecordingCipher {
   open(blobKey: string, stored: Buffer): Buffer;
 }
 
-function gcmSeal(key: Buffer, associated: string, plain: Buffer): Buffer {
+function gcmSeal(key: Buffer | KeyObject, associated: string, plain: Buffer): Buffer {
   const iv = randomBytes(12);
   const cipher = createCipheriv("aes-256-gcm", key, iv);
   cipher.setAAD(Buffer.from(associated));
@@ -30,21 +30,25 @@ function gcmSeal(key: Buffer, associated: string, plain: Buffer): Buffer {
   return Buffer.concat([iv, cipher.getAuthTag(), body]);
 }
 
-function gcmOpen(key: Buffer, associated: string, sealed: Buffer): Buffer {
+function gcmOpen(key: Buffer | KeyObject, associated: string, sealed: Buffer): Buffer {
   const decipher = createDecipheriv("aes-256-gcm", key, sealed.subarray(0, 12));
   decipher.setAAD(Buffer.from(associated));
   decipher.setAuthTag(sealed.subarray(12, 28));
   return Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]);
 }
 
-const keyCache = new Map<string, Buffer>();
+/**
+ * Kept as key objects, whose bytes live outside the JavaScript heap on their own: a 32-byte Buffer is a slice of
+ * Node's shared 8 KiB pool and would hold the whole slab for as long as it is cached.
+ */
+const keyCache = new Map<string, KeyObject>();
 
-function remember(sessionId: string, key: Buffer) {
+function remember(sessionId: string, key: KeyObject) {
   if (keyCache.size >= cachedKeys) keyCache.delete(keyCache.keys().next().value!);
   keyCache.set(sessionId, key);
 }
 
-function cipherWith(key: Buffer | null, sessionId: string): RecordingCipher {
+function cipherWith(key: KeyObject | null, sessionId: string): RecordingCipher {
   return {
     seal(blobKey, plain) {
       if (!key) throw new RecordingKeyError(`recording ${sessionId} has no data key`);
@@ -77,9 +81,9 @@ export async function recordingCipher(db: Database, sessionId: string, options: 
     sealedKey = await findSealedRecordingKey(db, sessionId);
   }
   if (!sealedKey) return cipherWith(null, sessionId);
-  let key: Buffer;
+  let key: KeyObject;
   try {
-    key = gcmOpen(recordingKeySeal, `recording:${sessionId}`, Buffer.from(sealedKey, "base64"));
+    key = createSecretKey(gcmOpen(recordingKeySeal, `recording:${sessionId}`, Buffer.from(sealedKey, "base64")));
   } catch {
     throw new RecordingKeyError(`the data key of recording ${sessionId} does not open: another master key, or altered`);
   }
