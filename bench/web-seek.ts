@@ -166,18 +166,24 @@ export async function measureWebSeeks(bench: BenchGateway, sessionId: string, du
     const openMs = performance.now() - began;
 
     const latencies: number[] = [];
-    for (let seek = 0; seek < seeks; seek++) {
+    /** Each wrong page: the second sought, the one shown instead, and the seek before it (a race would show there). */
+    const wrongSeeks: { second: number; shown: unknown; after: number | null }[] = [];
+    for (let seek = 0, previous: number | null = null; seek < seeks; seek++) {
       const target = middleOfASecond(durationMs);
       began = performance.now();
       await seekBySlider(page, target);
-      if (!(await showsSecond(Math.floor(target / 1000)))) wrong++;
+      if (!(await showsSecond(Math.floor(target / 1000)))) {
+        wrong++;
+        wrongSeeks.push({ second: Math.floor(target / 1000), shown: await page.evaluate(shownSecond), after: previous });
+      }
       latencies.push(performance.now() - began);
+      previous = Math.floor(target / 1000);
     }
     // Of which the gateway's part: the window for a moment, read and sent (other moments, same count).
     const gateway = await timedWindows(bench, seeks, () => `/api/recordings/${sessionId}/page-events?at=${Math.floor(Math.random() * durationMs)}`);
-    const figures = { openMs: Math.round(openMs), seekMs: latencySummary(latencies), seeks: latencies.length, wrongPages: wrong, ...gateway };
+    const figures = { openMs: Math.round(openMs), seekMs: latencySummary(latencies), seeks: latencies.length, wrongPages: wrong, wrongSeeks, ...gateway };
     console.log(
-      `seeks in Chromium's player: opened at a moment in ${figures.openMs} ms; ${seeks} seeks by the slider p50 ${figures.seekMs.p50} ms, p95 ${figures.seekMs.p95} ms, max ${figures.seekMs.max} ms; wrong pages: ${wrong}; ` +
+      `seeks in Chromium's player: opened at a moment in ${figures.openMs} ms; ${seeks} seeks by the slider p50 ${figures.seekMs.p50} ms, p95 ${figures.seekMs.p95} ms, max ${figures.seekMs.max} ms; wrong pages: ${wrong}${wrongSeeks.length > 0 ? ` ${JSON.stringify(wrongSeeks)}` : ""}; ` +
         `the window alone from the gateway p50 ${figures.windowMs.p50} ms, p95 ${figures.windowMs.p95} ms (${figures.windowMb} MB)`,
     );
     return figures;
