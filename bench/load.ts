@@ -5,9 +5,9 @@
 // baseline once the sessions end. Starts its own sshd, PostgreSQL database and gateway; every phase has a deadline;
 // prints a JSON line with the figures last, also when it stops early.
 import { fork, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import postgres from "postgres";
-import { atEnd, benchNodeName, benchSshd, directPty, gatewayPty, percentile, phase, rss, runBenchmark, sleep, startBenchGateway, startCat, treeCpuSeconds, treeRss, type Figures, type Pty, type SshLogin } from "./support";
+import { atEnd, benchNodeName, benchSshd, directPty, gatewayPty, percentile, phase, rss, runBenchmark, sleep, startBenchGateway, startCat, statusKiB, treeCpuSeconds, treeRss, type Figures, type Pty, type SshLogin } from "./support";
 
 const typingSessions = Number(process.env.BENCH_LOAD_SESSIONS ?? 1000);
 const floodSessions = Number(process.env.BENCH_LOAD_FLOODS ?? 10);
@@ -249,21 +249,19 @@ async function gatewayMemory(databaseUrl: string, pid: number) {
 }
 
 /** The gateway's resident memory split: its own (heap, stacks) and the pages of files it maps (node's binary, libraries). */
-function residentKinds(pid: number) {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { anonymousMiB: Math.round(kib("RssAnon") / 1024), fileMiB: Math.round(kib("RssFile") / 1024) };
-}
+const residentKinds = (pid: number) => ({ anonymousMiB: Math.round(statusKiB(pid, "RssAnon") / 1024), fileMiB: Math.round(statusKiB(pid, "RssFile") / 1024) });
 
 /** From the node's /metrics: each heap space as [committed, used] MiB, and the external memory in MiB. */
 async function heapSpaces(internalUrl: string) {
-  const text = await (await fetch(`${internalUrl}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  const families = parsePrometheusTextFormat(await (await fetch(`${internalUrl}/metrics`, { signal: AbortSignal.timeout(10_000) })).text());
+  const samples = (name: string) => families.find((family) => family.name === name)?.metrics ?? [];
+  const tenthsOfMiB = (value: string) => Math.round((Number(value) / 2 ** 20) * 10) / 10;
   const heapSpacesMiB: Record<string, [number, number]> = {};
-  for (const [, space, kind, value] of text.matchAll(/^gatehouse_process_heap_space_bytes\{space="(\w+)",kind="(\w+)"\} (\S+)$/gm)) {
-    const entry = (heapSpacesMiB[space!] ??= [0, 0]);
-    entry[kind === "committed" ? 0 : 1] = Math.round((Number(value) / 2 ** 20) * 10) / 10;
+  for (const { labels, value } of samples("gatehouse_process_heap_space_bytes")) {
+    const entry = (heapSpacesMiB[labels?.space ?? "?"] ??= [0, 0]);
+    entry[labels?.kind === "committed" ? 0 : 1] = tenthsOfMiB(value ?? "0");
   }
-  const external = /^gatehouse_process_external_memory_bytes (\S+)$/m.exec(text)?.[1];
+  const external = samples("gatehouse_process_external_memory_bytes")[0]?.value;
   return { heapSpacesMiB, externalMiB: external === undefined ? null : Math.round(Number(external) / 2 ** 20) };
 }
 
