@@ -57,6 +57,22 @@ describe("recordings as evidence", () => {
     expect(await verifyRecording(db(), blobStore(), chunks)).toEqual({ intact: true, chunks: 3, sealed: true });
   });
 
+  it("refuses a data key row copied from another recording or altered, read by a node that has not cached it", async () => {
+    const { sessionId } = await record(1);
+    const [row] = await db().select().from(recordingKeys).where(eq(recordingKeys.sessionId, sessionId));
+    const fresh = async (sealedKey: string) => {
+      const [session] = await db().insert(sessions).values({ userId: userId(), targetName: "evidence", protocol: "web", node: "evidence-test", status: "ended", startedAt: new Date() }).returning();
+      await db().insert(recordingKeys).values({ sessionId: session!.id, sealedKey });
+      return session!.id;
+    };
+    // Sealed for its own recording: the key is bound to the session it was made for.
+    await expect(recordingCipher(db(), await fresh(row!.sealedKey), { create: false })).rejects.toThrow(/data key of recording .* does not open/);
+    const altered = Buffer.from(row!.sealedKey, "base64");
+    altered[altered.length - 1]! ^= 1;
+    await expect(recordingCipher(db(), await fresh(altered.toString("base64")), { create: false })).rejects.toThrow(/does not open/);
+    await expect(recordingCipher(db(), await fresh("not base64 at all"), { create: false })).rejects.toThrow(/does not open/);
+  });
+
   it("catches a chunk edited with every hash recomputed, and a plain chunk slipped in", async () => {
     const { sessionId, chunks } = await record(3);
     const victim = chunks[1]!;
