@@ -200,18 +200,28 @@ test.describe("command policy", () => {
     }
 
     // History recall: an allowed command is recalled and edited into a forbidden one; the screen shows what runs.
+    // Recalled at the prompt, then while another command runs: the terminal echoes the keys where the shell then
+    // draws its prompt, its redraws land beside what they edit, and the line is withheld as one it cannot read.
     await typeSlowly(terminal, `echo touch ${forbidden("history")}`);
     terminal.type("\r");
-    await terminal.waitForOutput(new RegExp(`\\rtouch ${forbidden("history")}\\r\\n`));
-    const beforeHistory = policyMessages(terminal).length;
+    await terminal.waitForOutput(new RegExp(`\\rtouch ${forbidden("history")}\\r\\n[^]*\\$ $`));
+    const recallAndEdit = async (message: string) => {
+      const before = policyMessages(terminal).length;
+      await terminal.waitForOutput(new RegExp(`echo touch ${forbidden("history")}$`), 15_000);
+      terminal.type("\x01"); // Ctrl-A: to the start of the line
+      for (let index = 0; index < 5; index++) terminal.type("\x1b[3~"); // Delete "echo "
+      await terminal.waitForOutput(new RegExp(`(\\x1b\\[1P){5}$`));
+      terminal.type("\r");
+      await expect.poll(() => policyMessages(terminal).length, { message }).toBe(before + 1);
+    };
     terminal.type("\x1b[A");
-    await terminal.waitForOutput(new RegExp(`echo touch ${forbidden("history")}$`));
-    terminal.type("\x01"); // Ctrl-A: to the start of the line
-    for (let index = 0; index < 5; index++) terminal.type("\x1b[3~"); // Delete "echo "
-    await terminal.waitFor(() => true, 500);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await recallAndEdit("history recall");
+    await typeSlowly(terminal, "sleep 1");
     terminal.type("\r");
-    await expect.poll(() => policyMessages(terminal).length, { message: "history recall" }).toBe(beforeHistory + 1);
+    await terminal.waitForOutput(/sleep 1\r\n[^$]*$/);
+    terminal.type("\x1b[A\x1b[A"); // sleep 1, then the line before it
+    await recallAndEdit("history recalled ahead of the prompt");
+    expect(policyMessages(terminal).at(-1)).toContain("type it again at the prompt");
 
     // Tab completion: `tou<Tab>` becomes `touch ` on the screen.
     const beforeTab = policyMessages(terminal).length;
@@ -272,7 +282,7 @@ test.describe("command policy", () => {
     const present = (await onTarget(`ls ~ | grep forbidden-${run} || true`)).split("\n").filter(Boolean);
     expect(present).toEqual([forbidden("variable")]);
     const blocked = await sql`select count(*)::int as count from risk_events where session_id = ${sessionId} and outcome = 'blocked'`;
-    expect(blocked[0]!.count).toBe(attempts.length + 7);
+    expect(blocked[0]!.count).toBe(attempts.length + 8);
     await terminal.close();
   });
 

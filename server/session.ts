@@ -47,6 +47,12 @@ const thumbnailEveryMs = 20_000;
 const inputWaitingLimit = 64 * 1024;
 /** Risk events recorded per session and minute; a flood of matches is acted on but not recorded one by one. */
 const riskEventsPerMinute = 60;
+/** What the user is told of a line that could not be checked, and what they can do about it. */
+const uncheckedLines: Record<NonNullable<PolicyMatch["unchecked"]>, { why: string; then: string }> = {
+  too_long: { why: "the line is too long to check", then: "shorten or simplify it" },
+  deadline: { why: "the rules could not check the line in time", then: "shorten or simplify it" },
+  typed_ahead: { why: "it was edited before the shell showed its prompt, so the gateway cannot tell what it runs", then: "type it again at the prompt" },
+};
 /** Keys that clear the line a withheld Enter leaves behind: to its end (Ctrl-E), then all of it (Ctrl-U). */
 const clearLine = Buffer.from("\x05\x15");
 
@@ -285,9 +291,9 @@ export class Session implements LiveSession {
   private judgeEnter(match: PolicyMatch | null): boolean | Promise<boolean> {
     if (!match || this.core.state !== "active") return this.core.state === "active";
     if (match.unchecked) {
-      const why = match.unchecked === "too_long" ? "the line is too long to check" : "the rules could not check the line in time";
+      const { why, then } = uncheckedLines[match.unchecked];
       if (match.rules.length === 0) return true;
-      this.send({ type: "policy", message: `Not run: ${why}; shorten or simplify it.` });
+      this.send({ type: "policy", message: `Not run: ${why}; ${then}.` });
       void this.recordMatch({ id: null, name: `unchecked line (${why})`, severity: "high", action: "block" }, "blocked", match.subject);
       return false;
     }

@@ -11,11 +11,14 @@ import { OutputLineTracker } from "../../lib/domain/transcript-lines";
 import type { TerminalSize } from "../protocols/adapter";
 import { ScreenMirror } from "./screen-mirror";
 
-/** What matched a line or an output line. `unchecked` says why the line could not be matched in full. */
+/**
+ * What matched a line or an output line. `unchecked` says why the line could not be matched in full: the rules ran
+ * past their deadline, the line is too long, or keys that edit it were typed before the shell drew its prompt.
+ */
 export interface PolicyMatch {
   subject: string;
   rules: CommandRuleRow[];
-  unchecked: "deadline" | "too_long" | null;
+  unchecked: "deadline" | "too_long" | "typed_ahead" | null;
 }
 
 /** How long an Enter waits for the echo of the keys before it (a paste arrives with its Enter in one frame). */
@@ -31,6 +34,9 @@ const pasteEnd = Buffer.from("\x1b[201~");
 const runsLine = (byte: number) => byte === 0x0d || byte === 0x0a || byte === 0x0f;
 /** Ctrl-C and Ctrl-D end the line being typed without running it. */
 const dropsLine = (byte: number) => byte === 0x03 || byte === 0x04;
+
+/** The rules that could withhold a line: one that cannot be checked is withheld wherever one of them could have. */
+const withholding = (rules: RuleSet<CommandRuleRow>) => rules.rules.filter((rule) => rule.action !== "alert");
 
 /** Whether a shell would ask for more before running this: a `\` at the end, an open quote, a trailing `|`, `&&` or `||`. */
 export function isUnfinished(text: string): boolean {
@@ -89,6 +95,8 @@ export class CommandPolicy {
   private typed = new TypedLine();
   /** Whether the keys go to a prompt that hides them (a password): such keys are never shown as a subject. */
   private typedMasked = false;
+  /** The shell's prompt count when this line's first key was sent; null before it. */
+  private promptsAtFirstKey: number | null = null;
   private lastOutputAt = 0;
   private outputDecoder = new StringDecoder("utf8");
   private outputLines = new OutputLineTracker();
@@ -177,6 +185,7 @@ export class CommandPolicy {
     this.mirror.key(now);
     this.unanswered += 1;
     this.typedMasked ||= masked;
+    this.promptsAtFirstKey ??= this.mirror.prompts;
     if (input.some(dropsLine)) {
       this.mirror.lineEnded();
       this.unfinished = null;
@@ -200,6 +209,17 @@ export class CommandPolicy {
   private startTyping() {
     this.typed = new TypedLine();
     this.typedMasked = false;
+    this.promptsAtFirstKey = null;
+  }
+
+  /**
+   * Keys that edit the line (cursor keys, history, Ctrl-anything) were typed before the shell drew the prompt they
+   * went to, while a command ran. The terminal echoed them where the prompt was then drawn, but the shell draws its
+   * line as if the prompt began the row, so its later redraws land beside what it edits: the screen cannot be read,
+   * and the keys alone do not tell the line.
+   */
+  private get editedAhead(): boolean {
+    return this.promptsAtFirstKey !== null && this.mirror.prompts > this.promptsAtFirstKey && this.typed.text === null;
   }
 
   /**
@@ -291,13 +311,14 @@ export class CommandPolicy {
     const commandRules = this.rules.of("command");
     if (line === "lost") {
       this.lastRead = null;
-      return { subject: "(a command that began above what the gateway keeps of the screen)", rules: commandRules.rules.filter((rule) => rule.action !== "alert"), unchecked: "too_long" };
+      return { subject: "(a command that began above what the gateway keeps of the screen)", rules: withholding(commandRules), unchecked: "too_long" };
     }
     // What the shell was given decides whether it waits for more: the keys, where they alone tell (the screen can
     // show keys typed ahead of a prompt twice, and with them a quote the shell never saw open), else the screen.
     this.lastRead = line === null || this.typedMasked ? line : (this.typedLine() ?? line);
     // A full-screen program's Enter is not a command line, whatever was typed into it.
     if (line === null) return null;
+    if (this.editedAhead && !this.typedMasked) return { subject: line, rules: withholding(commandRules), unchecked: "typed_ahead" };
     const typed = this.screenShowsTyped(true) ? null : this.typedLine();
     if (typed !== null) {
       // The screen does not show just what was typed: whichever of the two the shell runs is judged.
@@ -312,13 +333,12 @@ export class CommandPolicy {
   }
 
   private async matchLine(line: string, commandRules: RuleSet<CommandRuleRow>): Promise<PolicyMatch | null> {
-    const withholding = commandRules.rules.filter((rule) => rule.action !== "alert");
-    if (line.length > longestCheckedLine) return { subject: line.slice(0, 1000), rules: withholding, unchecked: "too_long" };
+    if (line.length > longestCheckedLine) return { subject: line.slice(0, 1000), rules: withholding(commandRules), unchecked: "too_long" };
     // A line read as the rest of an unfinished one is also judged alone: should the shell not be waiting for
     // more after all, it runs that line as a command of its own.
     const alone = this.unfinished !== null && line.startsWith(`${this.unfinished}\n`) ? line.slice(this.unfinished.length + 1) : null;
     const matched = await commandRules.match([...subjectsFor("command", line), ...(alone ? subjectsFor("command", alone) : [])]);
-    if (matched === "undecided") return { subject: line, rules: withholding, unchecked: "deadline" };
+    if (matched === "undecided") return { subject: line, rules: withholding(commandRules), unchecked: "deadline" };
     return matched.length > 0 ? { subject: line, rules: matched, unchecked: null } : null;
   }
 

@@ -37,6 +37,9 @@ export class ScreenMirror {
   private outputSinceKey = 0;
   /** Whether the program asked for bracketed pastes, read off the raw output: it flips with every prompt in bash. */
   private pasteMarked = false;
+  /** The end of the last output, where a switch to marked pastes may have been cut in two. */
+  private outputEnd = Buffer.alloc(0);
+  private pasteMarkingStarts = 0;
   /** Where the command being typed starts; null until the first key of a line is seen. */
   private lineStart: Position | null = null;
   private awaitingLineStart = false;
@@ -46,6 +49,7 @@ export class ScreenMirror {
   }
 
   output(data: Buffer, now: number) {
+    this.countPasteMarkingStarts(data);
     const on = data.lastIndexOf(bracketedPasteOn);
     const off = data.lastIndexOf(bracketedPasteOff);
     if (on !== off) this.pasteMarked = on > off;
@@ -106,6 +110,21 @@ export class ScreenMirror {
   /** The program asked for pasted text to be marked (bash, psql…): Enter inside a paste does not run anything. */
   get bracketedPaste(): boolean {
     return this.pasteMarked;
+  }
+
+  /**
+   * How many times the program has asked for marked pastes so far. Bash (and zsh, fish) ask as each prompt is drawn and
+   * stop as a command runs: a count that moved since a key was sent says the key came before the prompt it went to.
+   */
+  get prompts(): number {
+    return this.pasteMarkingStarts;
+  }
+
+  private countPasteMarkingStarts(data: Buffer) {
+    const overlap = bracketedPasteOn.length - 1;
+    if (this.outputEnd.length > 0 && Buffer.concat([this.outputEnd, data.subarray(0, overlap)]).includes(bracketedPasteOn)) this.pasteMarkingStarts += 1;
+    for (let at = data.indexOf(bracketedPasteOn); at !== -1; at = data.indexOf(bracketedPasteOn, at + 1)) this.pasteMarkingStarts += 1;
+    this.outputEnd = Buffer.from(data.subarray(Math.max(0, data.length - overlap)));
   }
 
   /**

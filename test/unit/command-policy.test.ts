@@ -100,6 +100,47 @@ describe("the command policy reads the line at Enter off the screen", () => {
     expect((await verdict)?.subject).toBe("rm -rf /");
   });
 
+  describe("keys that edit a line typed before the shell drew its prompt", () => {
+    // Bash asks for marked pastes as it draws each prompt (\x1b[?2004h) and stops as a command runs (\x1b[?2004l).
+    const bashPrompt = `\x1b[?2004h${prompt}`;
+    const ranCommand = "\r\n\x1b[?2004l\r";
+
+    /** `echo rm -rf /` recalled with Up (answered in these parts), then Ctrl-A and five Deletes: the shell runs `rm -rf /`. */
+    async function recallAndEdit(policy: CommandPolicy, ...upAnswer: string[]) {
+      policy.keys(bytes("\x1b[A"));
+      for (const part of upAnswer) policy.output(bytes(part));
+      await policy.echo();
+      await typeEchoed(policy, "\x01", "\b".repeat("echo rm -rf /".length));
+      await typeEchoed(policy, "\x1b[3~".repeat(5), "\x1b[1P".repeat(5));
+      return await enter(policy);
+    }
+
+    it("are read off the screen when typed at the prompt", async () => {
+      const policy = policyWith([rule("^rm -rf /$")]);
+      policy.output(bytes(bashPrompt));
+      const match = await recallAndEdit(policy, "echo rm -rf /");
+      expect(match).toMatchObject({ subject: "rm -rf /", unchecked: null });
+    });
+
+    it.each([
+      ["once the terminal moved to a new row", ranCommand, `^[[A${bashPrompt}echo rm -rf /`],
+      ["even before the Enter ending the last command was echoed", "", `${ranCommand}${bashPrompt}echo rm -rf /`],
+      ["with the prompt's request for marked pastes cut in two", ranCommand, "^[[A\x1b[?20", `04h${prompt}echo rm -rf /`],
+    ])("withhold the line %s: the screen cannot tell what runs", async (_, beforeKey, ...upAnswer) => {
+      // The terminal echoes the Up key (^[[A) while `sleep 1` runs, the shell then draws its prompt after it but
+      // redraws its line as if the prompt began the row: its edits land beside `echo `, which the screen still shows.
+      const policy = policyWith([rule("^rm -rf /$"), rule("^uname$")]);
+      policy.output(bytes(bashPrompt));
+      await typeEchoed(policy, "sleep 1");
+      policy.keys(bytes("\r"));
+      policy.lineEnded(true);
+      policy.output(bytes(beforeKey));
+      const match = await recallAndEdit(policy, ...upAnswer);
+      expect(match?.unchecked).toBe("typed_ahead");
+      expect(match?.rules.map((matched) => matched.pattern)).toEqual(["^rm -rf /$", "^uname$"]);
+    });
+  });
+
   it("in a burst of lines, waits for the shell to draw the next line's keys, not for the last line's output", async () => {
     // `echo a⏎rm -rf /⏎` in one frame: the keys of the second line go out right after the first Enter, and what
     // comes back first is the first line's output and the next prompt, which are not their echo.

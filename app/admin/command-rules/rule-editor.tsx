@@ -229,8 +229,9 @@ export function RuleEditor({ rules }: { rules: RuleSummary[] }) {
             Seen: the line as the shell shows it at Enter (after editing, history recall, completion and pastes), split at ; && || | and
             newlines, with $( ), backticks, quotes, backslashes and \ continuations read as the shell reads them, and sudo, env and
             similar wrappers looked through. Not seen: variables and aliases ($a -rf /), commands decoded or built at run time (base64 |
-            sh), scripts written to a file and run, what is typed inside an editor or pager, and editing keys (arrows, Ctrl-A, history)
-            typed ahead while a command still runs or with echo turned off; plain text typed that way is judged as typed.
+            sh), scripts written to a file and run, what is typed inside an editor or pager, and a whole line typed ahead with its editing
+            keys (arrows, Ctrl-A, history) and Enter while a command still runs or with echo turned off; plain text typed that way is
+            judged as typed, and a line whose editing keys came before the prompt but whose Enter came after it is not run.
           </p>
         ) : null}
       </EditorCard>
