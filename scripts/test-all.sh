@@ -84,18 +84,30 @@ if [ -n "$escaped" ]; then
   status=1
 fi
 
-# One closing line for the whole run.
+# The tests that failed, by name, and one closing line for the whole run: the end of a long log says what broke.
 node -e '
 const fs = require("node:fs");
+const path = require("node:path");
 const read = (file) => { try { return JSON.parse(fs.readFileSync(file, "utf8")); } catch { return null; } };
 let passed = 0, failed = 0, skipped = 0;
+const failures = [];
 for (const name of ["unit", "integration", "security"]) {
   const report = read(`.test-artifacts/${name}.json`);
-  if (!report) { failed += 1; continue; }
+  if (!report) { failed += 1; failures.push(`${name}: no report`); continue; }
   passed += report.numPassedTests; failed += report.numFailedTests; skipped += report.numPendingTests + report.numTodoTests;
+  for (const file of report.testResults) {
+    for (const test of file.assertionResults) if (test.status === "failed") failures.push(`${name}: ${path.relative(".", file.name)} › ${test.fullName}`);
+    if (file.status === "failed" && file.assertionResults.length === 0) failures.push(`${name}: ${path.relative(".", file.name)}: ${file.message.split("\n")[0]}`);
+  }
 }
 const e2e = read(".test-artifacts/e2e.json");
-if (e2e) { passed += e2e.stats.expected + e2e.stats.flaky; failed += e2e.stats.unexpected; skipped += e2e.stats.skipped; } else failed += 1;
+if (e2e) { passed += e2e.stats.expected + e2e.stats.flaky; failed += e2e.stats.unexpected; skipped += e2e.stats.skipped; } else { failed += 1; failures.push("e2e: no report"); }
+const walk = (suite, titles) => {
+  for (const spec of suite.specs ?? []) for (const test of spec.tests) if (test.status === "unexpected") failures.push(`e2e: ${spec.file} › ${[...titles, spec.title].join(" › ")}`);
+  for (const child of suite.suites ?? []) walk(child, [...titles, child.title]);
+};
+for (const suite of e2e?.suites ?? []) walk(suite, []);
+if (failures.length > 0) console.log(`\nfailed:\n${failures.map((failure) => `  ${failure}`).join("\n")}`);
 console.log(`\ntest:all: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 '
 exit $status
