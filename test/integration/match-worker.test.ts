@@ -17,15 +17,13 @@ describe("the rule matching worker", () => {
   it("gives up on a catastrophic pattern at the deadline, keeps the gateway's thread free, and matches again at once", async () => {
     const matcher = new MatchWorker();
     const catastrophic = ["^(a+)+$"];
-    const started = performance.now();
-    let ticks = 0;
-    const ticker = setInterval(() => (ticks += 1), 5);
+    // While the worker is stuck this thread keeps running: a timer due well before the deadline fires before the
+    // answer. Had the match held this thread, its answer would come first (a promise settles before any timer).
+    let timerFired = false;
+    setTimeout(() => (timerFired = true), liveMatchDeadlineMs / 5);
     const verdict = await matcher.match(MatchWorker.setId(catastrophic), catastrophic, [`${"a".repeat(40)}!`]);
-    clearInterval(ticker);
     expect(verdict).toBe("undecided");
-    expect(performance.now() - started).toBeLessThan(liveMatchDeadlineMs * 10);
-    // While the worker was stuck this thread kept running its timers.
-    expect(ticks).toBeGreaterThan(liveMatchDeadlineMs / 5 / 2);
+    expect(timerFired).toBe(true);
     const plain = ["^rm\\b"];
     expect(await matcher.match(MatchWorker.setId(plain), plain, ["rm x"])).toEqual([0]);
     await matcher.close();
