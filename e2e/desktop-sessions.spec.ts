@@ -244,6 +244,32 @@ test.describe("RDP and VNC desktops", () => {
     await review.keyboard.press(" ");
     await expect(review.getByRole("button", { name: "Play" })).toBeVisible();
 
+    // A drag of the slider: the window of a moment passed over may come after the one where the drag ends, and
+    // must not replace it. The still stretch's window is held back 2 s; the red end is already loaded.
+    const slider = review.getByLabel("Position in the recording");
+    const slideTo = (...moments: number[]) =>
+      slider.evaluate((input: HTMLInputElement, values) => {
+        for (const value of values) {
+          Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value")!.set!.call(input, String(value));
+          input.dispatchEvent(new Event("input", { bubbles: true }));
+        }
+      }, moments);
+    const end = Number(await slider.getAttribute("max"));
+    await slideTo(end);
+    await expect.poll(() => shareOf(player, red), { timeout: 15_000, message: "at the end, the red xterm" }).toBeGreaterThan(0.02);
+    await review.route(/\/desktop\?at=\d+$/, async (route) => {
+      if (Number(new URL(route.request().url()).searchParams.get("at")) < 5_000) await new Promise((resolve) => setTimeout(resolve, 2_000));
+      await route.continue();
+    });
+    const lateWindow = review.waitForResponse(/\/desktop\?at=0$/);
+    await slideTo(0, end);
+    await lateWindow;
+    // Time for the late window to be parsed and drawn, were it let in.
+    await review.waitForTimeout(1_500);
+    expect(await shareOf(player, red), "the drag ended at the red end, and the picture stays there").toBeGreaterThan(0.02);
+    await expect(review.getByTestId("desktop-player-position")).not.toHaveText(/^0:00 /);
+    await review.unrouteAll();
+
     // A video, rendered in the background by the job queue with ffmpeg: progress shown, then a real MP4 whose
     // last second shows the red xterm, its requester told, its signature given.
     await review.getByRole("button", { name: "Make an MP4 video" }).click();

@@ -45,6 +45,8 @@ export function DesktopPlayer({ sessionId, startAt, activity }: { sessionId: str
   const loaded = useRef<LoadedWindow | null>(null);
   /** The window fetched ahead while playing, from the moment it starts. */
   const upcoming = useRef<{ atMs: number; window: Promise<DesktopWindow | null> } | null>(null);
+  /** Only the latest seek may replace the window: a slider dragged asks for many, and their windows come in any order. */
+  const latestSeek = useRef(0);
   const position = useRef(startAt);
   const [shownPosition, setShownPosition] = useState(startAt);
   const [durationMs, setDurationMs] = useState(0);
@@ -69,6 +71,7 @@ export function DesktopPlayer({ sessionId, startAt, activity }: { sessionId: str
   /** Shows the recording at `atMs`, loading the window around it unless the loaded one covers it. */
   const show = useCallback(
     async (atMs: number) => {
+      const seek = ++latestSeek.current;
       let current = loaded.current;
       if (!current || atMs < current.playableFromMs || atMs > current.untilMs) {
         setLoading(true);
@@ -81,6 +84,7 @@ export function DesktopPlayer({ sessionId, startAt, activity }: { sessionId: str
         fed.receive(new TextEncoder().encode(found.instructions));
         fed.tunnel.disconnect();
         await parsed;
+        if (seek !== latestSeek.current) return;
         const container = screen.current!;
         const display = recording.getDisplay();
         container.replaceChildren(display.getElement());
