@@ -142,9 +142,13 @@ export class Session implements LiveSession {
       clientAddress: this.context.actor.sourceIp,
     });
     this.core.opened(row.id, row.startedAt.getTime());
-    await assignAuditors(db, this.core.id, target);
     this.recorder = this.context.startRecorder({ id: this.core.id, startedAt: this.core.started });
-    await audit(db, this.context.actor, { action: "session.start", objectType: "session", objectId: this.core.id, details: { target: target.name, protocol: target.protocol, requestId: this.context.access?.requestId ?? undefined } });
+    // Written while the target is reached (a desktop's login takes a second or more): the session's row and the
+    // gate's `connect` audit are stored already, and a failed write ends the session before it is active.
+    const bookkeeping = Promise.all([
+      assignAuditors(db, this.core.id, target),
+      audit(db, this.context.actor, { action: "session.start", objectType: "session", objectId: this.core.id, details: { target: target.name, protocol: target.protocol, requestId: this.context.access?.requestId ?? undefined } }),
+    ]);
     this.send({ type: "connecting", sessionId: this.core.id });
 
     onMessage(socket, `session ${this.core.id}`, (data, isBinary) => (isBinary ? this.fromUser(data) : this.control(data)));
@@ -158,7 +162,7 @@ export class Session implements LiveSession {
     adapter.once("closed", (message) => void this.end("target_closed", message));
 
     try {
-      await adapter.start();
+      await Promise.all([adapter.start(), bookkeeping]);
     } catch (error) {
       const problem = error instanceof TargetError ? error : new TargetError("the gateway could not open this session");
       if (!(error instanceof TargetError)) log.error({ err: error, sessionId: this.core.id }, `session ${this.core.id} failed to start`);
