@@ -13,7 +13,8 @@ const typingWindowBytes = 64 * 1024;
 /** Rows kept above the screen: a command pasted over many rows is still read whole. */
 const scrollback = 500;
 
-const bracketedPasteOn = Buffer.from("\x1b[?2004h");
+const bracketedPasteOnText = "\x1b[?2004h";
+const bracketedPasteOn = Buffer.from(bracketedPasteOnText);
 const bracketedPasteOff = Buffer.from("\x1b[?2004l");
 const escapeSequenceStart = Buffer.from("\x1b[?");
 // eslint-disable-next-line no-control-regex
@@ -37,8 +38,11 @@ export class ScreenMirror {
   private outputSinceKey = 0;
   /** Whether the program asked for bracketed pastes, read off the raw output: it flips with every prompt in bash. */
   private pasteMarked = false;
-  /** The end of the last output, where a switch to marked pastes may have been cut in two. */
-  private outputEnd = Buffer.alloc(0);
+  /**
+   * The end of the last output, where a switch to marked pastes may have been cut in two. A string: a small Buffer
+   * copy is a slice of Node's shared pool and would keep a whole slab per session.
+   */
+  private outputEnd = "";
   private pasteMarkingStarts = 0;
   /** Where the command being typed starts; null until the first key of a line is seen. */
   private lineStart: Position | null = null;
@@ -122,9 +126,9 @@ export class ScreenMirror {
 
   private countPasteMarkingStarts(data: Buffer) {
     const overlap = bracketedPasteOn.length - 1;
-    if (this.outputEnd.length > 0 && Buffer.concat([this.outputEnd, data.subarray(0, overlap)]).includes(bracketedPasteOn)) this.pasteMarkingStarts += 1;
+    if (this.outputEnd !== "" && (this.outputEnd + data.toString("latin1", 0, overlap)).includes(bracketedPasteOnText)) this.pasteMarkingStarts += 1;
     for (let at = data.indexOf(bracketedPasteOn); at !== -1; at = data.indexOf(bracketedPasteOn, at + 1)) this.pasteMarkingStarts += 1;
-    this.outputEnd = Buffer.from(data.subarray(Math.max(0, data.length - overlap)));
+    this.outputEnd = data.toString("latin1", Math.max(0, data.length - overlap));
   }
 
   /**
