@@ -2,6 +2,7 @@
 // restart keeps the generated secrets and prints a fresh setup link; SIGTERM shuts it down cleanly; without its
 // database it says it is not ready, and recovers.
 import { spawnSync } from "node:child_process";
+import http from "node:http";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -9,7 +10,7 @@ import postgres from "postgres";
 import { startGateway } from "../test/fixtures/gateway";
 import { adminUrl, createScratchDatabase } from "../test/fixtures/postgres-database";
 import { freePort } from "../test/fixtures/ports";
-import { expect, test } from "./fixtures/test";
+import { expect, ssoUrl, test } from "./fixtures/test";
 
 const projectRoot = path.resolve(import.meta.dirname, "..");
 const logDir = path.join(projectRoot, ".test-artifacts");
@@ -102,5 +103,25 @@ test("/readyz says 503 with the reason while the database is unreachable, and 20
     await admin.unsafe(`alter database ${name} allow_connections true`).catch(() => undefined);
     await admin.end();
     await database.drop();
+  }
+});
+
+test("a kept-alive connection stays open past a proxy's idle time, so the next request on it is never reset", async () => {
+  // One connection, kept alive: the second request, 6 s later (past Node's default of 5 s), goes on the same socket.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const health = () =>
+    new Promise<{ status: number; keepAlive: string; reused: boolean }>((resolve, reject) => {
+      const request = http.get(`${ssoUrl()}/healthz`, { agent }, (response) => {
+        response.resume();
+        response.once("end", () => resolve({ status: response.statusCode ?? 0, keepAlive: String(response.headers["keep-alive"]), reused: request.reusedSocket }));
+      });
+      request.once("error", reject);
+    });
+  try {
+    expect(await health()).toEqual({ status: 200, keepAlive: "timeout=65", reused: false });
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    expect(await health()).toMatchObject({ status: 200, reused: true });
+  } finally {
+    agent.destroy();
   }
 });

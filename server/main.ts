@@ -176,6 +176,12 @@ const server = createServer((request, response) => {
   appProxy.handleRequest(request, response, app).catch(answerFailure(response, `web app ${app}: ${request.method}`));
 });
 
+// An idle kept-alive connection is kept longer than a proxy in front keeps its own (nginx and most load balancers:
+// 60 s). Kept shorter (Node's 5 s), a client or proxy can send its next request on a connection the gateway is closing
+// at that very moment, and that request is reset. The headers' deadline must outlast it.
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
+
 // CONNECT would make the gateway a tunnel to wherever a client names: never.
 server.on("connect", (request, socket) => {
   guardSocket(socket, "CONNECT");
