@@ -302,9 +302,9 @@ export function cpuSeconds(pid: number) {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** Resident memory of one process (none for one that has exited and not yet been reaped: it has no VmRSS). */
 /** A figure of a process's /proc status, in KiB (VmRSS, RssAnon, RssFile…). */
 export const statusKiB = (pid: number, field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+/** Resident memory of one process (none for one that has exited and not yet been reaped: it has no VmRSS). */
 export const rss = (pid: number) => statusKiB(pid, "VmRSS") * 1024;
 const childrenOf = (pid: number) => readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
 

@@ -97,7 +97,7 @@ for (const name of ["unit", "integration", "security"]) {
   passed += report.numPassedTests; failed += report.numFailedTests; skipped += report.numPendingTests + report.numTodoTests;
   for (const file of report.testResults) {
     for (const test of file.assertionResults) if (test.status === "failed") failures.push(`${name}: ${path.relative(".", file.name)} › ${test.fullName}`);
-    if (file.status === "failed" && file.assertionResults.length === 0) failures.push(`${name}: ${path.relative(".", file.name)}: ${file.message.split("\n")[0]}`);
+    if (file.status === "failed" && file.assertionResults.length === 0) failures.push(`${name}: ${path.relative(".", file.name)}: ${(file.message ?? "").split("\n")[0]}`);
   }
 }
 const e2e = read(".test-artifacts/e2e.json");

@@ -53,8 +53,7 @@ export class ScreenMirror {
   }
 
   output(data: Buffer, now: number) {
-    this.countPasteMarkingStarts(data);
-    const on = data.lastIndexOf(bracketedPasteOn);
+    const on = this.countPasteMarkingStarts(data);
     const off = data.lastIndexOf(bracketedPasteOff);
     if (on !== off) this.pasteMarked = on > off;
     this.outputSinceKey += data.length;
@@ -124,11 +123,17 @@ export class ScreenMirror {
     return this.pasteMarkingStarts;
   }
 
-  private countPasteMarkingStarts(data: Buffer) {
+  /** Counts the requests for marked pastes in `data` (one cut across the last output too); returns where the last one in `data` starts, or -1. */
+  private countPasteMarkingStarts(data: Buffer): number {
     const overlap = bracketedPasteOn.length - 1;
     if (this.outputEnd !== "" && (this.outputEnd + data.toString("latin1", 0, overlap)).includes(bracketedPasteOnText)) this.pasteMarkingStarts += 1;
-    for (let at = data.indexOf(bracketedPasteOn); at !== -1; at = data.indexOf(bracketedPasteOn, at + 1)) this.pasteMarkingStarts += 1;
+    let last = -1;
+    for (let at = data.indexOf(bracketedPasteOn); at !== -1; at = data.indexOf(bracketedPasteOn, at + 1)) {
+      this.pasteMarkingStarts += 1;
+      last = at;
+    }
     this.outputEnd = data.toString("latin1", Math.max(0, data.length - overlap));
+    return last;
   }
 
   /**
