@@ -232,18 +232,36 @@ export class ScreenMirror {
 
   /**
    * Keeps the last part of a flood. What is dropped cannot be drawn, but whether it left a full-screen program
-   * running can be seen in it, so that switch is replayed; the tail then redraws the screen as it ends up.
+   * running can be seen in it, so that switch is replayed; the tail then redraws the screen as it ends up. Whole
+   * parts are dropped, oldest first: copying the tail out of a flood cost more than everything else the mirror does.
    */
   private dropOldOutput() {
-    const all = Buffer.concat(this.unparsed);
-    const dropped = all.subarray(0, all.length - unparsedLimit / 2);
     let alternate: string | null = null;
-    if (dropped.includes(escapeSequenceStart)) for (const match of dropped.toString("latin1").matchAll(alternateScreenSwitch)) alternate = match[0];
-    let kept = all.subarray(all.length - unparsedLimit / 2);
-    const lineStart = kept.indexOf(0x0a);
-    if (lineStart !== -1) kept = kept.subarray(lineStart + 1);
-    this.unparsed = alternate ? [Buffer.from(alternate, "latin1"), kept] : [kept];
-    this.unparsedBytes = kept.length + (alternate?.length ?? 0);
+    /** The end of the part dropped before, where a switch may have been cut in two. */
+    let seam = "";
+    const drop = (part: Buffer) => {
+      if (part.includes(escapeSequenceStart) || seam.includes("\x1b")) for (const match of (seam + part.toString("latin1")).matchAll(alternateScreenSwitch)) alternate = match[0];
+      seam = part.subarray(-7).toString("latin1");
+    };
+    while (this.unparsed.length > 1 && this.unparsedBytes - this.unparsed[0]!.length >= unparsedLimit / 2) {
+      const part = this.unparsed.shift()!;
+      this.unparsedBytes -= part.length;
+      drop(part);
+    }
+    // A single part larger than the allowance (a target that sent megabytes at once): only its end is kept.
+    const last = this.unparsed.at(-1)!;
+    if (this.unparsed.length === 1 && last.length > unparsedLimit / 2) {
+      drop(last.subarray(0, last.length - unparsedLimit / 2));
+      this.unparsed = [Buffer.from(last.subarray(last.length - unparsedLimit / 2))];
+    }
+    // What is kept starts at a line boundary, when there is one.
+    const lineEndAt = this.unparsed.findIndex((part) => part.includes(0x0a));
+    if (lineEndAt !== -1) {
+      const part = this.unparsed[lineEndAt]!;
+      this.unparsed = [part.subarray(part.indexOf(0x0a) + 1), ...this.unparsed.slice(lineEndAt + 1)];
+    }
+    if (alternate) this.unparsed.unshift(Buffer.from(alternate, "latin1"));
+    this.unparsedBytes = this.unparsed.reduce((bytes, part) => bytes + part.length, 0);
   }
 
   dispose() {

@@ -348,4 +348,17 @@ describe("the command policy reads the line at Enter off the screen", () => {
     await typeEchoed(policy, "rm -rf /");
     expect((await enter(policy))?.subject).toBe("rm -rf /");
   });
+
+  it("still knows a full-screen program is running when its start was dropped with a flood, even cut in two", async () => {
+    for (const [before, after] of [["vim\r\n\x1b[?1049h", ""], ["vim\r\n\x1b[?10", "49h"]]) {
+      const policy = policyWith([rule("rm")]);
+      policy.output(bytes(prompt), 0);
+      policy.output(bytes(before!), 0);
+      const page = "y".repeat(32 * 1024);
+      policy.output(bytes(`${after}${page}`), 0);
+      for (let index = 0; index < 40; index++) policy.output(bytes(page), 0);
+      await typeEchoed(policy, "irm -rf /", "rm -rf /");
+      expect(await enter(policy), JSON.stringify(before)).toBeNull();
+    }
+  });
 });
