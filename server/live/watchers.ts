@@ -131,6 +131,9 @@ export class WatcherHub {
    * out as one frame: under load, fewer and larger writes to every watcher.
    */
   screen(frame: ScreenFrame) {
+    // Nobody to send it to, nor a read under way that joiners will need it after: a watcher who comes later
+    // starts from its own catch-up read.
+    if (this.watchers.size === 0 && !this.catchingUp) return;
     if (Buffer.isBuffer(frame)) {
       this.pendingOutput.push(frame);
       if (this.pendingOutput.length === 1) setImmediate(() => this.flushOutput());
