@@ -106,6 +106,52 @@ test.describe("terminal recordings", () => {
     }
   });
 
+  test("a flood faster than its recording is stored waits for the store: the target is held, nothing piles up or is lost", async () => {
+    test.setTimeout(120_000);
+    const lockingClient = postgres(process.env.E2E_DATABASE_URL!, { max: 1, onnotice: () => {} });
+    const locker = await lockingClient.reserve();
+    try {
+      const { terminal, sessionId } = await recordSession(ssoUrl(), async (terminal) => {
+        terminal.type("echo flood-ready\r");
+        await terminal.waitForOutput("\rflood-ready\r\n");
+      });
+      // The store stops taking this recording: its session's row is locked, so its chunks' rows wait on the
+      // foreign key, as they would behind a slow database.
+      await locker`begin`;
+      await locker`select 1 from sessions where id = ${sessionId} for update`;
+      const before = terminal.output.length;
+      terminal.type("head -c 30000000 /dev/zero | base64 -w 0; echo; echo flood-$((6*7))-done\r");
+      let seen = -1;
+      await expect
+        .poll(
+          () => {
+            const held = terminal.output.length === seen && seen > before + 1_000_000;
+            seen = terminal.output.length;
+            return held;
+          },
+          { intervals: [2_000], timeout: 30_000 },
+        )
+        .toBe(true);
+      // 40 MB of output, held at the recording's bound (8 MiB) plus what sockets and the SSH window carry.
+      expect(terminal.output.length - before).toBeLessThan(20_000_000);
+      expect(terminal.output).not.toContain("flood-42-done");
+      await locker`rollback`;
+      // The end of the output, not all 40 MB of it at every frame.
+      await terminal.waitFor((client) => client.recent.includes("flood-42-done"), 60_000, "the flood's end");
+      await terminal.close();
+      await expect.poll(async () => (await sql`select status from sessions where id = ${sessionId}`)[0]?.status).toBe("ended");
+      await expect
+        .poll(async () => ((await (await alice.request.get(`${ssoUrl()}/api/recordings/${sessionId}/verify`, { headers: { origin: ssoUrl() } })).json()) as { intact: boolean }).intact, { timeout: 20_000 })
+        .toBe(true);
+      const output = parseCast(await castOf(sessionId)).events.filter(([, code]) => code === "o").map(([, , text]) => text).join("");
+      expect(output.length).toBe(terminal.output.length);
+      expect(output === terminal.output).toBe(true);
+    } finally {
+      locker.release();
+      await lockingClient.end();
+    }
+  });
+
   test("masks what is typed at a password prompt", async () => {
     const { sessionId } = await recordEndedSession(async (terminal) => {
       // The prompt is assembled at run time so that the echo of this command line does not already show it.

@@ -86,8 +86,10 @@ export class Session implements LiveSession {
   private bytesFromUser = 0;
   private bytesToUser = 0;
   private unflushedOutput = 0;
-  /** Why the target's output is held: the browser is not reading (backpressure), or security paused the session. */
+  /** Why the target's output is held: the browser is not reading (backpressure), the recording is behind, or security paused the session. */
   private outputBackpressure = false;
+  /** The recorder has more waiting to be stored than it may hold: the target waits for it. */
+  private recordingBehind = false;
   private targetHeld = false;
   private inputBackpressure = false;
   /** Input frames that arrived after a pause began, delivered in order on resume. */
@@ -204,14 +206,23 @@ export class Session implements LiveSession {
       ?.then((matches) => matches.forEach((match) => void this.policyMatched(match)))
       .catch((error: unknown) => log.error({ err: error, sessionId: this.core.id }, `session ${this.core.id}: matching output failed`));
     this.recorder?.output(data);
+    if (!this.recordingBehind && this.recorder?.behind?.(() => this.recordingCaughtUp())) {
+      this.recordingBehind = true;
+      this.syncTargetFlow();
+    }
     if (!this.outputBackpressure && this.unflushedOutput > outputWatermarks.high) {
       this.outputBackpressure = true;
       this.syncTargetFlow();
     }
   }
 
+  private recordingCaughtUp() {
+    this.recordingBehind = false;
+    this.syncTargetFlow();
+  }
+
   private syncTargetFlow() {
-    const hold = this.outputBackpressure || this.core.state === "paused";
+    const hold = this.outputBackpressure || this.recordingBehind || this.core.state === "paused";
     if (hold === this.targetHeld) return;
     this.targetHeld = hold;
     if (hold) this.context.adapter.pause();

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { atOnce } from "../infra/at-once";
 import type { BlobStore } from "../infra/blob-store";
 import type { Database } from "./client";
 import { auditLog, recordingChunks, recordingKeyframes, sessions } from "./schema";
@@ -96,26 +97,21 @@ export async function openRecordingBlob(cipher: RecordingCipher, blobKey: string
   return (await decompress(cipher.open(blobKey, stored))).toString("utf8");
 }
 
-/** A chunk's text, as its recorder wrote it. */
-async function chunkText(blobStore: BlobStore, cipher: RecordingCipher, chunk: Pick<RecordingChunk, "blobKey">): Promise<string> {
-  return openRecordingBlob(cipher, chunk.blobKey, await blobStore.get(chunk.blobKey));
+/** A chunk's bytes, as its recorder wrote them. */
+async function chunkBody(blobStore: BlobStore, cipher: RecordingCipher, chunk: Pick<RecordingChunk, "blobKey">): Promise<Buffer> {
+  return decompress(cipher.open(chunk.blobKey, await blobStore.get(chunk.blobKey)));
 }
 
 /** How many blobs a window reads at once: its chunks are many and small, each a round trip to the store. */
 const blobReadsAtOnce = 8;
 
-/** The texts of chunks, in their order. */
-async function chunkTexts(blobStore: BlobStore, cipher: RecordingCipher, chunks: Pick<RecordingChunk, "blobKey">[]): Promise<string[]> {
-  const texts = new Array<string>(chunks.length);
-  let next = 0;
-  const reader = async () => {
-    while (next < chunks.length) {
-      const index = next++;
-      texts[index] = await chunkText(blobStore, cipher, chunks[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(blobReadsAtOnce, chunks.length) }, reader));
-  return texts;
+/** The bytes of chunks, in their order. */
+async function chunkBodies(blobStore: BlobStore, cipher: RecordingCipher, chunks: Pick<RecordingChunk, "blobKey">[]): Promise<Buffer[]> {
+  const bodies = new Array<Buffer>(chunks.length);
+  await atOnce(chunks, blobReadsAtOnce, async (chunk, index) => {
+    bodies[index] = await chunkBody(blobStore, cipher, chunk);
+  });
+  return bodies;
 }
 
 /**
@@ -137,10 +133,10 @@ export function exportRecording(db: Database, blobStore: BlobStore, chunks: Reco
       }
       const chunk = chunks[next++]!;
       cipher ??= await recordingCipher(db, chunk.sessionId, { create: false });
-      const text = await chunkText(blobStore, cipher, chunk);
-      if (kind !== "web") return controller.enqueue(encoder.encode(text));
+      const body = await chunkBody(blobStore, cipher, chunk);
+      if (kind !== "web") return controller.enqueue(body);
       const lines: string[] = [];
-      for (const line of text.split("\n")) {
+      for (const line of body.toString("utf8").split("\n")) {
         if (line && pageEventSchema.safeParse(parseJsonLine(line)).success) lines.push(`${events++ === 0 ? "[\n" : ",\n"}${line}`);
       }
       controller.enqueue(encoder.encode(lines.join("")));
@@ -194,9 +190,9 @@ async function readEvents(db: Database, blobStore: BlobStore, chunks: RecordingC
   let size = keyframe ? { cols: keyframe.cols, rows: keyframe.rows } : null;
   const events: CastEvent[] = [];
   const cipher = chunks[0] ? await recordingCipher(db, chunks[0].sessionId, { create: false }) : null;
-  const texts = cipher ? await chunkTexts(blobStore, cipher, chunks) : [];
+  const bodies = cipher ? await chunkBodies(blobStore, cipher, chunks) : [];
   for (const [index, chunk] of chunks.entries()) {
-    const parsed = parseChunk(texts[index]!, chunk.seq);
+    const parsed = parseChunk(bodies[index]!, chunk.seq);
     if (parsed.header) size = { cols: parsed.header.width, rows: parsed.header.height };
     events.push(...parsed.events);
   }
@@ -333,7 +329,7 @@ async function readSnapshotWindow(db: Database, blobStore: BlobStore, sessionId:
     ahead.push(chunk);
   }
   const wanted = [...lead, ...ahead];
-  const bodies = await chunkTexts(blobStore, await recordingCipher(db, sessionId, { create: false }), wanted);
+  const bodies = (await chunkBodies(blobStore, await recordingCipher(db, sessionId, { create: false }), wanted)).map((body) => body.toString("utf8"));
   const lastRead = wanted.at(-1)?.seq ?? aheadFromSeq - 1;
   // Nothing was recorded between the window's last chunk and the next one: the window shows that stretch too.
   const next = candidates[ahead.length];

@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { constants, gzip } from "node:zlib";
+import { atOnce } from "../../lib/infra/at-once";
 import type { BlobStore } from "../../lib/infra/blob-store";
 import type { Database } from "../../lib/data/client";
 import { audit, systemActor } from "../../lib/data/audit";
@@ -32,21 +33,80 @@ const sampleLength = 4096;
 const incompressibleBits = 5.6;
 
 /** Whether a chunk looks like output deflate would barely shrink (encoded random data, compressed files). */
-export function looksIncompressible(body: string): boolean {
+export function looksIncompressible(body: Uint8Array): boolean {
   const length = Math.min(body.length, sampleLength);
   if (length < 256) return false;
   const counts = new Uint32Array(256);
-  for (let index = 0; index < length; index++) counts[body.charCodeAt(index) & 0xff]! += 1;
+  for (let index = 0; index < length; index++) counts[body[index]!]! += 1;
   let bits = 0;
   for (const count of counts) if (count > 0) bits -= (count / length) * Math.log2(count / length);
   return bits >= incompressibleBits;
 }
+/**
+ * A chunk's bytes exist only while it is compressed, written into one of a few buffers kept for the purpose. A
+ * block of 64 KiB or more gets pages of its own from the allocator (npm start's MALLOC_MMAP_THRESHOLD_, for memory
+ * after a load), and filling a fresh 256 KiB body page by page cost more than compressing it. Never joined into
+ * one string either: a string past 128 KiB is a large object to V8, given fresh pages at every allocation.
+ */
+const keptBodyBytes = 320 * 1024;
+const bodiesKept = 4;
+const keepBodiesForMs = 10_000;
+const spareBodies: Buffer[] = [];
+let lastBodyUsedAt = 0;
+let spareBodiesTimer: NodeJS.Timeout | null = null;
+
+/** Floods have stopped for a while: the kept buffers go back to the system. */
+function dropSpareBodiesWhenIdle() {
+  spareBodiesTimer = null;
+  if (Date.now() - lastBodyUsedAt < keepBodiesForMs) spareBodiesTimer = setTimeout(dropSpareBodiesWhenIdle, keepBodiesForMs).unref();
+  else spareBodies.length = 0;
+}
+
+/** The bytes of a chunk's pieces, in order, lent to `use` until it settles. */
+export async function withChunkBody<Result>(pieces: readonly Uint8Array[], use: (body: Buffer) => Promise<Result>): Promise<Result> {
+  let length = 0;
+  for (const piece of pieces) length += piece.length;
+  const kept = length >= 64 * 1024 && length <= keptBodyBytes ? (spareBodies.pop() ?? Buffer.allocUnsafeSlow(keptBodyBytes)) : null;
+  const body = kept ? kept.subarray(0, length) : Buffer.allocUnsafe(length);
+  let offset = 0;
+  for (const piece of pieces) {
+    body.set(piece, offset);
+    offset += piece.length;
+  }
+  try {
+    return await use(body);
+  } finally {
+    if (kept && spareBodies.length < bodiesKept) {
+      spareBodies.push(kept);
+      lastBodyUsedAt = Date.now();
+      spareBodiesTimer ??= setTimeout(dropSpareBodiesWhenIdle, keepBodiesForMs).unref();
+    }
+  }
+}
+
+/**
+ * Bytes waiting to be stored past which the recorder says it is behind, and the session holds the target's output
+ * until the writer is down to the low mark: a flood faster than the store never piles up in memory.
+ */
+const backlogMarks = { high: 8 * 1024 * 1024, low: 4 * 1024 * 1024 };
+const lengthOf = (chunk: Pick<ChunkDraft, "pieces">) => chunk.pieces.reduce((length, piece) => length + piece.length, 0);
+
+/**
+ * Blobs of a batch written at once: each is several file operations (or a request), and one after another they
+ * kept a writer waiting on every turn of an event loop that a flood keeps busy.
+ */
+const blobWritesAtOnce = 4;
+
 /** Chunks stored together when they queue up: compressed in one go, their rows in one INSERT. */
 const batchLimit = 64;
 
 export interface ChunkDraft {
   seq: number;
-  body: string;
+  /**
+   * The chunk's text as UTF-8, in pieces: bytes rather than strings, because a chunk waiting to be stored would
+   * otherwise outlive V8's young generation and be copied into the old one.
+   */
+  pieces: Buffer[];
   /** Milliseconds from the session's start to the chunk's first and last event. */
   startMs: number;
   endMs: number;
@@ -84,6 +144,9 @@ export class ChunkWriter<Draft extends ChunkDraft> {
   private headMac: string | null = null;
   /** The last chunk whose blob and row are stored. */
   lastStoredSeq: number;
+  /** Bytes of the chunks handed over and not stored yet. */
+  pendingBytes = 0;
+  private caughtUpListeners: (() => void)[] = [];
 
   constructor(private readonly options: ChunkWriterOptions<Draft>) {
     this.previousHash = options.after?.sha256 ?? recordingGenesisHash;
@@ -97,12 +160,30 @@ export class ChunkWriter<Draft extends ChunkDraft> {
 
   add(chunk: Draft) {
     this.unwritten.push(chunk);
+    this.pendingBytes += lengthOf(chunk);
     if (!this.running) this.writing = this.writeUnwritten();
   }
 
   /** Chunks handed over but not stored yet, in order. */
   pending(): Draft[] {
     return [...this.storing, ...this.unwritten];
+  }
+
+  /**
+   * Whether more waits to be stored than a recorder may hold: then `onCaughtUp` is called once the writer is down
+   * to the low mark, or has stopped on an error (the next chunk starts it again).
+   */
+  behind(onCaughtUp: () => void): boolean {
+    if (this.pendingBytes <= backlogMarks.high) return false;
+    this.caughtUpListeners.push(onCaughtUp);
+    return true;
+  }
+
+  private tellCaughtUp(stopped: boolean) {
+    if (this.caughtUpListeners.length === 0 || (!stopped && this.pendingBytes > backlogMarks.low)) return;
+    const listeners = this.caughtUpListeners;
+    this.caughtUpListeners = [];
+    for (const listener of listeners) listener();
   }
 
   /** Settles when every chunk handed over so far is stored. */
@@ -120,7 +201,7 @@ export class ChunkWriter<Draft extends ChunkDraft> {
     await audit(this.options.db, systemActor, { action: "recording.seal", objectType: "session", objectId: this.options.sessionId, details: { chunks: this.lastStoredSeq + 1, head: this.headMac } });
   }
 
-  private compressionLevel(body: string) {
+  private compressionLevel(body: Buffer) {
     const now = Date.now();
     const budget = this.strongBudget;
     budget.bytes = Math.min(strongCompression.burstBytes, budget.bytes + ((now - budget.at) / 1000) * strongCompression.bytesPerSecond);
@@ -138,10 +219,12 @@ export class ChunkWriter<Draft extends ChunkDraft> {
       while (this.unwritten.length > 0) {
         const batch = this.unwritten.splice(0, batchLimit);
         this.storing = batch;
+        // Counted off now: a batch that fails to store is not retried.
+        this.pendingBytes -= batch.reduce((length, chunk) => length + lengthOf(chunk), 0);
         // One after another: a flood's batch compressed all at once queues dozens of jobs on the thread pool,
         // whose threads then wake and wait on each other for more CPU than the compression itself.
         const blobs: Buffer[] = [];
-        for (const chunk of batch) blobs.push(await compress(chunk.body, { level: this.compressionLevel(chunk.body) }));
+        for (const chunk of batch) blobs.push(await withChunkBody(chunk.pieces, (body) => compress(body, { level: this.compressionLevel(body) })));
         this.cipher ??= await recordingCipher(db, sessionId, { create: true });
         const cipher = this.cipher;
         const { current } = evidenceKeys();
@@ -156,7 +239,7 @@ export class ChunkWriter<Draft extends ChunkDraft> {
           this.previousHash = sha256;
           return row;
         });
-        for (const [index, row] of rows.entries()) await blobStore.put(row.blobKey, sealed[index]!);
+        await atOnce(rows, blobWritesAtOnce, (row, index) => blobStore.put(row.blobKey, sealed[index]!));
         await insertChunks(db, rows);
         await this.options.afterBatch?.(
           batch,
@@ -166,11 +249,13 @@ export class ChunkWriter<Draft extends ChunkDraft> {
         this.lastStoredSeq = rows.at(-1)!.seq;
         this.headMac = rows.at(-1)!.mac;
         this.storing = [];
+        this.tellCaughtUp(false);
       }
     } catch (error) {
       log.error({ err: error, sessionId }, `recording of session ${sessionId} could not store a chunk`);
     } finally {
       this.running = false;
+      this.tellCaughtUp(true);
     }
   }
 }

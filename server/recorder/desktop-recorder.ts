@@ -191,6 +191,10 @@ export class DesktopRecorder implements StreamRecorder {
     return this.keyframeAsked;
   }
 
+  behind(onCaughtUp: () => void): boolean {
+    return this.recording.behind(onCaughtUp);
+  }
+
   async catchUp(): Promise<WatchFrame[]> {
     // Drawing a keyframe is to replace is shown to the watcher without being recorded.
     const shownBefore = this.replacing ? this.recording.shownNow() : null;

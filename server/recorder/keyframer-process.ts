@@ -59,7 +59,7 @@ async function applyChunk(screen: Screen, request: Extract<KeyframerRequest, { t
   screen.emulator ??= await wake(screen.sleeping);
   screen.sleeping = null;
   const { terminal, output } = screen.emulator;
-  const { header, events } = parseChunk(gunzipSync(request.gzip).toString("utf8"), request.seq);
+  const { header, events } = parseChunk(gunzipSync(request.gzip), request.seq);
   if (header && (header.width !== terminal.cols || header.height !== terminal.rows)) {
     await output.flush();
     terminal.resize(header.width, header.height);

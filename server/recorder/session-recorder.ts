@@ -20,4 +20,9 @@ export interface StreamRecorder extends SessionRecorder {
   resize?(size: TerminalSize): void;
   /** Desktops only: the stream just drew the whole screen afresh (the adapter's `keyframe`). */
   keyframe?(): void;
+  /**
+   * Recorders that store: true when more output waits to be stored than they may hold, and the session holds the
+   * target until `onCaughtUp` is called.
+   */
+  behind?(onCaughtUp: () => void): boolean;
 }

@@ -31,7 +31,7 @@ export interface SnapshotRecordingOptions {
 }
 
 export class SnapshotRecording {
-  private buffered: string[] = [];
+  private buffered: Buffer[] = [];
   private bufferedLength = 0;
   private firstMs = 0;
   private lastMs = 0;
@@ -81,8 +81,9 @@ export class SnapshotRecording {
     if (this.bufferedLength > 0 && atMs - this.firstMs >= flushEveryMs) this.flush();
     if (this.bufferedLength === 0) this.firstMs = atMs;
     this.lastMs = Math.max(this.lastMs, atMs);
-    this.buffered.push(entry);
-    this.bufferedLength += entry.length;
+    const bytes = Buffer.from(entry);
+    this.buffered.push(bytes);
+    this.bufferedLength += bytes.length;
     if (this.bufferedLength >= flushAtLength) this.flush();
   }
 
@@ -102,7 +103,7 @@ export class SnapshotRecording {
 
   private flush() {
     if (this.buffered.length === 0) return;
-    this.chunks.add({ seq: this.chunks.nextSeq, body: this.buffered.join(""), startMs: this.firstMs, endMs: this.lastMs, snapshot: this.nextChunkOpensWithSnapshot });
+    this.chunks.add({ seq: this.chunks.nextSeq, pieces: this.buffered, startMs: this.firstMs, endMs: this.lastMs, snapshot: this.nextChunkOpensWithSnapshot });
     this.buffered = [];
     this.bufferedLength = 0;
     this.nextChunkOpensWithSnapshot = false;
@@ -110,7 +111,12 @@ export class SnapshotRecording {
 
   /** Entries handed over and not stored yet: what a writer that falls behind holds in memory. */
   unstoredLength(): number {
-    return this.bufferedLength + this.chunks.pending().reduce((sum, chunk) => sum + chunk.body.length, 0);
+    return this.bufferedLength + this.chunks.pendingBytes;
+  }
+
+  /** Whether more waits to be stored than it may hold (./chunk-writer.ts `behind`). */
+  behind(onCaughtUp: () => void): boolean {
+    return this.chunks.behind(onCaughtUp);
   }
 
   /** Settles when every chunk flushed so far is stored. */

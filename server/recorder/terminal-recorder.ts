@@ -10,11 +10,12 @@ import { readScreenThrough } from "../../lib/data/recordings";
 import type { TerminalSize } from "../protocols/adapter";
 import type { WatchFrame } from "../live/watchers";
 import type { StreamRecorder } from "./session-recorder";
-import { ChunkWriter, type ChunkDraft } from "./chunk-writer";
+import { ChunkWriter, withChunkBody, type ChunkDraft } from "./chunk-writer";
 import type { KeyframeFeed } from "./keyframer";
 import { OutputLineTracker, type TranscriptLine } from "../../lib/domain/transcript-lines";
 
 const flushEveryMs = 1000;
+const lineEnd = Buffer.from("\n");
 const flushAtBytes = 64 * 1024;
 /**
  * A flood (a chunk's worth within a quarter of a second) goes on filling its chunk up to this: each chunk costs a
@@ -76,7 +77,8 @@ export interface TerminalRecorderOptions {
 type TerminalChunk = ChunkDraft & { transcript: TranscriptLine[] };
 
 export class TerminalRecorder implements StreamRecorder {
-  private lines: string[] = [];
+  /** The chunk being filled: its event lines, each followed by a line end. */
+  private pieces: Buffer[] = [];
   private bufferedBytes = 0;
   private firstEventMs = 0;
   private lastEventMs = 0;
@@ -113,7 +115,7 @@ export class TerminalRecorder implements StreamRecorder {
         for (const chunk of stored) keyframes.stored(chunk);
       },
     });
-    this.lines.push(JSON.stringify(header));
+    this.pieces.push(Buffer.from(JSON.stringify(header)), lineEnd);
     this.timer = setInterval(() => this.flush(), flushEveryMs);
     this.timer.unref();
   }
@@ -125,8 +127,9 @@ export class TerminalRecorder implements StreamRecorder {
     if (this.bufferedBytes > 0 && elapsedMs - this.firstEventMs >= flushEveryMs) this.flush();
     if (this.bufferedBytes === 0) this.firstEventMs = elapsedMs;
     this.lastEventMs = elapsedMs;
-    this.lines.push(line);
-    this.bufferedBytes += line.length + 1;
+    const bytes = Buffer.from(line);
+    this.pieces.push(bytes, lineEnd);
+    this.bufferedBytes += bytes.length + 1;
     if (this.bufferedBytes >= floodChunkBytes || (this.bufferedBytes >= flushAtBytes && elapsedMs - this.firstEventMs >= floodWithinMs)) this.flush();
   }
 
@@ -152,28 +155,32 @@ export class TerminalRecorder implements StreamRecorder {
   }
 
   private flush() {
-    if (this.lines.length === 0) return;
-    this.chunks.add({ seq: this.chunks.nextSeq, body: `${this.lines.join("\n")}\n`, startMs: this.firstEventMs, endMs: this.lastEventMs, transcript: this.transcript });
-    this.lines = [];
+    if (this.pieces.length === 0) return;
+    this.chunks.add({ seq: this.chunks.nextSeq, pieces: this.pieces, startMs: this.firstEventMs, endMs: this.lastEventMs, transcript: this.transcript });
+    this.pieces = [];
     this.transcript = [];
     this.bufferedBytes = 0;
   }
 
   /** The stored recording up to its last stored chunk (from the newest keyframe), then what is still in memory. */
   async catchUp(): Promise<WatchFrame[]> {
-    const pending = this.chunks.pending().map(({ seq, body }) => ({ seq, body }));
-    if (this.lines.length > 0) pending.push({ seq: this.chunks.nextSeq, body: this.lines.join("\n") });
+    const pending: Pick<ChunkDraft, "seq" | "pieces">[] = this.chunks.pending();
+    if (this.pieces.length > 0) pending.push({ seq: this.chunks.nextSeq, pieces: [...this.pieces] });
     const { sessionId } = this.options;
     const lastStoredSeq = this.chunks.lastStoredSeq;
     const stored = lastStoredSeq >= 0 ? await readScreenThrough(this.options.db, this.options.blobStore, sessionId, lastStoredSeq) : { size: null, screen: null, events: [] };
     let size = stored.size;
     const events = stored.events;
     for (const chunk of pending) {
-      const { header, events: more } = parseChunk(chunk.body, chunk.seq);
+      const { header, events: more } = await withChunkBody(chunk.pieces, async (body) => parseChunk(body, chunk.seq));
       if (header) size = { cols: header.width, rows: header.height };
       events.push(...more);
     }
     return terminalScreenFrames(size ?? this.options.size, stored.screen, events);
+  }
+
+  behind(onCaughtUp: () => void): boolean {
+    return this.chunks.behind(onCaughtUp);
   }
 
   /** Settles when every chunk flushed so far is stored. */

@@ -3,9 +3,9 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { looksIncompressible } from "@/server/recorder/chunk-writer";
+import { looksIncompressible, withChunkBody } from "@/server/recorder/chunk-writer";
 
-const event = (text: string) => JSON.stringify([1.25, "o", text]);
+const event = (text: string) => Buffer.from(`${JSON.stringify([1.25, "o", text])}\n`);
 
 describe("which chunks are worth compressing", () => {
   it("takes encoded random data for incompressible", () => {
@@ -26,5 +26,22 @@ describe("which chunks are worth compressing", () => {
 
   it("does not judge a sample too short to tell", () => {
     expect(looksIncompressible(event(randomBytes(60).toString("base64")))).toBe(false);
+  });
+
+  it("lends a chunk's pieces as their UTF-8 bytes, in order, and a kept buffer to one chunk at a time", async () => {
+    const texts = (filler: string) => ["[0.5,\"o\",\"héllo ✓\"]", "\n", filler.repeat(200_000), "\n", "🙂"];
+    const pieces = (filler: string) => texts(filler).map((text) => Buffer.from(text));
+    const first = await withChunkBody(pieces("x"), async (body) => body.toString("utf8"));
+    expect(first).toBe(texts("x").join(""));
+    // Two chunks compressed at once (two sessions' writers) never share a buffer.
+    const [one, two] = await Promise.all(
+      ["a", "b"].map((filler) =>
+        withChunkBody(pieces(filler), async (body) => {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          return body.toString("utf8");
+        }),
+      ),
+    );
+    expect([one, two]).toEqual([texts("a").join(""), texts("b").join("")]);
   });
 });
