@@ -14,6 +14,7 @@ import { evidenceKeys } from "../../lib/infra/evidence-keys";
 import { recordingCipher, type RecordingCipher } from "../../lib/infra/recording-cipher";
 import { chunkBlobKey, chunkMac, insertChunks, recordingGenesisHash, type RecordingFormat } from "../../lib/data/recordings";
 import { log } from "../../lib/infra/log";
+import { releaseChunkBytes } from "./chunk-body";
 
 const compress = promisify(gzip);
 /**
@@ -43,53 +44,10 @@ export function looksIncompressible(body: Uint8Array): boolean {
   return bits >= incompressibleBits;
 }
 /**
- * A chunk's bytes exist only while it is compressed, written into one of a few buffers kept for the purpose. A
- * block of 64 KiB or more gets pages of its own from the allocator (npm start's MALLOC_MMAP_THRESHOLD_, for memory
- * after a load), and filling a fresh 256 KiB body page by page cost more than compressing it. Never joined into
- * one string either: a string past 128 KiB is a large object to V8, given fresh pages at every allocation.
- */
-const keptBodyBytes = 320 * 1024;
-const bodiesKept = 4;
-const keepBodiesForMs = 10_000;
-const spareBodies: Buffer[] = [];
-let lastBodyUsedAt = 0;
-let spareBodiesTimer: NodeJS.Timeout | null = null;
-
-/** Floods have stopped for a while: the kept buffers go back to the system. */
-function dropSpareBodiesWhenIdle() {
-  spareBodiesTimer = null;
-  if (Date.now() - lastBodyUsedAt < keepBodiesForMs) spareBodiesTimer = setTimeout(dropSpareBodiesWhenIdle, keepBodiesForMs).unref();
-  else spareBodies.length = 0;
-}
-
-/** The bytes of a chunk's pieces, in order, lent to `use` until it settles. */
-export async function withChunkBody<Result>(pieces: readonly Uint8Array[], use: (body: Buffer) => Promise<Result>): Promise<Result> {
-  let length = 0;
-  for (const piece of pieces) length += piece.length;
-  const kept = length >= 64 * 1024 && length <= keptBodyBytes ? (spareBodies.pop() ?? Buffer.allocUnsafeSlow(keptBodyBytes)) : null;
-  const body = kept ? kept.subarray(0, length) : Buffer.allocUnsafe(length);
-  let offset = 0;
-  for (const piece of pieces) {
-    body.set(piece, offset);
-    offset += piece.length;
-  }
-  try {
-    return await use(body);
-  } finally {
-    if (kept && spareBodies.length < bodiesKept) {
-      spareBodies.push(kept);
-      lastBodyUsedAt = Date.now();
-      spareBodiesTimer ??= setTimeout(dropSpareBodiesWhenIdle, keepBodiesForMs).unref();
-    }
-  }
-}
-
-/**
  * Bytes waiting to be stored past which the recorder says it is behind, and the session holds the target's output
  * until the writer is down to the low mark: a flood faster than the store never piles up in memory.
  */
 const backlogMarks = { high: 8 * 1024 * 1024, low: 4 * 1024 * 1024 };
-const lengthOf = (chunk: Pick<ChunkDraft, "pieces">) => chunk.pieces.reduce((length, piece) => length + piece.length, 0);
 
 /**
  * Blobs of a batch written at once: each is several file operations (or a request), and one after another they
@@ -103,10 +61,10 @@ const batchLimit = 64;
 export interface ChunkDraft {
   seq: number;
   /**
-   * The chunk's text as UTF-8, in pieces: bytes rather than strings, because a chunk waiting to be stored would
-   * otherwise outlive V8's young generation and be copied into the old one.
+   * The chunk's text as UTF-8 (./chunk-body.ts): bytes rather than a string, because a chunk waiting to be stored
+   * would otherwise outlive V8's young generation and be copied into the old one.
    */
-  pieces: Buffer[];
+  bytes: Buffer;
   /** Milliseconds from the session's start to the chunk's first and last event. */
   startMs: number;
   endMs: number;
@@ -160,7 +118,7 @@ export class ChunkWriter<Draft extends ChunkDraft> {
 
   add(chunk: Draft) {
     this.unwritten.push(chunk);
-    this.pendingBytes += lengthOf(chunk);
+    this.pendingBytes += chunk.bytes.length;
     if (!this.running) this.writing = this.writeUnwritten();
   }
 
@@ -220,11 +178,11 @@ export class ChunkWriter<Draft extends ChunkDraft> {
         const batch = this.unwritten.splice(0, batchLimit);
         this.storing = batch;
         // Counted off now: a batch that fails to store is not retried.
-        this.pendingBytes -= batch.reduce((length, chunk) => length + lengthOf(chunk), 0);
+        this.pendingBytes -= batch.reduce((length, chunk) => length + chunk.bytes.length, 0);
         // One after another: a flood's batch compressed all at once queues dozens of jobs on the thread pool,
         // whose threads then wake and wait on each other for more CPU than the compression itself.
         const blobs: Buffer[] = [];
-        for (const chunk of batch) blobs.push(await withChunkBody(chunk.pieces, (body) => compress(body, { level: this.compressionLevel(body) })));
+        for (const chunk of batch) blobs.push(await compress(chunk.bytes, { level: this.compressionLevel(chunk.bytes) }));
         this.cipher ??= await recordingCipher(db, sessionId, { create: true });
         const cipher = this.cipher;
         const { current } = evidenceKeys();
@@ -249,6 +207,8 @@ export class ChunkWriter<Draft extends ChunkDraft> {
         this.lastStoredSeq = rows.at(-1)!.seq;
         this.headMac = rows.at(-1)!.mac;
         this.storing = [];
+        // Read by no one now. A batch that failed is left to the garbage collector.
+        for (const chunk of batch) releaseChunkBytes(chunk.bytes);
         this.tellCaughtUp(false);
       }
     } catch (error) {

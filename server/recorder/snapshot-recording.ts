@@ -6,6 +6,7 @@ import type { BlobStore } from "../../lib/infra/blob-store";
 import type { Database } from "../../lib/data/client";
 import type { RecordingFormat } from "../../lib/data/recordings";
 import { ChunkWriter, type ChunkDraft } from "./chunk-writer";
+import { ChunkBody } from "./chunk-body";
 
 const flushEveryMs = 1000;
 const flushAtLength = 256 * 1024;
@@ -31,8 +32,7 @@ export interface SnapshotRecordingOptions {
 }
 
 export class SnapshotRecording {
-  private buffered: Buffer[] = [];
-  private bufferedLength = 0;
+  private readonly body = new ChunkBody();
   private firstMs = 0;
   private lastMs = 0;
   private nextChunkOpensWithSnapshot: boolean;
@@ -78,13 +78,11 @@ export class SnapshotRecording {
       this.options.quotaReached?.();
       return;
     }
-    if (this.bufferedLength > 0 && atMs - this.firstMs >= flushEveryMs) this.flush();
-    if (this.bufferedLength === 0) this.firstMs = atMs;
+    if (this.body.length > 0 && atMs - this.firstMs >= flushEveryMs) this.flush();
+    if (this.body.length === 0) this.firstMs = atMs;
     this.lastMs = Math.max(this.lastMs, atMs);
-    const bytes = Buffer.from(entry);
-    this.buffered.push(bytes);
-    this.bufferedLength += bytes.length;
-    if (this.bufferedLength >= flushAtLength) this.flush();
+    this.body.append(entry);
+    if (this.body.length >= flushAtLength) this.flush();
   }
 
   private keepAsShown(entry: string) {
@@ -102,16 +100,14 @@ export class SnapshotRecording {
   }
 
   private flush() {
-    if (this.buffered.length === 0) return;
-    this.chunks.add({ seq: this.chunks.nextSeq, pieces: this.buffered, startMs: this.firstMs, endMs: this.lastMs, snapshot: this.nextChunkOpensWithSnapshot });
-    this.buffered = [];
-    this.bufferedLength = 0;
+    if (this.body.length === 0) return;
+    this.chunks.add({ seq: this.chunks.nextSeq, bytes: this.body.take(), startMs: this.firstMs, endMs: this.lastMs, snapshot: this.nextChunkOpensWithSnapshot });
     this.nextChunkOpensWithSnapshot = false;
   }
 
   /** Entries handed over and not stored yet: what a writer that falls behind holds in memory. */
   unstoredLength(): number {
-    return this.bufferedLength + this.chunks.pendingBytes;
+    return this.body.length + this.chunks.pendingBytes;
   }
 
   /** Whether more waits to be stored than it may hold (./chunk-writer.ts `behind`). */

@@ -1,6 +1,7 @@
 // Records a terminal session as asciicast v2 events — output, input, resizes — in chunks of about a second
 // or 64 KiB (256 KiB under a flood), stored as a hash chain (./chunk-writer.ts). The first chunk starts with the asciicast header, so
 // the chunks in order are a .cast file.
+import { isAscii } from "node:buffer";
 import { StringDecoder } from "node:string_decoder";
 import type { BlobStore } from "../../lib/infra/blob-store";
 import type { Database } from "../../lib/data/client";
@@ -10,12 +11,12 @@ import { readScreenThrough } from "../../lib/data/recordings";
 import type { TerminalSize } from "../protocols/adapter";
 import type { WatchFrame } from "../live/watchers";
 import type { StreamRecorder } from "./session-recorder";
-import { ChunkWriter, withChunkBody, type ChunkDraft } from "./chunk-writer";
+import { ChunkWriter, type ChunkDraft } from "./chunk-writer";
+import { ChunkBody } from "./chunk-body";
 import type { KeyframeFeed } from "./keyframer";
 import { OutputLineTracker, type TranscriptLine } from "../../lib/domain/transcript-lines";
 
 const flushEveryMs = 1000;
-const lineEnd = Buffer.from("\n");
 const flushAtBytes = 64 * 1024;
 /**
  * A flood (a chunk's worth within a quarter of a second) goes on filling its chunk up to this: each chunk costs a
@@ -78,8 +79,7 @@ type TerminalChunk = ChunkDraft & { transcript: TranscriptLine[] };
 
 export class TerminalRecorder implements StreamRecorder {
   /** The chunk being filled: its event lines, each followed by a line end. */
-  private pieces: Buffer[] = [];
-  private bufferedBytes = 0;
+  private readonly body = new ChunkBody();
   private firstEventMs = 0;
   private lastEventMs = 0;
   private readonly chunks: ChunkWriter<TerminalChunk>;
@@ -115,27 +115,31 @@ export class TerminalRecorder implements StreamRecorder {
         for (const chunk of stored) keyframes.stored(chunk);
       },
     });
-    this.pieces.push(Buffer.from(JSON.stringify(header)), lineEnd);
+    this.body.append(`${JSON.stringify(header)}\n`);
     this.timer = setInterval(() => this.flush(), flushEveryMs);
     this.timer.unref();
   }
 
-  private event(code: "o" | "i" | "r" | "m", text: string) {
+  /** `ascii`: the text is known to be ASCII, so its line is copied rather than encoded. */
+  private event(code: "o" | "i" | "r" | "m", text: string, ascii = false) {
     if (this.closed || text === "") return;
     const elapsedMs = this.now() - this.options.startedAt;
-    const line = JSON.stringify([Number((elapsedMs / 1000).toFixed(6)), code, text]);
-    if (this.bufferedBytes > 0 && elapsedMs - this.firstEventMs >= flushEveryMs) this.flush();
-    if (this.bufferedBytes === 0) this.firstEventMs = elapsedMs;
+    if (this.body.length > 0 && elapsedMs - this.firstEventMs >= flushEveryMs) this.flush();
+    if (this.body.length === 0) this.firstEventMs = elapsedMs;
     this.lastEventMs = elapsedMs;
-    const bytes = Buffer.from(line);
-    this.pieces.push(bytes, lineEnd);
-    this.bufferedBytes += bytes.length + 1;
-    if (this.bufferedBytes >= floodChunkBytes || (this.bufferedBytes >= flushAtBytes && elapsedMs - this.firstEventMs >= floodWithinMs)) this.flush();
+    // The line JSON.stringify([seconds, code, text]) gives, written in three parts: no array, no joined string.
+    this.body.appendAscii(`[${Number((elapsedMs / 1000).toFixed(6))},"${code}",`);
+    if (ascii) this.body.appendAscii(JSON.stringify(text));
+    else this.body.append(JSON.stringify(text));
+    this.body.appendAscii("]\n");
+    const length = this.body.length;
+    if (length >= floodChunkBytes || (length >= flushAtBytes && elapsedMs - this.firstEventMs >= floodWithinMs)) this.flush();
   }
 
   output(data: Buffer) {
     const text = this.outputDecoder.write(data);
-    this.event("o", text);
+    // ASCII bytes decode to as many characters, unless the decoder had a broken sequence to end first.
+    this.event("o", text, text.length === data.length && isAscii(data));
     this.addToTranscript("output", this.outputLines.write(text, transcriptLinesPerChunk - this.transcript.length));
   }
 
@@ -155,24 +159,22 @@ export class TerminalRecorder implements StreamRecorder {
   }
 
   private flush() {
-    if (this.pieces.length === 0) return;
-    this.chunks.add({ seq: this.chunks.nextSeq, pieces: this.pieces, startMs: this.firstEventMs, endMs: this.lastEventMs, transcript: this.transcript });
-    this.pieces = [];
+    if (this.body.length === 0) return;
+    this.chunks.add({ seq: this.chunks.nextSeq, bytes: this.body.take(), startMs: this.firstEventMs, endMs: this.lastEventMs, transcript: this.transcript });
     this.transcript = [];
-    this.bufferedBytes = 0;
   }
 
   /** The stored recording up to its last stored chunk (from the newest keyframe), then what is still in memory. */
   async catchUp(): Promise<WatchFrame[]> {
-    const pending: Pick<ChunkDraft, "seq" | "pieces">[] = this.chunks.pending();
-    if (this.pieces.length > 0) pending.push({ seq: this.chunks.nextSeq, pieces: [...this.pieces] });
+    // Parsed before anything is awaited: a chunk's buffer is reused once it is stored.
+    const pending = this.chunks.pending().map((chunk) => parseChunk(chunk.bytes, chunk.seq));
+    if (this.body.length > 0) pending.push(parseChunk(this.body.written(), this.chunks.nextSeq));
     const { sessionId } = this.options;
     const lastStoredSeq = this.chunks.lastStoredSeq;
     const stored = lastStoredSeq >= 0 ? await readScreenThrough(this.options.db, this.options.blobStore, sessionId, lastStoredSeq) : { size: null, screen: null, events: [] };
     let size = stored.size;
     const events = stored.events;
-    for (const chunk of pending) {
-      const { header, events: more } = await withChunkBody(chunk.pieces, async (body) => parseChunk(body, chunk.seq));
+    for (const { header, events: more } of pending) {
       if (header) size = { cols: header.width, rows: header.height };
       events.push(...more);
     }

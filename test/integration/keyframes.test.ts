@@ -29,12 +29,12 @@ describe("keyframes and seeking", () => {
   const { db, blobStore, userId } = useRecordingStore("keyframes");
 
   /** A session row and a recorder for it, on a clock the test moves. */
-  async function openRecording(keyframer: Keyframer) {
+  async function openRecording(keyframer: Keyframer, store = blobStore()) {
     const [session] = await db().insert(sessions).values({ userId: userId(), targetName: "synthetic", protocol: "ssh", node, status: "active" }).returning();
     const sessionId = session!.id;
     const startedAt = Date.UTC(2026, 10, 24);
     const clock = { nowMs: startedAt };
-    const recorder = new TerminalRecorder({ db: db(), blobStore: blobStore(), sessionId, startedAt, size: { cols: 120, rows: 40 }, title: "synthetic", keyframes: keyframer.feed(sessionId), now: () => clock.nowMs });
+    const recorder = new TerminalRecorder({ db: db(), blobStore: store, sessionId, startedAt, size: { cols: 120, rows: 40 }, title: "synthetic", keyframes: keyframer.feed(sessionId), now: () => clock.nowMs });
     const play = (steps: SyntheticStep[]) => recordSynthetic(recorder, clock, startedAt, steps);
     const end = async () => {
       await recorder.close();
@@ -174,6 +174,47 @@ describe("keyframes and seeking", () => {
         const lastRead = window.nextSeq === null ? chunks.at(-1)!.seq : window.nextSeq - 1;
         expect(lastRead - momentChunk.seq, `chunks past ${moment} ms`).toBeLessThanOrEqual(32);
       }
+    });
+  });
+
+  it("a watcher joining a flood gets the output still waiting to be stored, though its buffers go to the next chunks", async () => {
+    await withKeyframer(async (keyframer) => {
+      // The join's reads of stored chunks wait while `readsHeld` is pending: the recording goes on meanwhile.
+      const store = blobStore();
+      let readsHeld: Promise<void> | null = null;
+      let letReadsGo = () => {};
+      const heldStore: BlobStore = {
+        put: (key, body) => store.put(key, body),
+        get: async (key, range) => {
+          await readsHeld;
+          return store.get(key, range);
+        },
+        list: (prefix) => store.list(prefix),
+        delete: (key) => store.delete(key),
+      };
+      const { sessionId, recorder, end } = await openRecording(keyframer, heldStore);
+      const flood = (name: string, lines: number) => Array.from({ length: lines }, (_, line) => `${name} ${line} ${"x".repeat(line % 50)}\r\n`).join("");
+      const output = (text: string) => {
+        for (let at = 0; at < text.length; at += 32_768) recorder.output(Buffer.from(text.slice(at, at + 32_768)));
+      };
+      output(flood("stored", 20_000));
+      await recorder.stored();
+      // 3 MB at once: chunks of 256 KiB wait to be stored in kept buffers when the watcher joins.
+      const first = flood("first", 60_000);
+      output(first);
+      readsHeld = new Promise((resolve) => (letReadsGo = resolve));
+      const joining = recorder.catchUp();
+      // While the join is held, the first flood is stored and the next one written into the buffers it gave back.
+      await recorder.stored();
+      output(flood("second", 60_000));
+      letReadsGo();
+      const frames = await joining;
+      await end();
+      await keyframed(sessionId);
+      const shown = frames.filter((frame): frame is Buffer => Buffer.isBuffer(frame)).map(String).join("");
+      // The last megabyte before the join (what a watcher is replayed), exactly, and nothing written after it.
+      expect(shown.endsWith(first.slice(-1_000_000))).toBe(true);
+      expect(shown).not.toContain("second");
     });
   });
 

@@ -3,7 +3,8 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { looksIncompressible, withChunkBody } from "@/server/recorder/chunk-writer";
+import { looksIncompressible } from "@/server/recorder/chunk-writer";
+import { ChunkBody, releaseChunkBytes } from "@/server/recorder/chunk-body";
 
 const event = (text: string) => Buffer.from(`${JSON.stringify([1.25, "o", text])}\n`);
 
@@ -28,20 +29,50 @@ describe("which chunks are worth compressing", () => {
     expect(looksIncompressible(event(randomBytes(60).toString("base64")))).toBe(false);
   });
 
-  it("lends a chunk's pieces as their UTF-8 bytes, in order, and a kept buffer to one chunk at a time", async () => {
-    const texts = (filler: string) => ["[0.5,\"o\",\"héllo ✓\"]", "\n", filler.repeat(200_000), "\n", "🙂"];
-    const pieces = (filler: string) => texts(filler).map((text) => Buffer.from(text));
-    const first = await withChunkBody(pieces("x"), async (body) => body.toString("utf8"));
-    expect(first).toBe(texts("x").join(""));
-    // Two chunks compressed at once (two sessions' writers) never share a buffer.
-    const [one, two] = await Promise.all(
-      ["a", "b"].map((filler) =>
-        withChunkBody(pieces(filler), async (body) => {
-          await new Promise((resolve) => setTimeout(resolve, 20));
-          return body.toString("utf8");
-        }),
-      ),
-    );
-    expect([one, two]).toEqual([texts("a").join(""), texts("b").join("")]);
+});
+
+describe("a chunk's body", () => {
+  it("holds its lines' UTF-8 bytes in order as it grows from a small block to a kept buffer and past it", () => {
+    const body = new ChunkBody();
+    const lines = ["[0.5,\"o\",\"héllo ✓\"]\n", "🙂\n", "x".repeat(40_000), "é".repeat(150_000), "\n", "y".repeat(400_000), "end\n"];
+    let expected = "";
+    for (const line of lines) {
+      body.append(line);
+      expected += line;
+      expect(body.length).toBe(Buffer.byteLength(expected));
+      expect(body.written().toString("utf8")).toBe(expected);
+    }
+    expect(body.take().toString("utf8")).toBe(expected);
+    expect(body.length).toBe(0);
+    body.append("next");
+    expect(body.take().toString("utf8")).toBe("next");
+  });
+
+  it("gives a stored chunk's kept buffer to a later chunk, never to one still being written", () => {
+    const flood = (filler: string) => {
+      const body = new ChunkBody();
+      body.append(filler.repeat(100_000));
+      return body;
+    };
+    const stored = flood("a").take();
+    releaseChunkBytes(stored);
+    const one = flood("b");
+    const two = flood("c");
+    // One of them took the released buffer (the same memory), the other a buffer of its own.
+    const reused = [one, two].filter((body) => body.written().buffer === stored.buffer);
+    expect(reused).toHaveLength(1);
+    expect(one.written().buffer).not.toBe(two.written().buffer);
+    expect(one.take().toString()).toBe("b".repeat(100_000));
+    expect(two.take().toString()).toBe("c".repeat(100_000));
+  });
+
+  it("keeps no buffer of a small chunk for reuse", () => {
+    const body = new ChunkBody();
+    body.append("small");
+    const bytes = body.take();
+    releaseChunkBytes(bytes);
+    const next = new ChunkBody();
+    next.append("z".repeat(100_000));
+    expect(next.written().buffer).not.toBe(bytes.buffer);
   });
 });
