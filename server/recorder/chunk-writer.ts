@@ -85,8 +85,8 @@ export interface ChunkWriterOptions<Draft extends ChunkDraft> {
   format: RecordingFormat;
   /** The chain so far, when a recording is taken up again (a web session whose pages now reach this node). */
   after?: { seq: number; sha256: string };
-  /** After each batch is stored; `moreWaiting` tells whether chunks queue behind it (skip what can be skipped). */
-  afterBatch?: (batch: Draft[], stored: StoredChunk[], moreWaiting: boolean) => Promise<void>;
+  /** After each batch is stored; `waitingBytes` tells how much queues behind it (to skip what can be skipped). */
+  afterBatch?: (batch: Draft[], stored: StoredChunk[], waitingBytes: number) => Promise<void>;
 }
 
 export class ChunkWriter<Draft extends ChunkDraft> {
@@ -202,7 +202,7 @@ export class ChunkWriter<Draft extends ChunkDraft> {
         await this.options.afterBatch?.(
           batch,
           rows.map((row, index) => ({ seq: row.seq, endMs: row.endMs, gzip: blobs[index]! })),
-          this.unwritten.length > 0,
+          this.pendingBytes,
         );
         this.lastStoredSeq = rows.at(-1)!.seq;
         this.headMac = rows.at(-1)!.mac;

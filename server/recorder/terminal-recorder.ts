@@ -24,6 +24,8 @@ const flushAtBytes = 64 * 1024;
  */
 const floodChunkBytes = 256 * 1024;
 const floodWithinMs = 250;
+/** Bytes waiting to be stored past which a recording is taken to be behind a flood (four flood chunks). */
+const floodWaitingBytes = 4 * floodChunkBytes;
 /** Transcript lines kept per chunk: a flood of output is searchable by its first lines, not all of them. */
 const transcriptLinesPerChunk = 200;
 
@@ -106,11 +108,12 @@ export class TerminalRecorder implements StreamRecorder {
       blobStore,
       sessionId,
       format: "cast",
-      afterBatch: async (batch, stored, moreWaiting) => {
+      afterBatch: async (batch, stored, waitingBytes) => {
         // Indexing text costs PostgreSQL far more than storing chunks (a line of random text is hundreds of
-        // trigrams): while chunks are waiting behind this batch, a flood's lines are left out of search so the
-        // recording itself keeps up and nothing piles up in memory.
-        const lines = moreWaiting ? [] : batch.flatMap((chunk) => chunk.transcript.map((line) => ({ sessionId, ...line })));
+        // trigrams): while a flood's chunks queue up behind this batch, its lines are left out of search so the
+        // recording itself keeps up. Not for a chunk or two waiting: a session's last command, typed just before it
+        // closed, was lost that way.
+        const lines = waitingBytes > floodWaitingBytes ? [] : batch.flatMap((chunk) => chunk.transcript.map((line) => ({ sessionId, ...line })));
         if (lines.length > 0) await indexTranscriptLines(db, lines);
         for (const chunk of stored) keyframes.stored(chunk);
       },
