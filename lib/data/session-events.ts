@@ -1,5 +1,5 @@
 // A session's timeline beside its bytes: who watched it, who locked, paused or ended it, and why.
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import { audit, type Actor } from "./audit";
 import type { Database } from "./client";
 import { sessionEvents } from "./schema";
@@ -36,13 +36,24 @@ export async function addSessionEvent(db: Database, event: SessionEventInput) {
   await db.insert(sessionEvents).values({ ...event, details: event.details ?? {} });
 }
 
+/** A queued event as the batch's JSON carries it to the database: column names, the moment as ISO text. */
+interface QueuedEvent {
+  session_id: string;
+  at: string;
+  kind: SessionEventKind;
+  actor_name: string;
+  details: Record<string, unknown>;
+}
+
 /**
  * Session events that come in floods (a web session's requests and navigations): written in one INSERT per
  * `flushMs` at most, each with its own moment or the one it was queued. The queue is bounded; what would overflow it is
- * counted and said in the log instead of held.
+ * counted and said in the log instead of held. The batch goes as one JSON parameter that the database unpacks: a
+ * statement with a parameter per column per row took the gateway's thread ~20 µs an event to build (a second's
+ * requests of one busy app, ~14 ms in which no request was served).
  */
 export class SessionEventBatcher {
-  private queued: (typeof sessionEvents.$inferInsert)[] = [];
+  private queued: QueuedEvent[] = [];
   private dropped = 0;
   private timer: NodeJS.Timeout | null = null;
 
@@ -54,7 +65,8 @@ export class SessionEventBatcher {
 
   add(event: SessionEventInput) {
     if (this.queued.length >= this.limit) return void (this.dropped += 1);
-    this.queued.push({ ...event, details: event.details ?? {}, at: event.at ?? new Date() });
+    const at = (event.at ?? new Date()).toISOString();
+    this.queued.push({ session_id: event.sessionId, at, kind: event.kind, actor_name: event.actorName, details: event.details ?? {} });
     this.timer ??= setTimeout(() => void this.flush(), this.flushMs).unref();
   }
 
@@ -65,7 +77,16 @@ export class SessionEventBatcher {
     this.queued = [];
     if (this.dropped > 0) log.warn(`session events: ${this.dropped} event(s) dropped, more came than the database took in ${this.flushMs} ms`);
     this.dropped = 0;
-    if (batch.length > 0) await this.db.insert(sessionEvents).values(batch).catch((error) => log.error({ err: error }, "writing session events failed"));
+    if (batch.length === 0) return;
+    await this.db
+      .execute(
+        sql`insert into ${sessionEvents} (session_id, at, kind, actor_name, details)
+            select session_id, at, kind, actor_name, details
+            from rows from (jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as (session_id uuid, at timestamptz, kind text, actor_name text, details jsonb))
+              with ordinality as event(session_id, at, kind, actor_name, details, position)
+            order by position`,
+      )
+      .catch((error) => log.error({ err: error }, "writing session events failed"));
   }
 }
 

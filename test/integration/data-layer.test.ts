@@ -17,6 +17,7 @@ import { apiTokens, auditLog, connectTickets, streamCursors, streamEvents, video
 import { createLoginThrottle, loginLimits } from "@/lib/data/login-throttle";
 import { chunkBlobKey, keyframeBlobKey } from "@/lib/data/recordings";
 import { purgeExpiredRecordings, setPreventPurge } from "@/lib/data/retention";
+import { listSessionEvents, SessionEventBatcher, type SessionEventInput } from "@/lib/data/session-events";
 import { searchTranscripts } from "@/lib/data/transcripts";
 import { closeSessionRow, listSessions, readThumbnail, savePreview, saveThumbnail } from "@/lib/data/sessions";
 import { sessionFilterSchema } from "@/lib/protocol/sessions";
@@ -308,6 +309,26 @@ describe.each(backends)("data layer on %s", (_name, open) => {
       const trail = await db().select().from(auditLog).where(eq(auditLog.objectId, created.id)).orderBy(auditLog.seq);
       expect(trail.map((entry) => entry.action)).toEqual(["credential.create", "credential.update"]);
       expect(JSON.stringify(trail)).not.toContain("hunter2");
+    });
+  });
+
+  describe("session event batches", () => {
+    it("writes a batch in the order it was queued, each event with its own moment, kind, actor and details", async () => {
+      const [user] = await db().insert(users).values({ username: `browser-${randomBytes(3).toString("hex")}`, source: "local" }).returning();
+      const [session] = await db().insert(sessions).values({ userId: user!.id, targetName: "wiki", protocol: "web", node: "n1", status: "active" }).returning();
+      const timeline = new SessionEventBatcher(db(), 60_000);
+      const navigatedAt = new Date("2026-12-04T05:00:00.123Z");
+      const events: SessionEventInput[] = [
+        ...Array.from({ length: 300 }, (_, index): SessionEventInput => ({ sessionId: session!.id, kind: "web.request", actorName: "ann", details: { method: "GET", path: `/page/${index}?q=a'b"c\\d`, status: 200 } })),
+        { sessionId: session!.id, kind: "web.navigation", actorName: "ann", details: { title: "Straße — 日本語 😀", nested: { list: [1, null, true] } }, at: navigatedAt },
+        { sessionId: session!.id, kind: "web.recorder_silent", actorName: "gatehouse" },
+      ];
+      for (const event of events) timeline.add(event);
+      await timeline.flush();
+      const written = await listSessionEvents(db(), session!.id, 1000);
+      expect(written.map(({ kind, actorName, details }) => ({ kind, actorName, details }))).toEqual(events.map(({ kind, actorName, details }) => ({ kind, actorName, details: details ?? {} })));
+      expect(written.at(-2)!.at.toISOString()).toBe(navigatedAt.toISOString());
+      expect(Math.abs(written[0]!.at.getTime() - Date.now())).toBeLessThan(60_000);
     });
   });
 
