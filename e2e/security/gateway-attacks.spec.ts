@@ -2,9 +2,10 @@
 // the one `npm start` runs) and a hostile internal app: the app proxy pointed at other hosts in every
 // request-target form, HTTP and WebSocket; a decompression bomb with the gateway's memory measured; off-site
 // return paths; cookies an app sets under the gateway's names; a flood of page events; protocol violations on every kind of socket, before and after the gate;
-// a paste larger than a frame. Each test fails if its hole reopens.
+// a paste larger than a frame; a download abandoned mid-way. Each test fails if its hole reopens.
 import { createHmac, hkdfSync, randomBytes, createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { connect } from "node:net";
 import path from "node:path";
 import type { BrowserContext } from "@playwright/test";
 import postgres from "postgres";
@@ -192,6 +193,19 @@ test.describe("attacks on the gateway", { tag: "@security" }, () => {
     await expect
       .poll(async () => (await sql`select details->>'reason' as reason from session_events where session_id = ${sessionId} and kind = 'web.page_unrecorded'`).map((row) => row.reason))
       .toEqual(expect.arrayContaining(["too large", "more than one content coding (gzip, gzip)"]));
+    await gatewayAlive();
+  });
+
+  test("a download the browser abandons is broken off at the app too, not left holding a connection", async () => {
+    const before = hostile.endless.started;
+    const client = connect(port(), "127.0.0.1");
+    client.on("error", () => {});
+    client.write(`GET /endless HTTP/1.1\r\nHost: ${appHost()}\r\nCookie: __gatehouse_app=${appCookie}\r\n\r\n`);
+    let received = 0;
+    await new Promise<void>((resolve) => client.on("data", (data: Buffer) => (received += data.length) > 100_000 && resolve()));
+    client.destroy();
+    expect(hostile.endless.started).toBe(before + 1);
+    await expect.poll(() => hostile.endless.closed, { timeout: 5_000 }).toBe(hostile.endless.started);
     await gatewayAlive();
   });
 

@@ -6,7 +6,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { readFileSync } from "node:fs";
 import type { Duplex } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { finished } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { WebSocketServer } from "ws";
 import type { DatabaseHandle } from "../../lib/data/client";
@@ -183,10 +183,14 @@ export function createAppProxy(runtime: Runtime, database: DatabaseHandle) {
       response.writeHead(status, headers);
       let bytes = 0;
       answer.on("data", (chunk: Buffer) => (bytes += chunk.length));
-      pipeline(answer, response).then(
-        () => recordRequest(status, bytes),
-        () => recordRequest(status, bytes),
-      );
+      // pipe and finished rather than pipeline: pipeline makes an AbortController and throws an AbortError into
+      // it at every end, a cost on every request; these two break off both sides the same way.
+      answer.on("error", () => response.destroy());
+      answer.pipe(response);
+      finished(response, (error) => {
+        if (error) answer.destroy();
+        recordRequest(status, bytes);
+      });
     });
     upstream.on("error", (error) => {
       log.warn(`web app ${name} (${internal.origin}) failed: ${error.message}`);
