@@ -5,7 +5,9 @@
 // hour of web recording made from that browsing (bench/web-seek.ts).
 // Starts its own app (Node-RED), PostgreSQL database and gateway; every phase has a deadline; prints a JSON line
 // with the figures last, also when it stops early.
+import { spawn } from "node:child_process";
 import http from "node:http";
+import { createInterface } from "node:readline";
 import { chromium } from "@playwright/test";
 import postgres from "postgres";
 import { startNodeRed } from "../test/fixtures/node-red";
@@ -34,6 +36,19 @@ function timedGet(url: string, headers: Record<string, string>): Promise<number>
       })
       .on("error", reject);
   });
+}
+
+/** Starts bench/bare-proxy.ts in front of the app: the floor a proxy hop costs on this machine. */
+async function startBareProxy(appUrl: string): Promise<string> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/bare-proxy.ts", appUrl], { stdio: ["ignore", "pipe", "inherit"] });
+  atEnd(() => void child.kill());
+  child.on("error", (error) => console.error(`the bare proxy failed: ${error.message}`));
+  const [port] = await Promise.race([
+    createInterface({ input: child.stdout })[Symbol.asyncIterator]().next().then(({ value }) => [String(value ?? "")]),
+    new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`the bare proxy exited with ${code}`)))),
+  ]);
+  if (!/^\d+$/.test(port!)) throw new Error(`the bare proxy printed ${JSON.stringify(port)}, not its port`);
+  return `http://127.0.0.1:${port}`;
 }
 
 const summary = (times: number[]) => ({ p50Ms: Number(percentile(times, 50).toFixed(2)), p99Ms: Number(percentile(times, 99).toFixed(2)) });
@@ -70,14 +85,17 @@ await runBenchmark("web", async (figures) => {
     /** A page the user opens: read whole, the recorder's tag added. */
     page: { "sec-fetch-dest": "document" },
   };
-  const times = { direct: [] as number[], plain: [] as number[], page: [] as number[] };
+  const bareProxy = `${await phase("starting the bare proxy", 30_000, () => startBareProxy(app.url))}/page1`;
+  const times = { direct: [] as number[], bare: [] as number[], plain: [] as number[], page: [] as number[] };
   if (parts.includes("latency")) await phase(`latency, ${requestCount} requests each way`, 300_000, async () => {
     for (let warm = 0; warm < 50; warm++) {
       await timedGet(direct, {});
+      await timedGet(bareProxy, {});
       await timedGet(proxied, { host: appHost, cookie: appCookie, ...kinds.plain });
     }
     for (let round = 0; round < rounds; round++) {
       for (let index = 0; index < requestCount / rounds; index++) times.direct.push(await timedGet(direct, {}));
+      for (let index = 0; index < requestCount / rounds; index++) times.bare.push(await timedGet(bareProxy, {}));
       for (let index = 0; index < requestCount / rounds; index++) times.plain.push(await timedGet(proxied, { host: appHost, cookie: appCookie, ...kinds.plain }));
       for (let index = 0; index < requestCount / rounds; index++) times.page.push(await timedGet(proxied, { host: appHost, cookie: appCookie, ...kinds.page }));
     }
@@ -85,12 +103,14 @@ await runBenchmark("web", async (figures) => {
   if (parts.includes("latency")) Object.assign(figures, {
     requests: requestCount,
     direct: summary(times.direct),
+    bareProxy: summary(times.bare),
     proxied: summary(times.plain),
     proxiedPageWithRecorder: summary(times.page),
     addedP50Ms: Number((percentile(times.plain, 50) - percentile(times.direct, 50)).toFixed(2)),
     addedP99Ms: Number((percentile(times.plain, 99) - percentile(times.direct, 99)).toFixed(2)),
+    bareProxyAddedP50Ms: Number((percentile(times.bare, 50) - percentile(times.direct, 50)).toFixed(2)),
   });
-  if (parts.includes("latency")) console.log(`latency of ${requestCount} requests each: direct ${JSON.stringify(summary(times.direct))}, through the gateway ${JSON.stringify(summary(times.plain))}, pages with the recorder ${JSON.stringify(summary(times.page))}`);
+  if (parts.includes("latency")) console.log(`latency of ${requestCount} requests each: direct ${JSON.stringify(summary(times.direct))}, a bare Node.js proxy ${JSON.stringify(summary(times.bare))}, through the gateway ${JSON.stringify(summary(times.plain))}, pages with the recorder ${JSON.stringify(summary(times.page))}`);
 
   if (!parts.includes("browsing")) return;
   // Scripted browsing, recorded: Chromium signed in to the gateway (the benchmark account's cookie).
