@@ -285,12 +285,14 @@ export class Session implements LiveSession {
     this.bytesFromUser += data.length;
     metrics.relayedBytes.add(relayedLabels(this.context.target.protocol).fromUser, data.length);
     const { forward, shown, commands, masked } = this.context.stream.input(data);
+    // The keys go first: what follows only takes note of them, and the target's answer cannot come back before
+    // this turn ends, so the key does not wait for the bookkeeping.
+    if (forward) this.toTarget(forward);
     this.context.commandPolicy?.keys(data, masked);
     this.recorder?.input(shown, commands);
     const at = Date.now();
     const entries = [...(shown ? [{ at, kind: "keys" as const, text: shown }] : []), ...commands.map((text) => ({ at, kind: "command" as const, text }))];
     if (entries.length > 0) this.core.notice({ type: "log", entries });
-    if (forward) this.toTarget(forward);
   }
 
   /** The Enter runs the line (send), or the line is cleared and stays unrun. */
