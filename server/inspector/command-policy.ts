@@ -25,6 +25,8 @@ export interface PolicyMatch {
 const echoWaitMs = 300;
 /** The echo is taken as complete once output has been quiet this long. */
 const echoQuietMs = 15;
+/** Echoes this close together are not a person typing (a fast typist's keys are 50–100 ms apart): the line is matched ahead of Enter once they pause this long. */
+const speculationPauseMs = 10;
 /** Output lines matched per second at most: a flood is sampled, never matched line by line. */
 const outputLinesPerSecond = 100;
 
@@ -111,7 +113,7 @@ export class CommandPolicy {
   private lastRead: string | null = null;
   /** The line last matched ahead of Enter, against which rule set, and what matched. */
   private speculation: { line: string; rules: RuleSet<CommandRuleRow>; result: Promise<PolicyMatch | null> } | null = null;
-  private speculationDue = false;
+  private speculationTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly rules: SessionRules,
@@ -126,10 +128,7 @@ export class CommandPolicy {
     this.lastOutputAt = now;
     if (this.unanswered > 0) this.unanswered -= 1;
     if (this.echoWaiters.length > 0) for (const wake of this.echoWaiters.splice(0)) wake();
-    if (!this.speculationDue && this.mirror.typing(now)) {
-      this.speculationDue = true;
-      void this.mirror.settled().then(() => this.speculate());
-    }
+    if (this.mirror.typing(now)) this.speculateAfterPause();
     const outputRules = this.rules.of("output");
     if (outputRules.size === 0) return null;
     if (now - this.outputBudgetSince >= 1000) {
@@ -343,11 +342,20 @@ export class CommandPolicy {
   }
 
   /**
-   * While someone types, the line on screen is matched after each echo, on the matching worker: at Enter the
+   * While someone types, the line on screen is matched once the echoes pause, on the matching worker: at Enter the
    * answer for that very line (and rule set) is usually there already, and Enter waits for no matching at all.
+   * Echoes closer together than a person types (a held key, a program typing) are not each matched: every match
+   * would take the gateway's thread while the next key waits, and only the line before Enter counts.
    */
+  private speculateAfterPause() {
+    if (this.speculationTimer) return void this.speculationTimer.refresh();
+    this.speculationTimer = setTimeout(() => {
+      this.speculationTimer = null;
+      void this.mirror.settled().then(() => this.speculate());
+    }, speculationPauseMs).unref();
+  }
+
   private speculate() {
-    this.speculationDue = false;
     const commandRules = this.rules.of("command");
     if (commandRules.size === 0) return;
     const line = this.readLine();
@@ -357,6 +365,7 @@ export class CommandPolicy {
   }
 
   dispose() {
+    if (this.speculationTimer) clearTimeout(this.speculationTimer);
     this.mirror.dispose();
   }
 }
