@@ -5,7 +5,7 @@
 import { atEnd, benchSshd, directPty, endCat, gatewayPty, measureThroughput, percentile, phase, runBenchmark, sleep, startBenchGateway, startCat, treeCpuSeconds, treeRss, waitForBytes, type Pty } from "./support";
 
 const bulkBytes = Number(process.env.BENCH_SSH_BULK_MB ?? 75) * 1_000_000; // base64 makes 4/3 of it: ≥ 100 MB on the wire
-const echoKeys = 500;
+const echoKeys = Number(process.env.BENCH_SSH_KEYS ?? 500);
 const throughputRounds = 3;
 const idleCounts = (process.env.BENCH_SSH_IDLE ?? "200,1000").split(",").map(Number);
 
@@ -48,9 +48,12 @@ await runBenchmark("ssh", async (figures) => {
   atEnd(() => viaGateway.close());
 
   // Echo first: after the bulk run the recorder is still compressing and storing its chunks for a while.
+  const echoCpuBefore = treeCpuSeconds(bench.gateway.pid);
   const echo = await phase(`keystroke echo, ${echoKeys} keys`, 300_000, () => measureEcho(direct, viaGateway));
-  figures.echoMs = { ...echo, keys: echoKeys };
-  console.log(`keystroke echo over ${echoKeys} keys: direct p50 ${echo.direct.p50.toFixed(2)} ms p99 ${echo.direct.p99.toFixed(2)} ms; gateway p50 ${echo.gateway.p50.toFixed(2)} ms p99 ${echo.gateway.p99.toFixed(2)} ms`);
+  // Steadier than the echo's milliseconds on a shared machine: the gateway's CPU (keyframer included) per key.
+  const gatewayCpuUsPerKey = (1e6 * (treeCpuSeconds(bench.gateway.pid) - echoCpuBefore)) / echoKeys;
+  figures.echoMs = { ...echo, keys: echoKeys, gatewayCpuUsPerKey };
+  console.log(`keystroke echo over ${echoKeys} keys: direct p50 ${echo.direct.p50.toFixed(2)} ms p99 ${echo.direct.p99.toFixed(2)} ms; gateway p50 ${echo.gateway.p50.toFixed(2)} ms p99 ${echo.gateway.p99.toFixed(2)} ms; gateway CPU ${gatewayCpuUsPerKey.toFixed(0)} µs per key`);
 
   // Three rounds, alternating, and the median of each: one slow moment of the machine does not decide.
   const rounds = { direct: [] as Awaited<ReturnType<typeof measureThroughput>>[], gateway: [] as Awaited<ReturnType<typeof measureThroughput>>[] };
