@@ -10,11 +10,11 @@ import { CommandPolicy } from "@/server/inspector/command-policy";
 const rule = (pattern: string, kind: "command" | "output" = "command"): CommandRuleRow =>
   ({ id: pattern, name: pattern, kind, matchMode: "regex", pattern, action: "block", severity: "high", holdSeconds: 60, enabled: true }) as CommandRuleRow;
 
-function policyWith(rules: CommandRuleRow[]) {
+function policyWith(rules: CommandRuleRow[], matched: string[][] = []) {
   // The node's matching worker stands apart (test/integration/match-worker.test.ts); these rules match in place.
   const ruleSet = (kind: "command" | "output") => {
     const compiled = new CompiledRules(rules.filter((candidate) => candidate.kind === kind));
-    return { rules: compiled.rules, size: compiled.size, match: async (subjects: string[]) => compiled.match(subjects) };
+    return { rules: compiled.rules, size: compiled.size, match: async (subjects: string[]) => (matched.push(subjects), compiled.match(subjects)) };
   };
   const sets = { command: ruleSet("command"), output: ruleSet("output") };
   const sessionRules = { of: (kind: "command" | "output") => sets[kind] } as unknown as SessionRules;
@@ -43,6 +43,23 @@ describe("the command policy reads the line at Enter off the screen", () => {
     policy.output(bytes(prompt));
     await typeEchoed(policy, "rm -rf /");
     expect((await enter(policy))?.subject).toBe("rm -rf /");
+  });
+
+  it("matches the line ahead of Enter once the echoes pause, not after every key of a burst, and Enter uses that match", async () => {
+    const matched: string[][] = [];
+    const policy = policyWith([rule("^rm -rf /$")], matched);
+    policy.output(bytes(prompt));
+    for (const key of "rm -rf /") {
+      policy.keys(bytes(key));
+      policy.output(bytes(key));
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(matched).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(matched.length).toBe(1);
+    expect(matched[0]).toContain("rm -rf /");
+    expect((await enter(policy))?.subject).toBe("rm -rf /");
+    expect(matched.length).toBe(1);
   });
 
   it("sees the command after output that did not end its line, over many rows", async () => {
