@@ -78,7 +78,10 @@ await runBenchmark("ssh", async (figures) => {
 
   // Memory per idle session is measured on a fresh process, not one still holding what the bulk run allocated.
   await phase("restarting the gateway", 180_000, () => bench.restart("bench-ssh-gateway-idle"));
-  await sleep(2000);
+  // One session opened and closed first, as bench:load does: the code a session loads once per process (its routes,
+  // the recorder, the keyframer's start) is the gateway's, not each session's.
+  await phase("one session, to warm the gateway", 60_000, async () => (await gatewayPty(bench.url, bench.cookie, targetId)).close());
+  await sleep(5000);
   const baseline = treeRss(bench.gateway.pid);
   const idle: Record<string, unknown> = { baselineRssBytes: baseline };
   figures.idleSessions = idle;
