@@ -1,8 +1,8 @@
 // A seek in a desktop recording replays every frame from the last keyframe to the moment sought, and the
 // browser decodes every image in them, although a busy screen repaints the same places again and again. This
-// drops the images that later drawing covers entirely before anything reads the pixels underneath (a copy, a
-// cursor taken from a layer, a resize…), and makes those frames one: what the screen shows at the moment is
-// the same. Only images whose size the stream itself tells (PNG and JPEG headers) are considered.
+// drops the images and copies that later drawing covers entirely before anything reads the pixels underneath (a
+// copy, a cursor taken from a layer, a resize…), and makes those frames one: what the screen shows at the moment
+// is the same. Only images whose size the stream itself tells (PNG and JPEG headers) are considered.
 import { encodeInstruction, GuacamoleParser, GuacamoleSyntaxError, storedStreamLimits, type GuacInstruction } from "../protocol/guacamole";
 
 interface Rect {
@@ -34,7 +34,7 @@ const readsNothing = new Set([
 function layersAffected({ opcode, args }: GuacInstruction): string[] | "all" {
   if (readsNothing.has(opcode)) return [];
   switch (opcode) {
-    case "copy":
+    case "copy": // when its rectangles are not numbers (see `copyRects`)
     case "transfer":
       return [args[0] ?? "", args[6] ?? ""];
     case "cursor":
@@ -127,6 +127,27 @@ function subtract(piece: Rect, cut: Rect): Rect[] {
 /** Past this many fragments the question is given up (and the image kept): it stays cheap on any stream. */
 const maxFragments = 64;
 
+/** What `covering` still covers once `read` is read (null past `maxFragments`: nothing, then). */
+function uncover(covering: Rect[], read: Rect): Rect[] | null {
+  const left = covering.flatMap((piece) => subtract(piece, read));
+  return left.length > maxFragments ? null : left;
+}
+
+interface Copy {
+  from: Rect;
+  fromLayer: string;
+  to: Rect;
+  toLayer: string;
+  mask: number;
+}
+
+/** A copy's rectangles: `copy,srclayer,x,y,width,height,mask,dstlayer,x,y`; null if any is not a number. */
+function copyRects({ args }: GuacInstruction): Copy | null {
+  const [x, y, width, height, mask, toX, toY] = [1, 2, 3, 4, 5, 7, 8].map((at) => Number(args[at]));
+  if (![x, y, width, height, mask, toX, toY].every(Number.isFinite)) return null;
+  return { from: { x: x!, y: y!, width: width!, height: height! }, fromLayer: args[0] ?? "", to: { x: toX!, y: toY!, width: width!, height: height! }, toLayer: args[6] ?? "", mask: mask! };
+}
+
 function isCovered(target: Rect, covering: Rect[]): boolean {
   let remaining = [target];
   for (let index = covering.length - 1; index >= 0 && remaining.length > 0; index--) {
@@ -147,8 +168,8 @@ interface ImageStream {
   parts: number[];
 }
 
-/** The instructions without the images that later drawing hides before anything reads them. */
-export function withoutOverdrawnImages(instructions: GuacInstruction[]): GuacInstruction[] {
+/** The instructions without the images and copies that later drawing hides before anything reads them. */
+export function withoutOverdrawn(instructions: GuacInstruction[]): GuacInstruction[] {
   // An image is drawn when its stream ends (guacamole-common-js queues it there).
   const open = new Map<string, ImageStream>();
   const drawnAt = new Map<number, ImageStream>();
@@ -182,6 +203,20 @@ export function withoutOverdrawnImages(instructions: GuacInstruction[]): GuacIns
       }
       continue;
     }
+    const copy = instructions[index]!.opcode === "copy" ? copyRects(instructions[index]!) : null;
+    if (copy) {
+      const covering = coverage.get(copy.toLayer) ?? [];
+      if (isCovered(copy.to, covering)) {
+        dropped.add(index);
+        continue;
+      }
+      // What it writes hides what came before there; what it reads (perhaps the same place) shows it.
+      if (copy.mask === maskSource) coverage.set(copy.toLayer, [...covering, copy.to]);
+      const read = uncover(coverage.get(copy.fromLayer) ?? [], copy.from);
+      if (read) coverage.set(copy.fromLayer, read);
+      else coverage.delete(copy.fromLayer);
+      continue;
+    }
     const affected = layersAffected(instructions[index]!);
     if (affected === "all") coverage.clear();
     else for (const layer of affected) coverage.delete(layer);
@@ -195,15 +230,14 @@ export function withoutOverdrawnImages(instructions: GuacInstruction[]): GuacIns
  * showed at the end, without the images painted over; the frames after it are left as they are, to play on.
  * Guacamole's display renders one frame per animation frame, so a seek that replayed each of them would take a
  * sixtieth of a second per frame. `skippedMs` says how much later than the stretch's first frame the merged
- * one is, `firstSyncAt` the timestamp its first frame ends with (null where there is none); a stretch that does
- * not parse, or whose frames' times are not numbers, is returned unchanged.
+ * one is; a stretch that does not parse, or whose frames' times are not numbers, is returned unchanged.
  */
-export function condenseLead(stream: string, withinMs: number): { stream: string; skippedMs: number; firstSyncAt: number | null } {
+export function condenseLead(stream: string, withinMs: number): { stream: string; skippedMs: number } {
   let instructions: GuacInstruction[];
   try {
     instructions = new GuacamoleParser(storedStreamLimits).push(stream);
   } catch (error) {
-    if (error instanceof GuacamoleSyntaxError) return { stream, skippedMs: 0, firstSyncAt: null };
+    if (error instanceof GuacamoleSyntaxError) return { stream, skippedMs: 0 };
     throw error;
   }
   let firstFrameAt: number | null = null;
@@ -213,15 +247,15 @@ export function condenseLead(stream: string, withinMs: number): { stream: string
   for (const [index, { opcode, args }] of instructions.entries()) {
     if (opcode !== "sync") continue;
     const timestamp = Number(args[0]);
-    if (!Number.isFinite(timestamp)) return { stream, skippedMs: 0, firstSyncAt: null };
+    if (!Number.isFinite(timestamp)) return { stream, skippedMs: 0 };
     firstFrameAt ??= timestamp;
     if (timestamp - firstFrameAt > withinMs) break;
     cut = index;
     cutAt = timestamp;
     frames++;
   }
-  if (frames < 2) return { stream, skippedMs: 0, firstSyncAt: firstFrameAt };
-  return { stream: asOneFrame(instructions.slice(0, cut + 1)) + encodeAll(instructions.slice(cut + 1)), skippedMs: cutAt - firstFrameAt!, firstSyncAt: cutAt };
+  if (frames < 2) return { stream, skippedMs: 0 };
+  return { stream: asOneFrame(instructions.slice(0, cut + 1)) + encodeAll(instructions.slice(cut + 1)), skippedMs: cutAt - firstFrameAt! };
 }
 
 const encodeAll = (instructions: GuacInstruction[]) => instructions.map(({ opcode, args }) => encodeInstruction(opcode, args)).join("");
@@ -229,7 +263,7 @@ const encodeAll = (instructions: GuacInstruction[]) => instructions.map(({ opcod
 /** Frames ending with a `sync` made one frame that ends with that sync, without the images painted over. */
 function asOneFrame(frames: GuacInstruction[]): string {
   const last = frames.at(-1)!;
-  return encodeAll([...withoutOverdrawnImages(frames.slice(0, -1)).filter(({ opcode }) => opcode !== "sync"), last]);
+  return encodeAll([...withoutOverdrawn(frames.slice(0, -1)).filter(({ opcode }) => opcode !== "sync"), last]);
 }
 
 /**

@@ -70,18 +70,16 @@ describe("desktop recordings", () => {
       expect(chunks.every((chunk) => chunk.blobKey.endsWith(".guac.gz"))).toBe(true);
 
       const seek = await readDesktopWindow(db(), blobStore(), sessionId, { atMs: 100_000 });
-      // From the keyframe at 70 s, its frames up to 100 s made one.
-      // The window starts with its frame that draws nothing, a millisecond before the moment's.
-      expect(seek.startMs).toBe(100_000 - 1);
+      // From the keyframe at 70 s, its frames up to 100 s made one, the window's first.
+      expect(seek.startMs).toBe(100_000);
       expect(seek.playableFromMs).toBe(100_000);
-      // A first frame that draws nothing (what the player stores once it has replayed a window's first frame), then the screen.
-      expect(seek.instructions).toMatch(new RegExp(`^4\\.sync,\\d+\\.\\d+;${encodeInstruction("size", [0, 1280, 800]).replaceAll(".", "\\.")}`));
+      expect(seek.instructions.startsWith(encodeInstruction("size", [0, 1280, 800]))).toBe(true);
       expect(seek.instructions).toContain(Buffer.from("second 100").toString("base64"));
       expect(seek.instructions).not.toContain(Buffer.from("first 69").toString("base64"));
       expect(seek.durationMs).toBe(170_000);
       expect(seek.untilMs).toBeGreaterThan(100_000);
       const start = await readDesktopWindow(db(), blobStore(), sessionId, { atMs: 0 });
-      expect(start.startMs).toBe(-1);
+      expect(start.startMs).toBe(0);
       expect(start.instructions).toContain(Buffer.from("first 0").toString("base64"));
     } finally {
       vi.useRealTimers();
@@ -108,16 +106,22 @@ describe("desktop recordings", () => {
   });
 
   /** A full-screen PNG's start whose one data chunk tells the frame apart: the overdraw check reads only the header. */
-  const screenImage = (label: number, padding = 0) => {
+  const screenImage = (label: number, padding = 0, height = 800) => {
     const header = Buffer.alloc(13);
     header.writeUInt32BE(1280, 0);
-    header.writeUInt32BE(800, 4);
+    header.writeUInt32BE(height, 4);
     header.set([8, 2, 0, 0, 0], 8);
     const chunk = (type: string, data: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, data.length]), Buffer.from(type), data, Buffer.alloc(4)]);
     return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", header), chunk("IDAT", Buffer.from(`frame ${label}`.padEnd(padding, ".")))]).toString("base64");
   };
-  const screenFrame = (label: number, at: number, padding = 0) =>
-    Buffer.from(encodeInstruction("img", [label + 1, 14, 0, "image/png", 0, 0]) + encodeInstruction("blob", [label + 1, screenImage(label, padding)]) + encodeInstruction("end", [label + 1]) + encodeInstruction("sync", [at]));
+  /** A frame that draws an image labelled `label`: the whole screen, or `rows` of it. */
+  const screenFrame = (label: number, at: number, padding = 0, rows = { y: 0, height: 800 }) =>
+    Buffer.from(
+      encodeInstruction("img", [label + 1, 14, 0, "image/png", 0, rows.y]) +
+        encodeInstruction("blob", [label + 1, screenImage(label, padding, rows.height)]) +
+        encodeInstruction("end", [label + 1]) +
+        encodeInstruction("sync", [at]),
+    );
 
   it("asks for a keyframe sooner once the drawing since the last is eight times its size", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
@@ -167,9 +171,9 @@ describe("desktop recordings", () => {
       expect(shown[0]).toBe(50);
       expect(shown.length).toBeGreaterThanOrEqual(26);
       expect(shown).toEqual(shown.map((_, index) => 50 + index));
-      // One frame for each image, after the first frame that draws nothing.
-      expect(seek.instructions.match(/4\.sync,/g)).toHaveLength(shown.length + 1);
-      expect(seek.startMs).toBe(10_000 - 1);
+      // One frame for each image.
+      expect(seek.instructions.match(/4\.sync,/g)).toHaveLength(shown.length);
+      expect(seek.startMs).toBe(10_000);
       expect(seek.playableFromMs).toBe(10_000);
       // A continuation (playing on) is sent as recorded.
       expect((await wholeRecording(sessionId)).match(/\d+\.img,/g)).toHaveLength(101);
@@ -251,7 +255,7 @@ describe("desktop recordings", () => {
         recorder.keyframe();
         recorder.output(Buffer.concat([Buffer.from(encodeInstruction("size", [0, 1280, 800])), screenFrame(10_000 + frame, at, 90_000)]));
       };
-      const scrolled = (frame: number, at: number) => Buffer.concat([Buffer.from(encodeInstruction("copy", [0, 0, 13, 1280, 787, 12, 0, 0, 0])), screenFrame(frame, at, 30_000)]);
+      const scrolled = (frame: number, at: number) => Buffer.concat([Buffer.from(encodeInstruction("copy", [0, 0, 13, 1280, 787, 12, 0, 0, 0])), screenFrame(frame, at, 30_000, { y: 787, height: 13 })]);
       let joined: Buffer | undefined;
       const frames = 800;
       for (let frame = 0; frame < frames; frame++) {
@@ -283,7 +287,7 @@ describe("desktop recordings", () => {
       expect(whole.length).toBeLessThan(2 * 1024 * 1024 + 100_000 * 20 + 2_000_000);
       // The watcher joining in the middle of a held stretch got the screen as it was then, from a keyframe on.
       expect(joined!.toString()).toContain(encodeInstruction("size", [0, 1280, 800]));
-      expect(joined!.toString()).toContain(screenImage(500, 30_000));
+      expect(joined!.toString()).toContain(screenImage(500, 30_000, 13));
     } finally {
       vi.useRealTimers();
     }
