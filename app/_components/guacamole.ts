@@ -1,7 +1,7 @@
 // guacamole-common-js in the browser: loaded on demand (it touches the DOM from its first line), and a tunnel
 // that is fed instructions by whoever holds the socket — the desktop page, a watcher's view, the player.
 import type * as GuacamoleModule from "guacamole-common-js";
-import { encodeInstruction, GuacamoleParser } from "@/lib/protocol/guacamole";
+import { encodeInstruction, GuacamoleParser, type GuacInstruction } from "@/lib/protocol/guacamole";
 
 export type Guacamole = typeof GuacamoleModule;
 
@@ -15,6 +15,8 @@ export interface FedTunnel {
   tunnel: GuacamoleModule.Tunnel;
   /** Bytes of whole or partial instructions, as they arrive. */
   receive(bytes: Uint8Array): void;
+  /** Instructions already parsed. */
+  deliver(instructions: GuacInstruction[]): void;
 }
 
 /** A tunnel for Guacamole.Client whose input comes from `receive` and whose output goes to `send` (if anywhere). */
@@ -27,12 +29,10 @@ export function createFedTunnel(guacamole: Guacamole, send: ((instruction: strin
     if (!send || elements.length === 0) return;
     send(encodeInstruction(String(elements[0]), elements.slice(1).map(String)));
   };
-  return {
-    tunnel,
-    receive(bytes) {
-      for (const { opcode, args } of parser.push(bytes)) tunnel.oninstruction?.(opcode, args);
-    },
+  const deliver = (instructions: GuacInstruction[]) => {
+    for (const { opcode, args } of instructions) tunnel.oninstruction?.(opcode, args);
   };
+  return { tunnel, receive: (bytes) => deliver(parser.push(bytes)), deliver };
 }
 
 /** Scales a Guacamole display to fit its container, never above its own size. */

@@ -362,12 +362,7 @@ export async function readDesktopWindow(db: Database, blobStore: BlobStore, sess
   if (!("atMs" in request)) return { durationMs, startMs, playableFromMs: startMs, untilMs, instructions, nextSeq };
   const condensed = condenseLead(instructions, request.atMs - startMs);
   const firstFrameMs = startMs + condensed.skippedMs;
-  if (condensed.firstSyncAt === null) return { durationMs, startMs: firstFrameMs, playableFromMs: Math.max(firstFrameMs, request.atMs), untilMs, instructions: condensed.stream, nextSeq };
-  // guacamole-common-js stores the display's state (every layer as a PNG data URL) once it has replayed a
-  // recording's first frame, which here is a whole screen: a first frame that draws nothing, a millisecond
-  // before it (frames of one timestamp would seek to the first), costs nothing to store.
-  const drawingNothing = encodeInstruction("sync", [condensed.firstSyncAt - 1]);
-  return { durationMs, startMs: firstFrameMs - 1, playableFromMs: Math.max(firstFrameMs, request.atMs), untilMs, instructions: drawingNothing + condensed.stream, nextSeq };
+  return { durationMs, startMs: firstFrameMs, playableFromMs: Math.max(firstFrameMs, request.atMs), untilMs, instructions: condensed.stream, nextSeq };
 }
 
 // ── Writing a recording (server/recorder/): its chunk rows, and the keyframes that make seeks cheap ──────────

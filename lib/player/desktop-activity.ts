@@ -1,38 +1,58 @@
-// Where a desktop recording changes: the moments of the frames that drew something, so a player can skip the
-// stretches where the screen stood still. Shared by the browser's player and its tests.
-import { GuacamoleParser, GuacamoleSyntaxError, storedStreamLimits } from "../protocol/guacamole";
+// A stretch of desktop recording as the player replays it: its frames, each with its moment, and where the screen
+// changes, so the player can skip the stretches where it stood still. Shared by the browser's player and its tests.
+import { GuacamoleParser, storedStreamLimits, type GuacInstruction } from "../protocol/guacamole";
 
 /** Instructions that draw nothing: a frame of only these left the screen as it was. */
 const silentOpcodes = new Set(["sync", "nop", "ack", "mouse", "key", "clipboard", "end", "name", "ready", "log"]);
 
+export interface DesktopFrame {
+  /** When the engine finished it, in ms from the session's start. */
+  atMs: number;
+  /** What draws it, its `sync` last. */
+  instructions: GuacInstruction[];
+  /** Whether it changed the screen. */
+  drew: boolean;
+}
+
 /**
- * The moments (ms from the session's start) of the frames in `instructions` that drew something, oldest first;
- * `startMs` is the moment of the stretch's first frame. A stretch that does not parse yields none (the player
- * then plays it in real time).
+ * The frames of `instructions`, oldest first; `startMs` is the moment of the stretch's first frame. A `sync`
+ * without a timestamp does not end a frame; instructions after the last `sync` (a frame not finished) are left
+ * out. Throws a GuacamoleSyntaxError for a stretch that does not parse.
  */
-export function drawingMoments(instructions: string, startMs: number): number[] {
-  let parsed;
-  try {
-    parsed = new GuacamoleParser(storedStreamLimits).push(instructions);
-  } catch (error) {
-    if (error instanceof GuacamoleSyntaxError) return [];
-    throw error;
-  }
-  const moments: number[] = [];
+export function desktopFrames(instructions: string, startMs: number): DesktopFrame[] {
+  const frames: DesktopFrame[] = [];
   let firstFrameAt: number | null = null;
+  let pending: GuacInstruction[] = [];
   let drew = false;
-  for (const { opcode, args } of parsed) {
-    if (opcode !== "sync") {
-      drew ||= !silentOpcodes.has(opcode);
+  for (const instruction of new GuacamoleParser(storedStreamLimits).push(instructions)) {
+    pending.push(instruction);
+    if (instruction.opcode !== "sync") {
+      drew ||= !silentOpcodes.has(instruction.opcode);
       continue;
     }
-    const timestamp = Number(args[0]);
+    const timestamp = Number(instruction.args[0]);
     if (!Number.isFinite(timestamp)) continue;
     firstFrameAt ??= timestamp;
-    if (drew) moments.push(startMs + timestamp - firstFrameAt);
+    frames.push({ atMs: startMs + timestamp - firstFrameAt, instructions: pending, drew });
+    pending = [];
     drew = false;
   }
-  return moments;
+  return frames;
+}
+
+/** The moments of the frames that drew something, oldest first. */
+export const drawingMoments = (frames: DesktopFrame[]) => frames.filter((frame) => frame.drew).map((frame) => frame.atMs);
+
+/** The index of the last frame at or before `atMs`; the first frame for a moment before it, -1 without frames. */
+export function frameAt(frames: DesktopFrame[], atMs: number): number {
+  let low = 0;
+  let high = frames.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (frames[middle]!.atMs <= atMs) low = middle + 1;
+    else high = middle;
+  }
+  return Math.min(Math.max(low - 1, 0), frames.length - 1);
 }
 
 /** The first moment after `positionMs`, or null. */

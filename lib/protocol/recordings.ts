@@ -134,7 +134,7 @@ export type RecordingWindow = z.infer<typeof recordingWindowSchema>;
  */
 export const desktopWindowSchema = z.object({
   durationMs: z.number(),
-  /** Where the window's first frame is: for a seek, one that draws nothing, a millisecond before the moment's. */
+  /** Where the window's first frame is: for a seek, the moment's frame, made of those since the last full screen. */
   startMs: z.number(),
   playableFromMs: z.number(),
   untilMs: z.number(),

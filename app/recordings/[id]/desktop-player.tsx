@@ -1,17 +1,18 @@
 "use client";
-// The desktop recording player (RDP, VNC): Guacamole.SessionRecording over windows of the recording. A window
-// starts at the last full frame the engine drew before the moment asked for, without the images painted over
-// before that moment, and reaches some seconds past it, so a seek anywhere in a long recording decodes little
-// more than one screen. Playing drives the recording's own seek by the clock, which gives speeds other than
-// real time; the next window is fetched while the current one still plays. With "skip idle", a stretch where
-// the screen stands still plays as at most a second.
+// The desktop recording player (RDP, VNC), over windows of the recording. A window starts at the last full frame
+// the engine drew before the moment asked for, without the images painted over before that moment, and reaches
+// some seconds past it, so a seek anywhere in a long recording decodes little more than one screen. Its frames
+// are drawn forward from there (./frame-replay.ts); playing moves the position by the clock, which gives speeds
+// other than real time, and the next window is fetched while the current one still plays. With "skip idle", a
+// stretch where the screen stands still plays as at most a second.
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { SessionRecording } from "guacamole-common-js";
-import { createFedTunnel, fitDisplay, loadGuacamole } from "@/app/_components/guacamole";
-import { drawingMoments, nextMoment } from "@/lib/player/desktop-activity";
+import { fitDisplay, loadGuacamole, type Guacamole } from "@/app/_components/guacamole";
+import { desktopFrames, drawingMoments, nextMoment, type DesktopFrame } from "@/lib/player/desktop-activity";
 import { desktopWindowSchema, type DesktopWindow } from "@/lib/protocol/recordings";
+import { GuacamoleSyntaxError } from "@/lib/protocol/guacamole";
 import type { RecordingActivity } from "@/lib/data/recording-activity";
 import { ActivityStrip } from "./activity-strip";
+import { FrameReplay } from "./frame-replay";
 import { PositionControls, ShortcutList } from "./playback-controls";
 import { Verification } from "./verification";
 
@@ -21,6 +22,16 @@ const idleCapMs = 1_000;
 /** Playing, the next window is fetched when the current one has this much (at 1×) left to play. */
 const prefetchLeadMs = 5_000;
 
+/** A window's frames; a damaged stretch is said so. */
+function framesOf(window: DesktopWindow): DesktopFrame[] {
+  try {
+    return desktopFrames(window.instructions, window.startMs);
+  } catch (error) {
+    if (error instanceof GuacamoleSyntaxError) throw new Error(`This part of the recording cannot be replayed (${error.message})`);
+    throw error;
+  }
+}
+
 async function fetchWindow(sessionId: string, atMs: number): Promise<DesktopWindow> {
   const response = await fetch(`/api/recordings/${sessionId}/desktop?at=${Math.max(0, Math.floor(atMs))}`);
   if (!response.ok) throw new Error(response.status === 404 ? "This session has no recording" : `The gateway answered ${response.status}`);
@@ -28,12 +39,11 @@ async function fetchWindow(sessionId: string, atMs: number): Promise<DesktopWind
 }
 
 interface LoadedWindow {
-  recording: SessionRecording;
-  /** Where its frames start, from the session's start. */
-  startMs: number;
   /** What it shows: from the moment it was asked for until the next window begins. */
   playableFromMs: number;
   untilMs: number;
+  /** Where the recording ends by the gateway's clock, for its last window (Infinity for the others). */
+  endMs: number;
   /** False for the recording's last window. */
   hasNext: boolean;
   /** When its frames drew something (ms from the session's start). */
@@ -43,6 +53,7 @@ interface LoadedWindow {
 export function DesktopPlayer({ sessionId, startAt, activity }: { sessionId: string; startAt: number; activity: RecordingActivity | null }) {
   const screen = useRef<HTMLDivElement>(null);
   const loaded = useRef<LoadedWindow | null>(null);
+  const replay = useRef<FrameReplay | null>(null);
   /** The window fetched ahead while playing, from the moment it starts. */
   const upcoming = useRef<{ atMs: number; window: Promise<DesktopWindow | null> } | null>(null);
   /** Only the latest seek may replace the window: a slider dragged asks for many, and their windows come in any order. */
@@ -68,6 +79,16 @@ export function DesktopPlayer({ sessionId, startAt, activity }: { sessionId: str
     [sessionId],
   );
 
+  /** The replay, made and put on the page at the first window. */
+  const replayFor = useCallback((guacamole: Guacamole) => {
+    if (replay.current) return replay.current;
+    const made = new FrameReplay(guacamole);
+    const container = screen.current!;
+    container.replaceChildren(made.display.getElement());
+    made.display.onresize = () => fitDisplay(made.display, container);
+    return (replay.current = made);
+  }, []);
+
   /** Shows the recording at `atMs`, loading the window around it unless the loaded one covers it. */
   const show = useCallback(
     async (atMs: number) => {
@@ -76,42 +97,30 @@ export function DesktopPlayer({ sessionId, startAt, activity }: { sessionId: str
       if (!current || atMs < current.playableFromMs || atMs > current.untilMs) {
         setLoading(true);
         const [guacamole, found] = await Promise.all([loadGuacamole(), windowAt(atMs)]);
-        // Fed through a tunnel: guacamole-common-js 1.5.0 from npm never reads a recording given as a Blob.
-        const fed = createFedTunnel(guacamole, null);
-        const recording = new guacamole.SessionRecording(fed.tunnel);
-        const parsed = new Promise<void>((resolve) => (recording.onload = resolve));
-        fed.tunnel.connect("");
-        fed.receive(new TextEncoder().encode(found.instructions));
-        fed.tunnel.disconnect();
-        await parsed;
         if (seek !== latestSeek.current) return;
-        const container = screen.current!;
-        const display = recording.getDisplay();
-        container.replaceChildren(display.getElement());
-        display.onresize = () => fitDisplay(display, container);
+        const frames = framesOf(found);
+        const lastFrameMs = frames.at(-1)?.atMs ?? found.startMs;
+        replayFor(guacamole).load(frames);
         current = {
-          recording,
-          startMs: found.startMs,
           // Asked for a moment before the recording's first frame, the window is what there is to show for it.
           playableFromMs: Math.min(found.playableFromMs, atMs),
-          untilMs: Math.max(found.untilMs, found.startMs + recording.getDuration()),
+          untilMs: Math.max(found.untilMs, lastFrameMs),
+          endMs: found.nextSeq === null ? found.durationMs : Infinity,
           hasNext: found.nextSeq !== null,
-          drawings: drawingMoments(found.instructions, found.startMs),
+          drawings: drawingMoments(frames),
         };
         loaded.current = current;
         // Frames are timed by the engine's clock, chunks by the gateway's: the last frame may end a little later.
-        setDurationMs(Math.max(found.durationMs, found.nextSeq === null ? current.untilMs : 0));
+        const { untilMs } = current;
+        setDurationMs((known) => Math.max(known, found.durationMs, found.nextSeq === null ? untilMs : 0));
         setLoading(false);
       }
-      const within = Math.max(0, Math.min(atMs, current.untilMs) - current.startMs);
-      // A window without a frame has nothing to seek to (and guacamole's seek would never call back).
-      if (current.drawings.length === 0 && current.recording.getDuration() === 0) return;
-      await new Promise<void>((resolve) => current.recording.seek(within, resolve));
-      // The display draws one frame per animation frame: playing fast waits for it rather than queue frames.
-      await new Promise<void>((resolve) => current.recording.getDisplay().flush(resolve));
-      fitDisplay(current.recording.getDisplay(), screen.current!);
+      // The end, by either clock, shows the last frame. The display draws on the next animation frame: playing
+      // fast waits for it rather than queue frames.
+      await replay.current!.show(atMs >= current.endMs ? current.untilMs : Math.min(atMs, current.untilMs));
+      fitDisplay(replay.current!.display, screen.current!);
     },
-    [windowAt],
+    [windowAt, replayFor],
   );
 
   useEffect(() => {
@@ -164,9 +173,13 @@ export function DesktopPlayer({ sessionId, startAt, activity }: { sessionId: str
 
   useEffect(() => {
     const container = screen.current!;
-    const observer = new ResizeObserver(() => loaded.current && fitDisplay(loaded.current.recording.getDisplay(), container));
+    const observer = new ResizeObserver(() => replay.current && fitDisplay(replay.current.display, container));
     observer.observe(container);
-    return () => observer.disconnect();
+    return () => {
+      observer.disconnect();
+      replay.current?.dispose();
+      replay.current = null;
+    };
   }, []);
 
   const seek = (atMs: number) => {

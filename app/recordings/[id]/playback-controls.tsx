@@ -62,6 +62,8 @@ export function SkipIdleAndKeys({ skipIdle, onSkipIdle, shortcutsShown, onShortc
   );
 }
 
+const sliderStepMs = 100;
+
 /**
  * The bar of the players that seek by milliseconds (desktop and web): play, speed, one slider over the whole
  * recording with the position beside it, skip idle and the keys.
@@ -93,10 +95,11 @@ export function PositionControls(props: {
         aria-label="Position in the recording"
         className="min-w-48 flex-1"
         min={0}
-        max={Math.max(props.durationMs, 1)}
-        step={100}
+        // The slider stops at whole steps from 0: its last is at or past the end, so the end can be reached.
+        max={Math.ceil(Math.max(props.durationMs, 1) / sliderStepMs) * sliderStepMs}
+        step={sliderStepMs}
         value={props.positionMs}
-        onChange={(event) => props.onSeek(Number(event.target.value))}
+        onChange={(event) => props.onSeek(Math.min(Number(event.target.value), props.durationMs))}
       />
       <span data-testid={props.positionTestId} className="font-mono text-xs text-slate-600">
         {playbackClock(props.positionMs)} / {playbackClock(props.durationMs)}
