@@ -13,7 +13,6 @@ import { evidenceKeys, evidenceMac } from "../infra/evidence-keys";
 import { recordingCipher, type RecordingCipher } from "../infra/recording-cipher";
 import { notFound } from "../domain/errors";
 import { condenseLead } from "../player/guacamole-overdraw";
-import { encodeInstruction } from "../protocol/guacamole";
 import { isUuid } from "../domain/ids";
 import type { Protocol } from "../protocol/domain";
 import type { PageEvent } from "../protocol/page-recorder";

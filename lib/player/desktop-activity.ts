@@ -43,26 +43,20 @@ export function desktopFrames(instructions: string, startMs: number): DesktopFra
 /** The moments of the frames that drew something, oldest first. */
 export const drawingMoments = (frames: DesktopFrame[]) => frames.filter((frame) => frame.drew).map((frame) => frame.atMs);
 
-/** The index of the last frame at or before `atMs`; the first frame for a moment before it, -1 without frames. */
-export function frameAt(frames: DesktopFrame[], atMs: number): number {
+/** How many of `items` (sorted by `at`) come at or before `ms`. */
+function countUntil<T>(items: T[], ms: number, at: (item: T) => number): number {
   let low = 0;
-  let high = frames.length;
+  let high = items.length;
   while (low < high) {
     const middle = (low + high) >> 1;
-    if (frames[middle]!.atMs <= atMs) low = middle + 1;
+    if (at(items[middle]!) <= ms) low = middle + 1;
     else high = middle;
   }
-  return Math.min(Math.max(low - 1, 0), frames.length - 1);
+  return low;
 }
 
+/** The index of the last frame at or before `atMs`; the first frame for a moment before it, -1 without frames. */
+export const frameAt = (frames: DesktopFrame[], atMs: number) => Math.min(Math.max(countUntil(frames, atMs, (frame) => frame.atMs) - 1, 0), frames.length - 1);
+
 /** The first moment after `positionMs`, or null. */
-export function nextMoment(moments: number[], positionMs: number): number | null {
-  let low = 0;
-  let high = moments.length;
-  while (low < high) {
-    const middle = (low + high) >> 1;
-    if (moments[middle]! <= positionMs) low = middle + 1;
-    else high = middle;
-  }
-  return moments[low] ?? null;
-}
+export const nextMoment = (moments: number[], positionMs: number): number | null => moments[countUntil(moments, positionMs, (moment) => moment)] ?? null;
