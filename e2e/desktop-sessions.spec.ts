@@ -12,6 +12,7 @@ import { PNG } from "pngjs";
 import postgres from "postgres";
 import { lockedMessage } from "../lib/protocol/live";
 import { desktopXterm, startVncServer, startXrdp, type DesktopTarget } from "../test/fixtures/desktop-targets";
+import { scrapeSeries } from "../test/fixtures/gateway";
 import { issueToken } from "./fixtures/api-tokens";
 import { createCredential, createTarget } from "./fixtures/terminal-client";
 import { expect, signInWithSso, ssoUrl, test } from "./fixtures/test";
@@ -111,6 +112,11 @@ test.describe("RDP and VNC desktops", () => {
     await page.getByRole("button", { name: "Disconnect" }).click();
     await expect(page.getByTestId("desktop-status")).toHaveText(/^Session closed/);
     await expect.poll(async () => (await sql`select status from sessions where id = ${sessionId}`)[0]?.status).toBe("ended");
+    // The gateway timed the desktop's own part of the start (engine, xrdp's login, the first frame) on its /metrics.
+    const [node] = await sql<{ internal_url: string }[]>`select internal_url from nodes where name = 'e2e-sso'`;
+    const [seconds, count] = await scrapeSeries(node!.internal_url, 'gatehouse_target_first_screen_seconds_sum{protocol="rdp"}', 'gatehouse_target_first_screen_seconds_count{protocol="rdp"}');
+    expect(count).toBeGreaterThanOrEqual(1);
+    expect(seconds! / count!).toBeGreaterThan(0.05);
     // The credential never reached the browser.
     const [stored] = await sql<{ count: number }[]>`select count(*)::int as count from recording_chunks where session_id = ${sessionId}`;
     expect(stored!.count).toBeGreaterThan(0);

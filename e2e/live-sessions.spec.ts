@@ -7,7 +7,7 @@ import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import postgres from "postgres";
 import WebSocket from "ws";
 import { lockedMessage, watchServerMessageSchema, type WatchServerMessage } from "../lib/protocol/live";
-import { startGateway, type RunningGateway } from "../test/fixtures/gateway";
+import { scrapeSeries, startGateway, type RunningGateway } from "../test/fixtures/gateway";
 import { freePort } from "../test/fixtures/ports";
 import { cookieHeader, createCredential, createTarget, sshdUnderTest, TerminalClient } from "./fixtures/terminal-client";
 import { expect, signInWithSso, ssoUrl, test } from "./fixtures/test";
@@ -477,6 +477,11 @@ test.describe("live sessions", () => {
       const relayed = (direction: string) => Number(family("gatehouse_relayed_bytes_total")?.metrics.find((sample) => sample.labels?.protocol === "ssh" && sample.labels.direction === direction)?.value);
       expect(relayed("to_user")).toBeGreaterThan(0);
       expect(relayed("from_user")).toBeGreaterThanOrEqual("echo counted-$((6*7))\r".length);
+      // The shell's connect, login and first output, timed apart from the gateway's own share of the start.
+      // (The text format's parser above keeps no labels of a histogram: these series are read by name.)
+      const [firstScreenSeconds, firstScreens] = await scrapeSeries(node!.internal_url as string, 'gatehouse_target_first_screen_seconds_sum{protocol="ssh"}', 'gatehouse_target_first_screen_seconds_count{protocol="ssh"}');
+      expect(firstScreens).toBeGreaterThanOrEqual(1);
+      expect(firstScreenSeconds).toBeGreaterThan(0);
       expect(family("gatehouse_audit_events_total")?.metrics).toContainEqual(expect.objectContaining({ labels: { action: "session.start", outcome: "success" } }));
       const requests = family("gatehouse_http_request_duration_seconds");
       expect(requests?.type).toBe("HISTOGRAM");

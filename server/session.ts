@@ -163,6 +163,8 @@ export class Session implements LiveSession {
     adapter.on("keyframe", () => this.recorder?.keyframe?.());
     adapter.once("closed", (message) => void this.end("target_closed", message));
 
+    const reachingOutAt = performance.now();
+    adapter.once("firstScreen", () => metrics.targetFirstScreenSeconds.observe({ protocol: target.protocol }, (performance.now() - reachingOutAt) / 1000));
     try {
       await Promise.all([adapter.start(), bookkeeping]);
     } catch (error) {

@@ -76,6 +76,11 @@ function createRegistry() {
     auditEvents: new Counter("gatehouse_audit_events_total", "Audited actions, by action and outcome."),
     loginFailures: new Counter("gatehouse_login_failures_total", "Sign-ins that failed or were refused, by method."),
     freeMemoryReturned: new Counter("gatehouse_free_memory_returned_bytes_total", "Resident memory given back to the system by returning the allocator's free memory."),
+    targetFirstScreenSeconds: new Histogram(
+      "gatehouse_target_first_screen_seconds",
+      "Time from the gateway reaching out to a target to the target's first screen (its connect, login and first drawing), by protocol: the part of a session's start that is the target's, not the gateway's.",
+      [0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30],
+    ),
     requestSeconds: new Histogram("gatehouse_http_request_duration_seconds", "Time to answer an HTTP request, for the gateway's own pages and API and for web apps.", [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
   };
 }

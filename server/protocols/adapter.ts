@@ -25,6 +25,8 @@ export class TargetError extends Error {
 export interface AdapterEvents {
   /** Bytes from the target, for the user. */
   output: [data: Buffer];
+  /** The target's first screen reached the gateway (a desktop's first frame, a terminal's first output). */
+  firstScreen: [];
   /** Input may flow again after write() returned false. */
   drain: [];
   /** The target ended the connection, in words for the user. */

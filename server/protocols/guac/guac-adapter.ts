@@ -60,6 +60,7 @@ export class GuacAdapter extends EventEmitter<AdapterEvents> implements Protocol
   private link: EngineLink | null = null;
   private readonly parser = new GuacamoleParser();
   private ready = false;
+  private firstFrameSeen = false;
   private thumbnailWanted: ((jpeg: Buffer | null) => void) | null = null;
 
   constructor(
@@ -233,6 +234,10 @@ export class GuacAdapter extends EventEmitter<AdapterEvents> implements Protocol
         this.emit("closed", `${this.target.name}: ${args[0] ?? "the desktop connection failed"}`);
       } else if (opcode !== "disconnect") {
         output += encodeInstruction(opcode, args);
+        if (opcode === "sync" && !this.firstFrameSeen) {
+          this.firstFrameSeen = true;
+          this.emit("firstScreen");
+        }
       }
     }
     if (output) this.emit("output", Buffer.from(output, "utf8"));

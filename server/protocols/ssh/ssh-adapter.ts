@@ -103,6 +103,7 @@ export class SshAdapter extends EventEmitter<AdapterEvents> implements ProtocolA
           if (error) return reject(new TargetError(`${this.target.name} refused a shell: ${error.message}`));
           opened = true;
           this.shell = shell;
+          shell.once("data", () => this.emit("firstScreen"));
           shell.on("data", (data: Buffer) => this.emit("output", data));
           shell.stderr.on("data", (data: Buffer) => this.emit("output", data));
           shell.on("drain", () => this.emit("drain"));
