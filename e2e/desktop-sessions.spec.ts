@@ -35,6 +35,24 @@ async function shareOf(element: Locator, colour: Rgb): Promise<number> {
   return matching / (png.width * png.height);
 }
 
+/**
+ * The share of a desktop's screen that is drawn, not transparent: its largest canvas (the cursor has its own), within
+ * the layer's size (guacamole-common-js makes canvases a multiple of 64 pixels). In a browser a copy with Guacamole's
+ * SRC mask (the canvas's "copy") clears the whole layer outside what it copied.
+ */
+const drawnShare = (page: Page, testId: string) =>
+  page.evaluate((id) => {
+    const canvases = [...document.querySelectorAll<HTMLCanvasElement>(`[data-testid="${id}"] canvas`)];
+    const screen = canvases.sort((one, other) => other.width * other.height - one.width * one.height)[0];
+    const width = Math.min(screen?.width ?? 0, parseInt(screen?.parentElement?.style.width ?? "", 10) || Infinity);
+    const height = Math.min(screen?.height ?? 0, parseInt(screen?.parentElement?.style.height ?? "", 10) || Infinity);
+    if (!screen || width === 0 || height === 0) return 0;
+    const pixels = screen.getContext("2d")!.getImageData(0, 0, width, height).data;
+    let drawn = 0;
+    for (let alpha = 3; alpha < pixels.length; alpha += 4) if (pixels[alpha] === 255) drawn += 1;
+    return drawn / (width * height);
+  }, testId);
+
 /** The xterm's background, set by an escape sequence typed into it: proof that keys reached the remote shell. */
 const paintXterm = (colour: Rgb) => `printf '\\033]11;#${colour.map((part) => part.toString(16).padStart(2, "0")).join("")}\\007'\n`;
 
@@ -89,7 +107,14 @@ test.describe("RDP and VNC desktops", () => {
     const page = await bob.newPage();
     // The engine's thumbnails are for the dashboard: none may reach the user's browser.
     const thumbnailsSeen: string[] = [];
-    page.on("websocket", (socket) => socket.on("framereceived", ({ payload }) => void (String(payload).includes(".thumbnail,") && thumbnailsSeen.push(String(payload).slice(0, 80)))));
+    let copiesSeen = 0;
+    page.on("websocket", (socket) =>
+      socket.on("framereceived", ({ payload }) => {
+        const text = String(payload);
+        if (text.includes(".thumbnail,")) thumbnailsSeen.push(text.slice(0, 80));
+        if (text.includes("4.copy,")) copiesSeen += 1;
+      }),
+    );
     await page.goto(`${ssoUrl()}/`);
     await page.getByRole("link", { name: `Connect to ${targets[key]!.name}` }).click();
     await expect(page.getByTestId("desktop-status")).toHaveText("Connected", { timeout: 20_000 });
@@ -99,15 +124,21 @@ test.describe("RDP and VNC desktops", () => {
     await typeIntoXterm(page, paintXterm(blue));
     await expect.poll(() => shareOf(desktop, blue), { timeout: 15_000, message: "the remote xterm shows on the canvas" }).toBeGreaterThan(0.03);
     const [session] = await sql<{ id: string }[]>`select id from sessions where target_name = ${targets[key]!.name} and status <> 'ended' order by started_at desc limit 1`;
-    return { page, desktop, sessionId: session!.id, thumbnailsSeen };
+    return { page, desktop, sessionId: session!.id, thumbnailsSeen, copiesSeen: () => copiesSeen };
   }
 
-  test("an RDP desktop: the desktop on the canvas, typing reaches it, the recording replays it", async () => {
+  test("an RDP desktop: the desktop on the canvas, typing reaches it, a scrolling window leaves the rest of the screen, the recording replays it", async () => {
     test.setTimeout(120_000);
-    const { page, desktop, sessionId } = await openDesktop("rdp");
+    const { page, desktop, sessionId, copiesSeen } = await openDesktop("rdp");
     await expect(page.getByTestId("recording-indicator")).toBeVisible();
     await typeIntoXterm(page, paintXterm(red));
     await expect.poll(() => shareOf(desktop, red), { timeout: 15_000, message: "the xterm turned red" }).toBeGreaterThan(0.03);
+    expect(await drawnShare(page, "desktop")).toBeGreaterThan(0.99);
+    // The xterm scrolls: the engine sends its rows as a copy of what the browser has, which must move them only.
+    await typeIntoXterm(page, "for i in $(seq 1 40); do echo line $i; sleep 0.05; done\n");
+    await expect.poll(copiesSeen, { timeout: 15_000, message: "the scrolling came as copies" }).toBeGreaterThan(0);
+    await page.waitForTimeout(1000);
+    expect(await drawnShare(page, "desktop"), "the screen outside the scrolled window is still drawn").toBeGreaterThan(0.99);
 
     await page.getByRole("button", { name: "Disconnect" }).click();
     await expect(page.getByTestId("desktop-status")).toHaveText(/^Session closed/);
@@ -127,6 +158,7 @@ test.describe("RDP and VNC desktops", () => {
     await expect(review.getByTestId("verification")).toContainText("Verified");
     const player = review.getByTestId("desktop-player");
     await expect.poll(() => shareOf(player, red), { timeout: 15_000, message: "seeking to the end shows the xterm turned red" }).toBeGreaterThan(0.02);
+    expect(await drawnShare(review, "desktop-player"), "the replayed scroll leaves the rest of the screen").toBeGreaterThan(0.99);
     // Playing from the start, faster than real time, reaches the same picture.
     await review.goto(`${ssoUrl()}/recordings/${sessionId}`);
     await expect(review.getByRole("button", { name: "Play" })).toBeEnabled();

@@ -255,7 +255,7 @@ describe("desktop recordings", () => {
         recorder.keyframe();
         recorder.output(Buffer.concat([Buffer.from(encodeInstruction("size", [0, 1280, 800])), screenFrame(10_000 + frame, at, 90_000)]));
       };
-      const scrolled = (frame: number, at: number) => Buffer.concat([Buffer.from(encodeInstruction("copy", [0, 0, 13, 1280, 787, 12, 0, 0, 0])), screenFrame(frame, at, 30_000, { y: 787, height: 13 })]);
+      const scrolled = (frame: number, at: number) => Buffer.concat([Buffer.from(encodeInstruction("copy", [0, 0, 13, 1280, 787, 14, 0, 0, 0])), screenFrame(frame, at, 30_000, { y: 787, height: 13 })]);
       let joined: Buffer | undefined;
       const frames = 800;
       for (let frame = 0; frame < frames; frame++) {

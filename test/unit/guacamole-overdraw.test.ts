@@ -153,10 +153,11 @@ describe("overdrawn images", () => {
       for (let frame = 0; frame < 12; frame++) {
         for (let step = random(3) + 1; step > 0; step--) {
           if (random(3) === 0) {
-            // A scroll by some rows, up or down, of some columns.
+            // A scroll by some rows, up or down, of some columns: OVER as the engine and guacd send them, or SRC.
             const [x, w, rows] = [random(width / 2), width / 2 + random(width / 2), random(8) + 1];
             const up = random(2) === 0;
-            stream.push({ opcode: "copy", args: ["0", String(x), String(up ? rows : 0), String(w), String(height - rows), "12", "0", String(x), String(up ? 0 : rows)] });
+            const mask = random(2) === 0 ? "14" : "12";
+            stream.push({ opcode: "copy", args: ["0", String(x), String(up ? rows : 0), String(w), String(height - rows), mask, "0", String(x), String(up ? 0 : rows)] });
           } else {
             const [w, h] = random(4) === 0 ? [width, height] : [random(width) + 1, random(height) + 1];
             stream.push(...image(patterned(w, h, random(256)), { x: random(width - w + 1), y: random(height - h + 1) }));

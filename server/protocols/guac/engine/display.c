@@ -619,7 +619,9 @@ static void send_changes(display* d, const rect* r, int use_heat)
 	snprintf(w, sizeof(w), "%d", r->w);
 	snprintf(h, sizeof(h), "%d", run_bottom - run_top);
 	snprintf(dy, sizeof(dy), "%d", run_top);
-	gp_send("copy", "0", sx, sy, w, h, "12", "0", sx, dy, NULL);
+	/* OVER, as guacd sends its copies: a browser applies SRC (the canvas's "copy") to the whole layer and clears
+	 * everything outside the copied rectangle. The screen is opaque, so OVER moves the same pixels. */
+	gp_send("copy", "0", sx, sy, w, h, "14", "0", sx, dy, NULL);
 	/* The client's rows move as the copy says: upward shifts are copied top down, downward ones bottom up. */
 	size_t len = (size_t)r->w * 4;
 	if (shift > 0)
