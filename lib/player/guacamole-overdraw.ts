@@ -1,8 +1,10 @@
 // A seek in a desktop recording replays every frame from the last keyframe to the moment sought, and the
 // browser decodes every image in them, although a busy screen repaints the same places again and again. This
-// drops the images and copies that later drawing covers entirely before anything reads the pixels underneath (a
-// copy, a cursor taken from a layer, a resize…), and makes those frames one: what the screen shows at the moment
-// is the same. Only images whose size the stream itself tells (PNG and JPEG headers) are considered.
+// drops the images, copies and colour fills that later drawing covers entirely before anything reads the pixels
+// underneath (a copy, a cursor taken from a layer, a resize…), and makes those frames one: what the screen shows
+// at the moment is the same. Only images whose size the stream itself tells (PNG and JPEG headers) are
+// considered, and only fills of paths made of rectangles. Layers are taken as untransformed, as guacd and the
+// engine draw them (neither sends `transform`); a fill on a layer the stretch transforms is kept as it is.
 import { encodeInstruction, GuacamoleParser, GuacamoleSyntaxError, storedStreamLimits, type GuacInstruction } from "../protocol/guacamole";
 
 interface Rect {
@@ -168,7 +170,56 @@ interface ImageStream {
   parts: number[];
 }
 
-/** The instructions without the images and copies that later drawing hides before anything reads them. */
+interface ColourFill {
+  layer: string;
+  rects: Rect[];
+  mask: number;
+  alpha: number;
+  /** Where its rects and its cfill are. */
+  parts: number[];
+}
+
+/** Path instructions other than `rect`: a path with them is not a set of rectangles. */
+const pathShapes = new Set(["start", "line", "arc", "curve", "close"]);
+/** Instructions that use a layer's path up (the next rect begins a new one), by where their layer is. */
+const pathEnds = new Map([["cfill", 1], ["cstroke", 1], ["lfill", 1], ["lstroke", 1], ["clip", 0]]);
+const transforming = new Set(["transform", "identity", "distort", "push", "pop", "reset"]);
+
+/** The `cfill`s of paths made of rectangles only, by the cfill's index. */
+function colourFills(instructions: GuacInstruction[]): Map<number, ColourFill> {
+  const fills = new Map<number, ColourFill>();
+  // Each layer's path being built: its rectangles, or null once it holds anything else.
+  const paths = new Map<string, { rects: Rect[]; parts: number[] } | null>();
+  const transformed = new Set(instructions.filter(({ opcode }) => transforming.has(opcode)).map(({ args }) => args[0] ?? ""));
+  instructions.forEach((instruction, index) => {
+    const { opcode, args } = instruction;
+    const pathEnd = pathEnds.get(opcode);
+    if (opcode === "rect") {
+      const layer = args[0] ?? "";
+      const [x, y, width, height] = [1, 2, 3, 4].map((at) => Number(args[at]));
+      const path = paths.get(layer);
+      if (path === null) return;
+      if (![x, y, width, height].every(Number.isFinite) || width! < 0 || height! < 0) return void paths.set(layer, null);
+      const building = path ?? { rects: [], parts: [] };
+      building.rects.push({ x: x!, y: y!, width: width!, height: height! });
+      building.parts.push(index);
+      paths.set(layer, building);
+    } else if (pathShapes.has(opcode)) {
+      paths.set(args[0] ?? "", null);
+    } else if (pathEnd !== undefined) {
+      const layer = args[pathEnd] ?? "";
+      const path = paths.get(layer);
+      paths.delete(layer);
+      if (opcode === "cfill" && path && !transformed.has(layer)) fills.set(index, { layer, rects: path.rects, mask: Number(args[0]), alpha: Number(args[5]), parts: [...path.parts, index] });
+    } else {
+      const affected = layersAffected(instruction);
+      for (const layer of affected === "all" ? [...paths.keys()] : affected) if (paths.has(layer)) paths.set(layer, null);
+    }
+  });
+  return fills;
+}
+
+/** The instructions without the images, copies and fills that later drawing hides before anything reads them. */
 export function withoutOverdrawn(instructions: GuacInstruction[]): GuacInstruction[] {
   // An image is drawn when its stream ends (guacamole-common-js queues it there).
   const open = new Map<string, ImageStream>();
@@ -187,9 +238,22 @@ export function withoutOverdrawn(instructions: GuacInstruction[]): GuacInstructi
     }
   });
 
+  const fills = colourFills(instructions);
   const coverage = new Map<string, Rect[]>();
   const dropped = new Set<number>();
   for (let index = instructions.length - 1; index >= 0; index--) {
+    const fill = fills.get(index);
+    if (fill) {
+      const covering = coverage.get(fill.layer) ?? [];
+      // A browser applies SRC (the canvas's "copy") to the whole layer, clearing it outside the path: such a
+      // fill hides its rectangles, but is never dropped.
+      if (fill.mask === maskOver && fill.rects.every((rect) => isCovered(rect, covering))) {
+        for (const part of fill.parts) dropped.add(part);
+      } else if (fill.mask === maskSource || (fill.mask === maskOver && fill.alpha === 255)) {
+        coverage.set(fill.layer, [...covering, ...fill.rects]);
+      }
+      continue;
+    }
     const image = drawnAt.get(index);
     if (image) {
       if (!image.header || !Number.isFinite(image.x) || !Number.isFinite(image.y)) continue;

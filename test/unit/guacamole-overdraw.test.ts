@@ -104,8 +104,8 @@ describe("overdrawn images", () => {
   });
 
   it("drops a scrolled screen that a later whole screen hides, copies and all, and keeps what a shown copy reads", () => {
-    // Scrolling as the engine sends it: the screen moved up ten rows (SRC), then the new rows.
-    const scroll = { opcode: "copy", args: ["0", "0", "10", "100", "90", "12", "0", "0", "0"] };
+    // Scrolling as the engine sends it: the screen moved up ten rows (OVER), then the new rows.
+    const scroll = { opcode: "copy", args: ["0", "0", "10", "100", "90", "14", "0", "0", "0"] };
     const rows = () => image(png(100, 10), { x: 0, y: 90 });
     const [firstScreen, firstRows, laterScreen, laterRows] = [image(png(100, 100), { x: 0, y: 0 }), rows(), image(png(100, 100), { x: 0, y: 0 }), rows()];
     const result = withoutOverdrawn([...firstScreen, sync(1), scroll, ...firstRows, sync(2), ...laterScreen, sync(3), scroll, ...laterRows, sync(4)]);
@@ -118,6 +118,38 @@ describe("overdrawn images", () => {
     // A copy whose rectangles are not numbers reads and writes who knows where.
     const odd = { opcode: "copy", args: ["0", "0", "ten", "100", "90", "12", "0", "0", "0"] };
     expect(streamsLeft(withoutOverdrawn([...image(png(100, 100), { x: 0, y: 0 }), odd, ...image(png(100, 100), { x: 0, y: 0 }), sync(1)]))).toHaveLength(2);
+  });
+
+  it("drops colour fills of rectangles that later drawing hides, and images that opaque fills hide", () => {
+    const rect = (x: number, y: number, width: number, height: number, layer = 0): GuacInstruction => ({ opcode: "rect", args: [String(layer), String(x), String(y), String(width), String(height)] });
+    const cfill = (mask: number, alpha: number, layer = 0): GuacInstruction => ({ opcode: "cfill", args: [String(mask), String(layer), "255", "255", "255", String(alpha)] });
+    const fillsLeft = (instructions: GuacInstruction[]) => instructions.filter(({ opcode }) => opcode === "cfill").length;
+    // Two cells of a strip, painted again in the next frame: the first frame's fill and its rects go.
+    const strip = () => [rect(0, 0, 10, 10), rect(20, 0, 10, 10), cfill(14, 255)];
+    const twice = withoutOverdrawn([...strip(), sync(1), ...strip(), sync(2)]);
+    expect(fillsLeft(twice)).toBe(1);
+    expect(twice.filter(({ opcode }) => opcode === "rect")).toHaveLength(2);
+    // Hidden by a later image; kept when one of its rectangles still shows.
+    expect(fillsLeft(withoutOverdrawn([...strip(), ...image(png(30, 10), { x: 0, y: 0 }), sync(1)]))).toBe(0);
+    expect(fillsLeft(withoutOverdrawn([...strip(), ...image(png(20, 10), { x: 0, y: 0 }), sync(1)]))).toBe(1);
+    // An opaque fill hides the image under it; a see-through one does not.
+    const under = image(png(30, 10), { x: 0, y: 0 });
+    expect(streamsLeft(withoutOverdrawn([...under, rect(0, 0, 30, 10), cfill(14, 255), sync(1)]))).toEqual([]);
+    expect(streamsLeft(withoutOverdrawn([...under, rect(0, 0, 30, 10), cfill(14, 128), sync(1)]))).toHaveLength(1);
+    // SRC clears the rest of the layer in a browser: such a fill hides what is under it but is never dropped itself.
+    expect(streamsLeft(withoutOverdrawn([...under, rect(0, 0, 30, 10), cfill(12, 0), sync(1)]))).toEqual([]);
+    expect(fillsLeft(withoutOverdrawn([rect(0, 0, 30, 10), cfill(12, 255), ...image(png(30, 10), { x: 0, y: 0 }), sync(1)]))).toBe(1);
+    // A path with more than rectangles in it, on a transformed layer, or spread over a resize is kept.
+    const hidden = image(png(40, 40), { x: 0, y: 0 });
+    const line = { opcode: "line", args: ["0", "5", "5"] };
+    expect(fillsLeft(withoutOverdrawn([rect(0, 0, 10, 10), line, cfill(14, 255), ...hidden, sync(1)]))).toBe(1);
+    const transform = { opcode: "transform", args: ["0", "2", "0", "0", "2", "0", "0"] };
+    expect(fillsLeft(withoutOverdrawn([transform, rect(0, 0, 10, 10), cfill(14, 255), ...hidden, sync(1)]))).toBe(1);
+    const resize = { opcode: "size", args: ["0", "800", "600"] };
+    expect(fillsLeft(withoutOverdrawn([rect(0, 0, 10, 10), resize, cfill(14, 255), ...image(png(800, 600), { x: 0, y: 0 }), sync(1)]))).toBe(1);
+    // Paths are per layer: a rect on another layer between them does not join this one's path.
+    const interleaved = withoutOverdrawn([rect(0, 0, 10, 10), rect(50, 50, 10, 10, 1), cfill(14, 255), cfill(14, 255, 1), ...hidden, sync(1)]);
+    expect(interleaved.map(({ opcode, args }) => `${opcode} ${args[0]}`)).toEqual(["rect 1", "cfill 14", ...hidden.map(({ opcode, args }) => `${opcode} ${args[0]}`), "sync 1"]);
   });
 
   it("leaves the screen as it was in 150 random streams of images and scrolling, as the video renderer draws them", async () => {
