@@ -109,13 +109,15 @@ function imageHeader(mimetype: string, firstBlob: string): ImageHeader | null {
   return null;
 }
 
+const overlaps = (a: Rect, b: Rect) => b.x < a.x + a.width && a.x < b.x + b.width && b.y < a.y + a.height && a.y < b.y + b.height;
+
 /** What is left of `piece` outside `cut`: up to four rectangles. */
 function subtract(piece: Rect, cut: Rect): Rect[] {
   const right = piece.x + piece.width;
   const bottom = piece.y + piece.height;
   const cutRight = cut.x + cut.width;
   const cutBottom = cut.y + cut.height;
-  if (cut.x >= right || cutRight <= piece.x || cut.y >= bottom || cutBottom <= piece.y) return [piece];
+  if (!overlaps(piece, cut)) return [piece];
   const left: Rect[] = [];
   const top = Math.max(piece.y, cut.y);
   const bandBottom = Math.min(bottom, cutBottom);
@@ -150,10 +152,24 @@ function copyRects({ args }: GuacInstruction): Copy | null {
   return { from: { x: x!, y: y!, width: width!, height: height! }, fromLayer: args[0] ?? "", to: { x: toX!, y: toY!, width: width!, height: height! }, toLayer: args[6] ?? "", mask: mask! };
 }
 
+/**
+ * Past this many rectangles a layer's coverage takes no more (the latest drawing is in it first): a screen of many
+ * small pictures or fills would otherwise make every question walk all of them, and less coverage only keeps more.
+ */
+const maxCovering = 256;
+
+function cover(coverage: Map<string, Rect[]>, layer: string, rects: Rect[]) {
+  const covering = coverage.get(layer) ?? [];
+  for (const rect of rects.slice(0, maxCovering - covering.length)) covering.push(rect);
+  coverage.set(layer, covering);
+}
+
 function isCovered(target: Rect, covering: Rect[]): boolean {
   let remaining = [target];
   for (let index = covering.length - 1; index >= 0 && remaining.length > 0; index--) {
-    remaining = remaining.flatMap((piece) => subtract(piece, covering[index]!));
+    const cut = covering[index]!;
+    if (!remaining.some((piece) => overlaps(piece, cut))) continue;
+    remaining = remaining.flatMap((piece) => subtract(piece, cut));
     if (remaining.length > maxFragments) return false;
   }
   return remaining.length === 0;
@@ -250,7 +266,7 @@ export function withoutOverdrawn(instructions: GuacInstruction[]): GuacInstructi
       if (fill.mask === maskOver && fill.rects.every((rect) => isCovered(rect, covering))) {
         for (const part of fill.parts) dropped.add(part);
       } else if (fill.mask === maskSource || (fill.mask === maskOver && fill.alpha === 255)) {
-        coverage.set(fill.layer, [...covering, ...fill.rects]);
+        cover(coverage, fill.layer, fill.rects);
       }
       continue;
     }
@@ -262,8 +278,7 @@ export function withoutOverdrawn(instructions: GuacInstruction[]): GuacInstructi
       if (isCovered(rect, covering)) {
         for (const part of image.parts) dropped.add(part);
       } else if (image.mask === maskSource || (image.mask === maskOver && image.header.opaque)) {
-        covering.push(rect);
-        coverage.set(image.layer, covering);
+        cover(coverage, image.layer, [rect]);
       }
       continue;
     }
@@ -275,7 +290,7 @@ export function withoutOverdrawn(instructions: GuacInstruction[]): GuacInstructi
         continue;
       }
       // What it writes hides what came before there; what it reads (perhaps the same place) shows it.
-      if (copy.mask === maskSource) coverage.set(copy.toLayer, [...covering, copy.to]);
+      if (copy.mask === maskSource) cover(coverage, copy.toLayer, [copy.to]);
       const read = uncover(coverage.get(copy.fromLayer) ?? [], copy.from);
       if (read) coverage.set(copy.fromLayer, read);
       else coverage.delete(copy.fromLayer);

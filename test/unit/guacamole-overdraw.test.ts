@@ -152,6 +152,17 @@ describe("overdrawn images", () => {
     expect(interleaved.map(({ opcode, args }) => `${opcode} ${args[0]}`)).toEqual(["rect 1", "cfill 14", ...hidden.map(({ opcode, args }) => `${opcode} ${args[0]}`), "sync 1"]);
   });
 
+  it("asks each question of at most 256 rectangles a layer: a screen of many small fills stays cheap to condense", () => {
+    const cell = (index: number): GuacInstruction[] => [
+      { opcode: "rect", args: ["0", String((index % 100) * 10), String(Math.floor(index / 100) * 10), "10", "10"] },
+      { opcode: "cfill", args: ["14", "0", "0", "0", "0", "255"] },
+    ];
+    const cells = Array.from({ length: 300 }, (_, index) => index);
+    // The same 300 cells painted twice: the later 300 hide the earlier, but only the latest 256 are remembered.
+    const result = withoutOverdrawn([...cells.flatMap(cell), ...cells.flatMap(cell), sync(1)]);
+    expect(result.filter(({ opcode }) => opcode === "cfill")).toHaveLength(300 + 44);
+  });
+
   it("leaves the screen as it was in 150 random streams of images and scrolling, as the video renderer draws them", async () => {
     let seed = 22;
     const random = (below: number) => {
