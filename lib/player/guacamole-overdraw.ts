@@ -21,7 +21,11 @@ interface ImageHeader {
   opaque: boolean;
 }
 
-/** Guacamole channel masks: SRC replaces what is under it, OVER blends with it (and hides it where opaque). */
+/**
+ * Guacamole channel masks: SRC replaces what is under it, OVER blends with it (and hides it where opaque). Only
+ * OVER drawing is ever dropped: a browser applies every other mask to the whole layer (SRC is the canvas's
+ * "copy", which clears the layer outside what it draws), so such drawing changes more than its rectangle.
+ */
 const maskSource = 12;
 const maskOver = 14;
 
@@ -261,8 +265,6 @@ export function withoutOverdrawn(instructions: GuacInstruction[]): GuacInstructi
     const fill = fills.get(index);
     if (fill) {
       const covering = coverage.get(fill.layer) ?? [];
-      // A browser applies SRC (the canvas's "copy") to the whole layer, clearing it outside the path: such a
-      // fill hides its rectangles, but is never dropped.
       if (fill.mask === maskOver && fill.rects.every((rect) => isCovered(rect, covering))) {
         for (const part of fill.parts) dropped.add(part);
       } else if (fill.mask === maskSource || (fill.mask === maskOver && fill.alpha === 255)) {
@@ -275,7 +277,7 @@ export function withoutOverdrawn(instructions: GuacInstruction[]): GuacInstructi
       if (!image.header || !Number.isFinite(image.x) || !Number.isFinite(image.y)) continue;
       const rect = { x: image.x, y: image.y, width: image.header.width, height: image.header.height };
       const covering = coverage.get(image.layer) ?? [];
-      if (isCovered(rect, covering)) {
+      if (image.mask === maskOver && isCovered(rect, covering)) {
         for (const part of image.parts) dropped.add(part);
       } else if (image.mask === maskSource || (image.mask === maskOver && image.header.opaque)) {
         cover(coverage, image.layer, [rect]);
@@ -285,7 +287,7 @@ export function withoutOverdrawn(instructions: GuacInstruction[]): GuacInstructi
     const copy = instructions[index]!.opcode === "copy" ? copyRects(instructions[index]!) : null;
     if (copy) {
       const covering = coverage.get(copy.toLayer) ?? [];
-      if (isCovered(copy.to, covering)) {
+      if (copy.mask === maskOver && isCovered(copy.to, covering)) {
         dropped.add(index);
         continue;
       }

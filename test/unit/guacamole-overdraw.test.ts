@@ -84,6 +84,11 @@ describe("overdrawn images", () => {
     }
     // A see-through image drawn with SRC replaces what is under it all the same.
     expect(streamsLeft(withoutOverdrawn([...under, ...image(png(100, 100, "rgba"), { x: 0, y: 0, mask: 12 }), sync(1)]))).toHaveLength(1);
+    // Drawing with SRC stays however hidden it is: a browser clears the rest of its layer with it.
+    const source = image(png(50, 50), { x: 0, y: 0, mask: 12 });
+    expect(streamsLeft(withoutOverdrawn([...source, ...image(png(100, 100), { x: 0, y: 0 }), sync(1)]))).toHaveLength(2);
+    const sourceCopy = { opcode: "copy", args: ["0", "0", "10", "100", "90", "12", "0", "0", "0"] };
+    expect(withoutOverdrawn([sourceCopy, ...image(png(100, 100), { x: 0, y: 0 }), sync(1)]).filter(({ opcode }) => opcode === "copy")).toHaveLength(1);
   });
 
   it("keeps an image whose pixels are read before they are covered, and images on other layers", () => {
