@@ -1,4 +1,6 @@
+import { randomBytes } from "node:crypto";
 import type { Page } from "@playwright/test";
+import { encode } from "next-auth/jwt";
 import postgres from "postgres";
 import { expect, signInWithSso, ssoUrl, test } from "./fixtures/test";
 
@@ -73,6 +75,31 @@ test("a visitor who is not signed in is sent to sign in, and the API answers 401
   await page.goto(`${ssoUrl()}/admin/targets`);
   await expect(page).toHaveURL(`${ssoUrl()}/signin`);
   expect((await page.request.get(`${ssoUrl()}/api/targets`)).status()).toBe(401);
+});
+
+test("pages and the API know a person by one intact session cookie: a forged, altered or doubled one names nobody", { tag: "@security" }, async ({ browser }) => {
+  const context = await browser.newContext();
+  await signInWithSso(await context.newPage(), "bob");
+  const session = (await context.cookies(ssoUrl())).find(({ name }) => name === "authjs.session-token");
+  expect(session, "the session cookie after signing in").toBeDefined();
+  const sql = postgres(process.env.E2E_DATABASE_URL!, { max: 1, onnotice: () => {} });
+  const [bob] = await sql<{ id: string }[]>`select id from users where username = 'bob'`;
+  await sql.end();
+  const asking = async (cookie: string) => {
+    const api = await fetch(`${ssoUrl()}/api/targets`, { headers: { cookie } });
+    const page = await fetch(`${ssoUrl()}/`, { headers: { cookie }, redirect: "manual" });
+    return { api: api.status, page: page.status === 200 ? "shown" : `${page.status} ${page.headers.get("location")}` };
+  };
+  const refused = { api: 401, page: "307 /signin" };
+  expect(await asking(`authjs.session-token=${session!.value}`)).toEqual({ api: 200, page: "shown" });
+  // Sealed with a key that is not the gateway's, for the very same account.
+  const forged = await encode({ token: { uid: bob!.id, sub: bob!.id }, secret: randomBytes(33).toString("base64"), salt: "authjs.session-token", maxAge: 3600 });
+  expect(await asking(`authjs.session-token=${forged}`)).toEqual(refused);
+  const altered = `${session!.value.slice(0, -2)}${session!.value.endsWith("AA") ? "BB" : "AA"}`;
+  expect(await asking(`authjs.session-token=${altered}`)).toEqual(refused);
+  // Twice, as when another host of the site planted one beside it: neither is taken.
+  expect(await asking(`authjs.session-token=${session!.value}; authjs.session-token=${session!.value}`)).toEqual(refused);
+  await context.close();
 });
 
 test("signing in and out are audited, and signing out ends the session", async ({ page }) => {

@@ -6,8 +6,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { authenticateToken, bearerSecret } from "../lib/data/api-tokens";
 import { audit, type Actor } from "../lib/data/audit";
-import { accountIdFromSessionCookie, sessionCookieName } from "../lib/auth/session-cookie";
-import { singleCookie } from "../lib/infra/http/cookies";
+import { accountIdFromCookies } from "../lib/auth/session-cookie";
 import { socketPurposeSchema, type SocketPurpose } from "../lib/protocol/domain";
 import { gateCloseCodes } from "../lib/protocol/gate";
 import { clientAddressHeader } from "../lib/infra/request-context";
@@ -67,7 +66,6 @@ const ticketRefusals = {
 
 export function createGate(runtime: Runtime, routes: Record<SocketPurpose, SocketRoute>) {
   const { config, db } = runtime;
-  const cookieName = sessionCookieName(config.publicUrl);
   const server = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const url = (request: IncomingMessage) => new URL(request.url ?? "/", config.publicUrl);
 
@@ -111,8 +109,7 @@ export function createGate(runtime: Runtime, routes: Record<SocketPurpose, Socke
       return { user: found.user, tokenId: found.token.id };
     }
     if (request.headers.origin !== config.publicUrl.origin) throw new Refusal(gateCloseCodes.forbidden, "origin not allowed");
-    const cookie = singleCookie(request.headers.cookie, cookieName);
-    const accountId = cookie ? await accountIdFromSessionCookie(cookie, cookieName, config.authSecret) : null;
+    const accountId = await accountIdFromCookies(request.headers.cookie, config.publicUrl, config.authSecret);
     const user = accountId ? await findUserById(db, accountId) : undefined;
     if (!user || user.disabled) throw new Refusal(gateCloseCodes.unauthenticated, "sign in first");
     return { user, tokenId: null };

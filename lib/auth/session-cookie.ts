@@ -1,5 +1,6 @@
-// The Auth.js session cookie, read outside Next.js by the WebSocket gate.
+// The Auth.js session cookie, read the same way by pages, API routes and the WebSocket gate.
 import { decode } from "next-auth/jwt";
+import { singleCookie } from "../infra/http/cookies";
 
 /**
  * On https the cookie is `__Host-`: host-only, Secure and for the whole path, so no other host of the site (an
@@ -9,10 +10,16 @@ export function sessionCookieName(publicUrl: URL): string {
   return `${publicUrl.protocol === "https:" ? "__Host-" : ""}authjs.session-token`;
 }
 
-/** The account id in a valid, unexpired session cookie, or null. */
-export async function accountIdFromSessionCookie(cookieValue: string, cookieName: string, secret: string): Promise<string | null> {
+/**
+ * The account id in the request's session cookie if it is valid and unexpired, or null. A header with the cookie
+ * twice (one planted by another host of the site) names nobody.
+ */
+export async function accountIdFromCookies(cookieHeader: string | undefined, publicUrl: URL, secret: string): Promise<string | null> {
+  const cookieName = sessionCookieName(publicUrl);
+  const cookie = singleCookie(cookieHeader, cookieName);
+  if (!cookie) return null;
   try {
-    const token = await decode({ token: cookieValue, secret, salt: cookieName });
+    const token = await decode({ token: cookie, secret, salt: cookieName });
     return typeof token?.uid === "string" ? token.uid : null;
   } catch {
     return null;
